@@ -1,0 +1,251 @@
+//! Issuing one certificate from claims validated against its kind.
+
+use std::collections::BTreeMap;
+
+use ecert_schemas::certificate::{Certificate, CertificateClaims};
+use ecert_schemas::{
+    field_digest, CertificateId, Claims, Disclosure, KindId, KindRegistry, PublicKeyBytes, Salt,
+    StatusIndex, UnixTime,
+};
+use ecert_verifier::crypto;
+use rand_core::CryptoRngCore;
+
+use crate::{IssueError, IssuerKey};
+
+/// What to issue: a kind, its claims, the holder's key, the validity period and the
+/// certificate's place in the department's revocation status list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CertificateRequest {
+    /// The kind.
+    pub kind: KindId,
+    /// Field values by field key.
+    pub claims: Claims,
+    /// The holder's wallet key.
+    pub holder: PublicKeyBytes,
+    /// Start of validity.
+    pub valid_from: UnixTime,
+    /// End of validity.
+    pub expires: UnixTime,
+    /// Position in the department's status list (allocated by the issuing service).
+    pub status_index: StatusIndex,
+}
+
+/// A signed certificate with the disclosures of all its fields.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssuedCertificate {
+    /// The certificate id.
+    pub id: CertificateId,
+    /// The COSE_Sign1 bytes.
+    pub certificate: Vec<u8>,
+    /// One disclosure per field, in the kind's field order, as exact bytes.
+    pub disclosures: Vec<Vec<u8>>,
+}
+
+/// Issues a certificate: checks entitlement, claims and validity against the kind, salts
+/// and digests every field, and signs the CWT claims as a COSE_Sign1.
+pub fn issue(
+    key: &IssuerKey,
+    kinds: &KindRegistry,
+    request: &CertificateRequest,
+    issued_at: UnixTime,
+    rng: &mut impl CryptoRngCore,
+) -> Result<IssuedCertificate, IssueError> {
+    let kind = kinds.get(&request.kind)?;
+    if !kind.issuers.contains(key.issuer()) {
+        return Err(IssueError::NotEntitled {
+            issuer: key.issuer().clone(),
+            kind: request.kind.clone(),
+        });
+    }
+    kind.validate_claims(&request.claims)?;
+    kind.validate_validity(request.valid_from.secs(), request.expires.secs())?;
+    if request.expires <= issued_at {
+        return Err(IssueError::ExpiredAtIssue);
+    }
+    if request.status_index.0 > ecert_schemas::ledger::MAX_STATUS_INDEX {
+        return Err(IssueError::StatusIndexOutOfRange(request.status_index));
+    }
+    if crypto::parse_public_key(&request.holder).is_none() {
+        return Err(IssueError::InvalidHolderKey);
+    }
+
+    let mut digests = BTreeMap::new();
+    let mut disclosures = Vec::with_capacity(request.claims.len());
+    for field in &kind.fields {
+        let Some(value) = request.claims.get(&field.key) else {
+            continue;
+        };
+        let mut salt = [0u8; 16];
+        rng.fill_bytes(&mut salt);
+        let disclosure = Disclosure {
+            salt: Salt(salt),
+            field: field.number,
+            value: value.clone(),
+        };
+        let bytes = disclosure.to_bytes()?;
+        digests.insert(field.number, field_digest(&bytes));
+        disclosures.push(bytes);
+    }
+
+    let mut id = [0u8; 16];
+    rng.fill_bytes(&mut id);
+    let claims = CertificateClaims {
+        issuer: key.issuer().clone(),
+        expires: request.expires,
+        valid_from: request.valid_from,
+        issued_at,
+        id: CertificateId(id),
+        holder: request.holder,
+        kind: request.kind.clone(),
+        status_index: request.status_index,
+        digests,
+    };
+    let mut cose = Certificate::unsigned(&claims, key.key_id())?;
+    crypto::sign_cose_sign1(key.signing_key(), &mut cose, &[])?;
+    Ok(IssuedCertificate {
+        id: CertificateId(id),
+        certificate: cose.to_bytes()?,
+        disclosures,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ecert_schemas::{Certificate, FieldValue, IssuerId, SchemaError};
+    use rand_core::OsRng;
+
+    fn request(kind: &str) -> CertificateRequest {
+        let mut claims = Claims::new();
+        claims.insert("name".into(), FieldValue::Text("王芳".into()));
+        claims.insert(
+            "id_number".into(),
+            FieldValue::Text("110108199003070016".into()),
+        );
+        claims.insert("purpose".into(), FieldValue::Text("visa".into()));
+        claims.insert("result".into(), FieldValue::Text("no-record".into()));
+        claims.insert(
+            "checked_through".into(),
+            FieldValue::Text("2026-01-31".into()),
+        );
+        CertificateRequest {
+            kind: KindId::new(kind).unwrap(),
+            claims,
+            holder: crypto::public_key(&ed25519_dalek::SigningKey::from_bytes(&[3; 32])),
+            valid_from: UnixTime(1_000_000),
+            expires: UnixTime(1_000_000 + 90 * 86_400),
+            status_index: StatusIndex(12),
+        }
+    }
+
+    fn key(issuer: &str) -> IssuerKey {
+        IssuerKey::generate(IssuerId::new(issuer).unwrap(), &mut OsRng)
+    }
+
+    #[test]
+    fn issues_a_certificate_without_field_values_in_it() {
+        let kinds = KindRegistry::builtin().unwrap();
+        let k = key("justice");
+        let issued = issue(
+            &k,
+            &kinds,
+            &request("no-criminal-record"),
+            UnixTime(1_000_100),
+            &mut OsRng,
+        )
+        .unwrap();
+        let cert = Certificate::from_bytes(&issued.certificate).unwrap();
+        assert_eq!(cert.key_id, k.key_id());
+        assert_eq!(cert.claims.status_index, StatusIndex(12));
+        assert_eq!(cert.claims.digests.len(), 5);
+        assert_eq!(issued.disclosures.len(), 5);
+        for (bytes, (number, digest)) in issued.disclosures.iter().zip(&cert.claims.digests) {
+            assert_eq!(Disclosure::from_bytes(bytes).unwrap().field, *number);
+            assert_eq!(field_digest(bytes), *digest);
+        }
+        let haystack = String::from_utf8_lossy(&issued.certificate);
+        assert!(
+            !haystack.contains("visa") && !haystack.contains("110108"),
+            "a field value leaked into the certificate"
+        );
+        let vk = crypto::parse_public_key(&k.public_key()).unwrap();
+        assert!(crypto::verify_cose_sign1(&vk, &cert.cose, &[]));
+    }
+
+    #[test]
+    fn salts_and_ids_are_fresh_each_time() {
+        let kinds = KindRegistry::builtin().unwrap();
+        let k = key("justice");
+        let a = issue(
+            &k,
+            &kinds,
+            &request("no-criminal-record"),
+            UnixTime(1_000_100),
+            &mut OsRng,
+        )
+        .unwrap();
+        let b = issue(
+            &k,
+            &kinds,
+            &request("no-criminal-record"),
+            UnixTime(1_000_100),
+            &mut OsRng,
+        )
+        .unwrap();
+        assert_ne!(a.id, b.id);
+        assert_ne!(a.disclosures[0], b.disclosures[0]);
+    }
+
+    #[test]
+    fn refuses_what_the_department_may_not_issue() {
+        let kinds = KindRegistry::builtin().unwrap();
+        let err = issue(
+            &key("transport"),
+            &kinds,
+            &request("no-criminal-record"),
+            UnixTime(1_000_100),
+            &mut OsRng,
+        );
+        assert!(matches!(err, Err(IssueError::NotEntitled { .. })));
+    }
+
+    #[test]
+    fn refuses_bad_claims_validity_and_holder_keys() {
+        let kinds = KindRegistry::builtin().unwrap();
+        let k = key("justice");
+        let mut missing = request("no-criminal-record");
+        missing.claims.remove("result");
+        assert!(matches!(
+            issue(&k, &kinds, &missing, UnixTime(1_000_100), &mut OsRng),
+            Err(IssueError::Schema(SchemaError::MissingField { field, .. })) if field == "result"
+        ));
+        let mut too_long = request("no-criminal-record");
+        too_long.expires = UnixTime(1_000_000 + 400 * 86_400);
+        assert!(matches!(
+            issue(&k, &kinds, &too_long, UnixTime(1_000_100), &mut OsRng),
+            Err(IssueError::Schema(SchemaError::InvalidValidity { .. }))
+        ));
+        let late = issue(
+            &k,
+            &kinds,
+            &request("no-criminal-record"),
+            UnixTime(1_000_000 + 91 * 86_400),
+            &mut OsRng,
+        );
+        assert!(matches!(late, Err(IssueError::ExpiredAtIssue)));
+        let mut full = request("no-criminal-record");
+        full.status_index = StatusIndex(ecert_schemas::ledger::MAX_STATUS_INDEX + 1);
+        assert!(matches!(
+            issue(&k, &kinds, &full, UnixTime(1_000_100), &mut OsRng),
+            Err(IssueError::StatusIndexOutOfRange(_))
+        ));
+        let mut weak = request("no-criminal-record");
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        weak.holder = PublicKeyBytes(identity);
+        assert!(matches!(
+            issue(&k, &kinds, &weak, UnixTime(1_000_100), &mut OsRng),
+            Err(IssueError::InvalidHolderKey)
+        ));
+    }
+}

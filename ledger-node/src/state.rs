@@ -1,0 +1,281 @@
+//! The ledger's deterministic state machine: the registry, the anchor log, the revocation
+//! status lists, and the header that commits to them after each block.
+//!
+//! Pure: the same transactions at the same block times give the same headers on every
+//! node. Every transaction is checked with `ecert-verifier`'s rules; one that fails is
+//! skipped and reported, never applied.
+
+use std::collections::{BTreeMap, HashMap};
+
+use ecert_schemas::ledger::{
+    BatchRecord, BlockHeader, Checkpoint, Registry, RevocationSnapshot, StatusList, Transaction,
+    TrustBundle, ValidatorInfo, TRUST_BUNDLE_VERSION,
+};
+use ecert_schemas::{ChainId, Hash32, IssuerId, UnixTime};
+use ecert_verifier::merkle::Frontier;
+use ecert_verifier::{commit, transaction, VerifyError};
+
+use crate::NodeError;
+
+/// What applying one transaction did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TxOutcome {
+    /// A batch was anchored at this position of the anchor log.
+    Anchored {
+        /// Position in the anchor log.
+        batch_seq: u64,
+    },
+    /// Certificates were revoked.
+    Revoked {
+        /// How many status indexes were newly set.
+        newly_revoked: usize,
+    },
+    /// The transaction was invalid and skipped.
+    Skipped(VerifyError),
+}
+
+/// A block after it was applied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppliedBlock {
+    /// Its header.
+    pub header: BlockHeader,
+    /// The header's exact bytes (what validators sign).
+    pub header_bytes: Vec<u8>,
+    /// One outcome per transaction, in block order.
+    pub outcomes: Vec<TxOutcome>,
+}
+
+/// The ledger state after some height.
+#[derive(Clone, Debug)]
+pub struct LedgerState {
+    chain_id: ChainId,
+    validators: Vec<ValidatorInfo>,
+    validators_hash: Hash32,
+    registry: Registry,
+    registry_root: Hash32,
+    anchors: Vec<BatchRecord>,
+    anchor_log: Frontier,
+    anchored_roots: HashMap<Hash32, u64>,
+    revocations: BTreeMap<IssuerId, StatusList>,
+    revocation_root: Hash32,
+    height: u64,
+    last_header_hash: Hash32,
+    last_time_ms: u64,
+}
+
+impl LedgerState {
+    /// The state at genesis (height 0).
+    pub fn genesis(
+        chain_id: ChainId,
+        validators: Vec<ValidatorInfo>,
+        registry: Registry,
+    ) -> Result<LedgerState, NodeError> {
+        if validators.is_empty() || validators.len() > usize::from(u16::MAX) {
+            return Err(NodeError::Genesis(
+                "a ledger needs 1 to 65535 validators".into(),
+            ));
+        }
+        if registry
+            .issuers
+            .windows(2)
+            .any(|w| matches!(w, [a, b] if a.issuer >= b.issuer))
+            || registry
+                .kinds
+                .windows(2)
+                .any(|w| matches!(w, [a, b] if a.kind >= b.kind))
+        {
+            return Err(NodeError::Genesis(
+                "issuers and kinds must be sorted by id, without repeats".into(),
+            ));
+        }
+        for issuer in &registry.issuers {
+            let mut seen = std::collections::BTreeSet::new();
+            for key in &issuer.keys {
+                if ecert_schemas::KeyId::of(&key.key) != key.key_id || !seen.insert(key.key_id) {
+                    return Err(NodeError::Genesis(format!(
+                        "issuer {}: key id {} is not SHA-256(key)[0..8] or is repeated",
+                        issuer.issuer, key.key_id
+                    )));
+                }
+            }
+        }
+        Ok(LedgerState {
+            validators_hash: commit::validators_hash(&validators)?,
+            registry_root: commit::registry_root(&registry)?,
+            revocation_root: commit::revocation_root(&[])?,
+            chain_id,
+            validators,
+            registry,
+            anchors: Vec::new(),
+            anchor_log: Frontier::new(),
+            anchored_roots: HashMap::new(),
+            revocations: BTreeMap::new(),
+            height: 0,
+            last_header_hash: Hash32([0; 32]),
+            last_time_ms: 0,
+        })
+    }
+
+    /// The chain id.
+    pub fn chain_id(&self) -> &ChainId {
+        &self.chain_id
+    }
+
+    /// The validator set.
+    pub fn validators(&self) -> &[ValidatorInfo] {
+        &self.validators
+    }
+
+    /// The current registry.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// The last applied height (0 at genesis).
+    pub fn height(&self) -> u64 {
+        self.height
+    }
+
+    /// The anchor log.
+    pub fn anchors(&self) -> &[BatchRecord] {
+        &self.anchors
+    }
+
+    /// Where a batch root sits in the anchor log, if anchored.
+    pub fn batch_seq_of(&self, root: &Hash32) -> Option<u64> {
+        self.anchored_roots.get(root).copied()
+    }
+
+    /// Checks a transaction as if it were applied in a block at `time_ms`: what a node
+    /// does before ordering it.
+    pub fn check(&self, tx: &Transaction, time_ms: u64) -> Result<(), VerifyError> {
+        let at = UnixTime(time_ms / 1000);
+        match tx {
+            Transaction::AnchorBatch(tx) => {
+                transaction::check_anchor_batch(tx, &self.chain_id, &self.registry, at, |root| {
+                    self.anchored_roots.contains_key(root)
+                })
+            }
+            Transaction::Revocation(tx) => {
+                transaction::check_revocation(tx, &self.chain_id, &self.registry, at)
+            }
+        }
+    }
+
+    /// Applies a block of transactions at `time_ms` and returns its header. Invalid
+    /// transactions are skipped; a block in which none applies is refused and leaves the
+    /// state unchanged.
+    pub fn apply_block(
+        &mut self,
+        txs: &[Transaction],
+        time_ms: u64,
+    ) -> Result<AppliedBlock, NodeError> {
+        if time_ms < self.last_time_ms {
+            return Err(NodeError::TimeWentBackwards {
+                time_ms,
+                previous_ms: self.last_time_ms,
+            });
+        }
+        let encoded = txs
+            .iter()
+            .map(Transaction::to_bytes)
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut next = self.clone();
+        let height = self.height + 1;
+        let mut outcomes = Vec::with_capacity(txs.len());
+        let mut revocations_changed = false;
+        for tx in txs {
+            if let Err(e) = next.check(tx, time_ms) {
+                outcomes.push(TxOutcome::Skipped(e));
+                continue;
+            }
+            match tx {
+                Transaction::AnchorBatch(tx) => {
+                    let body = &tx.body;
+                    let record = BatchRecord {
+                        issuer: body.issuer.clone(),
+                        key_id: body.key_id,
+                        kinds: body.kinds.clone(),
+                        batch_root: body.batch_root,
+                        count: body.count,
+                        height,
+                        time_ms,
+                    };
+                    let seq = next.anchors.len() as u64;
+                    next.anchor_log.push(commit::anchor_leaf(&record)?);
+                    next.anchored_roots.insert(body.batch_root, seq);
+                    next.anchors.push(record);
+                    outcomes.push(TxOutcome::Anchored { batch_seq: seq });
+                }
+                Transaction::Revocation(tx) => {
+                    let list = next
+                        .revocations
+                        .entry(tx.body.issuer.clone())
+                        .or_insert_with(|| StatusList {
+                            issuer: tx.body.issuer.clone(),
+                            bits: Default::default(),
+                        });
+                    let mut newly_revoked = 0;
+                    for entry in &tx.body.entries {
+                        if !list.is_revoked(entry.index) && list.revoke(entry.index) {
+                            newly_revoked += 1;
+                        }
+                    }
+                    revocations_changed |= newly_revoked > 0;
+                    outcomes.push(TxOutcome::Revoked { newly_revoked });
+                }
+            }
+        }
+        if outcomes.iter().all(|o| matches!(o, TxOutcome::Skipped(_))) {
+            return Err(NodeError::EmptyBlock);
+        }
+        if revocations_changed {
+            let lists: Vec<StatusList> = next.revocations.values().cloned().collect();
+            next.revocation_root = commit::revocation_root(&lists)?;
+        }
+        let header = BlockHeader {
+            chain_id: next.chain_id.clone(),
+            height,
+            prev_hash: next.last_header_hash,
+            time_ms,
+            txs_root: commit::txs_root(&encoded),
+            anchors_root: next.anchor_log.root(),
+            anchor_count: next.anchor_log.size(),
+            revocation_root: next.revocation_root,
+            registry_root: next.registry_root,
+            validators_hash: next.validators_hash,
+        };
+        let header_bytes = header.to_bytes()?;
+        next.height = height;
+        next.last_header_hash = commit::header_hash(&header_bytes);
+        next.last_time_ms = time_ms;
+        *self = next;
+        Ok(AppliedBlock {
+            header,
+            header_bytes,
+            outcomes,
+        })
+    }
+
+    /// The revocation state now.
+    pub fn revocation_snapshot(&self) -> RevocationSnapshot {
+        RevocationSnapshot {
+            height: self.height,
+            lists: self.revocations.values().cloned().collect(),
+        }
+    }
+
+    /// Everything a counter needs, as of the current height, with that height's
+    /// certified checkpoint.
+    pub fn trust_bundle(&self, checkpoint: Checkpoint) -> TrustBundle {
+        TrustBundle {
+            version: TRUST_BUNDLE_VERSION,
+            chain_id: self.chain_id.clone(),
+            validators: self.validators.clone(),
+            checkpoint,
+            registry: self.registry.clone(),
+            anchors: self.anchors.clone(),
+            revocations: self.revocation_snapshot(),
+        }
+    }
+}

@@ -1,0 +1,516 @@
+//! What the departments' ledger records and certifies: transactions, the anchor log,
+//! block headers, certified checkpoints, the issuer registry, revocation state, and the
+//! trust bundle a counter syncs.
+//!
+//! The ledger holds hashes, counts and indexes only: never a citizen's data.
+
+use serde::{Deserialize, Serialize};
+use serde_bytes::ByteBuf;
+
+use crate::codec::{cbor_array, from_cbor, from_cbor_bounded, to_cbor};
+use crate::{
+    ChainId, Hash32, IssuerId, KeyId, KindId, PublicKeyBytes, SchemaError, SignatureBytes,
+    StatusIndex, UnixTime,
+};
+
+/// Version of the trust bundle format.
+pub const TRUST_BUNDLE_VERSION: u64 = 1;
+/// Largest trust bundle accepted (256 MiB: millions of anchored batches).
+pub const MAX_TRUST_BUNDLE_BYTES: usize = 256 * 1024 * 1024;
+/// Most kinds one batch may declare.
+pub const MAX_BATCH_KINDS: usize = 16;
+/// Highest status index an issuer may use: 2^27 - 1, so that one issuer's status list
+/// is at most 16 MiB even when everything is revoked.
+pub const MAX_STATUS_INDEX: u32 = (1 << 27) - 1;
+/// Most status indexes one revocation transaction may carry.
+pub const MAX_REVOCATIONS_PER_TX: usize = 10_000;
+
+cbor_array! {
+    /// What an issuer signs to anchor a batch: the RFC 6962 root over the certificates it
+    /// issued in one interval, how many there are, and which kinds they are.
+    pub struct AnchorBatchBody {
+        /// The ledger this is meant for (no replay across ledgers).
+        pub chain_id: ChainId,
+        /// The issuing department.
+        pub issuer: IssuerId,
+        /// Which of its keys signed.
+        pub key_id: KeyId,
+        /// The kinds of the certificates in the batch, sorted, without repeats.
+        pub kinds: Vec<KindId>,
+        /// RFC 6962 Merkle root over the certificates' exact bytes.
+        pub batch_root: Hash32,
+        /// Number of certificates in the batch.
+        pub count: u64,
+    }
+}
+
+cbor_array! {
+    /// An anchor-batch transaction: the body and the issuer's signature over it
+    /// (context `ecert/v1/anchor-batch`).
+    pub struct AnchorBatchTx {
+        /// What is signed.
+        pub body: AnchorBatchBody,
+        /// The issuer's signature.
+        pub signature: SignatureBytes,
+    }
+}
+
+/// Why a certificate was revoked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RevocationReason {
+    /// No reason given.
+    Unspecified,
+    /// Replaced by a newer certificate.
+    Superseded,
+    /// The certificate's data was wrong.
+    DataError,
+    /// The holder's wallet key was lost or stolen.
+    HolderKeyCompromised,
+    /// Withdrawn by the issuing authority (e.g. a licence suspended).
+    Withdrawn,
+    /// The holder died.
+    HolderDeceased,
+}
+
+impl RevocationReason {
+    /// All reasons, in code order.
+    pub const ALL: [RevocationReason; 6] = [
+        RevocationReason::Unspecified,
+        RevocationReason::Superseded,
+        RevocationReason::DataError,
+        RevocationReason::HolderKeyCompromised,
+        RevocationReason::Withdrawn,
+        RevocationReason::HolderDeceased,
+    ];
+
+    /// The wire code.
+    pub fn code(self) -> u8 {
+        match self {
+            RevocationReason::Unspecified => 0,
+            RevocationReason::Superseded => 1,
+            RevocationReason::DataError => 2,
+            RevocationReason::HolderKeyCompromised => 3,
+            RevocationReason::Withdrawn => 4,
+            RevocationReason::HolderDeceased => 5,
+        }
+    }
+
+    /// The reason for a wire code.
+    pub fn from_code(code: u8) -> Option<RevocationReason> {
+        RevocationReason::ALL.into_iter().find(|r| r.code() == code)
+    }
+
+    /// A short name for operators, e.g. `superseded`.
+    pub fn name(self) -> &'static str {
+        match self {
+            RevocationReason::Unspecified => "unspecified",
+            RevocationReason::Superseded => "superseded",
+            RevocationReason::DataError => "data-error",
+            RevocationReason::HolderKeyCompromised => "holder-key-compromised",
+            RevocationReason::Withdrawn => "withdrawn",
+            RevocationReason::HolderDeceased => "holder-deceased",
+        }
+    }
+}
+
+impl Serialize for RevocationReason {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u8(self.code())
+    }
+}
+
+impl<'de> Deserialize<'de> for RevocationReason {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let code = u8::deserialize(d)?;
+        RevocationReason::from_code(code)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown revocation reason {code}")))
+    }
+}
+
+cbor_array! {
+    /// One revoked certificate: its status index and why.
+    pub struct RevocationEntry {
+        /// Position in the issuer's status list.
+        pub index: StatusIndex,
+        /// Why it was revoked.
+        pub reason: RevocationReason,
+    }
+}
+
+cbor_array! {
+    /// What an issuer signs to revoke certificates.
+    pub struct RevocationBody {
+        /// The ledger this is meant for.
+        pub chain_id: ChainId,
+        /// The issuing department.
+        pub issuer: IssuerId,
+        /// Which of its keys signed.
+        pub key_id: KeyId,
+        /// The certificates revoked, by status index, ascending.
+        pub entries: Vec<RevocationEntry>,
+        /// When the issuer signed (makes each revocation transaction unique).
+        pub time: UnixTime,
+    }
+}
+
+cbor_array! {
+    /// A revocation transaction (context `ecert/v1/revocation`).
+    pub struct RevocationTx {
+        /// What is signed.
+        pub body: RevocationBody,
+        /// The issuer's signature.
+        pub signature: SignatureBytes,
+    }
+}
+
+/// A ledger transaction: `[0, AnchorBatchTx]` or `[1, RevocationTx]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Transaction {
+    /// Anchor a batch of certificates.
+    AnchorBatch(AnchorBatchTx),
+    /// Revoke certificates.
+    Revocation(RevocationTx),
+}
+
+impl Serialize for Transaction {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Transaction::AnchorBatch(tx) => (0u8, tx).serialize(s),
+            Transaction::Revocation(tx) => (1u8, tx).serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Transaction {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Transaction;
+            fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str("a transaction [type, body]")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Transaction, A::Error> {
+                use serde::de::Error;
+                let ty: u8 = seq
+                    .next_element()?
+                    .ok_or_else(|| A::Error::invalid_length(0, &self))?;
+                let tx = match ty {
+                    0 => Transaction::AnchorBatch(
+                        seq.next_element()?
+                            .ok_or_else(|| A::Error::invalid_length(1, &self))?,
+                    ),
+                    1 => Transaction::Revocation(
+                        seq.next_element()?
+                            .ok_or_else(|| A::Error::invalid_length(1, &self))?,
+                    ),
+                    other => {
+                        return Err(A::Error::custom(format!(
+                            "unknown transaction type {other}"
+                        )))
+                    }
+                };
+                if seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
+                    return Err(A::Error::invalid_length(3, &self));
+                }
+                Ok(tx)
+            }
+        }
+        d.deserialize_tuple(2, V)
+    }
+}
+
+impl Transaction {
+    /// Encodes the transaction.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, SchemaError> {
+        to_cbor(self)
+    }
+
+    /// Decodes a transaction strictly.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Transaction, SchemaError> {
+        from_cbor("transaction", bytes)
+    }
+}
+
+cbor_array! {
+    /// One entry of the ledger's anchor log: an anchored batch as the ledger recorded it.
+    /// The log is an RFC 6962 tree whose leaves are these records' encodings.
+    pub struct BatchRecord {
+        /// The issuing department.
+        pub issuer: IssuerId,
+        /// The key that signed the batch.
+        pub key_id: KeyId,
+        /// The kinds the batch declared.
+        pub kinds: Vec<KindId>,
+        /// The batch's Merkle root.
+        pub batch_root: Hash32,
+        /// Number of certificates in the batch.
+        pub count: u64,
+        /// Height of the block that anchored it.
+        pub height: u64,
+        /// That block's time, in milliseconds since the epoch.
+        pub time_ms: u64,
+    }
+}
+
+impl BatchRecord {
+    /// The record's encoding: the anchor log's leaf data.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, SchemaError> {
+        to_cbor(self)
+    }
+}
+
+cbor_array! {
+    /// A block header. Its hash is SHA-256 of its encoding; validators sign its encoding.
+    pub struct BlockHeader {
+        /// The ledger.
+        pub chain_id: ChainId,
+        /// Height, from 1.
+        pub height: u64,
+        /// Hash of the previous header (zeros at height 1).
+        pub prev_hash: Hash32,
+        /// Block time, milliseconds since the epoch.
+        pub time_ms: u64,
+        /// RFC 6962 root over the block's transactions.
+        pub txs_root: Hash32,
+        /// RFC 6962 root of the anchor log after this block.
+        pub anchors_root: Hash32,
+        /// Size of the anchor log after this block.
+        pub anchor_count: u64,
+        /// Commitment to the revocation state after this block.
+        pub revocation_root: Hash32,
+        /// Commitment to the issuer and kind registry after this block.
+        pub registry_root: Hash32,
+        /// Commitment to the validator set that certifies this block.
+        pub validators_hash: Hash32,
+    }
+}
+
+impl BlockHeader {
+    /// The header's encoding.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, SchemaError> {
+        to_cbor(self)
+    }
+
+    /// Decodes a header strictly.
+    pub fn from_bytes(bytes: &[u8]) -> Result<BlockHeader, SchemaError> {
+        from_cbor("block header", bytes)
+    }
+
+    /// Block time in whole seconds.
+    pub fn time(&self) -> UnixTime {
+        UnixTime(self.time_ms / 1000)
+    }
+}
+
+cbor_array! {
+    /// One validator's signature over a header (context `ecert/v1/header-vote`).
+    pub struct Vote {
+        /// The validator's position in the validator set.
+        pub validator: u16,
+        /// Its signature over the header's exact bytes.
+        pub signature: SignatureBytes,
+    }
+}
+
+cbor_array! {
+    /// A certified checkpoint: a header and the validators' votes on it. Certified when
+    /// more than two thirds of the validator set signed.
+    pub struct Checkpoint {
+        /// `bstr .cbor BlockHeader`: the header exactly as signed.
+        pub header: ByteBuf,
+        /// Votes, by ascending validator position.
+        pub votes: Vec<Vote>,
+    }
+}
+
+impl Checkpoint {
+    /// Decodes the header.
+    pub fn decode_header(&self) -> Result<BlockHeader, SchemaError> {
+        BlockHeader::from_bytes(&self.header)
+    }
+
+    /// Encodes the checkpoint.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, SchemaError> {
+        to_cbor(self)
+    }
+
+    /// Decodes a checkpoint strictly.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Checkpoint, SchemaError> {
+        from_cbor("checkpoint", bytes)
+    }
+}
+
+cbor_array! {
+    /// A validator: a department node whose key takes part in ordering and certification.
+    pub struct ValidatorInfo {
+        /// The department running it.
+        pub department: IssuerId,
+        /// Its Ed25519 key (also its libp2p identity).
+        pub key: PublicKeyBytes,
+    }
+}
+
+cbor_array! {
+    /// One key of an issuer and when it may be used.
+    pub struct IssuerKeyRecord {
+        /// `SHA-256(key)[0..8]`.
+        pub key_id: KeyId,
+        /// The Ed25519 key.
+        pub key: PublicKeyBytes,
+        /// First second the key may issue.
+        pub valid_from: UnixTime,
+        /// First second it may no longer issue (set when rotated or retired).
+        pub valid_until: Option<UnixTime>,
+    }
+}
+
+cbor_array! {
+    /// A registered issuer: a department, the kinds it is entitled to, and its keys.
+    pub struct IssuerRecord {
+        /// The department's id.
+        pub issuer: IssuerId,
+        /// Its name for people.
+        pub name: String,
+        /// The kinds it may issue, sorted.
+        pub kinds: Vec<KindId>,
+        /// Its keys, oldest first.
+        pub keys: Vec<IssuerKeyRecord>,
+    }
+}
+
+cbor_array! {
+    /// A certificate kind the ledger knows: its id and the hash of its definition file.
+    pub struct KindRecord {
+        /// The kind id.
+        pub kind: KindId,
+        /// SHA-256 of the kind file.
+        pub content_hash: Hash32,
+    }
+}
+
+cbor_array! {
+    /// The issuer and kind registry, as governance left it.
+    pub struct Registry {
+        /// Issuers, sorted by id.
+        pub issuers: Vec<IssuerRecord>,
+        /// Kinds, sorted by id.
+        pub kinds: Vec<KindRecord>,
+    }
+}
+
+impl Registry {
+    /// The issuer with this id.
+    pub fn issuer(&self, id: &IssuerId) -> Option<&IssuerRecord> {
+        self.issuers.iter().find(|i| &i.issuer == id)
+    }
+}
+
+cbor_array! {
+    /// An issuer's revocation status list: bit `i` (least significant bit first within
+    /// each byte, as in the IETF Token Status List) is set when status index `i` is revoked.
+    pub struct StatusList {
+        /// The issuer.
+        pub issuer: IssuerId,
+        /// The bits; trailing zero bytes are never written.
+        pub bits: ByteBuf,
+    }
+}
+
+impl StatusList {
+    /// Whether status index `index` is revoked.
+    pub fn is_revoked(&self, index: StatusIndex) -> bool {
+        let byte = (index.0 / 8) as usize;
+        let bit = index.0 % 8;
+        self.bits.get(byte).is_some_and(|b| b >> bit & 1 == 1)
+    }
+
+    /// Marks `index` revoked. Indexes above [`MAX_STATUS_INDEX`] are refused (`false`).
+    pub fn revoke(&mut self, index: StatusIndex) -> bool {
+        if index.0 > MAX_STATUS_INDEX {
+            return false;
+        }
+        let byte = (index.0 / 8) as usize;
+        if self.bits.len() <= byte {
+            self.bits.resize(byte + 1, 0);
+        }
+        if let Some(b) = self.bits.get_mut(byte) {
+            *b |= 1 << (index.0 % 8);
+        }
+        true
+    }
+}
+
+cbor_array! {
+    /// The revocation state at a height: one status list per issuer that revoked anything,
+    /// sorted by issuer.
+    pub struct RevocationSnapshot {
+        /// The height whose state this is.
+        pub height: u64,
+        /// Status lists, sorted by issuer id.
+        pub lists: Vec<StatusList>,
+    }
+}
+
+impl RevocationSnapshot {
+    /// Whether `issuer`'s certificate at `index` is revoked in this snapshot.
+    pub fn is_revoked(&self, issuer: &IssuerId, index: StatusIndex) -> bool {
+        self.lists
+            .iter()
+            .find(|l| &l.issuer == issuer)
+            .is_some_and(|l| l.is_revoked(index))
+    }
+}
+
+cbor_array! {
+    /// Everything a counter needs to verify offline, as synced from a node or an exported
+    /// file. None of it is trusted until the verifier has checked it against the
+    /// checkpoint's quorum.
+    pub struct TrustBundle {
+        /// [`TRUST_BUNDLE_VERSION`].
+        pub version: u64,
+        /// The ledger.
+        pub chain_id: ChainId,
+        /// The validator set (from genesis and governance).
+        pub validators: Vec<ValidatorInfo>,
+        /// The newest certified checkpoint.
+        pub checkpoint: Checkpoint,
+        /// The registry as of the checkpoint.
+        pub registry: Registry,
+        /// The whole anchor log as of the checkpoint.
+        pub anchors: Vec<BatchRecord>,
+        /// The revocation state as of the checkpoint.
+        pub revocations: RevocationSnapshot,
+    }
+}
+
+impl TrustBundle {
+    /// Encodes the bundle.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, SchemaError> {
+        to_cbor(self)
+    }
+
+    /// Decodes a bundle strictly (up to [`MAX_TRUST_BUNDLE_BYTES`]).
+    pub fn from_bytes(bytes: &[u8]) -> Result<TrustBundle, SchemaError> {
+        if let Some(version) = crate::codec::leading_version(bytes, 7) {
+            if version != TRUST_BUNDLE_VERSION {
+                return Err(SchemaError::UnsupportedVersion {
+                    what: "trust bundle",
+                    found: version,
+                    supported: TRUST_BUNDLE_VERSION,
+                });
+            }
+        }
+        let bundle: TrustBundle = from_cbor_bounded("trust bundle", bytes, MAX_TRUST_BUNDLE_BYTES)?;
+        if bundle.version != TRUST_BUNDLE_VERSION {
+            return Err(SchemaError::UnsupportedVersion {
+                what: "trust bundle",
+                found: bundle.version,
+                supported: TRUST_BUNDLE_VERSION,
+            });
+        }
+        Ok(bundle)
+    }
+}

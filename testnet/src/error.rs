@@ -1,0 +1,32 @@
+//! The one error type of this crate.
+
+use thiserror::Error;
+
+/// What went wrong while running the province.
+#[derive(Debug, Error)]
+pub enum TestnetError {
+    /// Issuing failed.
+    #[error(transparent)]
+    Issue(#[from] ecert_issuer::IssueError),
+    /// The ledger refused something.
+    #[error(transparent)]
+    Ledger(#[from] ecert_ledger_node::NodeError),
+    /// Verification failed.
+    #[error(transparent)]
+    Verify(#[from] ecert_verifier::VerifyError),
+    /// The wallet failed.
+    #[error(transparent)]
+    Wallet(#[from] ecert_wallet::WalletError),
+    /// A structure failed to encode or decode.
+    #[error(transparent)]
+    Schema(#[from] ecert_schemas::SchemaError),
+    /// No such department in this province.
+    #[error("no department {0:?} in this province")]
+    UnknownDepartment(String),
+    /// A transaction was skipped by the ledger.
+    #[error("the ledger skipped the transaction: {0}")]
+    Skipped(ecert_verifier::VerifyError),
+    /// Nothing has been certified yet.
+    #[error("no block has been certified yet")]
+    NothingCertified,
+}

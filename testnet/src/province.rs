@@ -1,0 +1,310 @@
+//! An in-process province: four department validators running the ledger state machine,
+//! each department an issuer, blocks certified by all validators' votes.
+//!
+//! It runs the real code paths (issuer library, ledger state machine, certification,
+//! trust bundle, verifier) without the network, so that stories, tests and benchmarks
+//! can exercise the protocol end to end in one process.
+
+use ecert_issuer::{
+    issue, revocation_transaction, Batch, CertificateRequest, IssuedCertificate, IssuerKey,
+};
+use ecert_ledger_node::certify::{assemble_checkpoint, sign_vote};
+use ecert_ledger_node::state::{AppliedBlock, LedgerState, TxOutcome};
+use ecert_schemas::ledger::{
+    Checkpoint, IssuerKeyRecord, IssuerRecord, KindRecord, Registry, RevocationEntry,
+    RevocationReason, Transaction, TrustBundle, ValidatorInfo,
+};
+use ecert_schemas::{
+    CertificatePackage, ChainId, Claims, IssuerId, KindId, KindRegistry, PublicKeyBytes,
+    StatusIndex, UnixTime,
+};
+use ecert_verifier::{crypto, TrustAnchor, TrustStore};
+use ed25519_dalek::SigningKey;
+use rand_core::CryptoRngCore;
+
+use crate::TestnetError;
+
+/// One department: a validator node and an issuer.
+pub struct Department {
+    /// Its id, e.g. `public-security`.
+    pub id: IssuerId,
+    /// Its name for people.
+    pub name: String,
+    /// The kinds it may issue.
+    pub kinds: Vec<KindId>,
+    /// Its issuing key.
+    pub issuer_key: IssuerKey,
+    /// Its validator key.
+    pub validator_key: SigningKey,
+    next_status_index: u32,
+}
+
+/// The four departments of the story: (id, name, kinds).
+pub const DEPARTMENTS: [(&str, &str, &[&str]); 4] = [
+    ("justice", "People's Court", &["no-criminal-record"]),
+    (
+        "public-security",
+        "Public Security Bureau",
+        &["id-card", "no-criminal-record"],
+    ),
+    (
+        "social-security",
+        "Human Resources and Social Security Bureau",
+        &["social-security-card"],
+    ),
+    (
+        "transport",
+        "Transport Bureau (Traffic Police)",
+        &["driver-licence"],
+    ),
+];
+
+/// A certificate to issue.
+#[derive(Clone, Debug)]
+pub struct Order {
+    /// The kind.
+    pub kind: &'static str,
+    /// Its claims.
+    pub claims: Claims,
+    /// Start of validity.
+    pub valid_from: UnixTime,
+    /// End of validity.
+    pub expires: UnixTime,
+}
+
+/// The province: departments, the ledger state and the newest checkpoint.
+pub struct Province {
+    /// The certificate kinds everybody uses.
+    pub kinds: KindRegistry,
+    /// The departments, sorted by id; department `i` is validator `i`.
+    pub departments: Vec<Department>,
+    ledger: LedgerState,
+    checkpoint: Option<Checkpoint>,
+    clock_ms: u64,
+}
+
+impl Province {
+    /// Sets up the province at `genesis`: keys from `rng`, every department registered as
+    /// validator and issuer (keys valid from `genesis`), the built-in kinds registered.
+    pub fn new(
+        chain_id: &str,
+        genesis: UnixTime,
+        rng: &mut impl CryptoRngCore,
+    ) -> Result<Province, TestnetError> {
+        let kinds = KindRegistry::builtin()?;
+        let mut departments = Vec::new();
+        for (id, name, dept_kinds) in DEPARTMENTS {
+            let id = IssuerId::new(id)?;
+            departments.push(Department {
+                issuer_key: IssuerKey::generate(id.clone(), rng),
+                validator_key: SigningKey::generate(rng),
+                kinds: dept_kinds
+                    .iter()
+                    .map(|k| KindId::new(*k))
+                    .collect::<Result<_, _>>()?,
+                name: name.to_owned(),
+                id,
+                next_status_index: 0,
+            });
+        }
+        let validators = departments
+            .iter()
+            .map(|d| ValidatorInfo {
+                department: d.id.clone(),
+                key: crypto::public_key(&d.validator_key),
+            })
+            .collect();
+        let registry = Registry {
+            issuers: departments
+                .iter()
+                .map(|d| IssuerRecord {
+                    issuer: d.id.clone(),
+                    name: d.name.clone(),
+                    kinds: d.kinds.clone(),
+                    keys: vec![IssuerKeyRecord {
+                        key_id: d.issuer_key.key_id(),
+                        key: d.issuer_key.public_key(),
+                        valid_from: genesis,
+                        valid_until: None,
+                    }],
+                })
+                .collect(),
+            kinds: kinds
+                .iter()
+                .map(|k| KindRecord {
+                    kind: k.id.clone(),
+                    content_hash: k.content_hash,
+                })
+                .collect(),
+        };
+        let ledger = LedgerState::genesis(ChainId::new(chain_id)?, validators, registry)?;
+        Ok(Province {
+            kinds,
+            departments,
+            ledger,
+            checkpoint: None,
+            clock_ms: genesis.secs().saturating_mul(1000),
+        })
+    }
+
+    /// The department `id`.
+    pub fn department(&self, id: &str) -> Result<&Department, TestnetError> {
+        self.departments
+            .iter()
+            .find(|d| d.id.as_str() == id)
+            .ok_or_else(|| TestnetError::UnknownDepartment(id.to_owned()))
+    }
+
+    /// The ledger state.
+    pub fn ledger(&self) -> &LedgerState {
+        &self.ledger
+    }
+
+    /// Orders `txs` into a block at `time`, applies it, and certifies its header with every
+    /// validator's vote.
+    pub fn commit_block(
+        &mut self,
+        txs: &[Transaction],
+        time: UnixTime,
+    ) -> Result<AppliedBlock, TestnetError> {
+        // Blocks are at least 1 ms apart, like a real leader's clock.
+        self.clock_ms = (time.secs().saturating_mul(1000)).max(self.clock_ms + 1);
+        let block = self.ledger.apply_block(txs, self.clock_ms)?;
+        let votes = self
+            .departments
+            .iter()
+            .enumerate()
+            .map(|(i, d)| sign_vote(&d.validator_key, i as u16, &block.header_bytes))
+            .collect();
+        self.checkpoint = assemble_checkpoint(&block.header_bytes, votes, self.departments.len());
+        Ok(block)
+    }
+
+    /// Issues `orders` to `holder` from department `dept` at `issued_at`, with consecutive
+    /// status indexes.
+    pub fn issue(
+        &mut self,
+        dept: &str,
+        holder: PublicKeyBytes,
+        orders: &[Order],
+        issued_at: UnixTime,
+        rng: &mut impl CryptoRngCore,
+    ) -> Result<Vec<IssuedCertificate>, TestnetError> {
+        let kinds = &self.kinds;
+        let department = self
+            .departments
+            .iter_mut()
+            .find(|d| d.id.as_str() == dept)
+            .ok_or_else(|| TestnetError::UnknownDepartment(dept.to_owned()))?;
+        let mut issued = Vec::with_capacity(orders.len());
+        for order in orders {
+            let request = CertificateRequest {
+                kind: KindId::new(order.kind)?,
+                claims: order.claims.clone(),
+                holder,
+                valid_from: order.valid_from,
+                expires: order.expires,
+                status_index: StatusIndex(department.next_status_index),
+            };
+            issued.push(issue(
+                &department.issuer_key,
+                kinds,
+                &request,
+                issued_at,
+                rng,
+            )?);
+            department.next_status_index += 1;
+        }
+        Ok(issued)
+    }
+
+    /// Anchors `issued` as one batch of department `dept` in a certified block at `time`
+    /// and returns the certificates' packages.
+    pub fn anchor(
+        &mut self,
+        dept: &str,
+        issued: Vec<IssuedCertificate>,
+        time: UnixTime,
+    ) -> Result<Vec<CertificatePackage>, TestnetError> {
+        let department = self.department(dept)?;
+        let batch = Batch::new(&department.issuer_key, issued)?;
+        let tx = batch.anchor_transaction(&department.issuer_key, self.ledger.chain_id())?;
+        let block = self.commit_block(&[Transaction::AnchorBatch(tx)], time)?;
+        match block.outcomes.first() {
+            Some(TxOutcome::Anchored { batch_seq }) => Ok(batch.packages(*batch_seq)),
+            Some(TxOutcome::Skipped(e)) => Err(TestnetError::Skipped(e.clone())),
+            _ => Err(TestnetError::NothingCertified),
+        }
+    }
+
+    /// [`Province::issue`] then [`Province::anchor`], both at `time`.
+    pub fn issue_and_anchor(
+        &mut self,
+        dept: &str,
+        holder: PublicKeyBytes,
+        orders: &[Order],
+        time: UnixTime,
+        rng: &mut impl CryptoRngCore,
+    ) -> Result<Vec<CertificatePackage>, TestnetError> {
+        let issued = self.issue(dept, holder, orders, time, rng)?;
+        self.anchor(dept, issued, time)
+    }
+
+    /// Revokes `indexes` of department `dept` at `time` in a certified block.
+    pub fn revoke(
+        &mut self,
+        dept: &str,
+        indexes: &[StatusIndex],
+        reason: RevocationReason,
+        time: UnixTime,
+    ) -> Result<(), TestnetError> {
+        let department = self.department(dept)?;
+        let entries = indexes
+            .iter()
+            .map(|&index| RevocationEntry { index, reason })
+            .collect();
+        let tx = revocation_transaction(
+            &department.issuer_key,
+            self.ledger.chain_id(),
+            entries,
+            time,
+        )?;
+        let block = self.commit_block(&[Transaction::Revocation(tx)], time)?;
+        match block.outcomes.first() {
+            Some(TxOutcome::Skipped(e)) => Err(TestnetError::Skipped(e.clone())),
+            _ => Ok(()),
+        }
+    }
+
+    /// The newest certified checkpoint.
+    pub fn checkpoint(&self) -> Result<&Checkpoint, TestnetError> {
+        self.checkpoint
+            .as_ref()
+            .ok_or(TestnetError::NothingCertified)
+    }
+
+    /// What a counter syncs now.
+    pub fn trust_bundle(&self) -> Result<TrustBundle, TestnetError> {
+        Ok(self.ledger.trust_bundle(self.checkpoint()?.clone()))
+    }
+
+    /// What a counter of this province is configured with: the chain id and the
+    /// genesis validator set's hash.
+    pub fn trust_anchor(&self) -> Result<TrustAnchor, TestnetError> {
+        Ok(TrustAnchor::new(
+            self.ledger.chain_id().clone(),
+            self.ledger.validators(),
+        )?)
+    }
+
+    /// A counter's trust store synced now (through the bundle's bytes, as a counter would).
+    pub fn sync_counter(&self) -> Result<TrustStore, TestnetError> {
+        let bytes = self.trust_bundle()?.to_bytes()?;
+        let bundle = TrustBundle::from_bytes(&bytes)?;
+        Ok(TrustStore::from_bundle(
+            bundle,
+            &self.trust_anchor()?,
+            self.kinds.clone(),
+        )?)
+    }
+}

@@ -1,0 +1,26 @@
+//! # ecert-verifier
+//!
+//! The verification core of ecert, as pure functions: Ed25519 with domain-separated
+//! signing contexts ([`crypto`]), RFC 6962 Merkle trees and proofs ([`merkle`]), header
+//! commitments ([`commit`]), checkpoint quorum ([`checkpoint`]), the counter's verified
+//! trust store ([`trust`]), the whole offline check of a presentation
+//! ([`presentation::verify_presentation`]) and the ledger's transaction rules
+//! ([`transaction`]).
+//!
+//! No I/O, no clock (time is passed in), no randomness, no global state. A ledger node
+//! checks every transaction with this code, and a counter verifies every QR code with it.
+
+pub mod checkpoint;
+pub mod commit;
+pub mod crypto;
+mod error;
+pub mod merkle;
+pub mod presentation;
+pub mod transaction;
+pub mod trust;
+
+pub use error::VerifyError;
+pub use presentation::{
+    verify_decoded, verify_presentation, DisclosedField, Policy, Verdict, VerifiedCertificate,
+};
+pub use trust::{TrustAnchor, TrustStore};

@@ -1,0 +1,256 @@
+//! RFC 6962 / RFC 9162 Merkle trees over SHA-256.
+//!
+//! Leaves hash as `SHA-256(0x00 ‖ data)` and nodes as `SHA-256(0x01 ‖ left ‖ right)`; the
+//! empty tree's root is `SHA-256("")`. Trees and audit paths are built with `rs_merkle`
+//! through [`Rfc6962Hasher`] (its default hasher has no domain separation; an unpaired node
+//! is promoted unchanged, which yields exactly RFC 6962's tree shape). Proofs are checked
+//! with the algorithm of RFC 9162 §2.1.3.2, which rejects every malformed input instead of
+//! panicking.
+
+use ecert_schemas::Hash32;
+use sha2::{Digest, Sha256};
+
+/// `rs_merkle` hasher with RFC 6962 interior-node hashing.
+#[derive(Clone, Copy, Debug)]
+pub struct Rfc6962Hasher;
+
+impl rs_merkle::Hasher for Rfc6962Hasher {
+    type Hash = [u8; 32];
+
+    fn hash(data: &[u8]) -> [u8; 32] {
+        Sha256::digest(data).into()
+    }
+
+    fn concat_and_hash(left: &[u8; 32], right: Option<&[u8; 32]>) -> [u8; 32] {
+        match right {
+            Some(right) => node_hash(&Hash32(*left), &Hash32(*right)).0,
+            None => *left,
+        }
+    }
+}
+
+/// `SHA-256(0x00 ‖ data)`.
+pub fn leaf_hash(data: &[u8]) -> Hash32 {
+    let mut h = Sha256::new();
+    h.update([0x00]);
+    h.update(data);
+    Hash32(h.finalize().into())
+}
+
+/// `SHA-256(0x01 ‖ left ‖ right)`.
+pub fn node_hash(left: &Hash32, right: &Hash32) -> Hash32 {
+    let mut h = Sha256::new();
+    h.update([0x01]);
+    h.update(left.0);
+    h.update(right.0);
+    Hash32(h.finalize().into())
+}
+
+/// The root of the empty tree, `SHA-256("")`.
+pub fn empty_root() -> Hash32 {
+    Hash32(Sha256::digest([]).into())
+}
+
+/// A Merkle tree over leaf hashes, for building roots and audit paths.
+pub struct MerkleTree {
+    inner: rs_merkle::MerkleTree<Rfc6962Hasher>,
+    size: u64,
+}
+
+impl MerkleTree {
+    /// Builds the tree over already-hashed leaves.
+    pub fn from_leaf_hashes(leaves: &[Hash32]) -> MerkleTree {
+        let raw: Vec<[u8; 32]> = leaves.iter().map(|h| h.0).collect();
+        MerkleTree {
+            inner: rs_merkle::MerkleTree::from_leaves(&raw),
+            size: leaves.len() as u64,
+        }
+    }
+
+    /// Builds the tree over leaf data (each hashed with [`leaf_hash`]).
+    pub fn from_leaves<T: AsRef<[u8]>>(leaves: &[T]) -> MerkleTree {
+        let hashes: Vec<Hash32> = leaves.iter().map(|l| leaf_hash(l.as_ref())).collect();
+        MerkleTree::from_leaf_hashes(&hashes)
+    }
+
+    /// Number of leaves.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// The tree's root (the empty root for no leaves).
+    pub fn root(&self) -> Hash32 {
+        self.inner.root().map(Hash32).unwrap_or_else(empty_root)
+    }
+
+    /// The audit path of leaf `index`, leaf to root; `None` past the last leaf.
+    pub fn audit_path(&self, index: u64) -> Option<Vec<Hash32>> {
+        if index >= self.size {
+            return None;
+        }
+        let index = usize::try_from(index).ok()?;
+        let proof = self.inner.proof(&[index]);
+        Some(proof.proof_hashes().iter().map(|h| Hash32(*h)).collect())
+    }
+}
+
+/// The root over leaf hashes.
+pub fn root_of(leaves: &[Hash32]) -> Hash32 {
+    MerkleTree::from_leaf_hashes(leaves).root()
+}
+
+/// Checks an RFC 9162 §2.1.3.2 inclusion proof: that `leaf` is leaf `index` of a tree of
+/// `size` leaves whose root is `root`.
+pub fn verify_inclusion(
+    leaf: &Hash32,
+    index: u64,
+    size: u64,
+    path: &[Hash32],
+    root: &Hash32,
+) -> bool {
+    if index >= size {
+        return false;
+    }
+    let mut fn_ = index;
+    let mut sn = size - 1;
+    let mut r = *leaf;
+    for p in path {
+        if sn == 0 {
+            return false;
+        }
+        if fn_ & 1 == 1 || fn_ == sn {
+            r = node_hash(p, &r);
+            if fn_ & 1 == 0 {
+                while fn_ & 1 == 0 && fn_ != 0 {
+                    fn_ >>= 1;
+                    sn >>= 1;
+                }
+            }
+        } else {
+            r = node_hash(&r, p);
+        }
+        fn_ >>= 1;
+        sn >>= 1;
+    }
+    sn == 0 && r == *root
+}
+
+/// The right edge of an append-only RFC 6962 tree: the roots of its perfect subtrees,
+/// largest first. Appending a leaf and computing the root take O(log n), so a ledger can
+/// commit to its whole anchor log in every block.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Frontier {
+    /// (subtree height, subtree root), strictly decreasing heights.
+    subtrees: Vec<(u32, Hash32)>,
+    size: u64,
+}
+
+impl Frontier {
+    /// An empty log.
+    pub fn new() -> Frontier {
+        Frontier::default()
+    }
+
+    /// Number of leaves.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Appends one leaf hash.
+    pub fn push(&mut self, leaf: Hash32) {
+        let mut node = (0u32, leaf);
+        while let Some(&(height, left)) = self.subtrees.last() {
+            if height != node.0 {
+                break;
+            }
+            self.subtrees.pop();
+            node = (height + 1, node_hash(&left, &node.1));
+        }
+        self.subtrees.push(node);
+        self.size += 1;
+    }
+
+    /// The root of the log so far. With `n = 2^a + 2^b + ...` (a > b > ...), RFC 6962's
+    /// split rule gives `MTH = H(S_a, H(S_b, ...))`, folded from the right.
+    pub fn root(&self) -> Hash32 {
+        let mut iter = self.subtrees.iter().rev();
+        let Some(&(_, mut acc)) = iter.next() else {
+            return empty_root();
+        };
+        for (_, left) in iter {
+            acc = node_hash(left, &acc);
+        }
+        acc
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn empty_and_single() {
+        assert_eq!(
+            empty_root().to_hex(),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        let t = MerkleTree::from_leaves(&[b""]);
+        assert_eq!(
+            t.root().to_hex(),
+            "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d"
+        );
+        assert_eq!(t.audit_path(0), Some(vec![]));
+        assert_eq!(t.audit_path(1), None);
+        assert!(verify_inclusion(&t.root(), 0, 1, &[], &t.root()));
+    }
+
+    /// RFC 6962 §2.1 MTH, straight from the definition.
+    fn reference_root(leaves: &[Hash32]) -> Hash32 {
+        match leaves.len() {
+            0 => empty_root(),
+            1 => leaves[0],
+            n => {
+                let k = n.next_power_of_two() / 2;
+                let k = if k == n { n / 2 } else { k };
+                node_hash(&reference_root(&leaves[..k]), &reference_root(&leaves[k..]))
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn rs_merkle_matches_rfc6962_and_proofs_verify(n in 1usize..70, pick in any::<prop::sample::Index>()) {
+            let leaves: Vec<Hash32> = (0..n).map(|i| leaf_hash(&(i as u64).to_be_bytes())).collect();
+            let tree = MerkleTree::from_leaf_hashes(&leaves);
+            prop_assert_eq!(tree.root(), reference_root(&leaves));
+            let i = pick.index(n);
+            let path = tree.audit_path(i as u64).unwrap();
+            prop_assert!(verify_inclusion(&leaves[i], i as u64, n as u64, &path, &tree.root()));
+            // wrong index, wrong size, wrong leaf all fail
+            if n > 1 {
+                let j = (i + 1) % n;
+                prop_assert!(!verify_inclusion(&leaves[i], j as u64, n as u64, &path, &tree.root()));
+                prop_assert!(!verify_inclusion(&leaves[j], i as u64, n as u64, &path, &tree.root()));
+            }
+        }
+
+        #[test]
+        fn frontier_matches_full_tree(n in 0usize..300) {
+            let leaves: Vec<Hash32> = (0..n).map(|i| leaf_hash(&(i as u64).to_le_bytes())).collect();
+            let mut f = Frontier::new();
+            for l in &leaves {
+                f.push(*l);
+            }
+            prop_assert_eq!(f.size(), n as u64);
+            prop_assert_eq!(f.root(), root_of(&leaves));
+        }
+
+        #[test]
+        fn arbitrary_proofs_never_panic(index in any::<u64>(), size in any::<u64>(), len in 0usize..70) {
+            let path = vec![Hash32([7; 32]); len];
+            let _ = verify_inclusion(&Hash32([1; 32]), index, size, &path, &Hash32([2; 32]));
+        }
+    }
+}

@@ -1,0 +1,212 @@
+//! The counter's trust store: what it synced, checked once against a certified header.
+//!
+//! A [`TrustStore`] can only be built by [`TrustStore::from_bundle`], which checks the
+//! bundle against the counter's [`TrustAnchor`] (the chain id and validator set it was
+//! configured with from the ledger's genesis), verifies the checkpoint's quorum, and checks
+//! that the registry, the whole anchor log and the revocation state are exactly what the
+//! certified header commits to. The node a counter synced from is never trusted.
+
+use std::collections::BTreeMap;
+
+use ecert_schemas::ledger::{
+    BatchRecord, BlockHeader, IssuerKeyRecord, IssuerRecord, Registry, RevocationSnapshot,
+    TrustBundle, ValidatorInfo,
+};
+use ecert_schemas::{
+    ChainId, Hash32, IssuerId, KeyId, Kind, KindId, KindRegistry, StatusIndex, UnixTime,
+};
+use ed25519_dalek::VerifyingKey;
+
+use crate::checkpoint::verify_checkpoint;
+use crate::{commit, crypto, VerifyError};
+
+/// What a counter trusts before it syncs anything: the ledger's chain id and the hash of
+/// its validator set, taken from the genesis file it was configured with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrustAnchor {
+    /// The ledger.
+    pub chain_id: ChainId,
+    /// [`commit::validators_hash`] of the validator set.
+    pub validators_hash: Hash32,
+}
+
+impl TrustAnchor {
+    /// The anchor for a chain and its validator set.
+    pub fn new(
+        chain_id: ChainId,
+        validators: &[ValidatorInfo],
+    ) -> Result<TrustAnchor, VerifyError> {
+        Ok(TrustAnchor {
+            chain_id,
+            validators_hash: commit::validators_hash(validators)?,
+        })
+    }
+}
+
+/// A verified snapshot of the ledger, as of one certified header.
+#[derive(Clone, Debug)]
+pub struct TrustStore {
+    chain_id: ChainId,
+    validators: Vec<ValidatorInfo>,
+    header: BlockHeader,
+    registry: Registry,
+    kinds: KindRegistry,
+    anchors: Vec<BatchRecord>,
+    revocations: RevocationSnapshot,
+    issuer_keys: BTreeMap<(IssuerId, KeyId), VerifyingKey>,
+}
+
+impl TrustStore {
+    /// Checks a synced bundle against the counter's trust anchor and its certified
+    /// checkpoint, and keeps it.
+    ///
+    /// `kinds` are the kind definitions this counter has; a kind is used only when its
+    /// definition's hash matches the ledger's registry.
+    pub fn from_bundle(
+        bundle: TrustBundle,
+        anchor: &TrustAnchor,
+        kinds: KindRegistry,
+    ) -> Result<TrustStore, VerifyError> {
+        let mismatch = |detail: String| VerifyError::TrustDataMismatch { detail };
+        if bundle.chain_id != anchor.chain_id {
+            return Err(mismatch(format!(
+                "the data is for ledger {}, this counter trusts ledger {}",
+                bundle.chain_id, anchor.chain_id
+            )));
+        }
+        if commit::validators_hash(&bundle.validators)? != anchor.validators_hash {
+            return Err(VerifyError::HeaderNotCertified {
+                detail: "signed by a validator set this counter does not trust".into(),
+            });
+        }
+        let header = verify_checkpoint(&bundle.checkpoint, &bundle.validators)?;
+        if header.chain_id != bundle.chain_id {
+            return Err(mismatch(format!(
+                "the header is for chain {}, the bundle for {}",
+                header.chain_id, bundle.chain_id
+            )));
+        }
+        if commit::registry_root(&bundle.registry)? != header.registry_root {
+            return Err(mismatch("issuer registry".into()));
+        }
+        if bundle.anchors.len() as u64 != header.anchor_count
+            || commit::anchors_root(&bundle.anchors)? != header.anchors_root
+        {
+            return Err(mismatch("anchor log".into()));
+        }
+        if bundle.revocations.height != header.height
+            || commit::revocation_root(&bundle.revocations.lists)? != header.revocation_root
+        {
+            return Err(mismatch("revocation state".into()));
+        }
+        let mut issuer_keys = BTreeMap::new();
+        for issuer in &bundle.registry.issuers {
+            for key in &issuer.keys {
+                if KeyId::of(&key.key) != key.key_id
+                    || issuer_keys.contains_key(&(issuer.issuer.clone(), key.key_id))
+                {
+                    return Err(mismatch(format!(
+                        "issuer {} has a key whose id is wrong or repeated",
+                        issuer.issuer
+                    )));
+                }
+                // A registry entry with an unusable key simply cannot verify anything.
+                if let Some(vk) = crypto::parse_public_key(&key.key) {
+                    issuer_keys.insert((issuer.issuer.clone(), key.key_id), vk);
+                }
+            }
+        }
+        Ok(TrustStore {
+            chain_id: bundle.chain_id,
+            validators: bundle.validators,
+            header,
+            registry: bundle.registry,
+            kinds,
+            anchors: bundle.anchors,
+            revocations: bundle.revocations,
+            issuer_keys,
+        })
+    }
+
+    /// The ledger this store is for.
+    pub fn chain_id(&self) -> &ChainId {
+        &self.chain_id
+    }
+
+    /// The certified header the store is as of.
+    pub fn header(&self) -> &BlockHeader {
+        &self.header
+    }
+
+    /// When the synced data was current: the certified header's time.
+    pub fn as_of(&self) -> UnixTime {
+        self.header.time()
+    }
+
+    /// The validator set.
+    pub fn validators(&self) -> &[ValidatorInfo] {
+        &self.validators
+    }
+
+    /// The issuer registry.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// Number of anchored batches known.
+    pub fn anchor_count(&self) -> u64 {
+        self.anchors.len() as u64
+    }
+
+    /// The anchored batch at `seq`.
+    pub fn batch(&self, seq: u64) -> Option<&BatchRecord> {
+        usize::try_from(seq).ok().and_then(|i| self.anchors.get(i))
+    }
+
+    /// The kind `id`, if this counter has its definition and it matches the ledger's.
+    pub fn kind(&self, id: &KindId) -> Result<&Kind, VerifyError> {
+        let local = self
+            .kinds
+            .get(id)
+            .map_err(|_| VerifyError::UnknownKind(id.clone()))?;
+        let on_ledger = self.registry.kinds.iter().find(|k| &k.kind == id);
+        match on_ledger {
+            Some(record) if record.content_hash == local.content_hash => Ok(local),
+            _ => Err(VerifyError::UnknownKind(id.clone())),
+        }
+    }
+
+    /// The registered issuer `id`.
+    pub fn issuer(&self, id: &IssuerId) -> Result<&IssuerRecord, VerifyError> {
+        self.registry
+            .issuer(id)
+            .ok_or_else(|| VerifyError::UnknownIssuer(id.clone()))
+    }
+
+    /// An issuer's key record and its decoded key.
+    pub fn issuer_key<'a>(
+        &'a self,
+        issuer: &'a IssuerRecord,
+        key_id: KeyId,
+    ) -> Result<(&'a IssuerKeyRecord, &'a VerifyingKey), VerifyError> {
+        let unknown = || VerifyError::UnknownIssuerKey {
+            issuer: issuer.issuer.clone(),
+            key_id,
+        };
+        let record = issuer
+            .keys
+            .iter()
+            .find(|k| k.key_id == key_id)
+            .ok_or_else(unknown)?;
+        let key = self
+            .issuer_keys
+            .get(&(issuer.issuer.clone(), key_id))
+            .ok_or_else(unknown)?;
+        Ok((record, key))
+    }
+
+    /// Whether the certificate at `index` of `issuer` is revoked as of the header.
+    pub fn is_revoked(&self, issuer: &IssuerId, index: StatusIndex) -> bool {
+        self.revocations.is_revoked(issuer, index)
+    }
+}

@@ -1,0 +1,840 @@
+//! One test per verification reason: every way a presentation or a trust bundle can be
+//! wrong is refused with its own typed reason, and a good one is accepted.
+//!
+//! Certificates are issued, anchored and certified with the real issuer, ledger and wallet
+//! code through the in-process province of `ecert-testnet`; attackers' forgeries are built
+//! here by hand.
+
+// Test fixtures outside #[test] functions: a failure is a test failure.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use std::collections::BTreeMap;
+
+use ecert_schemas::certificate::{Certificate, CertificateClaims};
+use ecert_schemas::codec::ByteBuf;
+use ecert_schemas::ledger::{RevocationReason, Transaction, TrustBundle};
+use ecert_schemas::presentation::{HolderSignedData, PRESENTATION_VERSION};
+use ecert_schemas::{
+    field_digest, AnchorProof, CertificateId, CertificatePackage, Disclosure, FieldValue,
+    HolderProof, IssuerId, KeyId, KindId, KindRegistry, Nonce, Presentation, PresentedCertificate,
+    Salt, StatusIndex, UnixTime,
+};
+use ecert_testnet::province::{Order, Province};
+use ecert_testnet::sample;
+use ecert_verifier::crypto::{self, SigningContext};
+use ecert_verifier::{verify_presentation, Policy, TrustStore, Verdict, VerifyError};
+use ecert_wallet::{present, HolderKey, Selection};
+use ed25519_dalek::SigningKey;
+use rand_core::OsRng;
+
+/// A fixed "now" for the tests (2026-09-21).
+const NOW: UnixTime = UnixTime(1_790_000_000);
+const HOUR: u64 = 3600;
+const DAY: u64 = 86_400;
+
+struct World {
+    province: Province,
+    wallet: HolderKey,
+    id_card: CertificatePackage,
+    record: CertificatePackage,
+}
+
+impl World {
+    fn new() -> World {
+        let mut province = Province::new("ecert-test", NOW.minus(30 * DAY), &mut OsRng).unwrap();
+        let wallet = HolderKey::generate(&mut OsRng);
+        let id_card = province
+            .issue_and_anchor(
+                "public-security",
+                wallet.public_key(),
+                &[sample::id_card(NOW)],
+                NOW.minus(HOUR),
+                &mut OsRng,
+            )
+            .unwrap()
+            .remove(0);
+        let record = province
+            .issue_and_anchor(
+                "justice",
+                wallet.public_key(),
+                &[sample::no_criminal_record(NOW)],
+                NOW.minus(HOUR),
+                &mut OsRng,
+            )
+            .unwrap()
+            .remove(0);
+        World {
+            province,
+            wallet,
+            id_card,
+            record,
+        }
+    }
+
+    fn store(&self) -> TrustStore {
+        self.province.sync_counter().unwrap()
+    }
+
+    fn issue_one(
+        &mut self,
+        dept: &str,
+        order: Order,
+        issued_at: UnixTime,
+        anchored_at: UnixTime,
+    ) -> CertificatePackage {
+        let issued = self
+            .province
+            .issue(
+                dept,
+                self.wallet.public_key(),
+                &[order],
+                issued_at,
+                &mut OsRng,
+            )
+            .unwrap();
+        self.province
+            .anchor(dept, issued, anchored_at)
+            .unwrap()
+            .remove(0)
+    }
+
+    fn show(
+        &self,
+        packages: &[(&CertificatePackage, &[&str])],
+        time: UnixTime,
+        nonce: Option<Nonce>,
+    ) -> String {
+        let selections: Vec<Selection<'_>> = packages
+            .iter()
+            .map(|(p, fields)| Selection {
+                package: p,
+                fields: fields.iter().map(|f| f.to_string()).collect(),
+            })
+            .collect();
+        present(&self.wallet, &self.province.kinds, &selections, time, nonce)
+            .unwrap()
+            .to_qr_string()
+            .unwrap()
+    }
+
+    fn show_id(&self) -> String {
+        self.show(
+            &[(&self.id_card, &["name", "sex", "birth_date", "id_number"])],
+            NOW,
+            None,
+        )
+    }
+}
+
+fn verify(qr: &str, store: &TrustStore) -> Result<Verdict, VerifyError> {
+    verify_presentation(qr, store, NOW, &Policy::default())
+}
+
+/// Signs `items` as a holder proof with any key: what an attacker's wallet would do.
+fn sign_items(
+    items: &[PresentedCertificate],
+    signer: &SigningKey,
+    time: UnixTime,
+    nonce: Option<Nonce>,
+) -> String {
+    let mut p = Presentation {
+        version: PRESENTATION_VERSION,
+        items: ByteBuf::from(Presentation::encode_items(items).unwrap()),
+        holder: None,
+    };
+    let signed = HolderSignedData {
+        time,
+        nonce: nonce.clone(),
+        items_hash: p.items_hash(),
+    };
+    let signature = crypto::sign(
+        signer,
+        SigningContext::HolderProof,
+        &signed.to_bytes().unwrap(),
+    );
+    p.holder = Some(HolderProof {
+        time,
+        nonce,
+        signature,
+    });
+    p.to_qr_string().unwrap()
+}
+
+fn item(package: &CertificatePackage, disclosures: usize) -> PresentedCertificate {
+    PresentedCertificate {
+        certificate: package.certificate.clone(),
+        disclosures: package
+            .disclosures
+            .iter()
+            .take(disclosures)
+            .cloned()
+            .collect(),
+        anchor: package.anchor.clone(),
+    }
+}
+
+/// A certificate signed by `key` claiming to come from `issuer`, for `holder`.
+fn forge(issuer: &str, key: &SigningKey, kind: &str, holder: &HolderKey) -> CertificatePackage {
+    let disclosure = Disclosure {
+        salt: Salt([9; 16]),
+        field: 0,
+        value: FieldValue::Text("张伟".into()),
+    }
+    .to_bytes()
+    .unwrap();
+    let claims = CertificateClaims {
+        issuer: IssuerId::new(issuer).unwrap(),
+        expires: NOW.plus(DAY),
+        valid_from: NOW.minus(DAY),
+        issued_at: NOW.minus(HOUR),
+        id: CertificateId([1; 16]),
+        holder: holder.public_key(),
+        kind: KindId::new(kind).unwrap(),
+        status_index: StatusIndex(0),
+        digests: BTreeMap::from([(0, field_digest(&disclosure))]),
+    };
+    let mut cose = Certificate::unsigned(&claims, KeyId::of(&crypto::public_key(key))).unwrap();
+    crypto::sign_cose_sign1(key, &mut cose, &[]).unwrap();
+    CertificatePackage {
+        version: 1,
+        certificate: ByteBuf::from(cose.to_bytes().unwrap()),
+        disclosures: vec![ByteBuf::from(disclosure)],
+        anchor: AnchorProof {
+            batch_seq: 0,
+            leaf_index: 0,
+            path: vec![],
+        },
+    }
+}
+
+fn holder_signing_key(seed: u8) -> (HolderKey, SigningKey) {
+    let seed = zeroize::Zeroizing::new([seed; 32]);
+    (HolderKey::from_seed(&seed), SigningKey::from_bytes(&seed))
+}
+
+#[test]
+fn a_valid_presentation_is_accepted_with_only_the_chosen_fields() {
+    let w = World::new();
+    let qr = w.show(
+        &[
+            (&w.id_card, &["name", "id_number"]),
+            (&w.record, &["result"]),
+        ],
+        NOW,
+        None,
+    );
+    let verdict = verify(&qr, &w.store()).unwrap();
+    assert_eq!(verdict.holder, w.wallet.public_key());
+    assert_eq!(verdict.certificates.len(), 2);
+    let id = &verdict.certificates[0];
+    assert_eq!(id.kind.as_str(), "id-card");
+    assert_eq!(id.issuer.as_str(), "public-security");
+    let keys: Vec<&str> = id.disclosed.iter().map(|d| d.key.as_str()).collect();
+    assert_eq!(keys, ["name", "id_number"]);
+    assert_eq!(
+        id.disclosed[1].value,
+        FieldValue::Text(sample::ID_NUMBER.into())
+    );
+    let record = &verdict.certificates[1];
+    assert_eq!(record.issuer.as_str(), "justice");
+    assert_eq!(record.disclosed.len(), 1);
+    assert!(!qr.contains("address"));
+}
+
+#[test]
+fn malformed() {
+    let w = World::new();
+    let store = w.store();
+    for bad in [
+        "",
+        "hello",
+        "EC1R:",
+        "EC1R:AAAA",
+        "EC1R:bb8",
+        "EC1Z:BB8",
+        "HC1:6BFOXN",
+    ] {
+        assert!(
+            matches!(verify(bad, &store), Err(VerifyError::Malformed(_))),
+            "{bad:?}"
+        );
+    }
+}
+
+#[test]
+fn unsupported_version() {
+    let w = World::new();
+    let store = w.store();
+    let qr = w.show_id();
+    let newer = qr.replacen("EC1", "EC2", 1);
+    assert!(matches!(
+        verify(&newer, &store),
+        Err(VerifyError::UnsupportedVersion { found: 2, .. })
+    ));
+    let mut p = Presentation::from_qr_string(&qr).unwrap();
+    p.version = 2;
+    let qr2 = p.to_qr_string().unwrap();
+    assert!(matches!(
+        verify(&qr2, &store),
+        Err(VerifyError::UnsupportedVersion {
+            what: "presentation",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn unknown_kind() {
+    let w = World::new();
+    let mut kinds = KindRegistry::default();
+    for k in w
+        .province
+        .kinds
+        .iter()
+        .filter(|k| k.id.as_str() != "id-card")
+    {
+        kinds.add(k.clone()).unwrap();
+    }
+    let bundle = w.province.trust_bundle().unwrap();
+    let store =
+        TrustStore::from_bundle(bundle, &w.province.trust_anchor().unwrap(), kinds).unwrap();
+    assert!(
+        matches!(verify(&w.show_id(), &store), Err(VerifyError::UnknownKind(k)) if k.as_str() == "id-card")
+    );
+}
+
+#[test]
+fn unknown_issuer() {
+    let w = World::new();
+    let rogue = SigningKey::generate(&mut OsRng);
+    let package = forge("education", &rogue, "id-card", &w.wallet);
+    let qr = w.show(&[(&package, &["name"])], NOW, None);
+    assert!(
+        matches!(verify(&qr, &w.store()), Err(VerifyError::UnknownIssuer(i)) if i.as_str() == "education")
+    );
+}
+
+#[test]
+fn unknown_issuer_key() {
+    let w = World::new();
+    let stolen_name = SigningKey::generate(&mut OsRng);
+    let package = forge("public-security", &stolen_name, "id-card", &w.wallet);
+    let qr = w.show(&[(&package, &["name"])], NOW, None);
+    assert!(matches!(
+        verify(&qr, &w.store()),
+        Err(VerifyError::UnknownIssuerKey { .. })
+    ));
+}
+
+#[test]
+fn issuer_not_entitled_to_the_kind() {
+    let w = World::new();
+    // The transport bureau signs an ID card with its real key.
+    let transport_key = SigningKey::from_bytes(
+        &w.province
+            .department("transport")
+            .unwrap()
+            .issuer_key
+            .seed(),
+    );
+    let package = forge("transport", &transport_key, "id-card", &w.wallet);
+    let qr = w.show(&[(&package, &["name"])], NOW, None);
+    assert!(matches!(
+        verify(&qr, &w.store()),
+        Err(VerifyError::IssuerNotEntitled { issuer, kind }) if issuer.as_str() == "transport" && kind.as_str() == "id-card"
+    ));
+}
+
+#[test]
+fn the_ledger_refuses_to_anchor_a_kind_the_issuer_is_not_entitled_to() {
+    let mut w = World::new();
+    let transport = w.province.department("transport").unwrap();
+    let transport_key = SigningKey::from_bytes(&transport.issuer_key.seed());
+    let package = forge("transport", &transport_key, "id-card", &w.wallet);
+    let issued = ecert_issuer::IssuedCertificate {
+        id: CertificateId([1; 16]),
+        certificate: package.certificate.to_vec(),
+        disclosures: package.disclosures.iter().map(|d| d.to_vec()).collect(),
+    };
+    let batch = ecert_issuer::Batch::new(&transport.issuer_key, vec![issued]).unwrap();
+    let tx = Transaction::AnchorBatch(
+        batch
+            .anchor_transaction(&transport.issuer_key, w.province.ledger().chain_id())
+            .unwrap(),
+    );
+    assert!(matches!(
+        w.province.ledger().check(&tx, NOW.secs() * 1000),
+        Err(VerifyError::IssuerNotEntitled { .. })
+    ));
+    assert!(
+        w.province.commit_block(&[tx], NOW).is_err(),
+        "a block of only refused transactions was cut"
+    );
+}
+
+#[test]
+fn bad_issuer_signature() {
+    let w = World::new();
+    let mut package = w.id_card.clone();
+    let last = package.certificate.len() - 1;
+    package.certificate[last] ^= 0x01;
+    let qr = w.show(&[(&package, &["name"])], NOW, None);
+    assert!(matches!(
+        verify(&qr, &w.store()),
+        Err(VerifyError::BadIssuerSignature { .. })
+    ));
+}
+
+#[test]
+fn issuer_key_not_valid_at_issue_time() {
+    let mut w = World::new();
+    // Backdated before the key was registered (genesis is 30 days ago), anchored now.
+    let package = w.issue_one(
+        "public-security",
+        sample::id_card(NOW),
+        NOW.minus(40 * DAY),
+        NOW.minus(HOUR),
+    );
+    let qr = w.show(&[(&package, &["name"])], NOW, None);
+    assert!(matches!(
+        verify(&qr, &w.store()),
+        Err(VerifyError::IssuerKeyNotValidAtIssue { .. })
+    ));
+}
+
+#[test]
+fn expired() {
+    let mut w = World::new();
+    let mut order = sample::no_criminal_record(NOW);
+    order.valid_from = NOW.minus(10 * DAY);
+    order.expires = NOW.minus(10);
+    let package = w.issue_one("justice", order, NOW.minus(2 * DAY), NOW.minus(2 * DAY));
+    let qr = w.show(&[(&package, &["result"])], NOW, None);
+    assert!(
+        matches!(verify(&qr, &w.store()), Err(VerifyError::Expired { expired_at }) if expired_at == NOW.minus(10))
+    );
+}
+
+#[test]
+fn not_yet_valid() {
+    let mut w = World::new();
+    let mut order = sample::no_criminal_record(NOW);
+    order.valid_from = NOW.plus(DAY);
+    order.expires = NOW.plus(30 * DAY);
+    let package = w.issue_one("justice", order, NOW.minus(HOUR), NOW.minus(HOUR));
+    let qr = w.show(&[(&package, &["result"])], NOW, None);
+    assert!(matches!(
+        verify(&qr, &w.store()),
+        Err(VerifyError::NotYetValid { .. })
+    ));
+}
+
+#[test]
+fn disclosure_does_not_match_its_digest() {
+    let w = World::new();
+    let mut package = w.id_card.clone();
+    let name_at = package
+        .disclosures
+        .iter()
+        .position(|d| Disclosure::from_bytes(d).unwrap().field == 0)
+        .unwrap();
+    let mut d = Disclosure::from_bytes(&package.disclosures[name_at]).unwrap();
+    d.value = FieldValue::Text("李四".into());
+    package.disclosures[name_at] = ByteBuf::from(d.to_bytes().unwrap());
+    let qr = w.show(&[(&package, &["name"])], NOW, None);
+    assert!(
+        matches!(verify(&qr, &w.store()), Err(VerifyError::DisclosureMismatch { field }) if field == "name")
+    );
+}
+
+#[test]
+fn disclosure_of_a_field_the_kind_does_not_have() {
+    let w = World::new();
+    let mut it = item(&w.id_card, 0);
+    let bogus = Disclosure {
+        salt: Salt([0; 16]),
+        field: 99,
+        value: FieldValue::Text("x".into()),
+    };
+    it.disclosures
+        .push(ByteBuf::from(bogus.to_bytes().unwrap()));
+    let wallet_key = SigningKey::from_bytes(&w.wallet.seed());
+    let qr = sign_items(&[it], &wallet_key, NOW, None);
+    assert!(matches!(
+        verify(&qr, &w.store()),
+        Err(VerifyError::DisclosureInvalid { .. })
+    ));
+}
+
+#[test]
+fn holder_proof_missing() {
+    let w = World::new();
+    let mut p = Presentation::from_qr_string(&w.show_id()).unwrap();
+    p.holder = None;
+    assert!(matches!(
+        verify(&p.to_qr_string().unwrap(), &w.store()),
+        Err(VerifyError::HolderProofMissing)
+    ));
+}
+
+#[test]
+fn holder_proof_bad() {
+    let w = World::new();
+    let mut p = Presentation::from_qr_string(&w.show_id()).unwrap();
+    if let Some(h) = p.holder.as_mut() {
+        h.signature.0[10] ^= 0x40;
+    }
+    assert!(matches!(
+        verify(&p.to_qr_string().unwrap(), &w.store()),
+        Err(VerifyError::HolderProofBad)
+    ));
+}
+
+#[test]
+fn holder_proof_from_another_wallet() {
+    let w = World::new();
+    // A copy of the citizen's certificate, signed by someone else's wallet.
+    let (_, thief) = holder_signing_key(42);
+    let qr = sign_items(&[item(&w.id_card, 2)], &thief, NOW, None);
+    assert!(matches!(
+        verify(&qr, &w.store()),
+        Err(VerifyError::HolderProofBad)
+    ));
+    // And the thief's own wallet refuses to present a certificate that is not its own.
+    let (thief_wallet, _) = holder_signing_key(42);
+    let sel = [Selection {
+        package: &w.id_card,
+        fields: vec!["name".into()],
+    }];
+    assert!(matches!(
+        present(&thief_wallet, &w.province.kinds, &sel, NOW, None),
+        Err(ecert_wallet::WalletError::NotOurCertificate)
+    ));
+}
+
+#[test]
+fn holder_proof_outside_the_time_window() {
+    let w = World::new();
+    let store = w.store();
+    let qr = w.show_id();
+    // A screenshot, 61 seconds later.
+    let later = verify_presentation(&qr, &store, NOW.plus(61), &Policy::default());
+    assert!(matches!(
+        later,
+        Err(VerifyError::HolderProofOutsideWindow { .. })
+    ));
+    // Still fine at 60 seconds.
+    assert!(verify_presentation(&qr, &store, NOW.plus(60), &Policy::default()).is_ok());
+    // From a wallet whose clock runs 5 minutes ahead.
+    let future = w.show(&[(&w.id_card, &["name"])], NOW.plus(300), None);
+    assert!(matches!(
+        verify(&future, &store),
+        Err(VerifyError::HolderProofOutsideWindow { .. })
+    ));
+}
+
+#[test]
+fn nonce_mismatch() {
+    let w = World::new();
+    let store = w.store();
+    let challenge = Nonce::new(vec![1, 2, 3, 4, 5, 6, 7, 8]).unwrap();
+    let policy = Policy {
+        expected_nonce: Some(challenge.clone()),
+        ..Policy::default()
+    };
+    let answered = w.show(&[(&w.id_card, &["name"])], NOW, Some(challenge));
+    let verdict = verify_presentation(&answered, &store, NOW, &policy).unwrap();
+    assert!(verdict.nonce_checked);
+    let other = w.show(
+        &[(&w.id_card, &["name"])],
+        NOW,
+        Some(Nonce::new(vec![9; 8]).unwrap()),
+    );
+    assert!(matches!(
+        verify_presentation(&other, &store, NOW, &policy),
+        Err(VerifyError::NonceMismatch)
+    ));
+    let none = w.show(&[(&w.id_card, &["name"])], NOW, None);
+    assert!(matches!(
+        verify_presentation(&none, &store, NOW, &policy),
+        Err(VerifyError::NonceMismatch)
+    ));
+}
+
+#[test]
+fn certificates_of_different_holders() {
+    let mut w = World::new();
+    let other = HolderKey::generate(&mut OsRng);
+    let theirs = w
+        .province
+        .issue_and_anchor(
+            "justice",
+            other.public_key(),
+            &[sample::no_criminal_record(NOW)],
+            NOW.minus(HOUR),
+            &mut OsRng,
+        )
+        .unwrap()
+        .remove(0);
+    let wallet_key = SigningKey::from_bytes(&w.wallet.seed());
+    let qr = sign_items(
+        &[item(&w.id_card, 1), item(&theirs, 1)],
+        &wallet_key,
+        NOW,
+        None,
+    );
+    assert!(matches!(
+        verify(&qr, &w.store()),
+        Err(VerifyError::MixedHolders)
+    ));
+}
+
+#[test]
+fn anchor_proof_invalid() {
+    let mut w = World::new();
+    // A batch of three, so that audit paths are not empty.
+    let orders = [
+        sample::id_card(NOW),
+        sample::id_card(NOW),
+        sample::id_card(NOW),
+    ];
+    let issued = w
+        .province
+        .issue(
+            "public-security",
+            w.wallet.public_key(),
+            &orders,
+            NOW.minus(HOUR),
+            &mut OsRng,
+        )
+        .unwrap();
+    let packages = w
+        .province
+        .anchor("public-security", issued, NOW.minus(HOUR))
+        .unwrap();
+    let store = w.store();
+    assert!(verify(&w.show(&[(&packages[1], &["name"])], NOW, None), &store).is_ok());
+
+    let mut bent_path = packages[1].clone();
+    bent_path.anchor.path[0].0[0] ^= 1;
+    let mut wrong_leaf = packages[1].clone();
+    wrong_leaf.anchor.leaf_index = 2;
+    let mut other_issuers_batch = packages[1].clone();
+    other_issuers_batch.anchor.batch_seq = w.record.anchor.batch_seq;
+    for bad in [bent_path, wrong_leaf, other_issuers_batch] {
+        let qr = w.show(&[(&bad, &["name"])], NOW, None);
+        assert!(
+            matches!(
+                verify(&qr, &store),
+                Err(VerifyError::AnchorProofInvalid { .. })
+            ),
+            "{:?}",
+            bad.anchor
+        );
+    }
+}
+
+#[test]
+fn anchored_after_the_counters_last_sync() {
+    let mut w = World::new();
+    let old_store = w.store();
+    let fresh = w.issue_one(
+        "justice",
+        sample::no_criminal_record(NOW),
+        NOW.minus(60),
+        NOW.minus(60),
+    );
+    let qr = w.show(&[(&fresh, &["result"])], NOW, None);
+    assert!(matches!(
+        verify(&qr, &old_store),
+        Err(VerifyError::HeaderUnknown { .. })
+    ));
+    assert!(verify(&qr, &w.store()).is_ok(), "after a sync it verifies");
+}
+
+#[test]
+fn header_not_certified() {
+    let w = World::new();
+    let good = w.province.trust_bundle().unwrap();
+    // Two votes of four: no quorum.
+    let mut short = good.clone();
+    short.checkpoint.votes.truncate(2);
+    // A vote from a validator that does not exist.
+    let mut stranger = good.clone();
+    stranger.checkpoint.votes[3].validator = 7;
+    // A forged vote.
+    let mut forged = good.clone();
+    forged.checkpoint.votes[0].signature.0[0] ^= 1;
+    // A repeated vote counted twice.
+    let mut repeated = good.clone();
+    repeated.checkpoint.votes[1] = repeated.checkpoint.votes[0].clone();
+    // A validator set the header does not commit to.
+    let mut other_set = good.clone();
+    other_set.validators.pop();
+    for (name, bundle) in [
+        ("short", short),
+        ("stranger", stranger),
+        ("forged", forged),
+        ("repeated", repeated),
+        ("other set", other_set),
+    ] {
+        let result = TrustStore::from_bundle(
+            bundle,
+            &w.province.trust_anchor().unwrap(),
+            w.province.kinds.clone(),
+        );
+        assert!(
+            matches!(result, Err(VerifyError::HeaderNotCertified { .. })),
+            "{name}: {result:?}"
+        );
+    }
+}
+
+#[test]
+fn synced_data_that_the_header_does_not_commit_to_is_refused() {
+    let w = World::new();
+    let good = w.province.trust_bundle().unwrap();
+    let mut fewer_anchors = good.clone();
+    fewer_anchors.anchors.pop();
+    let mut edited_registry = good.clone();
+    edited_registry.registry.issuers[0]
+        .kinds
+        .push(KindId::new("id-card").unwrap());
+    let mut hidden_revocation = good.clone();
+    hidden_revocation.revocations.height += 1;
+    for bundle in [fewer_anchors, edited_registry, hidden_revocation] {
+        let result = TrustStore::from_bundle(
+            bundle,
+            &w.province.trust_anchor().unwrap(),
+            w.province.kinds.clone(),
+        );
+        assert!(
+            matches!(result, Err(VerifyError::TrustDataMismatch { .. })),
+            "{result:?}"
+        );
+    }
+    // A bundle survives its own encoding.
+    let bytes = good.to_bytes().unwrap();
+    assert!(TrustStore::from_bundle(
+        TrustBundle::from_bytes(&bytes).unwrap(),
+        &w.province.trust_anchor().unwrap(),
+        w.province.kinds.clone()
+    )
+    .is_ok());
+}
+
+#[test]
+fn a_bundle_from_another_ledger_or_validator_set_is_refused() {
+    let w = World::new();
+    // An impostor runs its own "ledger" with its own validators and certifies it properly.
+    let mut impostor = Province::new("ecert-test", NOW.minus(30 * DAY), &mut OsRng).unwrap();
+    let rogue = impostor
+        .issue_and_anchor(
+            "public-security",
+            w.wallet.public_key(),
+            &[sample::id_card(NOW)],
+            NOW.minus(HOUR),
+            &mut OsRng,
+        )
+        .unwrap()
+        .remove(0);
+    let forged_bundle = impostor.trust_bundle().unwrap();
+    let anchor = w.province.trust_anchor().unwrap();
+    assert!(matches!(
+        TrustStore::from_bundle(forged_bundle, &anchor, w.province.kinds.clone()),
+        Err(VerifyError::HeaderNotCertified { .. })
+    ));
+    // The impostor's certificate fails against the real ledger's data.
+    let qr = w.show(&[(&rogue, &["name"])], NOW, None);
+    assert!(verify(&qr, &w.store()).is_err());
+    // A bundle for another chain id.
+    let other = Province::new("ecert-elsewhere", NOW.minus(30 * DAY), &mut OsRng).unwrap();
+    let mut other_chain = w.province.trust_bundle().unwrap();
+    other_chain.chain_id = other.ledger().chain_id().clone();
+    assert!(matches!(
+        TrustStore::from_bundle(other_chain, &anchor, w.province.kinds.clone()),
+        Err(VerifyError::TrustDataMismatch { .. })
+    ));
+}
+
+#[test]
+fn revoked() {
+    let mut w = World::new();
+    let qr = w.show(
+        &[(&w.id_card, &["name"]), (&w.record, &["result"])],
+        NOW,
+        None,
+    );
+    assert!(verify(&qr, &w.store()).is_ok());
+    let index = Certificate::from_bytes(&w.record.certificate)
+        .unwrap()
+        .claims
+        .status_index;
+    w.province
+        .revoke(
+            "justice",
+            &[index],
+            RevocationReason::Withdrawn,
+            NOW.minus(30),
+        )
+        .unwrap();
+    assert!(matches!(
+        verify(&qr, &w.store()),
+        Err(VerifyError::Revoked { issuer, index: i }) if issuer.as_str() == "justice" && i == index
+    ));
+    // The other department's certificate with the same status index is unaffected.
+    let id_only = w.show(&[(&w.id_card, &["name"])], NOW, None);
+    assert_eq!(
+        Certificate::from_bytes(&w.id_card.certificate)
+            .unwrap()
+            .claims
+            .status_index,
+        index
+    );
+    assert!(verify(&id_only, &w.store()).is_ok());
+}
+
+#[test]
+fn revocation_data_older_than_the_policy_allows() {
+    let w = World::new();
+    let store = w.store();
+    let later = NOW.plus(25 * HOUR);
+    let qr = w.show(&[(&w.id_card, &["name"])], later, None);
+    assert!(matches!(
+        verify_presentation(&qr, &store, later, &Policy::default()),
+        Err(VerifyError::RevocationDataTooOld { max_secs, .. }) if max_secs == 24 * HOUR
+    ));
+    let lenient = Policy {
+        max_revocation_age_secs: 48 * HOUR,
+        ..Policy::default()
+    };
+    assert!(verify_presentation(&qr, &store, later, &lenient).is_ok());
+}
+
+#[test]
+fn every_single_bit_flip_of_a_valid_presentation_string_is_rejected() {
+    let w = World::new();
+    let store = w.store();
+    let qr = w.show_id();
+    assert!(verify(&qr, &store).is_ok());
+    let mut checked = 0;
+    for i in 0..qr.len() {
+        // Bit 7 would leave ASCII, and a scanner's output is ASCII: flip bits 0 to 6.
+        for bit in 0..7 {
+            let mut bytes = qr.clone().into_bytes();
+            bytes[i] ^= 1 << bit;
+            let flipped = String::from_utf8(bytes).unwrap();
+            assert!(
+                verify(&flipped, &store).is_err(),
+                "flip of bit {bit} at {i} accepted"
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, qr.len() * 7);
+}

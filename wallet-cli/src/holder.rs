@@ -1,0 +1,49 @@
+//! The holder's key: the wallet's Ed25519 key that every presentation is signed with.
+
+use ecert_schemas::PublicKeyBytes;
+use ecert_schemas::SignatureBytes;
+use ecert_verifier::crypto::{self, SigningContext};
+use ed25519_dalek::SigningKey;
+use rand_core::CryptoRngCore;
+use zeroize::Zeroizing;
+
+/// The wallet's key. Its secret is zeroized when dropped.
+pub struct HolderKey {
+    signing: SigningKey,
+}
+
+impl HolderKey {
+    /// A fresh key from a cryptographic random source.
+    pub fn generate(rng: &mut impl CryptoRngCore) -> HolderKey {
+        HolderKey {
+            signing: SigningKey::generate(rng),
+        }
+    }
+
+    /// The key with this secret seed (as restored from the encrypted store).
+    pub fn from_seed(seed: &Zeroizing<[u8; 32]>) -> HolderKey {
+        HolderKey {
+            signing: SigningKey::from_bytes(seed),
+        }
+    }
+
+    /// The secret seed, for encrypting at rest.
+    pub fn seed(&self) -> Zeroizing<[u8; 32]> {
+        Zeroizing::new(self.signing.to_bytes())
+    }
+
+    /// The public key a department binds certificates to.
+    pub fn public_key(&self) -> PublicKeyBytes {
+        crypto::public_key(&self.signing)
+    }
+
+    pub(crate) fn sign_holder_proof(&self, message: &[u8]) -> SignatureBytes {
+        crypto::sign(&self.signing, SigningContext::HolderProof, message)
+    }
+}
+
+impl core::fmt::Debug for HolderKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "HolderKey({})", self.public_key())
+    }
+}
