@@ -24,6 +24,9 @@ pub enum NodeError {
         /// The previous block's time.
         previous_ms: u64,
     },
+    /// The node's database failed.
+    #[error("storage: {0}")]
+    Storage(String),
     /// A block must hold at least one applied transaction.
     #[error("a block needs at least one valid transaction")]
     EmptyBlock,

@@ -2,12 +2,16 @@
 //!
 //! A department's ledger node. This crate holds the ledger's deterministic state machine
 //! ([`state::LedgerState`]: registry, anchor log, revocation status lists, block headers)
-//! and block certification ([`certify`]). Ordering across nodes (Raft over libp2p) and
-//! durable storage (RocksDB) are not built yet; until they are, this crate is a library
-//! only and ships no node binary.
+//! and block certification ([`certify`]), and the Raft storage for ordering it across
+//! nodes ([`raft`]: openraft's log store and state machine over RocksDB). The network
+//! (Raft over libp2p), the client API and the node binary are not built yet.
 
 pub mod certify;
 mod error;
+pub mod genesis;
+// openraft's traits fix the error type (`StorageError`, ~224 bytes); helpers return it too.
+#[allow(clippy::result_large_err)]
+pub mod raft;
 pub mod state;
 
 pub use error::NodeError;

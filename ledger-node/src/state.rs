@@ -45,6 +45,19 @@ pub struct AppliedBlock {
     pub outcomes: Vec<TxOutcome>,
 }
 
+/// Everything needed to rebuild a [`LedgerState`]: what a Raft snapshot carries.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct LedgerSnapshot {
+    chain_id: ChainId,
+    validators: Vec<ValidatorInfo>,
+    registry: Registry,
+    anchors: Vec<BatchRecord>,
+    revocations: Vec<StatusList>,
+    height: u64,
+    last_header_hash: Hash32,
+    last_time_ms: u64,
+}
+
 /// The ledger state after some height.
 #[derive(Clone, Debug)]
 pub struct LedgerState {
@@ -255,6 +268,47 @@ impl LedgerState {
             header_bytes,
             outcomes,
         })
+    }
+
+    /// Hash of the last applied header (zeros at genesis).
+    pub fn last_header_hash(&self) -> Hash32 {
+        self.last_header_hash
+    }
+
+    /// The state as a snapshot.
+    pub fn snapshot(&self) -> LedgerSnapshot {
+        LedgerSnapshot {
+            chain_id: self.chain_id.clone(),
+            validators: self.validators.clone(),
+            registry: self.registry.clone(),
+            anchors: self.anchors.clone(),
+            revocations: self.revocations.values().cloned().collect(),
+            height: self.height,
+            last_header_hash: self.last_header_hash,
+            last_time_ms: self.last_time_ms,
+        }
+    }
+
+    /// Rebuilds the state from a snapshot, recomputing every derived index and root.
+    pub fn from_snapshot(snapshot: LedgerSnapshot) -> Result<LedgerState, NodeError> {
+        let mut state =
+            LedgerState::genesis(snapshot.chain_id, snapshot.validators, snapshot.registry)?;
+        for (seq, record) in snapshot.anchors.iter().enumerate() {
+            state.anchor_log.push(commit::anchor_leaf(record)?);
+            state.anchored_roots.insert(record.batch_root, seq as u64);
+        }
+        state.anchors = snapshot.anchors;
+        state.revocations = snapshot
+            .revocations
+            .into_iter()
+            .map(|list| (list.issuer.clone(), list))
+            .collect();
+        let lists: Vec<StatusList> = state.revocations.values().cloned().collect();
+        state.revocation_root = commit::revocation_root(&lists)?;
+        state.height = snapshot.height;
+        state.last_header_hash = snapshot.last_header_hash;
+        state.last_time_ms = snapshot.last_time_ms;
+        Ok(state)
     }
 
     /// The revocation state now.

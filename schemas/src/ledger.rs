@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 use serde_bytes::ByteBuf;
 
-use crate::codec::{cbor_array, from_cbor, from_cbor_bounded, to_cbor};
+use crate::codec::{cbor_array, from_cbor, from_cbor_versioned, to_cbor};
 use crate::{
     ChainId, Hash32, IssuerId, KeyId, KindId, PublicKeyBytes, SchemaError, SignatureBytes,
     StatusIndex, UnixTime,
@@ -494,23 +494,13 @@ impl TrustBundle {
 
     /// Decodes a bundle strictly (up to [`MAX_TRUST_BUNDLE_BYTES`]).
     pub fn from_bytes(bytes: &[u8]) -> Result<TrustBundle, SchemaError> {
-        if let Some(version) = crate::codec::leading_version(bytes, 7) {
-            if version != TRUST_BUNDLE_VERSION {
-                return Err(SchemaError::UnsupportedVersion {
-                    what: "trust bundle",
-                    found: version,
-                    supported: TRUST_BUNDLE_VERSION,
-                });
-            }
-        }
-        let bundle: TrustBundle = from_cbor_bounded("trust bundle", bytes, MAX_TRUST_BUNDLE_BYTES)?;
-        if bundle.version != TRUST_BUNDLE_VERSION {
-            return Err(SchemaError::UnsupportedVersion {
-                what: "trust bundle",
-                found: bundle.version,
-                supported: TRUST_BUNDLE_VERSION,
-            });
-        }
-        Ok(bundle)
+        from_cbor_versioned(
+            "trust bundle",
+            bytes,
+            MAX_TRUST_BUNDLE_BYTES,
+            7,
+            TRUST_BUNDLE_VERSION,
+            |b: &TrustBundle| b.version,
+        )
     }
 }

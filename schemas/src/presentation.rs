@@ -4,7 +4,7 @@
 use serde_bytes::ByteBuf;
 use sha2::{Digest, Sha256};
 
-use crate::codec::{cbor_array, from_cbor, qr, to_cbor};
+use crate::codec::{cbor_array, from_cbor, from_cbor_versioned, qr, to_cbor, MAX_ITEM_BYTES};
 use crate::kinds::FieldValue;
 use crate::{FieldDigest, Hash32, Nonce, Salt, SchemaError, SignatureBytes, UnixTime};
 
@@ -103,24 +103,14 @@ impl CertificatePackage {
 
     /// Decodes a package strictly.
     pub fn from_bytes(bytes: &[u8]) -> Result<CertificatePackage, SchemaError> {
-        if let Some(version) = crate::codec::leading_version(bytes, 4) {
-            if version != PACKAGE_VERSION {
-                return Err(SchemaError::UnsupportedVersion {
-                    what: "certificate package",
-                    found: version,
-                    supported: PACKAGE_VERSION,
-                });
-            }
-        }
-        let package: CertificatePackage = from_cbor("certificate package", bytes)?;
-        if package.version != PACKAGE_VERSION {
-            return Err(SchemaError::UnsupportedVersion {
-                what: "certificate package",
-                found: package.version,
-                supported: PACKAGE_VERSION,
-            });
-        }
-        Ok(package)
+        from_cbor_versioned(
+            "certificate package",
+            bytes,
+            MAX_ITEM_BYTES,
+            4,
+            PACKAGE_VERSION,
+            |p: &CertificatePackage| p.version,
+        )
     }
 }
 
@@ -215,26 +205,14 @@ impl Presentation {
 
     /// Decodes a presentation strictly; an unknown version is reported as such.
     pub fn from_bytes(bytes: &[u8]) -> Result<Presentation, SchemaError> {
-        // Read the version before the rest, so that a future version is reported as
-        // unsupported rather than malformed.
-        if let Some(version) = crate::codec::leading_version(bytes, 3) {
-            if version != PRESENTATION_VERSION {
-                return Err(SchemaError::UnsupportedVersion {
-                    what: "presentation",
-                    found: version,
-                    supported: PRESENTATION_VERSION,
-                });
-            }
-        }
-        let presentation: Presentation = from_cbor("presentation", bytes)?;
-        if presentation.version != PRESENTATION_VERSION {
-            return Err(SchemaError::UnsupportedVersion {
-                what: "presentation",
-                found: presentation.version,
-                supported: PRESENTATION_VERSION,
-            });
-        }
-        Ok(presentation)
+        from_cbor_versioned(
+            "presentation",
+            bytes,
+            MAX_ITEM_BYTES,
+            3,
+            PRESENTATION_VERSION,
+            |p: &Presentation| p.version,
+        )
     }
 
     /// The QR string for this presentation.

@@ -38,4 +38,26 @@ pub enum WalletError {
         "the presentation is too large for a QR code ({0}); disclose fewer fields or certificates"
     )]
     TooLargeForQr(String),
+    /// The bytes are not an ecert wallet file (no `ECW1` magic).
+    #[error("this is not an ecert wallet file")]
+    NotAWalletFile,
+    /// A wallet file of a format version this software does not read.
+    #[error(
+        "this wallet file has format version {found}; this software reads version {supported}: update the wallet software"
+    )]
+    UnsupportedWalletVersion {
+        /// The version in the file.
+        found: u64,
+        /// The version this software reads.
+        supported: u64,
+    },
+    /// Decryption failed: the passphrase is wrong, or the file was changed or damaged.
+    #[error("wrong passphrase, or the wallet file is damaged")]
+    WrongPassphrase,
+    /// The file asks for key-derivation settings outside the accepted bounds.
+    #[error("the wallet file's key-derivation settings are outside safe bounds: {0}")]
+    KdfParamsOutOfBounds(String),
+    /// The file is cut short, or its decrypted contents cannot be read.
+    #[error("the wallet file is damaged: {0}")]
+    WalletDamaged(String),
 }

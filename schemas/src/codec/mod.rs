@@ -84,6 +84,35 @@ pub(crate) fn leading_version(bytes: &[u8], len: u8) -> Option<u64> {
     }
 }
 
+/// Decodes a versioned structure: a CBOR array of `array_len` items whose first item is
+/// its version. A version other than `supported` is reported as
+/// [`SchemaError::UnsupportedVersion`], whether it is seen before decoding (so that a
+/// future format is not called malformed) or after.
+pub(crate) fn from_cbor_versioned<T: Serialize + DeserializeOwned>(
+    what: &'static str,
+    bytes: &[u8],
+    limit: usize,
+    array_len: u8,
+    supported: u64,
+    version_of: impl Fn(&T) -> u64,
+) -> Result<T, SchemaError> {
+    let unsupported = |found| SchemaError::UnsupportedVersion {
+        what,
+        found,
+        supported,
+    };
+    if let Some(found) = leading_version(bytes, array_len) {
+        if found != supported {
+            return Err(unsupported(found));
+        }
+    }
+    let value: T = from_cbor_bounded(what, bytes, limit)?;
+    match version_of(&value) {
+        found if found == supported => Ok(value),
+        found => Err(unsupported(found)),
+    }
+}
+
 /// Declares a struct that travels as a CBOR array of its fields, in declaration order.
 ///
 /// Arrays keep QR payloads small and leave no room for duplicate keys.

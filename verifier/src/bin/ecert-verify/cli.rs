@@ -1,0 +1,171 @@
+//! The command line: commands, flags and their help texts.
+
+use std::path::PathBuf;
+
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+use ecert_verifier::Policy;
+
+use crate::exit;
+
+const ABOUT: &str = "Check citizens' ecert QR codes at a service counter, offline";
+
+const LONG_ABOUT: &str = "\
+Check citizens' ecert QR codes at a service counter, offline.
+
+A citizen shows a QR code from their ecert wallet. This tool checks, without any network,
+that each certificate in it was issued by the office entitled to issue it, is on record in
+the departments' shared ledger, has not expired, was not revoked as of this counter's last
+sync, and is shown by the wallet it was issued to (a screenshot stops working after a
+minute). It then shows only the fields the citizen chose to disclose.
+
+First setup (once):  ecert-verify init --anchor anchor.toml
+Every day:           ecert-verify sync --from-file bundle.cbor
+At the counter:      ecert-verify verify          (then scan the code)";
+
+const STORE_HELP: &str = "Folder where this counter keeps its trust anchor and ledger data \
+[default: $ECERT_VERIFY_STORE, else $XDG_DATA_HOME/ecert-verify, else \
+~/.local/share/ecert-verify]";
+
+/// `ecert-verify`.
+#[derive(Parser)]
+#[command(
+    name = "ecert-verify",
+    version,
+    about = ABOUT,
+    long_about = LONG_ABOUT,
+    after_long_help = "Exit codes: 0 VALID or done; 2 the counter could not check (see the \
+message); 3 refused to replace stored data; 10 and up: INVALID, one code per reason (see \
+`ecert-verify verify --help`)."
+)]
+pub struct Cli {
+    #[arg(long, global = true, value_name = "DIR", help = STORE_HELP)]
+    pub store: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Subcommand)]
+pub enum Command {
+    /// Set up this counter with the ledger's trust anchor (once)
+    #[command(long_about = "\
+Set up this counter with the ledger's trust anchor (do this once).
+
+The anchor file comes from the department running the ledger (it is taken from the ledger's
+genesis). It names the ledger and its validators, and holds two lines:
+
+    chain_id = \"ecert-demo-province\"
+    validators_hash = \"<64 hex digits>\"
+
+Only ledger data certified by these validators will ever be accepted by `sync`. If the
+counter already has a different anchor, `init` refuses unless you add --force.")]
+    Init(InitArgs),
+    /// Load the ledger's latest data from a file exported by a ledger node
+    #[command(long_about = "\
+Load the ledger's latest data (issuers, anchored certificates, revocations) from a file
+exported by a ledger node. Do this at least once a day: `verify` refuses to work with data
+older than 24 hours (see its --max-revocation-age).
+
+This version syncs from a file exported by a ledger node only; syncing over the network
+will come with the networked ledger node.
+
+The file is checked before anything is stored: it must be certified by more than two
+thirds of the validators named in this counter's trust anchor, and everything in it must
+match what they certified. A file older than the data already stored is refused unless you
+add --allow-older. Prints the certified block height, the number of batches known, the
+block's time and how old the data is.")]
+    Sync(SyncArgs),
+    /// Check a citizen's QR code (from a scanner, an argument or a photo)
+    #[command(long_about = "\
+Check a citizen's QR code, offline, against the ledger data this counter synced.
+
+Where the code comes from:
+  ecert-verify verify                 read one line from a scanner (keyboard mode)
+  ecert-verify verify 'EC1Z:...'      the code's text as an argument (quote it: it may
+                                      contain spaces)
+  ecert-verify verify --image p.jpg   a photo of the code (PNG or JPEG)
+
+The result is a big VALID or INVALID. VALID lists each certificate (kind, issuing office,
+validity) with the fields the citizen chose to show. INVALID gives the reason, its code and
+what to do. Challenge mode: run `ecert-verify challenge`, read the challenge to the
+citizen, and check their code with --nonce.")]
+    Verify(VerifyArgs),
+    /// Print a fresh challenge for the citizen's wallet (challenge mode)
+    #[command(long_about = "\
+Print a fresh random challenge (16 hex digits) for challenge mode.
+
+Read it to the citizen; they make their code with `ecert-wallet present --nonce <HEX> ...`.
+Then check it with `ecert-verify verify --nonce <HEX>`: a code made earlier (a
+screenshot, someone else's phone) is then refused at once, not only after a minute.
+
+The challenge alone is printed on standard output; the instructions go to standard error.")]
+    Challenge,
+    /// Show what this counter trusts and how fresh its ledger data is
+    #[command(long_about = "\
+Show what this counter trusts and how fresh its ledger data is: the ledger (chain id) and
+validator set of its trust anchor, the synced block height, that block's time and age, the
+number of anchored batches, revoked certificates, and the issuing offices with the kinds of
+certificate each may issue. Exits with 2 if the counter is not set up or not synced.")]
+    Status,
+}
+
+/// `init`.
+#[derive(Args)]
+pub struct InitArgs {
+    /// The trust anchor file from the department running the ledger (TOML: chain_id and
+    /// validators_hash)
+    #[arg(long, value_name = "FILE")]
+    pub anchor: PathBuf,
+    /// Replace a different anchor this counter already has (this also deletes its synced
+    /// data). Only do this when the department running the ledger tells you to
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `sync`.
+#[derive(Args)]
+pub struct SyncArgs {
+    /// The trust bundle file exported by a ledger node
+    #[arg(long, value_name = "BUNDLE")]
+    pub from_file: PathBuf,
+    /// Accept a file older (lower block height) than the data already stored
+    #[arg(long)]
+    pub allow_older: bool,
+}
+
+/// `verify`.
+#[derive(Args)]
+pub struct VerifyArgs {
+    /// The QR code's text, as the scanner reads it. Leave out to read one line from the
+    /// scanner (standard input); `-` also means standard input
+    #[arg(value_name = "QR", conflicts_with = "image")]
+    pub qr: Option<String>,
+    /// Read the QR code from a photo (PNG or JPEG) instead
+    #[arg(long, value_name = "FILE")]
+    pub image: Option<PathBuf>,
+    /// Print the result as one JSON object (for other programs)
+    #[arg(long)]
+    pub json: bool,
+    /// Challenge mode: the challenge printed by `ecert-verify challenge`; a code that
+    /// does not answer it is INVALID
+    #[arg(long, value_name = "HEX")]
+    pub nonce: Option<String>,
+    /// Refuse to verify when the synced ledger data is older than this many seconds
+    #[arg(long, value_name = "SECS", default_value_t = Policy::default().max_revocation_age_secs)]
+    pub max_revocation_age: u64,
+    /// Accept a code only if the wallet made it at most this many seconds ago
+    #[arg(long, value_name = "SECS", default_value_t = Policy::default().holder_proof_max_age_secs)]
+    pub holder_window: u64,
+}
+
+/// Parses the command line; on `--help`, `--version` or a usage error, prints and exits
+/// (0 for help and version, 2 for a usage error).
+pub fn parse() -> Cli {
+    let command = Cli::command().mut_subcommand("verify", |c| {
+        c.after_long_help(exit::help_table())
+            .after_help("Exit codes: see --help.")
+    });
+    let matches = command.get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}

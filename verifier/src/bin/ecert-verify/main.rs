@@ -1,0 +1,73 @@
+//! `ecert-verify`: the service counter's tool. It keeps the ledger's trust anchor and the
+//! last synced ledger data in a store folder, and checks citizens' QR codes offline with
+//! the pure verifier library.
+//!
+//! Modules: [`cli`] (commands and help), [`store`] (the folder, atomic writes),
+//! [`scan`] (QR input: argument, scanner, photo), [`output`] (human and JSON verdicts),
+//! [`exit`] (the exit-code table), and one module per command.
+
+mod challenge;
+mod cli;
+mod exit;
+mod init;
+mod output;
+mod scan;
+mod status;
+mod store;
+mod sync;
+mod verify;
+
+use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::Result;
+use ecert_schemas::UnixTime;
+
+use crate::cli::{Cli, Command};
+use crate::exit::Failure;
+use crate::store::Store;
+
+fn main() -> ExitCode {
+    let cli = cli::parse();
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(error) => {
+            let code = exit::for_anyhow(&error);
+            output::note(&format!("error: {error:#}\n"));
+            ExitCode::from(code)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<u8> {
+    let store = || Store::locate(cli.store.clone());
+    match cli.command {
+        Command::Init(args) => finish(init::run(&store()?, &args)?),
+        Command::Sync(args) => finish(sync::run(&store()?, &args, now()?)?),
+        Command::Verify(args) => {
+            let (text, code) = verify::run(&store()?, args)?;
+            output::print(&text)?;
+            Ok(code)
+        }
+        Command::Challenge => {
+            let nonce = challenge::fresh()?;
+            output::print(&format!("{}\n", nonce.to_hex()))?;
+            output::note(&challenge::instructions(&nonce));
+            Ok(exit::OK)
+        }
+        Command::Status => finish(status::run(&store()?, now()?)?),
+    }
+}
+
+fn finish(text: String) -> Result<u8> {
+    output::print(&text)?;
+    Ok(exit::OK)
+}
+
+/// The counter's clock, in whole seconds since the Unix epoch.
+pub fn now() -> Result<UnixTime> {
+    let since = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_err(|_| Failure::counter("this computer's clock is set before 1970: fix the date"))?;
+    Ok(UnixTime(since.as_secs()))
+}

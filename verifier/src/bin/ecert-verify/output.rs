@@ -1,0 +1,313 @@
+//! What the counter shows: the verdict for people (readable at a glance) and as one JSON
+//! object for other programs, plus times and ages in human units.
+
+use std::io::{self, IsTerminal, Write};
+
+use ecert_schemas::{date, FieldValue, KindRegistry, UnixTime};
+use ecert_verifier::{DisclosedField, TrustStore, Verdict, VerifiedCertificate, VerifyError};
+use serde::Serialize;
+
+use crate::exit;
+
+/// Writes `text` to standard output. A reader that stopped reading (a closed pipe) is not
+/// an error: the exit code still tells the result. Other errors are returned, never a panic.
+pub fn print(text: &str) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
+/// Writes `text` to standard error, ignoring failures (there is nowhere left to report them).
+pub fn note(text: &str) {
+    let mut err = io::stderr().lock();
+    let _ = err.write_all(text.as_bytes());
+    let _ = err.flush();
+}
+
+/// An age in human units: `45 s`, `12 min`, `3 h 12 min`, `2 d 5 h`.
+pub fn age(secs: u64) -> String {
+    let (days, hours, mins) = (secs / 86_400, secs % 86_400 / 3600, secs % 3600 / 60);
+    match (days, hours, mins) {
+        (0, 0, 0) => format!("{secs} s"),
+        (0, 0, m) => format!("{m} min"),
+        (0, h, 0) => format!("{h} h"),
+        (0, h, m) => format!("{h} h {m} min"),
+        (d, 0, _) => format!("{d} d"),
+        (d, h, _) => format!("{d} d {h} h"),
+    }
+}
+
+/// A calendar date (UTC).
+pub fn day(t: UnixTime) -> String {
+    date::date_of_unix(t.secs()).to_string()
+}
+
+/// How old the synced data is, and how long ago it was current.
+pub fn data_age(now: UnixTime, as_of: UnixTime) -> String {
+    if as_of > now {
+        format!(
+            "from {} in the future: check this computer's clock",
+            age(as_of.secs() - now.secs())
+        )
+    } else {
+        format!("{} old", age(now.secs() - as_of.secs()))
+    }
+}
+
+struct Style {
+    on: bool,
+}
+
+impl Style {
+    /// Colours only on a terminal, and not when `NO_COLOR` is set.
+    fn detect() -> Style {
+        Style {
+            on: io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        }
+    }
+
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+}
+
+fn banner(word: &str, colour: &str) -> String {
+    let style = Style::detect();
+    let width = 44;
+    let rule = "=".repeat(width);
+    let pad = width.saturating_sub(word.len()) / 2;
+    let line = format!("{}{word}", " ".repeat(pad));
+    format!(
+        "{}\n{}\n{}\n",
+        style.paint(colour, &rule),
+        style.paint(&format!("1;{colour}"), &line),
+        style.paint(colour, &rule)
+    )
+}
+
+fn sync_line(store: &TrustStore, now: UnixTime) -> String {
+    format!(
+        "Revocation data {}, as of ledger block #{} ({}).\n",
+        data_age(now, store.as_of()),
+        store.header().height,
+        store.as_of()
+    )
+}
+
+fn label(field: &DisclosedField) -> String {
+    match &field.label_local {
+        Some(local) if !local.is_empty() => format!("{} / {local}", field.label),
+        _ => field.label.clone(),
+    }
+}
+
+fn kind_title(cert: &VerifiedCertificate, kinds: &KindRegistry) -> String {
+    let local = kinds
+        .get(&cert.kind)
+        .ok()
+        .and_then(|k| k.name_local.clone());
+    match local {
+        Some(local) => format!("{} / {local}", cert.kind_name),
+        None => cert.kind_name.clone(),
+    }
+}
+
+/// The human verdict for a valid presentation.
+pub fn valid_text(
+    verdict: &Verdict,
+    store: &TrustStore,
+    kinds: &KindRegistry,
+    now: UnixTime,
+) -> String {
+    let mut text = banner("VALID", "32");
+    let n = verdict.certificates.len();
+    let signed = if verdict.signed_at > now {
+        format!(
+            "the phone's clock is {} ahead",
+            age(verdict.signed_at.secs() - now.secs())
+        )
+    } else {
+        format!("{} ago", age(now.secs() - verdict.signed_at.secs()))
+    };
+    text.push_str(&format!(
+        "{n} certificate{}, shown by its holder's own wallet (signed {signed}).\n",
+        if n == 1 { "" } else { "s" }
+    ));
+    text.push_str(if verdict.nonce_checked {
+        "Challenge: answered correctly.\n"
+    } else {
+        "Challenge: not used.\n"
+    });
+    for (i, cert) in verdict.certificates.iter().enumerate() {
+        text.push_str(&format!("\n[{}] {}\n", i + 1, kind_title(cert, kinds)));
+        text.push_str(&format!(
+            "    Issued by: {} ({})\n",
+            cert.issuer_name, cert.issuer
+        ));
+        text.push_str(&format!(
+            "    Valid:     {} to {} (issued {})\n",
+            day(cert.valid_from),
+            day(cert.expires),
+            day(cert.issued_at)
+        ));
+        if cert.disclosed.is_empty() {
+            text.push_str("    (no fields shown: the citizen chose to show none)\n");
+        }
+        for field in &cert.disclosed {
+            text.push_str(&format!("    {}: {}\n", label(field), field.value));
+        }
+    }
+    text.push('\n');
+    text.push_str(&sync_line(store, now));
+    text
+}
+
+/// The human verdict for a rejected presentation.
+pub fn invalid_text(error: &VerifyError, store: &TrustStore, now: UnixTime) -> String {
+    let mut text = banner("INVALID", "31");
+    text.push_str(&format!("Reason:     {error}\n"));
+    text.push_str(&format!(
+        "Code:       {} (exit code {})\n",
+        error.code(),
+        exit::for_error(error)
+    ));
+    text.push_str(&format!("What to do: {}\n\n", exit::advice(error)));
+    text.push_str(&sync_line(store, now));
+    text
+}
+
+#[derive(Serialize)]
+struct JsonField {
+    key: String,
+    label: String,
+    label_local: Option<String>,
+    value: serde_json::Value,
+}
+
+#[derive(Serialize)]
+struct JsonCertificate {
+    kind: String,
+    kind_name: String,
+    issuer: String,
+    issuer_name: String,
+    id: String,
+    issued_at: u64,
+    valid_from: u64,
+    expires: u64,
+    disclosed: Vec<JsonField>,
+}
+
+/// The JSON verdict. Times are whole seconds since the Unix epoch.
+#[derive(Serialize)]
+struct JsonVerdict {
+    valid: bool,
+    exit_code: u8,
+    code: Option<&'static str>,
+    reason: Option<String>,
+    certificates: Vec<JsonCertificate>,
+    holder: Option<String>,
+    signed_at: Option<u64>,
+    nonce_checked: Option<bool>,
+    checked_at: u64,
+    synced_height: u64,
+    synced_at: u64,
+    revocation_age_secs: u64,
+}
+
+fn json_value(value: &FieldValue) -> serde_json::Value {
+    match value {
+        FieldValue::Text(t) => serde_json::Value::from(t.as_str()),
+        FieldValue::TextList(list) => serde_json::Value::from(list.clone()),
+        // Digests: lowercase hex, like every other byte string in this output.
+        FieldValue::Bytes(_) => serde_json::Value::from(value.to_string()),
+    }
+}
+
+fn json_certificate(cert: &VerifiedCertificate) -> JsonCertificate {
+    JsonCertificate {
+        kind: cert.kind.to_string(),
+        kind_name: cert.kind_name.clone(),
+        issuer: cert.issuer.to_string(),
+        issuer_name: cert.issuer_name.clone(),
+        id: cert.id.to_hex(),
+        issued_at: cert.issued_at.secs(),
+        valid_from: cert.valid_from.secs(),
+        expires: cert.expires.secs(),
+        disclosed: cert
+            .disclosed
+            .iter()
+            .map(|f| JsonField {
+                key: f.key.clone(),
+                label: f.label.clone(),
+                label_local: f.label_local.clone(),
+                value: json_value(&f.value),
+            })
+            .collect(),
+    }
+}
+
+/// One JSON object (and a newline) for the result of a verification.
+pub fn json(
+    result: &Result<Verdict, VerifyError>,
+    store: &TrustStore,
+    now: UnixTime,
+) -> serde_json::Result<String> {
+    let base = JsonVerdict {
+        valid: false,
+        exit_code: exit::OK,
+        code: None,
+        reason: None,
+        certificates: Vec::new(),
+        holder: None,
+        signed_at: None,
+        nonce_checked: None,
+        checked_at: now.secs(),
+        synced_height: store.header().height,
+        synced_at: store.as_of().secs(),
+        revocation_age_secs: now.secs().saturating_sub(store.as_of().secs()),
+    };
+    let value = match result {
+        Ok(verdict) => JsonVerdict {
+            valid: true,
+            certificates: verdict.certificates.iter().map(json_certificate).collect(),
+            holder: Some(verdict.holder.to_hex()),
+            signed_at: Some(verdict.signed_at.secs()),
+            nonce_checked: Some(verdict.nonce_checked),
+            synced_height: verdict.synced_height,
+            synced_at: verdict.synced_at.secs(),
+            revocation_age_secs: verdict.revocation_age_secs,
+            ..base
+        },
+        Err(error) => JsonVerdict {
+            exit_code: exit::for_error(error),
+            code: Some(error.code()),
+            reason: Some(error.to_string()),
+            ..base
+        },
+    };
+    let mut text = serde_json::to_string_pretty(&value)?;
+    text.push('\n');
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_in_human_units() {
+        assert_eq!(age(0), "0 s");
+        assert_eq!(age(59), "59 s");
+        assert_eq!(age(60), "1 min");
+        assert_eq!(age(3 * 3600), "3 h");
+        assert_eq!(age(3 * 3600 + 12 * 60 + 5), "3 h 12 min");
+        assert_eq!(age(86_400), "1 d");
+        assert_eq!(age(2 * 86_400 + 5 * 3600), "2 d 5 h");
+    }
+}

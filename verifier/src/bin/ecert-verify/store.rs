@@ -1,0 +1,282 @@
+//! The counter's store: one folder holding the trust anchor it was set up with
+//! (`anchor.toml`) and the last synced trust bundle (`bundle.cbor`, the exact bytes of the
+//! ledger's export). Files are replaced atomically (temporary file, fsync, rename).
+//!
+//! Nothing read back from the store is trusted: the bundle is verified against the anchor
+//! every time it is loaded.
+
+use std::fs::{self, File};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use ecert_schemas::ledger::{TrustBundle, MAX_TRUST_BUNDLE_BYTES};
+use ecert_schemas::{ChainId, Hash32, KindRegistry};
+use ecert_verifier::{TrustAnchor, TrustStore, VerifyError};
+use serde::Deserialize;
+
+use crate::exit::Failure;
+
+const ANCHOR_FILE: &str = "anchor.toml";
+const BUNDLE_FILE: &str = "bundle.cbor";
+/// Longest anchor file read (it holds two short lines).
+const MAX_ANCHOR_BYTES: u64 = 64 * 1024;
+
+/// The environment variable that names the store folder.
+pub const STORE_ENV: &str = "ECERT_VERIFY_STORE";
+
+/// The store folder.
+pub struct Store {
+    dir: PathBuf,
+}
+
+/// A verified trust store and what was shown about it.
+pub struct Synced {
+    /// The verified ledger data.
+    pub trust: TrustStore,
+    /// Votes on the checkpoint.
+    pub votes: usize,
+    /// Revoked certificates, all issuers together.
+    pub revoked: u64,
+}
+
+impl Store {
+    /// The store at `--store DIR`, else `$ECERT_VERIFY_STORE`, else
+    /// `$XDG_DATA_HOME/ecert-verify`, else `$HOME/.local/share/ecert-verify`.
+    pub fn locate(flag: Option<PathBuf>) -> Result<Store> {
+        let env = |name: &str| {
+            std::env::var_os(name)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
+        let dir = flag
+            .or_else(|| env(STORE_ENV))
+            .or_else(|| {
+                env("XDG_DATA_HOME")
+                    .filter(|p| p.is_absolute())
+                    .map(|p| p.join("ecert-verify"))
+            })
+            .or_else(|| env("HOME").map(|h| h.join(".local/share/ecert-verify")))
+            .ok_or_else(|| {
+                Failure::counter(format!(
+                    "cannot tell where this counter keeps its data: pass --store DIR or set {STORE_ENV}"
+                ))
+            })?;
+        Ok(Store { dir })
+    }
+
+    /// The folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Where the synced bundle is kept.
+    pub fn bundle_path(&self) -> PathBuf {
+        self.dir.join(BUNDLE_FILE)
+    }
+
+    fn anchor_path(&self) -> PathBuf {
+        self.dir.join(ANCHOR_FILE)
+    }
+
+    /// The stored anchor, if the counter was set up.
+    pub fn read_anchor(&self) -> Result<Option<TrustAnchor>> {
+        let path = self.anchor_path();
+        let Some(bytes) = read_optional(&path, MAX_ANCHOR_BYTES)? else {
+            return Ok(None);
+        };
+        let text = String::from_utf8(bytes)
+            .map_err(|_| anyhow::anyhow!("{} is not a text file", path.display()))?;
+        parse_anchor(&text)
+            .map(Some)
+            .with_context(|| format!("the stored trust anchor {} is damaged", path.display()))
+    }
+
+    /// The stored anchor, or a hint to run `init`.
+    pub fn anchor(&self) -> Result<TrustAnchor> {
+        self.read_anchor()?.ok_or_else(|| {
+            Failure::counter(format!(
+                "this counter is not set up yet (no trust anchor in {}): run \
+                 `ecert-verify init --anchor FILE` with the anchor file from the department \
+                 running the ledger",
+                self.dir.display()
+            ))
+            .into()
+        })
+    }
+
+    /// Stores the anchor, creating the folder if needed.
+    pub fn write_anchor(&self, anchor: &TrustAnchor) -> Result<()> {
+        fs::create_dir_all(&self.dir)
+            .with_context(|| format!("cannot create the store folder {}", self.dir.display()))?;
+        write_atomic(&self.anchor_path(), anchor_to_toml(anchor).as_bytes())
+    }
+
+    /// The stored bundle's bytes, if the counter has synced.
+    pub fn read_bundle(&self) -> Result<Option<Vec<u8>>> {
+        read_optional(&self.bundle_path(), bundle_limit())
+    }
+
+    /// Replaces the stored bundle.
+    pub fn write_bundle(&self, bytes: &[u8]) -> Result<()> {
+        write_atomic(&self.bundle_path(), bytes)
+    }
+
+    /// Deletes the stored bundle; whether there was one.
+    pub fn remove_bundle(&self) -> Result<bool> {
+        let path = self.bundle_path();
+        match fs::remove_file(&path) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e).with_context(|| format!("cannot delete {}", path.display())),
+        }
+    }
+
+    /// The anchor and the stored bundle, verified again (no network). Errors say what to
+    /// run when the counter is not set up or not synced.
+    pub fn load(&self) -> Result<Synced> {
+        let anchor = self.anchor()?;
+        let bytes = self.read_bundle()?.ok_or_else(|| {
+            Failure::counter(format!(
+                "this counter has not synced yet (no ledger data in {}): run \
+                 `ecert-verify sync --from-file BUNDLE` with a file exported by a ledger node",
+                self.dir.display()
+            ))
+        })?;
+        check_bundle(&bytes, &anchor).map_err(|e| {
+            Failure::counter(format!(
+                "the stored ledger data ({}) does not verify any more: {e}. Run \
+                 `ecert-verify sync --from-file BUNDLE` again",
+                self.bundle_path().display()
+            ))
+            .into()
+        })
+    }
+}
+
+/// Decodes a bundle and verifies it against `anchor` with the built-in kinds.
+pub fn check_bundle(bytes: &[u8], anchor: &TrustAnchor) -> Result<Synced, VerifyError> {
+    let bundle = TrustBundle::from_bytes(bytes)?;
+    let votes = bundle.checkpoint.votes.len();
+    let revoked = bundle
+        .revocations
+        .lists
+        .iter()
+        .flat_map(|l| l.bits.iter())
+        .map(|b| u64::from(b.count_ones()))
+        .sum();
+    let trust = TrustStore::from_bundle(bundle, anchor, KindRegistry::builtin()?)?;
+    Ok(Synced {
+        trust,
+        votes,
+        revoked,
+    })
+}
+
+/// The certified height of a bundle, without verifying it.
+pub fn bundle_height(bytes: &[u8]) -> Option<u64> {
+    TrustBundle::from_bytes(bytes)
+        .ok()?
+        .checkpoint
+        .decode_header()
+        .ok()
+        .map(|h| h.height)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AnchorFile {
+    chain_id: String,
+    validators_hash: String,
+}
+
+/// Reads an anchor file: `chain_id = "..."` and `validators_hash = "<64 hex digits>"`.
+pub fn parse_anchor(text: &str) -> Result<TrustAnchor> {
+    let file: AnchorFile = toml::from_str(text).map_err(|e| {
+        anyhow::anyhow!(
+            "expected two lines, chain_id = \"...\" and validators_hash = \"<64 hex digits>\": {}",
+            e.message()
+        )
+    })?;
+    let chain_id = ChainId::new(file.chain_id).context("bad chain_id")?;
+    let validators_hash = Hash32::from_hex(&file.validators_hash)
+        .context("bad validators_hash (64 hex digits expected)")?;
+    Ok(TrustAnchor {
+        chain_id,
+        validators_hash,
+    })
+}
+
+/// An anchor as the file [`parse_anchor`] reads.
+pub fn anchor_to_toml(anchor: &TrustAnchor) -> String {
+    format!(
+        "# The ledger this counter trusts (set by `ecert-verify init`).\n\
+         chain_id = \"{}\"\n\
+         validators_hash = \"{}\"\n",
+        anchor.chain_id,
+        anchor.validators_hash.to_hex()
+    )
+}
+
+/// Reads a whole file of at most `limit` bytes.
+pub fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>> {
+    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut bytes = Vec::new();
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    if bytes.len() as u64 > limit {
+        return Err(Failure::counter(format!(
+            "{} is too large (more than {limit} bytes)",
+            path.display()
+        ))
+        .into());
+    }
+    Ok(bytes)
+}
+
+/// Largest trust bundle accepted, in bytes.
+pub fn bundle_limit() -> u64 {
+    MAX_TRUST_BUNDLE_BYTES as u64
+}
+
+/// Largest anchor file accepted, in bytes.
+pub fn anchor_limit() -> u64 {
+    MAX_ANCHOR_BYTES
+}
+
+fn read_optional(path: &Path, limit: u64) -> Result<Option<Vec<u8>>> {
+    match fs::metadata(path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+        Ok(_) => read_limited(path, limit).map(Some),
+    }
+}
+
+/// Replaces `path` with `bytes` so that a crash leaves either the old or the new file:
+/// write a temporary file in the same folder, fsync it, rename it over `path`, fsync the
+/// folder.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    if let Err(e) = write_then_rename(&tmp, path, bytes) {
+        let _ = fs::remove_file(&tmp);
+        return Err(e).with_context(|| format!("cannot write {}", path.display()));
+    }
+    // Make the rename itself durable. Not every platform can fsync a folder.
+    if let Ok(folder) = File::open(dir) {
+        let _ = folder.sync_all();
+    }
+    Ok(())
+}
+
+fn write_then_rename(tmp: &Path, path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut file = File::create(tmp)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    fs::rename(tmp, path)
+}

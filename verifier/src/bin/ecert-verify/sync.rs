@@ -1,0 +1,97 @@
+//! `sync`: load the ledger's data from a file exported by a ledger node, after checking it.
+
+use anyhow::{Context, Result};
+use ecert_schemas::UnixTime;
+use ecert_verifier::{Policy, VerifyError};
+
+use crate::cli::SyncArgs;
+use crate::exit::{self, Failure};
+use crate::output::{age, data_age};
+use crate::store::{self, Store};
+
+/// Checks the bundle against the anchor and stores it; refuses older data without
+/// `--allow-older`.
+pub fn run(store: &Store, args: &SyncArgs, now: UnixTime) -> Result<String> {
+    let anchor = store.anchor()?;
+    let shown = args.from_file.display();
+    let bytes = store::read_limited(&args.from_file, store::bundle_limit())?;
+    let synced = store::check_bundle(&bytes, &anchor).map_err(|e| refusal(&e, &shown))?;
+    let header = synced.trust.header();
+    let height = header.height;
+
+    let previous = store.read_bundle()?;
+    let previous_height = previous.as_deref().and_then(store::bundle_height);
+    if previous.as_deref() == Some(bytes.as_slice()) {
+        return Ok(format!(
+            "Already up to date: the counter has this data (block #{height}, {}).\n",
+            data_age(now, synced.trust.as_of())
+        ));
+    }
+    if let Some(old) = previous_height {
+        if height < old && !args.allow_older {
+            return Err(Failure::refused(format!(
+                "refused {shown}: it is older (block #{height}) than the data this counter \
+                 already has (block #{old}). Nothing was changed. Get a newer export, or add \
+                 --allow-older if you really want to go back"
+            ))
+            .into());
+        }
+    }
+    store
+        .write_bundle(&bytes)
+        .context("the new ledger data could not be stored; the old data is unchanged")?;
+
+    let trust = &synced.trust;
+    let max_age = Policy::default().max_revocation_age_secs;
+    let mut text = format!(
+        "Synced ledger {} from {shown}\n\
+         \x20 certified height: block #{height} ({} of {} validators signed)\n\
+         \x20 header time:      {}\n\
+         \x20 data age:         {}\n\
+         \x20 batches known:    {}\n\
+         \x20 revoked:          {} certificate(s)\n",
+        trust.chain_id(),
+        synced.votes,
+        trust.validators().len(),
+        trust.as_of(),
+        data_age(now, trust.as_of()),
+        trust.anchor_count(),
+        synced.revoked,
+    );
+    text.push_str(&match (previous.is_some(), previous_height) {
+        (false, _) => "  previous:         none (first sync)\n".to_owned(),
+        (true, Some(old)) => format!("  previous:         block #{old}\n"),
+        (true, None) => "  previous:         unreadable data, replaced\n".to_owned(),
+    });
+    if now.secs().saturating_sub(trust.as_of().secs()) > max_age {
+        text.push_str(&format!(
+            "Warning: this data is already more than {} old; `verify` refuses it by default. \
+             Get a fresher export.\n",
+            age(max_age)
+        ));
+    }
+    Ok(text)
+}
+
+/// Why a bundle was refused, with the reason's own exit code and advice for a sync.
+fn refusal(error: &VerifyError, file: &impl std::fmt::Display) -> Failure {
+    let advice = match error {
+        VerifyError::UnsupportedVersion { .. } => {
+            "The file was made by newer ledger software: ask your IT contact to update \
+             ecert-verify."
+        }
+        _ => {
+            "Do not use this file: get a new export from the department running the ledger. \
+             If every file is refused, check with `ecert-verify status` that this counter \
+             trusts the right ledger."
+        }
+    };
+    let code = exit::for_error(error);
+    Failure {
+        code,
+        message: format!(
+            "refused {file}: {error}. Nothing was changed.\n(code {}, exit code {code}) {advice}",
+            error.code()
+        ),
+    }
+}

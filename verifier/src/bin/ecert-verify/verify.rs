@@ -1,0 +1,59 @@
+//! `verify`: check a citizen's QR code offline against the synced ledger data.
+
+use anyhow::Result;
+use ecert_schemas::{KindRegistry, Nonce};
+use ecert_verifier::{verify_presentation, Policy};
+
+use crate::cli::VerifyArgs;
+use crate::exit::{self, Failure};
+use crate::output;
+use crate::scan;
+use crate::store::Store;
+
+/// Verifies and returns what to print and the exit code (0 only for VALID).
+pub fn run(store: &Store, args: VerifyArgs) -> Result<(String, u8)> {
+    let expected_nonce = args.nonce.as_deref().map(parse_nonce).transpose()?;
+    // Load the ledger data first: a counter that cannot check says so before the scan.
+    let synced = store.load()?;
+    let qr = scan::qr_string(args.qr, args.image.as_deref())?;
+    let policy = Policy {
+        max_revocation_age_secs: args.max_revocation_age,
+        holder_proof_max_age_secs: args.holder_window,
+        expected_nonce,
+        ..Policy::default()
+    };
+    // The clock is read after the scan: the holder proof's age counts from now.
+    let now = crate::now()?;
+    let result = verify_presentation(&qr, &synced.trust, now, &policy);
+    let code = match &result {
+        Ok(_) => exit::OK,
+        Err(e) => exit::for_error(e),
+    };
+    let text = if args.json {
+        output::json(&result, &synced.trust, now)?
+    } else {
+        match &result {
+            Ok(verdict) => {
+                let kinds = KindRegistry::builtin()?;
+                output::valid_text(verdict, &synced.trust, &kinds, now)
+            }
+            Err(e) => output::invalid_text(e, &synced.trust, now),
+        }
+    };
+    Ok((text, code))
+}
+
+/// The challenge as typed by staff: hex digits, spaces and dashes ignored.
+fn parse_nonce(text: &str) -> Result<Nonce> {
+    let digits: String = text
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect();
+    Nonce::from_hex(&digits).map_err(|_| {
+        Failure::counter(format!(
+            "--nonce {text:?} is not a challenge: give the hex digits printed by \
+             `ecert-verify challenge` (0-9, A-F)"
+        ))
+        .into()
+    })
+}

@@ -1,0 +1,747 @@
+//! The counter's command-line tool, `ecert-verify`, run as a real process.
+//!
+//! A ledger is created in-process with `ecert-testnet`'s province (times around the real
+//! clock, since the tool reads the system clock); its trust anchor and trust bundle are
+//! written to files, and the binary is run against a fresh store folder per test.
+
+// Test fixtures outside #[test] functions: a failure is a test failure.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use ecert_schemas::certificate::{Certificate, CertificateClaims};
+use ecert_schemas::codec::ByteBuf;
+use ecert_schemas::ledger::RevocationReason;
+use ecert_schemas::presentation::{HolderSignedData, PRESENTATION_VERSION};
+use ecert_schemas::{
+    field_digest, AnchorProof, CertificateId, CertificatePackage, Disclosure, FieldValue,
+    HolderProof, IssuerId, KeyId, KindId, Nonce, Presentation, PresentedCertificate, Salt,
+    StatusIndex, UnixTime,
+};
+use ecert_testnet::province::{Order, Province};
+use ecert_testnet::sample;
+use ecert_verifier::crypto::{self, SigningContext};
+use ecert_wallet::{present, render, HolderKey, Selection};
+use ed25519_dalek::SigningKey;
+use rand_core::OsRng;
+
+const HOUR: u64 = 3600;
+const DAY: u64 = 86_400;
+
+fn now() -> UnixTime {
+    UnixTime(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+    )
+}
+
+/// A scratch folder, deleted when dropped.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join("ecert-verify-cli")
+            .join(format!("{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+
+    /// The counter's store folder.
+    fn store(&self) -> PathBuf {
+        self.path("store")
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+struct Output {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Output {
+    fn all(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+}
+
+fn run_with(args: &[&str], store: Option<&Path>, stdin: Option<&str>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ecert-verify"));
+    cmd.args(args)
+        .env_remove("ECERT_VERIFY_STORE")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(store) = store {
+        // Through the environment, as a counter's login profile would set it.
+        cmd.env("ECERT_VERIFY_STORE", store);
+    }
+    let mut child = cmd.spawn().unwrap();
+    {
+        let mut input = child.stdin.take().unwrap();
+        if let Some(text) = stdin {
+            input.write_all(text.as_bytes()).unwrap();
+        }
+    }
+    let out = child.wait_with_output().unwrap();
+    Output {
+        code: out.status.code().unwrap(),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+/// A province, a citizen's wallet with an ID card and a no-criminal-record certificate,
+/// and a counter's store folder.
+struct World {
+    province: Province,
+    wallet: HolderKey,
+    id_card: CertificatePackage,
+    record: CertificatePackage,
+    now: UnixTime,
+    dir: Scratch,
+}
+
+impl World {
+    fn new(name: &str) -> World {
+        let now = now();
+        let mut province = Province::new("ecert-test", now.minus(30 * DAY), &mut OsRng).unwrap();
+        let wallet = HolderKey::generate(&mut OsRng);
+        let id_card = province
+            .issue_and_anchor(
+                "public-security",
+                wallet.public_key(),
+                &[sample::id_card(now)],
+                now.minus(HOUR),
+                &mut OsRng,
+            )
+            .unwrap()
+            .remove(0);
+        let record = province
+            .issue_and_anchor(
+                "justice",
+                wallet.public_key(),
+                &[sample::no_criminal_record(now)],
+                now.minus(HOUR),
+                &mut OsRng,
+            )
+            .unwrap()
+            .remove(0);
+        let w = World {
+            province,
+            wallet,
+            id_card,
+            record,
+            now,
+            dir: Scratch::new(name),
+        };
+        let anchor = w.province.trust_anchor().unwrap();
+        std::fs::write(
+            w.anchor_file(),
+            format!(
+                "chain_id = \"{}\"\nvalidators_hash = \"{}\"\n",
+                anchor.chain_id,
+                anchor.validators_hash.to_hex()
+            ),
+        )
+        .unwrap();
+        w
+    }
+
+    fn anchor_file(&self) -> PathBuf {
+        self.dir.path("anchor.toml")
+    }
+
+    /// Exports the ledger's current trust bundle to a file.
+    fn export(&self, name: &str) -> PathBuf {
+        let path = self.dir.path(name);
+        std::fs::write(
+            &path,
+            self.province.trust_bundle().unwrap().to_bytes().unwrap(),
+        )
+        .unwrap();
+        path
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        run_with(args, Some(&self.dir.store()), None)
+    }
+
+    fn run_stdin(&self, args: &[&str], stdin: &str) -> Output {
+        run_with(args, Some(&self.dir.store()), Some(stdin))
+    }
+
+    fn init_and_sync(&self) {
+        let init = self.run(&["init", "--anchor", self.anchor_file().to_str().unwrap()]);
+        assert_eq!(init.code, 0, "{}", init.all());
+        let bundle = self.export("bundle.cbor");
+        let sync = self.run(&["sync", "--from-file", bundle.to_str().unwrap()]);
+        assert_eq!(sync.code, 0, "{}", sync.all());
+    }
+
+    fn issue_one(&mut self, dept: &str, order: Order, issued_at: UnixTime) -> CertificatePackage {
+        let issued = self
+            .province
+            .issue(
+                dept,
+                self.wallet.public_key(),
+                &[order],
+                issued_at,
+                &mut OsRng,
+            )
+            .unwrap();
+        self.province
+            .anchor(dept, issued, issued_at)
+            .unwrap()
+            .remove(0)
+    }
+
+    fn show(&self, package: &CertificatePackage, fields: &[&str], time: UnixTime) -> String {
+        self.show_with(package, fields, time, None)
+    }
+
+    fn show_with(
+        &self,
+        package: &CertificatePackage,
+        fields: &[&str],
+        time: UnixTime,
+        nonce: Option<Nonce>,
+    ) -> String {
+        let selection = [Selection {
+            package,
+            fields: fields.iter().map(|f| f.to_string()).collect(),
+        }];
+        present(&self.wallet, &self.province.kinds, &selection, time, nonce)
+            .unwrap()
+            .to_qr_string()
+            .unwrap()
+    }
+}
+
+/// A holder proof over `items` signed with any key: what a thief's wallet would make.
+fn sign_items(items: &[PresentedCertificate], signer: &SigningKey, time: UnixTime) -> String {
+    let mut p = Presentation {
+        version: PRESENTATION_VERSION,
+        items: ByteBuf::from(Presentation::encode_items(items).unwrap()),
+        holder: None,
+    };
+    let signed = HolderSignedData {
+        time,
+        nonce: None,
+        items_hash: p.items_hash(),
+    };
+    let signature = crypto::sign(
+        signer,
+        SigningContext::HolderProof,
+        &signed.to_bytes().unwrap(),
+    );
+    p.holder = Some(HolderProof {
+        time,
+        nonce: None,
+        signature,
+    });
+    p.to_qr_string().unwrap()
+}
+
+/// An ID card signed by the transport bureau's real key: it is not entitled to the kind.
+fn forge_id_card(w: &World) -> CertificatePackage {
+    let key = SigningKey::from_bytes(
+        &w.province
+            .department("transport")
+            .unwrap()
+            .issuer_key
+            .seed(),
+    );
+    let disclosure = Disclosure {
+        salt: Salt([9; 16]),
+        field: 0,
+        value: FieldValue::Text("张伟".into()),
+    }
+    .to_bytes()
+    .unwrap();
+    let claims = CertificateClaims {
+        issuer: IssuerId::new("transport").unwrap(),
+        expires: w.now.plus(DAY),
+        valid_from: w.now.minus(DAY),
+        issued_at: w.now.minus(HOUR),
+        id: CertificateId([1; 16]),
+        holder: w.wallet.public_key(),
+        kind: KindId::new("id-card").unwrap(),
+        status_index: StatusIndex(0),
+        digests: BTreeMap::from([(0, field_digest(&disclosure))]),
+    };
+    let mut cose = Certificate::unsigned(&claims, KeyId::of(&crypto::public_key(&key))).unwrap();
+    crypto::sign_cose_sign1(&key, &mut cose, &[]).unwrap();
+    CertificatePackage {
+        version: 1,
+        certificate: ByteBuf::from(cose.to_bytes().unwrap()),
+        disclosures: vec![ByteBuf::from(disclosure)],
+        anchor: AnchorProof {
+            batch_seq: 0,
+            leaf_index: 0,
+            path: vec![],
+        },
+    }
+}
+
+/// The exit-code table printed by `verify --help`: code → exit code.
+fn help_exit_codes() -> BTreeMap<String, i32> {
+    let help = run_with(&["verify", "--help"], None, None);
+    assert_eq!(help.code, 0);
+    help.stdout
+        .lines()
+        .filter_map(|line| {
+            // "  18  expired                      certificate expired"
+            let mut words = line.split_whitespace();
+            let exit: i32 = words.next()?.parse().ok()?;
+            let code = words.next()?;
+            let is_code = code.chars().all(|c| c.is_ascii_lowercase() || c == '-');
+            (exit >= 10 && is_code).then(|| (code.to_owned(), exit))
+        })
+        .collect()
+}
+
+fn is_valid(out: &Output) -> bool {
+    out.stdout.lines().any(|l| l.trim() == "VALID")
+}
+
+#[test]
+fn a_valid_code_from_the_argument_the_scanner_and_a_photo() {
+    let w = World::new("valid");
+    w.init_and_sync();
+    let qr = w.show(&w.id_card, &["name", "id_number"], w.now);
+
+    let out = w.run(&["verify", &qr]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(is_valid(&out), "{}", out.stdout);
+    assert!(!out.stdout.contains("INVALID"));
+    for expected in [
+        "National ID card / 居民身份证",
+        "Public Security Bureau",
+        "Name / 姓名: 张伟",
+        &format!("ID number / 公民身份号码: {}", sample::ID_NUMBER),
+        "Revocation data",
+        "as of ledger block #",
+    ] {
+        assert!(
+            out.stdout.contains(expected),
+            "{expected:?} in\n{}",
+            out.stdout
+        );
+    }
+    assert!(
+        !out.stdout.contains("Address"),
+        "only the chosen fields are shown"
+    );
+
+    // A keyboard-wedge scanner types the code and presses Enter.
+    let out = w.run_stdin(&["verify"], &format!("{qr}\r\n"));
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(is_valid(&out));
+
+    // A photo of the code.
+    let photo = w.dir.path("code.png");
+    std::fs::write(&photo, render::to_png(&qr, 4).unwrap()).unwrap();
+    let out = w.run(&["verify", "--image", photo.to_str().unwrap()]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(out.stdout.contains("Name / 姓名: 张伟"));
+
+    // The same, for programs.
+    let out = w.run(&["verify", "--json", &qr]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(json["valid"], true);
+    assert_eq!(json["holder"], w.wallet.public_key().to_hex());
+    let cert = &json["certificates"][0];
+    assert_eq!(cert["kind"], "id-card");
+    assert_eq!(cert["issuer"], "public-security");
+    let disclosed: Vec<(&str, &str)> = cert["disclosed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["key"].as_str().unwrap(), f["value"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        disclosed,
+        [("name", "张伟"), ("id_number", sample::ID_NUMBER)]
+    );
+    assert!(json["synced_height"].as_u64().unwrap() >= 2);
+    assert!(json["revocation_age_secs"].as_u64().unwrap() >= HOUR - 5);
+
+    // Status shows the anchor, the sync and the issuers; --store works before or after
+    // the command.
+    let store = w.dir.store();
+    let store = store.to_str().unwrap();
+    let before = run_with(&["--store", store, "status"], None, None);
+    assert_eq!(before.code, 0, "{}", before.all());
+    let status = run_with(&["status", "--store", store], None, None);
+    assert_eq!(status.code, 0, "{}", status.all());
+    for expected in ["ecert-test", "Synced height", "public-security", "id-card"] {
+        assert!(
+            status.stdout.contains(expected),
+            "{expected:?} in\n{}",
+            status.stdout
+        );
+    }
+}
+
+#[test]
+fn challenge_mode() {
+    let w = World::new("challenge");
+    w.init_and_sync();
+    let challenge = run_with(&["challenge"], None, None);
+    assert_eq!(challenge.code, 0);
+    let hex = challenge.stdout.trim();
+    assert_eq!(hex.len(), 16, "{hex:?}");
+    assert!(hex
+        .chars()
+        .all(|c| c.is_ascii_digit() || ('A'..='F').contains(&c)));
+    assert!(challenge
+        .stderr
+        .contains(&format!("ecert-wallet present --nonce {hex}")));
+    let again = run_with(&["challenge"], None, None);
+    assert_ne!(again.stdout.trim(), hex, "a fresh challenge each time");
+
+    let nonce = Nonce::from_hex(hex).unwrap();
+    let answered = w.show_with(&w.id_card, &["name"], w.now, Some(nonce));
+    let out = w.run(&["verify", "--nonce", hex, &answered]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(out.stdout.contains("Challenge: answered"));
+
+    // A code made for another challenge (or none) is refused.
+    let plain = w.show(&w.id_card, &["name"], w.now);
+    let out = w.run(&["verify", "--nonce", again.stdout.trim(), &plain]);
+    assert_eq!(
+        out.code,
+        help_exit_codes()["nonce-mismatch"],
+        "{}",
+        out.all()
+    );
+    assert!(out.stdout.contains("INVALID"));
+}
+
+#[test]
+fn every_rejection_has_its_own_exit_code_and_says_why() {
+    let mut w = World::new("reasons");
+    let now = w.now;
+    let table = help_exit_codes();
+
+    // Built before the counter syncs, so that the counter knows every batch.
+    let mut order = sample::no_criminal_record(now);
+    order.valid_from = now.minus(10 * DAY);
+    order.expires = now.minus(10);
+    let expired = w.issue_one("justice", order, now.minus(2 * DAY));
+    w.init_and_sync();
+
+    let good = w.show(&w.id_card, &["name", "id_number"], now);
+    let damaged = {
+        // One character misread by the scanner: lower case is not in the QR alphabet.
+        let mut chars: Vec<char> = good.chars().collect();
+        let i = chars.len() / 2;
+        chars[i] = if chars[i] == 'a' { 'b' } else { 'a' };
+        chars.into_iter().collect::<String>()
+    };
+    let altered_name = {
+        let mut package = w.id_card.clone();
+        for d in package.disclosures.iter_mut() {
+            let mut disclosure = Disclosure::from_bytes(d).unwrap();
+            if disclosure.field == 0 {
+                disclosure.value = FieldValue::Text("李四".into());
+                *d = ByteBuf::from(disclosure.to_bytes().unwrap());
+            }
+        }
+        w.show(&package, &["name"], now)
+    };
+    let thief = SigningKey::from_bytes(&[42; 32]);
+    let copied = sign_items(
+        &[PresentedCertificate {
+            certificate: w.id_card.certificate.clone(),
+            disclosures: vec![],
+            anchor: w.id_card.anchor.clone(),
+        }],
+        &thief,
+        now,
+    );
+    let cases = [
+        ("malformed", damaged),
+        ("disclosure-mismatch", altered_name),
+        ("expired", w.show(&expired, &["result"], now)),
+        (
+            "holder-proof-outside-window",
+            w.show(&w.id_card, &["name"], now.minus(300)),
+        ),
+        ("holder-proof-bad", copied),
+        (
+            "issuer-not-entitled",
+            w.show(&forge_id_card(&w), &["name"], now),
+        ),
+    ];
+    let mut exits = BTreeSet::new();
+    for (code, qr) in &cases {
+        let out = w.run(&["verify", qr]);
+        assert_ne!(out.code, 0, "{code}: {}", out.all());
+        assert_eq!(out.code, table[*code], "{code}: {}", out.all());
+        assert!(out.stdout.contains("INVALID"), "{code}: {}", out.stdout);
+        assert!(
+            out.stdout
+                .contains(&format!("Code:       {code} (exit code {})", out.code)),
+            "{code}: {}",
+            out.stdout
+        );
+        exits.insert(out.code);
+        let json = w.run(&["verify", "--json", qr]);
+        let value: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+        assert_eq!(value["valid"], false);
+        assert_eq!(value["code"], *code);
+        assert_eq!(json.code, out.code);
+    }
+    // The reasons are said in words, not only as codes.
+    let expired_out = w.run(&["verify", &cases[2].1]);
+    assert!(
+        expired_out.stdout.contains("Reason:     expired on"),
+        "{}",
+        expired_out.stdout
+    );
+    let stale = w.run(&["verify", &cases[3].1]);
+    assert!(
+        stale.stdout.contains("ask for a fresh QR code"),
+        "{}",
+        stale.stdout
+    );
+
+    // Revoked: the issuer revokes, the counter syncs the new export, the same code fails.
+    let qr = w.show(&w.record, &["result"], w.now);
+    assert_eq!(w.run(&["verify", &qr]).code, 0);
+    let index = Certificate::from_bytes(&w.record.certificate)
+        .unwrap()
+        .claims
+        .status_index;
+    w.province
+        .revoke(
+            "justice",
+            &[index],
+            RevocationReason::Withdrawn,
+            now.minus(30),
+        )
+        .unwrap();
+    let newer = w.export("bundle-after-revocation.cbor");
+    let sync = w.run(&["sync", "--from-file", newer.to_str().unwrap()]);
+    assert_eq!(sync.code, 0, "{}", sync.all());
+    assert!(
+        sync.stdout.contains("revoked:          1"),
+        "{}",
+        sync.stdout
+    );
+    let out = w.run(&["verify", &qr]);
+    assert_eq!(out.code, table["revoked"], "{}", out.all());
+    assert!(out.stdout.contains("revoked by justice"), "{}", out.stdout);
+    exits.insert(out.code);
+
+    assert_eq!(
+        exits.len(),
+        cases.len() + 1,
+        "distinct exit codes: {exits:?}"
+    );
+    assert!(!exits.contains(&2));
+}
+
+#[test]
+fn a_counter_that_is_not_set_up_or_not_synced_says_what_to_run() {
+    let w = World::new("unsynced");
+    let qr = w.show(&w.id_card, &["name"], w.now);
+    let out = w.run(&["verify", &qr]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(
+        out.stderr.contains("ecert-verify init --anchor"),
+        "{}",
+        out.stderr
+    );
+
+    let init = w.run(&["init", "--anchor", w.anchor_file().to_str().unwrap()]);
+    assert_eq!(init.code, 0, "{}", init.all());
+    let out = w.run(&["verify", &qr]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.stderr.contains("has not synced yet"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("ecert-verify sync --from-file"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stdout.is_empty(), "no verdict: {}", out.stdout);
+    assert_eq!(w.run(&["status"]).code, 2);
+}
+
+#[test]
+fn sync_refuses_data_it_cannot_trust_or_older_data() {
+    let mut w = World::new("sync");
+    w.init_and_sync();
+    let stored = w.dir.store().join("bundle.cbor");
+    let before = std::fs::read(&stored).unwrap();
+
+    // A ledger with the same name but other validators certifies its own data.
+    let mut impostor = Province::new("ecert-test", w.now.minus(30 * DAY), &mut OsRng).unwrap();
+    impostor
+        .issue_and_anchor(
+            "public-security",
+            w.wallet.public_key(),
+            &[sample::id_card(w.now)],
+            w.now.minus(HOUR),
+            &mut OsRng,
+        )
+        .unwrap();
+    let forged = w.dir.path("impostor.cbor");
+    std::fs::write(
+        &forged,
+        impostor.trust_bundle().unwrap().to_bytes().unwrap(),
+    )
+    .unwrap();
+    let out = w.run(&["sync", "--from-file", forged.to_str().unwrap()]);
+    assert_eq!(
+        out.code,
+        help_exit_codes()["header-not-certified"],
+        "{}",
+        out.all()
+    );
+    assert!(
+        out.stderr
+            .contains("validator set this counter does not trust"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(std::fs::read(&stored).unwrap(), before, "store unchanged");
+
+    // Not a bundle at all.
+    let junk = w.dir.path("junk.cbor");
+    std::fs::write(&junk, b"not a bundle").unwrap();
+    let out = w.run(&["sync", "--from-file", junk.to_str().unwrap()]);
+    assert_eq!(out.code, help_exit_codes()["malformed"], "{}", out.all());
+    assert_eq!(std::fs::read(&stored).unwrap(), before, "store unchanged");
+
+    // Newer data replaces the stored data; older data is refused unless asked for.
+    let old = w.export("old.cbor");
+    w.issue_one(
+        "justice",
+        sample::no_criminal_record(w.now),
+        w.now.minus(60),
+    );
+    let new = w.export("new.cbor");
+    assert_eq!(
+        w.run(&["sync", "--from-file", new.to_str().unwrap()]).code,
+        0
+    );
+    let out = w.run(&["sync", "--from-file", old.to_str().unwrap()]);
+    assert_eq!(out.code, 3, "{}", out.all());
+    assert!(out.stderr.contains("--allow-older"), "{}", out.stderr);
+    assert_eq!(
+        std::fs::read(&stored).unwrap(),
+        std::fs::read(&new).unwrap()
+    );
+    let out = w.run(&[
+        "sync",
+        "--allow-older",
+        "--from-file",
+        old.to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(
+        std::fs::read(&stored).unwrap(),
+        std::fs::read(&old).unwrap()
+    );
+
+    // A different anchor is refused unless forced; the same one is fine.
+    let same = w.run(&["init", "--anchor", w.anchor_file().to_str().unwrap()]);
+    assert_eq!(same.code, 0, "{}", same.all());
+    let other_anchor = w.dir.path("other-anchor.toml");
+    let theirs = impostor.trust_anchor().unwrap();
+    std::fs::write(
+        &other_anchor,
+        format!(
+            "chain_id = \"ecert-test\"\nvalidators_hash = \"{}\"\n",
+            theirs.validators_hash.to_hex()
+        ),
+    )
+    .unwrap();
+    let out = w.run(&["init", "--anchor", other_anchor.to_str().unwrap()]);
+    assert_eq!(out.code, 3, "{}", out.all());
+    assert!(out.stderr.contains("--force"), "{}", out.stderr);
+    assert!(stored.exists());
+    let out = w.run(&[
+        "init",
+        "--force",
+        "--anchor",
+        other_anchor.to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(
+        !stored.exists(),
+        "data synced for the old anchor is deleted"
+    );
+
+    // A broken anchor file is explained.
+    let bad = w.dir.path("bad-anchor.toml");
+    std::fs::write(
+        &bad,
+        "chain_id = \"ecert-test\"\nvalidators_hash = \"abc\"\n",
+    )
+    .unwrap();
+    let out = w.run(&["init", "--anchor", bad.to_str().unwrap()]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.stderr.contains("validators_hash"), "{}", out.stderr);
+}
+
+#[test]
+fn every_command_explains_itself_and_the_exit_codes_are_documented() {
+    for (args, expected) in [
+        (&["--help"][..], "ecert-verify init --anchor"),
+        (&["init", "--help"][..], "trust anchor"),
+        (&["sync", "--help"][..], "exported by a ledger node"),
+        (&["verify", "--help"][..], "Exit codes"),
+        (&["challenge", "--help"][..], "ecert-wallet present --nonce"),
+        (&["status", "--help"][..], "validator set"),
+    ] {
+        let out = run_with(args, None, None);
+        assert_eq!(out.code, 0, "{args:?}: {}", out.all());
+        assert!(out.stdout.contains(expected), "{args:?}: {}", out.stdout);
+    }
+    let usage = run_with(&["verify", "--no-such-flag"], None, None);
+    assert_eq!(usage.code, 2);
+
+    // The table in --help has every reason once, with distinct codes, and the user guide
+    // gives the same numbers.
+    let table = help_exit_codes();
+    assert_eq!(table.len(), 24, "{table:?}");
+    let exits: BTreeSet<i32> = table.values().copied().collect();
+    assert_eq!(exits.len(), table.len());
+    assert!(exits.iter().all(|&e| e >= 10));
+    let guide = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/user-guide-counter.md"),
+    )
+    .unwrap();
+    for (code, exit) in &table {
+        let row = format!("| {exit} | `{code}` |");
+        assert!(guide.contains(&row), "the user guide lacks {row:?}");
+    }
+}

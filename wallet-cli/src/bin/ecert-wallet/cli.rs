@@ -1,0 +1,272 @@
+//! The command line: every command, option and help text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Your electronic certificates (ID card, licences, certificates from government
+/// departments), kept encrypted on this computer and shown as a QR code at a counter.
+#[derive(Debug, Parser)]
+#[command(
+    name = "ecert-wallet",
+    version,
+    about = "Keep your electronic certificates and show them as a QR code at a counter.",
+    long_about = "Keep your electronic certificates (ID card, driver licence, social security card, \
+no-criminal-record certificate, ...) in an encrypted wallet on this computer, and show them \
+as a QR code at a service counter, choosing exactly which details to disclose.
+
+Getting started:
+  ecert-wallet init                 create your wallet (you choose a passphrase)
+  ecert-wallet id                   show your wallet ID to a department
+  ecert-wallet receive FILE         add a certificate a department gave you
+  ecert-wallet list                 see your certificates
+  ecert-wallet present --show id-card:name,id_number
+                                    show name and ID number as a QR code
+  ecert-wallet backup FILE          keep an encrypted copy somewhere safe
+
+Where the wallet is kept: the file given with --wallet, else $ECERT_WALLET, else \
+$XDG_DATA_HOME/ecert/wallet.ecw, else ~/.local/share/ecert/wallet.ecw.
+
+Passphrase: you are asked for it when needed. For scripts it can be taken from the \
+environment variable ECERT_WALLET_PASSPHRASE instead (and ECERT_NEW_WALLET_PASSPHRASE, \
+ECERT_BACKUP_PASSPHRASE where noted). Nobody can recover a forgotten passphrase.",
+    after_help = "Run 'ecert-wallet COMMAND --help' for more about a command."
+)]
+pub struct Cli {
+    /// The wallet file to use [default: $ECERT_WALLET, else $XDG_DATA_HOME/ecert/wallet.ecw,
+    /// else ~/.local/share/ecert/wallet.ecw]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub wallet: Option<PathBuf>,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a new, empty wallet protected by a passphrase you choose.
+    #[command(
+        long_about = "Create a new, empty wallet protected by a passphrase you choose.
+
+A new wallet key is made on this computer; certificates issued to you are bound to it, so \
+only this wallet (or a backup of it) can show them. You are asked for the passphrase twice \
+(or it is taken from ECERT_WALLET_PASSPHRASE). It must be at least 8 characters.
+
+If you forget the passphrase, nobody can open the wallet again: keep a backup \
+(ecert-wallet backup) and remember its passphrase.
+
+An existing wallet is never overwritten."
+    )]
+    Init,
+
+    /// Show your wallet ID, to give to a department that issues you a certificate.
+    #[command(
+        long_about = "Show your wallet ID (your wallet's public key), to give to a \
+department that issues you a certificate.
+
+It is printed as text and drawn as a QR code the department's staff can scan. The ID is \
+not secret: it lets a department bind a certificate to your wallet, nothing more."
+    )]
+    Id(IdArgs),
+
+    /// Add certificate files a department gave you to your wallet.
+    #[command(
+        long_about = "Add certificate files a department gave you to your wallet.
+
+Each FILE is a certificate package (the file the department gives you, usually ending in \
+.ecp). It is added only if it is readable, was issued to THIS wallet's ID, and is not \
+already in your wallet; if any file cannot be added, none is added and your wallet is \
+unchanged.
+
+Receiving a certificate directly from a department's server with a one-time offer code is \
+not available yet: ask the department for the file."
+    )]
+    Receive(ReceiveArgs),
+
+    /// List the certificates in your wallet.
+    #[command(
+        long_about = "List the certificates in your wallet, one per line: its short ID \
+(used to pick it in other commands), its kind, who issued it and until when it is valid. \
+Certificates past their end date are marked EXPIRED."
+    )]
+    List,
+
+    /// Show everything one certificate says (only you see this).
+    #[command(
+        long_about = "Show all details of one certificate: every field with its label \
+and its key (the name you use with 'present --show'). This is your own view on this screen; \
+nothing is sent anywhere.
+
+CERTIFICATE is the certificate's short ID (or its first few characters) as shown by \
+'ecert-wallet list', or a kind such as id-card if you have only one of that kind."
+    )]
+    Show(ShowArgs),
+
+    /// Show certificates as a QR code at a counter, disclosing only the details you choose.
+    #[command(
+        long_about = "Show one or more certificates as a QR code for a counter to scan, \
+disclosing only the details you choose.
+
+Choose with --show CERTIFICATE:field,field. CERTIFICATE is a kind (id-card, \
+driver-licence, social-security-card, no-criminal-record) or a certificate's short ID from \
+'ecert-wallet list'; the fields are keys as shown by 'ecert-wallet show'. Repeat --show to \
+put several certificates in one QR code. With nothing after the colon, the counter learns \
+only the certificate's kind, issuer and validity. If you have several certificates of one kind, the one \
+valid today is used; if more than one is, pick by short ID.
+
+The QR code is signed by your wallet and is valid for about one minute, so a photo of it \
+soon stops working. Use --live to keep showing a fresh one, or --nonce when the counter \
+shows you a challenge code.
+
+Examples:
+  hotel check-in:      ecert-wallet present --show id-card:name,id_number
+  job application:     ecert-wallet present --show id-card:name,id_number \\
+                                            --show no-criminal-record:result,purpose
+  counter challenge:   ecert-wallet present --show id-card:name --nonce 9f3a61c2"
+    )]
+    Present(PresentArgs),
+
+    /// Write an encrypted backup of your wallet to a file.
+    #[command(
+        long_about = "Write an encrypted backup of your whole wallet (its key and all \
+certificates) to FILE, protected by a backup passphrase you choose (asked twice, or taken \
+from ECERT_BACKUP_PASSPHRASE). Keep it somewhere safe, away from this computer; restore it \
+on a new phone or computer with 'ecert-wallet restore'.
+
+Anyone with the backup file AND its passphrase can show your certificates: choose a strong \
+passphrase. An existing FILE is not overwritten unless you add --force."
+    )]
+    Backup(BackupArgs),
+
+    /// Create your wallet on this device from a backup file.
+    #[command(
+        long_about = "Create your wallet on this device from a backup made with \
+'ecert-wallet backup': on a new phone or computer, or after losing this one. You are asked for the backup's passphrase (or it is taken from \
+ECERT_BACKUP_PASSPHRASE), then for a new passphrase for the wallet on this device (or \
+ECERT_WALLET_PASSPHRASE).
+
+Your certificates keep working: they are bound to the wallet key inside the backup. An \
+existing wallet is not overwritten unless you add --force (its certificates would be lost \
+unless they are also in the backup)."
+    )]
+    Restore(RestoreArgs),
+
+    /// Change your wallet's passphrase.
+    #[command(
+        long_about = "Change your wallet's passphrase. You are asked for the current \
+passphrase (or ECERT_WALLET_PASSPHRASE) and then twice for the new one (or \
+ECERT_NEW_WALLET_PASSPHRASE). Backups made earlier keep their own passphrase."
+    )]
+    Passwd,
+}
+
+/// Options of `id`.
+#[derive(Debug, Args)]
+pub struct IdArgs {
+    /// Also save the QR code as a PNG image in FILE (to print or send).
+    #[arg(long, value_name = "FILE")]
+    pub png: Option<PathBuf>,
+}
+
+/// Options of `receive`.
+#[derive(Debug, Args)]
+pub struct ReceiveArgs {
+    /// Certificate files from a department.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+/// Options of `show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The certificate: its short ID from 'ecert-wallet list' (or its first characters),
+    /// or its kind (e.g. id-card).
+    #[arg(value_name = "CERTIFICATE")]
+    pub certificate: String,
+}
+
+/// Options of `present`.
+#[derive(Debug, Args)]
+pub struct PresentArgs {
+    /// What to disclose: CERTIFICATE:field,field (e.g. id-card:name,id_number). Repeat for
+    /// several certificates in one QR code.
+    #[arg(long = "show", value_name = "CERTIFICATE:FIELDS", required = true)]
+    pub show: Vec<String>,
+
+    /// Challenge mode: the code the counter shows you (hexadecimal, 2 to 64 digits). The
+    /// QR code then answers that challenge only.
+    #[arg(long, value_name = "HEX")]
+    pub nonce: Option<String>,
+
+    /// Save the QR code as a PNG image in FILE instead of drawing it here.
+    #[arg(long, value_name = "FILE")]
+    pub png: Option<PathBuf>,
+
+    /// Save the QR code as an SVG image in FILE instead of drawing it here.
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
+
+    /// Print the QR code's text instead of drawing it (for copying into another app).
+    #[arg(long)]
+    pub text: bool,
+
+    /// Keep showing a fresh QR code, redrawn every --interval seconds, until Ctrl-C.
+    #[arg(long, conflicts_with_all = ["nonce", "png", "svg", "text"])]
+    pub live: bool,
+
+    /// With --live: seconds between redraws (1 to 50).
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 10,
+        requires = "live",
+        value_parser = clap::value_parser!(u64).range(1..=50)
+    )]
+    pub interval: u64,
+
+    /// With --live: stop after N QR codes.
+    #[arg(
+        long,
+        value_name = "N",
+        requires = "live",
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    pub count: Option<u64>,
+}
+
+/// Options of `backup`.
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// Where to write the backup.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// Replace FILE if it already exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Options of `restore`.
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The backup file made with 'ecert-wallet backup'.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// Replace the wallet on this device if there already is one.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

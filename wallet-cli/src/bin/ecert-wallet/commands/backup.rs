@@ -1,0 +1,83 @@
+//! `backup` and `restore`: the wallet re-sealed under a backup passphrase, and back.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+
+use crate::cli::{BackupArgs, RestoreArgs};
+use crate::files::{self, Existing};
+use crate::secrets;
+use crate::wallet::{self, Wallet};
+
+fn existing(force: bool) -> Existing {
+    if force {
+        Existing::Replace
+    } else {
+        Existing::Refuse
+    }
+}
+
+fn exists(path: &Path) -> bool {
+    path.try_exists().unwrap_or(true)
+}
+
+/// Whether two paths name the same existing file.
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// `backup FILE`.
+pub fn backup(path: PathBuf, args: &BackupArgs) -> Result<()> {
+    if same_file(&path, &args.file) {
+        bail!("the backup must be a different file from the wallet itself");
+    }
+    if exists(&args.file) && !args.force {
+        bail!(
+            "{} already exists; it was left unchanged (add --force to replace it)",
+            args.file.display()
+        );
+    }
+    let w = Wallet::open(path)?;
+    let passphrase = secrets::new(secrets::BACKUP)?;
+    let bytes = wallet::seal(&w.contents, &passphrase)?;
+    files::write_atomically(&args.file, &bytes, existing(args.force))?;
+    println!(
+        "Backup of your wallet ({} certificate(s)) written to {}.",
+        w.contents.packages.len(),
+        args.file.display()
+    );
+    println!(
+        "Keep it somewhere safe, away from this device, and remember its passphrase: \
+         without it the backup cannot be opened."
+    );
+    Ok(())
+}
+
+/// `restore FILE`.
+pub fn restore(path: PathBuf, args: &RestoreArgs) -> Result<()> {
+    if exists(&path) && !args.force {
+        bail!(
+            "there is already a wallet at {}; it was left unchanged (add --force to replace \
+             it with the backup)",
+            path.display()
+        );
+    }
+    let bytes = files::read_limited(&args.file)
+        .with_context(|| format!("cannot read the backup {}", args.file.display()))?;
+    let backup_passphrase = secrets::existing(secrets::BACKUP)?;
+    let contents = wallet::open_bytes(&bytes, &backup_passphrase, &args.file, "backup")?;
+    drop(backup_passphrase);
+    let passphrase = secrets::new(secrets::WALLET)?;
+    let sealed = wallet::seal(&contents, &passphrase)?;
+    files::write_atomically(&path, &sealed, existing(args.force))?;
+    println!(
+        "Restored your wallet to {} ({} certificate(s)).",
+        path.display(),
+        contents.packages.len()
+    );
+    println!("Your wallet ID: {}", contents.holder.public_key());
+    Ok(())
+}

@@ -1,0 +1,29 @@
+//! The commands, grouped: setting up ([`setup`]), receiving ([`receive`]), looking at
+//! certificates ([`browse`]), presenting ([`present`]) and backups ([`backup`]).
+
+mod backup;
+mod browse;
+mod present;
+mod receive;
+mod setup;
+
+use anyhow::Result;
+
+use crate::cli::{Cli, Command};
+use crate::files;
+
+/// Runs the command line's command.
+pub fn run(cli: Cli) -> Result<()> {
+    let path = files::wallet_path(cli.wallet.as_deref())?;
+    match cli.command {
+        Command::Init => setup::init(path),
+        Command::Id(args) => setup::id(path, &args),
+        Command::Passwd => setup::passwd(path),
+        Command::Receive(args) => receive::receive(path, &args),
+        Command::List => browse::list(path),
+        Command::Show(args) => browse::show(path, &args),
+        Command::Present(args) => present::present(path, &args),
+        Command::Backup(args) => backup::backup(path, &args),
+        Command::Restore(args) => backup::restore(path, &args),
+    }
+}

@@ -1,0 +1,66 @@
+//! `init`, `id` and `passwd`.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use ecert_wallet::{render, HolderKey, WalletContents};
+use rand_core::OsRng;
+
+use crate::cli::IdArgs;
+use crate::files::{self, Existing};
+use crate::secrets;
+use crate::wallet::{self, Wallet};
+
+/// `init`: a new key, no certificates; never overwrites a wallet.
+pub fn init(path: PathBuf) -> Result<()> {
+    if path.try_exists().unwrap_or(true) {
+        bail!(
+            "there is already a wallet at {}; it was left unchanged (to replace it with a \
+             backup, use 'ecert-wallet restore --force FILE')",
+            path.display()
+        );
+    }
+    let passphrase = secrets::new(secrets::WALLET)?;
+    let contents = WalletContents {
+        holder: HolderKey::generate(&mut OsRng),
+        packages: Vec::new(),
+    };
+    let bytes = wallet::seal(&contents, &passphrase)?;
+    files::write_atomically(&path, &bytes, Existing::Refuse)?;
+    println!("Created your wallet: {}", path.display());
+    println!("Your wallet ID: {}", contents.holder.public_key());
+    println!();
+    println!("Next steps:");
+    println!("  ecert-wallet id             show your wallet ID to a department");
+    println!("  ecert-wallet backup FILE    keep an encrypted copy somewhere safe");
+    Ok(())
+}
+
+/// `id`: the holder public key as text and QR code.
+pub fn id(path: PathBuf, args: &IdArgs) -> Result<()> {
+    let w = Wallet::open(path)?;
+    let key = w.contents.holder.public_key().to_hex();
+    println!("Your wallet ID:");
+    println!("{key}");
+    println!();
+    println!("{}", render::to_terminal(&key)?);
+    println!(
+        "Give this ID to the department that issues you a certificate (or let them scan the \
+         QR code). It is not secret."
+    );
+    if let Some(png) = &args.png {
+        files::write_atomically(png, &render::to_png(&key, 8)?, Existing::Replace)
+            .with_context(|| format!("cannot save the QR code to {}", png.display()))?;
+        println!("QR code saved to {}", png.display());
+    }
+    Ok(())
+}
+
+/// `passwd`: the same contents under a new passphrase.
+pub fn passwd(path: PathBuf) -> Result<()> {
+    let mut w = Wallet::open(path)?;
+    w.passphrase = secrets::new(secrets::NEW_WALLET)?;
+    w.save()?;
+    println!("Your wallet's passphrase has been changed.");
+    Ok(())
+}

@@ -1,0 +1,648 @@
+//! The encrypted wallet file: the holder key's seed and the certificate packages, sealed
+//! with a passphrase.
+//!
+//! This module is pure: it reads and writes no files and reads no clock; randomness (the
+//! salt and the nonce) is passed in. The command-line wallet writes the bytes to disk.
+//!
+//! # Format (version 1)
+//!
+//! ```text
+//! file      = header ‖ ciphertext ‖ tag
+//! header    = "ECW1"            4 bytes, magic
+//!             version           1 byte, = 1
+//!             m_cost            4 bytes, big-endian: Argon2id memory in KiB
+//!             t_cost            4 bytes, big-endian: Argon2id passes
+//!             p_cost            4 bytes, big-endian: Argon2id lanes
+//!             salt              16 bytes, random
+//!             nonce             24 bytes, random            (57 bytes in all)
+//! key       = Argon2id v0x13(passphrase (UTF-8), salt, m_cost, t_cost, p_cost) → 32 bytes
+//! ciphertext ‖ tag = XChaCha20-Poly1305(key, nonce, associated data = header, plaintext)
+//! plaintext = CBOR [ 1, bstr .size 32 (holder key seed), [ * bstr .cbor CertificatePackage ] ]
+//! ```
+//!
+//! The whole header is authenticated, so a changed byte anywhere in the file (magic,
+//! parameters, salt, nonce, ciphertext or tag) makes [`open`] fail. The KDF parameters are
+//! checked against [`KdfParams`]' bounds *before* the key is derived, so a hostile file
+//! cannot make the wallet allocate gigabytes of memory or run for hours.
+//!
+//! The passphrase, the derived key, the seed and the plaintext are held in
+//! [`Zeroizing`] buffers and wiped when dropped, as are Argon2's working memory blocks.
+//! (The CBOR codec's own temporary buffers — growth while encoding, and the re-encoding
+//! by which strict decoding checks its input — are outside this module's control.)
+
+use argon2::{Algorithm, Argon2, Block, Params, Version};
+use chacha20poly1305::aead::{AeadInPlace, KeyInit};
+use chacha20poly1305::{Key, Tag, XChaCha20Poly1305, XNonce};
+use ecert_schemas::codec::{from_cbor_bounded, to_cbor, ByteBuf};
+use ecert_schemas::{CertificatePackage, SchemaError};
+use rand_core::CryptoRngCore;
+use zeroize::{Zeroize, Zeroizing};
+
+use crate::{HolderKey, WalletError};
+
+/// The first four bytes of every wallet file.
+pub const MAGIC: [u8; 4] = *b"ECW1";
+/// The version of the file format (the byte after the magic).
+pub const FORMAT_VERSION: u8 = 1;
+/// The version of the encrypted contents (the first item of the plaintext array).
+pub const CONTENTS_VERSION: u64 = 1;
+/// Length of the salt fed to Argon2id.
+pub const SALT_LEN: usize = 16;
+/// Length of the XChaCha20-Poly1305 nonce.
+pub const NONCE_LEN: usize = 24;
+/// Length of the Poly1305 tag at the end of the file.
+pub const TAG_LEN: usize = 16;
+/// Length of the header: magic, version, three KDF parameters, salt, nonce.
+pub const HEADER_LEN: usize = 4 + 1 + 3 * 4 + SALT_LEN + NONCE_LEN;
+/// Largest plaintext a wallet may hold (16 MiB: thousands of certificates).
+pub const MAX_CONTENTS_BYTES: usize = 16 * 1024 * 1024;
+/// Length of the derived key.
+const KEY_LEN: usize = 32;
+
+/// Argon2id parameters, stored in the file header.
+///
+/// [`KdfParams::default`] is what a wallet uses: 64 MiB, 3 passes, 1 lane. Any parameters
+/// read from a file must lie within the bounds below, or the file is refused before any
+/// work is done.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KdfParams {
+    m_cost_kib: u32,
+    t_cost: u32,
+    p_cost: u32,
+}
+
+impl KdfParams {
+    /// Least memory accepted, in KiB per lane (Argon2's own minimum is 8 KiB per lane).
+    pub const MIN_M_COST_KIB_PER_LANE: u32 = 8;
+    /// Most memory accepted, in KiB (256 MiB): more than a phone should be asked for.
+    pub const MAX_M_COST_KIB: u32 = 256 * 1024;
+    /// Most passes accepted.
+    pub const MAX_T_COST: u32 = 10;
+    /// Most lanes accepted.
+    pub const MAX_P_COST: u32 = 8;
+
+    /// Parameters `m_cost_kib` KiB of memory, `t_cost` passes and `p_cost` lanes, if they
+    /// are within the bounds (1 ≤ p ≤ 8, 8·p KiB ≤ m ≤ 256 MiB, 1 ≤ t ≤ 10).
+    ///
+    /// Anything below the defaults is weaker against passphrase guessing; tests use small
+    /// values to run fast.
+    pub fn new(m_cost_kib: u32, t_cost: u32, p_cost: u32) -> Result<KdfParams, WalletError> {
+        let out_of_bounds = |what: String| {
+            Err(WalletError::KdfParamsOutOfBounds(format!(
+                "{what} (memory {m_cost_kib} KiB, {t_cost} passes, {p_cost} lanes)"
+            )))
+        };
+        if p_cost == 0 || p_cost > Self::MAX_P_COST {
+            return out_of_bounds(format!("lanes must be 1 to {}", Self::MAX_P_COST));
+        }
+        if t_cost == 0 || t_cost > Self::MAX_T_COST {
+            return out_of_bounds(format!("passes must be 1 to {}", Self::MAX_T_COST));
+        }
+        let min_m = Self::MIN_M_COST_KIB_PER_LANE.saturating_mul(p_cost);
+        if m_cost_kib < min_m || m_cost_kib > Self::MAX_M_COST_KIB {
+            return out_of_bounds(format!(
+                "memory must be {min_m} to {} KiB",
+                Self::MAX_M_COST_KIB
+            ));
+        }
+        Ok(KdfParams {
+            m_cost_kib,
+            t_cost,
+            p_cost,
+        })
+    }
+
+    /// Memory, in KiB.
+    pub fn m_cost_kib(&self) -> u32 {
+        self.m_cost_kib
+    }
+
+    /// Number of passes.
+    pub fn t_cost(&self) -> u32 {
+        self.t_cost
+    }
+
+    /// Number of lanes.
+    pub fn p_cost(&self) -> u32 {
+        self.p_cost
+    }
+}
+
+impl Default for KdfParams {
+    /// 64 MiB, 3 passes, 1 lane.
+    fn default() -> KdfParams {
+        KdfParams {
+            m_cost_kib: 64 * 1024,
+            t_cost: 3,
+            p_cost: 1,
+        }
+    }
+}
+
+/// What a wallet holds: the holder key and the certificate packages, in the order they
+/// were received.
+#[derive(Debug)]
+pub struct WalletContents {
+    /// The wallet's key; every certificate in it is bound to this key.
+    pub holder: HolderKey,
+    /// The certificate packages, as the departments delivered them.
+    pub packages: Vec<CertificatePackage>,
+}
+
+/// The parsed header of a wallet file.
+struct Header {
+    kdf: KdfParams,
+    salt: [u8; SALT_LEN],
+    nonce: [u8; NONCE_LEN],
+}
+
+impl Header {
+    fn to_bytes(&self) -> [u8; HEADER_LEN] {
+        let mut out = [0u8; HEADER_LEN];
+        let parts: [&[u8]; 7] = [
+            &MAGIC,
+            &[FORMAT_VERSION],
+            &self.kdf.m_cost_kib.to_be_bytes(),
+            &self.kdf.t_cost.to_be_bytes(),
+            &self.kdf.p_cost.to_be_bytes(),
+            &self.salt,
+            &self.nonce,
+        ];
+        let mut at = 0;
+        for part in parts {
+            for (dst, src) in out.iter_mut().skip(at).zip(part) {
+                *dst = *src;
+            }
+            at += part.len();
+        }
+        out
+    }
+
+    /// Reads the header at the start of `file`; checks magic, version and KDF bounds.
+    fn parse(file: &[u8]) -> Result<Header, WalletError> {
+        if file.get(..MAGIC.len()) != Some(&MAGIC[..]) {
+            return Err(WalletError::NotAWalletFile);
+        }
+        let version = *file.get(MAGIC.len()).ok_or_else(truncated)?;
+        if version != FORMAT_VERSION {
+            return Err(WalletError::UnsupportedWalletVersion {
+                found: u64::from(version),
+                supported: u64::from(FORMAT_VERSION),
+            });
+        }
+        let header = file.get(..HEADER_LEN).ok_or_else(truncated)?;
+        let mut rest = header.get(MAGIC.len() + 1..).ok_or_else(truncated)?;
+        let mut take = |n: usize| -> Result<&[u8], WalletError> {
+            let (head, tail) = rest.split_at_checked(n).ok_or_else(truncated)?;
+            rest = tail;
+            Ok(head)
+        };
+        let mut u32_be = || -> Result<u32, WalletError> {
+            let bytes: [u8; 4] = take(4)?.try_into().map_err(|_| truncated())?;
+            Ok(u32::from_be_bytes(bytes))
+        };
+        let (m, t, p) = (u32_be()?, u32_be()?, u32_be()?);
+        let kdf = KdfParams::new(m, t, p)?;
+        let salt = take(SALT_LEN)?.try_into().map_err(|_| truncated())?;
+        let nonce = take(NONCE_LEN)?.try_into().map_err(|_| truncated())?;
+        Ok(Header { kdf, salt, nonce })
+    }
+}
+
+fn truncated() -> WalletError {
+    WalletError::WalletDamaged("the file is truncated".into())
+}
+
+/// Derives the file key from the passphrase with Argon2id. Argon2's working memory is
+/// wiped afterwards, whether or not derivation succeeded.
+fn derive_key(
+    passphrase: &Zeroizing<String>,
+    kdf: KdfParams,
+    salt: &[u8; SALT_LEN],
+) -> Result<Zeroizing<[u8; KEY_LEN]>, WalletError> {
+    let kdf_error = |e: argon2::Error| WalletError::KdfParamsOutOfBounds(e.to_string());
+    let params =
+        Params::new(kdf.m_cost_kib, kdf.t_cost, kdf.p_cost, Some(KEY_LEN)).map_err(kdf_error)?;
+    let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+    let count = argon.params().block_count();
+    let mut blocks: Vec<Block> = Vec::new();
+    blocks.try_reserve_exact(count).map_err(|_| {
+        WalletError::KdfParamsOutOfBounds(format!("not enough memory for {} KiB", kdf.m_cost_kib))
+    })?;
+    blocks.resize(count, Block::default());
+    let mut key = Zeroizing::new([0u8; KEY_LEN]);
+    let result = argon.hash_password_into_with_memory(
+        passphrase.as_bytes(),
+        salt,
+        key.as_mut_slice(),
+        &mut blocks,
+    );
+    for block in &mut blocks {
+        AsMut::<[u64]>::as_mut(block).zeroize();
+    }
+    result.map_err(kdf_error)?;
+    Ok(key)
+}
+
+/// The plaintext as CBOR: `[CONTENTS_VERSION, seed, [* package bytes]]`.
+fn encode_contents(contents: &WalletContents) -> Result<Zeroizing<Vec<u8>>, WalletError> {
+    let mut packages = Vec::with_capacity(contents.packages.len());
+    for package in &contents.packages {
+        packages.push(ByteBuf::from(package.to_bytes()?));
+    }
+    let seed = contents.holder.seed();
+    let mut value = (CONTENTS_VERSION, ByteBuf::from(seed.to_vec()), packages);
+    let encoded = to_cbor(&value).map(Zeroizing::new);
+    // The seed's copy inside the tuple: wipe it before it is freed.
+    value.1.as_mut_slice().zeroize();
+    Ok(encoded?)
+}
+
+/// Reads the plaintext written by [`encode_contents`].
+fn decode_contents(plaintext: &[u8]) -> Result<WalletContents, WalletError> {
+    type Plain = (u64, ByteBuf, Vec<ByteBuf>);
+    let (version, seed_buf, packages) =
+        match from_cbor_bounded::<Plain>("wallet contents", plaintext, MAX_CONTENTS_BYTES) {
+            Ok(value) => value,
+            Err(e) => {
+                // A future layout still starts with its version number.
+                if let (Some(0x80..=0x97), Some(&v @ 0..=0x17)) =
+                    (plaintext.first(), plaintext.get(1))
+                {
+                    if u64::from(v) != CONTENTS_VERSION {
+                        return Err(WalletError::UnsupportedWalletVersion {
+                            found: u64::from(v),
+                            supported: CONTENTS_VERSION,
+                        });
+                    }
+                }
+                return Err(WalletError::WalletDamaged(e.to_string()));
+            }
+        };
+    let seed_vec = Zeroizing::new(seed_buf.into_vec());
+    if version != CONTENTS_VERSION {
+        return Err(WalletError::UnsupportedWalletVersion {
+            found: version,
+            supported: CONTENTS_VERSION,
+        });
+    }
+    let mut seed = Zeroizing::new([0u8; 32]);
+    if seed_vec.len() != seed.len() {
+        return Err(WalletError::WalletDamaged(format!(
+            "the holder key is {} bytes, not 32",
+            seed_vec.len()
+        )));
+    }
+    seed.copy_from_slice(&seed_vec);
+    let holder = HolderKey::from_seed(&seed);
+    let mut parsed = Vec::with_capacity(packages.len());
+    for (i, bytes) in packages.iter().enumerate() {
+        parsed.push(CertificatePackage::from_bytes(bytes).map_err(|e| {
+            WalletError::WalletDamaged(format!("certificate package {}: {e}", i + 1))
+        })?);
+    }
+    Ok(WalletContents {
+        holder,
+        packages: parsed,
+    })
+}
+
+/// Encrypts `contents` under `passphrase`: a fresh random salt and nonce from `rng`, key
+/// from Argon2id with `params`. Returns the whole file.
+pub fn seal(
+    contents: &WalletContents,
+    passphrase: &Zeroizing<String>,
+    params: KdfParams,
+    rng: &mut impl CryptoRngCore,
+) -> Result<Vec<u8>, WalletError> {
+    let plaintext = encode_contents(contents)?;
+    if plaintext.len() > MAX_CONTENTS_BYTES {
+        return Err(WalletError::Schema(SchemaError::TooLarge {
+            actual: plaintext.len(),
+            limit: MAX_CONTENTS_BYTES,
+        }));
+    }
+    let mut header = Header {
+        kdf: params,
+        salt: [0; SALT_LEN],
+        nonce: [0; NONCE_LEN],
+    };
+    rng.fill_bytes(&mut header.salt);
+    rng.fill_bytes(&mut header.nonce);
+    let header_bytes = header.to_bytes();
+    let key = derive_key(passphrase, params, &header.salt)?;
+    let cipher = XChaCha20Poly1305::new(Key::from_slice(key.as_slice()));
+
+    // Copy the plaintext into the output buffer (sized so that it never reallocates) and
+    // encrypt it there, in place.
+    let mut file = Vec::with_capacity(HEADER_LEN + plaintext.len() + TAG_LEN);
+    file.extend_from_slice(&header_bytes);
+    file.extend_from_slice(&plaintext);
+    let body = file.get_mut(HEADER_LEN..).unwrap_or_default();
+    match cipher.encrypt_in_place_detached(XNonce::from_slice(&header.nonce), &header_bytes, body) {
+        Ok(tag) => {
+            file.extend_from_slice(&tag);
+            Ok(file)
+        }
+        Err(_) => {
+            file.zeroize();
+            Err(WalletError::Schema(SchemaError::TooLarge {
+                actual: plaintext.len(),
+                limit: MAX_CONTENTS_BYTES,
+            }))
+        }
+    }
+}
+
+/// Decrypts a wallet file with `passphrase`.
+///
+/// Errors, in the order they are checked: [`WalletError::NotAWalletFile`] (no `ECW1`
+/// magic), [`WalletError::UnsupportedWalletVersion`], [`WalletError::WalletDamaged`]
+/// (truncated), [`WalletError::KdfParamsOutOfBounds`], [`WalletError::Schema`] (too
+/// large), [`WalletError::WrongPassphrase`] (authentication failed: a wrong passphrase or
+/// any changed byte), then [`WalletError::WalletDamaged`] or
+/// [`WalletError::UnsupportedWalletVersion`] for authentic contents this software cannot
+/// read.
+pub fn open(file: &[u8], passphrase: &Zeroizing<String>) -> Result<WalletContents, WalletError> {
+    let header = Header::parse(file)?;
+    if file.len() < HEADER_LEN + TAG_LEN {
+        return Err(truncated());
+    }
+    if file.len() > HEADER_LEN + MAX_CONTENTS_BYTES + TAG_LEN {
+        return Err(WalletError::Schema(SchemaError::TooLarge {
+            actual: file.len(),
+            limit: HEADER_LEN + MAX_CONTENTS_BYTES + TAG_LEN,
+        }));
+    }
+    let (header_bytes, rest) = file.split_at_checked(HEADER_LEN).ok_or_else(truncated)?;
+    let (ciphertext, tag) = rest
+        .split_at_checked(rest.len().saturating_sub(TAG_LEN))
+        .ok_or_else(truncated)?;
+    let key = derive_key(passphrase, header.kdf, &header.salt)?;
+    let cipher = XChaCha20Poly1305::new(Key::from_slice(key.as_slice()));
+    let mut plaintext = Zeroizing::new(ciphertext.to_vec());
+    cipher
+        .decrypt_in_place_detached(
+            XNonce::from_slice(&header.nonce),
+            header_bytes,
+            plaintext.as_mut_slice(),
+            Tag::from_slice(tag),
+        )
+        .map_err(|_| WalletError::WrongPassphrase)?;
+    decode_contents(&plaintext)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ecert_schemas::{AnchorProof, Disclosure, FieldValue, Hash32, Salt};
+    use rand_core::OsRng;
+
+    fn fast() -> KdfParams {
+        KdfParams::new(64, 1, 1).unwrap()
+    }
+
+    fn pass(text: &str) -> Zeroizing<String> {
+        Zeroizing::new(text.to_owned())
+    }
+
+    /// A package-shaped value whose "certificate" bytes and disclosure are recognisable.
+    fn package(name: &str, id_number: &str) -> CertificatePackage {
+        let disclosure = |field: u16, value: &str| {
+            ByteBuf::from(
+                Disclosure {
+                    salt: Salt([7; 16]),
+                    field,
+                    value: FieldValue::Text(value.into()),
+                }
+                .to_bytes()
+                .unwrap(),
+            )
+        };
+        CertificatePackage {
+            version: 1,
+            certificate: ByteBuf::from(b"CERTIFICATE-BYTES-0123456789abcdef".to_vec()),
+            disclosures: vec![disclosure(0, name), disclosure(5, id_number)],
+            anchor: AnchorProof {
+                batch_seq: 3,
+                leaf_index: 1,
+                path: vec![Hash32([9; 32])],
+            },
+        }
+    }
+
+    fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+        haystack.windows(needle.len()).any(|w| w == needle)
+    }
+
+    #[test]
+    fn round_trip() {
+        let holder = HolderKey::generate(&mut OsRng);
+        let public = holder.public_key();
+        let contents = WalletContents {
+            holder,
+            packages: vec![package("张伟", "110108199003070016"), package("李娜", "X")],
+        };
+        let file = seal(&contents, &pass("correct horse"), fast(), &mut OsRng).unwrap();
+        assert_eq!(file.get(..4), Some(&b"ECW1"[..]));
+        let opened = open(&file, &pass("correct horse")).unwrap();
+        assert_eq!(opened.holder.public_key(), public);
+        assert_eq!(*opened.holder.seed(), *contents.holder.seed());
+        assert_eq!(opened.packages, contents.packages);
+
+        // An empty wallet, and the default parameters.
+        let empty = WalletContents {
+            holder: HolderKey::generate(&mut OsRng),
+            packages: vec![],
+        };
+        let file = seal(&empty, &pass(""), KdfParams::default(), &mut OsRng).unwrap();
+        assert_eq!(file.len(), HEADER_LEN + 1 + 1 + 2 + 32 + 1 + TAG_LEN);
+        assert!(open(&file, &pass("")).unwrap().packages.is_empty());
+
+        // Sealing twice gives different files (fresh salt and nonce).
+        let again = seal(&empty, &pass(""), KdfParams::default(), &mut OsRng).unwrap();
+        assert_ne!(file, again);
+    }
+
+    #[test]
+    fn wrong_passphrase_is_refused() {
+        let contents = WalletContents {
+            holder: HolderKey::generate(&mut OsRng),
+            packages: vec![package("张伟", "110108199003070016")],
+        };
+        let file = seal(&contents, &pass("correct horse"), fast(), &mut OsRng).unwrap();
+        for wrong in ["", "correct hors", "correct horse ", "Correct horse"] {
+            assert_eq!(
+                open(&file, &pass(wrong)).unwrap_err(),
+                WalletError::WrongPassphrase
+            );
+        }
+    }
+
+    #[test]
+    fn every_flipped_bit_is_refused() {
+        let empty = WalletContents {
+            holder: HolderKey::generate(&mut OsRng),
+            packages: vec![],
+        };
+        let full = WalletContents {
+            holder: HolderKey::generate(&mut OsRng),
+            packages: vec![package("张伟", "110108199003070016")],
+        };
+        let p = pass("pw");
+        // Every bit of an empty wallet; every bit of the header and the tag and every
+        // 7th bit of the rest of a wallet with a package.
+        let small = seal(&empty, &p, fast(), &mut OsRng).unwrap();
+        let big = seal(&full, &p, fast(), &mut OsRng).unwrap();
+        let mut checked = 0;
+        for (file, all) in [(&small, true), (&big, false)] {
+            let bits = file.len() * 8;
+            for bit in 0..bits {
+                let edge = bit < HEADER_LEN * 8 || bit >= bits - TAG_LEN * 8;
+                if !all && !edge && bit % 7 != 0 {
+                    continue;
+                }
+                let mut bad = file.clone();
+                bad[bit / 8] ^= 1 << (bit % 8);
+                assert!(open(&bad, &p).is_err(), "bit {bit} flipped was accepted");
+                checked += 1;
+            }
+            // Truncation and extension, too.
+            assert!(open(&file[..file.len() - 1], &p).is_err());
+            let mut longer = file.clone();
+            longer.push(0);
+            assert!(open(&longer, &p).is_err());
+            assert!(open(&file[..HEADER_LEN], &p).is_err());
+        }
+        assert!(checked > 1000);
+    }
+
+    #[test]
+    fn distinct_errors() {
+        let p = pass("pw");
+        let contents = WalletContents {
+            holder: HolderKey::generate(&mut OsRng),
+            packages: vec![],
+        };
+        let file = seal(&contents, &p, fast(), &mut OsRng).unwrap();
+
+        for not_wallet in [&b""[..], b"ECW", b"PK\x03\x04 a zip file", b"ecw1\x01"] {
+            assert_eq!(
+                open(not_wallet, &p).unwrap_err(),
+                WalletError::NotAWalletFile
+            );
+        }
+        let mut v2 = file.clone();
+        v2[4] = 2;
+        assert_eq!(
+            open(&v2, &p).unwrap_err(),
+            WalletError::UnsupportedWalletVersion {
+                found: 2,
+                supported: 1
+            }
+        );
+        assert!(matches!(
+            open(&file[..20], &p),
+            Err(WalletError::WalletDamaged(_))
+        ));
+
+        // Absurd memory (4 GiB), passes and lanes are refused before any work.
+        for (offset, value) in [(5, u32::MAX), (5, 256 * 1024 + 1), (9, 1000), (13, 64)] {
+            let mut hostile = file.clone();
+            hostile[offset..offset + 4].copy_from_slice(&value.to_be_bytes());
+            assert!(
+                matches!(
+                    open(&hostile, &p),
+                    Err(WalletError::KdfParamsOutOfBounds(_))
+                ),
+                "offset {offset} value {value}"
+            );
+        }
+        assert!(KdfParams::new(7, 1, 1).is_err());
+        assert!(KdfParams::new(16, 1, 2).is_ok());
+        assert!(KdfParams::new(16, 1, 3).is_err());
+        assert!(KdfParams::new(64, 0, 1).is_err());
+        assert!(KdfParams::new(64, 11, 1).is_err());
+        assert!(KdfParams::new(64, 1, 0).is_err());
+        assert!(KdfParams::new(KdfParams::MAX_M_COST_KIB, 10, 8).is_ok());
+        let d = KdfParams::default();
+        assert_eq!((d.m_cost_kib(), d.t_cost(), d.p_cost()), (65_536, 3, 1));
+        assert_eq!(KdfParams::new(65_536, 3, 1).unwrap(), d);
+
+        // The parameters in the header are the ones used.
+        assert_eq!(&file[5..17], &[0, 0, 0, 64, 0, 0, 0, 1, 0, 0, 0, 1]);
+    }
+
+    #[test]
+    fn authentic_but_unreadable_contents() {
+        // Encrypt hand-made plaintexts with the file's real machinery.
+        let p = pass("pw");
+        let seal_raw = |plaintext: &[u8]| {
+            let header = Header {
+                kdf: fast(),
+                salt: [1; SALT_LEN],
+                nonce: [2; NONCE_LEN],
+            };
+            let header_bytes = header.to_bytes();
+            let key = derive_key(&p, header.kdf, &header.salt).unwrap();
+            let cipher = XChaCha20Poly1305::new(Key::from_slice(key.as_slice()));
+            let mut body = plaintext.to_vec();
+            let tag = cipher
+                .encrypt_in_place_detached(
+                    XNonce::from_slice(&header.nonce),
+                    &header_bytes,
+                    &mut body,
+                )
+                .unwrap();
+            [&header_bytes[..], &body, &tag].concat()
+        };
+        let seed = ByteBuf::from(vec![3u8; 32]);
+        let v2 = to_cbor(&(2u64, seed.clone(), Vec::<ByteBuf>::new())).unwrap();
+        assert!(matches!(
+            open(&seal_raw(&v2), &p),
+            Err(WalletError::UnsupportedWalletVersion { found: 2, .. })
+        ));
+        let short_seed =
+            to_cbor(&(1u64, ByteBuf::from(vec![3u8; 31]), Vec::<ByteBuf>::new())).unwrap();
+        assert!(matches!(
+            open(&seal_raw(&short_seed), &p),
+            Err(WalletError::WalletDamaged(_))
+        ));
+        let bad_package = to_cbor(&(1u64, seed.clone(), vec![ByteBuf::from(vec![0u8])])).unwrap();
+        assert!(matches!(
+            open(&seal_raw(&bad_package), &p),
+            Err(WalletError::WalletDamaged(_))
+        ));
+        assert!(matches!(
+            open(&seal_raw(b"not cbor at all"), &p),
+            Err(WalletError::WalletDamaged(_))
+        ));
+        let good = to_cbor(&(1u64, seed, Vec::<ByteBuf>::new())).unwrap();
+        assert!(open(&seal_raw(&good), &p).is_ok());
+    }
+
+    #[test]
+    fn nothing_secret_or_personal_in_clear() {
+        let holder = HolderKey::generate(&mut OsRng);
+        let seed = holder.seed();
+        let public = holder.public_key();
+        let pkg = package("张伟", "110108199003070016");
+        let contents = WalletContents {
+            holder,
+            packages: vec![pkg.clone()],
+        };
+        let file = seal(&contents, &pass("correct horse"), fast(), &mut OsRng).unwrap();
+        assert!(!contains(&file, seed.as_slice()));
+        assert!(!contains(&file, &seed[..8]));
+        assert!(!contains(&file, public.as_bytes()));
+        assert!(!contains(&file, "张伟".as_bytes()));
+        assert!(!contains(&file, b"110108199003070016"));
+        assert!(!contains(&file, &pkg.certificate));
+        assert!(!contains(&file, b"CERTIFICATE"));
+        assert!(!contains(&file, &pkg.to_bytes().unwrap()));
+        for d in &pkg.disclosures {
+            assert!(!contains(&file, d));
+        }
+        assert!(!contains(&file, b"correct horse"));
+    }
+}

@@ -1,0 +1,973 @@
+//! The `ecert-wallet` command as a citizen uses it: the real binary, run in temporary
+//! folders, with a wallet file and passphrases from the environment, and certificates
+//! issued by the in-process province of `ecert-testnet` to the key the wallet prints.
+//!
+//! `ECERT_WALLET_TEST_KDF=1` makes the binary seal with cheap (test-only) Argon2 settings
+//! so that each command takes milliseconds.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use ecert_schemas::{CertificatePackage, Nonce, PublicKeyBytes, UnixTime};
+use ecert_testnet::province::Province;
+use ecert_testnet::sample;
+use ecert_verifier::{verify_presentation, Policy, Verdict, VerifyError};
+use ecert_wallet::store;
+use rand_core::OsRng;
+use zeroize::Zeroizing;
+
+const BIN: &str = env!("CARGO_BIN_EXE_ecert-wallet");
+const PASSPHRASE: &str = "correct horse battery staple";
+const HOUR: u64 = 3600;
+const DAY: u64 = 86_400;
+
+fn now() -> UnixTime {
+    UnixTime(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+    )
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A temporary "device": a folder with a wallet path and the passphrase in the environment.
+struct Device {
+    dir: PathBuf,
+    wallet: PathBuf,
+    passphrase: String,
+}
+
+impl Device {
+    fn new(name: &str) -> Device {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+            "wallet-cli-{name}-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Device {
+            wallet: dir.join("data").join("wallet.ecw"),
+            dir,
+            passphrase: PASSPHRASE.into(),
+        }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    /// The command with this device's wallet and passphrase, and nothing else inherited
+    /// that could change its behaviour.
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(BIN);
+        cmd.args(args)
+            .env("ECERT_WALLET", &self.wallet)
+            .env("ECERT_WALLET_PASSPHRASE", &self.passphrase)
+            .env("ECERT_WALLET_TEST_KDF", "1")
+            .env_remove("ECERT_BACKUP_PASSPHRASE")
+            .env_remove("ECERT_NEW_WALLET_PASSPHRASE")
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().unwrap()
+    }
+
+    /// Runs a command that must succeed; returns its standard output.
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "{args:?} failed: {}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        text(&out.stdout)
+    }
+
+    /// Runs a command that must fail with exit code 1; returns its standard error.
+    fn fails(&self, cmd: &mut Command) -> String {
+        let out = cmd.output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "expected failure: {}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        text(&out.stderr)
+    }
+
+    fn wallet_bytes(&self) -> Vec<u8> {
+        std::fs::read(&self.wallet).unwrap()
+    }
+
+    /// The wallet ID, read from `id`'s output as a citizen would copy it.
+    fn wallet_id(&self) -> PublicKeyBytes {
+        let out = self.ok(&["id"]);
+        let line = out
+            .lines()
+            .map(str::trim)
+            .find(|l| l.len() == 64 && l.chars().all(|c| c.is_ascii_hexdigit()))
+            .unwrap_or_else(|| panic!("no wallet ID in: {out}"));
+        PublicKeyBytes::from_hex(line).unwrap()
+    }
+
+    fn write_package(&self, name: &str, package: &CertificatePackage) -> PathBuf {
+        let path = self.path(name);
+        std::fs::write(&path, package.to_bytes().unwrap()).unwrap();
+        path
+    }
+}
+
+impl Drop for Device {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// A province that issued an ID card and a no-criminal-record certificate to a new wallet,
+/// which has received both.
+struct World {
+    province: Province,
+    device: Device,
+    key: PublicKeyBytes,
+    id_card: CertificatePackage,
+    record: CertificatePackage,
+}
+
+impl World {
+    fn new(name: &str) -> World {
+        let device = Device::new(name);
+        let out = device.ok(&["init"]);
+        assert!(out.contains("Created your wallet"), "{out}");
+        let key = device.wallet_id();
+        let now = now();
+        let mut province =
+            Province::new("ecert-cli-test", now.minus(200 * DAY), &mut OsRng).unwrap();
+        let id_card = province
+            .issue_and_anchor(
+                "public-security",
+                key,
+                &[sample::id_card(now)],
+                now.minus(HOUR),
+                &mut OsRng,
+            )
+            .unwrap()
+            .remove(0);
+        let record = province
+            .issue_and_anchor(
+                "justice",
+                key,
+                &[sample::no_criminal_record(now)],
+                now.minus(HOUR),
+                &mut OsRng,
+            )
+            .unwrap()
+            .remove(0);
+        let id_file = device.write_package("id-card.ecp", &id_card);
+        let record_file = device.write_package("record.ecp", &record);
+        let out = device.ok(&[
+            "receive",
+            id_file.to_str().unwrap(),
+            record_file.to_str().unwrap(),
+        ]);
+        assert!(out.contains("2 certificate(s)"), "{out}");
+        World {
+            province,
+            device,
+            key,
+            id_card,
+            record,
+        }
+    }
+
+    fn verify(&self, qr: &str, policy: &Policy) -> Result<Verdict, VerifyError> {
+        verify_presentation(qr, &self.province.sync_counter().unwrap(), now(), policy)
+    }
+}
+
+fn short_id(package: &CertificatePackage) -> String {
+    let cert = ecert_schemas::Certificate::from_bytes(&package.certificate).unwrap();
+    cert.claims.id.to_hex()[..8].to_owned()
+}
+
+fn disclosed(verdict: &Verdict, i: usize) -> Vec<(String, String)> {
+    verdict.certificates[i]
+        .disclosed
+        .iter()
+        .map(|f| (f.key.clone(), f.value.to_string()))
+        .collect()
+}
+
+fn scan_png(path: &Path) -> String {
+    let img = image::open(path).unwrap().to_luma8();
+    let mut prepared = rqrr::PreparedImage::prepare(img);
+    let grids = prepared.detect_grids();
+    assert_eq!(grids.len(), 1);
+    grids[0].decode().unwrap().1
+}
+
+#[test]
+fn help_explains_every_command() {
+    let device = Device::new("help");
+    let top = device.ok(&["--help"]);
+    for word in [
+        "init",
+        "id",
+        "receive",
+        "list",
+        "show",
+        "present",
+        "backup",
+        "restore",
+        "passwd",
+        "ECERT_WALLET_PASSPHRASE",
+        "wallet.ecw",
+    ] {
+        assert!(top.contains(word), "top-level help lacks {word:?}:\n{top}");
+    }
+    let expected: [(&str, &[&str]); 9] = [
+        ("init", &["passphrase", "never overwritten"]),
+        ("id", &["department", "--png"]),
+        (
+            "receive",
+            &["issued to THIS wallet", "offer code", "not available yet"],
+        ),
+        ("list", &["EXPIRED", "short ID"]),
+        ("show", &["CERTIFICATE", "present --show"]),
+        (
+            "present",
+            &[
+                "--show",
+                "--nonce",
+                "--live",
+                "--interval",
+                "--count",
+                "--text",
+                "--png",
+                "--svg",
+                "hotel",
+                "one minute",
+            ],
+        ),
+        ("backup", &["ECERT_BACKUP_PASSPHRASE", "--force", "restore"]),
+        ("restore", &["backup", "--force", "new phone or computer"]),
+        ("passwd", &["ECERT_NEW_WALLET_PASSPHRASE"]),
+    ];
+    for (command, words) in expected {
+        let help = device.ok(&[command, "--help"]);
+        assert!(help.contains("Usage: ecert-wallet"), "{help}");
+        for word in words {
+            assert!(
+                help.contains(word),
+                "'{command} --help' lacks {word:?}:\n{help}"
+            );
+        }
+        // The test-only KDF switch is not advertised.
+        assert!(!help.contains("TEST_KDF"), "{help}");
+    }
+    assert!(!top.contains("TEST_KDF"));
+    // `help` for nothing is a usage error, not a crash.
+    let out = device.run(&[]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn init_receive_list_and_show() {
+    let mut world = World::new("receive");
+    let device = &world.device;
+    let now = now();
+    let id_short = short_id(&world.id_card);
+    let record_short = short_id(&world.record);
+
+    // init never overwrites a wallet.
+    let before = device.wallet_bytes();
+    let err = device.fails(&mut device.cmd(&["init"]));
+    assert!(err.contains("already a wallet"), "{err}");
+    assert_eq!(device.wallet_bytes(), before);
+    // The ID stays the same.
+    assert_eq!(device.wallet_id(), world.key);
+
+    let list = device.ok(&["list"]);
+    let lines: Vec<&str> = list.lines().collect();
+    assert_eq!(lines.len(), 3, "{list}");
+    assert!(lines[0].starts_with("ID"), "{list}");
+    let until = ecert_schemas::date::date_of_unix(
+        ecert_schemas::Certificate::from_bytes(&world.id_card.certificate)
+            .unwrap()
+            .claims
+            .expires
+            .secs(),
+    )
+    .to_string();
+    assert!(lines[1].starts_with(&id_short), "{list}");
+    for part in ["id-card", "public-security", "National ID card", &until] {
+        assert!(lines[1].contains(part), "{part:?} missing in {list}");
+    }
+    assert!(lines[2].starts_with(&record_short), "{list}");
+    for part in [
+        "no-criminal-record",
+        "justice",
+        "No-criminal-record certificate",
+    ] {
+        assert!(lines[2].contains(part), "{part:?} missing in {list}");
+    }
+    assert!(!list.contains("EXPIRED"), "{list}");
+
+    let show = device.ok(&["show", "id-card"]);
+    for part in [
+        "National ID card (居民身份证)",
+        "Name (姓名): 张伟",
+        sample::ID_NUMBER,
+        "北京市海淀区中关村大街27号",
+        "address",
+        "id_number",
+        "portrait_digest",
+        "public-security",
+        &world.id_card_id(),
+    ] {
+        assert!(show.contains(part), "{part:?} missing in:\n{show}");
+    }
+    // By short id, and by a shorter prefix in capitals.
+    assert_eq!(
+        device.ok(&["show", &record_short]),
+        device.ok(&["show", &record_short[..6].to_uppercase()])
+    );
+    assert!(device
+        .ok(&["show", &record_short])
+        .contains("Result (查询结果): no-record"));
+
+    // Receiving the same certificate again adds nothing and leaves the file untouched.
+    let before = device.wallet_bytes();
+    let again = device.write_package("again.ecp", &world.id_card);
+    let out = device.ok(&["receive", again.to_str().unwrap()]);
+    assert!(out.contains("already in your wallet"), "{out}");
+    assert_eq!(device.wallet_bytes(), before);
+
+    // An expired certificate is kept and marked.
+    let old = world
+        .province
+        .issue_and_anchor(
+            "justice",
+            world.key,
+            &[sample::no_criminal_record(now.minus(100 * DAY))],
+            now.minus(100 * DAY),
+            &mut OsRng,
+        )
+        .unwrap()
+        .remove(0);
+    let old_file = device.write_package("old.ecp", &old);
+    let out = device.ok(&["receive", old_file.to_str().unwrap()]);
+    assert!(out.contains("EXPIRED"), "{out}");
+    let list = device.ok(&["list"]);
+    let old_line = list
+        .lines()
+        .find(|l| l.starts_with(&short_id(&old)))
+        .unwrap();
+    assert!(old_line.ends_with("EXPIRED"), "{list}");
+    assert_eq!(list.matches("EXPIRED").count(), 1, "{list}");
+
+    // Not a package, a missing file, an unknown certificate.
+    let junk = device.path("junk.ecp");
+    std::fs::write(&junk, b"hello").unwrap();
+    let err = device.fails(&mut device.cmd(&["receive", junk.to_str().unwrap()]));
+    assert!(err.contains("not a certificate file"), "{err}");
+    let err = device.fails(&mut device.cmd(&["receive", "/nonexistent/x.ecp"]));
+    assert!(err.contains("cannot read"), "{err}");
+    let err = device.fails(&mut device.cmd(&["show", "ffffffffff"]));
+    assert!(err.contains("no certificate has a short ID"), "{err}");
+}
+
+impl World {
+    fn id_card_id(&self) -> String {
+        ecert_schemas::Certificate::from_bytes(&self.id_card.certificate)
+            .unwrap()
+            .claims
+            .id
+            .to_hex()
+    }
+}
+
+#[test]
+fn presents_chosen_fields_in_one_qr_code_that_verifies() {
+    let world = World::new("present");
+    let device = &world.device;
+    let png = device.path("qr.png");
+    let out = device
+        .cmd(&[
+            "present",
+            "--show",
+            "id-card:name,id_number",
+            "--show",
+            "no-criminal-record:result",
+            "--text",
+            "--png",
+            png.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let qr = stdout.trim_end_matches('\n');
+    assert!(qr.starts_with("EC1"), "{stdout}");
+    assert_eq!(
+        qr.lines().count(),
+        1,
+        "only the QR text on stdout: {stdout}"
+    );
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(&format!("{} characters, QR version", qr.len())),
+        "{stderr}"
+    );
+    assert!(stderr.contains("name, id_number"), "{stderr}");
+
+    let verdict = world.verify(qr, &Policy::default()).unwrap();
+    assert_eq!(verdict.holder, world.key);
+    assert_eq!(verdict.certificates.len(), 2);
+    assert_eq!(verdict.certificates[0].kind.as_str(), "id-card");
+    assert_eq!(
+        disclosed(&verdict, 0),
+        [
+            ("name".to_owned(), "张伟".to_owned()),
+            ("id_number".to_owned(), sample::ID_NUMBER.to_owned())
+        ]
+    );
+    assert_eq!(verdict.certificates[1].kind.as_str(), "no-criminal-record");
+    assert_eq!(
+        disclosed(&verdict, 1),
+        [("result".to_owned(), "no-record".to_owned())]
+    );
+    assert!(!verdict.nonce_checked);
+
+    // The PNG holds the same string, read back by a standard decoder.
+    assert_eq!(scan_png(&png), qr);
+
+    // Default output: the code drawn in the terminal and its size.
+    let drawn = device.ok(&["present", "--show", "id-card:name,id_number"]);
+    assert!(
+        drawn.contains('█') || drawn.contains('▀') || drawn.contains('▄'),
+        "{drawn}"
+    );
+    assert!(drawn.contains("characters, QR version"), "{drawn}");
+
+    // SVG, and a certificate with no fields disclosed (kind, issuer and validity only).
+    let svg = device.path("qr.svg");
+    device.ok(&[
+        "present",
+        "--show",
+        &format!("{}:", short_id(&world.record)),
+        "--show",
+        "id-card:",
+        "--svg",
+        svg.to_str().unwrap(),
+    ]);
+    assert!(std::fs::read_to_string(&svg).unwrap().starts_with("<?xml"));
+    let bare = device.ok(&["present", "--show", "id-card:", "--text"]);
+    let verdict = world.verify(bare.trim(), &Policy::default()).unwrap();
+    assert!(verdict.certificates[0].disclosed.is_empty());
+}
+
+#[test]
+fn challenge_mode_puts_the_counters_nonce_in_the_holder_proof() {
+    let world = World::new("nonce");
+    let device = &world.device;
+    let qr = device.ok(&[
+        "present",
+        "--show",
+        "id-card:name",
+        "--nonce",
+        "9F3A61C2d4",
+        "--text",
+    ]);
+    let expected = Policy {
+        expected_nonce: Some(Nonce::from_hex("9f3a61c2d4").unwrap()),
+        ..Policy::default()
+    };
+    let verdict = world.verify(qr.trim(), &expected).unwrap();
+    assert!(verdict.nonce_checked);
+    assert_eq!(
+        disclosed(&verdict, 0),
+        [("name".to_owned(), "张伟".to_owned())]
+    );
+    let other = Policy {
+        expected_nonce: Some(Nonce::from_hex("00").unwrap()),
+        ..Policy::default()
+    };
+    assert_eq!(
+        world.verify(qr.trim(), &other).unwrap_err(),
+        VerifyError::NonceMismatch
+    );
+    // A code without a nonce does not answer a challenge.
+    let plain = device.ok(&["present", "--show", "id-card:name", "--text"]);
+    assert_eq!(
+        world.verify(plain.trim(), &expected).unwrap_err(),
+        VerifyError::NonceMismatch
+    );
+    for bad in ["xyz", "abc", &"ab".repeat(33)] {
+        let err =
+            device.fails(&mut device.cmd(&["present", "--show", "id-card:name", "--nonce", bad]));
+        assert!(err.contains("challenge code"), "{err}");
+    }
+}
+
+#[test]
+fn choosing_certificates_and_fields_is_explained() {
+    let mut world = World::new("choose");
+    let device = &world.device;
+
+    let err = device.fails(&mut device.cmd(&["present", "--show", "id-card:name,shoe_size"]));
+    assert!(err.contains("shoe_size"), "{err}");
+    for field in ["name", "sex", "birth_date", "address", "id_number"] {
+        assert!(err.contains(field), "the kind's fields are listed: {err}");
+    }
+    let err = device.fails(&mut device.cmd(&["present", "--show", "id-card"]));
+    assert!(err.contains("CERTIFICATE:field,field"), "{err}");
+    let err = device.fails(&mut device.cmd(&["present", "--show", "passport:name"]));
+    assert!(
+        err.contains("neither a certificate kind nor a short ID"),
+        "{err}"
+    );
+    let err = device.fails(&mut device.cmd(&["present", "--show", "driver-licence:name"]));
+    assert!(err.contains("no driver-licence certificate"), "{err}");
+    let err = device.fails(&mut device.cmd(&[
+        "present",
+        "--show",
+        "id-card:name",
+        "--show",
+        "id-card:sex",
+    ]));
+    assert!(err.contains("chosen twice"), "{err}");
+
+    // A second, valid no-criminal-record certificate makes the kind ambiguous.
+    let now = now();
+    let second = world
+        .province
+        .issue_and_anchor(
+            "public-security",
+            world.key,
+            &[sample::no_criminal_record(now)],
+            now.minus(HOUR),
+            &mut OsRng,
+        )
+        .unwrap()
+        .remove(0);
+    let file = device.write_package("second.ecp", &second);
+    device.ok(&["receive", file.to_str().unwrap()]);
+    let err = device.fails(&mut device.cmd(&["present", "--show", "no-criminal-record:result"]));
+    assert!(err.contains("could mean 2 certificates"), "{err}");
+    assert!(err.contains(&short_id(&world.record)), "{err}");
+    assert!(err.contains(&short_id(&second)), "{err}");
+    let qr = device.ok(&[
+        "present",
+        "--show",
+        &format!("{}:result,purpose", short_id(&second)),
+        "--text",
+    ]);
+    let verdict = world.verify(qr.trim(), &Policy::default()).unwrap();
+    assert_eq!(verdict.certificates[0].issuer.as_str(), "public-security");
+    assert_eq!(
+        disclosed(&verdict, 0),
+        [
+            ("purpose".to_owned(), "employment".to_owned()),
+            ("result".to_owned(), "no-record".to_owned())
+        ]
+    );
+}
+
+#[test]
+fn a_certificate_for_another_wallet_is_refused() {
+    let mut world = World::new("foreign");
+    let now = now();
+    let stranger = ecert_wallet::HolderKey::generate(&mut OsRng);
+    let foreign = world
+        .province
+        .issue_and_anchor(
+            "public-security",
+            stranger.public_key(),
+            &[sample::id_card(now)],
+            now.minus(HOUR),
+            &mut OsRng,
+        )
+        .unwrap()
+        .remove(0);
+    let mine = world
+        .province
+        .issue_and_anchor(
+            "social-security",
+            world.key,
+            &[sample::social_security_card(now)],
+            now.minus(HOUR),
+            &mut OsRng,
+        )
+        .unwrap()
+        .remove(0);
+    let device = &world.device;
+    let foreign_file = device.write_package("foreign.ecp", &foreign);
+    let mine_file = device.write_package("mine.ecp", &mine);
+    let before = device.wallet_bytes();
+    let err = device.fails(&mut device.cmd(&["receive", foreign_file.to_str().unwrap()]));
+    assert!(err.contains("issued to another wallet"), "{err}");
+    assert!(err.contains(&stranger.public_key().to_hex()), "{err}");
+    assert!(err.contains("nothing was added"), "{err}");
+    assert_eq!(device.wallet_bytes(), before);
+
+    // One bad file in a batch: none is added.
+    let err = device.fails(&mut device.cmd(&[
+        "receive",
+        mine_file.to_str().unwrap(),
+        foreign_file.to_str().unwrap(),
+    ]));
+    assert!(err.contains("issued to another wallet"), "{err}");
+    assert_eq!(device.wallet_bytes(), before);
+    assert_eq!(device.ok(&["list"]).lines().count(), 3);
+
+    // A package whose field does not match its certificate is refused as damaged.
+    let mut tampered = mine.clone();
+    tampered.disclosures[0] = world.id_card.disclosures[0].clone();
+    let tampered_file = device.write_package("tampered.ecp", &tampered);
+    let err = device.fails(&mut device.cmd(&["receive", tampered_file.to_str().unwrap()]));
+    assert!(err.contains("damaged"), "{err}");
+    assert_eq!(device.wallet_bytes(), before);
+
+    device.ok(&["receive", mine_file.to_str().unwrap()]);
+    assert_eq!(device.ok(&["list"]).lines().count(), 4);
+}
+
+#[test]
+fn wrong_passphrase_fails_clearly_and_changes_nothing() {
+    let world = World::new("wrong");
+    let device = &world.device;
+    let before = device.wallet_bytes();
+    let package = device.write_package("again.ecp", &world.record);
+    let commands: [&[&str]; 6] = [
+        &["list"],
+        &["id"],
+        &["show", "id-card"],
+        &["present", "--show", "id-card:name", "--text"],
+        &["receive", package.to_str().unwrap()],
+        &["passwd"],
+    ];
+    for args in commands {
+        let mut cmd = device.cmd(args);
+        cmd.env("ECERT_WALLET_PASSPHRASE", "not the passphrase")
+            .env("ECERT_NEW_WALLET_PASSPHRASE", "a new passphrase");
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = text(&out.stderr);
+        assert!(err.contains("wrong passphrase"), "{args:?}: {err}");
+        assert!(err.contains("nothing was changed"), "{err}");
+        assert!(
+            text(&out.stdout).is_empty(),
+            "{args:?} printed {}",
+            text(&out.stdout)
+        );
+        assert_eq!(device.wallet_bytes(), before, "{args:?} changed the wallet");
+    }
+    // A file that is not a wallet, and no wallet at all.
+    let other = Device::new("wrong-other");
+    std::fs::create_dir_all(other.wallet.parent().unwrap()).unwrap();
+    std::fs::write(&other.wallet, b"just some text").unwrap();
+    let err = other.fails(&mut other.cmd(&["list"]));
+    assert!(err.contains("not an ecert wallet"), "{err}");
+    let none = Device::new("wrong-none");
+    let err = none.fails(&mut none.cmd(&["list"]));
+    assert!(
+        err.contains("no wallet") && err.contains("ecert-wallet init"),
+        "{err}"
+    );
+    assert!(!none.wallet.exists());
+}
+
+#[test]
+fn the_wallet_file_holds_nothing_in_clear() {
+    let world = World::new("clear");
+    let device = &world.device;
+    let file = device.wallet_bytes();
+    assert_eq!(&file[..4], b"ECW1");
+    // Test-only KDF settings in the header: 256 KiB, 1 pass, 1 lane.
+    assert_eq!(&file[5..17], &[0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 1]);
+    let contents = store::open(&file, &Zeroizing::new(PASSPHRASE.to_owned())).unwrap();
+    assert_eq!(contents.holder.public_key(), world.key);
+    assert_eq!(
+        contents.packages,
+        [world.id_card.clone(), world.record.clone()]
+    );
+
+    let seed = contents.holder.seed();
+    assert!(!contains(&file, seed.as_slice()));
+    assert!(!contains(&file, &seed[..8]));
+    assert!(!contains(&file, world.key.as_bytes()));
+    assert!(!contains(&file, "张伟".as_bytes()));
+    assert!(!contains(&file, sample::ID_NUMBER.as_bytes()));
+    assert!(!contains(&file, "北京市".as_bytes()));
+    assert!(!contains(&file, PASSPHRASE.as_bytes()));
+    for package in [&world.id_card, &world.record] {
+        assert!(!contains(&file, &package.certificate));
+        for window in package.certificate.chunks(16) {
+            assert!(!contains(&file, window) || window.len() < 8);
+        }
+        for disclosure in &package.disclosures {
+            assert!(!contains(&file, disclosure));
+        }
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&device.wallet)
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "the wallet is private to its owner");
+    }
+    // No temporary files are left beside it.
+    let names: Vec<_> = std::fs::read_dir(device.wallet.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["wallet.ecw"]);
+}
+
+#[test]
+fn backup_and_restore_on_a_new_device() {
+    let world = World::new("backup");
+    let device = &world.device;
+    let backup = device.path("backup.ecw");
+    let backup_str = backup.to_str().unwrap();
+    let backup_pass = "a different backup passphrase";
+
+    let out = device
+        .cmd(&["backup", backup_str])
+        .env("ECERT_BACKUP_PASSPHRASE", backup_pass)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("2 certificate(s)"));
+    let backup_bytes = std::fs::read(&backup).unwrap();
+    assert!(!contains(&backup_bytes, "张伟".as_bytes()));
+    assert!(!contains(&backup_bytes, &world.id_card.certificate));
+    // Sealed under the backup passphrase, not the wallet's.
+    assert!(store::open(&backup_bytes, &Zeroizing::new(PASSPHRASE.into())).is_err());
+    assert!(store::open(&backup_bytes, &Zeroizing::new(backup_pass.into())).is_ok());
+    // An existing backup is not overwritten without --force; the wallet itself never is.
+    let err = device.fails(
+        device
+            .cmd(&["backup", backup_str])
+            .env("ECERT_BACKUP_PASSPHRASE", backup_pass),
+    );
+    assert!(err.contains("already exists"), "{err}");
+    assert_eq!(std::fs::read(&backup).unwrap(), backup_bytes);
+    let out = device
+        .cmd(&["backup", backup_str, "--force"])
+        .env("ECERT_BACKUP_PASSPHRASE", backup_pass)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_ne!(
+        std::fs::read(&backup).unwrap(),
+        backup_bytes,
+        "replaced, freshly sealed"
+    );
+    let wallet_str = device.wallet.to_str().unwrap().to_owned();
+    let err = device.fails(
+        device
+            .cmd(&["backup", &wallet_str, "--force"])
+            .env("ECERT_BACKUP_PASSPHRASE", backup_pass),
+    );
+    assert!(err.contains("different file"), "{err}");
+
+    // A new phone: a different wallet path and passphrase.
+    let mut phone = Device::new("backup-phone");
+    phone.passphrase = "the new phone's passphrase".into();
+    let backup_now = std::fs::read(&backup).unwrap();
+    let err = phone.fails(
+        phone
+            .cmd(&["restore", backup_str])
+            .env("ECERT_BACKUP_PASSPHRASE", "wrong backup passphrase"),
+    );
+    assert!(err.contains("wrong passphrase"), "{err}");
+    assert!(!phone.wallet.exists());
+    let out = phone
+        .cmd(&["restore", backup_str])
+        .env("ECERT_BACKUP_PASSPHRASE", backup_pass)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains(&world.key.to_hex()));
+    assert_eq!(
+        std::fs::read(&backup).unwrap(),
+        backup_now,
+        "restore does not touch the backup"
+    );
+    assert_eq!(phone.wallet_id(), world.key);
+    assert_eq!(phone.ok(&["list"]), device.ok(&["list"]));
+
+    // Restoring over an existing wallet needs --force.
+    let restored = phone.wallet_bytes();
+    let err = phone.fails(
+        phone
+            .cmd(&["restore", backup_str])
+            .env("ECERT_BACKUP_PASSPHRASE", backup_pass),
+    );
+    assert!(err.contains("already a wallet"), "{err}");
+    assert_eq!(phone.wallet_bytes(), restored);
+
+    // Every certificate still presents and verifies.
+    let qr = phone.ok(&[
+        "present",
+        "--show",
+        "id-card:name,id_number",
+        "--show",
+        "no-criminal-record:result",
+        "--text",
+    ]);
+    let verdict = world.verify(qr.trim(), &Policy::default()).unwrap();
+    assert_eq!(verdict.holder, world.key);
+    assert_eq!(disclosed(&verdict, 0)[0].1, "张伟");
+    assert_eq!(disclosed(&verdict, 1)[0].1, "no-record");
+}
+
+#[test]
+fn passwd_changes_the_passphrase() {
+    let world = World::new("passwd");
+    let device = &world.device;
+    let before = device.wallet_bytes();
+    let err = device.fails(
+        device
+            .cmd(&["passwd"])
+            .env("ECERT_NEW_WALLET_PASSPHRASE", "short"),
+    );
+    assert!(err.contains("at least 8 characters"), "{err}");
+    assert_eq!(device.wallet_bytes(), before);
+    let out = device
+        .cmd(&["passwd"])
+        .env("ECERT_NEW_WALLET_PASSPHRASE", "a brand new passphrase")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let err = device.fails(&mut device.cmd(&["list"]));
+    assert!(err.contains("wrong passphrase"), "{err}");
+    let list = device
+        .cmd(&["list"])
+        .env("ECERT_WALLET_PASSPHRASE", "a brand new passphrase")
+        .output()
+        .unwrap();
+    assert!(list.status.success());
+    assert_eq!(text(&list.stdout).lines().count(), 3);
+    // A new wallet needs a long enough passphrase, too.
+    let mut other = Device::new("passwd-short");
+    other.passphrase = "short".into();
+    let err = other.fails(&mut other.cmd(&["init"]));
+    assert!(err.contains("at least 8 characters"), "{err}");
+    assert!(!other.wallet.exists());
+}
+
+#[test]
+fn live_mode_redraws_fresh_codes() {
+    let world = World::new("live");
+    let device = &world.device;
+    let out = device.ok(&[
+        "present",
+        "--show",
+        "id-card:name",
+        "--live",
+        "--interval",
+        "1",
+        "--count",
+        "2",
+    ]);
+    assert_eq!(out.matches("\x1b[2J").count(), 2, "{out}");
+    assert_eq!(out.matches("characters, QR version").count(), 2);
+    assert!(out.contains("Ctrl-C"));
+    // --live with a fixed output, or --count without --live, is a usage error.
+    let usage_errors: [&[&str]; 3] = [
+        &["present", "--show", "id-card:name", "--live", "--text"],
+        &["present", "--show", "id-card:name", "--count", "2"],
+        &[
+            "present",
+            "--show",
+            "id-card:name",
+            "--live",
+            "--interval",
+            "0",
+        ],
+    ];
+    for args in usage_errors {
+        assert_eq!(device.run(args).status.code(), Some(2), "{args:?}");
+    }
+}
+
+#[test]
+fn the_wallet_is_found_where_the_help_says() {
+    let device = Device::new("location");
+    let xdg = device.path("xdg");
+    let home = device.path("home");
+    let flag = device.path("flag.ecw");
+    let init = |configure: &dyn Fn(&mut Command)| {
+        let mut cmd = device.cmd(&["init"]);
+        cmd.env_remove("ECERT_WALLET")
+            .env_remove("XDG_DATA_HOME")
+            .env("HOME", &home);
+        configure(&mut cmd);
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    };
+    // $XDG_DATA_HOME/ecert/wallet.ecw, then $HOME/.local/share/ecert/wallet.ecw.
+    init(&|cmd| {
+        cmd.env("XDG_DATA_HOME", &xdg);
+    });
+    assert!(xdg.join("ecert").join("wallet.ecw").is_file());
+    init(&|_| {});
+    assert!(home.join(".local/share/ecert/wallet.ecw").is_file());
+    // A relative XDG_DATA_HOME is ignored, as the XDG specification says.
+    let out = device
+        .cmd(&["list"])
+        .env_remove("ECERT_WALLET")
+        .env("XDG_DATA_HOME", "relative/dir")
+        .env("HOME", &home)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // --wallet wins over $ECERT_WALLET.
+    device.ok(&["--wallet", flag.to_str().unwrap(), "init"]);
+    assert!(flag.is_file());
+    assert!(!device.wallet.exists());
+}
+
+#[test]
+fn unreadable_files_are_reported_before_the_passphrase_is_asked() {
+    let world = World::new("early");
+    let device = &world.device;
+    let junk = device.path("junk.ecp");
+    std::fs::write(&junk, [0x84, 0x01]).unwrap();
+    // No passphrase in the environment and no terminal: had the command asked for the
+    // passphrase, it would fail with a different message.
+    let err = device.fails(
+        device
+            .cmd(&["receive", junk.to_str().unwrap()])
+            .env_remove("ECERT_WALLET_PASSPHRASE"),
+    );
+    assert!(err.contains("not a certificate file"), "{err}");
+}
