@@ -5,6 +5,7 @@
 //! no network between them. The multi-process network of department nodes builds on the
 //! ledger node once it has its networked ordering.
 
+pub mod attacker;
 mod error;
 pub mod province;
 pub mod sample;

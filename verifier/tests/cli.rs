@@ -18,18 +18,15 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use ecert_schemas::certificate::{Certificate, CertificateClaims};
+use ecert_schemas::certificate::Certificate;
 use ecert_schemas::codec::ByteBuf;
 use ecert_schemas::ledger::RevocationReason;
-use ecert_schemas::presentation::{HolderSignedData, PRESENTATION_VERSION};
 use ecert_schemas::{
-    field_digest, AnchorProof, CertificateId, CertificatePackage, Disclosure, FieldValue,
-    HolderProof, IssuerId, KeyId, KindId, Nonce, Presentation, PresentedCertificate, Salt,
-    StatusIndex, UnixTime,
+    CertificatePackage, Disclosure, FieldValue, Nonce, PresentedCertificate, UnixTime,
 };
+use ecert_testnet::attacker;
 use ecert_testnet::province::{Order, Province};
 use ecert_testnet::sample;
-use ecert_verifier::crypto::{self, SigningContext};
 use ecert_wallet::{present, render, HolderKey, Selection};
 use ed25519_dalek::SigningKey;
 use rand_core::OsRng;
@@ -243,27 +240,7 @@ impl World {
 
 /// A holder proof over `items` signed with any key: what a thief's wallet would make.
 fn sign_items(items: &[PresentedCertificate], signer: &SigningKey, time: UnixTime) -> String {
-    let mut p = Presentation {
-        version: PRESENTATION_VERSION,
-        items: ByteBuf::from(Presentation::encode_items(items).unwrap()),
-        holder: None,
-    };
-    let signed = HolderSignedData {
-        time,
-        nonce: None,
-        items_hash: p.items_hash(),
-    };
-    let signature = crypto::sign(
-        signer,
-        SigningContext::HolderProof,
-        &signed.to_bytes().unwrap(),
-    );
-    p.holder = Some(HolderProof {
-        time,
-        nonce: None,
-        signature,
-    });
-    p.to_qr_string().unwrap()
+    attacker::sign_items(items, signer, time, None).unwrap()
 }
 
 /// An ID card signed by the transport bureau's real key: it is not entitled to the kind.
@@ -275,36 +252,7 @@ fn forge_id_card(w: &World) -> CertificatePackage {
             .issuer_key
             .seed(),
     );
-    let disclosure = Disclosure {
-        salt: Salt([9; 16]),
-        field: 0,
-        value: FieldValue::Text("张伟".into()),
-    }
-    .to_bytes()
-    .unwrap();
-    let claims = CertificateClaims {
-        issuer: IssuerId::new("transport").unwrap(),
-        expires: w.now.plus(DAY),
-        valid_from: w.now.minus(DAY),
-        issued_at: w.now.minus(HOUR),
-        id: CertificateId([1; 16]),
-        holder: w.wallet.public_key(),
-        kind: KindId::new("id-card").unwrap(),
-        status_index: StatusIndex(0),
-        digests: BTreeMap::from([(0, field_digest(&disclosure))]),
-    };
-    let mut cose = Certificate::unsigned(&claims, KeyId::of(&crypto::public_key(&key))).unwrap();
-    crypto::sign_cose_sign1(&key, &mut cose, &[]).unwrap();
-    CertificatePackage {
-        version: 1,
-        certificate: ByteBuf::from(cose.to_bytes().unwrap()),
-        disclosures: vec![ByteBuf::from(disclosure)],
-        anchor: AnchorProof {
-            batch_seq: 0,
-            leaf_index: 0,
-            path: vec![],
-        },
-    }
+    attacker::forge_certificate("transport", &key, "id-card", w.wallet.public_key(), w.now).unwrap()
 }
 
 /// The exit-code table printed by `verify --help`: code → exit code.

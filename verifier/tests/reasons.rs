@@ -13,20 +13,16 @@
     clippy::panic
 )]
 
-use std::collections::BTreeMap;
-
-use ecert_schemas::certificate::{Certificate, CertificateClaims};
+use ecert_schemas::certificate::Certificate;
 use ecert_schemas::codec::ByteBuf;
 use ecert_schemas::ledger::{RevocationReason, Transaction, TrustBundle};
-use ecert_schemas::presentation::{HolderSignedData, PRESENTATION_VERSION};
 use ecert_schemas::{
-    field_digest, AnchorProof, CertificateId, CertificatePackage, Disclosure, FieldValue,
-    HolderProof, IssuerId, KeyId, KindId, KindRegistry, Nonce, Presentation, PresentedCertificate,
-    Salt, StatusIndex, UnixTime,
+    CertificateId, CertificatePackage, Disclosure, FieldValue, KindId, KindRegistry, Nonce,
+    Presentation, PresentedCertificate, Salt, UnixTime,
 };
+use ecert_testnet::attacker;
 use ecert_testnet::province::{Order, Province};
 use ecert_testnet::sample;
-use ecert_verifier::crypto::{self, SigningContext};
 use ecert_verifier::{verify_presentation, Policy, TrustStore, Verdict, VerifyError};
 use ecert_wallet::{present, HolderKey, Selection};
 use ed25519_dalek::SigningKey;
@@ -142,27 +138,7 @@ fn sign_items(
     time: UnixTime,
     nonce: Option<Nonce>,
 ) -> String {
-    let mut p = Presentation {
-        version: PRESENTATION_VERSION,
-        items: ByteBuf::from(Presentation::encode_items(items).unwrap()),
-        holder: None,
-    };
-    let signed = HolderSignedData {
-        time,
-        nonce: nonce.clone(),
-        items_hash: p.items_hash(),
-    };
-    let signature = crypto::sign(
-        signer,
-        SigningContext::HolderProof,
-        &signed.to_bytes().unwrap(),
-    );
-    p.holder = Some(HolderProof {
-        time,
-        nonce,
-        signature,
-    });
-    p.to_qr_string().unwrap()
+    attacker::sign_items(items, signer, time, nonce).unwrap()
 }
 
 fn item(package: &CertificatePackage, disclosures: usize) -> PresentedCertificate {
@@ -180,36 +156,7 @@ fn item(package: &CertificatePackage, disclosures: usize) -> PresentedCertificat
 
 /// A certificate signed by `key` claiming to come from `issuer`, for `holder`.
 fn forge(issuer: &str, key: &SigningKey, kind: &str, holder: &HolderKey) -> CertificatePackage {
-    let disclosure = Disclosure {
-        salt: Salt([9; 16]),
-        field: 0,
-        value: FieldValue::Text("张伟".into()),
-    }
-    .to_bytes()
-    .unwrap();
-    let claims = CertificateClaims {
-        issuer: IssuerId::new(issuer).unwrap(),
-        expires: NOW.plus(DAY),
-        valid_from: NOW.minus(DAY),
-        issued_at: NOW.minus(HOUR),
-        id: CertificateId([1; 16]),
-        holder: holder.public_key(),
-        kind: KindId::new(kind).unwrap(),
-        status_index: StatusIndex(0),
-        digests: BTreeMap::from([(0, field_digest(&disclosure))]),
-    };
-    let mut cose = Certificate::unsigned(&claims, KeyId::of(&crypto::public_key(key))).unwrap();
-    crypto::sign_cose_sign1(key, &mut cose, &[]).unwrap();
-    CertificatePackage {
-        version: 1,
-        certificate: ByteBuf::from(cose.to_bytes().unwrap()),
-        disclosures: vec![ByteBuf::from(disclosure)],
-        anchor: AnchorProof {
-            batch_seq: 0,
-            leaf_index: 0,
-            path: vec![],
-        },
-    }
+    attacker::forge_certificate(issuer, key, kind, holder.public_key(), NOW).unwrap()
 }
 
 fn holder_signing_key(seed: u8) -> (HolderKey, SigningKey) {
