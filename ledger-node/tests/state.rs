@@ -191,6 +191,7 @@ fn revocations_are_idempotent_and_committed() {
     );
     let snapshot = p.ledger().revocation_snapshot();
     assert!(snapshot.is_revoked(&IssuerId::new("justice").unwrap(), StatusIndex(0)));
+    assert_eq!(snapshot.revoked_count(), 1);
     assert!(!snapshot.is_revoked(&IssuerId::new("public-security").unwrap(), StatusIndex(0)));
     assert_eq!(
         block.header.revocation_root,

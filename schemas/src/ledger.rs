@@ -427,6 +427,11 @@ impl StatusList {
         self.bits.get(byte).is_some_and(|b| b >> bit & 1 == 1)
     }
 
+    /// How many status indexes are revoked.
+    pub fn revoked_count(&self) -> u64 {
+        self.bits.iter().map(|b| u64::from(b.count_ones())).sum()
+    }
+
     /// Marks `index` revoked. Indexes above [`MAX_STATUS_INDEX`] are refused (`false`).
     pub fn revoke(&mut self, index: StatusIndex) -> bool {
         if index.0 > MAX_STATUS_INDEX {
@@ -455,6 +460,11 @@ cbor_array! {
 }
 
 impl RevocationSnapshot {
+    /// How many certificates are revoked, all issuers together.
+    pub fn revoked_count(&self) -> u64 {
+        self.lists.iter().map(StatusList::revoked_count).sum()
+    }
+
     /// Whether `issuer`'s certificate at `index` is revoked in this snapshot.
     pub fn is_revoked(&self, issuer: &IssuerId, index: StatusIndex) -> bool {
         self.lists

@@ -21,6 +21,7 @@ pub mod trust;
 
 pub use error::VerifyError;
 pub use presentation::{
-    verify_decoded, verify_presentation, DisclosedField, Policy, Verdict, VerifiedCertificate,
+    disclosure_matches, verify_decoded, verify_presentation, DisclosedField, Policy, Verdict,
+    VerifiedCertificate,
 };
 pub use trust::{TrustAnchor, TrustStore};

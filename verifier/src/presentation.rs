@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use ecert_schemas::certificate::Certificate;
+use ecert_schemas::certificate::{Certificate, CertificateClaims};
 use ecert_schemas::presentation::{HolderSignedData, Presentation};
 use ecert_schemas::{
     field_digest, CertificateId, Disclosure, FieldValue, IssuerId, KindId, Nonce,
@@ -186,6 +186,12 @@ pub fn verify_decoded(
     })
 }
 
+/// Whether a disclosure's exact bytes match the salted digest the issuer signed for
+/// `field` in the certificate's claims.
+pub fn disclosure_matches(claims: &CertificateClaims, field: u16, disclosure_bytes: &[u8]) -> bool {
+    claims.digests.get(&field) == Some(&field_digest(disclosure_bytes))
+}
+
 /// Every check of one certificate: issuer, signature, validity, anchor, revocation,
 /// disclosures.
 fn verify_certificate(
@@ -295,7 +301,7 @@ fn verify_certificate(
                 detail: format!("field {:?} is disclosed twice", field.key),
             });
         }
-        if claims.digests.get(&disclosure.field) != Some(&field_digest(bytes)) {
+        if !disclosure_matches(claims, disclosure.field, bytes) {
             return Err(VerifyError::DisclosureMismatch {
                 field: field.key.clone(),
             });

@@ -49,6 +49,7 @@ pub struct TrustStore {
     chain_id: ChainId,
     validators: Vec<ValidatorInfo>,
     header: BlockHeader,
+    votes: usize,
     registry: Registry,
     kinds: KindRegistry,
     anchors: Vec<BatchRecord>,
@@ -120,6 +121,7 @@ impl TrustStore {
             chain_id: bundle.chain_id,
             validators: bundle.validators,
             header,
+            votes: bundle.checkpoint.votes.len(),
             registry: bundle.registry,
             kinds,
             anchors: bundle.anchors,
@@ -136,6 +138,16 @@ impl TrustStore {
     /// The certified header the store is as of.
     pub fn header(&self) -> &BlockHeader {
         &self.header
+    }
+
+    /// How many validators signed the certified header.
+    pub fn vote_count(&self) -> usize {
+        self.votes
+    }
+
+    /// How many certificates are revoked as of the header, all issuers together.
+    pub fn revoked_count(&self) -> u64 {
+        self.revocations.revoked_count()
     }
 
     /// When the synced data was current: the certified header's time.

@@ -85,22 +85,23 @@ fn select_fields(
             numbers.push(field.number);
         }
     }
+    // Each disclosure decoded once, by field number.
+    let available = package
+        .disclosures
+        .iter()
+        .map(|bytes| Disclosure::from_bytes(bytes).map(|d| (d.field, bytes)))
+        .collect::<Result<Vec<_>, _>>()?;
     let mut disclosures = Vec::with_capacity(numbers.len());
-    for field in &kind.fields {
-        if !numbers.contains(&field.number) {
-            continue;
-        }
-        let mut found = None;
-        for bytes in &package.disclosures {
-            if Disclosure::from_bytes(bytes)?.field == field.number {
-                found = Some(bytes.clone());
-                break;
-            }
-        }
-        disclosures.push(found.ok_or_else(|| WalletError::FieldNotInCertificate {
-            kind: kind.id.clone(),
-            field: field.key.clone(),
-        })?);
+    for field in kind.fields.iter().filter(|f| numbers.contains(&f.number)) {
+        let bytes = available
+            .iter()
+            .find(|(number, _)| *number == field.number)
+            .map(|(_, bytes)| (*bytes).clone())
+            .ok_or_else(|| WalletError::FieldNotInCertificate {
+                kind: kind.id.clone(),
+                field: field.key.clone(),
+            })?;
+        disclosures.push(bytes);
     }
     Ok(PresentedCertificate {
         certificate: package.certificate.clone(),

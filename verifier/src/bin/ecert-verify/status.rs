@@ -22,14 +22,13 @@ pub fn run(store: &Store, now: UnixTime) -> Result<String> {
         "Trusted ledger:   {}\nValidator set:    {}\n",
         anchor.chain_id, anchor.validators_hash
     ));
-    let synced = match store.load() {
-        Ok(synced) => synced,
+    let trust = match store.load() {
+        Ok(trust) => trust,
         Err(e) => {
             crate::output::print(&text)?;
             return Err(e);
         }
     };
-    let trust = &synced.trust;
     let age_secs = now.secs().saturating_sub(trust.as_of().secs());
     let max_age = Policy::default().max_revocation_age_secs;
     text.push_str(&format!(
@@ -40,7 +39,7 @@ pub fn run(store: &Store, now: UnixTime) -> Result<String> {
          Revoked:          {} certificate(s)\n\
          Issuers:\n",
         trust.header().height,
-        synced.votes,
+        trust.vote_count(),
         trust.validators().len(),
         trust.as_of(),
         data_age(now, trust.as_of()),
@@ -53,7 +52,7 @@ pub fn run(store: &Store, now: UnixTime) -> Result<String> {
             String::new()
         },
         trust.anchor_count(),
-        synced.revoked,
+        trust.revoked_count(),
     ));
     for issuer in &trust.registry().issuers {
         let kinds: Vec<String> = issuer

@@ -30,16 +30,6 @@ pub struct Store {
     dir: PathBuf,
 }
 
-/// A verified trust store and what was shown about it.
-pub struct Synced {
-    /// The verified ledger data.
-    pub trust: TrustStore,
-    /// Votes on the checkpoint.
-    pub votes: usize,
-    /// Revoked certificates, all issuers together.
-    pub revoked: u64,
-}
-
 impl Store {
     /// The store at `--store DIR`, else `$ECERT_VERIFY_STORE`, else
     /// `$XDG_DATA_HOME/ecert-verify`, else `$HOME/.local/share/ecert-verify`.
@@ -134,7 +124,7 @@ impl Store {
 
     /// The anchor and the stored bundle, verified again (no network). Errors say what to
     /// run when the counter is not set up or not synced.
-    pub fn load(&self) -> Result<Synced> {
+    pub fn load(&self) -> Result<TrustStore> {
         let anchor = self.anchor()?;
         let bytes = self.read_bundle()?.ok_or_else(|| {
             Failure::counter(format!(
@@ -155,22 +145,12 @@ impl Store {
 }
 
 /// Decodes a bundle and verifies it against `anchor` with the built-in kinds.
-pub fn check_bundle(bytes: &[u8], anchor: &TrustAnchor) -> Result<Synced, VerifyError> {
-    let bundle = TrustBundle::from_bytes(bytes)?;
-    let votes = bundle.checkpoint.votes.len();
-    let revoked = bundle
-        .revocations
-        .lists
-        .iter()
-        .flat_map(|l| l.bits.iter())
-        .map(|b| u64::from(b.count_ones()))
-        .sum();
-    let trust = TrustStore::from_bundle(bundle, anchor, KindRegistry::builtin()?)?;
-    Ok(Synced {
-        trust,
-        votes,
-        revoked,
-    })
+pub fn check_bundle(bytes: &[u8], anchor: &TrustAnchor) -> Result<TrustStore, VerifyError> {
+    TrustStore::from_bundle(
+        TrustBundle::from_bytes(bytes)?,
+        anchor,
+        KindRegistry::builtin()?,
+    )
 }
 
 /// The certified height of a bundle, without verifying it.

@@ -15,8 +15,8 @@ pub fn run(store: &Store, args: &SyncArgs, now: UnixTime) -> Result<String> {
     let anchor = store.anchor()?;
     let shown = args.from_file.display();
     let bytes = store::read_limited(&args.from_file, store::bundle_limit())?;
-    let synced = store::check_bundle(&bytes, &anchor).map_err(|e| refusal(&e, &shown))?;
-    let header = synced.trust.header();
+    let trust = store::check_bundle(&bytes, &anchor).map_err(|e| refusal(&e, &shown))?;
+    let header = trust.header();
     let height = header.height;
 
     let previous = store.read_bundle()?;
@@ -24,7 +24,7 @@ pub fn run(store: &Store, args: &SyncArgs, now: UnixTime) -> Result<String> {
     if previous.as_deref() == Some(bytes.as_slice()) {
         return Ok(format!(
             "Already up to date: the counter has this data (block #{height}, {}).\n",
-            data_age(now, synced.trust.as_of())
+            data_age(now, trust.as_of())
         ));
     }
     if let Some(old) = previous_height {
@@ -41,7 +41,6 @@ pub fn run(store: &Store, args: &SyncArgs, now: UnixTime) -> Result<String> {
         .write_bundle(&bytes)
         .context("the new ledger data could not be stored; the old data is unchanged")?;
 
-    let trust = &synced.trust;
     let max_age = Policy::default().max_revocation_age_secs;
     let mut text = format!(
         "Synced ledger {} from {shown}\n\
@@ -51,12 +50,12 @@ pub fn run(store: &Store, args: &SyncArgs, now: UnixTime) -> Result<String> {
          \x20 batches known:    {}\n\
          \x20 revoked:          {} certificate(s)\n",
         trust.chain_id(),
-        synced.votes,
+        trust.vote_count(),
         trust.validators().len(),
         trust.as_of(),
         data_age(now, trust.as_of()),
         trust.anchor_count(),
-        synced.revoked,
+        trust.revoked_count(),
     );
     text.push_str(&match (previous.is_some(), previous_height) {
         (false, _) => "  previous:         none (first sync)\n".to_owned(),

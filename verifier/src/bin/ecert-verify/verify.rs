@@ -24,20 +24,20 @@ pub fn run(store: &Store, args: VerifyArgs) -> Result<(String, u8)> {
     };
     // The clock is read after the scan: the holder proof's age counts from now.
     let now = crate::now()?;
-    let result = verify_presentation(&qr, &synced.trust, now, &policy);
+    let result = verify_presentation(&qr, &synced, now, &policy);
     let code = match &result {
         Ok(_) => exit::OK,
         Err(e) => exit::for_error(e),
     };
     let text = if args.json {
-        output::json(&result, &synced.trust, now)?
+        output::json(&result, &synced, now)?
     } else {
         match &result {
             Ok(verdict) => {
                 let kinds = KindRegistry::builtin()?;
-                output::valid_text(verdict, &synced.trust, &kinds, now)
+                output::valid_text(verdict, &synced, &kinds, now)
             }
-            Err(e) => output::invalid_text(e, &synced.trust, now),
+            Err(e) => output::invalid_text(e, &synced, now),
         }
     };
     Ok((text, code))

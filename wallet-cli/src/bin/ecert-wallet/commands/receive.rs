@@ -4,9 +4,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use ecert_schemas::date::date_of_unix;
-use ecert_schemas::{
-    field_digest, Certificate, CertificatePackage, Disclosure, KindRegistry, PublicKeyBytes,
-};
+use ecert_schemas::{Certificate, CertificatePackage, Disclosure, KindRegistry, PublicKeyBytes};
+
+use ecert_verifier::disclosure_matches;
 
 use crate::certs;
 use crate::cli::ReceiveArgs;
@@ -92,7 +92,7 @@ fn read_package(file: &Path) -> Result<(CertificatePackage, PublicKeyBytes)> {
     })?;
     for bytes in &package.disclosures {
         let intact = Disclosure::from_bytes(bytes)
-            .is_ok_and(|d| certificate.claims.digests.get(&d.field) == Some(&field_digest(bytes)));
+            .is_ok_and(|d| disclosure_matches(&certificate.claims, d.field, bytes));
         if !intact {
             bail!(
                 "{name} is damaged: a field does not match its certificate; nothing was \
