@@ -32,3 +32,22 @@ pub fn assemble_checkpoint(
         votes,
     })
 }
+
+/// Whether `vote` is a valid vote of one of `validators` on `header_bytes`.
+pub fn vote_is_valid(
+    validators: &[ecert_schemas::ledger::ValidatorInfo],
+    header_bytes: &[u8],
+    vote: &Vote,
+) -> bool {
+    validators
+        .get(usize::from(vote.validator))
+        .and_then(|v| crypto::parse_public_key(&v.key))
+        .is_some_and(|key| {
+            crypto::verify(
+                &key,
+                SigningContext::HeaderVote,
+                header_bytes,
+                &vote.signature,
+            )
+        })
+}

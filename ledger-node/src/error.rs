@@ -27,6 +27,12 @@ pub enum NodeError {
     /// The node's database failed.
     #[error("storage: {0}")]
     Storage(String),
+    /// The node's configuration is unusable (key not in the genesis, bad address...).
+    #[error("configuration: {0}")]
+    Config(String),
+    /// The network could not be set up.
+    #[error("network: {0}")]
+    Network(String),
     /// A block must hold at least one applied transaction.
     #[error("a block needs at least one valid transaction")]
     EmptyBlock,

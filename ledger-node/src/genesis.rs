@@ -202,7 +202,11 @@ impl Genesis {
             chain_id,
             validators,
             addresses,
-            registry: Registry { issuers, kinds },
+            registry: Registry {
+                issuers,
+                kinds,
+                governance_seq: 0,
+            },
         };
         // The state machine's own genesis checks (sorted, no repeats, key ids) apply too.
         genesis.ledger_state()?;

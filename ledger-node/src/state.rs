@@ -8,13 +8,14 @@
 use std::collections::{BTreeMap, HashMap};
 
 use ecert_schemas::ledger::{
-    BatchRecord, BlockHeader, Checkpoint, Registry, RevocationSnapshot, StatusList, Transaction,
-    TrustBundle, ValidatorInfo, TRUST_BUNDLE_VERSION,
+    AnchorReceipt, BatchRecord, BlockHeader, Checkpoint, Registry, RevocationSnapshot, StatusList,
+    Transaction, TrustBundle, ValidatorInfo, TRUST_BUNDLE_VERSION,
 };
 use ecert_schemas::{ChainId, Hash32, IssuerId, UnixTime};
 use ecert_verifier::merkle::Frontier;
 use ecert_verifier::{commit, transaction, VerifyError};
 
+use crate::governance::apply_governance;
 use crate::NodeError;
 
 /// What applying one transaction did.
@@ -29,6 +30,11 @@ pub enum TxOutcome {
     Revoked {
         /// How many status indexes were newly set.
         newly_revoked: usize,
+    },
+    /// A governance change was applied to the registry.
+    Governed {
+        /// Its sequence number (the registry's `governance_seq` before it).
+        seq: u64,
     },
     /// The transaction was invalid and skipped.
     Skipped(VerifyError),
@@ -149,6 +155,11 @@ impl LedgerState {
         self.height
     }
 
+    /// The last block's time, milliseconds since the epoch (0 at genesis).
+    pub fn last_time_ms(&self) -> u64 {
+        self.last_time_ms
+    }
+
     /// The anchor log.
     pub fn anchors(&self) -> &[BatchRecord] {
         &self.anchors
@@ -157,6 +168,38 @@ impl LedgerState {
     /// Where a batch root sits in the anchor log, if anchored.
     pub fn batch_seq_of(&self, root: &Hash32) -> Option<u64> {
         self.anchored_roots.get(root).copied()
+    }
+
+    /// The receipt of the batch at `batch_seq` as of `checkpoint` (a certified checkpoint
+    /// of this ledger, at or below the current height): the record, its inclusion path in
+    /// the anchor log of the checkpoint header's `anchor_count` records, the checkpoint and
+    /// the validator set. `None` when the checkpoint does not cover the batch yet (it was
+    /// anchored later, or not at all) or this state has fewer records than the checkpoint's
+    /// header counts. Computes O(anchor_count) hashes.
+    pub fn anchor_receipt(
+        &self,
+        batch_seq: u64,
+        checkpoint: &Checkpoint,
+    ) -> Result<Option<AnchorReceipt>, NodeError> {
+        let header = checkpoint.decode_header()?;
+        let record = usize::try_from(batch_seq)
+            .ok()
+            .and_then(|i| self.anchors.get(i));
+        let Some(record) = record else {
+            return Ok(None);
+        };
+        let Some(path) =
+            commit::anchor_inclusion_path(&self.anchors, header.anchor_count, batch_seq)?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(AnchorReceipt {
+            record: record.clone(),
+            batch_seq,
+            path,
+            checkpoint: checkpoint.clone(),
+            validators: self.validators.clone(),
+        }))
     }
 
     /// Checks a transaction as if it were applied in a block at `time_ms`: what a node
@@ -172,6 +215,13 @@ impl LedgerState {
             Transaction::Revocation(tx) => {
                 transaction::check_revocation(tx, &self.chain_id, &self.registry, at)
             }
+            Transaction::Governance(tx) => transaction::check_governance(
+                tx,
+                &self.chain_id,
+                &self.validators,
+                &self.registry,
+                at,
+            ),
         }
     }
 
@@ -197,6 +247,7 @@ impl LedgerState {
         let height = self.height + 1;
         let mut outcomes = Vec::with_capacity(txs.len());
         let mut revocations_changed = false;
+        let mut registry_changed = false;
         for tx in txs {
             if let Err(e) = next.check(tx, time_ms) {
                 outcomes.push(TxOutcome::Skipped(e));
@@ -237,6 +288,17 @@ impl LedgerState {
                     revocations_changed |= newly_revoked > 0;
                     outcomes.push(TxOutcome::Revoked { newly_revoked });
                 }
+                Transaction::Governance(tx) => {
+                    // Checked above, so this applies; were it not to, it is skipped like
+                    // any refused transaction.
+                    match apply_governance(&mut next.registry, &tx.body) {
+                        Ok(()) => {
+                            registry_changed = true;
+                            outcomes.push(TxOutcome::Governed { seq: tx.body.seq });
+                        }
+                        Err(e) => outcomes.push(TxOutcome::Skipped(e)),
+                    }
+                }
             }
         }
         if outcomes.iter().all(|o| matches!(o, TxOutcome::Skipped(_))) {
@@ -245,6 +307,9 @@ impl LedgerState {
         if revocations_changed {
             let lists: Vec<StatusList> = next.revocations.values().cloned().collect();
             next.revocation_root = commit::revocation_root(&lists)?;
+        }
+        if registry_changed {
+            next.registry_root = commit::registry_root(&next.registry)?;
         }
         let header = BlockHeader {
             chain_id: next.chain_id.clone(),

@@ -13,9 +13,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use ecert_issuer::Batch;
 use ecert_ledger_node::raft::{
-    open_db, BlockReceipt, LedgerStateMachine, LogStore, ProposedBlock, StorageError, TypeConfig,
+    open_db, BlockReceipt, LedgerStateMachine, LogStore, ProposedBlock, StorageError, TxResult,
+    TypeConfig,
 };
 use ecert_ledger_node::state::LedgerState;
+use ecert_schemas::codec::ByteBuf;
 use ecert_schemas::ledger::Transaction;
 use ecert_schemas::UnixTime;
 use ecert_testnet::province::Province;
@@ -117,14 +119,14 @@ async fn blocks_apply_through_raft_and_snapshots_rebuild_the_same_state() {
             log_id: log_id(1, 2),
             payload: EntryPayload::Normal(ProposedBlock {
                 time_ms: NOW.secs() * 1000,
-                txs: vec![good.clone(), vec![0xff]],
+                txs: vec![ByteBuf::from(good.clone()), ByteBuf::from(vec![0xff])],
             }),
         },
         Entry {
             log_id: log_id(1, 3),
             payload: EntryPayload::Normal(ProposedBlock {
                 time_ms: NOW.secs() * 1000 + 200,
-                txs: vec![good],
+                txs: vec![ByteBuf::from(good)],
             }),
         },
     ];
@@ -132,12 +134,17 @@ async fn blocks_apply_through_raft_and_snapshots_rebuild_the_same_state() {
     assert_eq!(receipts[0], BlockReceipt::NoBlock);
     match &receipts[1] {
         BlockReceipt::Applied {
-            height, skipped, ..
+            height, outcomes, ..
         } => {
             assert_eq!(*height, 1);
-            assert_eq!(skipped.len(), 2);
-            assert!(skipped[0].is_none());
-            assert!(skipped[1].as_deref().unwrap().starts_with("malformed"));
+            assert_eq!(outcomes.len(), 2);
+            assert_eq!(outcomes[0], TxResult::Anchored { batch_seq: 0 });
+            assert_eq!(
+                outcomes[1],
+                TxResult::Skipped {
+                    code: "malformed".to_owned()
+                }
+            );
         }
         other => panic!("{other:?}"),
     }

@@ -10,14 +10,18 @@
 )]
 
 use ecert_issuer::{revocation_transaction, Batch, IssuerKey};
-use ecert_ledger_node::state::TxOutcome;
+use ecert_ledger_node::governance::approve;
+use ecert_ledger_node::state::{LedgerState, TxOutcome};
 use ecert_ledger_node::NodeError;
-use ecert_schemas::ledger::{RevocationEntry, RevocationReason, Transaction};
-use ecert_schemas::{ChainId, IssuerId, StatusIndex, UnixTime};
+use ecert_schemas::ledger::{
+    GovernanceAction, GovernanceBody, GovernanceTx, GrantKind, KindRecord, RevocationEntry,
+    RevocationReason, RotateIssuerKey, Transaction,
+};
+use ecert_schemas::{CertificatePackage, ChainId, Hash32, IssuerId, KindId, StatusIndex, UnixTime};
 use ecert_testnet::province::Province;
-use ecert_testnet::sample;
-use ecert_verifier::{commit, VerifyError};
-use ecert_wallet::HolderKey;
+use ecert_testnet::{sample, TestnetError};
+use ecert_verifier::{commit, verify_presentation, Policy, VerifyError};
+use ecert_wallet::{present, HolderKey, Selection};
 use rand_core::OsRng;
 
 const NOW: UnixTime = UnixTime(1_790_000_000);
@@ -228,4 +232,300 @@ fn block_time_never_goes_backwards() {
         ledger.apply_block(&[tx2], NOW.secs() * 1000 - 1),
         Err(NodeError::TimeWentBackwards { .. })
     ));
+}
+
+// --- governance ------------------------------------------------------------------------
+
+/// Department `justice` is validator 0 and issuer `justice`.
+const JUSTICE: usize = 0;
+
+/// A governance transaction for the ledger's next sequence number, approved by the
+/// validators at `signers`.
+fn governance(p: &Province, action: GovernanceAction, signers: &[usize]) -> Transaction {
+    governance_at(p, p.ledger().registry().governance_seq, action, signers)
+}
+
+/// A governance transaction with sequence number `seq`.
+fn governance_at(
+    p: &Province,
+    seq: u64,
+    action: GovernanceAction,
+    signers: &[usize],
+) -> Transaction {
+    let body = GovernanceBody {
+        chain_id: p.ledger().chain_id().clone(),
+        seq,
+        action,
+    };
+    let approvals = signers
+        .iter()
+        .map(|&i| approve(&p.departments[i].validator_key, i as u16, &body).unwrap())
+        .collect();
+    Transaction::Governance(GovernanceTx { body, approvals })
+}
+
+fn add_kind(name: &str) -> GovernanceAction {
+    GovernanceAction::AddKind(KindRecord {
+        kind: KindId::new(name).unwrap(),
+        content_hash: Hash32([7; 32]),
+    })
+}
+
+/// Anchors `issued` with justice's current key in a certified block at `time`.
+fn anchor_justice(
+    p: &mut Province,
+    issued: Vec<ecert_issuer::IssuedCertificate>,
+    time: UnixTime,
+) -> CertificatePackage {
+    p.anchor("justice", issued, time).unwrap().remove(0)
+}
+
+fn issue_justice(
+    p: &mut Province,
+    h: &HolderKey,
+    at: UnixTime,
+) -> Vec<ecert_issuer::IssuedCertificate> {
+    p.issue(
+        "justice",
+        h.public_key(),
+        &[sample::no_criminal_record(NOW)],
+        at,
+        &mut OsRng,
+    )
+    .unwrap()
+}
+
+fn shown(
+    p: &Province,
+    h: &HolderKey,
+    package: &CertificatePackage,
+    now: UnixTime,
+) -> Result<(), VerifyError> {
+    let qr = present(
+        h,
+        &p.kinds,
+        &[Selection {
+            package,
+            fields: vec!["result".into()],
+        }],
+        now,
+        None,
+    )
+    .unwrap()
+    .to_qr_string()
+    .unwrap();
+    verify_presentation(&qr, &p.sync_counter().unwrap(), now, &Policy::default()).map(|_| ())
+}
+
+#[test]
+fn a_rotated_key_takes_over_and_the_old_one_is_refused_after_retirement() {
+    let (mut p, h) = province();
+    let old_key_id = p.departments[JUSTICE].issuer_key.key_id();
+    // Issued and anchored under the old key before the rotation.
+    let early = issue_justice(&mut p, &h, NOW);
+    let early = anchor_justice(&mut p, early, NOW);
+    let before = p.checkpoint().unwrap().decode_header().unwrap();
+
+    let new_key = IssuerKey::generate(IssuerId::new("justice").unwrap(), &mut OsRng);
+    let switch = NOW.plus(60);
+    let rotate = governance(
+        &p,
+        GovernanceAction::RotateIssuerKey(RotateIssuerKey {
+            issuer: IssuerId::new("justice").unwrap(),
+            old_key_id,
+            new_key: new_key.public_key(),
+            valid_from: switch,
+        }),
+        &[0, 1, 2],
+    );
+    let block = p.commit_block(&[rotate], NOW.plus(1)).unwrap();
+    assert_eq!(block.outcomes, [TxOutcome::Governed { seq: 0 }]);
+    assert_eq!(p.ledger().registry().governance_seq, 1);
+    assert_ne!(block.header.registry_root, before.registry_root);
+    assert_eq!(
+        block.header.registry_root,
+        commit::registry_root(p.ledger().registry()).unwrap()
+    );
+    let keys = &p
+        .ledger()
+        .registry()
+        .issuer(&IssuerId::new("justice").unwrap())
+        .unwrap()
+        .keys;
+    assert_eq!(keys[0].valid_until, Some(switch));
+    assert_eq!(keys[1].key_id, new_key.key_id());
+    assert_eq!(keys[1].valid_from, switch);
+
+    // Until the switch the old key still anchors, and the new one does not yet.
+    let late = issue_justice(&mut p, &h, NOW.plus(10));
+    let late = anchor_justice(&mut p, late, NOW.plus(30));
+    let old = std::mem::replace(&mut p.departments[JUSTICE].issuer_key, new_key);
+    let too_soon = issue_justice(&mut p, &h, NOW.plus(40));
+    let tx = Batch::new(&p.departments[JUSTICE].issuer_key, too_soon)
+        .unwrap()
+        .anchor_transaction(&p.departments[JUSTICE].issuer_key, p.ledger().chain_id())
+        .unwrap();
+    assert!(matches!(
+        p.ledger()
+            .check(&Transaction::AnchorBatch(tx), NOW.plus(40).secs() * 1000),
+        Err(VerifyError::IssuerKeyNotValidAtIssue { .. })
+    ));
+
+    // From the switch on: a batch signed with the new key is accepted...
+    let fresh = issue_justice(&mut p, &h, switch);
+    let fresh = anchor_justice(&mut p, fresh, switch);
+    // ...and one signed with the retired key is refused and skipped.
+    let new_key = std::mem::replace(&mut p.departments[JUSTICE].issuer_key, old);
+    let stale = issue_justice(&mut p, &h, NOW.plus(50));
+    let tx = Transaction::AnchorBatch(
+        Batch::new(&p.departments[JUSTICE].issuer_key, stale)
+            .unwrap()
+            .anchor_transaction(&p.departments[JUSTICE].issuer_key, p.ledger().chain_id())
+            .unwrap(),
+    );
+    assert_eq!(
+        p.ledger().check(&tx, switch.plus(1).secs() * 1000),
+        Err(VerifyError::IssuerKeyNotValidAtIssue {
+            issuer: IssuerId::new("justice").unwrap(),
+            key_id: old_key_id,
+        })
+    );
+    assert!(matches!(
+        p.commit_block(&[tx], switch.plus(1)),
+        Err(TestnetError::Ledger(NodeError::EmptyBlock))
+    ));
+    // So is a revocation signed with it.
+    let rev = revocation_transaction(
+        &p.departments[JUSTICE].issuer_key,
+        p.ledger().chain_id(),
+        vec![RevocationEntry {
+            index: StatusIndex(0),
+            reason: RevocationReason::Superseded,
+        }],
+        switch.plus(1),
+    )
+    .unwrap();
+    assert!(matches!(
+        p.ledger()
+            .check(&Transaction::Revocation(rev), switch.plus(1).secs() * 1000),
+        Err(VerifyError::IssuerKeyNotValidAtIssue { .. })
+    ));
+    p.departments[JUSTICE].issuer_key = new_key;
+
+    // A counter synced after the rotation still accepts what the old key issued and
+    // anchored before it retired, and accepts the new key's certificates.
+    let now = switch.plus(5);
+    shown(&p, &h, &early, now).unwrap();
+    shown(&p, &h, &late, now).unwrap();
+    shown(&p, &h, &fresh, now).unwrap();
+}
+
+#[test]
+fn governance_with_two_of_four_approvals_is_rejected() {
+    let (mut p, _) = province();
+    let tx = governance(&p, add_kind("test-kind"), &[0, 3]);
+    assert_eq!(
+        p.ledger().check(&tx, NOW.secs() * 1000),
+        Err(VerifyError::TooFewApprovals {
+            approvals: 2,
+            validators: 4
+        })
+    );
+    assert!(matches!(
+        p.commit_block(&[tx], NOW),
+        Err(TestnetError::Ledger(NodeError::EmptyBlock))
+    ));
+    assert_eq!(p.ledger().height(), 0);
+    assert_eq!(p.ledger().registry().governance_seq, 0);
+    // Three of four is a quorum.
+    let tx = governance(&p, add_kind("test-kind"), &[0, 2, 3]);
+    let block = p.commit_block(&[tx], NOW).unwrap();
+    assert_eq!(block.outcomes, [TxOutcome::Governed { seq: 0 }]);
+    assert!(p
+        .ledger()
+        .registry()
+        .kind(&KindId::new("test-kind").unwrap())
+        .is_some());
+}
+
+#[test]
+fn a_replayed_governance_change_is_rejected() {
+    let (mut p, _) = province();
+    let tx = governance(&p, add_kind("test-kind"), &[0, 1, 2, 3]);
+    let first = p.commit_block(std::slice::from_ref(&tx), NOW).unwrap();
+    assert_eq!(first.outcomes, [TxOutcome::Governed { seq: 0 }]);
+    assert_eq!(
+        p.ledger().check(&tx, NOW.secs() * 1000),
+        Err(VerifyError::GovernanceSeqMismatch {
+            expected: 1,
+            found: 0
+        })
+    );
+    // Twice in one block: the second is skipped; the next change must carry seq 1.
+    let (mut q, _) = province();
+    let tx = governance(&q, add_kind("test-kind"), &[0, 1, 2]);
+    let block = q.commit_block(&[tx.clone(), tx], NOW).unwrap();
+    assert_eq!(block.outcomes[0], TxOutcome::Governed { seq: 0 });
+    assert_eq!(
+        block.outcomes[1],
+        TxOutcome::Skipped(VerifyError::GovernanceSeqMismatch {
+            expected: 1,
+            found: 0
+        })
+    );
+}
+
+#[test]
+fn governance_changes_apply_in_order_within_a_block_and_survive_a_snapshot() {
+    let (mut p, h) = province();
+    let add = governance(&p, add_kind("test-kind"), &[1, 2, 3]);
+    // The second change is approved for the registry after the first (seq 1).
+    let grant = governance_at(
+        &p,
+        1,
+        GovernanceAction::GrantKind(GrantKind {
+            issuer: IssuerId::new("transport").unwrap(),
+            kind: KindId::new("test-kind").unwrap(),
+        }),
+        &[0, 1, 3],
+    );
+    let tx = anchor_tx(&mut p, &h, "justice");
+    let block = p.commit_block(&[add, grant, tx], NOW).unwrap();
+    assert_eq!(
+        block.outcomes,
+        [
+            TxOutcome::Governed { seq: 0 },
+            TxOutcome::Governed { seq: 1 },
+            TxOutcome::Anchored { batch_seq: 0 },
+        ]
+    );
+    let transport = p
+        .ledger()
+        .registry()
+        .issuer(&IssuerId::new("transport").unwrap())
+        .unwrap();
+    assert_eq!(
+        transport.kinds,
+        [
+            KindId::new("driver-licence").unwrap(),
+            KindId::new("test-kind").unwrap()
+        ]
+    );
+    // A node restarted from a snapshot has the same registry and makes the same headers.
+    let snapshot = p.ledger().snapshot();
+    let mut restored = LedgerState::from_snapshot(snapshot.clone()).unwrap();
+    assert_eq!(restored.snapshot(), snapshot);
+    let next = anchor_tx(&mut p, &h, "public-security");
+    let mut original = p.ledger().clone();
+    let a = original
+        .apply_block(std::slice::from_ref(&next), NOW.secs() * 1000 + 5)
+        .unwrap();
+    let b = restored
+        .apply_block(&[next], NOW.secs() * 1000 + 5)
+        .unwrap();
+    assert_eq!(a.header_bytes, b.header_bytes);
+    assert_eq!(
+        a.header.registry_root,
+        commit::registry_root(original.registry()).unwrap()
+    );
 }

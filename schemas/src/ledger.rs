@@ -163,62 +163,194 @@ cbor_array! {
     }
 }
 
-/// A ledger transaction: `[0, AnchorBatchTx]` or `[1, RevocationTx]`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Transaction {
-    /// Anchor a batch of certificates.
-    AnchorBatch(AnchorBatchTx),
-    /// Revoke certificates.
-    Revocation(RevocationTx),
+/// Declares an enum that travels as a two-item CBOR array `[type, value]`, one type
+/// number (a `u8`) per variant. Any other type number, a missing value or a third item is
+/// refused.
+macro_rules! cbor_typed_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident ($what:literal) {
+            $($(#[$vmeta:meta])* $variant:ident($ty:ty) = $code:literal),+ $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, PartialEq, Eq)]
+        pub enum $name { $($(#[$vmeta])* $variant($ty)),+ }
+
+        impl $name {
+            /// The type number this value travels with.
+            pub fn type_code(&self) -> u8 {
+                match self { $($name::$variant(_) => $code),+ }
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let code: u8 = self.type_code();
+                match self { $($name::$variant(v) => (code, v).serialize(s)),+ }
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl<'de> serde::de::Visitor<'de> for V {
+                    type Value = $name;
+                    fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                        write!(f, "{} [type, value]", $what)
+                    }
+                    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                        self,
+                        mut seq: A,
+                    ) -> Result<$name, A::Error> {
+                        use serde::de::Error;
+                        let ty: u8 = seq
+                            .next_element()?
+                            .ok_or_else(|| A::Error::invalid_length(0, &self))?;
+                        let value = match ty {
+                            $($code => $name::$variant(
+                                seq.next_element()?
+                                    .ok_or_else(|| A::Error::invalid_length(1, &self))?,
+                            ),)+
+                            other => {
+                                return Err(A::Error::custom(format!(
+                                    "unknown {} type {other}", $what
+                                )))
+                            }
+                        };
+                        if seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
+                            return Err(A::Error::invalid_length(3, &self));
+                        }
+                        Ok(value)
+                    }
+                }
+                d.deserialize_tuple(2, V)
+            }
+        }
+    };
 }
 
-impl Serialize for Transaction {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Transaction::AnchorBatch(tx) => (0u8, tx).serialize(s),
-            Transaction::Revocation(tx) => (1u8, tx).serialize(s),
-        }
+cbor_typed_enum! {
+    /// A ledger transaction: `[0, AnchorBatchTx]`, `[1, RevocationTx]` or
+    /// `[2, GovernanceTx]`.
+    pub enum Transaction ("transaction") {
+        /// Anchor a batch of certificates.
+        AnchorBatch(AnchorBatchTx) = 0,
+        /// Revoke certificates.
+        Revocation(RevocationTx) = 1,
+        /// Change the registry, approved by a validator quorum.
+        Governance(GovernanceTx) = 2,
     }
 }
 
-impl<'de> Deserialize<'de> for Transaction {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = Transaction;
-            fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-                f.write_str("a transaction [type, body]")
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> Result<Transaction, A::Error> {
-                use serde::de::Error;
-                let ty: u8 = seq
-                    .next_element()?
-                    .ok_or_else(|| A::Error::invalid_length(0, &self))?;
-                let tx = match ty {
-                    0 => Transaction::AnchorBatch(
-                        seq.next_element()?
-                            .ok_or_else(|| A::Error::invalid_length(1, &self))?,
-                    ),
-                    1 => Transaction::Revocation(
-                        seq.next_element()?
-                            .ok_or_else(|| A::Error::invalid_length(1, &self))?,
-                    ),
-                    other => {
-                        return Err(A::Error::custom(format!(
-                            "unknown transaction type {other}"
-                        )))
-                    }
-                };
-                if seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
-                    return Err(A::Error::invalid_length(3, &self));
-                }
-                Ok(tx)
-            }
-        }
-        d.deserialize_tuple(2, V)
+cbor_array! {
+    /// Register a new key for an issuer, usable from `valid_from`.
+    pub struct RegisterIssuerKey {
+        /// The issuer.
+        pub issuer: IssuerId,
+        /// The new Ed25519 key (its key id is `SHA-256(key)[0..8]`).
+        pub key: PublicKeyBytes,
+        /// First second it may issue.
+        pub valid_from: UnixTime,
+    }
+}
+
+cbor_array! {
+    /// Replace an issuer's key: `new_key` is usable from `valid_from`, and the old key is
+    /// retired at that same second.
+    pub struct RotateIssuerKey {
+        /// The issuer.
+        pub issuer: IssuerId,
+        /// The key being replaced.
+        pub old_key_id: KeyId,
+        /// The new Ed25519 key.
+        pub new_key: PublicKeyBytes,
+        /// When the new key starts and the old one stops.
+        pub valid_from: UnixTime,
+    }
+}
+
+cbor_array! {
+    /// Retire an issuer's key at `at`: from that second on, the ledger refuses its
+    /// signatures, and certificates issued or anchored under it from then on do not verify.
+    /// Certificates issued and anchored before stay valid.
+    pub struct RetireIssuerKey {
+        /// The issuer.
+        pub issuer: IssuerId,
+        /// The key.
+        pub key_id: KeyId,
+        /// First second it may no longer be used.
+        pub at: UnixTime,
+    }
+}
+
+cbor_array! {
+    /// Entitle a registered issuer to a registered kind.
+    pub struct GrantKind {
+        /// The issuer.
+        pub issuer: IssuerId,
+        /// The kind it may now issue.
+        pub kind: KindId,
+    }
+}
+
+cbor_typed_enum! {
+    /// A change to the registry.
+    pub enum GovernanceAction ("governance action") {
+        /// `[0, RegisterIssuerKey]`.
+        RegisterIssuerKey(RegisterIssuerKey) = 0,
+        /// `[1, RotateIssuerKey]`.
+        RotateIssuerKey(RotateIssuerKey) = 1,
+        /// `[2, RetireIssuerKey]`.
+        RetireIssuerKey(RetireIssuerKey) = 2,
+        /// `[3, IssuerRecord]`: a new issuer, its kinds and keys.
+        RegisterIssuer(IssuerRecord) = 3,
+        /// `[4, KindRecord]`: a new certificate kind.
+        AddKind(KindRecord) = 4,
+        /// `[5, GrantKind]`.
+        GrantKind(GrantKind) = 5,
+    }
+}
+
+cbor_array! {
+    /// What validators approve: one registry change, for one ledger, at one point of the
+    /// registry's history.
+    pub struct GovernanceBody {
+        /// The ledger this is meant for.
+        pub chain_id: ChainId,
+        /// Must equal the registry's `governance_seq` when applied: each change applies
+        /// once, in the order approved, and never again.
+        pub seq: u64,
+        /// The change.
+        pub action: GovernanceAction,
+    }
+}
+
+cbor_array! {
+    /// One validator's approval of a governance body (context `ecert/v1/governance`).
+    pub struct Approval {
+        /// The validator's position in the validator set.
+        pub validator: u16,
+        /// Its signature over the body's exact bytes.
+        pub signature: SignatureBytes,
+    }
+}
+
+cbor_array! {
+    /// A governance transaction: the body and the approvals of more than two thirds of
+    /// the validators, by strictly ascending validator position.
+    pub struct GovernanceTx {
+        /// What is approved.
+        pub body: GovernanceBody,
+        /// The validators' approvals.
+        pub approvals: Vec<Approval>,
+    }
+}
+
+impl GovernanceBody {
+    /// The body's encoding: the bytes validators sign.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, SchemaError> {
+        to_cbor(self)
     }
 }
 
@@ -354,6 +486,39 @@ cbor_array! {
 }
 
 cbor_array! {
+    /// Proof that a batch is anchored: its record in the anchor log, the record's RFC 9162
+    /// inclusion path in the log as of a certified header, that header's checkpoint, and
+    /// the validator set the votes are checked against. What a node answers to "is this
+    /// batch anchored?"; checked with the verifier against the genesis trust anchor, so
+    /// the node that served it is not trusted.
+    pub struct AnchorReceipt {
+        /// The anchor log entry of the batch.
+        pub record: BatchRecord,
+        /// Its position in the anchor log.
+        pub batch_seq: u64,
+        /// RFC 9162 inclusion path of the record's encoding as leaf `batch_seq` of the
+        /// anchor log of size `anchor_count` of the checkpoint's header, leaf to root.
+        pub path: Vec<Hash32>,
+        /// The certified header whose `anchors_root` the path leads to.
+        pub checkpoint: Checkpoint,
+        /// The validator set that certified it (hashes to the header's `validators_hash`).
+        pub validators: Vec<ValidatorInfo>,
+    }
+}
+
+impl AnchorReceipt {
+    /// Encodes the receipt.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, SchemaError> {
+        to_cbor(self)
+    }
+
+    /// Decodes a receipt strictly.
+    pub fn from_bytes(bytes: &[u8]) -> Result<AnchorReceipt, SchemaError> {
+        from_cbor("anchor receipt", bytes)
+    }
+}
+
+cbor_array! {
     /// One key of an issuer and when it may be used.
     pub struct IssuerKeyRecord {
         /// `SHA-256(key)[0..8]`.
@@ -398,6 +563,9 @@ cbor_array! {
         pub issuers: Vec<IssuerRecord>,
         /// Kinds, sorted by id.
         pub kinds: Vec<KindRecord>,
+        /// How many governance transactions have been applied (0 at genesis): the `seq`
+        /// the next one must carry.
+        pub governance_seq: u64,
     }
 }
 
@@ -405,6 +573,11 @@ impl Registry {
     /// The issuer with this id.
     pub fn issuer(&self, id: &IssuerId) -> Option<&IssuerRecord> {
         self.issuers.iter().find(|i| &i.issuer == id)
+    }
+
+    /// The kind record with this id.
+    pub fn kind(&self, id: &KindId) -> Option<&KindRecord> {
+        self.kinds.iter().find(|k| &k.kind == id)
     }
 }
 

@@ -29,5 +29,5 @@ pub use ids::{
 pub use kinds::{Claims, FieldDef, FieldType, FieldValue, Kind, KindRegistry};
 pub use presentation::{
     field_digest, AnchorProof, CertificatePackage, Disclosure, HolderProof, HolderSignedData,
-    Presentation, PresentedCertificate,
+    OfferRedemption, Presentation, PresentedCertificate,
 };

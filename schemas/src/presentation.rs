@@ -6,7 +6,9 @@ use sha2::{Digest, Sha256};
 
 use crate::codec::{cbor_array, from_cbor, from_cbor_versioned, qr, to_cbor, MAX_ITEM_BYTES};
 use crate::kinds::FieldValue;
-use crate::{FieldDigest, Hash32, Nonce, Salt, SchemaError, SignatureBytes, UnixTime};
+use crate::{
+    FieldDigest, Hash32, Nonce, PublicKeyBytes, Salt, SchemaError, SignatureBytes, UnixTime,
+};
 
 /// Version of the presentation structure.
 pub const PRESENTATION_VERSION: u64 = 1;
@@ -111,6 +113,32 @@ impl CertificatePackage {
             PACKAGE_VERSION,
             |p: &CertificatePackage| p.version,
         )
+    }
+}
+
+cbor_array! {
+    /// A wallet's request to redeem a one-time offer code for its certificate package:
+    /// `[holder_key, signature]`, the signature by `holder_key` over the context
+    /// `ecert/v1/offer-redeem` and the code's UTF-8 bytes. The issuer hands the package
+    /// over only if the signature verifies and `holder_key` is the certificate's holder
+    /// key.
+    pub struct OfferRedemption {
+        /// The wallet's key (its wallet ID).
+        pub holder_key: PublicKeyBytes,
+        /// Ed25519 signature (context `ecert/v1/offer-redeem`) over the offer code.
+        pub signature: SignatureBytes,
+    }
+}
+
+impl OfferRedemption {
+    /// Encodes the request.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, SchemaError> {
+        to_cbor(self)
+    }
+
+    /// Decodes a request strictly.
+    pub fn from_bytes(bytes: &[u8]) -> Result<OfferRedemption, SchemaError> {
+        from_cbor("offer redemption", bytes)
     }
 }
 

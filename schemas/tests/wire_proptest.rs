@@ -1,9 +1,10 @@
 //! Property-based tests of the wire types of `ecert-schemas` and their strict CBOR codec.
 //!
 //! For every wire type (certificate claims, COSE_Sign1, certificate, disclosure, anchor
-//! proof, presentation and its parts, ledger transactions, anchor log records, block
-//! headers, votes, checkpoints, registry records, status lists, revocation snapshots and
-//! trust bundles) this file checks that:
+//! proof, presentation and its parts, offer redemption, ledger transactions, anchor log
+//! records, block headers, votes, checkpoints, registry records, status lists, revocation
+//! snapshots, governance transactions, anchor receipts and trust bundles) this file checks
+//! that:
 //!
 //! 1. encoding then decoding gives back an equal value, and re-encoding gives identical
 //!    bytes (including the presentation's QR string form);
@@ -28,17 +29,18 @@ use ecert_schemas::codec::qr::{MAX_QR_CHARS, PREFIX_RAW, PREFIX_ZLIB};
 use ecert_schemas::codec::{from_cbor, to_cbor};
 use ecert_schemas::cose::{CoseSign1, UnprotectedHeader};
 use ecert_schemas::ledger::{
-    AnchorBatchBody, AnchorBatchTx, BatchRecord, BlockHeader, Checkpoint, IssuerKeyRecord,
-    IssuerRecord, KindRecord, Registry, RevocationBody, RevocationEntry, RevocationReason,
-    RevocationSnapshot, RevocationTx, StatusList, Transaction, TrustBundle, ValidatorInfo, Vote,
-    TRUST_BUNDLE_VERSION,
+    AnchorBatchBody, AnchorBatchTx, AnchorReceipt, Approval, BatchRecord, BlockHeader, Checkpoint,
+    GovernanceAction, GovernanceBody, GovernanceTx, GrantKind, IssuerKeyRecord, IssuerRecord,
+    KindRecord, RegisterIssuerKey, Registry, RetireIssuerKey, RevocationBody, RevocationEntry,
+    RevocationReason, RevocationSnapshot, RevocationTx, RotateIssuerKey, StatusList, Transaction,
+    TrustBundle, ValidatorInfo, Vote, TRUST_BUNDLE_VERSION,
 };
 use ecert_schemas::presentation::PRESENTATION_VERSION;
 use ecert_schemas::{
     field_digest, AnchorProof, Certificate, CertificateClaims, CertificateId, ChainId, Disclosure,
     FieldDigest, FieldValue, Hash32, HolderProof, HolderSignedData, IssuerId, KeyId, KindId, Nonce,
-    Presentation, PresentedCertificate, PublicKeyBytes, Salt, SchemaError, SignatureBytes,
-    StatusIndex, UnixTime,
+    OfferRedemption, Presentation, PresentedCertificate, PublicKeyBytes, Salt, SchemaError,
+    SignatureBytes, StatusIndex, UnixTime,
 };
 use proptest::collection::{btree_map, btree_set, vec};
 use proptest::option;
@@ -322,10 +324,62 @@ fn revocation_tx() -> impl Strategy<Value = RevocationTx> {
     (revocation_body(), signature()).prop_map(|(body, signature)| RevocationTx { body, signature })
 }
 
+fn governance_action() -> impl Strategy<Value = GovernanceAction> {
+    prop_oneof![
+        (issuer_id(), public_key(), unix_time()).prop_map(|(issuer, key, valid_from)| {
+            GovernanceAction::RegisterIssuerKey(RegisterIssuerKey {
+                issuer,
+                key,
+                valid_from,
+            })
+        }),
+        (issuer_id(), key_id(), public_key(), unix_time()).prop_map(
+            |(issuer, old_key_id, new_key, valid_from)| {
+                GovernanceAction::RotateIssuerKey(RotateIssuerKey {
+                    issuer,
+                    old_key_id,
+                    new_key,
+                    valid_from,
+                })
+            }
+        ),
+        (issuer_id(), key_id(), unix_time()).prop_map(|(issuer, key_id, at)| {
+            GovernanceAction::RetireIssuerKey(RetireIssuerKey { issuer, key_id, at })
+        }),
+        issuer_record().prop_map(GovernanceAction::RegisterIssuer),
+        kind_record().prop_map(GovernanceAction::AddKind),
+        (issuer_id(), kind_id())
+            .prop_map(|(issuer, kind)| GovernanceAction::GrantKind(GrantKind { issuer, kind })),
+    ]
+}
+
+fn governance_body() -> impl Strategy<Value = GovernanceBody> {
+    (chain_id(), any::<u64>(), governance_action()).prop_map(|(chain_id, seq, action)| {
+        GovernanceBody {
+            chain_id,
+            seq,
+            action,
+        }
+    })
+}
+
+fn approval() -> impl Strategy<Value = Approval> {
+    (any::<u16>(), signature()).prop_map(|(validator, signature)| Approval {
+        validator,
+        signature,
+    })
+}
+
+fn governance_tx() -> impl Strategy<Value = GovernanceTx> {
+    (governance_body(), vec(approval(), 0..5))
+        .prop_map(|(body, approvals)| GovernanceTx { body, approvals })
+}
+
 fn transaction() -> impl Strategy<Value = Transaction> {
     prop_oneof![
         anchor_batch_tx().prop_map(Transaction::AnchorBatch),
         revocation_tx().prop_map(Transaction::Revocation),
+        governance_tx().prop_map(Transaction::Governance),
     ]
 }
 
@@ -395,6 +449,25 @@ fn validator_info() -> impl Strategy<Value = ValidatorInfo> {
     (issuer_id(), public_key()).prop_map(|(department, key)| ValidatorInfo { department, key })
 }
 
+fn anchor_receipt() -> impl Strategy<Value = AnchorReceipt> {
+    (
+        batch_record(),
+        any::<u64>(),
+        vec(hash32(), 0..6),
+        checkpoint(),
+        vec(validator_info(), 0..4),
+    )
+        .prop_map(
+            |(record, batch_seq, path, checkpoint, validators)| AnchorReceipt {
+                record,
+                batch_seq,
+                path,
+                checkpoint,
+                validators,
+            },
+        )
+}
+
 fn issuer_key_record() -> impl Strategy<Value = IssuerKeyRecord> {
     (key_id(), public_key(), unix_time(), option::of(unix_time())).prop_map(
         |(key_id, key, valid_from, valid_until)| IssuerKeyRecord {
@@ -426,8 +499,16 @@ fn kind_record() -> impl Strategy<Value = KindRecord> {
 }
 
 fn registry() -> impl Strategy<Value = Registry> {
-    (vec(issuer_record(), 0..3), vec(kind_record(), 0..3))
-        .prop_map(|(issuers, kinds)| Registry { issuers, kinds })
+    (
+        vec(issuer_record(), 0..3),
+        vec(kind_record(), 0..3),
+        any::<u64>(),
+    )
+        .prop_map(|(issuers, kinds, governance_seq)| Registry {
+            issuers,
+            kinds,
+            governance_seq,
+        })
 }
 
 fn status_list() -> impl Strategy<Value = StatusList> {
@@ -601,6 +682,10 @@ fn decode_disclosure(b: &[u8]) -> Result<Vec<u8>, SchemaError> {
     Disclosure::from_bytes(b)?.to_bytes()
 }
 
+fn decode_offer_redemption(b: &[u8]) -> Result<Vec<u8>, SchemaError> {
+    OfferRedemption::from_bytes(b)?.to_bytes()
+}
+
 fn decode_transaction(b: &[u8]) -> Result<Vec<u8>, SchemaError> {
     Transaction::from_bytes(b)?.to_bytes()
 }
@@ -613,6 +698,10 @@ fn decode_checkpoint(b: &[u8]) -> Result<Vec<u8>, SchemaError> {
     let c = Checkpoint::from_bytes(b)?;
     let _ = c.decode_header();
     c.to_bytes()
+}
+
+fn decode_anchor_receipt(b: &[u8]) -> Result<Vec<u8>, SchemaError> {
+    AnchorReceipt::from_bytes(b)?.to_bytes()
 }
 
 fn decode_trust_bundle(b: &[u8]) -> Result<Vec<u8>, SchemaError> {
@@ -643,10 +732,12 @@ const DECODERS: &[(&str, Decoder)] = &[
     ("CertificateClaims", decode_claims),
     ("CoseSign1", decode_cose),
     ("Disclosure", decode_disclosure),
+    ("OfferRedemption", decode_offer_redemption),
     ("Transaction", decode_transaction),
     ("BlockHeader", decode_header),
     ("Checkpoint", decode_checkpoint),
     ("TrustBundle", decode_trust_bundle),
+    ("AnchorReceipt", decode_anchor_receipt),
     ("presentation items", decode_items),
 ];
 
@@ -789,6 +880,31 @@ proptest! {
     }
 
     #[test]
+    fn offer_redemption_round_trip(
+        holder_key in public_key(),
+        signature in signature(),
+        bad_len in (0usize..100).prop_filter("not 32", |n| *n != 32),
+    ) {
+        let r = OfferRedemption { holder_key, signature };
+        let bytes = round_trip("offer redemption", &r)?;
+        prop_assert_eq!(r.to_bytes().unwrap(), bytes.clone());
+        prop_assert_eq!(OfferRedemption::from_bytes(&bytes).unwrap(), r.clone());
+        // [bstr .size 32, bstr .size 64]
+        let mut expected = vec![0x82, 0x58, 32];
+        expected.extend_from_slice(&r.holder_key.0);
+        expected.extend_from_slice(&[0x58, 64]);
+        expected.extend_from_slice(&r.signature.0);
+        prop_assert_eq!(&bytes, &expected);
+        // A key of another length is refused.
+        let wrong = to_cbor(&(ByteBuf::from(vec![1u8; bad_len]), r.signature)).unwrap();
+        prop_assert!(OfferRedemption::from_bytes(&wrong).is_err());
+        // Every strict prefix is refused.
+        for len in 0..bytes.len() {
+            prop_assert!(OfferRedemption::from_bytes(&bytes[..len]).is_err());
+        }
+    }
+
+    #[test]
     fn holder_signed_data_round_trip(h in holder_signed_data()) {
         let bytes = round_trip("holder signed data", &h)?;
         prop_assert_eq!(h.to_bytes().unwrap(), bytes);
@@ -885,12 +1001,36 @@ proptest! {
         let ty = match &t {
             Transaction::AnchorBatch(_) => 0,
             Transaction::Revocation(_) => 1,
+            Transaction::Governance(_) => 2,
         };
+        prop_assert_eq!(t.type_code(), ty);
         prop_assert_eq!(&bytes[..2], &[0x82, ty][..]);
-        // The other type number is refused.
-        let mut swapped = bytes.clone();
-        swapped[1] = 1 - ty;
-        prop_assert!(Transaction::from_bytes(&swapped).is_err());
+        // Another type number is refused: the bodies have different shapes.
+        for other in [0u8, 1, 2, 3, 23] {
+            if other != ty {
+                let mut swapped = bytes.clone();
+                swapped[1] = other;
+                prop_assert!(Transaction::from_bytes(&swapped).is_err());
+            }
+        }
+    }
+
+    #[test]
+    fn governance_round_trip(t in governance_tx(), bad_code in 6u8..=23) {
+        round_trip("governance action", &t.body.action)?;
+        round_trip("approval", &t.approvals)?;
+        let body = round_trip("governance body", &t.body)?;
+        prop_assert_eq!(t.body.to_bytes().unwrap(), body.clone());
+        round_trip("governance tx", &t)?;
+        // [chain_id, seq, [type, action]]
+        prop_assert_eq!(body[0], 0x83);
+        let action = to_cbor(&t.body.action).unwrap();
+        prop_assert!(body.ends_with(&action));
+        prop_assert_eq!(&action[..2], &[0x82, t.body.action.type_code()][..]);
+        // An unknown action type is refused.
+        let mut unknown = action.clone();
+        unknown[1] = bad_code;
+        prop_assert!(from_cbor::<GovernanceAction>("governance action", &unknown).is_err());
     }
 
     #[test]
@@ -920,6 +1060,16 @@ proptest! {
         let back = Checkpoint::from_bytes(&bytes).unwrap();
         prop_assert_eq!(back.decode_header().unwrap().to_bytes().unwrap(), c.header.to_vec());
         prop_assert_eq!(back, c);
+    }
+
+    #[test]
+    fn anchor_receipt_round_trip(r in anchor_receipt()) {
+        let bytes = round_trip("anchor receipt", &r)?;
+        prop_assert_eq!(r.to_bytes().unwrap(), bytes.clone());
+        prop_assert_eq!(&AnchorReceipt::from_bytes(&bytes).unwrap(), &r);
+        // [record, batch_seq, path, checkpoint, validators]
+        prop_assert_eq!(bytes[0], 0x85);
+        prop_assert_eq!(&bytes[1..][..r.record.to_bytes().unwrap().len()], &r.record.to_bytes().unwrap()[..]);
     }
 
     #[test]
@@ -1027,6 +1177,12 @@ proptest! {
     }
 
     #[test]
+    fn mutated_offer_redemption(k in public_key(), sig in signature(), m in mutation()) {
+        let r = OfferRedemption { holder_key: k, signature: sig };
+        check_mutation("OfferRedemption", decode_offer_redemption, &r.to_bytes().unwrap(), &m)?;
+    }
+
+    #[test]
     fn mutated_transaction(t in transaction(), m in mutation()) {
         check_mutation("Transaction", decode_transaction, &t.to_bytes().unwrap(), &m)?;
     }
@@ -1039,6 +1195,23 @@ proptest! {
     #[test]
     fn mutated_checkpoint(c in checkpoint(), m in mutation()) {
         check_mutation("Checkpoint", decode_checkpoint, &c.to_bytes().unwrap(), &m)?;
+    }
+
+    #[test]
+    fn mutated_governance(t in governance_tx(), m in mutation()) {
+        check_mutation("GovernanceTx", decode_strict::<GovernanceTx>, &to_cbor(&t).unwrap(), &m)?;
+        check_mutation("GovernanceBody", decode_strict::<GovernanceBody>, &t.body.to_bytes().unwrap(), &m)?;
+        check_mutation(
+            "GovernanceAction",
+            decode_strict::<GovernanceAction>,
+            &to_cbor(&t.body.action).unwrap(),
+            &m,
+        )?;
+    }
+
+    #[test]
+    fn mutated_anchor_receipt(r in anchor_receipt(), m in mutation()) {
+        check_mutation("AnchorReceipt", decode_anchor_receipt, &r.to_bytes().unwrap(), &m)?;
     }
 
     #[test]

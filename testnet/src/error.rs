@@ -29,4 +29,33 @@ pub enum TestnetError {
     /// Nothing has been certified yet.
     #[error("no block has been certified yet")]
     NothingCertified,
+    /// A node's client API could not be reached or answered badly.
+    #[error("{url}: {detail}")]
+    Http {
+        /// What was asked.
+        url: String,
+        /// What went wrong.
+        detail: String,
+    },
+    /// A file or process of the local network failed.
+    #[error("{what}: {detail}")]
+    Local {
+        /// What was being done.
+        what: String,
+        /// What went wrong.
+        detail: String,
+    },
+    /// The local network did not become ready in time.
+    #[error("timed out: {0}")]
+    Timeout(String),
+}
+
+impl TestnetError {
+    /// A local failure.
+    pub fn local(what: impl Into<String>, detail: impl std::fmt::Display) -> TestnetError {
+        TestnetError::Local {
+            what: what.into(),
+            detail: detail.to_string(),
+        }
+    }
 }

@@ -1,12 +1,15 @@
 //! # ecert-testnet
 //!
-//! Runs ecert end to end. Today the province runs in one process ([`province::Province`]):
-//! the real issuer, ledger state machine, certification, wallet and verifier code, with
-//! no network between them. The multi-process network of department nodes builds on the
-//! ledger node once it has its networked ordering.
+//! Runs ecert end to end: a local network of department nodes as separate `ecert-node`
+//! processes on loopback ([`network::LocalNetwork`]), a small client for their API
+//! ([`http`]), and an in-process province ([`province::Province`]) for tests that need
+//! the real issuer, ledger, wallet and verifier code without a network.
 
 pub mod attacker;
 mod error;
+pub mod http;
+pub mod load;
+pub mod network;
 pub mod province;
 pub mod sample;
 

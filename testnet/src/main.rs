@@ -1,24 +1,18 @@
-//! `ecert-testnet`: runs ecert's story end to end.
+//! `ecert-testnet`: a local network of department nodes, its load generator, and ecert's
+//! whole story end to end.
 
-use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+mod cmd;
 
-use anyhow::{bail, Context, Result};
+use std::path::PathBuf;
+
+use anyhow::Result;
 use clap::{Parser, Subcommand};
-use ecert_schemas::ledger::RevocationReason;
-use ecert_schemas::{Certificate, CertificatePackage, UnixTime};
-use ecert_testnet::province::Province;
-use ecert_testnet::sample;
-use ecert_verifier::{verify_presentation, Policy, Verdict};
-use ecert_wallet::{present, render, HolderKey, Selection};
-use rand_core::OsRng;
 
+/// Runs a local ecert network of four department nodes on this machine (public
+/// security, human resources and social security, transport, justice), drives it with
+/// load, and tells the whole story: issue, hold, show, verify, revoke.
 #[derive(Parser)]
-#[command(
-    name = "ecert-testnet",
-    version,
-    about = "Run ecert's whole story end to end"
-)]
+#[command(name = "ecert-testnet", version, about, long_about = None)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -26,220 +20,75 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Issue all four kinds to a new wallet, present ID card + no-criminal-record in one QR,
-    /// verify it offline, revoke, re-sync and verify again. The four department validators
-    /// run in this process (the networked ledger is not built yet).
+    /// Start the four department nodes (created with fresh keys and a genesis on first
+    /// use; data survives `down` and `up`).
+    Up {
+        /// The network's folder.
+        #[arg(long, default_value = "testnet-data")]
+        dir: PathBuf,
+        /// First port: libp2p on PORT..PORT+3, client API on PORT+100..PORT+103 (default:
+        /// free ports chosen on creation).
+        #[arg(long)]
+        base_port: Option<u16>,
+    },
+    /// Show each node: process, role, leader, height and certified height.
+    Status {
+        /// The network's folder.
+        #[arg(long, default_value = "testnet-data")]
+        dir: PathBuf,
+    },
+    /// Stop the nodes (their data stays).
+    Down {
+        /// The network's folder.
+        #[arg(long, default_value = "testnet-data")]
+        dir: PathBuf,
+    },
+    /// Drive the running network with the four departments anchoring batches; report
+    /// certificates anchored per second and submission→certified latency.
+    Load {
+        /// The network's folder.
+        #[arg(long, default_value = "testnet-data")]
+        dir: PathBuf,
+        /// How long to run, in seconds.
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+        /// Certificates per batch.
+        #[arg(long, default_value_t = 1_000)]
+        batch_size: u64,
+        /// Concurrent issuing clients.
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+    },
+    /// Issue all four kinds to a new wallet, present ID card + no-criminal-record in one
+    /// QR, verify it offline, revoke, re-sync and verify again.
     Story {
         /// Where to write the QR code (PNG, SVG and the text string).
         #[arg(long, default_value = "out")]
         out: PathBuf,
+        /// Run every department in this process, with no network (fast, for a first look).
+        #[arg(long)]
+        in_process: bool,
     },
 }
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Story { out } => story(&out),
-    }
-}
-
-fn now() -> Result<UnixTime> {
-    Ok(UnixTime(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .context("the system clock is before 1970")?
-            .as_secs(),
-    ))
-}
-
-fn step(n: u32, text: &str) {
-    println!("\n[{n}] {text}");
-}
-
-fn story(out: &Path) -> Result<()> {
-    let mut rng = OsRng;
-    let start = now()?;
-    let genesis = start.minus(3600);
-
-    step(
-        1,
-        "Four departments start the provincial ledger (in-process validators)",
-    );
-    let mut province = Province::new("ecert-demo-province", genesis, &mut rng)?;
-    for (i, d) in province.departments.iter().enumerate() {
-        let kinds: Vec<&str> = d.kinds.iter().map(|k| k.as_str()).collect();
-        println!(
-            "    validator #{i}: {:<16} issues {}",
-            d.id.as_str(),
-            kinds.join(", ")
-        );
-    }
-
-    step(2, "A citizen creates a wallet");
-    let wallet = HolderKey::generate(&mut rng);
-    println!("    holder key {}", wallet.public_key());
-
-    step(3, "Departments issue four certificates; each batch is anchored and certified by 4 of 4 validators");
-    let t = start.minus(600);
-    let id_card = one(province.issue_and_anchor(
-        "public-security",
-        wallet.public_key(),
-        &[sample::id_card(start)],
-        t,
-        &mut rng,
-    )?)?;
-    let ssc = one(province.issue_and_anchor(
-        "social-security",
-        wallet.public_key(),
-        &[sample::social_security_card(start)],
-        t,
-        &mut rng,
-    )?)?;
-    let licence = one(province.issue_and_anchor(
-        "transport",
-        wallet.public_key(),
-        &[sample::driver_licence(start)],
-        t,
-        &mut rng,
-    )?)?;
-    let record = one(province.issue_and_anchor(
-        "justice",
-        wallet.public_key(),
-        &[sample::no_criminal_record(start)],
-        t,
-        &mut rng,
-    )?)?;
-    for p in [&id_card, &ssc, &licence, &record] {
-        let cert = Certificate::from_bytes(&p.certificate)?;
-        println!(
-            "    {:<22} from {:<16} anchored in batch {} ({} bytes)",
-            cert.claims.kind.as_str(),
-            cert.claims.issuer.as_str(),
-            p.anchor.batch_seq,
-            p.certificate.len()
-        );
-    }
-    println!(
-        "    ledger height {}, {} batches anchored",
-        province.ledger().height(),
-        province.ledger().anchors().len()
-    );
-
-    step(
-        4,
-        "The counter syncs while online (every header's quorum is checked)",
-    );
-    let counter = province.sync_counter()?;
-    println!(
-        "    synced certified header #{} with {} batches",
-        counter.header().height,
-        counter.anchor_count()
-    );
-
-    step(5, "The citizen shows ID card (name, ID number) + no-criminal-record (result, purpose) in one QR");
-    let selections = [
-        Selection {
-            package: &id_card,
-            fields: vec!["name".into(), "id_number".into()],
-        },
-        Selection {
-            package: &record,
-            fields: vec!["result".into(), "purpose".into()],
-        },
-    ];
-    let shown_at = now()?;
-    let presentation = present(&wallet, &province.kinds, &selections, shown_at, None)?;
-    let qr = presentation.to_qr_string()?;
-    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-    let png_path = out.join("presentation.png");
-    std::fs::write(&png_path, render::to_png(&qr, 6)?)
-        .with_context(|| format!("cannot write {}", png_path.display()))?;
-    std::fs::write(out.join("presentation.svg"), render::to_svg(&qr)?)?;
-    std::fs::write(out.join("presentation.txt"), &qr)?;
-    println!(
-        "    QR string: {} characters, QR version {} (level M)",
-        qr.len(),
-        render::qr_version(&qr)?
-    );
-    println!("    wrote {} (and .svg, .txt)", png_path.display());
-
-    step(
-        6,
-        "The counter scans the PNG (a standard QR decoder) and verifies offline",
-    );
-    let scanned = scan_png(&png_path)?;
-    if scanned != qr {
-        bail!("the QR image decodes to a different string than the wallet encoded");
-    }
-    println!(
-        "    the image decodes to the same {} characters",
-        scanned.len()
-    );
-    let policy = Policy::default();
-    let verdict = verify_presentation(&scanned, &counter, now()?, &policy);
-    print_verdict(&verdict);
-    if verdict.is_err() {
-        bail!("the valid presentation was rejected");
-    }
-
-    step(
-        7,
-        "The court revokes the no-criminal-record certificate; the counter re-syncs",
-    );
-    let record_cert = Certificate::from_bytes(&record.certificate)?;
-    province.revoke(
-        "justice",
-        &[record_cert.claims.status_index],
-        RevocationReason::Withdrawn,
-        now()?,
-    )?;
-    let counter = province.sync_counter()?;
-    println!("    synced certified header #{}", counter.header().height);
-
-    step(8, "The same QR code is verified again");
-    let verdict = verify_presentation(&scanned, &counter, now()?, &policy);
-    print_verdict(&verdict);
-    match verdict {
-        Err(ecert_verifier::VerifyError::Revoked { .. }) => {
-            println!("\nStory complete: valid before revocation, rejected as revoked after.");
-            Ok(())
-        }
-        other => bail!("expected the revoked certificate to be rejected, got {other:?}"),
-    }
-}
-
-fn one(mut packages: Vec<CertificatePackage>) -> Result<CertificatePackage> {
-    packages.pop().context("the batch returned no package")
-}
-
-fn scan_png(path: &Path) -> Result<String> {
-    let img = image::open(path)
-        .with_context(|| format!("cannot read {}", path.display()))?
-        .to_luma8();
-    let mut prepared = rqrr::PreparedImage::prepare(img);
-    let grids = prepared.detect_grids();
-    let grid = grids.first().context("no QR code found in the image")?;
-    let (_meta, content) = grid.decode().context("the QR code could not be decoded")?;
-    Ok(content)
-}
-
-fn print_verdict(verdict: &Result<Verdict, ecert_verifier::VerifyError>) {
-    match verdict {
-        Ok(v) => {
-            println!(
-                "    ==> VALID  (holder proof signed at {}, revocation data {} s old)",
-                v.signed_at, v.revocation_age_secs
-            );
-            for c in &v.certificates {
-                println!(
-                    "        {} — issued by {} — valid until {}",
-                    c.kind_name, c.issuer_name, c.expires
-                );
-                for f in &c.disclosed {
-                    println!("          {:<28} {}", f.label, f.value);
-                }
+        Command::Up { dir, base_port } => cmd::net::up(&dir, base_port).map(|_| ()),
+        Command::Status { dir } => cmd::net::status(&dir),
+        Command::Down { dir } => cmd::net::down(&dir),
+        Command::Load {
+            dir,
+            seconds,
+            batch_size,
+            clients,
+        } => cmd::net::load(&dir, seconds, batch_size, clients),
+        Command::Story { out, in_process } => {
+            if in_process {
+                cmd::local_story::story(&out)
+            } else {
+                cmd::story::story(&out)
             }
         }
-        Err(e) => println!("    ==> INVALID: {e}  [{}]", e.code()),
     }
 }

@@ -81,6 +81,7 @@ pub struct Province {
     ledger: LedgerState,
     checkpoint: Option<Checkpoint>,
     clock_ms: u64,
+    genesis_time: UnixTime,
 }
 
 impl Province {
@@ -136,6 +137,7 @@ impl Province {
                     content_hash: k.content_hash,
                 })
                 .collect(),
+            governance_seq: 0,
         };
         let ledger = LedgerState::genesis(ChainId::new(chain_id)?, validators, registry)?;
         Ok(Province {
@@ -144,6 +146,7 @@ impl Province {
             ledger,
             checkpoint: None,
             clock_ms: genesis.secs().saturating_mul(1000),
+            genesis_time: genesis,
         })
     }
 
@@ -274,6 +277,23 @@ impl Province {
             Some(TxOutcome::Skipped(e)) => Err(TestnetError::Skipped(e.clone())),
             _ => Ok(()),
         }
+    }
+
+    /// The province's issuers as a genesis file lists them (for a networked ledger whose
+    /// issuers are this province's departments).
+    pub fn genesis_issuers(&self) -> Vec<ecert_ledger_node::genesis::GenesisIssuer> {
+        self.departments
+            .iter()
+            .map(|d| ecert_ledger_node::genesis::GenesisIssuer {
+                id: d.id.to_string(),
+                name: d.name.clone(),
+                kinds: d.kinds.iter().map(|k| k.to_string()).collect(),
+                keys: vec![ecert_ledger_node::genesis::GenesisIssuerKey {
+                    key: d.issuer_key.public_key().to_hex(),
+                    valid_from: self.genesis_time.secs(),
+                }],
+            })
+            .collect()
     }
 
     /// The newest certified checkpoint.

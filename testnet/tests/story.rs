@@ -11,10 +11,10 @@
 use std::process::Command;
 
 #[test]
-fn the_story_runs_end_to_end() {
+fn the_in_process_story_runs_end_to_end() {
     let out = std::env::temp_dir().join(format!("ecert-story-{}", std::process::id()));
     let output = Command::new(env!("CARGO_BIN_EXE_ecert-testnet"))
-        .args(["story", "--out"])
+        .args(["story", "--in-process", "--out"])
         .arg(&out)
         .output()
         .unwrap();
@@ -68,4 +68,66 @@ fn an_unwritable_output_directory_is_a_clear_error() {
         .unwrap();
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("cannot create"));
+}
+
+/// The README's main command on the real network: four `ecert-node` processes, the
+/// department, citizen and counter tools as separate programs (built beside this one by
+/// `cargo test --workspace --all-features`).
+#[test]
+fn the_story_runs_on_the_four_node_network_through_the_tools() {
+    let out = std::env::temp_dir().join(format!("ecert-net-story-{}", std::process::id()));
+    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_ecert-testnet"))
+        .parent()
+        .unwrap()
+        .to_owned();
+    for tool in ["ecert-node", "ecert-issuer", "ecert-wallet", "ecert-verify"] {
+        assert!(
+            bin_dir.join(tool).is_file(),
+            "{tool} is not built in {}: run the workspace's tests (cargo test --workspace \
+             --all-features), which build every tool",
+            bin_dir.display()
+        );
+    }
+    let output = Command::new(env!("CARGO_BIN_EXE_ecert-testnet"))
+        .args(["story", "--out"])
+        .arg(&out)
+        .env("ECERT_BIN_DIR", &bin_dir)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "story failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for expected in [
+        "$ ecert-issuer issue --kind id-card",
+        "present --show id-card:name,id_number",
+        "VALID",
+        "110108199003070016",
+        "$ ecert-issuer revoke",
+        "INVALID: revoked",
+    ] {
+        assert!(stdout.contains(expected), "{expected:?} missing:\n{stdout}");
+    }
+    assert!(
+        !stdout.contains("中关村"),
+        "the address was not chosen: {stdout}"
+    );
+    // The PNG the wallet wrote is what the counter read: a standard decoder reads it back
+    // to the text the wallet saved.
+    let text = std::fs::read_to_string(out.join("presentation.txt")).unwrap();
+    let img = image::open(out.join("presentation.png"))
+        .unwrap()
+        .to_luma8();
+    let mut prepared = rqrr::PreparedImage::prepare(img);
+    let grids = prepared.detect_grids();
+    let (_, content) = grids[0].decode().unwrap();
+    assert_eq!(content.trim(), text.trim());
+    // Nothing left running: every node was stopped (a stopped node has no pid file).
+    for node in std::fs::read_dir(out.join("network/nodes")).unwrap() {
+        let pid_file = node.unwrap().path().join("node.pid");
+        assert!(!pid_file.exists(), "{} remains", pid_file.display());
+    }
+    let _ = std::fs::remove_dir_all(&out);
 }

@@ -23,16 +23,19 @@ pub enum SigningContext {
     HeaderVote,
     /// A validator's approval of a governance change.
     Governance,
+    /// A wallet's request to redeem a one-time offer code for its certificate package.
+    OfferRedeem,
 }
 
 impl SigningContext {
     /// All contexts.
-    pub const ALL: [SigningContext; 5] = [
+    pub const ALL: [SigningContext; 6] = [
         SigningContext::HolderProof,
         SigningContext::AnchorBatch,
         SigningContext::Revocation,
         SigningContext::HeaderVote,
         SigningContext::Governance,
+        SigningContext::OfferRedeem,
     ];
 
     /// The context string, NUL included, that prefixes the signed bytes.
@@ -43,6 +46,7 @@ impl SigningContext {
             SigningContext::Revocation => b"ecert/v1/revocation\0",
             SigningContext::HeaderVote => b"ecert/v1/header-vote\0",
             SigningContext::Governance => b"ecert/v1/governance\0",
+            SigningContext::OfferRedeem => b"ecert/v1/offer-redeem\0",
         }
     }
 }
@@ -148,6 +152,34 @@ mod tests {
     }
 
     #[test]
+    fn labels_are_exact_and_all_distinct() {
+        let labels: Vec<&[u8]> = SigningContext::ALL.iter().map(|c| c.label()).collect();
+        for (i, a) in labels.iter().enumerate() {
+            assert!(a.starts_with(b"ecert/v1/"));
+            for b in labels.iter().skip(i + 1) {
+                assert_ne!(a, b);
+            }
+        }
+        assert_eq!(
+            SigningContext::OfferRedeem.label(),
+            b"ecert/v1/offer-redeem\0"
+        );
+        assert_eq!(SigningContext::OfferRedeem.label().len(), 22);
+        // A new variant fails to compile here: add it to ALL (and to protocol.md) too.
+        for c in SigningContext::ALL {
+            match c {
+                SigningContext::HolderProof
+                | SigningContext::AnchorBatch
+                | SigningContext::Revocation
+                | SigningContext::HeaderVote
+                | SigningContext::Governance
+                | SigningContext::OfferRedeem => {}
+            }
+        }
+        assert_eq!(SigningContext::ALL.len(), 6);
+    }
+
+    #[test]
     fn a_signature_does_not_cross_contexts() {
         let k = key(1);
         let vk = k.verifying_key();
@@ -159,6 +191,13 @@ mod tests {
             }
         }
         assert!(!verify(&vk, SigningContext::HolderProof, b"n", &sig));
+        let redeem = sign(&k, SigningContext::OfferRedeem, b"m");
+        assert!(verify(&vk, SigningContext::OfferRedeem, b"m", &redeem));
+        for other in SigningContext::ALL {
+            if other != SigningContext::OfferRedeem {
+                assert!(!verify(&vk, other, b"m", &redeem));
+            }
+        }
         assert!(!verify(
             &key(2).verifying_key(),
             SigningContext::HolderProof,

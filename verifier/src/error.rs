@@ -155,6 +155,68 @@ pub enum VerifyError {
         /// Why.
         detail: String,
     },
+    /// A governance change lacks approvals from more than two thirds of the validators.
+    #[error("{approvals} of {validators} validators approved; more than two thirds must approve a governance change")]
+    TooFewApprovals {
+        /// Approvals carried.
+        approvals: usize,
+        /// Size of the validator set.
+        validators: usize,
+    },
+    /// An approval names a validator position outside the validator set.
+    #[error("approval from validator #{validator}, but there are only {validators} validators")]
+    UnknownValidator {
+        /// The position named.
+        validator: u16,
+        /// Size of the validator set.
+        validators: usize,
+    },
+    /// A validator approves twice, or approvals are not in ascending validator order.
+    #[error("validator #{validator} approves twice, or approvals are not sorted by validator")]
+    DuplicateApproval {
+        /// The repeated or misplaced position.
+        validator: u16,
+    },
+    /// An approval's signature does not verify under that validator's key.
+    #[error("the approval of validator #{validator} is not a valid signature of this change")]
+    BadApprovalSignature {
+        /// The validator.
+        validator: u16,
+    },
+    /// A governance change carries another sequence number than the registry expects:
+    /// it was already applied (replay) or was approved against another registry state.
+    #[error("governance change #{found} does not apply: the registry expects #{expected} (already applied, or approved for another registry state: approve it again)")]
+    GovernanceSeqMismatch {
+        /// The registry's `governance_seq`.
+        expected: u64,
+        /// The body's `seq`.
+        found: u64,
+    },
+    /// The issuer to register already is.
+    #[error("issuer {0} is already registered")]
+    IssuerAlreadyRegistered(IssuerId),
+    /// The key to register already is registered for this issuer.
+    #[error("{issuer} already has key {key_id}")]
+    IssuerKeyAlreadyRegistered {
+        /// The issuer.
+        issuer: IssuerId,
+        /// The key's id.
+        key_id: KeyId,
+    },
+    /// The kind to add is already registered.
+    #[error("kind {0} is already registered")]
+    KindAlreadyRegistered(KindId),
+    /// The issuer key to rotate or retire is already retired at or before the requested
+    /// time.
+    #[error("{issuer}'s key {key_id} is already retired from {since}")]
+    IssuerKeyRetired {
+        /// The issuer.
+        issuer: IssuerId,
+        /// The key.
+        key_id: KeyId,
+        /// Its current retirement time.
+        since: UnixTime,
+    },
 }
 
 impl VerifyError {
@@ -185,6 +247,15 @@ impl VerifyError {
             VerifyError::Revoked { .. } => "revoked",
             VerifyError::RevocationDataTooOld { .. } => "revocation-data-too-old",
             VerifyError::TransactionRefused { .. } => "transaction-refused",
+            VerifyError::TooFewApprovals { .. } => "too-few-approvals",
+            VerifyError::UnknownValidator { .. } => "unknown-validator",
+            VerifyError::DuplicateApproval { .. } => "duplicate-approval",
+            VerifyError::BadApprovalSignature { .. } => "bad-approval-signature",
+            VerifyError::GovernanceSeqMismatch { .. } => "governance-seq-mismatch",
+            VerifyError::IssuerAlreadyRegistered(_) => "issuer-already-registered",
+            VerifyError::IssuerKeyAlreadyRegistered { .. } => "issuer-key-already-registered",
+            VerifyError::KindAlreadyRegistered(_) => "kind-already-registered",
+            VerifyError::IssuerKeyRetired { .. } => "issuer-key-retired",
         }
     }
 }

@@ -4,18 +4,21 @@
 //! signing contexts ([`crypto`]), RFC 6962 Merkle trees and proofs ([`merkle`]), header
 //! commitments ([`commit`]), checkpoint quorum ([`checkpoint`]), the counter's verified
 //! trust store ([`trust`]), the whole offline check of a presentation
-//! ([`presentation::verify_presentation`]) and the ledger's transaction rules
-//! ([`transaction`]).
+//! ([`presentation::verify_presentation`]), anchor receipts ([`receipt`]) and the ledger's
+//! transaction rules ([`transaction`]).
 //!
 //! No I/O, no clock (time is passed in), no randomness, no global state. A ledger node
 //! checks every transaction with this code, and a counter verifies every QR code with it.
 
+pub mod anchor_file;
 pub mod checkpoint;
 pub mod commit;
 pub mod crypto;
 mod error;
 pub mod merkle;
+pub mod offer;
 pub mod presentation;
+pub mod receipt;
 pub mod transaction;
 pub mod trust;
 
@@ -24,4 +27,5 @@ pub use presentation::{
     disclosure_matches, verify_decoded, verify_presentation, DisclosedField, Policy, Verdict,
     VerifiedCertificate,
 };
+pub use receipt::{verify_anchor_receipt, VerifiedAnchor};
 pub use trust::{TrustAnchor, TrustStore};

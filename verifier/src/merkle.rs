@@ -99,6 +99,52 @@ pub fn root_of(leaves: &[Hash32]) -> Hash32 {
     MerkleTree::from_leaf_hashes(leaves).root()
 }
 
+/// `MTH` of RFC 6962 §2.1 over leaf hashes, straight from the definition. O(n) hashes,
+/// O(log n) stack, no allocation.
+fn subtree_root(leaves: &[Hash32]) -> Hash32 {
+    match leaves {
+        [] => empty_root(),
+        [one] => *one,
+        _ => {
+            let (left, right) = leaves.split_at(split_point(leaves.len()));
+            node_hash(&subtree_root(left), &subtree_root(right))
+        }
+    }
+}
+
+/// The largest power of two strictly below `n` (for `n ≥ 2`): where RFC 6962 splits a
+/// tree of `n` leaves.
+fn split_point(n: usize) -> usize {
+    let below = n.saturating_sub(1).max(1);
+    1 << (usize::BITS - 1 - below.leading_zeros())
+}
+
+/// The RFC 6962 §2.1.1 audit path `PATH(index, leaves)`, leaf to root: what
+/// [`verify_inclusion`] checks against the root of `leaves`. `None` when `index` is not a
+/// leaf. Computes O(n) hashes and keeps no tree, so a node can answer for any prefix of
+/// an append-only log (e.g. the anchor log as of an older certified header).
+pub fn inclusion_path(leaves: &[Hash32], index: u64) -> Option<Vec<Hash32>> {
+    let mut index = usize::try_from(index).ok()?;
+    if index >= leaves.len() {
+        return None;
+    }
+    let mut subtree = leaves;
+    let mut path = Vec::new();
+    while subtree.len() > 1 {
+        let (left, right) = subtree.split_at(split_point(subtree.len()));
+        if index < left.len() {
+            path.push(subtree_root(right));
+            subtree = left;
+        } else {
+            path.push(subtree_root(left));
+            index -= left.len();
+            subtree = right;
+        }
+    }
+    path.reverse();
+    Some(path)
+}
+
 /// Checks an RFC 9162 §2.1.3.2 inclusion proof: that `leaf` is leaf `index` of a tree of
 /// `size` leaves whose root is `root`.
 pub fn verify_inclusion(
@@ -133,6 +179,36 @@ pub fn verify_inclusion(
         sn >>= 1;
     }
     sn == 0 && r == *root
+}
+
+/// The root of the RFC 6962 tree in which `leaf` is leaf `index` with audit `path` (leaf
+/// to root), computed without knowing the tree's size; `None` if no tree size fits
+/// `index` and the path's length.
+///
+/// The size matters only through where the leaf's ancestors reach the tree's right edge,
+/// and for a given `index` and path length there is at most one such place: below it every
+/// level has a sibling (left if that bit of `index` is 1), above it only the 1 bits of
+/// the rest of `index` have one (always on the left). So a wallet can find its batch's
+/// root from a certificate package alone, and then check the result against the batch's
+/// real size with [`verify_inclusion`].
+pub fn root_from_path(leaf: &Hash32, index: u64, path: &[Hash32]) -> Option<Hash32> {
+    // `edge`: the level at which the leaf's ancestor is the last node of its level.
+    let edge = (0..=path.len().min(63)).find(|&k| {
+        let fresh = k == 0 || (index >> (k - 1)) & 1 == 0;
+        // The smallest such tree has `index | (2^k - 1)` + 1 leaves: it must fit a u64.
+        let fits = (index | ((1u64 << k) - 1)) < u64::MAX;
+        fresh && fits && k + (index >> k).count_ones() as usize == path.len()
+    })?;
+    let mut root = *leaf;
+    for (level, sibling) in path.iter().enumerate() {
+        let on_left = level >= edge || (index >> level) & 1 == 1;
+        root = if on_left {
+            node_hash(sibling, &root)
+        } else {
+            node_hash(&root, sibling)
+        };
+    }
+    Some(root)
 }
 
 /// The right edge of an append-only RFC 6962 tree: the roots of its perfect subtrees,
@@ -202,6 +278,12 @@ mod tests {
         );
         assert_eq!(t.audit_path(0), Some(vec![]));
         assert_eq!(t.audit_path(1), None);
+        assert_eq!(inclusion_path(&[t.root()], 0), Some(vec![]));
+        assert_eq!(inclusion_path(&[], 0), None);
+        assert_eq!(split_point(2), 1);
+        assert_eq!(split_point(3), 2);
+        assert_eq!(split_point(4), 2);
+        assert_eq!(split_point(5), 4);
         assert!(verify_inclusion(&t.root(), 0, 1, &[], &t.root()));
     }
 
@@ -216,6 +298,44 @@ mod tests {
                 node_hash(&reference_root(&leaves[..k]), &reference_root(&leaves[k..]))
             }
         }
+    }
+
+    #[test]
+    fn root_from_path_needs_no_size() {
+        for n in 1u64..=70 {
+            let leaves: Vec<Hash32> = (0..n).map(|i| leaf_hash(&i.to_be_bytes())).collect();
+            let tree = MerkleTree::from_leaf_hashes(&leaves);
+            for i in 0..n {
+                let leaf = leaves[i as usize];
+                let path = tree.audit_path(i).unwrap();
+                assert_eq!(
+                    root_from_path(&leaf, i, &path),
+                    Some(tree.root()),
+                    "{i} of {n}"
+                );
+                // A path one hash too short or too long does not give the root.
+                if let Some((_, shorter)) = path.split_last() {
+                    assert_ne!(root_from_path(&leaf, i, shorter), Some(tree.root()));
+                }
+                let mut longer = path.clone();
+                longer.push(leaf);
+                assert_ne!(root_from_path(&leaf, i, &longer), Some(tree.root()));
+                // Another index with the same path does not either (unless it is the
+                // same tree position, which only a one-leaf tree has).
+                if n > 1 {
+                    assert_ne!(root_from_path(&leaf, (i + 1) % n, &path), Some(tree.root()));
+                }
+            }
+        }
+        // Impossible shapes: index 3 needs at least 2 hashes; index 0 of a tree of one
+        // leaf has none.
+        let leaf = leaf_hash(b"x");
+        assert_eq!(root_from_path(&leaf, 3, &[leaf]), None);
+        assert_eq!(root_from_path(&leaf, 0, &[]), Some(leaf));
+        assert_eq!(root_from_path(&leaf, u64::MAX, &[]), None);
+        assert_eq!(root_from_path(&leaf, u64::MAX, &[leaf; 64]), None);
+        assert!(root_from_path(&leaf, u64::MAX - 1, &[leaf; 63]).is_some());
+        assert_eq!(root_from_path(&leaf, 0, &[leaf; 65]), None);
     }
 
     proptest! {
@@ -234,6 +354,18 @@ mod tests {
                 prop_assert!(!verify_inclusion(&leaves[i], j as u64, n as u64, &path, &tree.root()));
                 prop_assert!(!verify_inclusion(&leaves[j], i as u64, n as u64, &path, &tree.root()));
             }
+        }
+
+        #[test]
+        fn inclusion_paths_match_rs_merkle(n in 1usize..140, pick in any::<prop::sample::Index>()) {
+            let leaves: Vec<Hash32> = (0..n).map(|i| leaf_hash(&(i as u64).to_be_bytes())).collect();
+            let tree = MerkleTree::from_leaf_hashes(&leaves);
+            prop_assert_eq!(subtree_root(&leaves), tree.root());
+            let i = pick.index(n) as u64;
+            let path = inclusion_path(&leaves, i).unwrap();
+            prop_assert_eq!(Some(path.clone()), tree.audit_path(i));
+            prop_assert!(verify_inclusion(&leaves[i as usize], i, n as u64, &path, &tree.root()));
+            prop_assert_eq!(inclusion_path(&leaves, n as u64), None);
         }
 
         #[test]

@@ -3,11 +3,12 @@
 
 use ecert_schemas::codec::to_cbor;
 use ecert_schemas::ledger::{
-    AnchorBatchTx, Registry, RevocationTx, MAX_BATCH_KINDS, MAX_REVOCATIONS_PER_TX,
-    MAX_STATUS_INDEX,
+    AnchorBatchTx, GovernanceAction, GovernanceTx, IssuerRecord, Registry, RevocationTx,
+    ValidatorInfo, MAX_BATCH_KINDS, MAX_REVOCATIONS_PER_TX, MAX_STATUS_INDEX,
 };
-use ecert_schemas::{ChainId, Hash32, IssuerId, KeyId, SignatureBytes, UnixTime};
+use ecert_schemas::{ChainId, Hash32, IssuerId, KeyId, PublicKeyBytes, SignatureBytes, UnixTime};
 
+use crate::checkpoint::is_quorum;
 use crate::crypto::{self, SigningContext};
 use crate::VerifyError;
 
@@ -156,6 +157,247 @@ pub fn check_revocation(
     }
     if body.entries.iter().any(|e| e.index.0 > MAX_STATUS_INDEX) {
         return Err(refused(format!("status indexes end at {MAX_STATUS_INDEX}")));
+    }
+    Ok(())
+}
+
+/// Checks a governance transaction against the current validator set and registry, with
+/// `at` the block time. In order:
+///
+/// 1. `chain_id` is this ledger's ([`VerifyError::TransactionRefused`]);
+/// 2. `seq` equals the registry's `governance_seq`
+///    ([`VerifyError::GovernanceSeqMismatch`]: a replay, or approved for another state);
+/// 3. approvals name validators by strictly ascending position
+///    ([`VerifyError::DuplicateApproval`]) within the set
+///    ([`VerifyError::UnknownValidator`]);
+/// 4. there are more than two thirds of the validators' approvals
+///    ([`VerifyError::TooFewApprovals`]);
+/// 5. each approval verifies under its validator's key over the `governance` context and
+///    the body's encoding ([`VerifyError::BadApprovalSignature`]);
+/// 6. the action applies to the registry (see [`check_governance_action`]).
+pub fn check_governance(
+    tx: &GovernanceTx,
+    chain_id: &ChainId,
+    validators: &[ValidatorInfo],
+    registry: &Registry,
+    at: UnixTime,
+) -> Result<(), VerifyError> {
+    let body = &tx.body;
+    if &body.chain_id != chain_id {
+        return Err(refused(format!(
+            "meant for chain {}, this is {}",
+            body.chain_id, chain_id
+        )));
+    }
+    if body.seq != registry.governance_seq {
+        return Err(VerifyError::GovernanceSeqMismatch {
+            expected: registry.governance_seq,
+            found: body.seq,
+        });
+    }
+    if body.seq == u64::MAX {
+        return Err(refused("the governance sequence is exhausted"));
+    }
+    let mut previous: Option<u16> = None;
+    for approval in &tx.approvals {
+        if previous.is_some_and(|p| approval.validator <= p) {
+            return Err(VerifyError::DuplicateApproval {
+                validator: approval.validator,
+            });
+        }
+        previous = Some(approval.validator);
+        if usize::from(approval.validator) >= validators.len() {
+            return Err(VerifyError::UnknownValidator {
+                validator: approval.validator,
+                validators: validators.len(),
+            });
+        }
+    }
+    if !is_quorum(tx.approvals.len(), validators.len()) {
+        return Err(VerifyError::TooFewApprovals {
+            approvals: tx.approvals.len(),
+            validators: validators.len(),
+        });
+    }
+    let message = to_cbor(body)?;
+    for approval in &tx.approvals {
+        let bad = || VerifyError::BadApprovalSignature {
+            validator: approval.validator,
+        };
+        let validator = validators
+            .get(usize::from(approval.validator))
+            .ok_or_else(bad)?;
+        let key = crypto::parse_public_key(&validator.key).ok_or_else(bad)?;
+        if !crypto::verify(
+            &key,
+            SigningContext::Governance,
+            &message,
+            &approval.signature,
+        ) {
+            return Err(bad());
+        }
+    }
+    check_governance_action(&body.action, registry, at)
+}
+
+/// Checks that a governance action applies to `registry` at block time `at`:
+///
+/// - `RegisterIssuerKey`: the issuer is registered ([`VerifyError::UnknownIssuer`]); the
+///   key is a usable Ed25519 key ([`VerifyError::TransactionRefused`]) not registered for
+///   it yet ([`VerifyError::IssuerKeyAlreadyRegistered`]).
+/// - `RotateIssuerKey`: the issuer is registered; the old key is one of its keys
+///   ([`VerifyError::UnknownIssuerKey`]); it is not retired at or before `valid_from`
+///   already ([`VerifyError::IssuerKeyRetired`]); `valid_from ≥ at`
+///   ([`VerifyError::TransactionRefused`]: no retroactive retirement); the new key as for
+///   `RegisterIssuerKey`.
+/// - `RetireIssuerKey`: the issuer and key are registered; the key is not retired at or
+///   before the requested time already; that time is not before the block time.
+/// - `RegisterIssuer`: not registered yet ([`VerifyError::IssuerAlreadyRegistered`]); a
+///   non-blank name; kinds strictly ascending ([`VerifyError::TransactionRefused`]) and
+///   registered ([`VerifyError::UnknownKind`]); every key usable, its `key_id` equal to
+///   `SHA-256(key)[0..8]`, `valid_until` null ([`VerifyError::TransactionRefused`]), and no
+///   key id twice ([`VerifyError::IssuerKeyAlreadyRegistered`]).
+/// - `AddKind`: not registered yet ([`VerifyError::KindAlreadyRegistered`]).
+/// - `GrantKind`: the issuer and kind are registered; the issuer is not entitled to the
+///   kind yet ([`VerifyError::TransactionRefused`]).
+pub fn check_governance_action(
+    action: &GovernanceAction,
+    registry: &Registry,
+    at: UnixTime,
+) -> Result<(), VerifyError> {
+    match action {
+        GovernanceAction::RegisterIssuerKey(a) => {
+            let issuer = registered_issuer(registry, &a.issuer)?;
+            check_new_key(issuer, &a.key)
+        }
+        GovernanceAction::RotateIssuerKey(a) => {
+            let issuer = registered_issuer(registry, &a.issuer)?;
+            check_retirement(issuer, a.old_key_id, a.valid_from, at)?;
+            check_new_key(issuer, &a.new_key)
+        }
+        GovernanceAction::RetireIssuerKey(a) => {
+            let issuer = registered_issuer(registry, &a.issuer)?;
+            check_retirement(issuer, a.key_id, a.at, at)
+        }
+        GovernanceAction::RegisterIssuer(record) => {
+            if registry.issuer(&record.issuer).is_some() {
+                return Err(VerifyError::IssuerAlreadyRegistered(record.issuer.clone()));
+            }
+            if record.name.trim().is_empty() {
+                return Err(refused("a new issuer needs a name"));
+            }
+            if record
+                .kinds
+                .windows(2)
+                .any(|w| matches!(w, [a, b] if a >= b))
+            {
+                return Err(refused("the issuer's kinds must be sorted and distinct"));
+            }
+            if let Some(kind) = record.kinds.iter().find(|k| registry.kind(k).is_none()) {
+                return Err(VerifyError::UnknownKind(kind.clone()));
+            }
+            for (i, key) in record.keys.iter().enumerate() {
+                if crypto::parse_public_key(&key.key).is_none() {
+                    return Err(refused(format!(
+                        "key {} of the new issuer is not a usable Ed25519 key",
+                        key.key_id
+                    )));
+                }
+                if KeyId::of(&key.key) != key.key_id {
+                    return Err(refused(format!(
+                        "key id {} is not SHA-256(key)[0..8]",
+                        key.key_id
+                    )));
+                }
+                if key.valid_until.is_some() {
+                    return Err(refused(
+                        "a new issuer's keys start unretired (valid_until null)",
+                    ));
+                }
+                if record.keys.iter().take(i).any(|k| k.key_id == key.key_id) {
+                    return Err(VerifyError::IssuerKeyAlreadyRegistered {
+                        issuer: record.issuer.clone(),
+                        key_id: key.key_id,
+                    });
+                }
+            }
+            Ok(())
+        }
+        GovernanceAction::AddKind(kind) => {
+            if registry.kind(&kind.kind).is_some() {
+                return Err(VerifyError::KindAlreadyRegistered(kind.kind.clone()));
+            }
+            Ok(())
+        }
+        GovernanceAction::GrantKind(g) => {
+            let issuer = registered_issuer(registry, &g.issuer)?;
+            if registry.kind(&g.kind).is_none() {
+                return Err(VerifyError::UnknownKind(g.kind.clone()));
+            }
+            if issuer.kinds.contains(&g.kind) {
+                return Err(refused(format!(
+                    "{} is already entitled to {}",
+                    g.issuer, g.kind
+                )));
+            }
+            Ok(())
+        }
+    }
+}
+
+fn registered_issuer<'a>(
+    registry: &'a Registry,
+    id: &IssuerId,
+) -> Result<&'a IssuerRecord, VerifyError> {
+    registry
+        .issuer(id)
+        .ok_or_else(|| VerifyError::UnknownIssuer(id.clone()))
+}
+
+/// A key to add: usable, and not one of the issuer's keys yet.
+fn check_new_key(issuer: &IssuerRecord, key: &PublicKeyBytes) -> Result<(), VerifyError> {
+    if crypto::parse_public_key(key).is_none() {
+        return Err(refused("the new key is not a usable Ed25519 key"));
+    }
+    let key_id = KeyId::of(key);
+    if issuer.keys.iter().any(|k| k.key_id == key_id) {
+        return Err(VerifyError::IssuerKeyAlreadyRegistered {
+            issuer: issuer.issuer.clone(),
+            key_id,
+        });
+    }
+    Ok(())
+}
+
+/// A key to retire at `retire_at`, in a block at `at`: registered, not retired already at
+/// or before that time, and no retirement in the past (certificates anchored under the key
+/// so far stay valid).
+fn check_retirement(
+    issuer: &IssuerRecord,
+    key_id: KeyId,
+    retire_at: UnixTime,
+    at: UnixTime,
+) -> Result<(), VerifyError> {
+    let key = issuer
+        .keys
+        .iter()
+        .find(|k| k.key_id == key_id)
+        .ok_or_else(|| VerifyError::UnknownIssuerKey {
+            issuer: issuer.issuer.clone(),
+            key_id,
+        })?;
+    if let Some(since) = key.valid_until.filter(|since| *since <= retire_at) {
+        return Err(VerifyError::IssuerKeyRetired {
+            issuer: issuer.issuer.clone(),
+            key_id,
+            since,
+        });
+    }
+    if retire_at < at {
+        return Err(refused(format!(
+            "key {key_id} cannot be retired at {retire_at}, before the block time {at}: \
+             certificates already anchored under it would stop verifying; choose a later time"
+        )));
     }
     Ok(())
 }

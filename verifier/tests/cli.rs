@@ -13,7 +13,8 @@
 )]
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write;
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -86,6 +87,17 @@ impl Output {
 
 fn run_with(args: &[&str], store: Option<&Path>, stdin: Option<&str>) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ecert-verify"));
+    // The test ledger nodes are on this machine: no proxy in between.
+    for proxy in [
+        "ALL_PROXY",
+        "all_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+    ] {
+        cmd.env_remove(proxy);
+    }
     cmd.args(args)
         .env_remove("ECERT_VERIFY_STORE")
         .env("NO_COLOR", "1")
@@ -680,16 +692,186 @@ fn every_command_explains_itself_and_the_exit_codes_are_documented() {
     // The table in --help has every reason once, with distinct codes, and the user guide
     // gives the same numbers.
     let table = help_exit_codes();
-    assert_eq!(table.len(), 24, "{table:?}");
+    assert_eq!(table.len(), 33, "{table:?}");
     let exits: BTreeSet<i32> = table.values().copied().collect();
     assert_eq!(exits.len(), table.len());
     assert!(exits.iter().all(|&e| e >= 10));
     let guide = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/user-guide-counter.md"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/user-guide.md"),
     )
     .unwrap();
     for (code, exit) in &table {
         let row = format!("| {exit} | `{code}` |");
         assert!(guide.contains(&row), "the user guide lacks {row:?}");
     }
+}
+
+/// A ledger node played by a tiny HTTP/1.1 server on this machine: one request per
+/// connection, answered by `route` from the request's path.
+fn serve(route: impl Fn(&str) -> (u16, Vec<u8>) + Send + 'static) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(&mut stream);
+            let mut first = String::new();
+            if reader.read_line(&mut first).is_err() {
+                continue;
+            }
+            // The rest of the head (a GET has no body).
+            loop {
+                let mut line = String::new();
+                match reader.read_line(&mut line) {
+                    Ok(n) if n > 0 && !line.trim_end().is_empty() => {}
+                    _ => break,
+                }
+            }
+            let path = first
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or_default()
+                .to_owned();
+            let (status, body) = route(&path);
+            let head = format!(
+                "HTTP/1.1 {status} Test\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&body);
+        }
+    });
+    url
+}
+
+#[test]
+fn sync_from_a_ledger_node_checks_like_a_file() {
+    let mut w = World::new("sync-node");
+    let init = w.run(&["init", "--anchor", w.anchor_file().to_str().unwrap()]);
+    assert_eq!(init.code, 0, "{}", init.all());
+    let stored = w.dir.store().join("bundle.cbor");
+    let table = help_exit_codes();
+
+    // The node's export is checked and stored exactly as a file would be.
+    let first = w.province.trust_bundle().unwrap().to_bytes().unwrap();
+    let served = first.clone();
+    let node = serve(move |path| {
+        if path == "/v1/export" {
+            (200, served.clone())
+        } else {
+            (
+                404,
+                br#"{"error":"not-found","message":"no such path"}"#.to_vec(),
+            )
+        }
+    });
+    let out = w.run(&["sync", "--node", &format!("{node}/")]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(
+        out.stdout
+            .contains(&format!("Synced ledger ecert-test from ledger node {node}")),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("previous:         none (first sync)"));
+    assert_eq!(std::fs::read(&stored).unwrap(), first);
+    let qr = w.show(&w.id_card, &["name"], w.now);
+    assert_eq!(w.run(&["verify", &qr]).code, 0);
+    let again = w.run(&["sync", "--node", &node]);
+    assert_eq!(again.code, 0, "{}", again.all());
+    assert!(
+        again.stdout.contains("Already up to date"),
+        "{}",
+        again.stdout
+    );
+
+    // What a node sends is not trusted: an impostor's data, junk, older data.
+    let mut impostor = Province::new("ecert-test", w.now.minus(30 * DAY), &mut OsRng).unwrap();
+    impostor
+        .issue_and_anchor(
+            "justice",
+            w.wallet.public_key(),
+            &[sample::no_criminal_record(w.now)],
+            w.now.minus(HOUR),
+            &mut OsRng,
+        )
+        .unwrap();
+    let forged = impostor.trust_bundle().unwrap().to_bytes().unwrap();
+    let lying = serve(move |_| (200, forged.clone()));
+    let out = w.run(&["sync", "--node", &lying]);
+    assert_eq!(out.code, table["header-not-certified"], "{}", out.all());
+    assert!(out.stderr.contains(&format!("refused ledger node {lying}")));
+    assert_eq!(std::fs::read(&stored).unwrap(), first, "store unchanged");
+    let junk = serve(|_| (200, b"not a bundle".to_vec()));
+    let out = w.run(&["sync", "--node", &junk]);
+    assert_eq!(out.code, table["malformed"], "{}", out.all());
+    assert_eq!(std::fs::read(&stored).unwrap(), first, "store unchanged");
+
+    w.issue_one(
+        "justice",
+        sample::no_criminal_record(w.now),
+        w.now.minus(60),
+    );
+    let newer = w.export("newer.cbor");
+    assert_eq!(
+        w.run(&["sync", "--from-file", newer.to_str().unwrap()])
+            .code,
+        0
+    );
+    let out = w.run(&["sync", "--node", &node]);
+    assert_eq!(out.code, 3, "{}", out.all());
+    assert!(out.stderr.contains("--allow-older"), "{}", out.stderr);
+    assert_eq!(w.run(&["sync", "--node", &node, "--allow-older"]).code, 0);
+    assert_eq!(std::fs::read(&stored).unwrap(), first);
+
+    // A node that is down, busy, mute or mistyped: exit code 2, nothing changed.
+    let busy = serve(|_| {
+        (
+            503,
+            br#"{"error":"no-quorum","message":"no quorum reachable"}"#.to_vec(),
+        )
+    });
+    let out = w.run(&["sync", "--node", &busy]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.stderr.contains("status 503"), "{}", out.stderr);
+    assert!(out.stderr.contains("no quorum reachable"), "{}", out.stderr);
+
+    let dead = {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    let out = w.run(&["sync", "--node", &dead]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.stderr.contains("cannot connect"), "{}", out.stderr);
+
+    let mute = TcpListener::bind("127.0.0.1:0").unwrap();
+    let mute_url = format!("http://{}", mute.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let held: Vec<_> = mute.incoming().take(1).collect();
+        std::thread::sleep(std::time::Duration::from_secs(10));
+        drop(held);
+    });
+    let started = std::time::Instant::now();
+    let out = w.run(&["sync", "--node", &mute_url, "--timeout", "1"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.stderr.contains("within 1 s"), "{}", out.stderr);
+    assert!(started.elapsed() < std::time::Duration::from_secs(8));
+
+    for bad in ["10.1.2.3:8080", "https://10.1.2.3", "http://h/v1/export"] {
+        let out = w.run(&["sync", "--node", bad]);
+        assert_eq!(out.code, 2, "{bad}: {}", out.all());
+        assert!(out.stderr.contains("http://HOST:PORT"), "{}", out.stderr);
+    }
+    assert_eq!(std::fs::read(&stored).unwrap(), first, "store unchanged");
+
+    // One source at a time.
+    assert_eq!(w.run(&["sync"]).code, 2);
+    assert_eq!(
+        w.run(&["sync", "--node", &node, "--from-file", "x"]).code,
+        2
+    );
+    assert_eq!(
+        w.run(&["sync", "--from-file", "x", "--timeout", "5"]).code,
+        2
+    );
 }

@@ -52,12 +52,32 @@ pub enum WalletError {
         supported: u64,
     },
     /// Decryption failed: the passphrase is wrong, or the file was changed or damaged.
-    #[error("wrong passphrase, or the wallet file is damaged")]
+    #[error("wrong passphrase, or the file is damaged")]
     WrongPassphrase,
-    /// The file asks for key-derivation settings outside the accepted bounds.
-    #[error("the wallet file's key-derivation settings are outside safe bounds: {0}")]
+    /// Key-derivation settings (asked for, or read from a file) outside the accepted bounds.
+    #[error("the key-derivation settings are outside safe bounds: {0}")]
     KdfParamsOutOfBounds(String),
     /// The file is cut short, or its decrypted contents cannot be read.
     #[error("the wallet file is damaged: {0}")]
     WalletDamaged(String),
+    /// A passphrase-sealed file ([`crate::sealed`]) does not start with the magic of the
+    /// kind of file expected: it is some other file.
+    #[error("this is not the expected kind of file (such files start with {expected:?})")]
+    WrongFileKind {
+        /// The magic expected, as text (hexadecimal if not printable).
+        expected: String,
+    },
+    /// A passphrase-sealed file of an envelope version this software does not read.
+    #[error(
+        "this file has format version {found}; this software reads version {supported}: update the software"
+    )]
+    UnsupportedFileVersion {
+        /// The version in the file.
+        found: u64,
+        /// The version this software reads.
+        supported: u64,
+    },
+    /// A passphrase-sealed file is cut short.
+    #[error("the file is damaged: {0}")]
+    FileDamaged(String),
 }

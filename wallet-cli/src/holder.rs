@@ -40,6 +40,10 @@ impl HolderKey {
     pub(crate) fn sign_holder_proof(&self, message: &[u8]) -> SignatureBytes {
         crypto::sign(&self.signing, SigningContext::HolderProof, message)
     }
+
+    pub(crate) fn sign_offer_redeem(&self, code: &str) -> SignatureBytes {
+        crypto::sign(&self.signing, SigningContext::OfferRedeem, code.as_bytes())
+    }
 }
 
 impl core::fmt::Debug for HolderKey {

@@ -20,8 +20,9 @@
 //! plaintext = CBOR [ 1, bstr .size 32 (holder key seed), [ * bstr .cbor CertificatePackage ] ]
 //! ```
 //!
-//! The whole header is authenticated, so a changed byte anywhere in the file (magic,
-//! parameters, salt, nonce, ciphertext or tag) makes [`open`] fail. The KDF parameters are
+//! The envelope (header, key derivation, encryption) is [`crate::sealed`]'s, with the
+//! magic `ECW1`. The whole header is authenticated, so a changed byte anywhere in the file
+//! (magic, parameters, salt, nonce, ciphertext or tag) makes [`open`] fail. The KDF parameters are
 //! checked against [`KdfParams`]' bounds *before* the key is derived, so a hostile file
 //! cannot make the wallet allocate gigabytes of memory or run for hours.
 //!
@@ -30,114 +31,32 @@
 //! (The CBOR codec's own temporary buffers — growth while encoding, and the re-encoding
 //! by which strict decoding checks its input — are outside this module's control.)
 
-use argon2::{Algorithm, Argon2, Block, Params, Version};
-use chacha20poly1305::aead::{AeadInPlace, KeyInit};
-use chacha20poly1305::{Key, Tag, XChaCha20Poly1305, XNonce};
 use ecert_schemas::codec::{from_cbor_bounded, to_cbor, ByteBuf};
 use ecert_schemas::{CertificatePackage, SchemaError};
 use rand_core::CryptoRngCore;
 use zeroize::{Zeroize, Zeroizing};
 
+use crate::sealed::{self, open_secret, seal_secret};
 use crate::{HolderKey, WalletError};
+
+pub use crate::sealed::KdfParams;
 
 /// The first four bytes of every wallet file.
 pub const MAGIC: [u8; 4] = *b"ECW1";
 /// The version of the file format (the byte after the magic).
-pub const FORMAT_VERSION: u8 = 1;
+pub const FORMAT_VERSION: u8 = sealed::FORMAT_VERSION;
 /// The version of the encrypted contents (the first item of the plaintext array).
 pub const CONTENTS_VERSION: u64 = 1;
 /// Length of the salt fed to Argon2id.
-pub const SALT_LEN: usize = 16;
+pub const SALT_LEN: usize = sealed::SALT_LEN;
 /// Length of the XChaCha20-Poly1305 nonce.
-pub const NONCE_LEN: usize = 24;
+pub const NONCE_LEN: usize = sealed::NONCE_LEN;
 /// Length of the Poly1305 tag at the end of the file.
-pub const TAG_LEN: usize = 16;
+pub const TAG_LEN: usize = sealed::TAG_LEN;
 /// Length of the header: magic, version, three KDF parameters, salt, nonce.
-pub const HEADER_LEN: usize = 4 + 1 + 3 * 4 + SALT_LEN + NONCE_LEN;
+pub const HEADER_LEN: usize = sealed::HEADER_LEN;
 /// Largest plaintext a wallet may hold (16 MiB: thousands of certificates).
-pub const MAX_CONTENTS_BYTES: usize = 16 * 1024 * 1024;
-/// Length of the derived key.
-const KEY_LEN: usize = 32;
-
-/// Argon2id parameters, stored in the file header.
-///
-/// [`KdfParams::default`] is what a wallet uses: 64 MiB, 3 passes, 1 lane. Any parameters
-/// read from a file must lie within the bounds below, or the file is refused before any
-/// work is done.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct KdfParams {
-    m_cost_kib: u32,
-    t_cost: u32,
-    p_cost: u32,
-}
-
-impl KdfParams {
-    /// Least memory accepted, in KiB per lane (Argon2's own minimum is 8 KiB per lane).
-    pub const MIN_M_COST_KIB_PER_LANE: u32 = 8;
-    /// Most memory accepted, in KiB (256 MiB): more than a phone should be asked for.
-    pub const MAX_M_COST_KIB: u32 = 256 * 1024;
-    /// Most passes accepted.
-    pub const MAX_T_COST: u32 = 10;
-    /// Most lanes accepted.
-    pub const MAX_P_COST: u32 = 8;
-
-    /// Parameters `m_cost_kib` KiB of memory, `t_cost` passes and `p_cost` lanes, if they
-    /// are within the bounds (1 ≤ p ≤ 8, 8·p KiB ≤ m ≤ 256 MiB, 1 ≤ t ≤ 10).
-    ///
-    /// Anything below the defaults is weaker against passphrase guessing; tests use small
-    /// values to run fast.
-    pub fn new(m_cost_kib: u32, t_cost: u32, p_cost: u32) -> Result<KdfParams, WalletError> {
-        let out_of_bounds = |what: String| {
-            Err(WalletError::KdfParamsOutOfBounds(format!(
-                "{what} (memory {m_cost_kib} KiB, {t_cost} passes, {p_cost} lanes)"
-            )))
-        };
-        if p_cost == 0 || p_cost > Self::MAX_P_COST {
-            return out_of_bounds(format!("lanes must be 1 to {}", Self::MAX_P_COST));
-        }
-        if t_cost == 0 || t_cost > Self::MAX_T_COST {
-            return out_of_bounds(format!("passes must be 1 to {}", Self::MAX_T_COST));
-        }
-        let min_m = Self::MIN_M_COST_KIB_PER_LANE.saturating_mul(p_cost);
-        if m_cost_kib < min_m || m_cost_kib > Self::MAX_M_COST_KIB {
-            return out_of_bounds(format!(
-                "memory must be {min_m} to {} KiB",
-                Self::MAX_M_COST_KIB
-            ));
-        }
-        Ok(KdfParams {
-            m_cost_kib,
-            t_cost,
-            p_cost,
-        })
-    }
-
-    /// Memory, in KiB.
-    pub fn m_cost_kib(&self) -> u32 {
-        self.m_cost_kib
-    }
-
-    /// Number of passes.
-    pub fn t_cost(&self) -> u32 {
-        self.t_cost
-    }
-
-    /// Number of lanes.
-    pub fn p_cost(&self) -> u32 {
-        self.p_cost
-    }
-}
-
-impl Default for KdfParams {
-    /// 64 MiB, 3 passes, 1 lane.
-    fn default() -> KdfParams {
-        KdfParams {
-            m_cost_kib: 64 * 1024,
-            t_cost: 3,
-            p_cost: 1,
-        }
-    }
-}
+pub const MAX_CONTENTS_BYTES: usize = sealed::MAX_SECRET_BYTES;
 
 /// What a wallet holds: the holder key and the certificate packages, in the order they
 /// were received.
@@ -147,101 +66,6 @@ pub struct WalletContents {
     pub holder: HolderKey,
     /// The certificate packages, as the departments delivered them.
     pub packages: Vec<CertificatePackage>,
-}
-
-/// The parsed header of a wallet file.
-struct Header {
-    kdf: KdfParams,
-    salt: [u8; SALT_LEN],
-    nonce: [u8; NONCE_LEN],
-}
-
-impl Header {
-    fn to_bytes(&self) -> [u8; HEADER_LEN] {
-        let mut out = [0u8; HEADER_LEN];
-        let parts: [&[u8]; 7] = [
-            &MAGIC,
-            &[FORMAT_VERSION],
-            &self.kdf.m_cost_kib.to_be_bytes(),
-            &self.kdf.t_cost.to_be_bytes(),
-            &self.kdf.p_cost.to_be_bytes(),
-            &self.salt,
-            &self.nonce,
-        ];
-        let mut at = 0;
-        for part in parts {
-            for (dst, src) in out.iter_mut().skip(at).zip(part) {
-                *dst = *src;
-            }
-            at += part.len();
-        }
-        out
-    }
-
-    /// Reads the header at the start of `file`; checks magic, version and KDF bounds.
-    fn parse(file: &[u8]) -> Result<Header, WalletError> {
-        if file.get(..MAGIC.len()) != Some(&MAGIC[..]) {
-            return Err(WalletError::NotAWalletFile);
-        }
-        let version = *file.get(MAGIC.len()).ok_or_else(truncated)?;
-        if version != FORMAT_VERSION {
-            return Err(WalletError::UnsupportedWalletVersion {
-                found: u64::from(version),
-                supported: u64::from(FORMAT_VERSION),
-            });
-        }
-        let header = file.get(..HEADER_LEN).ok_or_else(truncated)?;
-        let mut rest = header.get(MAGIC.len() + 1..).ok_or_else(truncated)?;
-        let mut take = |n: usize| -> Result<&[u8], WalletError> {
-            let (head, tail) = rest.split_at_checked(n).ok_or_else(truncated)?;
-            rest = tail;
-            Ok(head)
-        };
-        let mut u32_be = || -> Result<u32, WalletError> {
-            let bytes: [u8; 4] = take(4)?.try_into().map_err(|_| truncated())?;
-            Ok(u32::from_be_bytes(bytes))
-        };
-        let (m, t, p) = (u32_be()?, u32_be()?, u32_be()?);
-        let kdf = KdfParams::new(m, t, p)?;
-        let salt = take(SALT_LEN)?.try_into().map_err(|_| truncated())?;
-        let nonce = take(NONCE_LEN)?.try_into().map_err(|_| truncated())?;
-        Ok(Header { kdf, salt, nonce })
-    }
-}
-
-fn truncated() -> WalletError {
-    WalletError::WalletDamaged("the file is truncated".into())
-}
-
-/// Derives the file key from the passphrase with Argon2id. Argon2's working memory is
-/// wiped afterwards, whether or not derivation succeeded.
-fn derive_key(
-    passphrase: &Zeroizing<String>,
-    kdf: KdfParams,
-    salt: &[u8; SALT_LEN],
-) -> Result<Zeroizing<[u8; KEY_LEN]>, WalletError> {
-    let kdf_error = |e: argon2::Error| WalletError::KdfParamsOutOfBounds(e.to_string());
-    let params =
-        Params::new(kdf.m_cost_kib, kdf.t_cost, kdf.p_cost, Some(KEY_LEN)).map_err(kdf_error)?;
-    let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
-    let count = argon.params().block_count();
-    let mut blocks: Vec<Block> = Vec::new();
-    blocks.try_reserve_exact(count).map_err(|_| {
-        WalletError::KdfParamsOutOfBounds(format!("not enough memory for {} KiB", kdf.m_cost_kib))
-    })?;
-    blocks.resize(count, Block::default());
-    let mut key = Zeroizing::new([0u8; KEY_LEN]);
-    let result = argon.hash_password_into_with_memory(
-        passphrase.as_bytes(),
-        salt,
-        key.as_mut_slice(),
-        &mut blocks,
-    );
-    for block in &mut blocks {
-        AsMut::<[u64]>::as_mut(block).zeroize();
-    }
-    result.map_err(kdf_error)?;
-    Ok(key)
 }
 
 /// The plaintext as CBOR: `[CONTENTS_VERSION, seed, [* package bytes]]`.
@@ -322,36 +146,7 @@ pub fn seal(
             limit: MAX_CONTENTS_BYTES,
         }));
     }
-    let mut header = Header {
-        kdf: params,
-        salt: [0; SALT_LEN],
-        nonce: [0; NONCE_LEN],
-    };
-    rng.fill_bytes(&mut header.salt);
-    rng.fill_bytes(&mut header.nonce);
-    let header_bytes = header.to_bytes();
-    let key = derive_key(passphrase, params, &header.salt)?;
-    let cipher = XChaCha20Poly1305::new(Key::from_slice(key.as_slice()));
-
-    // Copy the plaintext into the output buffer (sized so that it never reallocates) and
-    // encrypt it there, in place.
-    let mut file = Vec::with_capacity(HEADER_LEN + plaintext.len() + TAG_LEN);
-    file.extend_from_slice(&header_bytes);
-    file.extend_from_slice(&plaintext);
-    let body = file.get_mut(HEADER_LEN..).unwrap_or_default();
-    match cipher.encrypt_in_place_detached(XNonce::from_slice(&header.nonce), &header_bytes, body) {
-        Ok(tag) => {
-            file.extend_from_slice(&tag);
-            Ok(file)
-        }
-        Err(_) => {
-            file.zeroize();
-            Err(WalletError::Schema(SchemaError::TooLarge {
-                actual: plaintext.len(),
-                limit: MAX_CONTENTS_BYTES,
-            }))
-        }
-    }
+    seal_secret(MAGIC, &plaintext, passphrase, params, rng)
 }
 
 /// Decrypts a wallet file with `passphrase`.
@@ -364,31 +159,14 @@ pub fn seal(
 /// [`WalletError::UnsupportedWalletVersion`] for authentic contents this software cannot
 /// read.
 pub fn open(file: &[u8], passphrase: &Zeroizing<String>) -> Result<WalletContents, WalletError> {
-    let header = Header::parse(file)?;
-    if file.len() < HEADER_LEN + TAG_LEN {
-        return Err(truncated());
-    }
-    if file.len() > HEADER_LEN + MAX_CONTENTS_BYTES + TAG_LEN {
-        return Err(WalletError::Schema(SchemaError::TooLarge {
-            actual: file.len(),
-            limit: HEADER_LEN + MAX_CONTENTS_BYTES + TAG_LEN,
-        }));
-    }
-    let (header_bytes, rest) = file.split_at_checked(HEADER_LEN).ok_or_else(truncated)?;
-    let (ciphertext, tag) = rest
-        .split_at_checked(rest.len().saturating_sub(TAG_LEN))
-        .ok_or_else(truncated)?;
-    let key = derive_key(passphrase, header.kdf, &header.salt)?;
-    let cipher = XChaCha20Poly1305::new(Key::from_slice(key.as_slice()));
-    let mut plaintext = Zeroizing::new(ciphertext.to_vec());
-    cipher
-        .decrypt_in_place_detached(
-            XNonce::from_slice(&header.nonce),
-            header_bytes,
-            plaintext.as_mut_slice(),
-            Tag::from_slice(tag),
-        )
-        .map_err(|_| WalletError::WrongPassphrase)?;
+    let plaintext = open_secret(MAGIC, file, passphrase).map_err(|e| match e {
+        WalletError::WrongFileKind { .. } => WalletError::NotAWalletFile,
+        WalletError::UnsupportedFileVersion { found, supported } => {
+            WalletError::UnsupportedWalletVersion { found, supported }
+        }
+        WalletError::FileDamaged(detail) => WalletError::WalletDamaged(detail),
+        other => other,
+    })?;
     decode_contents(&plaintext)
 }
 
@@ -577,25 +355,8 @@ mod tests {
     fn authentic_but_unreadable_contents() {
         // Encrypt hand-made plaintexts with the file's real machinery.
         let p = pass("pw");
-        let seal_raw = |plaintext: &[u8]| {
-            let header = Header {
-                kdf: fast(),
-                salt: [1; SALT_LEN],
-                nonce: [2; NONCE_LEN],
-            };
-            let header_bytes = header.to_bytes();
-            let key = derive_key(&p, header.kdf, &header.salt).unwrap();
-            let cipher = XChaCha20Poly1305::new(Key::from_slice(key.as_slice()));
-            let mut body = plaintext.to_vec();
-            let tag = cipher
-                .encrypt_in_place_detached(
-                    XNonce::from_slice(&header.nonce),
-                    &header_bytes,
-                    &mut body,
-                )
-                .unwrap();
-            [&header_bytes[..], &body, &tag].concat()
-        };
+        let seal_raw =
+            |plaintext: &[u8]| seal_secret(MAGIC, plaintext, &p, fast(), &mut OsRng).unwrap();
         let seed = ByteBuf::from(vec![3u8; 32]);
         let v2 = to_cbor(&(2u64, seed.clone(), Vec::<ByteBuf>::new())).unwrap();
         assert!(matches!(

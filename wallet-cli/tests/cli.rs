@@ -11,9 +11,12 @@
     clippy::panic
 )]
 
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use ecert_schemas::{CertificatePackage, Nonce, PublicKeyBytes, UnixTime};
@@ -85,6 +88,17 @@ impl Device {
             .env_remove("ECERT_BACKUP_PASSPHRASE")
             .env_remove("ECERT_NEW_WALLET_PASSPHRASE")
             .stdin(Stdio::null());
+        // The test servers are on this machine: no proxy in between.
+        for proxy in [
+            "ALL_PROXY",
+            "all_proxy",
+            "HTTPS_PROXY",
+            "https_proxy",
+            "HTTP_PROXY",
+            "http_proxy",
+        ] {
+            cmd.env_remove(proxy);
+        }
         cmd
     }
 
@@ -243,18 +257,23 @@ fn help_explains_every_command() {
         "backup",
         "restore",
         "passwd",
+        "trust",
+        "refresh",
         "ECERT_WALLET_PASSPHRASE",
         "wallet.ecw",
+        "Exit codes",
     ] {
         assert!(top.contains(word), "top-level help lacks {word:?}:\n{top}");
     }
-    let expected: [(&str, &[&str]); 9] = [
+    let expected: [(&str, &[&str]); 11] = [
         ("init", &["passphrase", "never overwritten"]),
         ("id", &["department", "--png"]),
         (
             "receive",
-            &["issued to THIS wallet", "offer code", "not available yet"],
+            &["issued to THIS wallet", "offer code", "--offer", "--issuer"],
         ),
+        ("trust", &["--anchor", "--force", "not in backups"]),
+        ("refresh", &["--node", "UNVERIFIED", "certified", "REVOKED"]),
         ("list", &["EXPIRED", "short ID"]),
         ("show", &["CERTIFICATE", "present --show"]),
         (
@@ -970,4 +989,442 @@ fn unreadable_files_are_reported_before_the_passphrase_is_asked() {
             .env_remove("ECERT_WALLET_PASSPHRASE"),
     );
     assert!(err.contains("not a certificate file"), "{err}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Servers: a department's offer endpoint and a ledger node, played by a tiny HTTP server.
+// ---------------------------------------------------------------------------------------
+
+/// One request as the test server received it.
+#[derive(Clone, Debug)]
+struct Request {
+    method: String,
+    path: String,
+    body: Vec<u8>,
+}
+
+/// A tiny HTTP/1.1 server on this machine: one request per connection, answered by
+/// `route`; it records what it was asked.
+struct TestServer {
+    url: String,
+    requests: Arc<Mutex<Vec<Request>>>,
+}
+
+impl TestServer {
+    fn start(route: impl Fn(&Request) -> (u16, Vec<u8>) + Send + 'static) -> TestServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let log = Arc::clone(&requests);
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let Some(request) = read_request(&mut stream) else {
+                    continue;
+                };
+                let (status, body) = route(&request);
+                log.lock().unwrap().push(request);
+                let kind = if body.first() == Some(&b'{') {
+                    "application/json"
+                } else {
+                    "application/cbor"
+                };
+                let head = format!(
+                    "HTTP/1.1 {status} Test\r\ncontent-type: {kind}\r\ncontent-length: {}\r\n\
+                     connection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(head.as_bytes());
+                let _ = stream.write_all(&body);
+            }
+        });
+        TestServer { url, requests }
+    }
+
+    fn requests(&self) -> Vec<Request> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+fn read_request(stream: &mut TcpStream) -> Option<Request> {
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    reader.read_line(&mut line).ok()?;
+    let mut parts = line.split_whitespace();
+    let method = parts.next()?.to_owned();
+    let path = parts.next()?.to_owned();
+    let mut length = 0;
+    loop {
+        let mut header = String::new();
+        reader.read_line(&mut header).ok()?;
+        let header = header.trim_end();
+        if header.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':') {
+            if name.eq_ignore_ascii_case("content-length") {
+                length = value.trim().parse().ok()?;
+            }
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    Some(Request { method, path, body })
+}
+
+fn json_error(code: &str, message: &str) -> Vec<u8> {
+    format!(r#"{{"error":"{code}","message":"{message}"}}"#).into_bytes()
+}
+
+/// An address where nothing listens.
+fn dead_address() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    url
+}
+
+/// Runs a command that must fail with `code`; returns its standard error.
+fn fails_with(device: &Device, args: &[&str], code: i32) -> String {
+    let out = device.run(args);
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{args:?}: {}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    text(&out.stderr)
+}
+
+#[test]
+fn receive_collects_a_certificate_with_an_offer() {
+    let mut world = World::new("offer");
+    let now = now();
+    let licence = world
+        .province
+        .issue_and_anchor(
+            "transport",
+            world.key,
+            &[sample::driver_licence(now)],
+            now.minus(HOUR),
+            &mut OsRng,
+        )
+        .unwrap()
+        .remove(0);
+    let bytes = licence.to_bytes().unwrap();
+    let server = TestServer::start(move |request| {
+        if request.method == "POST" && request.path == "/v1/offers/K7Q2-99XF/redeem" {
+            (200, bytes.clone())
+        } else {
+            (404, json_error("unknown-offer", "no such offer"))
+        }
+    });
+    let device = &world.device;
+    let link = format!("{}/v1/offers/K7Q2-99XF", server.url);
+    let out = device.ok(&["receive", "--offer", &link]);
+    assert!(out.contains("Added"), "{out}");
+    assert!(out.contains("3 certificate(s)"), "{out}");
+
+    // The request: this wallet's key, signed over the code, as the department checks it.
+    let requests = server.requests();
+    assert_eq!(requests.len(), 1);
+    let redemption = ecert_schemas::OfferRedemption::from_bytes(&requests[0].body).unwrap();
+    assert_eq!(redemption.holder_key, world.key);
+    assert_eq!(
+        ecert_verifier::offer::verify_offer_redemption("K7Q2-99XF", &redemption),
+        Ok(world.key)
+    );
+
+    // The certificate is in the wallet and can be presented.
+    let qr = device.ok(&[
+        "present",
+        "--show",
+        "driver-licence:licence_number",
+        "--text",
+    ]);
+    let verdict = world.verify(qr.trim(), &Policy::default()).unwrap();
+    assert_eq!(verdict.certificates[0].kind.as_str(), "driver-licence");
+
+    // The code with --issuer is the same request; a package already held is skipped.
+    let out = device.ok(&["receive", "--offer", "K7Q2-99XF", "--issuer", &server.url]);
+    assert!(out.contains("already in your wallet"), "{out}");
+    assert_eq!(server.requests().len(), 2);
+    assert_eq!(server.requests()[1].body, requests[0].body);
+}
+
+#[test]
+fn offer_failures_are_explained_with_their_own_exit_codes() {
+    let world = World::new("offer-errors");
+    let device = &world.device;
+    let before = device.wallet_bytes();
+    let answers: [(u16, &str, i32, &str); 5] = [
+        (404, "unknown-offer", 5, "does not know the offer code"),
+        (410, "offer-used", 6, "already collected"),
+        (403, "wrong-holder", 7, "another wallet ID"),
+        (
+            400,
+            "bad-signature",
+            8,
+            "refused this wallet's signed request",
+        ),
+        (500, "internal", 4, "unexpected status 500"),
+    ];
+    for (status, code, exit, words) in answers {
+        let server = TestServer::start(move |_| (status, json_error(code, "details here")));
+        let link = format!("{}/v1/offers/abc123", server.url);
+        let err = fails_with(device, &["receive", "--offer", &link], exit);
+        assert!(err.contains(words), "{status}: {err}");
+        assert!(err.contains("details here"), "{status}: {err}");
+        assert_eq!(device.wallet_bytes(), before, "{status} changed the wallet");
+        assert_eq!(server.requests()[0].path, "/v1/offers/abc123/redeem");
+    }
+
+    // Nothing listening.
+    let link = format!("{}/v1/offers/abc123", dead_address());
+    let err = fails_with(device, &["receive", "--offer", &link], 3);
+    assert!(err.contains("cannot connect"), "{err}");
+
+    // Mistyped links and codes are refused before anything is sent.
+    for args in [
+        &["receive", "--offer", "abc123"][..],
+        &["receive", "--offer", "https://10.0.0.1/v1/offers/abc"],
+        &["receive", "--offer", "http://10.0.0.1/offers/abc"],
+    ] {
+        let err = fails_with(device, args, 1);
+        assert!(err.contains("http://HOST:PORT"), "{args:?}: {err}");
+    }
+    let err = fails_with(
+        device,
+        &["receive", "--offer", "a b", "--issuer", "http://10.0.0.1"],
+        1,
+    );
+    assert!(err.contains("is not an offer code"), "{err}");
+    // A file and an offer at once, or --issuer alone: usage errors.
+    fails_with(device, &["receive", "x.ecp", "--offer", "abc"], 2);
+    fails_with(device, &["receive", "--issuer", "http://10.0.0.1"], 2);
+
+    // A damaged answer: refused, and what was sent is kept beside the wallet.
+    let server = TestServer::start(|_| (200, b"not a certificate".to_vec()));
+    let link = format!("{}/v1/offers/abc123", server.url);
+    let err = fails_with(device, &["receive", "--offer", &link], 4);
+    assert!(err.contains("not a certificate file"), "{err}");
+    let copy = device.wallet.parent().unwrap().join("offer-abc123.ecp");
+    assert!(err.contains(copy.to_str().unwrap()), "{err}");
+    assert_eq!(std::fs::read(&copy).unwrap(), b"not a certificate");
+    assert_eq!(device.wallet_bytes(), before);
+
+    // A certificate issued to another wallet: refused with code 7, kept too.
+    let other = world.record.clone();
+    let foreign_key = ecert_wallet::HolderKey::generate(&mut OsRng).public_key();
+    let mut province = Province::new("other", now().minus(DAY), &mut OsRng).unwrap();
+    let foreign = province
+        .issue_and_anchor(
+            "justice",
+            foreign_key,
+            &[sample::no_criminal_record(now())],
+            now().minus(HOUR),
+            &mut OsRng,
+        )
+        .unwrap()
+        .remove(0)
+        .to_bytes()
+        .unwrap();
+    assert_ne!(other.to_bytes().unwrap(), foreign);
+    let server = TestServer::start(move |_| (200, foreign.clone()));
+    let err = fails_with(
+        device,
+        &["receive", "--offer", "abc123", "--issuer", &server.url],
+        7,
+    );
+    assert!(err.contains("issued to another wallet"), "{err}");
+    assert!(err.contains("offer-abc123-2.ecp"), "{err}");
+    assert_eq!(device.wallet_bytes(), before);
+}
+
+/// A ledger node for `world`: anchor receipts as of the newest certified header, the
+/// revocation list and checkpoints. `tamper` may change an answer before it is sent.
+fn ledger_node(
+    world: &World,
+    tamper: impl Fn(&str, Vec<u8>) -> Vec<u8> + Send + 'static,
+) -> TestServer {
+    let ledger = world.province.ledger();
+    let checkpoint = world.province.checkpoint().unwrap().clone();
+    let mut receipts = std::collections::BTreeMap::new();
+    for seq in 0.. {
+        let Some(receipt) = ledger.anchor_receipt(seq, &checkpoint).unwrap() else {
+            break;
+        };
+        let path = format!("/v1/anchors/{}", receipt.record.batch_root.to_hex());
+        receipts.insert(path, receipt.to_bytes().unwrap());
+    }
+    let snapshot = ledger.revocation_snapshot();
+    let revocations = ecert_schemas::codec::to_cbor(&snapshot).unwrap();
+    let height = checkpoint.decode_header().unwrap().height;
+    assert_eq!(snapshot.height, height);
+    let checkpoints = ecert_schemas::codec::to_cbor(&vec![checkpoint]).unwrap();
+    TestServer::start(move |request| {
+        let path = request.path.as_str();
+        let answer = if let Some(receipt) = receipts.get(path) {
+            (200, receipt.clone())
+        } else if path.starts_with("/v1/anchors/") {
+            (404, json_error("not-anchored", "unknown batch"))
+        } else if path == "/v1/revocations" {
+            (200, revocations.clone())
+        } else if path == format!("/v1/checkpoints?from={height}&limit=1") {
+            (200, checkpoints.clone())
+        } else {
+            (404, json_error("not-found", "no such path"))
+        };
+        (answer.0, tamper(path, answer.1))
+    })
+}
+
+#[test]
+fn trust_and_refresh_check_the_ledger() {
+    let mut world = World::new("refresh");
+    // The justice department revokes the no-criminal-record certificate.
+    let record = ecert_schemas::Certificate::from_bytes(&world.record.certificate).unwrap();
+    world
+        .province
+        .revoke(
+            "justice",
+            &[record.claims.status_index],
+            ecert_schemas::ledger::RevocationReason::Superseded,
+            now(),
+        )
+        .unwrap();
+    let device = &world.device;
+    let node = ledger_node(&world, |_, body| body);
+
+    // Without a trust anchor: answers shown, marked unverified; exit 9 for the revocation.
+    let out = device.run(&["refresh", "--node", &node.url]);
+    assert_eq!(out.status.code(), Some(9), "{}", text(&out.stderr));
+    let report = text(&out.stdout);
+    assert!(report.contains("UNVERIFIED"), "{report}");
+    assert!(
+        report.contains("anchored in batch 0 at height 1"),
+        "{report}"
+    );
+    assert!(
+        report.contains("anchored in batch 1 at height 2"),
+        "{report}"
+    );
+    assert!(report.contains("(unverified)"), "{report}");
+    assert!(report.contains("REVOKED by justice"), "{report}");
+    assert!(!report.contains("(certified)"), "{report}");
+
+    // Set the trust anchor: the same file a counter is set up with.
+    assert!(device.ok(&["trust"]).contains("no trust anchor"));
+    let anchor = world.province.trust_anchor().unwrap();
+    let anchor_file = device.path("anchor.toml");
+    std::fs::write(
+        &anchor_file,
+        format!(
+            "chain_id = \"{}\"\nvalidators_hash = \"{}\"\n",
+            anchor.chain_id,
+            anchor.validators_hash.to_hex()
+        ),
+    )
+    .unwrap();
+    let out = device.ok(&["trust", "--anchor", anchor_file.to_str().unwrap()]);
+    assert!(out.contains("now trusts ledger ecert-cli-test"), "{out}");
+    let out = device.ok(&["trust"]);
+    assert!(out.contains(&anchor.validators_hash.to_hex()), "{out}");
+    let out = device.ok(&["trust", "--anchor", anchor_file.to_str().unwrap()]);
+    assert!(out.contains("already trusts"), "{out}");
+
+    // Now the answers are certified.
+    let out = device.run(&["refresh", "--node", &node.url]);
+    assert_eq!(out.status.code(), Some(9), "{}", text(&out.stderr));
+    let report = text(&out.stdout);
+    assert!(!report.contains("UNVERIFIED"), "{report}");
+    assert!(
+        report.contains("anchored in batch 0 at height 1"),
+        "{report}"
+    );
+    assert!(report.contains("(certified)"), "{report}");
+    assert!(!report.contains("(unverified)"), "{report}");
+    assert!(
+        report.contains("REVOKED by justice (certified status as of block #3"),
+        "{report}"
+    );
+    assert!(report.contains("not revoked (certified"), "{report}");
+    assert!(text(&out.stderr).contains("1 certificate(s) reported revoked"));
+
+    // A node that lies about the revocations is caught.
+    let lying = ledger_node(&world, |path, body| {
+        if path == "/v1/revocations" {
+            ecert_schemas::codec::to_cbor(&ecert_schemas::ledger::RevocationSnapshot {
+                height: 3,
+                lists: vec![],
+            })
+            .unwrap()
+        } else {
+            body
+        }
+    });
+    let out = device.run(&["refresh", "--node", &lying.url]);
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stdout));
+    let report = text(&out.stdout);
+    assert!(report.contains("revocation list was refused"), "{report}");
+    assert!(!report.contains("REVOKED"), "{report}");
+
+    // ... and so is one whose receipts are not signed by the trusted validators.
+    let forged = ledger_node(&world, |path, body| {
+        if path.starts_with("/v1/anchors/") {
+            let mut receipt = ecert_schemas::ledger::AnchorReceipt::from_bytes(&body).unwrap();
+            receipt.checkpoint.votes.truncate(1);
+            receipt.to_bytes().unwrap()
+        } else {
+            body
+        }
+    });
+    let out = device.run(&["refresh", "--node", &forged.url]);
+    assert_eq!(out.status.code(), Some(9), "{}", text(&out.stdout));
+    let report = text(&out.stdout);
+    assert!(report.contains("the node's answer was refused"), "{report}");
+    assert!(
+        report.contains("REVOKED by justice (unverified"),
+        "{report}"
+    );
+
+    // A node that knows nothing of a batch.
+    let empty = TestServer::start(|request| {
+        if request.path.starts_with("/v1/anchors/") {
+            (404, json_error("not-anchored", "unknown batch"))
+        } else {
+            (503, json_error("no-quorum", "try later"))
+        }
+    });
+    let out = device.run(&["refresh", "--node", &empty.url]);
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stdout));
+    assert!(text(&out.stderr).contains("unexpected status 503"));
+
+    // Nothing listening.
+    let err = fails_with(device, &["refresh", "--node", &dead_address()], 3);
+    assert!(err.contains("cannot connect"), "{err}");
+
+    // Another anchor is not set silently; bad files are refused.
+    let other = device.path("other.toml");
+    std::fs::write(
+        &other,
+        format!(
+            "chain_id = \"elsewhere\"\nvalidators_hash = \"{}\"\n",
+            "ab".repeat(32)
+        ),
+    )
+    .unwrap();
+    let err = fails_with(device, &["trust", "--anchor", other.to_str().unwrap()], 1);
+    assert!(err.contains("already trusts"), "{err}");
+    let junk = device.path("junk.toml");
+    std::fs::write(&junk, "chain_id = 3\n").unwrap();
+    let err = fails_with(device, &["trust", "--anchor", junk.to_str().unwrap()], 1);
+    assert!(err.contains("not a trust anchor file"), "{err}");
+    let out = device.ok(&["trust", "--anchor", other.to_str().unwrap(), "--force"]);
+    assert!(out.contains("now trusts ledger elsewhere"), "{out}");
+    // Against the wrong anchor, every receipt is refused.
+    let out = device.run(&["refresh", "--node", &node.url]);
+    assert_eq!(out.status.code(), Some(9), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("validator set this trust anchor does not trust"));
 }

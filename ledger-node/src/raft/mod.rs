@@ -12,11 +12,13 @@ mod storage;
 
 use std::io::Cursor;
 
+use ecert_schemas::codec::ByteBuf;
+use ecert_schemas::Hash32;
 use serde::{Deserialize, Serialize};
 
 pub use log_store::LogStore;
 pub use state_machine::{LedgerStateMachine, StoredSnapshot};
-pub use storage::{open_db, Db};
+pub use storage::{durable, from_key, key, open_db, Db, CF_CHECKPOINTS, CF_SIGNED};
 
 /// A node's id in the Raft group: its position in the genesis validator set.
 pub type NodeId = u64;
@@ -27,7 +29,7 @@ pub struct ProposedBlock {
     /// Block time chosen by the leader, milliseconds since the epoch.
     pub time_ms: u64,
     /// The transactions, each in its exact encoding.
-    pub txs: Vec<Vec<u8>>,
+    pub txs: Vec<ByteBuf>,
 }
 
 /// What applying a proposed block produced on this node.
@@ -39,8 +41,8 @@ pub enum BlockReceipt {
         height: u64,
         /// The header's exact bytes.
         header: Vec<u8>,
-        /// For each transaction: `None` when applied, or the code of why it was skipped.
-        skipped: Vec<Option<String>>,
+        /// For each transaction, in block order: what became of it.
+        outcomes: Vec<TxResult>,
     },
     /// No transaction of the block applied; the ledger did not advance.
     Empty {
@@ -49,6 +51,40 @@ pub enum BlockReceipt {
     },
     /// Entries that carry no block (blank or membership entries).
     NoBlock,
+}
+
+/// What became of one transaction of an applied block.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TxResult {
+    /// The batch was anchored at this position of the anchor log.
+    Anchored {
+        /// Position in the anchor log.
+        batch_seq: u64,
+    },
+    /// Certificates were revoked.
+    Revoked,
+    /// A governance change was applied to the registry.
+    Governed {
+        /// Its sequence number.
+        seq: u64,
+    },
+    /// The transaction was skipped; the verifier's reason code.
+    Skipped {
+        /// Stable reason code (`VerifyError::code`, or `malformed`).
+        code: String,
+    },
+}
+
+/// What the state machine tells the node after applying a block: its header and, per
+/// transaction, its hash and outcome. Sent once per applied block, also while a
+/// restarted node replays its log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlockEvent {
+    /// The block's height and header's exact bytes; `None` when no transaction of the
+    /// proposed block applied (the ledger did not advance).
+    pub applied: Option<(u64, Vec<u8>)>,
+    /// Per transaction in block order: SHA-256 of its bytes and its outcome.
+    pub txs: Vec<(Hash32, TxResult)>,
 }
 
 openraft::declare_raft_types!(

@@ -18,7 +18,7 @@ use openraft::{
 use serde::{Deserialize, Serialize};
 
 use super::storage::{key, Db, CF_HEADERS, CF_SM_META};
-use super::{BlockReceipt, NodeId, StorageError, TypeConfig};
+use super::{BlockEvent, BlockReceipt, NodeId, StorageError, TxResult, TypeConfig};
 use crate::state::{LedgerSnapshot, LedgerState, TxOutcome};
 use crate::NodeError;
 
@@ -68,12 +68,24 @@ struct Applied {
 pub struct LedgerStateMachine {
     db: Db,
     applied: Arc<RwLock<Applied>>,
+    events: Option<tokio::sync::mpsc::UnboundedSender<BlockEvent>>,
 }
 
 impl LedgerStateMachine {
     /// Opens the state machine: the latest stored snapshot if there is one, else `genesis`.
     pub fn open(db: Db, genesis: LedgerState) -> Result<LedgerStateMachine, NodeError> {
+        LedgerStateMachine::open_with_events(db, genesis, None)
+    }
+
+    /// Opens the state machine and sends a [`BlockEvent`] to `events` after each applied
+    /// block (what the node's certification and waiting clients follow).
+    pub fn open_with_events(
+        db: Db,
+        genesis: LedgerState,
+        events: Option<tokio::sync::mpsc::UnboundedSender<BlockEvent>>,
+    ) -> Result<LedgerStateMachine, NodeError> {
         let machine = LedgerStateMachine {
+            events,
             db,
             applied: Arc::new(RwLock::new(Applied {
                 state: genesis,
@@ -159,14 +171,19 @@ impl LedgerStateMachine {
         &self,
         state: &mut LedgerState,
         time_ms: u64,
-        encoded: &[Vec<u8>],
+        encoded: &[ecert_schemas::codec::ByteBuf],
     ) -> Result<BlockReceipt, StorageError> {
+        // Decode each transaction; a malformed one is skipped here, the others go to the
+        // ledger in block order. `slots` maps block order to the decoded list.
         let mut txs = Vec::with_capacity(encoded.len());
-        let mut undecodable = Vec::new();
+        let mut slots = Vec::with_capacity(encoded.len());
         for bytes in encoded {
             match Transaction::from_bytes(bytes) {
-                Ok(tx) => txs.push(tx),
-                Err(e) => undecodable.push(format!("malformed: {e}")),
+                Ok(tx) => {
+                    slots.push(Some(txs.len()));
+                    txs.push(tx);
+                }
+                Err(_) => slots.push(None),
             }
         }
         match state.apply_block(&txs, time_ms) {
@@ -178,32 +195,65 @@ impl LedgerStateMachine {
                         &block.header_bytes,
                     )
                     .map_err(|e| sm_err(ErrorVerb::Write, e))?;
-                let mut skipped: Vec<Option<String>> = block
-                    .outcomes
+                let outcomes: Vec<TxResult> = slots
                     .iter()
-                    .map(|o| match o {
-                        TxOutcome::Skipped(e) => Some(e.code().to_owned()),
-                        _ => None,
+                    .map(|slot| match slot.and_then(|i| block.outcomes.get(i)) {
+                        Some(TxOutcome::Anchored { batch_seq }) => TxResult::Anchored {
+                            batch_seq: *batch_seq,
+                        },
+                        Some(TxOutcome::Revoked { .. }) => TxResult::Revoked,
+                        Some(TxOutcome::Governed { seq }) => TxResult::Governed { seq: *seq },
+                        Some(TxOutcome::Skipped(e)) => TxResult::Skipped {
+                            code: e.code().to_owned(),
+                        },
+                        None => TxResult::Skipped {
+                            code: "malformed".to_owned(),
+                        },
                     })
                     .collect();
-                skipped.extend(undecodable.into_iter().map(Some));
+                if let Some(events) = &self.events {
+                    let hashed = encoded
+                        .iter()
+                        .map(|bytes| ecert_verifier::commit::transaction_hash(bytes))
+                        .zip(outcomes.iter().cloned())
+                        .collect();
+                    // A closed receiver means the node is shutting down; applying goes on.
+                    let _ = events.send(BlockEvent {
+                        applied: Some((block.header.height, block.header_bytes.clone())),
+                        txs: hashed,
+                    });
+                }
                 Ok(BlockReceipt::Applied {
                     height: block.header.height,
                     header: block.header_bytes,
-                    skipped,
+                    outcomes,
                 })
             }
             Err(e) => {
-                let mut reasons: Vec<String> = txs
+                let reasons: Vec<String> = slots
                     .iter()
-                    .map(|tx| match state.check(tx, time_ms) {
-                        Err(e) => e.code().to_owned(),
-                        Ok(()) => "not applied".to_owned(),
+                    .map(|slot| match slot.and_then(|i| txs.get(i)) {
+                        Some(tx) => match state.check(tx, time_ms) {
+                            Err(e) => e.code().to_owned(),
+                            Ok(()) => e.to_string(),
+                        },
+                        None => "malformed".to_owned(),
                     })
                     .collect();
-                reasons.extend(undecodable);
-                if reasons.is_empty() {
-                    reasons.push(e.to_string());
+                if let Some(events) = &self.events {
+                    let hashed = encoded
+                        .iter()
+                        .map(|bytes| ecert_verifier::commit::transaction_hash(bytes))
+                        .zip(
+                            reasons
+                                .iter()
+                                .map(|code| TxResult::Skipped { code: code.clone() }),
+                        )
+                        .collect();
+                    let _ = events.send(BlockEvent {
+                        applied: None,
+                        txs: hashed,
+                    });
                 }
                 Ok(BlockReceipt::Empty { reasons })
             }

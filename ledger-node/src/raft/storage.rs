@@ -16,7 +16,23 @@ pub(crate) const CF_SM_META: &str = "sm_meta";
 /// Block headers by big-endian height.
 pub(crate) const CF_HEADERS: &str = "headers";
 
-const FAMILIES: [&str; 4] = [CF_LOG, CF_RAFT_META, CF_SM_META, CF_HEADERS];
+/// Certification: for each height this validator signed, the hash of the header it
+/// signed (so it never signs two headers at one height, across restarts).
+pub const CF_SIGNED: &str = "signed";
+/// Certification: certified checkpoints (header and quorum of votes) by height.
+pub const CF_CHECKPOINTS: &str = "checkpoints";
+
+const FAMILIES: [&str; 6] = [
+    CF_LOG,
+    CF_RAFT_META,
+    CF_SM_META,
+    CF_HEADERS,
+    CF_SIGNED,
+    CF_CHECKPOINTS,
+];
+
+/// Memtable size of every column family.
+const WRITE_BUFFER_BYTES: usize = 8 * 1024 * 1024;
 
 /// The shared database handle.
 pub type Db = Arc<DB>;
@@ -26,9 +42,14 @@ pub fn open_db(path: &Path) -> Result<Db, NodeError> {
     let mut opts = Options::default();
     opts.create_if_missing(true);
     opts.create_missing_column_families(true);
-    let families = FAMILIES
-        .iter()
-        .map(|name| ColumnFamilyDescriptor::new(*name, Options::default()));
+    // The ledger's writes are small (roots, counts, indexes): 8 MiB memtables, which also
+    // keeps the write-ahead log's preallocated file at ~9 MiB instead of ~70 MiB.
+    opts.set_write_buffer_size(WRITE_BUFFER_BYTES);
+    let families = FAMILIES.iter().map(|name| {
+        let mut cf = Options::default();
+        cf.set_write_buffer_size(WRITE_BUFFER_BYTES);
+        ColumnFamilyDescriptor::new(*name, cf)
+    });
     let db = DB::open_cf_descriptors(&opts, path, families)
         .map_err(|e| NodeError::Storage(e.to_string()))?;
     Ok(Arc::new(db))
@@ -36,18 +57,18 @@ pub fn open_db(path: &Path) -> Result<Db, NodeError> {
 
 /// Write options for everything that is acknowledged: the WAL is synced before the write
 /// returns, so an acknowledged write survives a crash or power loss.
-pub(crate) fn durable() -> WriteOptions {
+pub fn durable() -> WriteOptions {
     let mut w = WriteOptions::default();
     w.set_sync(true);
     w
 }
 
 /// Big-endian key for an index or height (so that keys sort numerically).
-pub(crate) fn key(n: u64) -> [u8; 8] {
+pub fn key(n: u64) -> [u8; 8] {
     n.to_be_bytes()
 }
 
 /// The number in a big-endian key.
-pub(crate) fn from_key(k: &[u8]) -> Option<u64> {
+pub fn from_key(k: &[u8]) -> Option<u64> {
     <[u8; 8]>::try_from(k).ok().map(u64::from_be_bytes)
 }

@@ -19,7 +19,8 @@ sync, and is shown by the wallet it was issued to (a screenshot stops working af
 minute). It then shows only the fields the citizen chose to disclose.
 
 First setup (once):  ecert-verify init --anchor anchor.toml
-Every day:           ecert-verify sync --from-file bundle.cbor
+Every day:           ecert-verify sync --node http://HOST:PORT
+                     (or: ecert-verify sync --from-file bundle.cbor)
 At the counter:      ecert-verify verify          (then scan the code)";
 
 const STORE_HELP: &str = "Folder where this counter keeps its trust anchor and ledger data \
@@ -61,20 +62,26 @@ genesis). It names the ledger and its validators, and holds two lines:
 Only ledger data certified by these validators will ever be accepted by `sync`. If the
 counter already has a different anchor, `init` refuses unless you add --force.")]
     Init(InitArgs),
-    /// Load the ledger's latest data from a file exported by a ledger node
+    /// Load the ledger's latest data from a ledger node, or from a file it exported
     #[command(long_about = "\
-Load the ledger's latest data (issuers, anchored certificates, revocations) from a file
-exported by a ledger node. Do this at least once a day: `verify` refuses to work with data
-older than 24 hours (see its --max-revocation-age).
+Load the ledger's latest data (issuers, anchored certificates, revocations) from a ledger
+node over the network (--node), or from a file exported by a ledger node (--from-file). Do
+this at least once a day: `verify` refuses to work with data older than 24 hours (see its
+--max-revocation-age).
 
-This version syncs from a file exported by a ledger node only; syncing over the network
-will come with the networked ledger node.
+  ecert-verify sync --node http://10.1.2.3:8080
+  ecert-verify sync --from-file bundle.cbor
 
-The file is checked before anything is stored: it must be certified by more than two
-thirds of the validators named in this counter's trust anchor, and everything in it must
-match what they certified. A file older than the data already stored is refused unless you
-add --allow-older. Prints the certified block height, the number of batches known, the
-block's time and how old the data is.")]
+The node is not trusted, and neither is the file: the data is checked before anything is
+stored, the same way for both. It must be certified by more than two thirds of the
+validators named in this counter's trust anchor, and everything in it must match what they
+certified. Data older than the data already stored is refused unless you add
+--allow-older. Prints the certified block height, the number of batches known, the block's
+time and how old the data is.
+
+Exit codes: 0 synced (or already up to date); 2 the data could not be had (file unreadable,
+node unreachable or not answering in time, counter not set up); 3 older than the stored
+data; 10 and up: the data was refused, one code per reason (see `verify --help`).")]
     Sync(SyncArgs),
     /// Check a citizen's QR code (from a scanner, an argument or a photo)
     #[command(long_about = "\
@@ -127,9 +134,26 @@ pub struct InitArgs {
 #[derive(Args)]
 pub struct SyncArgs {
     /// The trust bundle file exported by a ledger node
-    #[arg(long, value_name = "BUNDLE")]
-    pub from_file: PathBuf,
-    /// Accept a file older (lower block height) than the data already stored
+    #[arg(
+        long,
+        value_name = "BUNDLE",
+        required_unless_present = "node",
+        conflicts_with = "node"
+    )]
+    pub from_file: Option<PathBuf>,
+    /// Fetch the data from this ledger node over the network: http://HOST:PORT
+    #[arg(long, value_name = "URL")]
+    pub node: Option<String>,
+    /// With --node: give up if the whole download takes longer than this many seconds
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 300,
+        requires = "node",
+        value_parser = clap::value_parser!(u64).range(1..=3600)
+    )]
+    pub timeout: u64,
+    /// Accept data older (lower block height) than the data already stored
     #[arg(long)]
     pub allow_older: bool,
 }

@@ -1,5 +1,5 @@
 //! Exit codes: one fixed table, used by the program, printed in `verify --help` and
-//! copied into `docs/user-guide-counter.md`.
+//! copied into `docs/user-guide.md#counter-staff-checking-certificates`.
 //!
 //! 0 means VALID (or, for the other commands, done). Every rejection reason of the
 //! verifier ([`VerifyError::code`]) has its own code from 10 up; problems of the counter
@@ -15,7 +15,8 @@ pub const OK: u8 = 0;
 /// this program does not know yet).
 pub const OTHER_REASON: u8 = 1;
 /// The counter could not do its job: wrong usage, a file that cannot be read or written,
-/// the counter not set up (`init`) or not synced (`sync`), the clock before 1970.
+/// a ledger node that cannot be reached or does not answer properly (`sync --node`), the
+/// counter not set up (`init`) or not synced (`sync`), the clock before 1970.
 pub const COUNTER_ERROR: u8 = 2;
 /// The command refused to replace what the counter already has: a trust bundle older than
 /// the stored one (`sync`, see `--allow-older`) or a different trust anchor (`init`, see
@@ -35,7 +36,7 @@ pub struct Reason {
 }
 
 /// Every rejection reason, in exit-code order. Codes are never renumbered or reused.
-pub const REASONS: [Reason; 24] = [
+pub const REASONS: [Reason; 33] = [
     Reason {
         code: "malformed",
         title: "the code could not be read",
@@ -203,6 +204,69 @@ pub const REASONS: [Reason; 24] = [
         exit: 33,
         advice: "A ledger error that should never reach a counter. Tell your IT contact.",
     },
+    Reason {
+        code: "too-few-approvals",
+        title: "governance error, not expected at a counter",
+        exit: 34,
+        advice: "A ledger governance error that should never reach a counter. Tell your IT \
+                 contact.",
+    },
+    Reason {
+        code: "unknown-validator",
+        title: "governance error, not expected at a counter",
+        exit: 35,
+        advice: "A ledger governance error that should never reach a counter. Tell your IT \
+                 contact.",
+    },
+    Reason {
+        code: "duplicate-approval",
+        title: "governance error, not expected at a counter",
+        exit: 36,
+        advice: "A ledger governance error that should never reach a counter. Tell your IT \
+                 contact.",
+    },
+    Reason {
+        code: "bad-approval-signature",
+        title: "governance error, not expected at a counter",
+        exit: 37,
+        advice: "A ledger governance error that should never reach a counter. Tell your IT \
+                 contact.",
+    },
+    Reason {
+        code: "governance-seq-mismatch",
+        title: "governance error, not expected at a counter",
+        exit: 38,
+        advice: "A ledger governance error that should never reach a counter. Tell your IT \
+                 contact.",
+    },
+    Reason {
+        code: "issuer-already-registered",
+        title: "governance error, not expected at a counter",
+        exit: 39,
+        advice: "A ledger governance error that should never reach a counter. Tell your IT \
+                 contact.",
+    },
+    Reason {
+        code: "issuer-key-already-registered",
+        title: "governance error, not expected at a counter",
+        exit: 40,
+        advice: "A ledger governance error that should never reach a counter. Tell your IT \
+                 contact.",
+    },
+    Reason {
+        code: "kind-already-registered",
+        title: "governance error, not expected at a counter",
+        exit: 41,
+        advice: "A ledger governance error that should never reach a counter. Tell your IT \
+                 contact.",
+    },
+    Reason {
+        code: "issuer-key-retired",
+        title: "governance error, not expected at a counter",
+        exit: 42,
+        advice: "A ledger governance error that should never reach a counter. Tell your IT \
+                 contact.",
+    },
 ];
 
 /// The table entry for a reason code.
@@ -229,13 +293,13 @@ pub fn help_table() -> String {
         "Exit codes:\n  \
          0   VALID (other commands: done)\n  \
          1   INVALID for a reason without its own code (update ecert-verify)\n  \
-         2   the counter could not check: wrong usage, unreadable file, not set up \
-         (run `init`) or not synced (run `sync`)\n  \
+         2   the counter could not check: wrong usage, unreadable file, ledger node \
+         unreachable, not set up (run `init`) or not synced (run `sync`)\n  \
          3   refused to replace stored data (sync: older bundle, see --allow-older; \
          init: other anchor, see --force)\n",
     );
     text.push_str(
-        "  From 10 up: INVALID (verify), or the file was refused (sync), one code per reason:\n",
+        "  From 10 up: INVALID (verify), or the data was refused (sync), one code per reason:\n",
     );
     for r in &REASONS {
         text.push_str(&format!("  {:<3} {:<28} {}\n", r.exit, r.code, r.title));
@@ -327,7 +391,7 @@ mod tests {
             },
             VerifyError::IssuerNotEntitled {
                 issuer: issuer.clone(),
-                kind,
+                kind: kind.clone(),
             },
             VerifyError::BadIssuerSignature {
                 issuer: issuer.clone(),
@@ -360,7 +424,7 @@ mod tests {
             VerifyError::HeaderNotCertified { detail: "x".into() },
             VerifyError::TrustDataMismatch { detail: "x".into() },
             VerifyError::Revoked {
-                issuer,
+                issuer: issuer.clone(),
                 index: StatusIndex(0),
             },
             VerifyError::RevocationDataTooOld {
@@ -368,6 +432,31 @@ mod tests {
                 max_secs: 0,
             },
             VerifyError::TransactionRefused { detail: "x".into() },
+            VerifyError::TooFewApprovals {
+                approvals: 0,
+                validators: 0,
+            },
+            VerifyError::UnknownValidator {
+                validator: 0,
+                validators: 0,
+            },
+            VerifyError::DuplicateApproval { validator: 0 },
+            VerifyError::BadApprovalSignature { validator: 0 },
+            VerifyError::GovernanceSeqMismatch {
+                expected: 0,
+                found: 1,
+            },
+            VerifyError::IssuerAlreadyRegistered(issuer.clone()),
+            VerifyError::IssuerKeyAlreadyRegistered {
+                issuer: issuer.clone(),
+                key_id: KeyId([0; 8]),
+            },
+            VerifyError::KindAlreadyRegistered(kind.clone()),
+            VerifyError::IssuerKeyRetired {
+                issuer: issuer.clone(),
+                key_id: KeyId([0; 8]),
+                since: UnixTime(0),
+            },
         ];
         for e in &all {
             // A new variant makes this match fail to compile: add it to the table too.
@@ -395,7 +484,16 @@ mod tests {
                 | VerifyError::TrustDataMismatch { .. }
                 | VerifyError::Revoked { .. }
                 | VerifyError::RevocationDataTooOld { .. }
-                | VerifyError::TransactionRefused { .. } => {}
+                | VerifyError::TransactionRefused { .. }
+                | VerifyError::TooFewApprovals { .. }
+                | VerifyError::UnknownValidator { .. }
+                | VerifyError::DuplicateApproval { .. }
+                | VerifyError::BadApprovalSignature { .. }
+                | VerifyError::GovernanceSeqMismatch { .. }
+                | VerifyError::IssuerAlreadyRegistered(_)
+                | VerifyError::IssuerKeyAlreadyRegistered { .. }
+                | VerifyError::KindAlreadyRegistered(_)
+                | VerifyError::IssuerKeyRetired { .. } => {}
             }
             assert!(reason(e.code()).is_some(), "{} has no exit code", e.code());
         }

@@ -4,12 +4,14 @@
 //!
 //! Modules: [`cli`] (commands and help), [`store`] (the folder, atomic writes),
 //! [`scan`] (QR input: argument, scanner, photo), [`output`] (human and JSON verdicts),
-//! [`exit`] (the exit-code table), and one module per command.
+//! [`exit`] (the exit-code table), [`net`] (fetching a ledger node's export), and one
+//! module per command.
 
 mod challenge;
 mod cli;
 mod exit;
 mod init;
+mod net;
 mod output;
 mod scan;
 mod status;

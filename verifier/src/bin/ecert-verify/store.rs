@@ -11,9 +11,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use ecert_schemas::ledger::{TrustBundle, MAX_TRUST_BUNDLE_BYTES};
-use ecert_schemas::{ChainId, Hash32, KindRegistry};
+use ecert_schemas::KindRegistry;
 use ecert_verifier::{TrustAnchor, TrustStore, VerifyError};
-use serde::Deserialize;
 
 use crate::exit::Failure;
 
@@ -163,38 +162,17 @@ pub fn bundle_height(bytes: &[u8]) -> Option<u64> {
         .map(|h| h.height)
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AnchorFile {
-    chain_id: String,
-    validators_hash: String,
-}
-
-/// Reads an anchor file: `chain_id = "..."` and `validators_hash = "<64 hex digits>"`.
+/// Reads an anchor file: `chain_id = "..."` and `validators_hash = "<64 hex digits>"`
+/// ([`ecert_verifier::anchor_file`]).
 pub fn parse_anchor(text: &str) -> Result<TrustAnchor> {
-    let file: AnchorFile = toml::from_str(text).map_err(|e| {
-        anyhow::anyhow!(
-            "expected two lines, chain_id = \"...\" and validators_hash = \"<64 hex digits>\": {}",
-            e.message()
-        )
-    })?;
-    let chain_id = ChainId::new(file.chain_id).context("bad chain_id")?;
-    let validators_hash = Hash32::from_hex(&file.validators_hash)
-        .context("bad validators_hash (64 hex digits expected)")?;
-    Ok(TrustAnchor {
-        chain_id,
-        validators_hash,
-    })
+    Ok(ecert_verifier::anchor_file::parse_anchor(text)?)
 }
 
 /// An anchor as the file [`parse_anchor`] reads.
 pub fn anchor_to_toml(anchor: &TrustAnchor) -> String {
-    format!(
-        "# The ledger this counter trusts (set by `ecert-verify init`).\n\
-         chain_id = \"{}\"\n\
-         validators_hash = \"{}\"\n",
-        anchor.chain_id,
-        anchor.validators_hash.to_hex()
+    ecert_verifier::anchor_file::anchor_to_toml(
+        anchor,
+        "The ledger this counter trusts (set by `ecert-verify init`).",
     )
 }
 

@@ -1,4 +1,8 @@
-//! `sync`: load the ledger's data from a file exported by a ledger node, after checking it.
+//! `sync`: load the ledger's data, exported by a ledger node to a file or fetched from the
+//! node over the network, after checking it. Both go through the same checks and the same
+//! store path.
+
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use ecert_schemas::UnixTime;
@@ -6,15 +10,31 @@ use ecert_verifier::{Policy, VerifyError};
 
 use crate::cli::SyncArgs;
 use crate::exit::{self, Failure};
+use crate::net::Node;
 use crate::output::{age, data_age};
 use crate::store::{self, Store};
 
-/// Checks the bundle against the anchor and stores it; refuses older data without
-/// `--allow-older`.
+/// Reads the bundle from `--from-file` or fetches it from `--node`, checks it against the
+/// anchor and stores it; refuses older data without `--allow-older`.
 pub fn run(store: &Store, args: &SyncArgs, now: UnixTime) -> Result<String> {
     let anchor = store.anchor()?;
-    let shown = args.from_file.display();
-    let bytes = store::read_limited(&args.from_file, store::bundle_limit())?;
+    let (shown, bytes) = match (&args.node, &args.from_file) {
+        (Some(node), _) => {
+            let node = Node::parse(node)?;
+            let bytes = node.export(store::bundle_limit(), Duration::from_secs(args.timeout))?;
+            (format!("ledger node {}", node.base()), bytes)
+        }
+        (None, Some(file)) => (
+            file.display().to_string(),
+            store::read_limited(file, store::bundle_limit())?,
+        ),
+        (None, None) => {
+            return Err(Failure::counter(
+                "say where the ledger's data comes from: --from-file BUNDLE or --node URL",
+            )
+            .into())
+        }
+    };
     let trust = store::check_bundle(&bytes, &anchor).map_err(|e| refusal(&e, &shown))?;
     let header = trust.header();
     let height = header.height;
@@ -30,9 +50,10 @@ pub fn run(store: &Store, args: &SyncArgs, now: UnixTime) -> Result<String> {
     if let Some(old) = previous_height {
         if height < old && !args.allow_older {
             return Err(Failure::refused(format!(
-                "refused {shown}: it is older (block #{height}) than the data this counter \
-                 already has (block #{old}). Nothing was changed. Get a newer export, or add \
-                 --allow-older if you really want to go back"
+                "refused {shown}: its data is older (block #{height}) than the data this \
+                 counter already has (block #{old}). Nothing was changed. Get a newer export \
+                 or try another ledger node, or add --allow-older if you really want to go \
+                 back"
             ))
             .into());
         }
@@ -80,9 +101,9 @@ fn refusal(error: &VerifyError, file: &impl std::fmt::Display) -> Failure {
              ecert-verify."
         }
         _ => {
-            "Do not use this file: get a new export from the department running the ledger. \
-             If every file is refused, check with `ecert-verify status` that this counter \
-             trusts the right ledger."
+            "Do not use this data: get a new export from the department running the ledger, \
+             or sync from another ledger node. If everything is refused, check with \
+             `ecert-verify status` that this counter trusts the right ledger."
         }
     };
     let code = exit::for_error(error);

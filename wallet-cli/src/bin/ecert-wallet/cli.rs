@@ -19,6 +19,7 @@ Getting started:
   ecert-wallet init                 create your wallet (you choose a passphrase)
   ecert-wallet id                   show your wallet ID to a department
   ecert-wallet receive FILE         add a certificate a department gave you
+  ecert-wallet receive --offer LINK collect a certificate with a department's offer link
   ecert-wallet list                 see your certificates
   ecert-wallet present --show id-card:name,id_number
                                     show name and ID number as a QR code
@@ -30,7 +31,10 @@ $XDG_DATA_HOME/ecert/wallet.ecw, else ~/.local/share/ecert/wallet.ecw.
 Passphrase: you are asked for it when needed. For scripts it can be taken from the \
 environment variable ECERT_WALLET_PASSPHRASE instead (and ECERT_NEW_WALLET_PASSPHRASE, \
 ECERT_BACKUP_PASSPHRASE where noted). Nobody can recover a forgotten passphrase.",
-    after_help = "Run 'ecert-wallet COMMAND --help' for more about a command."
+    after_help = concat!(
+        "Run 'ecert-wallet COMMAND --help' for more about a command.\n\n",
+        crate::exit::help_table!()
+    )
 )]
 pub struct Cli {
     /// The wallet file to use [default: $ECERT_WALLET, else $XDG_DATA_HOME/ecert/wallet.ecw,
@@ -71,17 +75,31 @@ not secret: it lets a department bind a certificate to your wallet, nothing more
     )]
     Id(IdArgs),
 
-    /// Add certificate files a department gave you to your wallet.
+    /// Add a certificate a department gave you: from files, or from its server with an offer.
     #[command(
-        long_about = "Add certificate files a department gave you to your wallet.
+        long_about = "Add a certificate a department gave you to your wallet: from \
+certificate files, or straight from the department's server with a one-time offer.
 
-Each FILE is a certificate package (the file the department gives you, usually ending in \
-.ecp). It is added only if it is readable, was issued to THIS wallet's ID, and is not \
-already in your wallet; if any file cannot be added, none is added and your wallet is \
-unchanged.
+From files: each FILE is a certificate package (the file the department gives you, \
+usually ending in .ecp). It is added only if it is readable, was issued to THIS wallet's \
+ID, and is not already in your wallet; if any file cannot be added, none is added and \
+your wallet is unchanged.
 
-Receiving a certificate directly from a department's server with a one-time offer code is \
-not available yet: ask the department for the file."
+With an offer: the department gives you an offer link (as text or as a QR code), like \
+http://10.1.2.3:8080/v1/offers/K7Q2-99XF, or an offer code and its server's address. \
+The wallet proves to the server that it holds the wallet ID the certificate was issued \
+to, collects the certificate, and checks and adds it exactly like a file. An offer works \
+once: if the certificate cannot be added after it was collected, a copy is kept in a \
+file beside your wallet and the message says where.
+
+Examples:
+  ecert-wallet receive id-card.ecp
+  ecert-wallet receive --offer http://10.1.2.3:8080/v1/offers/K7Q2-99XF
+  ecert-wallet receive --offer K7Q2-99XF --issuer http://10.1.2.3:8080
+
+With an offer, the exit code says what went wrong: 3 the server could not be reached, \
+4 its answer was not usable, 5 unknown offer code, 6 offer already collected, 7 the \
+certificate is for another wallet ID, 8 the server refused the wallet's signature."
     )]
     Receive(ReceiveArgs),
 
@@ -153,6 +171,46 @@ unless they are also in the backup)."
     )]
     Restore(RestoreArgs),
 
+    /// Show, or set, the ledger your wallet checks answers against (its trust anchor).
+    #[command(
+        long_about = "Show, or set, the trust anchor: the ledger whose answers 'ecert-wallet \
+refresh' accepts. The anchor FILE is the same small text file service counters are set up \
+with (two lines, chain_id and validators_hash), published by the department running the \
+ledger. Get it from a source you trust: with the wrong anchor, refresh would believe the \
+wrong ledger.
+
+Without --anchor, shows the current anchor. It is kept beside the wallet file (not in \
+backups: set it again after 'ecert-wallet restore'). A different anchor already set is \
+not replaced unless you add --force. No passphrase is needed: the anchor is not secret."
+    )]
+    Trust(TrustArgs),
+
+    /// Ask the ledger whether your certificates are on record and not revoked.
+    #[command(
+        long_about = "Ask a ledger node, for every certificate in your wallet, whether it \
+is anchored (on record in the ledger, which counters require) and whether it is revoked.
+
+For each certificate you see one of:
+  anchored in batch N at height H (certified)   on record, proven by the ledger's validators
+  anchored ... (unverified)                      the node says so, but nothing was checked
+  not anchored                                   the ledger does not know it: counters refuse it
+and either 'not revoked' or 'REVOKED by DEPARTMENT'. The ledger records only that a \
+certificate was revoked, not why: ask the department.
+
+The node itself is not trusted: its answers are checked against your trust anchor (set \
+with 'ecert-wallet trust --anchor FILE'). Without a trust anchor the answers are shown as \
+UNVERIFIED: a wrong or dishonest node could then tell you anything. Even when certified, \
+the revocation status is as of the block shown; a node could show you an older block, \
+never a forged one.
+
+Nothing in your wallet is changed. Exit code 0 when all was checked and nothing is \
+revoked, 9 when a certificate is reported revoked, 4 when an answer was refused, 3 when \
+the node could not be reached, 1 when a certificate in the wallet is damaged.
+
+Example: ecert-wallet refresh --node http://10.1.2.3:8080"
+    )]
+    Refresh(RefreshArgs),
+
     /// Change your wallet's passphrase.
     #[command(
         long_about = "Change your wallet's passphrase. You are asked for the current \
@@ -174,8 +232,41 @@ pub struct IdArgs {
 #[derive(Debug, Args)]
 pub struct ReceiveArgs {
     /// Certificate files from a department.
-    #[arg(value_name = "FILE", required = true)]
+    #[arg(
+        value_name = "FILE",
+        required_unless_present = "offer",
+        conflicts_with = "offer"
+    )]
     pub files: Vec<PathBuf>,
+
+    /// Collect the certificate with a one-time offer: the offer link
+    /// (http://HOST:PORT/v1/offers/CODE), or just the CODE together with --issuer.
+    #[arg(long, value_name = "LINK or CODE")]
+    pub offer: Option<String>,
+
+    /// With --offer CODE: the department's server, as http://HOST:PORT.
+    #[arg(long, value_name = "URL", requires = "offer")]
+    pub issuer: Option<String>,
+}
+
+/// Options of `trust`.
+#[derive(Debug, Args)]
+pub struct TrustArgs {
+    /// The trust anchor file from the department running the ledger.
+    #[arg(long, value_name = "FILE")]
+    pub anchor: Option<PathBuf>,
+
+    /// Replace a different trust anchor that is already set.
+    #[arg(long, requires = "anchor")]
+    pub force: bool,
+}
+
+/// Options of `refresh`.
+#[derive(Debug, Args)]
+pub struct RefreshArgs {
+    /// The ledger node to ask, as http://HOST:PORT.
+    #[arg(long, value_name = "URL")]
+    pub node: String,
 }
 
 /// Options of `show`.
@@ -268,5 +359,11 @@ mod tests {
     #[test]
     fn command_line_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn the_exit_codes_in_help_are_the_table() {
+        let help = Cli::command().render_long_help().to_string();
+        assert!(help.contains(crate::exit::help_table!()), "{help}");
     }
 }

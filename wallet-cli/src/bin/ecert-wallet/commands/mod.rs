@@ -1,8 +1,10 @@
 //! The commands, grouped: setting up ([`setup`]), receiving ([`receive`]), looking at
-//! certificates ([`browse`]), presenting ([`present`]) and backups ([`backup`]).
+//! certificates ([`browse`]), presenting ([`present`]), backups ([`backup`]) and the
+//! ledger ([`ledger`]: trust anchor, refresh).
 
 mod backup;
 mod browse;
+mod ledger;
 mod present;
 mod receive;
 mod setup;
@@ -25,5 +27,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Present(args) => present::present(path, &args),
         Command::Backup(args) => backup::backup(path, &args),
         Command::Restore(args) => backup::restore(path, &args),
+        Command::Trust(args) => ledger::trust(path, &args),
+        Command::Refresh(args) => ledger::refresh(path, &args),
     }
 }

@@ -1,36 +1,241 @@
-//! `receive`: adding certificate package files to the wallet.
+//! `receive`: adding certificate packages to the wallet, from files or collected from a
+//! department's server with a one-time offer code. Both go through the same checks
+//! ([`check_package`]) and the same addition ([`add`]).
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
+use ecert_schemas::codec::MAX_ITEM_BYTES;
 use ecert_schemas::date::date_of_unix;
 use ecert_schemas::{Certificate, CertificatePackage, Disclosure, KindRegistry, PublicKeyBytes};
-
 use ecert_verifier::disclosure_matches;
+use ecert_wallet::offer::redeem_request;
 
 use crate::certs;
 use crate::cli::ReceiveArgs;
-use crate::files;
+use crate::exit::{self, Failure};
+use crate::files::{self, Existing};
+use crate::net::{self, Server};
 use crate::wallet::Wallet;
 
-/// `receive FILE...`: all files are checked before any is added; the wallet is saved once.
+/// Longest offer code accepted.
+const MAX_CODE_CHARS: usize = 128;
+
+/// A package that passed [`check_package`]: where it came from, the package, and the
+/// wallet ID it was issued to.
+struct Received {
+    source: String,
+    package: CertificatePackage,
+    holder: PublicKeyBytes,
+}
+
+/// `receive FILE...` or `receive --offer ...`.
 pub fn receive(path: PathBuf, args: &ReceiveArgs) -> Result<()> {
+    match &args.offer {
+        Some(offer) => receive_offer(path, offer, args.issuer.as_deref()),
+        None => receive_files(path, &args.files),
+    }
+}
+
+/// `receive FILE...`: all files are checked before any is added; the wallet is saved once.
+fn receive_files(path: PathBuf, paths: &[PathBuf]) -> Result<()> {
     // Unreadable files are reported before the passphrase is asked for.
-    let mut received = Vec::with_capacity(args.files.len());
-    for file in &args.files {
-        received.push((file, read_package(file)?));
+    let mut received = Vec::with_capacity(paths.len());
+    for file in paths {
+        let name = file.display().to_string();
+        let bytes = files::read_limited(file).with_context(|| format!("cannot read {name}"))?;
+        received.push(check_package(name, &bytes)?);
     }
     let mut w = Wallet::open(path)?;
+    add(&mut w, received)
+}
+
+/// `receive --offer LINK` or `receive --offer CODE --issuer URL`: collect the package from
+/// the department's server, then check and add it exactly as a file.
+fn receive_offer(path: PathBuf, offer: &str, issuer: Option<&str>) -> Result<()> {
+    // A mistyped link is reported before the passphrase is asked for.
+    let (server, code) = parse_offer(offer, issuer)?;
+    let mut w = Wallet::open(path)?;
+    let me = w.contents.holder.public_key();
+    let request = redeem_request(&w.contents.holder, &code)
+        .to_bytes()
+        .context("cannot encode the request")?;
+    let answer = net::post_cbor(
+        &server,
+        &format!("/v1/offers/{code}/redeem"),
+        &request,
+        MAX_ITEM_BYTES as u64,
+    )?;
+    let base = server.base();
+    match answer.status {
+        200 => {}
+        404 => {
+            return Err(Failure::new(
+                exit::OFFER_UNKNOWN,
+                format!(
+                    "{base} does not know the offer code {code}: check that you typed it \
+                     exactly as given, and that this is the server of the department that \
+                     gave it to you. Nothing was added.{}",
+                    answer.said()
+                ),
+            )
+            .into())
+        }
+        410 => {
+            return Err(Failure::new(
+                exit::OFFER_USED,
+                format!(
+                    "the offer {code} was already collected. If it is not already in your \
+                     wallet ('ecert-wallet list'), tell the department: someone else may have \
+                     used the code. Nothing was added.{}",
+                    answer.said()
+                ),
+            )
+            .into())
+        }
+        403 => {
+            return Err(Failure::new(
+                exit::OFFER_OTHER_WALLET,
+                format!(
+                    "the certificate of offer {code} was issued to another wallet ID, not to \
+                     this wallet ({me}). Nothing was added. Ask the department to issue it to \
+                     your wallet ID, shown by 'ecert-wallet id'.{}",
+                    answer.said()
+                ),
+            )
+            .into())
+        }
+        400 => {
+            return Err(Failure::new(
+                exit::OFFER_BAD_SIGNATURE,
+                format!(
+                    "{base} refused this wallet's signed request for offer {code}. Nothing was \
+                     added. Check that the wallet software is up to date, then ask the \
+                     department.{}",
+                    answer.said()
+                ),
+            )
+            .into())
+        }
+        _ => return Err(answer.unexpected(&server).into()),
+    }
+
+    // The offer is used up now: from here on, a package that cannot be added is kept in a
+    // file so that it is not lost.
+    let source = format!("the certificate of offer {code} from {base}");
+    let outcome = match check_package(source, &answer.body) {
+        Err(e) => Err(Failure::new(exit::BAD_ANSWER, format!("{e:#}")).into()),
+        Ok(received) if received.holder != me => Err(Failure::new(
+            exit::OFFER_OTHER_WALLET,
+            format!(
+                "the certificate of offer {code} was issued to another wallet (wallet ID {}),                  not to this one ({me}); nothing was added. Tell the department",
+                received.holder
+            ),
+        )
+        .into()),
+        Ok(received) => add(&mut w, vec![received]),
+    };
+    if let Err(error) = outcome {
+        return Err(match keep_copy(&w.path, &code, &answer.body) {
+            Some(copy) => error.context(format!(
+                "what the server sent was kept in {}: add it later with 'ecert-wallet \
+                 receive {}', or show it to the department",
+                copy.display(),
+                copy.display()
+            )),
+            None => error,
+        });
+    }
+    Ok(())
+}
+
+/// Saves a collected package beside the wallet (the offer cannot be collected twice).
+fn keep_copy(wallet: &Path, code: &str, bytes: &[u8]) -> Option<PathBuf> {
+    let dir = wallet.parent().unwrap_or_else(|| Path::new("."));
+    (1..10).find_map(|n| {
+        let name = if n == 1 {
+            format!("offer-{code}.ecp")
+        } else {
+            format!("offer-{code}-{n}.ecp")
+        };
+        let path = dir.join(name);
+        files::write_atomically(&path, bytes, Existing::Refuse)
+            .ok()
+            .map(|()| path)
+    })
+}
+
+/// The server and the code of `--offer LINK`, or of `--offer CODE --issuer URL`.
+fn parse_offer(offer: &str, issuer: Option<&str>) -> Result<(Server, String), Failure> {
+    let offer = offer.trim();
+    let is_link = offer.contains("://");
+    let (server, code) = match (is_link, issuer) {
+        (true, Some(_)) => {
+            return Err(Failure::new(
+                exit::ERROR,
+                "give either the offer link (--offer http://HOST:PORT/v1/offers/CODE) or the \
+                 code with the department's server (--offer CODE --issuer http://HOST:PORT), \
+                 not both",
+            ))
+        }
+        (true, None) => {
+            let bad = || {
+                Failure::new(
+                    exit::ERROR,
+                    format!(
+                        "{offer:?} is not an offer link: it should look like \
+                         http://HOST:PORT/v1/offers/CODE"
+                    ),
+                )
+            };
+            let (scheme, rest) = offer.split_once("://").ok_or_else(bad)?;
+            let (host, path) = rest.split_once('/').ok_or_else(bad)?;
+            let code = path.strip_prefix("v1/offers/").ok_or_else(bad)?;
+            let code = code.strip_suffix('/').unwrap_or(code);
+            let server = Server::parse(&format!("{scheme}://{host}"), "the offer link")?;
+            (server, code)
+        }
+        (false, Some(issuer)) => (Server::parse(issuer, "--issuer")?, offer),
+        (false, None) => {
+            return Err(Failure::new(
+                exit::ERROR,
+                format!(
+                    "to collect offer {offer:?}, also give the department's server with \
+                     --issuer http://HOST:PORT, or give the whole offer link \
+                     (http://HOST:PORT/v1/offers/CODE)"
+                ),
+            ))
+        }
+    };
+    let valid = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~');
+    if code.is_empty() || code.chars().count() > MAX_CODE_CHARS || !code.chars().all(valid) {
+        return Err(Failure::new(
+            exit::ERROR,
+            format!(
+                "{code:?} is not an offer code: a code is 1 to {MAX_CODE_CHARS} letters, \
+                 digits and - . _ ~ (no spaces); copy it exactly as the department gave it"
+            ),
+        ));
+    }
+    Ok((server, code.to_owned()))
+}
+
+/// Adds the packages that are issued to this wallet and not in it yet; saves once.
+fn add(w: &mut Wallet, received: Vec<Received>) -> Result<()> {
     let me = w.contents.holder.public_key();
     let kinds = KindRegistry::builtin()?;
     let mut new: Vec<CertificatePackage> = Vec::new();
-    for (file, (package, holder)) in received {
+    for Received {
+        source,
+        package,
+        holder,
+    } in received
+    {
         if holder != me {
             bail!(
-                "{} was issued to another wallet (wallet ID {holder}), not to this one \
+                "{source} was issued to another wallet (wallet ID {holder}), not to this one \
                  ({me}); nothing was added. Ask the department to issue it to your wallet \
-                 ID, shown by 'ecert-wallet id'",
-                file.display()
+                 ID, shown by 'ecert-wallet id'"
             );
         }
         let known = w
@@ -40,7 +245,7 @@ pub fn receive(path: PathBuf, args: &ReceiveArgs) -> Result<()> {
             .chain(&new)
             .any(|p| p.certificate == package.certificate);
         if known {
-            println!("{}: already in your wallet, skipped", file.display());
+            println!("{source}: already in your wallet, skipped");
             continue;
         }
         new.push(package);
@@ -51,7 +256,10 @@ pub fn receive(path: PathBuf, args: &ReceiveArgs) -> Result<()> {
     }
     let first_new = w.contents.packages.len();
     w.contents.packages.extend(new);
-    w.save()?;
+    if let Err(e) = w.save() {
+        w.contents.packages.truncate(first_new);
+        return Err(e);
+    }
     let now = certs::now()?;
     let entries = certs::entries(&w.contents.packages)?;
     for entry in entries.iter().skip(first_new) {
@@ -79,26 +287,67 @@ pub fn receive(path: PathBuf, args: &ReceiveArgs) -> Result<()> {
     Ok(())
 }
 
-/// Reads one package file and checks that it is intact; returns it with the wallet ID it
-/// was issued to.
-fn read_package(file: &Path) -> Result<(CertificatePackage, PublicKeyBytes)> {
-    let name = file.display();
-    let bytes = files::read_limited(file).with_context(|| format!("cannot read {name}"))?;
-    let package = CertificatePackage::from_bytes(&bytes).with_context(|| {
-        format!("{name} is not a certificate file from a department; nothing was added")
+/// Checks that `bytes` are an intact package (named `source` in messages); returns it
+/// with the wallet ID it was issued to.
+fn check_package(source: String, bytes: &[u8]) -> Result<Received> {
+    let package = CertificatePackage::from_bytes(bytes).with_context(|| {
+        format!("{source} is not a certificate file from a department; nothing was added")
     })?;
     let certificate = Certificate::from_bytes(&package.certificate).with_context(|| {
-        format!("{name}: the certificate in it is unreadable; nothing was added")
+        format!("{source}: the certificate in it is unreadable; nothing was added")
     })?;
     for bytes in &package.disclosures {
         let intact = Disclosure::from_bytes(bytes)
             .is_ok_and(|d| disclosure_matches(&certificate.claims, d.field, bytes));
         if !intact {
             bail!(
-                "{name} is damaged: a field does not match its certificate; nothing was \
+                "{source} is damaged: a field does not match its certificate; nothing was \
                  added. Ask the department for the file again"
             );
         }
     }
-    Ok((package, certificate.claims.holder))
+    Ok(Received {
+        source,
+        holder: certificate.claims.holder,
+        package,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offer_links_and_codes() {
+        let (s, c) = parse_offer("http://10.0.0.5:8443/v1/offers/K7Q2-99XF", None).unwrap();
+        assert_eq!(
+            (s.base(), c.as_str()),
+            ("http://10.0.0.5:8443", "K7Q2-99XF")
+        );
+        let (s, c) = parse_offer(" http://issuer.example/v1/offers/abc/ ", None).unwrap();
+        assert_eq!((s.base(), c.as_str()), ("http://issuer.example", "abc"));
+        let (s, c) = parse_offer("abc_1.2~x", Some("http://10.0.0.5:8443/")).unwrap();
+        assert_eq!(
+            (s.base(), c.as_str()),
+            ("http://10.0.0.5:8443", "abc_1.2~x")
+        );
+
+        for (offer, issuer) in [
+            ("http://h/v1/offers/abc", Some("http://h")),
+            ("abc", None),
+            ("http://h/v1/offer/abc", None),
+            ("http://h/v1/offers/", None),
+            ("http://h/v1/offers/a/b", None),
+            ("http://h/v1/offers/a%20b", None),
+            ("https://h/v1/offers/abc", None),
+            ("http://h", None),
+            ("a b", Some("http://h")),
+            ("abc", Some("h:80")),
+        ] {
+            let e = parse_offer(offer, issuer).unwrap_err();
+            assert_eq!(e.code, exit::ERROR, "{offer}");
+        }
+        let long = "x".repeat(MAX_CODE_CHARS + 1);
+        assert!(parse_offer(&long, Some("http://h")).is_err());
+    }
 }

@@ -1,0 +1,259 @@
+//! `list`, `revoke` and `audit`: the department's register, and the ledger compared with it.
+
+use anyhow::Result;
+use ecert_issuer::audit::compare;
+use ecert_issuer::home::Home;
+use ecert_issuer::node::Wait;
+use ecert_issuer::register::{
+    find, reason_by_name, rows, short_id, BatchState, CertificateStatus, RegisterRow,
+    RevocationFile, RevokedEntry, RECORD_VERSION,
+};
+use ecert_issuer::revocation_transaction;
+use ecert_schemas::ledger::{RevocationEntry, RevocationReason, Transaction};
+use ecert_schemas::StatusIndex;
+use ecert_verifier::commit::transaction_hash;
+
+use super::{date, node_client, now, print, SUBMIT_WAIT_MS};
+use crate::cli::{ListArgs, RevokeArgs};
+use crate::exit::{self, Failure};
+use crate::secrets;
+
+fn reasons() -> String {
+    RevocationReason::ALL
+        .iter()
+        .map(|r| r.name())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `list`.
+pub fn list(home: &Home, args: &ListArgs) -> Result<u8> {
+    let batches = home.batches()?;
+    let revocations = home.revocations()?;
+    let all = rows(&batches, &revocations, now()?);
+    let shown: Vec<&RegisterRow> = all
+        .iter()
+        .filter(|r| {
+            args.kind
+                .as_deref()
+                .is_none_or(|k| r.certificate.kind.as_str() == k)
+        })
+        .filter(|r| !args.revoked || matches!(r.status, CertificateStatus::Revoked(_)))
+        .collect();
+    if shown.is_empty() {
+        print(if all.is_empty() {
+            "No certificates issued yet.\n"
+        } else {
+            "No certificates match.\n"
+        })?;
+        return Ok(exit::OK);
+    }
+    let mut text = format!(
+        "{:<8}  {:<20}  {:<8}  {:<10}  {:<10}  {:>6}  STATUS\n",
+        "ID", "KIND", "HOLDER", "ISSUED", "EXPIRES", "BATCH"
+    );
+    for r in &shown {
+        let c = &r.certificate;
+        text.push_str(&format!(
+            "{:<8}  {:<20}  {:<8}  {:<10}  {:<10}  {:>6}  {}\n",
+            short_id(&c.id),
+            c.kind.as_str(),
+            c.holder.to_hex().chars().take(8).collect::<String>(),
+            date(c.issued_at),
+            date(c.expires),
+            r.batch_seq
+                .map_or_else(|| "-".to_owned(), |s| s.to_string()),
+            r.status.label()
+        ));
+    }
+    text.push_str(&format!("{} certificate(s).\n", shown.len()));
+    print(&text)?;
+    Ok(exit::OK)
+}
+
+/// `revoke`.
+pub fn revoke(home: &Home, args: &RevokeArgs) -> Result<u8> {
+    let config = home.config()?;
+    let issuer = config.issuer_id()?;
+    let node_url = config.node_url()?.to_owned();
+    let anchor = home.require_anchor()?;
+    let reason = reason_by_name(&args.reason).ok_or_else(|| {
+        Failure::input(format!(
+            "unknown reason {:?} (reasons: {})",
+            args.reason,
+            reasons()
+        ))
+    })?;
+    let _lock = home.lock()?;
+    let all = rows(&home.batches()?, &home.revocations()?, now()?);
+    let mut chosen: Vec<&RegisterRow> = Vec::new();
+    for id in &args.certs {
+        let row = find(&all, id)?;
+        match row.status {
+            CertificateStatus::Revoked(r) => {
+                return Err(Failure::input(format!(
+                    "certificate {} is already revoked ({}); nothing was changed",
+                    short_id(&row.certificate.id),
+                    r.name()
+                ))
+                .into())
+            }
+            CertificateStatus::NotDelivered(BatchState::Refused) => {
+                return Err(Failure::input(format!(
+                    "certificate {} was never valid (the ledger refused its batch); there is \
+                     nothing to revoke",
+                    short_id(&row.certificate.id)
+                ))
+                .into())
+            }
+            _ => {}
+        }
+        if !chosen
+            .iter()
+            .any(|c| c.certificate.id == row.certificate.id)
+        {
+            chosen.push(row);
+        }
+    }
+
+    let key = secrets::unlock(home, issuer)?;
+    let time = now()?;
+    let entries = chosen
+        .iter()
+        .map(|r| RevocationEntry {
+            index: StatusIndex(r.certificate.status_index),
+            reason,
+        })
+        .collect();
+    let tx = Transaction::Revocation(revocation_transaction(
+        &key,
+        &anchor.chain_id,
+        entries,
+        time,
+    )?);
+    let tx_hash = transaction_hash(&tx.to_bytes()?);
+    eprintln!(
+        "Sending the revocation to the ledger ({node_url}); waiting until it is certified..."
+    );
+    let receipt = node_client(&node_url)
+        .submit(&tx, Wait::Certified, SUBMIT_WAIT_MS)
+        .map_err(|e| anyhow::Error::new(e).context("the revocation was not recorded; try again"))?;
+    home.write_revocation(&RevocationFile {
+        version: RECORD_VERSION,
+        time: time.secs(),
+        tx_hash,
+        height: receipt.height,
+        entries: chosen
+            .iter()
+            .map(|r| RevokedEntry {
+                id: r.certificate.id,
+                status_index: r.certificate.status_index,
+                reason,
+            })
+            .collect(),
+    })?;
+    let mut text = format!(
+        "Revoked {} certificate(s) ({}), certified by the ledger{}.\n",
+        chosen.len(),
+        reason.name(),
+        receipt
+            .height
+            .map(|h| format!(" in block {h}"))
+            .unwrap_or_default()
+    );
+    for r in &chosen {
+        text.push_str(&format!(
+            "  {}  {}  holder {}\n",
+            short_id(&r.certificate.id),
+            r.certificate.kind.as_str(),
+            r.certificate
+                .holder
+                .to_hex()
+                .chars()
+                .take(8)
+                .collect::<String>()
+        ));
+    }
+    text.push_str("Counters refuse these certificates once they have synced.\n");
+    print(&text)?;
+    Ok(exit::OK)
+}
+
+/// `audit`.
+pub fn audit(home: &Home) -> Result<u8> {
+    let config = home.config()?;
+    let issuer = config.issuer_id()?;
+    let node_url = config.node_url()?.to_owned();
+    let own = home.batches()?;
+    let ledger = node_client(&node_url).batches(&issuer)?;
+    let report = compare(&ledger, &own);
+    let mut text = format!(
+        "Audit of {issuer} on the ledger node {node_url}: {} batch(es) on the ledger, {} in \
+         this home's records.\n",
+        ledger.len(),
+        own.len()
+    );
+    for (seq, r) in &report.foreign {
+        text.push_str(&format!(
+            "NOT ISSUED BY THIS DEPARTMENT: batch at position {seq} (block {}, {}), root {}, key \
+             {}, {} certificate(s) of {}\n",
+            r.height,
+            date(r.time_ms / 1000),
+            r.batch_root.to_hex(),
+            r.key_id.to_hex(),
+            r.count,
+            r.kinds
+                .iter()
+                .map(|k| k.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    for (seq, r) in &report.altered {
+        text.push_str(&format!(
+            "DIFFERS FROM THE RECORDS: batch at position {seq}, root {}: the ledger says key {}, \
+             {} certificate(s) of {}\n",
+            r.batch_root.to_hex(),
+            r.key_id.to_hex(),
+            r.count,
+            r.kinds
+                .iter()
+                .map(|k| k.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    for root in &report.missing {
+        text.push_str(&format!(
+            "MISSING FROM THE LEDGER: this department's batch {} is recorded as anchored, but \
+             the node does not list it\n",
+            root.to_hex()
+        ));
+    }
+    for root in &report.found_pending {
+        text.push_str(&format!(
+            "note: batch {} was anchored after all, but its certificates were not delivered; \
+             issue them again if needed and revoke the undelivered ones\n",
+            root.to_hex()
+        ));
+    }
+    if report.clean() {
+        text.push_str(&format!(
+            "All in order: every batch on the ledger under {issuer} is one of this department's \
+             ({} matched).\n",
+            report.matched
+        ));
+        print(&text)?;
+        Ok(exit::OK)
+    } else {
+        if !report.foreign.is_empty() || !report.altered.is_empty() {
+            text.push_str(
+                "Batches this department did not issue were anchored with its name: its \
+                 signing key may be in someone else's hands. Tell the ledger's operators, \
+                 replace the key, and revoke what you did not issue.\n",
+            );
+        }
+        print(&text)?;
+        Ok(exit::AUDIT)
+    }
+}

@@ -1,0 +1,193 @@
+//! `rotate-key`: a new signing key through a governance transaction approved by the
+//! ledger's validators.
+//!
+//! The proposal file is the CBOR `GovernanceBody` (`[chain_id, seq, [1, RotateIssuerKey]]`)
+//! that validators sign; an approval file is one CBOR `Approval` (or a CBOR array of them).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use ecert_issuer::home::{read_limited, write_atomically, Existing, Home};
+use ecert_issuer::node::Wait;
+use ecert_issuer::IssuerKey;
+use ecert_schemas::codec::{from_cbor, to_cbor};
+use ecert_schemas::ledger::{
+    Approval, GovernanceAction, GovernanceBody, GovernanceTx, RotateIssuerKey, Transaction,
+};
+use ecert_schemas::KeyId;
+use rand_core::OsRng;
+
+use super::{node_client, now, print, SUBMIT_WAIT_MS};
+use crate::cli::RotateKeyArgs;
+use crate::exit::{self, Failure};
+use crate::secrets;
+
+fn when(secs: u64) -> String {
+    let (y, mo, d, h, mi, s) = ecert_schemas::date::civil_from_unix(secs);
+    format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02} UTC")
+}
+
+/// `rotate-key`.
+pub fn run(home: &Home, args: &RotateKeyArgs) -> Result<u8> {
+    if args.cancel {
+        home.require()?;
+        let _lock = home.lock()?;
+        let text = if home.cancel_pending_rotation()? {
+            "The proposed key rotation was abandoned and its new key deleted; the current key \
+             stays in use.\n"
+        } else {
+            "No key rotation is under way. Nothing changed.\n"
+        };
+        print(text)?;
+        return Ok(exit::OK);
+    }
+    match &args.submit {
+        None => propose(home, args),
+        Some(proposal) => submit(home, proposal, &args.approvals),
+    }
+}
+
+fn propose(home: &Home, args: &RotateKeyArgs) -> Result<u8> {
+    let config = home.config()?;
+    let issuer = config.issuer_id()?;
+    let node_url = config.node_url()?.to_owned();
+    let anchor = home.require_anchor()?;
+    let _lock = home.lock()?;
+    if let Some(pending) = home.pending_rotation()? {
+        return Err(Failure::home(format!(
+            "a key rotation is already under way (new key {}): submit its proposal with \
+             'ecert-issuer rotate-key --submit PROPOSAL --approvals FILE...'",
+            KeyId::of(&pending.public_key).to_hex()
+        ))
+        .into());
+    }
+    let (current, passphrase) = secrets::unlock_keeping_passphrase(home, issuer.clone())?;
+    let registry = node_client(&node_url).registry()?;
+    let now = now()?;
+    let valid_from = now.plus(args.start_in.saturating_mul(60));
+    let next = IssuerKey::generate(issuer.clone(), &mut OsRng);
+    let body = GovernanceBody {
+        chain_id: anchor.chain_id.clone(),
+        seq: registry.governance_seq,
+        action: GovernanceAction::RotateIssuerKey(RotateIssuerKey {
+            issuer: issuer.clone(),
+            old_key_id: current.key_id(),
+            new_key: next.public_key(),
+            valid_from,
+        }),
+    };
+    let proposal = body.to_bytes()?;
+    let out = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from(format!(
+            "rotate-key-{issuer}-{}.cbor",
+            registry.governance_seq
+        ))
+    });
+    write_atomically(&out, &proposal, Existing::Refuse)?;
+    let sealed = secrets::seal_key(&next, &passphrase, secrets::kdf_params(false)?)?;
+    home.write_pending_rotation(&sealed, &next.public_key(), &proposal)?;
+    print(&format!(
+        "Made a new signing key for {issuer}.\n\
+         New public key: {}\n\
+         New key id:     {}\n\
+         Takes over:     {} (if approved and submitted before then)\n\
+         Proposal:       {}\n\n\
+         Send the proposal to the operators of the ledger's validator nodes. Each approves it \
+         with 'ecert-node governance approve {}' and sends back an approval file. With the \
+         approvals of more than two thirds of the validators, run:\n  \
+         ecert-issuer rotate-key --submit {} --approvals FILE...\n\
+         Until the new key takes over, the current key ({}) keeps signing.\n",
+        next.public_key().to_hex(),
+        next.key_id().to_hex(),
+        when(valid_from.secs()),
+        out.display(),
+        out.display(),
+        out.display(),
+        current.key_id().to_hex(),
+    ))?;
+    Ok(exit::OK)
+}
+
+fn read_approvals(path: &Path) -> Result<Vec<Approval>> {
+    let bytes = read_limited(path)
+        .map_err(|e| Failure::input(format!("cannot read the approval file: {e}")))?;
+    if let Ok(one) = from_cbor::<Approval>("approval", &bytes) {
+        return Ok(vec![one]);
+    }
+    from_cbor::<Vec<Approval>>("approvals", &bytes).map_err(|e| {
+        Failure::input(format!(
+            "{} is not an approval file (from 'ecert-node governance approve'): {e}",
+            path.display()
+        ))
+        .into()
+    })
+}
+
+fn submit(home: &Home, proposal_path: &Path, approval_paths: &[PathBuf]) -> Result<u8> {
+    let config = home.config()?;
+    let issuer = config.issuer_id()?;
+    let node_url = config.node_url()?.to_owned();
+    let _lock = home.lock()?;
+    let pending = home.pending_rotation()?.ok_or_else(|| {
+        Failure::home("no key rotation is under way: start one with 'ecert-issuer rotate-key'")
+    })?;
+    let proposal = read_limited(proposal_path)
+        .map_err(|e| Failure::input(format!("cannot read the proposal: {e}")))?;
+    if proposal != pending.proposal {
+        return Err(Failure::input(format!(
+            "{} is not the proposal of the rotation under way in this home",
+            proposal_path.display()
+        ))
+        .into());
+    }
+    let body: GovernanceBody = from_cbor("governance proposal", &proposal)?;
+    let GovernanceAction::RotateIssuerKey(action) = &body.action else {
+        return Err(Failure::input("the proposal is not a key rotation").into());
+    };
+    if action.issuer != issuer || action.new_key != pending.public_key {
+        return Err(Failure::input("the proposal is not for this department's new key").into());
+    }
+    if let Some(at) = pending.takes_over {
+        print(&format!(
+            "This rotation was already certified; the new key takes over at {}.\n",
+            when(at)
+        ))?;
+        return Ok(exit::OK);
+    }
+    let mut approvals = Vec::new();
+    for path in approval_paths {
+        approvals.extend(read_approvals(path)?);
+    }
+    approvals.sort_by_key(|a| a.validator);
+    approvals.dedup_by_key(|a| a.validator);
+    let tx = Transaction::Governance(GovernanceTx {
+        body: body.clone(),
+        approvals,
+    });
+    // Encodes, so that a malformed transaction is caught here rather than by the node.
+    to_cbor(&tx)?;
+    eprintln!(
+        "Sending the key rotation to the ledger ({node_url}); waiting until it is certified..."
+    );
+    node_client(&node_url)
+        .submit(&tx, Wait::Certified, SUBMIT_WAIT_MS)
+        .map_err(|e| anyhow::Error::new(e).context("the key rotation was not recorded"))?;
+    home.mark_rotation_certified(action.valid_from.secs())?;
+    let switched = home.promote_due_rotation(now()?.secs())?;
+    let text = if switched {
+        format!(
+            "The ledger certified the key rotation. The new key {} is now this department's \
+             signing key.\n",
+            KeyId::of(&action.new_key).to_hex()
+        )
+    } else {
+        format!(
+            "The ledger certified the key rotation. The new key {} takes over at {}; until \
+             then the current key keeps signing.\n",
+            KeyId::of(&action.new_key).to_hex(),
+            when(action.valid_from.secs())
+        )
+    };
+    print(&text)?;
+    Ok(exit::OK)
+}

@@ -1,0 +1,187 @@
+//! `init`, `key`, `config` and `set-anchor`: setting the home up.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use ecert_issuer::home::{check_http_url, read_bounded, Config, Home};
+use ecert_issuer::IssuerKey;
+use ecert_schemas::{IssuerId, KeyId};
+use ecert_verifier::anchor_file::parse_anchor;
+use ecert_verifier::TrustAnchor;
+use rand_core::OsRng;
+
+use super::print;
+use crate::cli::{ConfigArgs, InitArgs, SetAnchorArgs};
+use crate::exit::{self, Failure};
+use crate::secrets;
+
+/// Longest anchor file read (it holds two short lines).
+const MAX_ANCHOR_BYTES: u64 = 64 * 1024;
+
+fn read_anchor_file(path: &Path) -> Result<TrustAnchor> {
+    let shown = path.display();
+    let bytes = read_bounded(path, MAX_ANCHOR_BYTES)
+        .map_err(|e| Failure::input(format!("cannot read the anchor file: {e}")))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| Failure::input(format!("the anchor file {shown} is not a text file")))?;
+    parse_anchor(&text).map_err(|e| {
+        Failure::input(format!(
+            "the anchor file {shown} is not a trust anchor: {e}"
+        ))
+        .into()
+    })
+}
+
+/// `init`.
+pub fn init(home: &Home, args: &InitArgs) -> Result<u8> {
+    let issuer =
+        IssuerId::new(args.issuer.clone()).map_err(|e| Failure::input(format!("--issuer: {e}")))?;
+    let node = args
+        .node
+        .as_deref()
+        .map(|u| check_http_url("ledger node address", u))
+        .transpose()?;
+    let serve_url = args
+        .serve_url
+        .as_deref()
+        .map(|u| check_http_url("offer endpoint address", u))
+        .transpose()?;
+    let anchor = args.anchor.as_deref().map(read_anchor_file).transpose()?;
+    if home.exists() {
+        return Err(Failure::home(format!(
+            "{} already holds an issuer home; it was left unchanged",
+            home.dir().display()
+        ))
+        .into());
+    }
+    let params = secrets::kdf_params(args.kdf_test)?;
+    let passphrase = secrets::new()?;
+    let key = IssuerKey::generate(issuer.clone(), &mut OsRng);
+    let sealed = secrets::seal_key(&key, &passphrase, params)?;
+    let config = Config {
+        issuer: issuer.to_string(),
+        node,
+        serve_url,
+    };
+    let _lock = home.create(&config, &sealed, &key.public_key())?;
+    if let Some(anchor) = &anchor {
+        home.write_anchor(anchor)?;
+    }
+    let mut text = format!(
+        "Set up the issuer home for {issuer} in {}.\n\
+         Public key: {}\n\
+         Key id:     {}\n\n\
+         Give the public key to the ledger's operators: it must be registered for {issuer} \
+         in the ledger's genesis before the ledger accepts its certificates.\n",
+        home.dir().display(),
+        key.public_key().to_hex(),
+        key.key_id().to_hex(),
+    );
+    if config.node.is_none() {
+        text.push_str("Next: ecert-issuer config --node http://HOST:PORT (the ledger node)\n");
+    }
+    if anchor.is_none() {
+        text.push_str(
+            "Next: ecert-issuer set-anchor FILE (the anchor file of the ledger's genesis)\n",
+        );
+    }
+    text.push_str(
+        "Keep a backup of this folder: it holds the encrypted signing key and the register.\n",
+    );
+    print(&text)?;
+    Ok(exit::OK)
+}
+
+/// `key`.
+pub fn key(home: &Home) -> Result<u8> {
+    print(&format!("{}\n", home.public_key()?.to_hex()))?;
+    Ok(exit::OK)
+}
+
+/// `config`.
+pub fn config(home: &Home, args: &ConfigArgs) -> Result<u8> {
+    let mut config = home.config()?;
+    let mut changed = false;
+    if let Some(url) = &args.node {
+        config.node = Some(check_http_url("ledger node address", url)?);
+        changed = true;
+    }
+    if let Some(url) = &args.serve_url {
+        config.serve_url = Some(check_http_url("offer endpoint address", url)?);
+        changed = true;
+    }
+    if changed {
+        let _lock = home.lock()?;
+        home.write_config(&config)?;
+    }
+    let public = home.public_key()?;
+    let anchor = match home.anchor()? {
+        Some(a) => format!("ledger {} (validators {})", a.chain_id, a.validators_hash),
+        None => "not set (ecert-issuer set-anchor FILE)".into(),
+    };
+    let certificates: usize = home.batches()?.iter().map(|b| b.certificates.len()).sum();
+    let mut text = String::new();
+    if changed {
+        text.push_str("Settings changed.\n");
+    }
+    text.push_str(&format!(
+        "Home:           {}\n\
+         Issuer:         {}\n\
+         Ledger node:    {}\n\
+         Offer endpoint: {}\n\
+         Trust anchor:   {anchor}\n\
+         Public key:     {}\n\
+         Key id:         {}\n\
+         Certificates:   {certificates} issued; next status index {}\n",
+        home.dir().display(),
+        config.issuer,
+        config
+            .node
+            .as_deref()
+            .unwrap_or("not set (ecert-issuer config --node URL)"),
+        config
+            .serve_url
+            .as_deref()
+            .unwrap_or("not set (ecert-issuer config --serve-url URL)"),
+        public.to_hex(),
+        KeyId::of(&public).to_hex(),
+        home.next_status_index()?,
+    ));
+    print(&text)?;
+    Ok(exit::OK)
+}
+
+/// `set-anchor`.
+pub fn set_anchor(home: &Home, args: &SetAnchorArgs) -> Result<u8> {
+    home.require()?;
+    let anchor = read_anchor_file(&args.file)?;
+    let _lock = home.lock()?;
+    let text = match home.anchor().context("cannot read the current anchor")? {
+        Some(current) if current == anchor => format!(
+            "The trust anchor is already ledger {} (validators {}). Nothing changed.\n",
+            anchor.chain_id, anchor.validators_hash
+        ),
+        Some(current) if !args.force => {
+            return Err(Failure::home(format!(
+                "this home already trusts ledger {} (validators {}); the file {} is for ledger \
+                 {} (validators {}). Nothing changed. Use --force only if the ledger's \
+                 operators told you to change it",
+                current.chain_id,
+                current.validators_hash,
+                args.file.display(),
+                anchor.chain_id,
+                anchor.validators_hash
+            ))
+            .into())
+        }
+        _ => {
+            home.write_anchor(&anchor)?;
+            format!(
+                "This department now anchors on ledger {}, validator set {}.\n",
+                anchor.chain_id, anchor.validators_hash
+            )
+        }
+    };
+    print(&text)?;
+    Ok(exit::OK)
+}

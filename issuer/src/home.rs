@@ -1,0 +1,901 @@
+//! The department's home folder: its configuration, trust anchor, sealed signing key,
+//! status-index counter and issuance register.
+//!
+//! ```text
+//! HOME/                          created private to its owner (0700)
+//!   config.toml                  issuer id, ledger node URL, offer endpoint URL
+//!   anchor.toml                  the ledger's trust anchor (same file as ecert-verify's)
+//!   key.eck                      the current signing key's seed, sealed with the passphrase
+//!   key.pub                      its public key, 64 hex digits (no passphrase needed)
+//!   retired-keys/KEYID.eck|.pub  keys replaced by a rotation, kept sealed for audit
+//!   pending-key.eck|.pub         the next key, during a rotation (sealed likewise)
+//!   pending-rotation.cbor        its governance proposal (CBOR GovernanceBody)
+//!   pending-rotation.certified   present once the ledger certified the rotation: the
+//!                                second (decimal) from which the pending key takes over
+//!   next-status-index            the next unused status index (decimal)
+//!   batches/ROOT.json            one issuance batch and its certificates' records
+//!   revocations/TIME-HASH.json   one revocation transaction and what it revoked
+//!   offers/open/CODE.offer       an offer not redeemed yet (holds the package)
+//!   offers/used/CODE.json        a redeemed offer (the package is no longer kept)
+//!   .lock                        held by a command while it changes the home
+//! ```
+//!
+//! Every file is written atomically: a temporary file beside it (owner-only), flushed to
+//! disk, then renamed over the destination, and the folder flushed; a crash leaves the old
+//! or the new content, never a mix. Nothing here asks for a passphrase or decrypts: the
+//! key file is handed over as sealed bytes.
+
+use std::ffi::OsStr;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+use ecert_schemas::{IssuerId, KeyId, PublicKeyBytes};
+use ecert_verifier::anchor_file::{anchor_to_toml, parse_anchor};
+use ecert_verifier::TrustAnchor;
+use rand_core::{OsRng, RngCore};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::register::{BatchFile, RevocationFile};
+
+/// The environment variable naming the home folder.
+pub const HOME_ENV: &str = "ECERT_ISSUER_HOME";
+
+const CONFIG_FILE: &str = "config.toml";
+const ANCHOR_FILE: &str = "anchor.toml";
+const KEY_FILE: &str = "key.eck";
+const PUBLIC_KEY_FILE: &str = "key.pub";
+const RETIRED_DIR: &str = "retired-keys";
+const STATUS_FILE: &str = "next-status-index";
+const PENDING_KEY_FILE: &str = "pending-key.eck";
+const PENDING_PUBLIC_FILE: &str = "pending-key.pub";
+const PENDING_PROPOSAL_FILE: &str = "pending-rotation.cbor";
+const PENDING_CERTIFIED_FILE: &str = "pending-rotation.certified";
+const BATCHES_DIR: &str = "batches";
+const REVOCATIONS_DIR: &str = "revocations";
+const OFFERS_DIR: &str = "offers";
+const LOCK_FILE: &str = ".lock";
+
+/// Largest small file (configuration, anchor, key, record) read from the home: 16 MiB.
+const MAX_RECORD_BYTES: u64 = 16 * 1024 * 1024;
+
+/// What can go wrong with the home folder.
+#[derive(Debug, Error)]
+pub enum HomeError {
+    /// No home at this path (or it was never set up).
+    #[error(
+        "there is no issuer home at {0}: set one up with 'ecert-issuer init --issuer ID', or \
+         point to it with --home DIR or {HOME_ENV}"
+    )]
+    NotSetUp(PathBuf),
+    /// `init` found an existing home.
+    #[error("{0} already holds an issuer home; it was left unchanged")]
+    AlreadyExists(PathBuf),
+    /// Another command holds the lock.
+    #[error(
+        "another ecert-issuer command is changing this home ({0}); wait until it has finished \
+         and try again"
+    )]
+    Busy(PathBuf),
+    /// A file of the home cannot be read or written.
+    #[error("cannot {action} {path}: {reason}")]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// The file or folder.
+        path: PathBuf,
+        /// The system's reason.
+        reason: io::Error,
+    },
+    /// A file of the home has unexpected content.
+    #[error("the file {path} is damaged: {detail}")]
+    Damaged {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        detail: String,
+    },
+    /// Something needed is not configured yet.
+    #[error("{0}")]
+    NotConfigured(String),
+    /// A value given by the operator is not acceptable.
+    #[error("{0}")]
+    BadValue(String),
+    /// A file that must not be replaced already exists.
+    #[error("{0} already exists; it was left unchanged")]
+    Exists(PathBuf),
+}
+
+fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> HomeError + 'a {
+    move |reason| HomeError::Io {
+        action,
+        path: path.to_owned(),
+        reason,
+    }
+}
+
+/// The configuration file `config.toml`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// This department's issuer id, as registered in the ledger's genesis.
+    pub issuer: String,
+    /// The ledger node's client API, e.g. `http://127.0.0.1:7300`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+    /// Where citizens reach this department's offer endpoint (`ecert-issuer serve`), e.g.
+    /// `http://10.1.2.3:7400`: offer URLs and QR codes are built from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serve_url: Option<String>,
+}
+
+impl Config {
+    /// The issuer id, checked.
+    pub fn issuer_id(&self) -> Result<IssuerId, HomeError> {
+        IssuerId::new(self.issuer.clone())
+            .map_err(|e| HomeError::BadValue(format!("the configured issuer id: {e}")))
+    }
+
+    /// The node URL, or a hint to configure it.
+    pub fn node_url(&self) -> Result<&str, HomeError> {
+        self.node.as_deref().ok_or_else(|| {
+            HomeError::NotConfigured(
+                "no ledger node is configured: run 'ecert-issuer config --node http://HOST:PORT'"
+                    .into(),
+            )
+        })
+    }
+
+    /// The offer endpoint URL, or a hint to configure it.
+    pub fn serve_url(&self) -> Result<&str, HomeError> {
+        self.serve_url.as_deref().ok_or_else(|| {
+            HomeError::NotConfigured(
+                "no offer endpoint address is configured: run 'ecert-issuer config --serve-url \
+                 http://HOST:PORT' with the address citizens' wallets reach 'ecert-issuer serve' at"
+                    .into(),
+            )
+        })
+    }
+}
+
+/// Checks and normalises a plain-HTTP base URL: `http://HOST[:PORT][/PATH]`, without a
+/// trailing slash, query or fragment.
+pub fn check_http_url(what: &str, url: &str) -> Result<String, HomeError> {
+    let url = url.trim();
+    let bad = |why: &str| HomeError::BadValue(format!("the {what} {url:?} {why}"));
+    let Some(rest) = url.strip_prefix("http://") else {
+        if url.starts_with("https://") {
+            return Err(bad(
+                "uses https: this tool speaks plain HTTP inside the department network; give an \
+                 http:// address",
+            ));
+        }
+        return Err(bad(
+            "must start with http:// (for example http://10.1.2.3:7300)",
+        ));
+    };
+    let host = rest.split('/').next().unwrap_or("");
+    if host.is_empty() || url.contains(['?', '#', ' ']) {
+        return Err(bad("is not an address like http://HOST:PORT"));
+    }
+    Ok(url.trim_end_matches('/').to_owned())
+}
+
+/// A key rotation in progress.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingRotation {
+    /// The next key, sealed with the same passphrase as the current one.
+    pub sealed_key: Vec<u8>,
+    /// Its public key.
+    pub public_key: PublicKeyBytes,
+    /// The proposal's bytes (CBOR `GovernanceBody`).
+    pub proposal: Vec<u8>,
+    /// Once certified: the second from which the next key takes over.
+    pub takes_over: Option<u64>,
+}
+
+/// A lock on the home, released when dropped.
+#[derive(Debug)]
+pub struct HomeLock {
+    _file: File,
+}
+
+/// The home folder.
+#[derive(Clone, Debug)]
+pub struct Home {
+    dir: PathBuf,
+}
+
+impl Home {
+    /// The home at `dir` (nothing is read yet).
+    pub fn at(dir: PathBuf) -> Home {
+        Home { dir }
+    }
+
+    /// The home at `--home`, else `$ECERT_ISSUER_HOME`, else
+    /// `$XDG_DATA_HOME/ecert-issuer`, else `$HOME/.local/share/ecert-issuer`.
+    pub fn locate(flag: Option<PathBuf>) -> Result<Home, HomeError> {
+        let env = |name: &str| {
+            std::env::var_os(name)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
+        flag.or_else(|| env(HOME_ENV))
+            .or_else(|| {
+                env("XDG_DATA_HOME")
+                    .filter(|p| p.is_absolute())
+                    .map(|p| p.join("ecert-issuer"))
+            })
+            .or_else(|| env("HOME").map(|h| h.join(".local/share/ecert-issuer")))
+            .map(Home::at)
+            .ok_or_else(|| {
+                HomeError::NotConfigured(format!(
+                    "cannot tell where the issuer home is: pass --home DIR or set {HOME_ENV}"
+                ))
+            })
+    }
+
+    /// The folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    /// Whether the home was set up (its configuration exists).
+    pub fn exists(&self) -> bool {
+        self.path(CONFIG_FILE).exists()
+    }
+
+    /// Creates a new home: the folder (private), its sub-folders, the configuration, the
+    /// sealed key and its public key, and the status counter at 0. Refuses a folder that
+    /// already holds a home or any other file.
+    pub fn create(
+        &self,
+        config: &Config,
+        sealed_key: &[u8],
+        public_key: &PublicKeyBytes,
+    ) -> Result<HomeLock, HomeError> {
+        if self.exists() || self.path(KEY_FILE).exists() {
+            return Err(HomeError::AlreadyExists(self.dir.clone()));
+        }
+        if let Ok(mut entries) = fs::read_dir(&self.dir) {
+            if entries.next().is_some() {
+                return Err(HomeError::BadValue(format!(
+                    "{} is not empty: choose a new folder for the issuer home",
+                    self.dir.display()
+                )));
+            }
+        }
+        create_private_dir(&self.dir)?;
+        let lock = self.lock()?;
+        for sub in [
+            BATCHES_DIR,
+            REVOCATIONS_DIR,
+            RETIRED_DIR,
+            "offers/open",
+            "offers/used",
+        ] {
+            create_private_dir(&self.path(sub))?;
+        }
+        write_atomically(&self.path(KEY_FILE), sealed_key, Existing::Refuse)?;
+        write_atomically(
+            &self.path(PUBLIC_KEY_FILE),
+            format!("{}\n", public_key.to_hex()).as_bytes(),
+            Existing::Refuse,
+        )?;
+        write_atomically(&self.path(STATUS_FILE), b"0\n", Existing::Refuse)?;
+        // The configuration last: its presence is what makes the home "set up".
+        self.write_config(config)?;
+        Ok(lock)
+    }
+
+    /// Takes the home's lock, or fails at once if another command holds it.
+    pub fn lock(&self) -> Result<HomeLock, HomeError> {
+        let path = self.path(LOCK_FILE);
+        let mut options = OpenOptions::new();
+        options.create(true).truncate(false).write(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let file = options.open(&path).map_err(io_err("open", &path))?;
+        match file.try_lock() {
+            Ok(()) => Ok(HomeLock { _file: file }),
+            Err(fs::TryLockError::WouldBlock) => Err(HomeError::Busy(self.dir.clone())),
+            Err(fs::TryLockError::Error(e)) => Err(io_err("lock", &path)(e)),
+        }
+    }
+
+    /// Fails with [`HomeError::NotSetUp`] unless the home exists.
+    pub fn require(&self) -> Result<(), HomeError> {
+        if self.exists() {
+            Ok(())
+        } else {
+            Err(HomeError::NotSetUp(self.dir.clone()))
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> Result<Config, HomeError> {
+        self.require()?;
+        let path = self.path(CONFIG_FILE);
+        let text = read_text(&path)?;
+        let config: Config = toml::from_str(&text).map_err(|e| HomeError::Damaged {
+            path: path.clone(),
+            detail: e.message().to_owned(),
+        })?;
+        config.issuer_id().map_err(|e| HomeError::Damaged {
+            path,
+            detail: e.to_string(),
+        })?;
+        Ok(config)
+    }
+
+    /// Replaces the configuration.
+    pub fn write_config(&self, config: &Config) -> Result<(), HomeError> {
+        let body = toml::to_string(config).map_err(|e| HomeError::BadValue(e.to_string()))?;
+        let text =
+            format!("# ecert-issuer configuration. Change it with 'ecert-issuer config'.\n{body}");
+        write_atomically(&self.path(CONFIG_FILE), text.as_bytes(), Existing::Replace)
+    }
+
+    /// The trust anchor, if one was set.
+    pub fn anchor(&self) -> Result<Option<TrustAnchor>, HomeError> {
+        let path = self.path(ANCHOR_FILE);
+        if !path.exists() {
+            return Ok(None);
+        }
+        let text = read_text(&path)?;
+        parse_anchor(&text)
+            .map(Some)
+            .map_err(|e| HomeError::Damaged {
+                path,
+                detail: e.to_string(),
+            })
+    }
+
+    /// The trust anchor, or a hint to set it.
+    pub fn require_anchor(&self) -> Result<TrustAnchor, HomeError> {
+        self.anchor()?.ok_or_else(|| {
+            HomeError::NotConfigured(
+                "no trust anchor is set: run 'ecert-issuer set-anchor FILE' with the anchor \
+                 file of the ledger's genesis"
+                    .into(),
+            )
+        })
+    }
+
+    /// Stores the trust anchor.
+    pub fn write_anchor(&self, anchor: &TrustAnchor) -> Result<(), HomeError> {
+        let text = anchor_to_toml(
+            anchor,
+            "The ledger this department anchors on (set by ecert-issuer).",
+        );
+        write_atomically(&self.path(ANCHOR_FILE), text.as_bytes(), Existing::Replace)
+    }
+
+    /// The sealed key file's bytes.
+    pub fn sealed_key(&self) -> Result<Vec<u8>, HomeError> {
+        self.require()?;
+        read_limited(&self.path(KEY_FILE))
+    }
+
+    /// Where the sealed key is kept.
+    pub fn key_path(&self) -> PathBuf {
+        self.path(KEY_FILE)
+    }
+
+    /// The current public key (from `key.pub`, no passphrase needed).
+    pub fn public_key(&self) -> Result<PublicKeyBytes, HomeError> {
+        self.require()?;
+        let path = self.path(PUBLIC_KEY_FILE);
+        let text = read_text(&path)?;
+        PublicKeyBytes::from_hex(text.trim()).map_err(|e| HomeError::Damaged {
+            path,
+            detail: e.to_string(),
+        })
+    }
+
+    /// Keeps the current key under `retired-keys/KEYID.*` and makes `sealed`/`public` the
+    /// current key. The retired copy is written before the current one is replaced.
+    pub fn replace_key(
+        &self,
+        sealed: &[u8],
+        public: &PublicKeyBytes,
+        old_public: &PublicKeyBytes,
+    ) -> Result<(), HomeError> {
+        let old_id = KeyId::of(old_public).to_hex();
+        let old_sealed = self.sealed_key()?;
+        let retired = self.path(RETIRED_DIR);
+        create_private_dir(&retired)?;
+        write_atomically(
+            &retired.join(format!("{old_id}.eck")),
+            &old_sealed,
+            Existing::Replace,
+        )?;
+        write_atomically(
+            &retired.join(format!("{old_id}.pub")),
+            format!("{}\n", old_public.to_hex()).as_bytes(),
+            Existing::Replace,
+        )?;
+        write_atomically(&self.path(KEY_FILE), sealed, Existing::Replace)?;
+        write_atomically(
+            &self.path(PUBLIC_KEY_FILE),
+            format!("{}\n", public.to_hex()).as_bytes(),
+            Existing::Replace,
+        )
+    }
+
+    /// A key rotation in progress: the sealed next key, its public key, the proposal's
+    /// bytes, and the second it takes over once certified (`None` while not certified).
+    pub fn pending_rotation(&self) -> Result<Option<PendingRotation>, HomeError> {
+        let key = self.path(PENDING_KEY_FILE);
+        if !key.exists() {
+            return Ok(None);
+        }
+        let public_path = self.path(PENDING_PUBLIC_FILE);
+        let public = PublicKeyBytes::from_hex(read_text(&public_path)?.trim()).map_err(|e| {
+            HomeError::Damaged {
+                path: public_path,
+                detail: e.to_string(),
+            }
+        })?;
+        let certified_path = self.path(PENDING_CERTIFIED_FILE);
+        let takes_over = if certified_path.exists() {
+            let text = read_text(&certified_path)?;
+            Some(text.trim().parse().map_err(|_| HomeError::Damaged {
+                path: certified_path,
+                detail: "expected a whole number".into(),
+            })?)
+        } else {
+            None
+        };
+        Ok(Some(PendingRotation {
+            sealed_key: read_limited(&key)?,
+            public_key: public,
+            proposal: read_limited(&self.path(PENDING_PROPOSAL_FILE))?,
+            takes_over,
+        }))
+    }
+
+    /// Records a proposed rotation (refuses if one is pending).
+    pub fn write_pending_rotation(
+        &self,
+        sealed: &[u8],
+        public: &PublicKeyBytes,
+        proposal: &[u8],
+    ) -> Result<(), HomeError> {
+        write_atomically(
+            &self.path(PENDING_PROPOSAL_FILE),
+            proposal,
+            Existing::Replace,
+        )?;
+        write_atomically(
+            &self.path(PENDING_PUBLIC_FILE),
+            format!("{}\n", public.to_hex()).as_bytes(),
+            Existing::Replace,
+        )?;
+        // The key last: its presence is what makes a rotation pending.
+        write_atomically(&self.path(PENDING_KEY_FILE), sealed, Existing::Refuse)
+    }
+
+    /// Records that the ledger certified the pending rotation, taking over at `at`.
+    pub fn mark_rotation_certified(&self, at: u64) -> Result<(), HomeError> {
+        write_atomically(
+            &self.path(PENDING_CERTIFIED_FILE),
+            format!("{at}\n").as_bytes(),
+            Existing::Replace,
+        )
+    }
+
+    /// Abandons a rotation the ledger has not certified: deletes the next key and its
+    /// proposal. Refuses a certified one (the ledger already retires the current key).
+    pub fn cancel_pending_rotation(&self) -> Result<bool, HomeError> {
+        let Some(pending) = self.pending_rotation()? else {
+            return Ok(false);
+        };
+        if pending.takes_over.is_some() {
+            return Err(HomeError::BadValue(
+                "this rotation was already certified by the ledger: it cannot be abandoned".into(),
+            ));
+        }
+        // The key first: without it, no rotation is pending.
+        for name in [PENDING_KEY_FILE, PENDING_PUBLIC_FILE, PENDING_PROPOSAL_FILE] {
+            let path = self.path(name);
+            match fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io_err("remove", &path)(e)),
+            }
+        }
+        sync_dir(&self.dir);
+        Ok(true)
+    }
+
+    /// If a certified rotation's time has come (`now` ≥ its start), makes the pending key
+    /// the current one (the old key is kept under `retired-keys/`). Whether it switched.
+    pub fn promote_due_rotation(&self, now: u64) -> Result<bool, HomeError> {
+        let Some(pending) = self.pending_rotation()? else {
+            return Ok(false);
+        };
+        if pending.takes_over.is_none_or(|at| now < at) {
+            return Ok(false);
+        }
+        let old = self.public_key()?;
+        self.replace_key(&pending.sealed_key, &pending.public_key, &old)?;
+        let retired = self.path(RETIRED_DIR);
+        let old_id = KeyId::of(&old).to_hex();
+        write_atomically(
+            &retired.join(format!("{old_id}.rotation.cbor")),
+            &pending.proposal,
+            Existing::Replace,
+        )?;
+        for name in [
+            PENDING_KEY_FILE,
+            PENDING_PUBLIC_FILE,
+            PENDING_PROPOSAL_FILE,
+            PENDING_CERTIFIED_FILE,
+        ] {
+            let path = self.path(name);
+            fs::remove_file(&path).map_err(io_err("remove", &path))?;
+        }
+        sync_dir(&self.dir);
+        Ok(true)
+    }
+
+    /// The next unused status index.
+    pub fn next_status_index(&self) -> Result<u32, HomeError> {
+        let path = self.path(STATUS_FILE);
+        let text = read_text(&path)?;
+        text.trim().parse().map_err(|_| HomeError::Damaged {
+            path,
+            detail: "expected a whole number".into(),
+        })
+    }
+
+    /// Reserves `count` status indexes: returns the first and records the new next index
+    /// durably before returning, so an index is never handed out twice.
+    pub fn reserve_status_indexes(&self, count: u32) -> Result<u32, HomeError> {
+        let first = self.next_status_index()?;
+        let next = first
+            .checked_add(count)
+            .filter(|n| n.saturating_sub(1) <= ecert_schemas::ledger::MAX_STATUS_INDEX)
+            .ok_or_else(|| {
+                HomeError::BadValue(format!(
+                    "this department's status list is full: {count} more certificates would go \
+                     past the last status index {}",
+                    ecert_schemas::ledger::MAX_STATUS_INDEX
+                ))
+            })?;
+        write_atomically(
+            &self.path(STATUS_FILE),
+            format!("{next}\n").as_bytes(),
+            Existing::Replace,
+        )?;
+        Ok(first)
+    }
+
+    /// Writes a batch's record (replacing an earlier version of the same batch).
+    pub fn write_batch(&self, batch: &BatchFile) -> Result<(), HomeError> {
+        let path = self
+            .path(BATCHES_DIR)
+            .join(format!("{}.json", batch.root.to_hex()));
+        write_json(&path, batch)
+    }
+
+    /// Every batch record, oldest first.
+    pub fn batches(&self) -> Result<Vec<BatchFile>, HomeError> {
+        self.require()?;
+        let mut all: Vec<BatchFile> = read_json_dir(&self.path(BATCHES_DIR))?;
+        all.sort_by_key(|a| (a.created_at, a.root));
+        Ok(all)
+    }
+
+    /// Writes a revocation record.
+    pub fn write_revocation(&self, revocation: &RevocationFile) -> Result<(), HomeError> {
+        let path = self.path(REVOCATIONS_DIR).join(format!(
+            "{}-{}.json",
+            revocation.time,
+            revocation.tx_hash.to_hex().get(..16).unwrap_or("")
+        ));
+        write_json(&path, revocation)
+    }
+
+    /// Every revocation record, oldest first.
+    pub fn revocations(&self) -> Result<Vec<RevocationFile>, HomeError> {
+        self.require()?;
+        let mut all: Vec<RevocationFile> = read_json_dir(&self.path(REVOCATIONS_DIR))?;
+        all.sort_by_key(|r| r.time);
+        Ok(all)
+    }
+
+    /// The offers folder.
+    pub fn offers_dir(&self) -> PathBuf {
+        self.path(OFFERS_DIR)
+    }
+}
+
+fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), HomeError> {
+    let mut text =
+        serde_json::to_string_pretty(value).map_err(|e| HomeError::BadValue(e.to_string()))?;
+    text.push('\n');
+    write_atomically(path, text.as_bytes(), Existing::Replace)
+}
+
+fn read_json_dir<T: serde::de::DeserializeOwned>(dir: &Path) -> Result<Vec<T>, HomeError> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io_err("read the folder", dir)(e)),
+    };
+    let mut out = Vec::new();
+    for entry in entries {
+        let path = entry.map_err(io_err("read the folder", dir))?.path();
+        if path.extension() != Some(OsStr::new("json")) {
+            continue;
+        }
+        let bytes = read_limited(&path)?;
+        let value = serde_json::from_slice(&bytes).map_err(|e| HomeError::Damaged {
+            path: path.clone(),
+            detail: e.to_string(),
+        })?;
+        out.push(value);
+    }
+    Ok(out)
+}
+
+fn read_text(path: &Path) -> Result<String, HomeError> {
+    String::from_utf8(read_limited(path)?).map_err(|_| HomeError::Damaged {
+        path: path.to_owned(),
+        detail: "not UTF-8 text".into(),
+    })
+}
+
+/// Reads a whole file of at most 16 MiB.
+pub fn read_limited(path: &Path) -> Result<Vec<u8>, HomeError> {
+    read_bounded(path, MAX_RECORD_BYTES)
+}
+
+/// Reads a whole file of at most `limit` bytes.
+pub fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, HomeError> {
+    let file = File::open(path).map_err(io_err("open", path))?;
+    let mut bytes = Vec::new();
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(io_err("read", path))?;
+    if bytes.len() as u64 > limit {
+        return Err(HomeError::BadValue(format!(
+            "{} is too large (more than {limit} bytes)",
+            path.display()
+        )));
+    }
+    Ok(bytes)
+}
+
+/// How [`write_atomically`] treats an existing destination.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Existing {
+    /// The destination must not exist; it is never replaced.
+    Refuse,
+    /// Replace it atomically.
+    Replace,
+}
+
+/// Writes `bytes` to `path` so that `path` holds either its old content or all of `bytes`:
+/// a temporary owner-only file beside it is written and flushed, then renamed over `path`
+/// (or, with [`Existing::Refuse`], hard-linked to `path`, which fails if `path` exists),
+/// and the folder is flushed.
+pub fn write_atomically(path: &Path, bytes: &[u8], existing: Existing) -> Result<(), HomeError> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| HomeError::BadValue(format!("{} is not a file name", path.display())))?;
+    let mut temp_name = std::ffi::OsString::from(".");
+    temp_name.push(name);
+    temp_name.push(format!(
+        ".tmp-{}-{:016x}",
+        std::process::id(),
+        OsRng.next_u64()
+    ));
+    let temp = dir.join(temp_name);
+    let result = write_then_publish(&temp, path, bytes, existing);
+    if result.is_err() {
+        // The temporary file may not exist, or may already have been renamed.
+        let _ = fs::remove_file(&temp);
+    }
+    result?;
+    sync_dir(&dir);
+    Ok(())
+}
+
+fn write_then_publish(
+    temp: &Path,
+    path: &Path,
+    bytes: &[u8],
+    existing: Existing,
+) -> Result<(), HomeError> {
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(temp).map_err(io_err("create", temp))?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(io_err("write", temp))?;
+    drop(file);
+    match existing {
+        Existing::Replace => fs::rename(temp, path).map_err(io_err("replace", path)),
+        Existing::Refuse => match fs::hard_link(temp, path) {
+            Ok(()) => {
+                let _ = fs::remove_file(temp);
+                Ok(())
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                Err(HomeError::Exists(path.to_owned()))
+            }
+            Err(_) => {
+                // File systems without hard links: check, then rename.
+                if path.exists() {
+                    return Err(HomeError::Exists(path.to_owned()));
+                }
+                fs::rename(temp, path).map_err(io_err("write", path))
+            }
+        },
+    }
+}
+
+/// Creates `dir` and its parents; on Unix new folders are private to the owner.
+pub fn create_private_dir(dir: &Path) -> Result<(), HomeError> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder
+        .create(dir)
+        .map_err(io_err("create the folder", dir))
+}
+
+/// Flushes a folder's entries (a rename) to disk; best effort.
+pub fn sync_dir(dir: &Path) {
+    #[cfg(unix)]
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_home(name: &str) -> Home {
+        let dir = std::env::temp_dir().join(format!(
+            "ecert-issuer-home-{name}-{}-{:x}",
+            std::process::id(),
+            OsRng.next_u64()
+        ));
+        Home::at(dir)
+    }
+
+    fn config() -> Config {
+        Config {
+            issuer: "justice".into(),
+            node: None,
+            serve_url: None,
+        }
+    }
+
+    #[test]
+    fn create_refuses_an_existing_home_and_counts_status_indexes() {
+        let home = temp_home("create");
+        let lock = home
+            .create(&config(), b"sealed", &PublicKeyBytes([1; 32]))
+            .unwrap();
+        assert!(matches!(home.lock(), Err(HomeError::Busy(_))));
+        drop(lock);
+        assert!(matches!(
+            home.create(&config(), b"x", &PublicKeyBytes([1; 32])),
+            Err(HomeError::AlreadyExists(_))
+        ));
+        assert_eq!(home.config().unwrap(), config());
+        assert_eq!(home.public_key().unwrap(), PublicKeyBytes([1; 32]));
+        assert_eq!(home.reserve_status_indexes(3).unwrap(), 0);
+        assert_eq!(home.reserve_status_indexes(2).unwrap(), 3);
+        assert_eq!(home.next_status_index().unwrap(), 5);
+        assert!(home.anchor().unwrap().is_none());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(home.dir()).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o700);
+        }
+        fs::remove_dir_all(home.dir()).unwrap();
+    }
+
+    #[test]
+    fn a_certified_rotation_takes_over_when_due() {
+        let home = temp_home("rotate");
+        let old = PublicKeyBytes([1; 32]);
+        let new = PublicKeyBytes([2; 32]);
+        drop(home.create(&config(), b"old sealed", &old).unwrap());
+        assert!(!home.promote_due_rotation(100).unwrap());
+        home.write_pending_rotation(b"new sealed", &new, b"proposal")
+            .unwrap();
+        assert!(home
+            .write_pending_rotation(b"again", &new, b"proposal")
+            .is_err());
+        assert!(
+            !home.promote_due_rotation(100).unwrap(),
+            "not certified yet"
+        );
+        assert!(home.cancel_pending_rotation().unwrap());
+        assert!(home.pending_rotation().unwrap().is_none());
+        home.write_pending_rotation(b"new sealed", &new, b"proposal")
+            .unwrap();
+        home.mark_rotation_certified(50).unwrap();
+        assert_eq!(
+            home.pending_rotation().unwrap().unwrap().takes_over,
+            Some(50)
+        );
+        assert!(!home.promote_due_rotation(49).unwrap(), "not due yet");
+        assert!(
+            home.cancel_pending_rotation().is_err(),
+            "certified: too late"
+        );
+        assert!(home.promote_due_rotation(50).unwrap());
+        assert_eq!(home.public_key().unwrap(), new);
+        assert_eq!(home.sealed_key().unwrap(), b"new sealed");
+        assert!(home.pending_rotation().unwrap().is_none());
+        let old_id = KeyId::of(&old).to_hex();
+        let retired = home.dir().join(RETIRED_DIR);
+        assert_eq!(
+            fs::read(retired.join(format!("{old_id}.eck"))).unwrap(),
+            b"old sealed"
+        );
+        assert!(retired.join(format!("{old_id}.rotation.cbor")).exists());
+        fs::remove_dir_all(home.dir()).unwrap();
+    }
+
+    #[test]
+    fn urls_are_checked() {
+        assert_eq!(
+            check_http_url("node", "http://127.0.0.1:7300/").unwrap(),
+            "http://127.0.0.1:7300"
+        );
+        assert!(check_http_url("node", "https://x").is_err());
+        assert!(check_http_url("node", "ftp://x").is_err());
+        assert!(check_http_url("node", "http://").is_err());
+    }
+
+    #[test]
+    fn refuse_keeps_the_existing_file() {
+        let home = temp_home("refuse");
+        create_private_dir(home.dir()).unwrap();
+        let path = home.dir().join("f");
+        write_atomically(&path, b"one", Existing::Refuse).unwrap();
+        assert!(matches!(
+            write_atomically(&path, b"two", Existing::Refuse),
+            Err(HomeError::Exists(_))
+        ));
+        assert_eq!(fs::read(&path).unwrap(), b"one");
+        write_atomically(&path, b"three", Existing::Replace).unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"three");
+        assert_eq!(fs::read_dir(home.dir()).unwrap().count(), 1, "no temp left");
+        fs::remove_dir_all(home.dir()).unwrap();
+    }
+}

@@ -1,0 +1,269 @@
+//! `ecert-node`: a department's ledger node.
+//!
+//! `init` creates the node's home (its validator key, sealed under a passphrase);
+//! `run` joins the ledger named by a genesis file and serves the client API;
+//! `key` prints the validator key for the genesis; `trust-anchor` prints what counters,
+//! issuers and wallets pin to trust this ledger.
+
+mod home;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use ecert_ledger_node::genesis::Genesis;
+use ecert_ledger_node::node::{Node, NodeConfig};
+
+/// A department's node of the ecert ledger: orders anchor and revocation transactions
+/// with the other departments' nodes (Raft over libp2p), signs every block header, and
+/// serves certified headers, anchor proofs and revocations to issuers, wallets and
+/// counters.
+#[derive(Parser)]
+#[command(name = "ecert-node", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create this node's home folder and its validator key, sealed under a passphrase
+    /// (asked twice, or taken from ECERT_NODE_PASSPHRASE). Prints the public key to put in
+    /// the genesis file.
+    Init {
+        /// The node's home folder (created; must not exist yet or be empty).
+        #[arg(long, env = "ECERT_NODE_HOME")]
+        home: PathBuf,
+        /// The department running this node (for people reading logs and status).
+        #[arg(long)]
+        department: String,
+    },
+    /// Print this node's validator public key (hex), as the genesis file needs it.
+    Key {
+        /// The node's home folder.
+        #[arg(long, env = "ECERT_NODE_HOME")]
+        home: PathBuf,
+    },
+    /// Run the node until Ctrl-C or SIGTERM. The key's passphrase is asked, or taken from
+    /// ECERT_NODE_PASSPHRASE. Logs go to standard error (set RUST_LOG=debug for more).
+    Run {
+        /// The node's home folder.
+        #[arg(long, env = "ECERT_NODE_HOME")]
+        home: PathBuf,
+        /// The genesis file all departments agreed on.
+        #[arg(long)]
+        genesis: PathBuf,
+        /// libp2p address to listen on (default: this validator's address in the genesis).
+        #[arg(long)]
+        listen: Option<String>,
+        /// Address of the client API (HTTP).
+        #[arg(long, default_value = "127.0.0.1:7200")]
+        http: SocketAddr,
+        /// Longest a transaction waits for a block, in milliseconds (at most 200).
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=200))]
+        block_interval_ms: u64,
+        /// Most transactions in one block.
+        #[arg(long, default_value_t = 2_000)]
+        max_block_txs: usize,
+        /// Take a Raft snapshot every this many blocks (a node that was down long, or
+        /// lost its data, catches up from the snapshot).
+        #[arg(long, default_value_t = 1_000, value_parser = clap::value_parser!(u64).range(2..))]
+        snapshot_every: u64,
+    },
+    /// Approve a governance proposal (an issuer key registration, rotation or retirement,
+    /// a new issuer or kind) with this node's validator key. Prints what the proposal
+    /// changes; writes the approval to --out for whoever assembles the transaction. More
+    /// than two thirds of the validators must approve before the ledger accepts it.
+    Approve {
+        /// The node's home folder.
+        #[arg(long, env = "ECERT_NODE_HOME")]
+        home: PathBuf,
+        /// The genesis file (to find this validator's position).
+        #[arg(long)]
+        genesis: PathBuf,
+        /// The proposal file (a CBOR governance body, e.g. from `ecert-issuer rotate-key`).
+        #[arg(long)]
+        proposal: PathBuf,
+        /// Where to write the approval.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Print the trust anchor of a genesis (chain id and validator-set hash): the file
+    /// counters (`ecert-verify init --anchor`), issuers and wallets pin.
+    TrustAnchor {
+        /// The genesis file.
+        #[arg(long)]
+        genesis: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn read_genesis(path: &PathBuf) -> Result<Genesis> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the genesis file {}", path.display()))?;
+    Genesis::from_toml(&text).with_context(|| format!("genesis file {}", path.display()))
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Init { home, department } => {
+            let public = home::init(&home, &department)?;
+            println!("Node home created in {}", home.display());
+            println!("Validator key (put it in the genesis file): {public}");
+            Ok(())
+        }
+        Command::Key { home } => {
+            println!("{}", home::public_key(&home)?);
+            Ok(())
+        }
+        Command::Approve {
+            home,
+            genesis,
+            proposal,
+            out,
+        } => {
+            let genesis = read_genesis(&genesis)?;
+            let bytes = std::fs::read(&proposal)
+                .with_context(|| format!("cannot read {}", proposal.display()))?;
+            let body: ecert_schemas::ledger::GovernanceBody =
+                ecert_schemas::codec::from_cbor("governance proposal", &bytes).with_context(
+                    || format!("{} is not a governance proposal", proposal.display()),
+                )?;
+            if body.chain_id != genesis.chain_id {
+                anyhow::bail!(
+                    "the proposal is for ledger {}, this node's genesis is {}",
+                    body.chain_id,
+                    genesis.chain_id
+                );
+            }
+            let key = home::open_key(&home)?;
+            let public = ecert_verifier::crypto::public_key(&key);
+            let index = genesis
+                .validators
+                .iter()
+                .position(|v| v.key == public)
+                .ok_or_else(|| {
+                    anyhow::anyhow!("this node's key is not a validator in the genesis")
+                })?;
+            let index = u16::try_from(index).context("validator position")?;
+            println!("Proposal #{} for ledger {}:", body.seq, body.chain_id);
+            println!("  {:?}", body.action);
+            let approval = ecert_ledger_node::governance::approve(&key, index, &body)?;
+            let encoded = ecert_schemas::codec::to_cbor(&approval)?;
+            if out.exists() {
+                anyhow::bail!("{} exists; refusing to replace it", out.display());
+            }
+            std::fs::write(&out, encoded)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            println!(
+                "Approved as validator #{index}; approval written to {}",
+                out.display()
+            );
+            Ok(())
+        }
+        Command::TrustAnchor { genesis } => {
+            let genesis = read_genesis(&genesis)?;
+            genesis
+                .check_kinds(&ecert_schemas::KindRegistry::builtin()?)
+                .context("the genesis kinds do not match this build's kind files")?;
+            let anchor = genesis.trust_anchor()?;
+            print!(
+                "{}",
+                ecert_verifier::anchor_file::anchor_to_toml(
+                    &anchor,
+                    "The ecert ledger to trust: pin this file in counters, issuers and wallets."
+                )
+            );
+            Ok(())
+        }
+        Command::Run {
+            home,
+            genesis,
+            listen,
+            http,
+            block_interval_ms,
+            max_block_txs,
+            snapshot_every,
+        } => {
+            let genesis = read_genesis(&genesis)?;
+            genesis
+                .check_kinds(&ecert_schemas::KindRegistry::builtin()?)
+                .context("the genesis kinds do not match this build's kind files")?;
+            let key = home::open_key(&home)?;
+            let listen = listen
+                .map(|l| {
+                    l.parse()
+                        .with_context(|| format!("--listen {l}: not a multiaddress"))
+                })
+                .transpose()?;
+            init_logging();
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("cannot start the async runtime")?;
+            runtime.block_on(async move {
+                let node = Node::start(NodeConfig {
+                    data_dir: home.join("data"),
+                    genesis,
+                    key,
+                    listen,
+                    http,
+                    block_interval: Duration::from_millis(block_interval_ms),
+                    max_block_txs,
+                    snapshot_every,
+                })
+                .await?;
+                eprintln!("ecert-node: client API on http://{}", node.http_addr());
+                shutdown_signal().await;
+                tracing::info!("stopping");
+                node.shutdown().await;
+                Ok(())
+            })
+        }
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,openraft=warn,libp2p=warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,425 @@
+//! The client API over HTTP (see `docs/api.md`): CBOR bodies for programs, JSON for
+//! people and small answers, JSON errors with stable codes.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use ecert_schemas::codec::to_cbor;
+use ecert_schemas::ledger::Checkpoint;
+use ecert_schemas::{Hash32, IssuerId};
+use ecert_verifier::commit::transaction_hash;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{wait_certified, Shared, SubmitError, TxDone};
+use crate::raft::TxResult;
+use crate::NodeError;
+
+/// Longest a request body may be (one transaction).
+const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+/// Default and largest wait for a submission.
+const DEFAULT_WAIT_MS: u64 = 10_000;
+const MAX_WAIT_MS: u64 = 60_000;
+/// How long an export waits for the applied height to be certified.
+const EXPORT_WAIT: Duration = Duration::from_secs(5);
+
+/// The API's routes.
+pub fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/v1/transactions", post(submit))
+        .route("/v1/anchors/{root}", get(anchor_receipt))
+        .route("/v1/checkpoints", get(checkpoints))
+        .route("/v1/checkpoints/latest", get(latest_checkpoint))
+        .route("/v1/registry", get(registry))
+        .route("/v1/batches", get(batches))
+        .route("/v1/revocations", get(revocations))
+        .route("/v1/export", get(export))
+        .route("/health", get(health))
+        .route("/metrics", get(metrics))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(shared)
+}
+
+fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
+    let body = json!({ "error": code, "message": message.into() }).to_string();
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+fn internal(e: NodeError) -> Response {
+    tracing::error!("client API: {e}");
+    error(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
+}
+
+fn cbor(bytes: Vec<u8>) -> Response {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/cbor")],
+        bytes,
+    )
+        .into_response()
+}
+
+fn json_ok(value: serde_json::Value) -> Response {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        value.to_string(),
+    )
+        .into_response()
+}
+
+/// How long a submitter waits, and for what.
+#[derive(Deserialize)]
+struct SubmitQuery {
+    wait: Option<String>,
+    timeout_ms: Option<u64>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Wait {
+    None,
+    Committed,
+    Certified,
+}
+
+async fn submit(
+    State(shared): State<Arc<Shared>>,
+    Query(query): Query<SubmitQuery>,
+    body: Bytes,
+) -> Response {
+    let started = Instant::now();
+    let wait = match query.wait.as_deref() {
+        None | Some("certified") => Wait::Certified,
+        Some("committed") => Wait::Committed,
+        Some("none") => Wait::None,
+        Some(other) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "bad-query",
+                format!("wait={other}: expected certified, committed or none"),
+            )
+        }
+    };
+    let timeout =
+        Duration::from_millis(query.timeout_ms.unwrap_or(DEFAULT_WAIT_MS).min(MAX_WAIT_MS));
+    let deadline = tokio::time::Instant::now() + timeout;
+    let hash = transaction_hash(&body);
+    let done = match shared.watch_tx(hash) {
+        Ok(rx) => rx,
+        Err(e) => return internal(e),
+    };
+    let metrics = &shared.metrics;
+    match shared.submit(body.to_vec()).await {
+        Ok(_) => {
+            metrics
+                .submitted
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        Err(e) => {
+            metrics
+                .refused
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            return match e {
+                SubmitError::Invalid { code, message } => {
+                    error(StatusCode::BAD_REQUEST, &code, message)
+                }
+                SubmitError::NoLeader => {
+                    error(StatusCode::SERVICE_UNAVAILABLE, "no-leader", e.to_string())
+                }
+                SubmitError::Busy => error(StatusCode::SERVICE_UNAVAILABLE, "busy", e.to_string()),
+                SubmitError::Node(e) => internal(e),
+            };
+        }
+    }
+    let receipt = |status: &str, height: Option<u64>, batch_seq: Option<u64>| {
+        json_ok(json!({
+            "tx_hash": hash.to_hex(),
+            "status": status,
+            "height": height,
+            "batch_seq": batch_seq,
+        }))
+    };
+    if wait == Wait::None {
+        return receipt("pending", None, None);
+    }
+    let outcome: TxDone = match tokio::time::timeout_at(deadline, done).await {
+        Ok(Ok(done)) => done,
+        Ok(Err(_)) | Err(_) => {
+            return error(
+                StatusCode::GATEWAY_TIMEOUT,
+                "timeout",
+                format!(
+                    "transaction {} accepted but not in a block within {} ms; ask for it again \
+                     (a repeat of an applied transaction is refused as a replay)",
+                    hash.to_hex(),
+                    timeout.as_millis()
+                ),
+            )
+        }
+    };
+    let batch_seq = match &outcome.result {
+        TxResult::Skipped { code } => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                code,
+                "the transaction was ordered but skipped by the ledger's checks",
+            )
+        }
+        TxResult::Anchored { batch_seq } => Some(*batch_seq),
+        TxResult::Revoked | TxResult::Governed { .. } => None,
+    };
+    let Some(height) = outcome.height else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "skipped",
+            "the block did not apply",
+        );
+    };
+    if wait == Wait::Committed {
+        return receipt("committed", Some(height), batch_seq);
+    }
+    if !wait_certified(&shared, height, deadline).await {
+        return error(
+            StatusCode::GATEWAY_TIMEOUT,
+            "not-certified",
+            format!(
+                "block {height} committed but not certified within {} ms: too few validators \
+                 are signing",
+                timeout.as_millis()
+            ),
+        );
+    }
+    shared.metrics.observe_latency(started.elapsed());
+    receipt("certified", Some(height), batch_seq)
+}
+
+async fn anchor_receipt(State(shared): State<Arc<Shared>>, Path(root): Path<String>) -> Response {
+    let Ok(root) = Hash32::from_hex(&root) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "bad-root",
+            "a batch root is 64 hex digits",
+        );
+    };
+    let certified = shared.certifier.certified_height();
+    let checkpoint = match shared.certifier.checkpoint(certified) {
+        Ok(Some(c)) => c,
+        Ok(None) => {
+            return error(
+                StatusCode::CONFLICT,
+                "not-certified-yet",
+                "no certified header yet",
+            )
+        }
+        Err(e) => return internal(e),
+    };
+    let found = shared.machine.read(|s| {
+        s.batch_seq_of(&root)
+            .map(|seq| s.anchor_receipt(seq, &checkpoint))
+    });
+    match found {
+        Err(e) | Ok(Some(Err(e))) => internal(e),
+        Ok(None) => error(
+            StatusCode::NOT_FOUND,
+            "not-anchored",
+            format!("no batch with root {} is anchored", root.to_hex()),
+        ),
+        Ok(Some(Ok(Some(receipt)))) => match receipt.to_bytes() {
+            Ok(bytes) => cbor(bytes),
+            Err(e) => internal(e.into()),
+        },
+        Ok(Some(Ok(None))) => error(
+            StatusCode::CONFLICT,
+            "not-certified-yet",
+            "the batch is anchored in a block that is still collecting votes: retry",
+        ),
+    }
+}
+
+#[derive(Deserialize)]
+struct CheckpointQuery {
+    from: Option<u64>,
+    limit: Option<usize>,
+}
+
+async fn checkpoints(
+    State(shared): State<Arc<Shared>>,
+    Query(q): Query<CheckpointQuery>,
+) -> Response {
+    let limit = q.limit.unwrap_or(1_000).min(1_000);
+    let list = match shared
+        .certifier
+        .checkpoints_from(q.from.unwrap_or(0), limit)
+    {
+        Ok(l) => l,
+        Err(e) => return internal(e),
+    };
+    let parsed: Result<Vec<Checkpoint>, _> =
+        list.iter().map(|b| Checkpoint::from_bytes(b)).collect();
+    match parsed
+        .map_err(NodeError::from)
+        .and_then(|l| to_cbor(&l).map_err(Into::into))
+    {
+        Ok(bytes) => cbor(bytes),
+        Err(e) => internal(e),
+    }
+}
+
+async fn latest_checkpoint(State(shared): State<Arc<Shared>>) -> Response {
+    let height = shared.certifier.certified_height();
+    match shared.certifier.checkpoint(height) {
+        Ok(Some(c)) => match c.to_bytes() {
+            Ok(bytes) => cbor(bytes),
+            Err(e) => internal(e.into()),
+        },
+        Ok(None) => error(
+            StatusCode::NOT_FOUND,
+            "no-checkpoint",
+            "nothing certified yet",
+        ),
+        Err(e) => internal(e),
+    }
+}
+
+async fn registry(State(shared): State<Arc<Shared>>) -> Response {
+    match shared
+        .machine
+        .read(|s| to_cbor(s.registry()))
+        .and_then(|r| r.map_err(Into::into))
+    {
+        Ok(bytes) => cbor(bytes),
+        Err(e) => internal(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct BatchQuery {
+    issuer: String,
+}
+
+async fn batches(State(shared): State<Arc<Shared>>, Query(q): Query<BatchQuery>) -> Response {
+    let Ok(issuer) = IssuerId::new(q.issuer.clone()) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "bad-issuer",
+            format!("{}: not an issuer id", q.issuer),
+        );
+    };
+    let list = shared.machine.read(|s| {
+        s.anchors()
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.issuer == issuer)
+            .map(|(seq, r)| (seq as u64, r.clone()))
+            .collect::<Vec<_>>()
+    });
+    match list.and_then(|l| to_cbor(&l).map_err(Into::into)) {
+        Ok(bytes) => cbor(bytes),
+        Err(e) => internal(e),
+    }
+}
+
+async fn revocations(State(shared): State<Arc<Shared>>) -> Response {
+    match shared
+        .machine
+        .read(|s| to_cbor(&s.revocation_snapshot()))
+        .and_then(|r| r.map_err(Into::into))
+    {
+        Ok(bytes) => cbor(bytes),
+        Err(e) => internal(e),
+    }
+}
+
+/// Everything a counter needs, consistent with the certified header it carries: the state
+/// is read at a height this node holds a checkpoint for.
+async fn export(State(shared): State<Arc<Shared>>) -> Response {
+    let deadline = tokio::time::Instant::now() + EXPORT_WAIT;
+    loop {
+        let attempt = shared.machine.read(|s| {
+            let height = s.height();
+            match shared.certifier.checkpoint(height) {
+                Ok(Some(checkpoint)) => Ok(Some(s.trust_bundle(checkpoint))),
+                Ok(None) => Ok(None),
+                Err(e) => Err(e),
+            }
+        });
+        match attempt {
+            Ok(Ok(Some(bundle))) => {
+                return match bundle.to_bytes() {
+                    Ok(bytes) => cbor(bytes),
+                    Err(e) => internal(e.into()),
+                }
+            }
+            Ok(Ok(None)) => {
+                let height = shared.height().unwrap_or(0);
+                if height == 0 {
+                    return error(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "no-checkpoint",
+                        "nothing certified yet: the ledger has no block",
+                    );
+                }
+                if !wait_certified(&shared, height, deadline).await
+                    && tokio::time::Instant::now() >= deadline
+                {
+                    return error(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "not-certified",
+                        format!("block {height} is not certified yet: too few validators signing"),
+                    );
+                }
+            }
+            Ok(Err(e)) | Err(e) => return internal(e),
+        }
+    }
+}
+
+async fn health(State(shared): State<Arc<Shared>>) -> Response {
+    let gauges = match shared.gauges() {
+        Ok(g) => g,
+        Err(e) => return internal(e),
+    };
+    let role = match gauges.role {
+        0 => "follower",
+        1 => "candidate",
+        2 => "leader",
+        _ => "other",
+    };
+    let leader = shared.leader();
+    let status = if leader.is_some() && gauges.certified_height + 2 >= gauges.height {
+        "ok"
+    } else {
+        "degraded"
+    };
+    json_ok(json!({
+        "status": status,
+        "node": shared.me,
+        "department": shared.department(),
+        "chain_id": shared.genesis.chain_id.to_string(),
+        "role": role,
+        "leader": leader,
+        "term": gauges.term,
+        "height": gauges.height,
+        "certified_height": gauges.certified_height,
+        "peers": gauges.peers,
+        "queued": gauges.queued,
+    }))
+}
+
+async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
+    match shared.gauges() {
+        Ok(g) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+            shared.metrics.render(&g),
+        )
+            .into_response(),
+        Err(e) => internal(e),
+    }
+}

@@ -1,0 +1,92 @@
+//! What nodes say to each other over libp2p: one request-response protocol carrying Raft's
+//! RPCs, header votes, forwarded transactions and certified checkpoints.
+//!
+//! Framing is libp2p's request-response CBOR codec. Everything that is signed or hashed
+//! (transactions, headers, votes over header bytes) travels as the exact bytes `schemas`
+//! defines, so this framing never changes what is verified.
+
+use ecert_schemas::codec::ByteBuf;
+use ecert_schemas::ledger::Vote;
+use openraft::error::{InstallSnapshotError, RaftError};
+use openraft::raft::{
+    AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse,
+    VoteRequest, VoteResponse,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::raft::{NodeId, TypeConfig};
+
+/// The protocol name.
+pub const PROTOCOL: &str = "/ecert/node/1";
+/// Largest request accepted (a Raft append or a snapshot chunk).
+pub const MAX_REQUEST_BYTES: u64 = 16 * 1024 * 1024;
+/// Largest response accepted (a page of checkpoints).
+pub const MAX_RESPONSE_BYTES: u64 = 16 * 1024 * 1024;
+/// Most checkpoints one answer carries.
+pub const MAX_CHECKPOINTS_PER_PAGE: u32 = 256;
+
+/// A request from one node to another.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum NodeRequest {
+    /// Raft: replicate entries (validators only).
+    AppendEntries(AppendEntriesRequest<TypeConfig>),
+    /// Raft: a snapshot chunk (validators only).
+    InstallSnapshot(InstallSnapshotRequest<TypeConfig>),
+    /// Raft: a leader election vote request (validators only).
+    RequestVote(VoteRequest<NodeId>),
+    /// A validator's vote on the header at `height` (validators only). The answer carries
+    /// the votes the receiver holds for that height.
+    HeaderVote {
+        /// The header's height.
+        height: u64,
+        /// The vote.
+        vote: Vote,
+    },
+    /// A transaction forwarded to the leader (validators only).
+    Submit(ByteBuf),
+    /// Certified checkpoints from `from` on (anyone may ask).
+    Checkpoints {
+        /// First height wanted.
+        from: u64,
+        /// Most checkpoints wanted.
+        limit: u32,
+    },
+}
+
+/// Why a forwarded transaction was not taken.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SubmitRefusal {
+    /// The receiver is not the leader; it names the leader it knows of.
+    NotLeader(Option<NodeId>),
+    /// The transaction fails the ledger's checks: the verifier's code and message.
+    Invalid {
+        /// Stable reason code.
+        code: String,
+        /// Plain words.
+        message: String,
+    },
+    /// The leader's queue is full: retry later.
+    Busy,
+}
+
+/// An answer.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum NodeResponse {
+    /// Raft's answer to an append.
+    AppendEntries(Result<AppendEntriesResponse<NodeId>, RaftError<NodeId>>),
+    /// Raft's answer to a snapshot chunk.
+    InstallSnapshot(
+        Result<InstallSnapshotResponse<NodeId>, RaftError<NodeId, InstallSnapshotError>>,
+    ),
+    /// Raft's answer to a vote request.
+    RequestVote(Result<VoteResponse<NodeId>, RaftError<NodeId>>),
+    /// The votes the receiver holds for the height asked about.
+    HeaderVotes(Vec<Vote>),
+    /// Whether a forwarded transaction was queued.
+    Submitted(Result<(), SubmitRefusal>),
+    /// Checkpoints, each in its exact encoding, ascending.
+    Checkpoints(Vec<ByteBuf>),
+    /// The request is not allowed from this peer (ordering and votes are for genesis
+    /// validators only).
+    NotPermitted,
+}

@@ -1,0 +1,5 @@
+//! The commands of `ecert-testnet`.
+
+pub mod local_story;
+pub mod net;
+pub mod story;

@@ -1,0 +1,314 @@
+//! `up`, `status`, `down`: the local network of four department nodes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::{bail, Context, Result};
+use ecert_ledger_node::genesis::{GenesisIssuer, GenesisIssuerKey};
+use ecert_testnet::http::Http;
+use ecert_testnet::network::{dev_passphrase, find_binary, CreateOptions, LocalNetwork};
+use ecert_testnet::province::DEPARTMENTS;
+
+/// The chain id of the local network.
+pub const CHAIN_ID: &str = "ecert-demo-province";
+
+/// A field of a JSON answer (`null` when absent).
+fn field<'a>(value: &'a serde_json::Value, key: &str) -> &'a serde_json::Value {
+    value.get(key).unwrap_or(&serde_json::Value::Null)
+}
+
+/// Where department `id`'s issuer home lives in a network folder.
+pub fn issuer_home(dir: &Path, id: &str) -> PathBuf {
+    dir.join("issuers").join(id)
+}
+
+fn issuer(issuer_bin: &Path, home: &Path, passphrase: &str, args: &[&str]) -> Result<String> {
+    let out = Command::new(issuer_bin)
+        .args(args)
+        .env("ECERT_ISSUER_HOME", home)
+        .env("ECERT_ISSUER_PASSPHRASE", passphrase)
+        .stdin(Stdio::null())
+        .output()
+        .with_context(|| format!("cannot run {}", issuer_bin.display()))?;
+    if !out.status.success() {
+        bail!(
+            "ecert-issuer {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Creates the network in `dir` if it does not exist yet: four node keys, four department
+/// issuer homes, the genesis naming them, and the trust anchor.
+fn create(dir: &Path, base_port: Option<u16>) -> Result<()> {
+    let node_bin = find_binary("ecert-node")?;
+    let issuer_bin = find_binary("ecert-issuer")?;
+    let passphrase = dev_passphrase(dir)?;
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .context("the system clock is before 1970")?
+        .as_secs();
+    println!("Creating a local network in {}", dir.display());
+    let mut issuers = Vec::new();
+    for (id, name, kinds) in DEPARTMENTS {
+        let home = issuer_home(dir, id);
+        issuer(&issuer_bin, &home, &passphrase, &["init", "--issuer", id])?;
+        let key = issuer(&issuer_bin, &home, &passphrase, &["key"])?;
+        issuers.push(GenesisIssuer {
+            id: id.to_owned(),
+            name: name.to_owned(),
+            kinds: kinds.iter().map(|k| (*k).to_owned()).collect(),
+            keys: vec![GenesisIssuerKey {
+                key: key.trim().to_owned(),
+                valid_from: now.saturating_sub(60),
+            }],
+        });
+    }
+    let net = LocalNetwork::create(
+        dir,
+        &node_bin,
+        CreateOptions {
+            chain_id: CHAIN_ID.into(),
+            departments: DEPARTMENTS
+                .iter()
+                .map(|(id, _, _)| (*id).to_owned())
+                .collect(),
+            base_port,
+            block_interval_ms: 100,
+            snapshot_every: 1_000,
+            issuers,
+            weak_kdf: false,
+        },
+    )?;
+    for (i, (id, _, _)) in DEPARTMENTS.iter().enumerate() {
+        let home = issuer_home(dir, id);
+        let anchor = net.anchor_path();
+        let anchor = anchor.to_string_lossy();
+        let url = net.url(i);
+        issuer(&issuer_bin, &home, &passphrase, &["set-anchor", &anchor])?;
+        issuer(&issuer_bin, &home, &passphrase, &["config", "--node", &url])?;
+    }
+    Ok(())
+}
+
+/// `ecert-testnet up`.
+pub fn up(dir: &Path, base_port: Option<u16>) -> Result<LocalNetwork> {
+    if !dir.join("testnet.toml").exists() {
+        create(dir, base_port)?;
+    }
+    let node_bin = find_binary("ecert-node")?;
+    let mut net = LocalNetwork::open(dir, &node_bin)?;
+    println!("Starting {} department nodes", net.len());
+    net.start_all()?;
+    let http = Http::new(Duration::from_secs(5));
+    let all: Vec<usize> = (0..net.len()).collect();
+    let leader = net.wait_ready(&http, &all, Duration::from_secs(60))?;
+    net.detach();
+    println!(
+        "The network is up: {} nodes, leader {}",
+        net.len(),
+        net.layout()
+            .nodes
+            .get(leader)
+            .map(|n| n.department.as_str())
+            .unwrap_or("?")
+    );
+    print_status(&net, &http);
+    println!(
+        "Trust anchor for counters, issuers and wallets: {}",
+        net.anchor_path().display()
+    );
+    Ok(net)
+}
+
+fn print_status(net: &LocalNetwork, http: &Http) {
+    println!(
+        "  {:<17} {:>7} {:<24} {:<10} {:<17} {:>7} {:>10}",
+        "node", "pid", "client API", "role", "leader", "height", "certified"
+    );
+    for (i, node) in net.layout().nodes.iter().enumerate() {
+        let pid = net
+            .pid(i)
+            .map(|p| p.to_string())
+            .unwrap_or_else(|| "-".into());
+        match net.health(http, i) {
+            Some(h) => {
+                let leader = field(&h, "leader")
+                    .as_u64()
+                    .and_then(|l| net.layout().nodes.get(l as usize))
+                    .map(|n| n.department.clone())
+                    .unwrap_or_else(|| "none".into());
+                println!(
+                    "  {:<17} {:>7} {:<24} {:<10} {:<17} {:>7} {:>10}",
+                    node.department,
+                    pid,
+                    net.url(i),
+                    field(&h, "role").as_str().unwrap_or("?"),
+                    leader,
+                    field(&h, "height"),
+                    field(&h, "certified_height")
+                );
+            }
+            None => println!(
+                "  {:<17} {:>7} {:<24} {:<10}",
+                node.department,
+                pid,
+                net.url(i),
+                "DOWN"
+            ),
+        }
+    }
+}
+
+/// `ecert-testnet status`.
+pub fn status(dir: &Path) -> Result<()> {
+    let node_bin = find_binary("ecert-node")?;
+    let mut net = LocalNetwork::open(dir, &node_bin)?;
+    net.detach();
+    print_status(&net, &Http::new(Duration::from_secs(3)));
+    Ok(())
+}
+
+/// `ecert-testnet down`.
+pub fn down(dir: &Path) -> Result<()> {
+    let node_bin = find_binary("ecert-node")?;
+    let mut net = LocalNetwork::open(dir, &node_bin)?;
+    net.detach();
+    net.stop_all()?;
+    println!(
+        "Stopped {} nodes; their data stays in {} (`up` starts them again)",
+        net.len(),
+        dir.display()
+    );
+    Ok(())
+}
+
+fn dir_size(path: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(path) else {
+        return 0;
+    };
+    entries
+        .filter_map(Result::ok)
+        .map(|e| match e.metadata() {
+            Ok(m) if m.is_dir() => dir_size(&e.path()),
+            Ok(m) => m.len(),
+            Err(_) => 0,
+        })
+        .sum()
+}
+
+/// Opens department `id`'s issuer key from its home in the network folder.
+fn issuer_key(dir: &Path, id: &str, passphrase: &str) -> Result<ecert_issuer::IssuerKey> {
+    let path = issuer_home(dir, id).join("key.eck");
+    let sealed = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let seed = ecert_wallet::sealed::open_secret(
+        *b"ECK1",
+        &sealed,
+        &zeroize::Zeroizing::new(passphrase.to_owned()),
+    )
+    .with_context(|| format!("cannot open {}", path.display()))?;
+    let seed: [u8; 32] = seed
+        .as_slice()
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("{} does not hold a key", path.display()))?;
+    Ok(ecert_issuer::IssuerKey::from_seed(
+        ecert_schemas::IssuerId::new(id)?,
+        &zeroize::Zeroizing::new(seed),
+    ))
+}
+
+/// `ecert-testnet load`: the four departments anchor batches as fast as the network
+/// certifies them, for `seconds`; prints certificates anchored per second, latency
+/// percentiles and ledger bytes per certificate.
+pub fn load(dir: &Path, seconds: u64, batch_size: u64, clients: usize) -> Result<()> {
+    let node_bin = find_binary("ecert-node")?;
+    let mut net = LocalNetwork::open(dir, &node_bin)?;
+    net.detach();
+    let passphrase = dev_passphrase(dir)?;
+    let mut issuers = Vec::new();
+    for (id, _, kinds) in DEPARTMENTS {
+        let kind = kinds
+            .first()
+            .ok_or_else(|| anyhow::anyhow!("{id} issues no kind"))?;
+        issuers.push((
+            issuer_key(dir, id, &passphrase)?,
+            ecert_schemas::KindId::new(*kind)?,
+        ));
+    }
+    let http = Http::new(Duration::from_secs(5));
+    let all: Vec<usize> = (0..net.len()).collect();
+    net.wait_ready(&http, &all, Duration::from_secs(30))?;
+    let data = net.home(0).join("data");
+    let size_before = dir_size(&data);
+    let height_before = net
+        .health(&http, 0)
+        .and_then(|h| field(&h, "height").as_u64())
+        .unwrap_or(0);
+    println!(
+        "Load: {clients} clients, batches of {batch_size} certificates, {seconds} s, {} nodes",
+        net.len()
+    );
+    let bar = indicatif::ProgressBar::new(seconds);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("  {bar:40} {pos}/{len} s  {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let started = std::time::Instant::now();
+    let report = ecert_testnet::load::run(
+        ecert_testnet::load::LoadOptions {
+            urls: (0..net.len()).map(|i| net.url(i)).collect(),
+            chain_id: ecert_schemas::ChainId::new(net.layout().chain_id.clone())?,
+            issuers,
+            duration: Duration::from_secs(seconds),
+            batch_size,
+            clients,
+        },
+        |certs| {
+            let secs = started.elapsed().as_secs_f64().max(1e-3);
+            bar.set_position(started.elapsed().as_secs().min(seconds));
+            bar.set_message(format!(
+                "{certs} certificates, {:.0}/s",
+                certs as f64 / secs
+            ));
+        },
+    )?;
+    bar.finish_and_clear();
+    // Let the last blocks settle before measuring the disk.
+    std::thread::sleep(Duration::from_secs(1));
+    let size_after = dir_size(&data);
+    let height_after = net
+        .health(&http, 0)
+        .and_then(|h| field(&h, "height").as_u64())
+        .unwrap_or(0);
+    let ms = |d: Option<Duration>| d.map(|d| d.as_secs_f64() * 1000.0).unwrap_or(f64::NAN);
+    println!("  batches certified      {}", report.batches);
+    println!("  certificates anchored  {}", report.certificates);
+    println!("  failed submissions     {}", report.failures);
+    println!(
+        "  blocks                 {}",
+        height_after.saturating_sub(height_before)
+    );
+    println!(
+        "  throughput             {:.0} certificates/s ({:.1} batches/s)",
+        report.certificates_per_second(),
+        report.batches as f64 / report.elapsed.as_secs_f64().max(1e-9)
+    );
+    println!(
+        "  latency submit→certified  p50 {:.0} ms   p95 {:.0} ms   p99 {:.0} ms   max {:.0} ms",
+        ms(report.percentile(50.0)),
+        ms(report.percentile(95.0)),
+        ms(report.percentile(99.0)),
+        ms(report.latencies.last().copied())
+    );
+    let certs = report.certificates.max(1) as f64;
+    println!(
+        "  ledger bytes per certificate: {:.3} (transactions), {:.3} (node 0's RocksDB growth, {} bytes)",
+        report.tx_bytes as f64 / certs,
+        size_after.saturating_sub(size_before) as f64 / certs,
+        size_after.saturating_sub(size_before)
+    );
+    Ok(())
+}

@@ -1,0 +1,356 @@
+//! The whole story on the local network, through the tools people use: four department
+//! nodes start, departments issue all four kinds to a new wallet with `ecert-issuer`, the
+//! citizen presents ID card + no-criminal-record in one QR with `ecert-wallet`, a counter
+//! verifies it offline with `ecert-verify`, the court revokes the record certificate, the
+//! counter re-syncs and the same QR is refused as revoked.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{bail, Context, Result};
+use ecert_schemas::{Certificate, CertificatePackage, FieldValue, UnixTime};
+use ecert_testnet::network::{dev_passphrase, find_binary};
+use ecert_testnet::sample;
+
+use super::net::{issuer_home, up};
+
+/// The citizen's wallet passphrase in the story.
+const WALLET_PASSPHRASE: &str = "story-wallet-passphrase";
+
+struct Tools {
+    issuer: PathBuf,
+    wallet: PathBuf,
+    verify: PathBuf,
+}
+
+fn step(n: u32, text: &str) {
+    println!("\n[{n}] {text}");
+}
+
+fn show(command: &Command) {
+    let program = Path::new(command.get_program())
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let args: Vec<String> = command
+        .get_args()
+        .map(|a| {
+            let a = a.to_string_lossy();
+            if a.contains(' ') {
+                format!("'{a}'")
+            } else {
+                a.into_owned()
+            }
+        })
+        .collect();
+    println!("    $ {program} {}", args.join(" "));
+}
+
+fn run(mut command: Command, what: &str) -> Result<Output> {
+    show(&command);
+    let out = command
+        .stdin(Stdio::null())
+        .output()
+        .with_context(|| format!("cannot run {what}"))?;
+    Ok(out)
+}
+
+fn run_ok(command: Command, what: &str) -> Result<String> {
+    let out = run(command, what)?;
+    if !out.status.success() {
+        bail!(
+            "{what} failed ({}): {}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn indent(text: &str, most: usize) {
+    for line in text.lines().filter(|l| !l.trim().is_empty()).take(most) {
+        println!("      {line}");
+    }
+}
+
+fn claims_json(claims: &ecert_schemas::Claims) -> String {
+    let map: BTreeMap<&str, serde_json::Value> = claims
+        .iter()
+        .map(|(k, v)| {
+            let value = match v {
+                FieldValue::Text(t) => serde_json::Value::from(t.clone()),
+                FieldValue::TextList(l) => serde_json::Value::from(l.clone()),
+                FieldValue::Bytes(b) => serde_json::Value::from(hex::encode(b)),
+            };
+            (k.as_str(), value)
+        })
+        .collect();
+    serde_json::to_string_pretty(&map).unwrap_or_default()
+}
+
+fn now() -> Result<UnixTime> {
+    Ok(UnixTime(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .context("the system clock is before 1970")?
+            .as_secs(),
+    ))
+}
+
+/// Runs the story; everything it writes goes under `out`.
+pub fn story(out: &Path) -> Result<()> {
+    let started = Instant::now();
+    let tools = Tools {
+        issuer: find_binary("ecert-issuer")?,
+        wallet: find_binary("ecert-wallet")?,
+        verify: find_binary("ecert-verify")?,
+    };
+    let network_dir = out.join("network");
+    if network_dir.exists() {
+        // A previous story's network: stop it if it runs, and start afresh.
+        if let Ok(node_bin) = find_binary("ecert-node") {
+            if let Ok(mut old) = ecert_testnet::network::LocalNetwork::open(&network_dir, &node_bin)
+            {
+                old.detach();
+                let _ = old.stop_all();
+            }
+        }
+        std::fs::remove_dir_all(&network_dir)
+            .with_context(|| format!("cannot clear {}", network_dir.display()))?;
+    }
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    for stale in ["wallet.ecw", "counter"] {
+        let path = out.join(stale);
+        if path.is_dir() {
+            std::fs::remove_dir_all(&path)?;
+        } else if path.exists() {
+            std::fs::remove_file(&path)?;
+        }
+    }
+
+    step(
+        1,
+        "Four departments start the provincial ledger: one node each, on this machine",
+    );
+    let mut net = up(&network_dir, None)?;
+    let passphrase = dev_passphrase(&network_dir)?;
+    let result = tell(out, &tools, &network_dir, &passphrase);
+    step(
+        9,
+        "The departments stop their nodes (data stays for the next `up`)",
+    );
+    net.stop_all()?;
+    result?;
+    println!(
+        "\nThe story took {:.1} s. The QR code is in {}.",
+        started.elapsed().as_secs_f64(),
+        out.join("presentation.png").display()
+    );
+    Ok(())
+}
+
+fn tell(out: &Path, tools: &Tools, network_dir: &Path, passphrase: &str) -> Result<()> {
+    let wallet_file = out.join("wallet.ecw");
+    let counter = out.join("counter");
+    let anchor = network_dir.join("anchor.toml");
+    let node_url = {
+        let node_bin = find_binary("ecert-node")?;
+        let mut net = ecert_testnet::network::LocalNetwork::open(network_dir, &node_bin)?;
+        net.detach();
+        net.url(1)
+    };
+    let wallet = |args: &[&str]| {
+        let mut c = Command::new(&tools.wallet);
+        c.arg("--wallet")
+            .arg(&wallet_file)
+            .args(args)
+            .env("ECERT_WALLET_PASSPHRASE", WALLET_PASSPHRASE);
+        c
+    };
+    let issuer = |dept: &str, args: &[&str]| {
+        let mut c = Command::new(&tools.issuer);
+        c.args(args)
+            .env("ECERT_ISSUER_HOME", issuer_home(network_dir, dept))
+            .env("ECERT_ISSUER_PASSPHRASE", passphrase);
+        c
+    };
+    let verify = |args: &[&str]| {
+        let mut c = Command::new(&tools.verify);
+        c.arg("--store").arg(&counter).args(args);
+        c
+    };
+
+    step(
+        2,
+        "A citizen creates a wallet on their phone (here: a file)",
+    );
+    run_ok(wallet(&["init"]), "ecert-wallet init")?;
+    let id_text = run_ok(wallet(&["id"]), "ecert-wallet id")?;
+    let holder = id_text
+        .split_whitespace()
+        .find(|w| w.len() == 64 && w.chars().all(|c| c.is_ascii_hexdigit()))
+        .ok_or_else(|| anyhow::anyhow!("ecert-wallet id printed no wallet ID"))?
+        .to_owned();
+    println!("    wallet ID {holder}");
+
+    step(
+        3,
+        "Four departments issue certificates to that wallet ID; each is anchored and certified by the ledger",
+    );
+    let t = now()?;
+    let orders = [
+        ("public-security", sample::id_card(t), "id-card"),
+        (
+            "social-security",
+            sample::social_security_card(t),
+            "social-security-card",
+        ),
+        ("transport", sample::driver_licence(t), "driver-licence"),
+        (
+            "justice",
+            sample::no_criminal_record(t),
+            "no-criminal-record",
+        ),
+    ];
+    let mut packages = Vec::new();
+    for (dept, order, kind) in &orders {
+        let claims = out.join(format!("{kind}.json"));
+        std::fs::write(&claims, claims_json(&order.claims))?;
+        let package = out.join(format!("{kind}.ecp"));
+        if package.exists() {
+            std::fs::remove_file(&package)?;
+        }
+        let claims_arg = claims.to_string_lossy().into_owned();
+        let package_arg = package.to_string_lossy().into_owned();
+        let printed = run_ok(
+            issuer(
+                dept,
+                &[
+                    "issue",
+                    "--kind",
+                    kind,
+                    "--claims",
+                    &claims_arg,
+                    "--holder",
+                    &holder,
+                    "--out",
+                    &package_arg,
+                ],
+            ),
+            "ecert-issuer issue",
+        )?;
+        indent(&printed, 3);
+        packages.push(package);
+    }
+
+    step(4, "The citizen puts the four certificates in the wallet");
+    let mut receive = wallet(&["receive"]);
+    receive.args(&packages);
+    indent(&run_ok(receive, "ecert-wallet receive")?, 6);
+    indent(&run_ok(wallet(&["list"]), "ecert-wallet list")?, 6);
+
+    step(
+        5,
+        "At a counter, the citizen shows name and ID number from the ID card plus the no-criminal-record result, in one QR",
+    );
+    let png = out.join("presentation.png");
+    let png_arg = png.to_string_lossy().into_owned();
+    let svg_arg = out.join("presentation.svg").to_string_lossy().into_owned();
+    let printed = run_ok(
+        wallet(&[
+            "present",
+            "--show",
+            "id-card:name,id_number",
+            "--show",
+            "no-criminal-record:result",
+            "--png",
+            &png_arg,
+            "--svg",
+            &svg_arg,
+            "--text",
+        ]),
+        "ecert-wallet present",
+    )?;
+    let qr_text = printed
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("EC1"))
+        .ok_or_else(|| anyhow::anyhow!("ecert-wallet present printed no QR text"))?;
+    std::fs::write(out.join("presentation.txt"), qr_text)?;
+    println!(
+        "      QR code ({} characters) written to {} (and .svg, .txt)",
+        qr_text.len(),
+        png.display()
+    );
+
+    step(
+        6,
+        "The counter syncs the ledger's certified state, then verifies the QR photo with no network",
+    );
+    let anchor_arg = anchor.to_string_lossy().into_owned();
+    run_ok(
+        verify(&["init", "--anchor", &anchor_arg]),
+        "ecert-verify init",
+    )?;
+    indent(
+        &run_ok(verify(&["sync", "--node", &node_url]), "ecert-verify sync")?,
+        4,
+    );
+    let verdict = run(
+        verify(&["verify", "--image", &png_arg]),
+        "ecert-verify verify",
+    )?;
+    indent(&String::from_utf8_lossy(&verdict.stdout), 20);
+    if !verdict.status.success() {
+        bail!(
+            "the counter refused a valid presentation: {}",
+            String::from_utf8_lossy(&verdict.stderr)
+        );
+    }
+
+    step(7, "The court revokes the no-criminal-record certificate");
+    let record_path = packages
+        .last()
+        .ok_or_else(|| anyhow::anyhow!("no packages"))?;
+    let record = CertificatePackage::from_bytes(&std::fs::read(record_path)?)?;
+    let cert_id = Certificate::from_bytes(&record.certificate)?
+        .claims
+        .id
+        .to_hex();
+    indent(
+        &run_ok(
+            issuer(
+                "justice",
+                &["revoke", "--cert", &cert_id, "--reason", "withdrawn"],
+            ),
+            "ecert-issuer revoke",
+        )?,
+        3,
+    );
+
+    step(
+        8,
+        "The counter re-syncs and verifies the same QR again: refused as revoked",
+    );
+    indent(
+        &run_ok(verify(&["sync", "--node", &node_url]), "ecert-verify sync")?,
+        4,
+    );
+    let verdict = run(
+        verify(&["verify", "--image", &png_arg]),
+        "ecert-verify verify",
+    )?;
+    indent(&String::from_utf8_lossy(&verdict.stdout), 20);
+    let text = String::from_utf8_lossy(&verdict.stdout).to_lowercase();
+    if verdict.status.success() || !text.contains("revoked") {
+        bail!("the counter did not refuse the revoked certificate");
+    }
+    println!(
+        "    exit code {} (INVALID: revoked)",
+        verdict.status.code().unwrap_or(-1)
+    );
+    Ok(())
+}
