@@ -148,8 +148,8 @@ fn print_status(net: &LocalNetwork, http: &Http) {
                     net.url(i),
                     field(&h, "role").as_str().unwrap_or("?"),
                     leader,
-                    field(&h, "height"),
-                    field(&h, "certified_height")
+                    field(&h, "height").to_string(),
+                    field(&h, "certified_height").to_string()
                 );
             }
             None => println!(
