@@ -244,34 +244,25 @@ impl NodeClient {
     /// The registry as of the node's latest applied block (not certified: used only to
     /// learn the next governance sequence number, which the ledger checks itself).
     pub fn registry(&self) -> Result<Registry, NodeError> {
-        let url = format!("{}/v1/registry", self.base);
-        let response = self.agent.get(&url).call();
-        let (status, body) = self.read(&url, response)?;
-        match status {
-            200 => Ok(from_cbor_bounded(
-                "registry",
-                &body,
-                MAX_ANSWER_BYTES as usize,
-            )?),
-            503 => Err(NodeError::Unavailable(error_body(&body).1)),
-            other => Err(NodeError::Unexpected {
-                status: other,
-                message: error_body(&body).1,
-            }),
-        }
+        self.get_cbor("registry", "/v1/registry")
     }
 
     /// Every batch the ledger anchored for `issuer`, with its place in the anchor log.
     pub fn batches(&self, issuer: &IssuerId) -> Result<Vec<(u64, BatchRecord)>, NodeError> {
-        let url = format!("{}/v1/batches?issuer={}", self.base, issuer);
+        self.get_cbor("batch list", &format!("/v1/batches?issuer={issuer}"))
+    }
+
+    /// `GET path` answered with a CBOR `what` (200), or the node's error.
+    fn get_cbor<T: serde::Serialize + serde::de::DeserializeOwned>(
+        &self,
+        what: &'static str,
+        path: &str,
+    ) -> Result<T, NodeError> {
+        let url = format!("{}{path}", self.base);
         let response = self.agent.get(&url).call();
         let (status, body) = self.read(&url, response)?;
         match status {
-            200 => Ok(from_cbor_bounded(
-                "batch list",
-                &body,
-                MAX_ANSWER_BYTES as usize,
-            )?),
+            200 => Ok(from_cbor_bounded(what, &body, MAX_ANSWER_BYTES as usize)?),
             503 => Err(NodeError::Unavailable(error_body(&body).1)),
             other => Err(NodeError::Unexpected {
                 status: other,

@@ -13,7 +13,8 @@ use ecert_verifier::{verify_presentation, Policy, Verdict};
 use ecert_wallet::{present, render, HolderKey, Selection};
 use rand_core::OsRng;
 
-fn now() -> Result<UnixTime> {
+/// The current time (whole seconds).
+pub fn now() -> Result<UnixTime> {
     Ok(UnixTime(
         SystemTime::now()
             .duration_since(UNIX_EPOCH)

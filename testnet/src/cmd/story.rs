@@ -7,13 +7,14 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use ecert_schemas::{Certificate, CertificatePackage, FieldValue, UnixTime};
+use ecert_schemas::{Certificate, CertificatePackage, FieldValue};
 use ecert_testnet::network::{dev_passphrase, find_binary};
 use ecert_testnet::sample;
 
+use super::local_story::now;
 use super::net::{issuer_home, up};
 
 /// The citizen's wallet passphrase in the story.
@@ -89,15 +90,6 @@ fn claims_json(claims: &ecert_schemas::Claims) -> String {
         })
         .collect();
     serde_json::to_string_pretty(&map).unwrap_or_default()
-}
-
-fn now() -> Result<UnixTime> {
-    Ok(UnixTime(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .context("the system clock is before 1970")?
-            .as_secs(),
-    ))
 }
 
 /// Runs the story; everything it writes goes under `out`.
