@@ -2,10 +2,12 @@
 //! the batches it recorded itself. A batch on the ledger that the department did not
 //! record means its key was used by someone else (or from another, unknown copy of the
 //! home); a batch it recorded as anchored that the ledger does not show is missing.
-//! Pure: both lists in, findings out.
+//! Pure: both lists in, findings out. The ledger's list comes from a certified export
+//! ([`ledger_batches`]), so a node cannot hide a batch from the audit.
 
 use ecert_schemas::ledger::BatchRecord;
-use ecert_schemas::Hash32;
+use ecert_schemas::{Hash32, IssuerId};
+use ecert_verifier::TrustStore;
 
 use crate::register::{BatchFile, BatchState};
 
@@ -25,6 +27,9 @@ pub struct AuditReport {
     pub matched: usize,
     /// Own batches recorded as submitted or undelivered that the ledger does hold.
     pub found_pending: Vec<Hash32>,
+    /// Own batches recorded as anchored at a height above the certified data audited:
+    /// not checked (the node's data is older than this department's records).
+    pub beyond: Vec<Hash32>,
 }
 
 impl AuditReport {
@@ -34,8 +39,23 @@ impl AuditReport {
     }
 }
 
-/// Compares the ledger's batches for this department with its own records.
-pub fn compare(ledger: &[(u64, BatchRecord)], own: &[BatchFile]) -> AuditReport {
+/// Every batch the certified `store` holds under `issuer`, with its place in the anchor
+/// log.
+pub fn ledger_batches(store: &TrustStore, issuer: &IssuerId) -> Vec<(u64, BatchRecord)> {
+    (0..store.anchor_count())
+        .filter_map(|seq| store.batch(seq).map(|record| (seq, record)))
+        .filter(|(_, record)| &record.issuer == issuer)
+        .map(|(seq, record)| (seq, record.clone()))
+        .collect()
+}
+
+/// Compares the ledger's batches for this department, as certified at `certified_height`,
+/// with its own records.
+pub fn compare(
+    ledger: &[(u64, BatchRecord)],
+    own: &[BatchFile],
+    certified_height: u64,
+) -> AuditReport {
     let mut report = AuditReport::default();
     for (seq, record) in ledger {
         match own.iter().find(|b| b.root == record.batch_root) {
@@ -55,7 +75,11 @@ pub fn compare(ledger: &[(u64, BatchRecord)], own: &[BatchFile]) -> AuditReport 
     for b in own {
         let on_ledger = ledger.iter().any(|(_, r)| r.batch_root == b.root);
         if !on_ledger && b.state == BatchState::Anchored {
-            report.missing.push(b.root);
+            if b.height.is_some_and(|h| h > certified_height) {
+                report.beyond.push(b.root);
+            } else {
+                report.missing.push(b.root);
+            }
         }
     }
     report
@@ -109,13 +133,26 @@ mod tests {
             own(5, BatchState::Refused),
             own(6, BatchState::Undelivered),
         ];
-        let report = compare(&ledger, &mine);
+        let report = compare(&ledger, &mine, 10);
         assert_eq!(report.foreign, vec![(1, record(2))]);
         assert_eq!(report.altered.len(), 1);
         assert_eq!(report.missing, vec![Hash32([4; 32])]);
         assert_eq!(report.matched, 2);
         assert_eq!(report.found_pending, vec![Hash32([6; 32])]);
+        assert!(report.beyond.is_empty());
         assert!(!report.clean());
-        assert!(compare(&[(0, record(1))], &[own(1, BatchState::Anchored)]).clean());
+        assert!(compare(&[(0, record(1))], &[own(1, BatchState::Anchored)], 10).clean());
+    }
+
+    #[test]
+    fn an_own_batch_newer_than_the_audited_data_is_not_missing() {
+        let mut newer = own(7, BatchState::Anchored);
+        newer.height = Some(12);
+        let mut older = own(8, BatchState::Anchored);
+        older.height = Some(9);
+        let report = compare(&[], &[newer, older], 10);
+        assert_eq!(report.beyond, vec![Hash32([7; 32])]);
+        assert_eq!(report.missing, vec![Hash32([8; 32])]);
+        assert!(!report.clean());
     }
 }

@@ -1,15 +1,19 @@
 //! The ledger node's client API, as the department uses it (`docs/api.md`): submit a
-//! transaction, fetch an anchor receipt, list this department's batches.
+//! transaction, fetch an anchor receipt, fetch the certified export.
 //!
 //! Nothing a node answers is trusted by this module's callers without a check: anchor
 //! receipts are verified against the trust anchor ([`ecert_verifier::verify_anchor_receipt`])
-//! before any package is handed out.
+//! before any package is handed out, and the export is checked against it like a
+//! counter's sync ([`NodeClient::certified_export`]).
 
 use std::time::Duration;
 
 use ecert_schemas::codec::from_cbor_bounded;
-use ecert_schemas::ledger::{AnchorReceipt, BatchRecord, Registry, Transaction};
-use ecert_schemas::{Hash32, IssuerId, SchemaError};
+use ecert_schemas::ledger::{
+    AnchorReceipt, Registry, Transaction, TrustBundle, MAX_TRUST_BUNDLE_BYTES,
+};
+use ecert_schemas::{Hash32, KindRegistry, SchemaError};
+use ecert_verifier::{TrustAnchor, TrustStore, VerifyError};
 use serde::Deserialize;
 use thiserror::Error;
 
@@ -61,6 +65,17 @@ pub enum NodeError {
     /// The answer is not the structure it should be.
     #[error("the ledger node's answer is not readable: {0}")]
     BadAnswer(String),
+    /// The node's export is not certified by the validators of the pinned trust anchor
+    /// (a wrong, stale or lying node, or the wrong anchor pinned).
+    #[error(
+        "the ledger node's data does not verify against the pinned trust anchor ({code}): \
+         {source}",
+        code = source.code()
+    )]
+    Unverified {
+        /// Why the export was refused.
+        source: VerifyError,
+    },
 }
 
 impl From<SchemaError> for NodeError {
@@ -149,12 +164,21 @@ impl NodeClient {
         url: &str,
         response: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
     ) -> Result<(u16, Vec<u8>), NodeError> {
+        self.read_limited(url, response, MAX_ANSWER_BYTES)
+    }
+
+    fn read_limited(
+        &self,
+        url: &str,
+        response: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+        limit: u64,
+    ) -> Result<(u16, Vec<u8>), NodeError> {
         let mut response = response.map_err(|e| self.unreachable(url, e))?;
         let status = response.status().as_u16();
         let body = response
             .body_mut()
             .with_config()
-            .limit(MAX_ANSWER_BYTES)
+            .limit(limit)
             .read_to_vec()
             .map_err(|e| self.unreachable(url, e))?;
         Ok((status, body))
@@ -247,9 +271,29 @@ impl NodeClient {
         self.get_cbor("registry", "/v1/registry")
     }
 
-    /// Every batch the ledger anchored for `issuer`, with its place in the anchor log.
-    pub fn batches(&self, issuer: &IssuerId) -> Result<Vec<(u64, BatchRecord)>, NodeError> {
-        self.get_cbor("batch list", &format!("/v1/batches?issuer={issuer}"))
+    /// The node's export (`GET /v1/export`: state and the certified checkpoint of one
+    /// height), checked against `anchor` exactly as a counter checks it when it syncs:
+    /// whatever the node left out or changed fails the check.
+    pub fn certified_export(
+        &self,
+        anchor: &TrustAnchor,
+        kinds: KindRegistry,
+    ) -> Result<TrustStore, NodeError> {
+        let url = format!("{}/v1/export", self.base);
+        let response = self.agent.get(&url).call();
+        let (status, body) = self.read_limited(&url, response, MAX_TRUST_BUNDLE_BYTES as u64)?;
+        match status {
+            200 => {
+                let bundle = TrustBundle::from_bytes(&body)?;
+                TrustStore::from_bundle(bundle, anchor, kinds)
+                    .map_err(|source| NodeError::Unverified { source })
+            }
+            503 => Err(NodeError::Unavailable(error_body(&body).1)),
+            other => Err(NodeError::Unexpected {
+                status: other,
+                message: error_body(&body).1,
+            }),
+        }
     }
 
     /// `GET path` answered with a CBOR `what` (200), or the node's error.
@@ -336,6 +380,7 @@ mod tests {
     fn submit_maps_the_documented_answers() {
         let tx_bytes = {
             use ecert_schemas::ledger::{RevocationBody, RevocationTx};
+            use ecert_schemas::IssuerId;
             Transaction::Revocation(RevocationTx {
                 body: RevocationBody {
                     chain_id: ecert_schemas::ChainId::new("c").unwrap(),
@@ -411,7 +456,7 @@ mod tests {
         drop(listener);
         let client = NodeClient::new(&base, Duration::from_secs(2));
         assert!(matches!(
-            client.batches(&IssuerId::new("justice").unwrap()),
+            client.registry(),
             Err(NodeError::Unreachable { .. })
         ));
     }

@@ -104,6 +104,8 @@ struct Ledger {
     checkpoint: Option<Checkpoint>,
     received: Vec<Transaction>,
     clock_ms: u64,
+    /// A lying node: its export leaves out the newest batch.
+    hide_newest_batch: bool,
 }
 
 impl Ledger {
@@ -194,6 +196,7 @@ impl FakeNode {
             checkpoint: None,
             received: Vec::new(),
             clock_ms: 0,
+            hide_newest_batch: false,
         }));
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
@@ -322,26 +325,24 @@ fn handle(stream: TcpStream, ledger: &Mutex<Ledger>) {
                 &receipt.to_bytes().unwrap(),
             );
         }
-        ("GET", "/v1/registry") => {
-            let registry = to_cbor(ledger.state.registry()).unwrap();
-            respond(&mut stream, 200, "application/cbor", &registry);
-        }
-        ("GET", "/v1/batches") => {
-            let issuer = target.split("issuer=").nth(1).unwrap_or("");
-            let list: Vec<(u64, BatchRecord)> = ledger
-                .state
-                .anchors()
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| r.issuer.as_str() == issuer)
-                .map(|(i, r)| (i as u64, r.clone()))
-                .collect();
+        ("GET", "/v1/export") => {
+            let Some(checkpoint) = ledger.checkpoint.clone() else {
+                return json_error(&mut stream, 503, "no-checkpoint", "nothing certified yet");
+            };
+            let mut bundle = ledger.state.trust_bundle(checkpoint);
+            if ledger.hide_newest_batch {
+                bundle.anchors.pop();
+            }
             respond(
                 &mut stream,
                 200,
                 "application/cbor",
-                &to_cbor(&list).unwrap(),
+                &bundle.to_bytes().unwrap(),
             );
+        }
+        ("GET", "/v1/registry") => {
+            let registry = to_cbor(ledger.state.registry()).unwrap();
+            respond(&mut stream, 200, "application/cbor", &registry);
         }
         _ => json_error(&mut stream, 404, "not-found", "no such endpoint"),
     }
@@ -1061,6 +1062,14 @@ fn audit_reports_a_batch_the_department_did_not_issue() {
     let out = text(&output.stdout);
     assert!(out.contains("NOT ISSUED BY THIS DEPARTMENT"), "{out}");
     assert!(out.contains(&batch.root().to_hex()), "{out}");
+
+    // A node that hides that batch from its export cannot pass it off as certified data.
+    s.node.ledger.lock().unwrap().hide_newest_batch = true;
+    let err = fails_with(&run(&s.home, &["audit"]), 5);
+    assert!(
+        err.contains("does not verify against the pinned trust anchor"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -20,7 +20,7 @@ pub const HOME: u8 = 3;
 /// The ledger node: unreachable, unavailable, refused the transaction, not certified in
 /// time.
 pub const NODE: u8 = 4;
-/// The ledger's proof did not verify against the trust anchor.
+/// The ledger's proof, or its certified export, did not verify against the trust anchor.
 pub const PROOF: u8 = 5;
 /// `audit` found batches this department did not issue, or misses some of its own.
 pub const AUDIT: u8 = 6;
@@ -32,7 +32,7 @@ pub const TABLE: &str = "Exit codes:
   2  wrong usage or bad input (options, claims, CSV rows, certificate ids); nothing was issued
   3  the issuer home: not set up, already set up, not configured, wrong passphrase, or busy
   4  the ledger node: unreachable, unavailable, refused the transaction, or too slow
-  5  the ledger's proof did not verify against the trust anchor: do not trust that node
+  5  the ledger's proof or data did not verify against the trust anchor: do not trust that node
   6  audit: batches this department did not issue, or its own batches missing";
 
 /// An error with its exit code, for problems the binary itself detects.
@@ -92,8 +92,11 @@ pub fn for_error(error: &anyhow::Error) -> u8 {
                 | HomeError::NotConfigured(_) => HOME,
             };
         }
-        if cause.downcast_ref::<NodeError>().is_some() {
-            return NODE;
+        if let Some(e) = cause.downcast_ref::<NodeError>() {
+            return match e {
+                NodeError::Unverified { .. } => PROOF,
+                _ => NODE,
+            };
         }
         if cause.downcast_ref::<ReceiptError>().is_some() {
             return PROOF;

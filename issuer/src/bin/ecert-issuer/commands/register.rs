@@ -1,7 +1,7 @@
 //! `list`, `revoke` and `audit`: the department's register, and the ledger compared with it.
 
 use anyhow::Result;
-use ecert_issuer::audit::compare;
+use ecert_issuer::audit::{compare, ledger_batches};
 use ecert_issuer::home::Home;
 use ecert_issuer::node::Wait;
 use ecert_issuer::register::{
@@ -10,7 +10,7 @@ use ecert_issuer::register::{
 };
 use ecert_issuer::revocation_transaction;
 use ecert_schemas::ledger::{RevocationEntry, RevocationReason, Transaction};
-use ecert_schemas::StatusIndex;
+use ecert_schemas::{KindRegistry, StatusIndex};
 use ecert_verifier::commit::transaction_hash;
 
 use super::{date, node_client, now, print, SUBMIT_WAIT_MS};
@@ -184,12 +184,18 @@ pub fn audit(home: &Home) -> Result<u8> {
     let config = home.config()?;
     let issuer = config.issuer_id()?;
     let node_url = config.node_url()?.to_owned();
+    let anchor = home.require_anchor()?;
     let own = home.batches()?;
-    let ledger = node_client(&node_url).batches(&issuer)?;
-    let report = compare(&ledger, &own);
+    let store = node_client(&node_url).certified_export(&anchor, KindRegistry::builtin()?)?;
+    let ledger = ledger_batches(&store, &issuer);
+    let certified_height = store.header().height;
+    let report = compare(&ledger, &own, certified_height);
     let mut text = format!(
-        "Audit of {issuer} on the ledger node {node_url}: {} batch(es) on the ledger, {} in \
+        "Audit of {issuer} against the ledger as certified at block #{certified_height} ({}, \
+         {} validator signatures, fetched from {node_url}): {} batch(es) on the ledger, {} in \
          this home's records.\n",
+        date(store.as_of().secs()),
+        store.vote_count(),
         ledger.len(),
         own.len()
     );
@@ -226,7 +232,15 @@ pub fn audit(home: &Home) -> Result<u8> {
     for root in &report.missing {
         text.push_str(&format!(
             "MISSING FROM THE LEDGER: this department's batch {} is recorded as anchored, but \
-             the node does not list it\n",
+             the certified ledger does not hold it\n",
+            root.to_hex()
+        ));
+    }
+    for root in &report.beyond {
+        text.push_str(&format!(
+            "not checked: batch {} is recorded at a block after #{certified_height}; the \
+             node's certified data is older than this home's records: audit again, or ask \
+             another node\n",
             root.to_hex()
         ));
     }
