@@ -106,6 +106,8 @@ struct Ledger {
     clock_ms: u64,
     /// A lying node: its export leaves out the newest batch.
     hide_newest_batch: bool,
+    /// A lying node: it answers "certified" to revocations and drops them.
+    drop_revocations: bool,
 }
 
 impl Ledger {
@@ -197,6 +199,7 @@ impl FakeNode {
             received: Vec::new(),
             clock_ms: 0,
             hide_newest_batch: false,
+            drop_revocations: false,
         }));
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
@@ -284,7 +287,13 @@ fn handle(stream: TcpStream, ledger: &Mutex<Ledger>) {
                 return json_error(&mut stream, 400, "malformed", "not a transaction");
             };
             ledger.received.push(tx.clone());
-            match ledger.apply(&tx) {
+            let dropped = ledger.drop_revocations && matches!(tx, Transaction::Revocation(_));
+            let applied = if dropped {
+                Ok(TxOutcome::Revoked { newly_revoked: 1 })
+            } else {
+                ledger.apply(&tx)
+            };
+            match applied {
                 Err(e) => json_error(&mut stream, 400, e.code(), &e.to_string()),
                 Ok(outcome) => {
                     let seq = match outcome {
@@ -970,6 +979,20 @@ fn revocations_reach_the_ledger_and_the_register() {
         2,
     );
     assert!(err.contains("no certificate"), "{err}");
+    // A node that says "certified" but drops the revocation is caught, and nothing is
+    // recorded, so the command can be run again.
+    s.node.ledger.lock().unwrap().drop_revocations = true;
+    let err = fails_with(
+        &run(
+            &s.home,
+            &["revoke", "--cert", &id[..8], "--reason", "data-error"],
+        ),
+        5,
+    );
+    assert!(err.contains("do not trust that node"), "{err}");
+    assert!(!ok(&run(&s.home, &["list", "--revoked"])).contains("revoked (data-error)"));
+    s.node.ledger.lock().unwrap().drop_revocations = false;
+
     let out = ok(&run(
         &s.home,
         &["revoke", "--cert", &id[..8], "--reason", "data-error"],

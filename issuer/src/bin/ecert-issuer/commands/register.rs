@@ -116,7 +116,7 @@ pub fn revoke(home: &Home, args: &RevokeArgs) -> Result<u8> {
         }
     }
 
-    let key = secrets::unlock(home, issuer)?;
+    let key = secrets::unlock(home, issuer.clone())?;
     let time = now()?;
     let entries = chosen
         .iter()
@@ -135,9 +135,41 @@ pub fn revoke(home: &Home, args: &RevokeArgs) -> Result<u8> {
     eprintln!(
         "Sending the revocation to the ledger ({node_url}); waiting until it is certified..."
     );
-    let receipt = node_client(&node_url)
+    let client = node_client(&node_url);
+    let receipt = client
         .submit(&tx, Wait::Certified, SUBMIT_WAIT_MS)
         .map_err(|e| anyhow::Error::new(e).context("the revocation was not recorded; try again"))?;
+    // The node's word is not enough: the revocation must show in data the validators
+    // certified. Only then is it recorded here; until then running the command again is
+    // safe (revoking a revoked certificate changes nothing on the ledger).
+    let store = client
+        .certified_export(&anchor, KindRegistry::builtin()?)
+        .map_err(|e| {
+            anyhow::Error::new(e).context(
+                "the revocation was sent, but could not be confirmed from the certified \
+                 ledger; nothing was recorded here: run the command again, against another \
+                 node if this persists",
+            )
+        })?;
+    let unconfirmed: Vec<String> = chosen
+        .iter()
+        .filter(|r| !store.is_revoked(&issuer, StatusIndex(r.certificate.status_index)))
+        .map(|r| short_id(&r.certificate.id))
+        .collect();
+    if !unconfirmed.is_empty() {
+        return Err(Failure {
+            code: exit::PROOF,
+            message: format!(
+                "the node {node_url} answered that the revocation was certified, but the \
+                 ledger as certified at block #{} does not show {} as revoked: do not trust \
+                 that node. Nothing was recorded here; run the command again against another \
+                 node ('ecert-issuer config --node URL').",
+                store.header().height,
+                unconfirmed.join(", ")
+            ),
+        }
+        .into());
+    }
     home.write_revocation(&RevocationFile {
         version: RECORD_VERSION,
         time: time.secs(),
@@ -153,7 +185,8 @@ pub fn revoke(home: &Home, args: &RevokeArgs) -> Result<u8> {
             .collect(),
     })?;
     let mut text = format!(
-        "Revoked {} certificate(s) ({}), certified by the ledger{}.\n",
+        "Revoked {} certificate(s) ({}), certified by the ledger{} and checked against the \
+         trust anchor.\n",
         chosen.len(),
         reason.name(),
         receipt
