@@ -8,8 +8,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use ecert_schemas::ledger::{
-    AnchorReceipt, BatchRecord, BlockHeader, Checkpoint, Registry, RevocationSnapshot, StatusList,
-    Transaction, TrustBundle, ValidatorInfo, TRUST_BUNDLE_VERSION,
+    AnchorReceipt, BatchRecord, BlockHeader, Checkpoint, Registry, RevocationDelta,
+    RevocationSnapshot, RevokedAt, StatusList, Transaction, TrustBundle, ValidatorInfo,
+    TRUST_BUNDLE_VERSION,
 };
 use ecert_schemas::{ChainId, Hash32, IssuerId, UnixTime};
 use ecert_verifier::merkle::Frontier;
@@ -59,6 +60,9 @@ pub struct LedgerSnapshot {
     registry: Registry,
     anchors: Vec<BatchRecord>,
     revocations: Vec<StatusList>,
+    /// Every newly revoked status index with its height, in ledger order.
+    #[serde(default)]
+    revocation_log: Vec<RevokedAt>,
     height: u64,
     last_header_hash: Hash32,
     last_time_ms: u64,
@@ -77,6 +81,7 @@ pub struct LedgerState {
     anchored_roots: HashMap<Hash32, u64>,
     revocations: BTreeMap<IssuerId, StatusList>,
     revocation_root: Hash32,
+    revocation_log: Vec<RevokedAt>,
     height: u64,
     last_header_hash: Hash32,
     last_time_ms: u64,
@@ -129,6 +134,7 @@ impl LedgerState {
             anchor_log: Frontier::new(),
             anchored_roots: HashMap::new(),
             revocations: BTreeMap::new(),
+            revocation_log: Vec::new(),
             height: 0,
             last_header_hash: Hash32([0; 32]),
             last_time_ms: 0,
@@ -283,6 +289,11 @@ impl LedgerState {
                     for entry in &tx.body.entries {
                         if !list.is_revoked(entry.index) && list.revoke(entry.index) {
                             newly_revoked += 1;
+                            next.revocation_log.push(RevokedAt {
+                                height,
+                                issuer: tx.body.issuer.clone(),
+                                index: entry.index,
+                            });
                         }
                     }
                     revocations_changed |= newly_revoked > 0;
@@ -348,6 +359,7 @@ impl LedgerState {
             registry: self.registry.clone(),
             anchors: self.anchors.clone(),
             revocations: self.revocations.values().cloned().collect(),
+            revocation_log: self.revocation_log.clone(),
             height: self.height,
             last_header_hash: self.last_header_hash,
             last_time_ms: self.last_time_ms,
@@ -370,6 +382,7 @@ impl LedgerState {
             .collect();
         let lists: Vec<StatusList> = state.revocations.values().cloned().collect();
         state.revocation_root = commit::revocation_root(&lists)?;
+        state.revocation_log = snapshot.revocation_log;
         state.height = snapshot.height;
         state.last_header_hash = snapshot.last_header_hash;
         state.last_time_ms = snapshot.last_time_ms;
@@ -382,6 +395,34 @@ impl LedgerState {
             height: self.height,
             lists: self.revocations.values().cloned().collect(),
         }
+    }
+
+    /// What was newly revoked after height `since` up to the height of `checkpoint` (a
+    /// certified header at or below the applied height), with the checkpoint and the
+    /// validator set: [`ecert_verifier::verify_revocation_delta`] checks it. `None` when
+    /// `since` is above the checkpoint's height or the checkpoint is above the applied
+    /// height.
+    pub fn revocation_delta(
+        &self,
+        since: u64,
+        checkpoint: &Checkpoint,
+    ) -> Result<Option<RevocationDelta>, NodeError> {
+        let upto = checkpoint.decode_header()?.height;
+        if since > upto || upto > self.height {
+            return Ok(None);
+        }
+        let from = self.revocation_log.partition_point(|e| e.height <= since);
+        let to = self.revocation_log.partition_point(|e| e.height <= upto);
+        Ok(Some(RevocationDelta {
+            since,
+            entries: self
+                .revocation_log
+                .get(from..to)
+                .map(<[RevokedAt]>::to_vec)
+                .unwrap_or_default(),
+            checkpoint: checkpoint.clone(),
+            validators: self.validators.clone(),
+        }))
     }
 
     /// Everything a counter needs, as of the current height, with that height's

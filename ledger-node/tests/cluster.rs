@@ -14,13 +14,16 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ecert_issuer::Batch;
-use ecert_schemas::ledger::{AnchorReceipt, Checkpoint, Transaction, TrustBundle};
-use ecert_schemas::{Hash32, KindRegistry, UnixTime};
+use ecert_schemas::ledger::{
+    AnchorReceipt, Checkpoint, RevocationDelta, RevocationEntry, RevocationReason,
+    RevocationSnapshot, Transaction, TrustBundle,
+};
+use ecert_schemas::{Certificate, Hash32, IssuerId, KindRegistry, UnixTime};
 use ecert_testnet::http::{Http, Reply};
 use ecert_testnet::network::{CreateOptions, LocalNetwork};
 use ecert_testnet::province::Province;
 use ecert_testnet::sample;
-use ecert_verifier::{verify_anchor_receipt, TrustAnchor, TrustStore};
+use ecert_verifier::{verify_anchor_receipt, verify_revocation_delta, TrustAnchor, TrustStore};
 use ecert_wallet::HolderKey;
 use rand_core::OsRng;
 
@@ -235,6 +238,54 @@ fn four_nodes_certify_anchors_and_serve_proofs_that_verify_against_another_nodes
         &ecert_verifier::Policy::default(),
     );
     assert!(verdict.is_ok(), "{verdict:?}");
+
+    // The department revokes the certificate; a wallet or counter holding the (empty)
+    // revocation state of genesis learns it from any node's delta, checked against the
+    // trust anchor.
+    let status_index = Certificate::from_bytes(&package.certificate)
+        .unwrap()
+        .claims
+        .status_index;
+    let key = &w.province.department("public-security").unwrap().issuer_key;
+    let revocation = ecert_issuer::revocation_transaction(
+        key,
+        w.province.ledger().chain_id(),
+        vec![RevocationEntry {
+            index: status_index,
+            reason: RevocationReason::DataError,
+        }],
+        now(),
+    )
+    .unwrap();
+    let reply = submit(
+        &w,
+        leader,
+        &Transaction::Revocation(revocation).to_bytes().unwrap(),
+    );
+    assert_eq!(reply.status, 200, "{:?}", reply.json());
+    let revoked_at = reply.json()["height"].as_u64().unwrap();
+    let genesis = RevocationSnapshot {
+        height: 0,
+        lists: vec![],
+    };
+    wait_for(
+        "the revocation to be certified everywhere",
+        Duration::from_secs(10),
+        || checkpoint_at(&w, other, revoked_at).is_some(),
+    );
+    let delta = get(&w, other, "/v1/revocations?since=0");
+    assert_eq!(delta.status, 200, "{delta:?}");
+    let delta = RevocationDelta::from_bytes(&delta.body).unwrap();
+    let (header, state) = verify_revocation_delta(&genesis, &delta, &w.anchor).unwrap();
+    assert!(header.height >= revoked_at);
+    assert!(state.is_revoked(&IssuerId::new("public-security").unwrap(), status_index));
+    // From a height the node has not certified: 409.
+    let ahead = get(
+        &w,
+        other,
+        &format!("/v1/revocations?since={}", header.height + 1000),
+    );
+    assert_eq!(ahead.status, 409);
 
     // Unknown batch: 404 with a code.
     let missing = get(&w, 0, &format!("/v1/anchors/{}", Hash32([7; 32]).to_hex()));

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 use serde_bytes::ByteBuf;
 
-use crate::codec::{cbor_array, from_cbor, from_cbor_versioned, to_cbor};
+use crate::codec::{cbor_array, from_cbor, from_cbor_bounded, from_cbor_versioned, to_cbor};
 use crate::{
     ChainId, Hash32, IssuerId, KeyId, KindId, PublicKeyBytes, SchemaError, SignatureBytes,
     StatusIndex, UnixTime,
@@ -644,6 +644,50 @@ impl RevocationSnapshot {
             .iter()
             .find(|l| &l.issuer == issuer)
             .is_some_and(|l| l.is_revoked(index))
+    }
+}
+
+cbor_array! {
+    /// One status index newly revoked, and the block that revoked it.
+    pub struct RevokedAt {
+        /// The height of the block.
+        pub height: u64,
+        /// The issuer of the certificate.
+        pub issuer: IssuerId,
+        /// Its status index.
+        pub index: StatusIndex,
+    }
+}
+
+cbor_array! {
+    /// What changed in the revocation state after height `since`, up to and including the
+    /// height of `checkpoint`: every status index newly revoked in between, in ledger
+    /// order. Applied to the revocation snapshot at `since` (the empty one at genesis,
+    /// height 0), it gives the snapshot the checkpoint's header commits to; checked with
+    /// the verifier against the genesis trust anchor, so the node that served it is not
+    /// trusted.
+    pub struct RevocationDelta {
+        /// The height of the snapshot the delta applies to.
+        pub since: u64,
+        /// Newly revoked status indexes, heights ascending, each above `since` and at most
+        /// the checkpoint's height.
+        pub entries: Vec<RevokedAt>,
+        /// The certified header the result must match.
+        pub checkpoint: Checkpoint,
+        /// The validator set that certified it (hashes to the header's `validators_hash`).
+        pub validators: Vec<ValidatorInfo>,
+    }
+}
+
+impl RevocationDelta {
+    /// Encodes the delta.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, SchemaError> {
+        to_cbor(self)
+    }
+
+    /// Decodes a delta strictly (up to [`MAX_TRUST_BUNDLE_BYTES`]).
+    pub fn from_bytes(bytes: &[u8]) -> Result<RevocationDelta, SchemaError> {
+        from_cbor_bounded("revocation delta", bytes, MAX_TRUST_BUNDLE_BYTES)
     }
 }
 

@@ -31,9 +31,10 @@ use ecert_schemas::cose::{CoseSign1, UnprotectedHeader};
 use ecert_schemas::ledger::{
     AnchorBatchBody, AnchorBatchTx, AnchorReceipt, Approval, BatchRecord, BlockHeader, Checkpoint,
     GovernanceAction, GovernanceBody, GovernanceTx, GrantKind, IssuerKeyRecord, IssuerRecord,
-    KindRecord, RegisterIssuerKey, Registry, RetireIssuerKey, RevocationBody, RevocationEntry,
-    RevocationReason, RevocationSnapshot, RevocationTx, RotateIssuerKey, StatusList, Transaction,
-    TrustBundle, ValidatorInfo, Vote, TRUST_BUNDLE_VERSION,
+    KindRecord, RegisterIssuerKey, Registry, RetireIssuerKey, RevocationBody, RevocationDelta,
+    RevocationEntry, RevocationReason, RevocationSnapshot, RevocationTx, RevokedAt,
+    RotateIssuerKey, StatusList, Transaction, TrustBundle, ValidatorInfo, Vote,
+    TRUST_BUNDLE_VERSION,
 };
 use ecert_schemas::presentation::PRESENTATION_VERSION;
 use ecert_schemas::{
@@ -449,6 +450,30 @@ fn validator_info() -> impl Strategy<Value = ValidatorInfo> {
     (issuer_id(), public_key()).prop_map(|(department, key)| ValidatorInfo { department, key })
 }
 
+fn revocation_delta() -> impl Strategy<Value = RevocationDelta> {
+    (
+        any::<u64>(),
+        vec(
+            (any::<u64>(), issuer_id(), any::<u32>()).prop_map(|(height, issuer, index)| {
+                RevokedAt {
+                    height,
+                    issuer,
+                    index: StatusIndex(index),
+                }
+            }),
+            0..5,
+        ),
+        checkpoint(),
+        vec(validator_info(), 0..4),
+    )
+        .prop_map(|(since, entries, checkpoint, validators)| RevocationDelta {
+            since,
+            entries,
+            checkpoint,
+            validators,
+        })
+}
+
 fn anchor_receipt() -> impl Strategy<Value = AnchorReceipt> {
     (
         batch_record(),
@@ -704,6 +729,10 @@ fn decode_anchor_receipt(b: &[u8]) -> Result<Vec<u8>, SchemaError> {
     AnchorReceipt::from_bytes(b)?.to_bytes()
 }
 
+fn decode_revocation_delta(b: &[u8]) -> Result<Vec<u8>, SchemaError> {
+    RevocationDelta::from_bytes(b)?.to_bytes()
+}
+
 fn decode_trust_bundle(b: &[u8]) -> Result<Vec<u8>, SchemaError> {
     let t = TrustBundle::from_bytes(b)?;
     assert_eq!(t.version, TRUST_BUNDLE_VERSION, "accepted version");
@@ -738,6 +767,7 @@ const DECODERS: &[(&str, Decoder)] = &[
     ("Checkpoint", decode_checkpoint),
     ("TrustBundle", decode_trust_bundle),
     ("AnchorReceipt", decode_anchor_receipt),
+    ("RevocationDelta", decode_revocation_delta),
     ("presentation items", decode_items),
 ];
 
@@ -1060,6 +1090,14 @@ proptest! {
         let back = Checkpoint::from_bytes(&bytes).unwrap();
         prop_assert_eq!(back.decode_header().unwrap().to_bytes().unwrap(), c.header.to_vec());
         prop_assert_eq!(back, c);
+    }
+
+    #[test]
+    fn revocation_delta_round_trip(d in revocation_delta()) {
+        let bytes = round_trip("revocation delta", &d)?;
+        prop_assert_eq!(&RevocationDelta::from_bytes(&bytes).unwrap(), &d);
+        // [since, entries, checkpoint, validators]
+        prop_assert_eq!(bytes[0], 0x84);
     }
 
     #[test]

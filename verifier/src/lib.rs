@@ -19,6 +19,7 @@ pub mod merkle;
 pub mod offer;
 pub mod presentation;
 pub mod receipt;
+pub mod revocation;
 pub mod transaction;
 pub mod trust;
 
@@ -28,4 +29,5 @@ pub use presentation::{
     VerifiedCertificate,
 };
 pub use receipt::{verify_anchor_receipt, VerifiedAnchor};
+pub use revocation::verify_revocation_delta;
 pub use trust::{TrustAnchor, TrustStore};

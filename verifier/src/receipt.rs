@@ -9,7 +9,7 @@
 
 use ecert_schemas::ledger::{AnchorReceipt, BatchRecord, BlockHeader};
 
-use crate::checkpoint::verify_checkpoint;
+use crate::checkpoint::verify_checkpoint_for_anchor;
 use crate::merkle::verify_inclusion;
 use crate::{commit, TrustAnchor, VerifyError};
 
@@ -30,10 +30,10 @@ pub struct VerifiedAnchor {
 ///
 /// 1. the receipt's validator set hashes to the anchor's `validators_hash`, else
 ///    [`VerifyError::HeaderNotCertified`];
-/// 2. the checkpoint is certified by that set ([`verify_checkpoint`]: the header commits
-///    to the set, votes ascending, each valid, more than two thirds), else
-///    [`VerifyError::HeaderNotCertified`] (or [`VerifyError::Malformed`] for an unreadable
-///    header);
+/// 2. the checkpoint is certified by that set ([`crate::checkpoint::verify_checkpoint`]:
+///    the header commits to the set, votes ascending, each valid, more than two thirds),
+///    else [`VerifyError::HeaderNotCertified`] (or [`VerifyError::Malformed`] for an
+///    unreadable header);
 /// 3. the header's chain id is the anchor's, else [`VerifyError::TrustDataMismatch`];
 /// 4. `batch_seq < anchor_count`, else [`VerifyError::HeaderUnknown`];
 /// 5. the record's leaf hash, at `batch_seq` in a log of `anchor_count` records, leads
@@ -43,20 +43,8 @@ pub fn verify_anchor_receipt(
     receipt: &AnchorReceipt,
     anchor: &TrustAnchor,
 ) -> Result<VerifiedAnchor, VerifyError> {
-    if commit::validators_hash(&receipt.validators)? != anchor.validators_hash {
-        return Err(VerifyError::HeaderNotCertified {
-            detail: "signed by a validator set this trust anchor does not trust".into(),
-        });
-    }
-    let header = verify_checkpoint(&receipt.checkpoint, &receipt.validators)?;
-    if header.chain_id != anchor.chain_id {
-        return Err(VerifyError::TrustDataMismatch {
-            detail: format!(
-                "the receipt is for ledger {}, the trust anchor for ledger {}",
-                header.chain_id, anchor.chain_id
-            ),
-        });
-    }
+    let header =
+        verify_checkpoint_for_anchor(&receipt.checkpoint, &receipt.validators, anchor, "receipt")?;
     if receipt.batch_seq >= header.anchor_count {
         return Err(VerifyError::HeaderUnknown {
             batch_seq: receipt.batch_seq,

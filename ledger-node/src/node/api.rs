@@ -199,6 +199,21 @@ async fn submit(
     receipt("certified", Some(height), batch_seq)
 }
 
+/// The checkpoint of this node's newest certified height, or the answer to give when
+/// there is none yet.
+fn newest_checkpoint(shared: &Shared) -> Result<Checkpoint, Response> {
+    let certified = shared.certifier.certified_height();
+    match shared.certifier.checkpoint(certified) {
+        Ok(Some(c)) => Ok(c),
+        Ok(None) => Err(error(
+            StatusCode::CONFLICT,
+            "not-certified-yet",
+            "no certified header yet",
+        )),
+        Err(e) => Err(internal(e)),
+    }
+}
+
 async fn anchor_receipt(State(shared): State<Arc<Shared>>, Path(root): Path<String>) -> Response {
     let Ok(root) = Hash32::from_hex(&root) else {
         return error(
@@ -207,17 +222,9 @@ async fn anchor_receipt(State(shared): State<Arc<Shared>>, Path(root): Path<Stri
             "a batch root is 64 hex digits",
         );
     };
-    let certified = shared.certifier.certified_height();
-    let checkpoint = match shared.certifier.checkpoint(certified) {
-        Ok(Some(c)) => c,
-        Ok(None) => {
-            return error(
-                StatusCode::CONFLICT,
-                "not-certified-yet",
-                "no certified header yet",
-            )
-        }
-        Err(e) => return internal(e),
+    let checkpoint = match newest_checkpoint(&shared) {
+        Ok(c) => c,
+        Err(response) => return response,
     };
     let found = shared.machine.read(|s| {
         s.batch_seq_of(&root)
@@ -325,7 +332,20 @@ async fn batches(State(shared): State<Arc<Shared>>, Query(q): Query<BatchQuery>)
     }
 }
 
-async fn revocations(State(shared): State<Arc<Shared>>) -> Response {
+#[derive(Deserialize)]
+struct RevocationsQuery {
+    since: Option<u64>,
+}
+
+/// The revocation snapshot at the applied height, or with `?since=H` the delta from
+/// height `H` to the newest certified height (checkable against the trust anchor).
+async fn revocations(
+    State(shared): State<Arc<Shared>>,
+    Query(q): Query<RevocationsQuery>,
+) -> Response {
+    if let Some(since) = q.since {
+        return revocation_delta(&shared, since);
+    }
     match shared
         .machine
         .read(|s| to_cbor(&s.revocation_snapshot()))
@@ -333,6 +353,39 @@ async fn revocations(State(shared): State<Arc<Shared>>) -> Response {
     {
         Ok(bytes) => cbor(bytes),
         Err(e) => internal(e),
+    }
+}
+
+fn revocation_delta(shared: &Shared, since: u64) -> Response {
+    let certified = shared.certifier.certified_height();
+    if since > certified {
+        return error(
+            StatusCode::CONFLICT,
+            "not-certified-yet",
+            format!(
+                "block #{since} is not certified on this node yet (certified: #{certified}); \
+                 retry, or ask another node"
+            ),
+        );
+    }
+    let checkpoint = match newest_checkpoint(shared) {
+        Ok(c) => c,
+        Err(response) => return response,
+    };
+    match shared
+        .machine
+        .read(|s| s.revocation_delta(since, &checkpoint))
+    {
+        Err(e) | Ok(Err(e)) => internal(e),
+        Ok(Ok(None)) => error(
+            StatusCode::CONFLICT,
+            "not-certified-yet",
+            "the certified header is not applied on this node yet: retry",
+        ),
+        Ok(Ok(Some(delta))) => match delta.to_bytes() {
+            Ok(bytes) => cbor(bytes),
+            Err(e) => internal(e.into()),
+        },
     }
 }
 

@@ -1,0 +1,100 @@
+//! Revocation deltas: a node's answer to "what was revoked after block H", checkable by
+//! anyone holding the genesis trust anchor and the revocation state at H.
+//!
+//! The node is not trusted: the delta is applied to the state the holder already verified,
+//! and the result must be exactly the revocation state the delta's certified header
+//! commits to. A node that leaves a revocation out, adds one, or changes the order of
+//! heights is caught.
+
+use std::collections::BTreeMap;
+
+use ecert_schemas::ledger::{BlockHeader, RevocationDelta, RevocationSnapshot, StatusList};
+use ecert_schemas::IssuerId;
+
+use crate::checkpoint::verify_checkpoint_for_anchor;
+use crate::{commit, TrustAnchor, VerifyError};
+
+fn mismatch(detail: impl Into<String>) -> VerifyError {
+    VerifyError::TrustDataMismatch {
+        detail: detail.into(),
+    }
+}
+
+/// Applies `delta` to `base` and checks the result against the delta's certified header,
+/// in order:
+///
+/// 1. the delta's validator set hashes to the anchor's `validators_hash`, else
+///    [`VerifyError::HeaderNotCertified`];
+/// 2. the checkpoint is certified by that set
+///    ([`crate::checkpoint::verify_checkpoint`]), else [`VerifyError::HeaderNotCertified`];
+/// 3. the header is of the anchor's chain, the delta starts at `base`'s height and the
+///    header is not below it, else [`VerifyError::TrustDataMismatch`];
+/// 4. every entry lies above `since` and at most at the header's height, heights never
+///    decrease, and each revokes an index not revoked before (and not above the largest
+///    status index), else [`VerifyError::TrustDataMismatch`];
+/// 5. the resulting status lists hash to the header's `revocation_root`, else
+///    [`VerifyError::TrustDataMismatch`].
+///
+/// Returns the certified header and the revocation state at its height.
+pub fn verify_revocation_delta(
+    base: &RevocationSnapshot,
+    delta: &RevocationDelta,
+    anchor: &TrustAnchor,
+) -> Result<(BlockHeader, RevocationSnapshot), VerifyError> {
+    let header =
+        verify_checkpoint_for_anchor(&delta.checkpoint, &delta.validators, anchor, "delta")?;
+    if delta.since != base.height {
+        return Err(mismatch(format!(
+            "the delta starts after block #{}, the revocation data held is of block #{}",
+            delta.since, base.height
+        )));
+    }
+    if header.height < delta.since {
+        return Err(mismatch(format!(
+            "the delta's certified block #{} is older than its start, block #{}",
+            header.height, delta.since
+        )));
+    }
+    let mut lists: BTreeMap<IssuerId, StatusList> = base
+        .lists
+        .iter()
+        .map(|list| (list.issuer.clone(), list.clone()))
+        .collect();
+    let mut previous = delta.since;
+    for entry in &delta.entries {
+        if entry.height <= delta.since || entry.height > header.height || entry.height < previous {
+            return Err(mismatch(format!(
+                "a revocation at block #{} is out of order or outside blocks #{}..#{}",
+                entry.height,
+                delta.since + 1,
+                header.height
+            )));
+        }
+        previous = entry.height;
+        let list = lists
+            .entry(entry.issuer.clone())
+            .or_insert_with(|| StatusList {
+                issuer: entry.issuer.clone(),
+                bits: Default::default(),
+            });
+        if list.is_revoked(entry.index) || !list.revoke(entry.index) {
+            return Err(mismatch(format!(
+                "{}'s status index {} is listed as newly revoked at block #{} but was revoked \
+                 before, or does not exist",
+                entry.issuer, entry.index.0, entry.height
+            )));
+        }
+    }
+    let lists: Vec<StatusList> = lists.into_values().collect();
+    if commit::revocation_root(&lists)? != header.revocation_root {
+        return Err(mismatch(format!(
+            "the revocations do not add up to the state certified at block #{}",
+            header.height
+        )));
+    }
+    let snapshot = RevocationSnapshot {
+        height: header.height,
+        lists,
+    };
+    Ok((header, snapshot))
+}
