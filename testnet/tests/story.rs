@@ -107,6 +107,7 @@ fn the_story_runs_on_the_four_node_network_through_the_tools() {
         "110108199003070016",
         "$ ecert-issuer revoke",
         "INVALID: revoked",
+        "REVOKED by justice (certified",
     ] {
         assert!(stdout.contains(expected), "{expected:?} missing:\n{stdout}");
     }

@@ -1243,7 +1243,8 @@ fn offer_failures_are_explained_with_their_own_exit_codes() {
 }
 
 /// A ledger node for `world`: anchor receipts as of the newest certified header, the
-/// revocation list and checkpoints. `tamper` may change an answer before it is sent.
+/// revocation list, and the revocations since genesis with that header. `tamper` may
+/// change an answer before it is sent.
 fn ledger_node(
     world: &World,
     tamper: impl Fn(&str, Vec<u8>) -> Vec<u8> + Send + 'static,
@@ -1260,9 +1261,12 @@ fn ledger_node(
     }
     let snapshot = ledger.revocation_snapshot();
     let revocations = ecert_schemas::codec::to_cbor(&snapshot).unwrap();
-    let height = checkpoint.decode_header().unwrap().height;
-    assert_eq!(snapshot.height, height);
-    let checkpoints = ecert_schemas::codec::to_cbor(&vec![checkpoint]).unwrap();
+    let delta = ledger
+        .revocation_delta(0, &checkpoint)
+        .unwrap()
+        .unwrap()
+        .to_bytes()
+        .unwrap();
     TestServer::start(move |request| {
         let path = request.path.as_str();
         let answer = if let Some(receipt) = receipts.get(path) {
@@ -1271,8 +1275,8 @@ fn ledger_node(
             (404, json_error("not-anchored", "unknown batch"))
         } else if path == "/v1/revocations" {
             (200, revocations.clone())
-        } else if path == format!("/v1/checkpoints?from={height}&limit=1") {
-            (200, checkpoints.clone())
+        } else if path == "/v1/revocations?since=0" {
+            (200, delta.clone())
         } else {
             (404, json_error("not-found", "no such path"))
         };
@@ -1354,12 +1358,10 @@ fn trust_and_refresh_check_the_ledger() {
 
     // A node that lies about the revocations is caught.
     let lying = ledger_node(&world, |path, body| {
-        if path == "/v1/revocations" {
-            ecert_schemas::codec::to_cbor(&ecert_schemas::ledger::RevocationSnapshot {
-                height: 3,
-                lists: vec![],
-            })
-            .unwrap()
+        if path == "/v1/revocations?since=0" {
+            let mut delta = ecert_schemas::ledger::RevocationDelta::from_bytes(&body).unwrap();
+            delta.entries.clear();
+            delta.to_bytes().unwrap()
         } else {
             body
         }
@@ -1370,7 +1372,8 @@ fn trust_and_refresh_check_the_ledger() {
     assert!(report.contains("revocation list was refused"), "{report}");
     assert!(!report.contains("REVOKED"), "{report}");
 
-    // ... and so is one whose receipts are not signed by the trusted validators.
+    // ... and so is one whose receipts are not signed by the trusted validators (its
+    // revocations, certified on their own, still count).
     let forged = ledger_node(&world, |path, body| {
         if path.starts_with("/v1/anchors/") {
             let mut receipt = ecert_schemas::ledger::AnchorReceipt::from_bytes(&body).unwrap();
@@ -1385,7 +1388,7 @@ fn trust_and_refresh_check_the_ledger() {
     let report = text(&out.stdout);
     assert!(report.contains("the node's answer was refused"), "{report}");
     assert!(
-        report.contains("REVOKED by justice (unverified"),
+        report.contains("REVOKED by justice (certified status as of block #3"),
         "{report}"
     );
 
@@ -1423,8 +1426,11 @@ fn trust_and_refresh_check_the_ledger() {
     assert!(err.contains("not a trust anchor file"), "{err}");
     let out = device.ok(&["trust", "--anchor", other.to_str().unwrap(), "--force"]);
     assert!(out.contains("now trusts ledger elsewhere"), "{out}");
-    // Against the wrong anchor, every receipt is refused.
+    // Against the wrong anchor, every receipt and the revocation list are refused.
     let out = device.run(&["refresh", "--node", &node.url]);
-    assert_eq!(out.status.code(), Some(9), "{}", text(&out.stdout));
-    assert!(text(&out.stdout).contains("validator set this trust anchor does not trust"));
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stdout));
+    let report = text(&out.stdout);
+    assert!(report.contains("validator set this trust anchor does not trust"));
+    assert!(report.contains("revocation status unknown"), "{report}");
+    assert!(!report.contains("not revoked"), "{report}");
 }

@@ -325,7 +325,8 @@ fn tell(out: &Path, tools: &Tools, network_dir: &Path, passphrase: &str) -> Resu
 
     step(
         8,
-        "The counter re-syncs and verifies the same QR again: refused as revoked",
+        "The counter re-syncs and verifies the same QR again: refused as revoked; the \
+         citizen's wallet, asking the ledger itself, sees the revocation too",
     );
     indent(
         &run_ok(verify(&["sync", "--node", &node_url]), "ecert-verify sync")?,
@@ -343,6 +344,26 @@ fn tell(out: &Path, tools: &Tools, network_dir: &Path, passphrase: &str) -> Resu
     println!(
         "    exit code {} (INVALID: revoked)",
         verdict.status.code().unwrap_or(-1)
+    );
+    run_ok(
+        wallet(&["trust", "--anchor", &anchor_arg]),
+        "ecert-wallet trust",
+    )?;
+    let refresh = run(
+        wallet(&["refresh", "--node", &node_url]),
+        "ecert-wallet refresh",
+    )?;
+    let report = String::from_utf8_lossy(&refresh.stdout);
+    indent(&report, 20);
+    if !report.contains("REVOKED by justice (certified") {
+        bail!(
+            "the wallet did not see the certified revocation: {report}{}",
+            String::from_utf8_lossy(&refresh.stderr)
+        );
+    }
+    println!(
+        "    exit code {} (a certificate in the wallet is revoked)",
+        refresh.status.code().unwrap_or(-1)
     );
     Ok(())
 }

@@ -10,14 +10,12 @@ use anyhow::{Context, Result};
 use ecert_schemas::codec::{from_cbor_bounded, MAX_ITEM_BYTES};
 use ecert_schemas::date::date_of_unix;
 use ecert_schemas::ledger::{
-    AnchorReceipt, BlockHeader, Checkpoint, RevocationSnapshot, ValidatorInfo,
-    MAX_TRUST_BUNDLE_BYTES,
+    AnchorReceipt, BlockHeader, RevocationDelta, RevocationSnapshot, MAX_TRUST_BUNDLE_BYTES,
 };
 use ecert_schemas::{Hash32, KindRegistry};
 use ecert_verifier::anchor_file::{anchor_to_toml, parse_anchor};
-use ecert_verifier::checkpoint::verify_checkpoint;
 use ecert_verifier::merkle::{leaf_hash, root_from_path, verify_inclusion};
-use ecert_verifier::{commit, verify_anchor_receipt, TrustAnchor};
+use ecert_verifier::{verify_anchor_receipt, verify_revocation_delta, TrustAnchor};
 
 use crate::certs::{self, Entry};
 use crate::cli::{RefreshArgs, TrustArgs};
@@ -28,8 +26,6 @@ use crate::wallet::Wallet;
 
 /// Largest anchor file read.
 const MAX_ANCHOR_BYTES: u64 = 64 * 1024;
-/// Largest list of checkpoints read (one checkpoint, up to 65 535 votes).
-const MAX_CHECKPOINTS_BYTES: usize = 16 * 1024 * 1024;
 
 /// Where the trust anchor of the wallet at `wallet` is kept: beside it, `NAME.anchor.toml`.
 pub fn anchor_path(wallet: &Path) -> PathBuf {
@@ -172,7 +168,6 @@ pub fn refresh(wallet: PathBuf, args: &RefreshArgs) -> Result<()> {
     // One question per batch (several certificates may share one).
     let mut batches: BTreeMap<Hash32, Anchoring> = BTreeMap::new();
     let mut roots = Vec::with_capacity(entries.len());
-    let mut validators: Option<Vec<ValidatorInfo>> = None;
     for entry in &entries {
         let proof = &entry.package.anchor;
         let root = root_from_path(
@@ -190,46 +185,30 @@ pub fn refresh(wallet: PathBuf, args: &RefreshArgs) -> Result<()> {
             &format!("/v1/anchors/{}", root.to_hex()),
             MAX_ITEM_BYTES as u64,
         )?;
-        let status = anchoring(
-            &server,
-            &answer,
-            entry,
-            root,
-            anchor.as_ref(),
-            &mut validators,
-        );
+        let status = anchoring(&server, &answer, entry, root, anchor.as_ref());
         batches.insert(root, status);
     }
 
-    let answer = net::get(&server, "/v1/revocations", MAX_TRUST_BUNDLE_BYTES as u64)?;
-    if answer.status != 200 {
-        return Err(answer.unexpected(&server).into());
-    }
-    let snapshot: RevocationSnapshot =
-        from_cbor_bounded("revocation list", &answer.body, MAX_TRUST_BUNDLE_BYTES).map_err(
-            |e| {
-                Failure::new(
-                    exit::BAD_ANSWER,
-                    format!(
-                        "{}'s revocation list is unreadable ({e}); nothing was changed",
-                        server.base()
-                    ),
-                )
-            },
-        )?;
-    // Ok(header): certified. Err((why, refused)): unverified; `refused` if it failed a
-    // check (rather than there being nothing to check it with).
-    let revocations = match (&anchor, &validators) {
-        (Some(anchor), Some(validators)) => {
-            certify_revocations(&server, &snapshot, anchor, validators).map_err(|why| (why, true))
+    let (snapshot, revocations): (RevocationSnapshot, Certification) = match &anchor {
+        Some(anchor) => certified_revocations(&server, anchor)?,
+        None => {
+            let answer = net::get(&server, "/v1/revocations", MAX_TRUST_BUNDLE_BYTES as u64)?;
+            if answer.status != 200 {
+                return Err(answer.unexpected(&server).into());
+            }
+            let snapshot: RevocationSnapshot =
+                from_cbor_bounded("revocation list", &answer.body, MAX_TRUST_BUNDLE_BYTES)
+                    .map_err(|e| {
+                        Failure::new(
+                            exit::BAD_ANSWER,
+                            format!(
+                                "{}'s revocation list is unreadable ({e}); nothing was changed",
+                                server.base()
+                            ),
+                        )
+                    })?;
+            (snapshot, Err(("no trust anchor set".to_owned(), false)))
         }
-        (Some(_), None) => Err((
-            "none of this node's answers was certified, so there was nothing to check it \
-             with"
-                .to_owned(),
-            false,
-        )),
-        (None, _) => Err(("no trust anchor set".to_owned(), false)),
     };
 
     // The report.
@@ -298,7 +277,9 @@ pub fn refresh(wallet: PathBuf, args: &RefreshArgs) -> Result<()> {
         };
         println!("    {text}");
         let claims = &entry.certificate.claims;
-        if snapshot.is_revoked(&claims.issuer, claims.status_index) {
+        if let Err((_, true)) = &revocations {
+            println!("    revocation status unknown (the node's revocation list was refused)");
+        } else if snapshot.is_revoked(&claims.issuer, claims.status_index) {
             revoked += 1;
             println!(
                 "    REVOKED by {} ({revocation_note}). The ledger records only that it was \
@@ -344,7 +325,6 @@ fn anchoring(
     entry: &Entry<'_>,
     root: Hash32,
     anchor: Option<&TrustAnchor>,
-    validators: &mut Option<Vec<ValidatorInfo>>,
 ) -> Anchoring {
     match answer.status {
         200 => {}
@@ -358,12 +338,7 @@ fn anchoring(
     };
     let (record, batch_seq, certified) = match anchor {
         Some(anchor) => match verify_anchor_receipt(&receipt, anchor) {
-            Ok(verified) => {
-                if validators.is_none() {
-                    *validators = Some(receipt.validators.clone());
-                }
-                (verified.record, verified.batch_seq, true)
-            }
+            Ok(verified) => (verified.record, verified.batch_seq, true),
             Err(e) => return Anchoring::Refused(format!("it fails its check ({e})")),
         },
         None => (receipt.record, receipt.batch_seq, false),
@@ -401,46 +376,37 @@ fn anchoring(
     }
 }
 
-/// Checks the revocation list against the certified header of its height: the checkpoint
-/// at that height must be signed by the trusted validators, and the header must commit to
-/// exactly these lists. Returns the header, or why the list stays unverified.
-fn certify_revocations(
+/// Whether revocation data is certified: the certified header, or why not and whether
+/// because it failed a check (`true`) rather than there being nothing to check it with.
+type Certification = Result<BlockHeader, (String, bool)>;
+
+/// The revocation state, from the node's revocations since genesis checked against the
+/// trust anchor ([`verify_revocation_delta`]): the certified header and the state, or an
+/// empty state with why the answer was refused.
+fn certified_revocations(
     server: &Server,
-    snapshot: &RevocationSnapshot,
     anchor: &TrustAnchor,
-    validators: &[ValidatorInfo],
-) -> Result<BlockHeader, String> {
+) -> Result<(RevocationSnapshot, Certification)> {
     let answer = net::get(
         server,
-        &format!("/v1/checkpoints?from={}&limit=1", snapshot.height),
-        MAX_CHECKPOINTS_BYTES as u64,
-    )
-    .map_err(|e| e.message)?;
+        "/v1/revocations?since=0",
+        MAX_TRUST_BUNDLE_BYTES as u64,
+    )?;
     if answer.status != 200 {
-        return Err(format!(
-            "the node has no certified header for block #{} (status {})",
-            snapshot.height, answer.status
-        ));
+        return Err(answer.unexpected(server).into());
     }
-    let checkpoints: Vec<Checkpoint> =
-        from_cbor_bounded("checkpoints", &answer.body, MAX_CHECKPOINTS_BYTES)
-            .map_err(|e| format!("the node's checkpoint is unreadable ({e})"))?;
-    let checkpoint = checkpoints.first().ok_or_else(|| {
-        format!(
-            "the node has no certified header for block #{}",
-            snapshot.height
-        )
-    })?;
-    let header = verify_checkpoint(checkpoint, validators)
-        .map_err(|e| format!("the node's checkpoint fails its check ({e})"))?;
-    if header.chain_id != anchor.chain_id || header.height != snapshot.height {
-        return Err(format!(
-            "the node sent the header of block #{} of ledger {}, not of block #{}",
-            header.height, header.chain_id, snapshot.height
-        ));
-    }
-    match commit::revocation_root(&snapshot.lists) {
-        Ok(root) if root == header.revocation_root => Ok(header),
-        _ => Err("the list differs from what the certified header records".into()),
-    }
+    let genesis = RevocationSnapshot {
+        height: 0,
+        lists: Vec::new(),
+    };
+    let checked = RevocationDelta::from_bytes(&answer.body)
+        .map_err(|e| format!("it is unreadable ({e})"))
+        .and_then(|delta| {
+            verify_revocation_delta(&genesis, &delta, anchor)
+                .map_err(|e| format!("it fails its check ({e})"))
+        });
+    Ok(match checked {
+        Ok((header, snapshot)) => (snapshot, Ok(header)),
+        Err(why) => (genesis, Err((why, true))),
+    })
 }
