@@ -3,17 +3,19 @@
 //!
 //! Nothing a node answers is trusted by this module's callers without a check: anchor
 //! receipts are verified against the trust anchor ([`ecert_verifier::verify_anchor_receipt`])
-//! before any package is handed out, and the export is checked against it like a
-//! counter's sync ([`NodeClient::certified_export`]).
+//! before any package is handed out, the export is checked against it like a counter's
+//! sync ([`NodeClient::certified_export`]), and so is the revocation state
+//! ([`NodeClient::certified_revocations`]).
 
 use std::time::Duration;
 
 use ecert_schemas::codec::from_cbor_bounded;
 use ecert_schemas::ledger::{
-    AnchorReceipt, Registry, Transaction, TrustBundle, MAX_TRUST_BUNDLE_BYTES,
+    AnchorReceipt, BlockHeader, Registry, RevocationDelta, RevocationSnapshot, Transaction,
+    TrustBundle, MAX_TRUST_BUNDLE_BYTES,
 };
 use ecert_schemas::{Hash32, KindRegistry, SchemaError};
-use ecert_verifier::{TrustAnchor, TrustStore, VerifyError};
+use ecert_verifier::{verify_revocation_delta, TrustAnchor, TrustStore, VerifyError};
 use serde::Deserialize;
 use thiserror::Error;
 
@@ -288,6 +290,35 @@ impl NodeClient {
                 TrustStore::from_bundle(bundle, anchor, kinds)
                     .map_err(|source| NodeError::Unverified { source })
             }
+            503 => Err(NodeError::Unavailable(error_body(&body).1)),
+            other => Err(NodeError::Unexpected {
+                status: other,
+                message: error_body(&body).1,
+            }),
+        }
+    }
+
+    /// The whole revocation state as of the node's newest certified header: every
+    /// revocation since genesis (`GET /v1/revocations?since=0`), checked against `anchor`
+    /// ([`verify_revocation_delta`]). Far smaller than the export: no anchor log.
+    pub fn certified_revocations(
+        &self,
+        anchor: &TrustAnchor,
+    ) -> Result<(BlockHeader, RevocationSnapshot), NodeError> {
+        let url = format!("{}/v1/revocations?since=0", self.base);
+        let response = self.agent.get(&url).call();
+        let (status, body) = self.read_limited(&url, response, MAX_TRUST_BUNDLE_BYTES as u64)?;
+        match status {
+            200 => {
+                let delta = RevocationDelta::from_bytes(&body)?;
+                let genesis = RevocationSnapshot {
+                    height: 0,
+                    lists: Vec::new(),
+                };
+                verify_revocation_delta(&genesis, &delta, anchor)
+                    .map_err(|source| NodeError::Unverified { source })
+            }
+            409 => Err(NodeError::NotCertifiedYet),
             503 => Err(NodeError::Unavailable(error_body(&body).1)),
             other => Err(NodeError::Unexpected {
                 status: other,

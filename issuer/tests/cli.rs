@@ -334,6 +334,22 @@ fn handle(stream: TcpStream, ledger: &Mutex<Ledger>) {
                 &receipt.to_bytes().unwrap(),
             );
         }
+        ("GET", "/v1/revocations") if target.ends_with("?since=0") => {
+            let Some(checkpoint) = ledger.checkpoint.clone() else {
+                return json_error(&mut stream, 409, "not-certified-yet", "nothing certified");
+            };
+            let delta = ledger
+                .state
+                .revocation_delta(0, &checkpoint)
+                .unwrap()
+                .unwrap();
+            respond(
+                &mut stream,
+                200,
+                "application/cbor",
+                &delta.to_bytes().unwrap(),
+            );
+        }
         ("GET", "/v1/export") => {
             let Some(checkpoint) = ledger.checkpoint.clone() else {
                 return json_error(&mut stream, 503, "no-checkpoint", "nothing certified yet");

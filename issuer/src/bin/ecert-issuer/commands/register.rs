@@ -142,18 +142,16 @@ pub fn revoke(home: &Home, args: &RevokeArgs) -> Result<u8> {
     // The node's word is not enough: the revocation must show in data the validators
     // certified. Only then is it recorded here; until then running the command again is
     // safe (revoking a revoked certificate changes nothing on the ledger).
-    let store = client
-        .certified_export(&anchor, KindRegistry::builtin()?)
-        .map_err(|e| {
-            anyhow::Error::new(e).context(
-                "the revocation was sent, but could not be confirmed from the certified \
+    let (header, state) = client.certified_revocations(&anchor).map_err(|e| {
+        anyhow::Error::new(e).context(
+            "the revocation was sent, but could not be confirmed from the certified \
                  ledger; nothing was recorded here: run the command again, against another \
                  node if this persists",
-            )
-        })?;
+        )
+    })?;
     let unconfirmed: Vec<String> = chosen
         .iter()
-        .filter(|r| !store.is_revoked(&issuer, StatusIndex(r.certificate.status_index)))
+        .filter(|r| !state.is_revoked(&issuer, StatusIndex(r.certificate.status_index)))
         .map(|r| short_id(&r.certificate.id))
         .collect();
     if !unconfirmed.is_empty() {
@@ -164,7 +162,7 @@ pub fn revoke(home: &Home, args: &RevokeArgs) -> Result<u8> {
                  ledger as certified at block #{} does not show {} as revoked: do not trust \
                  that node. Nothing was recorded here; run the command again against another \
                  node ('ecert-issuer config --node URL').",
-                store.header().height,
+                header.height,
                 unconfirmed.join(", ")
             ),
         }
