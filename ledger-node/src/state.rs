@@ -61,7 +61,6 @@ pub struct LedgerSnapshot {
     anchors: Vec<BatchRecord>,
     revocations: Vec<StatusList>,
     /// Every newly revoked status index with its height, in ledger order.
-    #[serde(default)]
     revocation_log: Vec<RevokedAt>,
     height: u64,
     last_header_hash: Hash32,
@@ -382,6 +381,22 @@ impl LedgerState {
             .collect();
         let lists: Vec<StatusList> = state.revocations.values().cloned().collect();
         state.revocation_root = commit::revocation_root(&lists)?;
+        // The log must add up to the lists, or the deltas served from it would not.
+        let mut replayed: BTreeMap<IssuerId, StatusList> = BTreeMap::new();
+        for entry in &snapshot.revocation_log {
+            replayed
+                .entry(entry.issuer.clone())
+                .or_insert_with(|| StatusList {
+                    issuer: entry.issuer.clone(),
+                    bits: Default::default(),
+                })
+                .revoke(entry.index);
+        }
+        if replayed != state.revocations {
+            return Err(NodeError::Storage(
+                "the snapshot's revocation log does not add up to its status lists".into(),
+            ));
+        }
         state.revocation_log = snapshot.revocation_log;
         state.height = snapshot.height;
         state.last_header_hash = snapshot.last_header_hash;
