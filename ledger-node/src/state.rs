@@ -86,6 +86,70 @@ pub struct LedgerState {
     last_time_ms: u64,
 }
 
+/// What a block changed in place, to put back if the block is refused. The anchor log,
+/// its index and the revocation log only grow within a block, so their lengths suffice;
+/// the registry (small) is copied whole, and a status list only when a block touches it.
+struct Undo {
+    anchors: usize,
+    anchor_log: Frontier,
+    revocation_log: usize,
+    registry: Registry,
+    registry_root: Hash32,
+    revocation_root: Hash32,
+    height: u64,
+    last_header_hash: Hash32,
+    last_time_ms: u64,
+    /// Each touched issuer's list before the block (`None`: it had none).
+    lists: BTreeMap<IssuerId, Option<StatusList>>,
+}
+
+impl Undo {
+    fn mark(state: &LedgerState) -> Undo {
+        Undo {
+            anchors: state.anchors.len(),
+            anchor_log: state.anchor_log.clone(),
+            revocation_log: state.revocation_log.len(),
+            registry: state.registry.clone(),
+            registry_root: state.registry_root,
+            revocation_root: state.revocation_root,
+            height: state.height,
+            last_header_hash: state.last_header_hash,
+            last_time_ms: state.last_time_ms,
+            lists: BTreeMap::new(),
+        }
+    }
+
+    /// Keeps `issuer`'s list as it was before the block, the first time it is touched.
+    fn touch_list(&mut self, issuer: &IssuerId, lists: &BTreeMap<IssuerId, StatusList>) {
+        if !self.lists.contains_key(issuer) {
+            self.lists
+                .insert(issuer.clone(), lists.get(issuer).cloned());
+        }
+    }
+
+    fn restore(self, state: &mut LedgerState) {
+        if state.anchors.len() > self.anchors {
+            for record in state.anchors.split_off(self.anchors) {
+                state.anchored_roots.remove(&record.batch_root);
+            }
+        }
+        state.anchor_log = self.anchor_log;
+        state.revocation_log.truncate(self.revocation_log);
+        state.registry = self.registry;
+        state.registry_root = self.registry_root;
+        state.revocation_root = self.revocation_root;
+        state.height = self.height;
+        state.last_header_hash = self.last_header_hash;
+        state.last_time_ms = self.last_time_ms;
+        for (issuer, list) in self.lists {
+            match list {
+                Some(list) => state.revocations.insert(issuer, list),
+                None => state.revocations.remove(&issuer),
+            };
+        }
+    }
+}
+
 impl LedgerState {
     /// The state at genesis (height 0).
     pub fn genesis(
@@ -233,6 +297,9 @@ impl LedgerState {
     /// Applies a block of transactions at `time_ms` and returns its header. Invalid
     /// transactions are skipped; a block in which none applies is refused and leaves the
     /// state unchanged.
+    ///
+    /// The block is applied in place rather than to a copy of the state, which would cost
+    /// O(ledger) per block: what a refused block changed is undone ([`Undo`]).
     pub fn apply_block(
         &mut self,
         txs: &[Transaction],
@@ -248,13 +315,27 @@ impl LedgerState {
             .iter()
             .map(Transaction::to_bytes)
             .collect::<Result<Vec<_>, _>>()?;
-        let mut next = self.clone();
+        let mut undo = Undo::mark(self);
+        let applied = self.apply_in_place(txs, &encoded, time_ms, &mut undo);
+        if applied.is_err() {
+            undo.restore(self);
+        }
+        applied
+    }
+
+    fn apply_in_place(
+        &mut self,
+        txs: &[Transaction],
+        encoded: &[Vec<u8>],
+        time_ms: u64,
+        undo: &mut Undo,
+    ) -> Result<AppliedBlock, NodeError> {
         let height = self.height + 1;
         let mut outcomes = Vec::with_capacity(txs.len());
         let mut revocations_changed = false;
         let mut registry_changed = false;
         for tx in txs {
-            if let Err(e) = next.check(tx, time_ms) {
+            if let Err(e) = self.check(tx, time_ms) {
                 outcomes.push(TxOutcome::Skipped(e));
                 continue;
             }
@@ -270,27 +351,29 @@ impl LedgerState {
                         height,
                         time_ms,
                     };
-                    let seq = next.anchors.len() as u64;
-                    next.anchor_log.push(commit::anchor_leaf(&record)?);
-                    next.anchored_roots.insert(body.batch_root, seq);
-                    next.anchors.push(record);
+                    let seq = self.anchors.len() as u64;
+                    self.anchor_log.push(commit::anchor_leaf(&record)?);
+                    self.anchored_roots.insert(body.batch_root, seq);
+                    self.anchors.push(record);
                     outcomes.push(TxOutcome::Anchored { batch_seq: seq });
                 }
                 Transaction::Revocation(tx) => {
-                    let list = next
-                        .revocations
-                        .entry(tx.body.issuer.clone())
-                        .or_insert_with(|| StatusList {
-                            issuer: tx.body.issuer.clone(),
-                            bits: Default::default(),
-                        });
+                    let issuer = &tx.body.issuer;
+                    undo.touch_list(issuer, &self.revocations);
+                    let list =
+                        self.revocations
+                            .entry(issuer.clone())
+                            .or_insert_with(|| StatusList {
+                                issuer: issuer.clone(),
+                                bits: Default::default(),
+                            });
                     let mut newly_revoked = 0;
                     for entry in &tx.body.entries {
                         if !list.is_revoked(entry.index) && list.revoke(entry.index) {
                             newly_revoked += 1;
-                            next.revocation_log.push(RevokedAt {
+                            self.revocation_log.push(RevokedAt {
                                 height,
-                                issuer: tx.body.issuer.clone(),
+                                issuer: issuer.clone(),
                                 index: entry.index,
                             });
                         }
@@ -301,7 +384,7 @@ impl LedgerState {
                 Transaction::Governance(tx) => {
                     // Checked above, so this applies; were it not to, it is skipped like
                     // any refused transaction.
-                    match apply_governance(&mut next.registry, &tx.body) {
+                    match apply_governance(&mut self.registry, &tx.body) {
                         Ok(()) => {
                             registry_changed = true;
                             outcomes.push(TxOutcome::Governed { seq: tx.body.seq });
@@ -315,29 +398,28 @@ impl LedgerState {
             return Err(NodeError::EmptyBlock);
         }
         if revocations_changed {
-            let lists: Vec<StatusList> = next.revocations.values().cloned().collect();
-            next.revocation_root = commit::revocation_root(&lists)?;
+            let lists: Vec<StatusList> = self.revocations.values().cloned().collect();
+            self.revocation_root = commit::revocation_root(&lists)?;
         }
         if registry_changed {
-            next.registry_root = commit::registry_root(&next.registry)?;
+            self.registry_root = commit::registry_root(&self.registry)?;
         }
         let header = BlockHeader {
-            chain_id: next.chain_id.clone(),
+            chain_id: self.chain_id.clone(),
             height,
-            prev_hash: next.last_header_hash,
+            prev_hash: self.last_header_hash,
             time_ms,
-            txs_root: commit::txs_root(&encoded),
-            anchors_root: next.anchor_log.root(),
-            anchor_count: next.anchor_log.size(),
-            revocation_root: next.revocation_root,
-            registry_root: next.registry_root,
-            validators_hash: next.validators_hash,
+            txs_root: commit::txs_root(encoded),
+            anchors_root: self.anchor_log.root(),
+            anchor_count: self.anchor_log.size(),
+            revocation_root: self.revocation_root,
+            registry_root: self.registry_root,
+            validators_hash: self.validators_hash,
         };
         let header_bytes = header.to_bytes()?;
-        next.height = height;
-        next.last_header_hash = commit::header_hash(&header_bytes);
-        next.last_time_ms = time_ms;
-        *self = next;
+        self.height = height;
+        self.last_header_hash = commit::header_hash(&header_bytes);
+        self.last_time_ms = time_ms;
         Ok(AppliedBlock {
             header,
             header_bytes,
@@ -452,5 +534,86 @@ impl LedgerState {
             anchors: self.anchors.clone(),
             revocations: self.revocation_snapshot(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ecert_issuer::{revocation_transaction, Batch};
+    use ecert_schemas::codec::{from_cbor_bounded, to_cbor};
+    use ecert_schemas::ledger::{RevocationEntry, RevocationReason};
+    use ecert_schemas::StatusIndex;
+    use ecert_testnet::province::Province;
+    use ecert_testnet::sample;
+    use ecert_wallet::HolderKey;
+    use rand_core::OsRng;
+
+    const NOW: UnixTime = UnixTime(1_790_000_000);
+
+    fn anchor(p: &mut Province, holder: &HolderKey) -> Transaction {
+        let issued = p
+            .issue(
+                "justice",
+                holder.public_key(),
+                &[sample::no_criminal_record(NOW)],
+                NOW,
+                &mut OsRng,
+            )
+            .unwrap();
+        let key = &p.department("justice").unwrap().issuer_key;
+        let chain = p.ledger().chain_id().clone();
+        let batch = Batch::new(key, issued).unwrap();
+        Transaction::AnchorBatch(batch.anchor_transaction(key, &chain).unwrap())
+    }
+
+    fn revoke(p: &Province, dept: &str, index: u32) -> Transaction {
+        let key = &p.department(dept).unwrap().issuer_key;
+        let entries = vec![RevocationEntry {
+            index: StatusIndex(index),
+            reason: RevocationReason::DataError,
+        }];
+        Transaction::Revocation(
+            revocation_transaction(key, p.ledger().chain_id(), entries, NOW).unwrap(),
+        )
+    }
+
+    #[test]
+    fn undo_puts_back_everything_a_block_changed_in_place() {
+        let mut p = Province::new("ecert-test", NOW.minus(86_400), &mut OsRng).unwrap();
+        let holder = HolderKey::generate(&mut OsRng);
+        // The province's ledger is another build of this crate: carry it over as a snapshot.
+        let bytes = to_cbor(&p.ledger().snapshot()).unwrap();
+        let mut state =
+            LedgerState::from_snapshot(from_cbor_bounded("snapshot", &bytes, usize::MAX).unwrap())
+                .unwrap();
+        let first = [anchor(&mut p, &holder), revoke(&p, "justice", 1)];
+        state.apply_block(&first, NOW.secs() * 1000).unwrap();
+        let before = state.clone();
+
+        let second = [
+            anchor(&mut p, &holder),
+            revoke(&p, "justice", 2),
+            revoke(&p, "transport", 0),
+        ];
+        let encoded: Vec<Vec<u8>> = second.iter().map(|t| t.to_bytes().unwrap()).collect();
+        let time_ms = NOW.secs() * 1000 + 1;
+        let mut undo = Undo::mark(&state);
+        let applied = state
+            .apply_in_place(&second, &encoded, time_ms, &mut undo)
+            .unwrap();
+        assert_eq!(state.anchors.len(), 2);
+        assert_eq!(state.revocations.len(), 2);
+        undo.restore(&mut state);
+
+        assert_eq!(state.snapshot(), before.snapshot());
+        assert_eq!(state.anchor_log, before.anchor_log);
+        assert_eq!(state.anchored_roots, before.anchored_roots);
+        assert_eq!(state.revocations, before.revocations);
+        assert_eq!(state.revocation_root, before.revocation_root);
+        assert_eq!(state.registry_root, before.registry_root);
+        // And the same block applies again to the same header.
+        let again = state.apply_block(&second, time_ms).unwrap();
+        assert_eq!(again.header_bytes, applied.header_bytes);
     }
 }

@@ -1,0 +1,67 @@
+//! Applying a block: one anchor transaction on a ledger that already holds 1,000 or
+//! 100,000 anchored batches. A block must cost the same however long the ledger is.
+//!
+//! Run: `cargo bench -p ecert-ledger-node --bench apply`
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // bench setup: fail loudly
+
+use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion};
+use ecert_issuer::Batch;
+use ecert_schemas::ledger::Transaction;
+use ecert_schemas::UnixTime;
+use ecert_testnet::province::Province;
+use ecert_testnet::sample;
+use ecert_wallet::HolderKey;
+use rand_core::OsRng;
+
+const NOW: UnixTime = UnixTime(1_790_000_000);
+
+/// An anchor transaction of a fresh one-certificate batch.
+fn anchor_tx(p: &mut Province, holder: &HolderKey) -> Transaction {
+    let issued = p
+        .issue(
+            "public-security",
+            holder.public_key(),
+            &[sample::id_card(NOW)],
+            NOW.minus(60),
+            &mut OsRng,
+        )
+        .unwrap();
+    let key = &p.department("public-security").unwrap().issuer_key;
+    let batch = Batch::new(key, issued).unwrap();
+    Transaction::AnchorBatch(
+        batch
+            .anchor_transaction(key, p.ledger().chain_id())
+            .unwrap(),
+    )
+}
+
+fn bench_apply(c: &mut Criterion) {
+    let mut group = c.benchmark_group("apply/one-anchor-block");
+    group.sample_size(20);
+    for size in [1_000u64, 100_000] {
+        let mut p = Province::new("ecert-bench", NOW.minus(86_400), &mut OsRng).unwrap();
+        let holder = HolderKey::generate(&mut OsRng);
+        let mut second = NOW.secs();
+        while (p.ledger().anchors().len() as u64) < size {
+            let txs: Vec<Transaction> = (0..1_000).map(|_| anchor_tx(&mut p, &holder)).collect();
+            second += 1;
+            p.commit_block(&txs, UnixTime(second)).unwrap();
+        }
+        let mut ledger = p.ledger().clone();
+        let mut time_ms = second * 1000;
+        group.bench_with_input(BenchmarkId::from_parameter(size), &size, |b, _| {
+            b.iter_batched(
+                || anchor_tx(&mut p, &holder),
+                |tx| {
+                    time_ms += 1;
+                    ledger.apply_block(&[tx], time_ms).unwrap()
+                },
+                BatchSize::SmallInput,
+            )
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_apply);
+criterion_main!(benches);
