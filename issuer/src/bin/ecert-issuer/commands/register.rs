@@ -144,9 +144,9 @@ pub fn revoke(home: &Home, args: &RevokeArgs) -> Result<u8> {
     // safe (revoking a revoked certificate changes nothing on the ledger).
     let (header, state) = client.certified_revocations(&anchor).map_err(|e| {
         anyhow::Error::new(e).context(
-            "the revocation was sent, but could not be confirmed from the certified \
-                 ledger; nothing was recorded here: run the command again, against another \
-                 node if this persists",
+            "the revocation was sent, but could not be confirmed from the certified ledger; \
+             nothing was recorded here: run the command again, against another node if this \
+             persists",
         )
     })?;
     let unconfirmed: Vec<String> = chosen
