@@ -18,6 +18,16 @@ fn refused(detail: impl Into<String>) -> VerifyError {
     }
 }
 
+/// A transaction signed for another ledger is refused (a replay across chains).
+fn check_chain(signed_for: &ChainId, chain_id: &ChainId) -> Result<(), VerifyError> {
+    if signed_for != chain_id {
+        return Err(refused(format!(
+            "meant for chain {signed_for}, this is {chain_id}"
+        )));
+    }
+    Ok(())
+}
+
 /// Checks the signer of an issuer transaction: a registered issuer, a registered key valid
 /// at `at`, and a valid signature over `body` in `context`.
 fn check_issuer_signature(
@@ -67,12 +77,7 @@ pub fn check_anchor_batch(
     already_anchored: impl Fn(&Hash32) -> bool,
 ) -> Result<(), VerifyError> {
     let body = &tx.body;
-    if &body.chain_id != chain_id {
-        return Err(refused(format!(
-            "meant for chain {}, this is {}",
-            body.chain_id, chain_id
-        )));
-    }
+    check_chain(&body.chain_id, chain_id)?;
     check_issuer_signature(
         registry,
         &body.issuer,
@@ -128,12 +133,7 @@ pub fn check_revocation(
     at: UnixTime,
 ) -> Result<(), VerifyError> {
     let body = &tx.body;
-    if &body.chain_id != chain_id {
-        return Err(refused(format!(
-            "meant for chain {}, this is {}",
-            body.chain_id, chain_id
-        )));
-    }
+    check_chain(&body.chain_id, chain_id)?;
     check_issuer_signature(
         registry,
         &body.issuer,
@@ -183,12 +183,7 @@ pub fn check_governance(
     at: UnixTime,
 ) -> Result<(), VerifyError> {
     let body = &tx.body;
-    if &body.chain_id != chain_id {
-        return Err(refused(format!(
-            "meant for chain {}, this is {}",
-            body.chain_id, chain_id
-        )));
-    }
+    check_chain(&body.chain_id, chain_id)?;
     if body.seq != registry.governance_seq {
         return Err(VerifyError::GovernanceSeqMismatch {
             expected: registry.governance_seq,

@@ -287,15 +287,20 @@ fn tell(out: &Path, tools: &Tools, network_dir: &Path, passphrase: &str) -> Resu
         verify(&["init", "--anchor", &anchor_arg]),
         "ecert-verify init",
     )?;
-    indent(
-        &run_ok(verify(&["sync", "--node", &node_url]), "ecert-verify sync")?,
-        4,
-    );
-    let verdict = run(
-        verify(&["verify", "--image", &png_arg]),
-        "ecert-verify verify",
-    )?;
-    indent(&String::from_utf8_lossy(&verdict.stdout), 20);
+    // The counter's routine: sync from a node, then verify the photo with no network.
+    let sync_and_verify = || -> Result<Output> {
+        indent(
+            &run_ok(verify(&["sync", "--node", &node_url]), "ecert-verify sync")?,
+            4,
+        );
+        let verdict = run(
+            verify(&["verify", "--image", &png_arg]),
+            "ecert-verify verify",
+        )?;
+        indent(&String::from_utf8_lossy(&verdict.stdout), 20);
+        Ok(verdict)
+    };
+    let verdict = sync_and_verify()?;
     if !verdict.status.success() {
         bail!(
             "the counter refused a valid presentation: {}",
@@ -328,15 +333,7 @@ fn tell(out: &Path, tools: &Tools, network_dir: &Path, passphrase: &str) -> Resu
         "The counter re-syncs and verifies the same QR again: refused as revoked; the \
          citizen's wallet, asking the ledger itself, sees the revocation too",
     );
-    indent(
-        &run_ok(verify(&["sync", "--node", &node_url]), "ecert-verify sync")?,
-        4,
-    );
-    let verdict = run(
-        verify(&["verify", "--image", &png_arg]),
-        "ecert-verify verify",
-    )?;
-    indent(&String::from_utf8_lossy(&verdict.stdout), 20);
+    let verdict = sync_and_verify()?;
     let text = String::from_utf8_lossy(&verdict.stdout).to_lowercase();
     if verdict.status.success() || !text.contains("revoked") {
         bail!("the counter did not refuse the revoked certificate");

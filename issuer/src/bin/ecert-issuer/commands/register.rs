@@ -10,7 +10,7 @@ use ecert_issuer::register::{
 };
 use ecert_issuer::revocation_transaction;
 use ecert_schemas::ledger::{RevocationEntry, RevocationReason, Transaction};
-use ecert_schemas::{KindRegistry, StatusIndex};
+use ecert_schemas::{KindId, KindRegistry, StatusIndex};
 use ecert_verifier::commit::transaction_hash;
 
 use super::{date, node_client, now, print, SUBMIT_WAIT_MS};
@@ -210,6 +210,15 @@ pub fn revoke(home: &Home, args: &RevokeArgs) -> Result<u8> {
     Ok(exit::OK)
 }
 
+/// Kinds as people read them: `id-card, driver-licence`.
+fn kind_names(kinds: &[KindId]) -> String {
+    kinds
+        .iter()
+        .map(KindId::as_str)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// `audit`.
 pub fn audit(home: &Home) -> Result<u8> {
     let config = home.config()?;
@@ -239,11 +248,7 @@ pub fn audit(home: &Home) -> Result<u8> {
             r.batch_root.to_hex(),
             r.key_id.to_hex(),
             r.count,
-            r.kinds
-                .iter()
-                .map(|k| k.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+            kind_names(&r.kinds)
         ));
     }
     for (seq, r) in &report.altered {
@@ -253,11 +258,7 @@ pub fn audit(home: &Home) -> Result<u8> {
             r.batch_root.to_hex(),
             r.key_id.to_hex(),
             r.count,
-            r.kinds
-                .iter()
-                .map(|k| k.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+            kind_names(&r.kinds)
         ));
     }
     for root in &report.missing {
