@@ -8,12 +8,11 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use ecert_issuer::{issue, CertificateRequest, IssuerKey};
-use ecert_schemas::{Hash32, IssuerId, KindId, KindRegistry, StatusIndex, UnixTime};
-use ecert_testnet::sample;
+use ecert_schemas::{Hash32, IssuerId, KindId, KindRegistry, StatusIndex};
+use ecert_testkit::sample;
+use ecert_testkit::world::FIXED_NOW as NOW;
 use ecert_verifier::merkle::{leaf_hash, MerkleTree};
 use rand_core::OsRng;
-
-const NOW: UnixTime = UnixTime(1_790_000_000);
 
 fn bench_issue(c: &mut Criterion) {
     let kinds = KindRegistry::builtin().unwrap();

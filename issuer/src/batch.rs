@@ -49,6 +49,31 @@ impl Batch {
         })
     }
 
+    /// A batch of certificates just signed with `key` by this crate, of `kinds`: not
+    /// decoded again to check them (a batch read back from disk goes through
+    /// [`Batch::new`]).
+    #[cfg(feature = "service")]
+    pub(crate) fn from_signed(
+        certificates: Vec<IssuedCertificate>,
+        kinds: Vec<KindId>,
+    ) -> Result<Batch, IssueError> {
+        if certificates.is_empty() {
+            return Err(IssueError::EmptyBatch);
+        }
+        if kinds.len() > ecert_schemas::ledger::MAX_BATCH_KINDS {
+            return Err(IssueError::TooManyKinds { found: kinds.len() });
+        }
+        let leaves: Vec<Hash32> = certificates
+            .iter()
+            .map(|c| leaf_hash(&c.certificate))
+            .collect();
+        Ok(Batch {
+            certificates,
+            kinds,
+            tree: MerkleTree::from_leaf_hashes(&leaves),
+        })
+    }
+
     /// The batch's Merkle root.
     pub fn root(&self) -> Hash32 {
         self.tree.root()

@@ -18,6 +18,7 @@
 //! shows them: the header is row 1, the first certificate row 2.
 
 use std::collections::BTreeSet;
+use std::io;
 
 use ecert_schemas::{Claims, FieldDef, FieldType, FieldValue, IssuerId, Kind, PublicKeyBytes};
 use ecert_verifier::crypto;
@@ -58,7 +59,8 @@ pub struct InputError {
 }
 
 impl InputError {
-    fn one(row: Option<u64>, field: Option<&str>, message: impl Into<String>) -> InputError {
+    /// One problem.
+    pub fn one(row: Option<u64>, field: Option<&str>, message: impl Into<String>) -> InputError {
         InputError {
             problems: vec![InputProblem {
                 row,
@@ -319,89 +321,114 @@ pub fn parse_claims_file(
     })
 }
 
-/// Reads a CSV file's text: a `holder` column and one column per field; every row
-/// checked. Fails with every problem found (up to [`MAX_REPORTED`]) if any row is bad,
-/// so that nothing is issued from a file with a mistake in it.
-pub fn parse_csv(kind: &Kind, text: &str) -> Result<Vec<InputRow>, InputError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(false)
-        .trim(csv::Trim::Headers)
-        .from_reader(text.as_bytes());
-    let headers: Vec<String> = reader
-        .headers()
-        .map_err(|e| InputError::one(Some(1), None, format!("cannot read the header row: {e}")))?
-        .iter()
-        .map(str::to_owned)
-        .collect();
-    let mut seen = BTreeSet::new();
-    let mut header_problems = Vec::new();
-    for name in &headers {
-        if !seen.insert(name.as_str()) {
-            header_problems.push(InputProblem {
-                row: Some(1),
-                field: Some(name.clone()),
-                message: "this column appears twice".into(),
-            });
-        } else if name != "holder" && kind.field_by_key(name).is_none() {
-            header_problems.push(InputProblem {
-                row: Some(1),
-                field: Some(name.clone()),
-                message: format!(
-                    "{} certificates have no such field (columns: holder, {})",
-                    kind.id,
-                    field_list(kind)
-                ),
-            });
-        }
-    }
-    if !seen.contains("holder") {
-        header_problems.push(InputProblem {
-            row: Some(1),
-            field: Some("holder".into()),
-            message: "the header row has no holder column (the citizens' wallet IDs)".into(),
-        });
-    }
-    for field in &kind.fields {
-        if field.mandatory && !seen.contains(field.key.as_str()) {
-            header_problems.push(InputProblem {
-                row: Some(1),
-                field: Some(field.key.clone()),
-                message: "the header row has no column for this mandatory field".into(),
-            });
-        }
-    }
-    if !header_problems.is_empty() {
-        return Err(InputError {
-            problems: header_problems,
-            truncated: false,
-        });
-    }
+/// A CSV file read row by row (so that a file of a million rows is never held in memory):
+/// the header row is checked when it is opened, then each row is checked as it is read.
+pub struct CsvRows<'k, R: io::Read> {
+    kind: &'k Kind,
+    headers: Vec<String>,
+    records: csv::StringRecordsIntoIter<R>,
+    read: u64,
+}
 
-    let mut rows = Vec::new();
-    let mut problems = Vec::new();
-    let mut truncated = false;
-    for (n, record) in reader.records().enumerate() {
-        // Spreadsheet numbering: header is row 1.
-        let row = n as u64 + 2;
-        if problems.len() >= MAX_REPORTED {
-            truncated = true;
-            break;
+impl<'k, R: io::Read> CsvRows<'k, R> {
+    /// Opens CSV text from `reader` (a UTF-8 byte-order mark is skipped) and checks its
+    /// header row: a `holder` column, one column per field, every mandatory field present.
+    pub fn new(kind: &'k Kind, reader: R) -> Result<CsvRows<'k, R>, InputError> {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(false)
+            .trim(csv::Trim::Headers)
+            .from_reader(reader);
+        let headers: Vec<String> = reader
+            .headers()
+            .map_err(|e| {
+                InputError::one(Some(1), None, format!("cannot read the header row: {e}"))
+            })?
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                if i == 0 {
+                    h.trim_start_matches('\u{feff}').to_owned()
+                } else {
+                    h.to_owned()
+                }
+            })
+            .collect();
+        let mut seen = BTreeSet::new();
+        let mut header_problems = Vec::new();
+        for name in &headers {
+            if !seen.insert(name.as_str()) {
+                header_problems.push(InputProblem {
+                    row: Some(1),
+                    field: Some(name.clone()),
+                    message: "this column appears twice".into(),
+                });
+            } else if name != "holder" && kind.field_by_key(name).is_none() {
+                header_problems.push(InputProblem {
+                    row: Some(1),
+                    field: Some(name.clone()),
+                    message: format!(
+                        "{} certificates have no such field (columns: holder, {})",
+                        kind.id,
+                        field_list(kind)
+                    ),
+                });
+            }
         }
+        if !seen.contains("holder") {
+            header_problems.push(InputProblem {
+                row: Some(1),
+                field: Some("holder".into()),
+                message: "the header row has no holder column (the citizens' wallet IDs)".into(),
+            });
+        }
+        for field in &kind.fields {
+            if field.mandatory && !seen.contains(field.key.as_str()) {
+                header_problems.push(InputProblem {
+                    row: Some(1),
+                    field: Some(field.key.clone()),
+                    message: "the header row has no column for this mandatory field".into(),
+                });
+            }
+        }
+        if !header_problems.is_empty() {
+            return Err(InputError {
+                problems: header_problems,
+                truncated: false,
+            });
+        }
+        Ok(CsvRows {
+            kind,
+            headers,
+            records: reader.into_records(),
+            read: 0,
+        })
+    }
+}
+
+impl<R: io::Read> Iterator for CsvRows<'_, R> {
+    /// A certificate row, or every problem of that row.
+    type Item = Result<InputRow, Vec<InputProblem>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let record = self.records.next()?;
+        // Spreadsheet numbering: header is row 1.
+        let row = self.read + 2;
+        self.read += 1;
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                problems.push(InputProblem {
+                return Some(Err(vec![InputProblem {
                     row: Some(row),
                     field: None,
                     message: format!("cannot be read: {e}"),
-                });
-                continue;
+                }]))
             }
         };
+        let mut problems = Vec::new();
         let mut holder = None;
         let mut values = Vec::new();
-        for (name, cell) in headers.iter().zip(record.iter()) {
+        for (name, cell) in self.headers.iter().zip(record.iter()) {
             if name == "holder" {
                 match parse_holder(cell) {
                     Ok(key) => holder = Some(key),
@@ -415,16 +442,37 @@ pub fn parse_csv(kind: &Kind, text: &str) -> Result<Vec<InputRow>, InputError> {
                 values.push((name.clone(), Raw::Text(cell.to_owned())));
             }
         }
-        match claims_from_raw(kind, Some(row), values) {
-            Ok(claims) => {
-                if let Some(holder) = holder {
-                    rows.push(InputRow {
-                        row: Some(row),
-                        holder,
-                        claims,
-                    });
-                }
+        match claims_from_raw(self.kind, Some(row), values) {
+            Ok(claims) => match holder {
+                Some(holder) if problems.is_empty() => Some(Ok(InputRow {
+                    row: Some(row),
+                    holder,
+                    claims,
+                })),
+                _ => Some(Err(problems)),
+            },
+            Err(p) => {
+                problems.extend(p);
+                Some(Err(problems))
             }
+        }
+    }
+}
+
+/// Reads a CSV file's text: a `holder` column and one column per field; every row
+/// checked. Fails with every problem found (up to [`MAX_REPORTED`]) if any row is bad,
+/// so that nothing is issued from a file with a mistake in it.
+pub fn parse_csv(kind: &Kind, text: &str) -> Result<Vec<InputRow>, InputError> {
+    let mut rows = Vec::new();
+    let mut problems = Vec::new();
+    let mut truncated = false;
+    for row in CsvRows::new(kind, text.as_bytes())? {
+        if problems.len() >= MAX_REPORTED {
+            truncated = true;
+            break;
+        }
+        match row {
+            Ok(row) => rows.push(row),
             Err(p) => problems.extend(p),
         }
     }

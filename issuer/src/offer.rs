@@ -30,7 +30,10 @@ use rand_core::CryptoRngCore;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::home::{self, Existing, HomeError};
+use ecert_shell::bulk::{write_unsynced, IfExists};
+use ecert_shell::files::{create_private_dir, sync_dir, write_atomically, Existing, FileError};
+
+use crate::home::{self, HomeError};
 use crate::register::HexBytes;
 
 /// The code alphabet: digits and upper-case letters without I, L, O, U.
@@ -203,17 +206,40 @@ impl OfferStore {
 
     /// Stores a new offer; refuses a code already in use.
     pub fn create(&self, offer: &Offer) -> Result<(), HomeError> {
+        self.create_dirs()?;
+        let (path, text) = self.prepare(offer)?;
+        Ok(write_atomically(&path, &text, Existing::Refuse)?)
+    }
+
+    /// The folders of the store, created if missing.
+    pub fn create_dirs(&self) -> Result<(), HomeError> {
+        create_private_dir(&self.open_dir())?;
+        Ok(create_private_dir(&self.used_dir())?)
+    }
+
+    fn prepare(&self, offer: &Offer) -> Result<(PathBuf, Vec<u8>), HomeError> {
         let canon = canonical(&offer.code)
             .ok_or_else(|| HomeError::BadValue(format!("{:?} is not an offer code", offer.code)))?;
-        home::create_private_dir(&self.open_dir())?;
-        home::create_private_dir(&self.used_dir())?;
         let (used_offer, used_json) = self.used_paths(&canon);
         if used_offer.exists() || used_json.exists() {
-            return Err(HomeError::Exists(used_json));
+            return Err(FileError::AlreadyExists(used_json).into());
         }
-        let text =
-            serde_json::to_vec_pretty(offer).map_err(|e| HomeError::BadValue(e.to_string()))?;
-        home::write_atomically(&self.open_path(&canon), &text, Existing::Refuse)
+        let text = serde_json::to_vec(offer).map_err(|e| HomeError::BadValue(e.to_string()))?;
+        Ok((self.open_path(&canon), text))
+    }
+
+    /// Stores an offer of a batch being delivered, without flushing it to disk (see
+    /// [`ecert_shell::bulk`]): the caller flushes the file system once for the whole
+    /// batch. An open offer with the same code (the same batch, delivered again after an
+    /// interruption) is overwritten; the folders must exist ([`OfferStore::create_dirs`]).
+    pub fn create_unsynced(&self, offer: &Offer) -> Result<(), HomeError> {
+        let (path, text) = self.prepare(offer)?;
+        Ok(write_unsynced(&path, &text, IfExists::Overwrite)?)
+    }
+
+    /// The folder the open offers are in.
+    pub fn open_folder(&self) -> PathBuf {
+        self.open_dir()
     }
 
     /// Whether an offer is waiting, used, or unknown.
@@ -248,7 +274,7 @@ impl OfferStore {
         let open = self.open_path(&canon);
         let bytes = match home::read_limited(&open) {
             Ok(bytes) => bytes,
-            Err(HomeError::Io { reason, .. }) if reason.kind() == io::ErrorKind::NotFound => {
+            Err(HomeError::File(e)) if e.is_not_found() => {
                 return Err(self.gone(&canon));
             }
             Err(e) => return Err(e.into()),
@@ -273,15 +299,15 @@ impl OfferStore {
             if e.kind() == io::ErrorKind::NotFound {
                 return Err(self.gone(&canon));
             }
-            return Err(HomeError::Io {
+            return Err(HomeError::File(FileError::Io {
                 action: "claim the offer",
                 path: open,
-                reason: e,
-            }
+                source: e,
+            })
             .into());
         }
-        home::sync_dir(&self.used_dir());
-        home::sync_dir(&self.open_dir());
+        sync_dir(&self.used_dir());
+        sync_dir(&self.open_dir());
 
         // The package is not kept once delivered: keep only who redeemed it and when.
         let used = UsedOffer {
@@ -293,10 +319,10 @@ impl OfferStore {
         };
         let written = serde_json::to_vec_pretty(&used)
             .map_err(|e| HomeError::BadValue(e.to_string()))
-            .and_then(|text| home::write_atomically(&record, &text, Existing::Replace));
+            .and_then(|text| Ok(write_atomically(&record, &text, Existing::Replace)?));
         if written.is_ok() {
             let _ = fs::remove_file(&claimed);
-            home::sync_dir(&self.used_dir());
+            sync_dir(&self.used_dir());
         }
         Ok(Redeemed {
             package: offer.package,

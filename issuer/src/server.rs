@@ -26,7 +26,7 @@ pub const MAX_BODY_BYTES: usize = 4096;
 /// The routes, over the offers of one home.
 pub fn router(store: OfferStore) -> Router {
     Router::new()
-        .route("/v1/offers/{code}/redeem", post(redeem))
+        .route(ecert_schemas::api::OFFER_REDEEM_ROUTE, post(redeem))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(Arc::new(store))

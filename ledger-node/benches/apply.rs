@@ -5,34 +5,19 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // bench setup: fail loudly
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion};
-use ecert_issuer::Batch;
 use ecert_schemas::ledger::Transaction;
 use ecert_schemas::UnixTime;
-use ecert_testnet::province::Province;
-use ecert_testnet::sample;
+use ecert_testkit::province::Province;
+use ecert_testkit::sample;
+use ecert_testkit::world::{batch_of, FIXED_NOW as NOW};
 use ecert_wallet::HolderKey;
 use rand_core::OsRng;
 
-const NOW: UnixTime = UnixTime(1_790_000_000);
-
 /// An anchor transaction of a fresh one-certificate batch.
 fn anchor_tx(p: &mut Province, holder: &HolderKey) -> Transaction {
-    let issued = p
-        .issue(
-            "public-security",
-            holder.public_key(),
-            &[sample::id_card(NOW)],
-            NOW.minus(60),
-            &mut OsRng,
-        )
-        .unwrap();
-    let key = &p.department("public-security").unwrap().issuer_key;
-    let batch = Batch::new(key, issued).unwrap();
-    Transaction::AnchorBatch(
-        batch
-            .anchor_transaction(key, p.ledger().chain_id())
-            .unwrap(),
-    )
+    let order = sample::id_card(NOW);
+    let time = NOW.minus(60);
+    batch_of(p, "public-security", holder.public_key(), &[order], time).1
 }
 
 fn bench_apply(c: &mut Criterion) {

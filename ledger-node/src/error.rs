@@ -1,29 +1,24 @@
-//! The one error type of this crate.
+//! The error type of the shells around the pure ledger (`raft`, `node`): storage,
+//! network and configuration failures, and the pure modules' [`LedgerError`].
 
 use ecert_schemas::SchemaError;
 use ecert_verifier::VerifyError;
 use thiserror::Error;
 
-/// What can go wrong in the ledger.
+use crate::LedgerError;
+
+/// What can go wrong in a running node.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum NodeError {
+    /// The ledger's pure logic refused or failed.
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
     /// A structure could not be encoded or decoded.
     #[error(transparent)]
     Schema(#[from] SchemaError),
-    /// A transaction or checkpoint was refused.
+    /// A checkpoint or message was refused.
     #[error(transparent)]
     Refused(#[from] VerifyError),
-    /// The genesis is unusable.
-    #[error("invalid genesis: {0}")]
-    Genesis(String),
-    /// A block time went backwards.
-    #[error("block time {time_ms} ms is before the previous block's {previous_ms} ms")]
-    TimeWentBackwards {
-        /// The new block's time.
-        time_ms: u64,
-        /// The previous block's time.
-        previous_ms: u64,
-    },
     /// The node's database failed.
     #[error("storage: {0}")]
     Storage(String),
@@ -33,7 +28,4 @@ pub enum NodeError {
     /// The network could not be set up.
     #[error("network: {0}")]
     Network(String),
-    /// A block must hold at least one applied transaction.
-    #[error("a block needs at least one valid transaction")]
-    EmptyBlock,
 }

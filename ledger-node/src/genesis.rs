@@ -31,7 +31,7 @@ use ecert_verifier::{crypto, TrustAnchor};
 use serde::{Deserialize, Serialize};
 
 use crate::state::LedgerState;
-use crate::NodeError;
+use crate::LedgerError;
 
 /// A validator as the genesis file names it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -106,11 +106,11 @@ pub struct Genesis {
     pub registry: Registry,
 }
 
-fn bad(detail: impl Into<String>) -> NodeError {
-    NodeError::Genesis(detail.into())
+fn bad(detail: impl Into<String>) -> LedgerError {
+    LedgerError::Genesis(detail.into())
 }
 
-fn key_from_hex(what: &str, hex_key: &str) -> Result<PublicKeyBytes, NodeError> {
+fn key_from_hex(what: &str, hex_key: &str) -> Result<PublicKeyBytes, LedgerError> {
     let key = PublicKeyBytes::from_hex(hex_key).map_err(|e| bad(format!("{what}: {e}")))?;
     crypto::parse_public_key(&key)
         .ok_or_else(|| bad(format!("{what}: not a valid Ed25519 public key")))?;
@@ -119,14 +119,14 @@ fn key_from_hex(what: &str, hex_key: &str) -> Result<PublicKeyBytes, NodeError> 
 
 impl Genesis {
     /// Reads and checks a genesis file.
-    pub fn from_toml(text: &str) -> Result<Genesis, NodeError> {
+    pub fn from_toml(text: &str) -> Result<Genesis, LedgerError> {
         let file: GenesisFile = toml::from_str(text).map_err(|e| bad(e.to_string()))?;
         Genesis::from_file(file)
     }
 
     /// Checks a parsed genesis file: valid identifiers and keys, no repeated validator
     /// key, department or issuer, issuers entitled only to listed kinds.
-    pub fn from_file(file: GenesisFile) -> Result<Genesis, NodeError> {
+    pub fn from_file(file: GenesisFile) -> Result<Genesis, LedgerError> {
         let chain_id = ChainId::new(file.chain_id).map_err(|e| bad(e.to_string()))?;
         if file.validators.is_empty() {
             return Err(bad("at least one validator is needed"));
@@ -214,7 +214,7 @@ impl Genesis {
     }
 
     /// Checks that every kind in the genesis matches a kind file this software has.
-    pub fn check_kinds(&self, local: &KindRegistry) -> Result<(), NodeError> {
+    pub fn check_kinds(&self, local: &KindRegistry) -> Result<(), LedgerError> {
         for record in &self.registry.kinds {
             let kind = local
                 .get(&record.kind)
@@ -230,7 +230,7 @@ impl Genesis {
     }
 
     /// The ledger state at height 0.
-    pub fn ledger_state(&self) -> Result<LedgerState, NodeError> {
+    pub fn ledger_state(&self) -> Result<LedgerState, LedgerError> {
         LedgerState::genesis(
             self.chain_id.clone(),
             self.validators.clone(),
@@ -239,7 +239,7 @@ impl Genesis {
     }
 
     /// What counters of this ledger are configured with.
-    pub fn trust_anchor(&self) -> Result<TrustAnchor, NodeError> {
+    pub fn trust_anchor(&self) -> Result<TrustAnchor, LedgerError> {
         Ok(TrustAnchor::new(self.chain_id.clone(), &self.validators)?)
     }
 
@@ -288,7 +288,7 @@ impl Genesis {
     }
 
     /// The genesis as TOML text.
-    pub fn to_toml(&self) -> Result<String, NodeError> {
+    pub fn to_toml(&self) -> Result<String, LedgerError> {
         toml::to_string_pretty(&self.to_file()).map_err(|e| bad(e.to_string()))
     }
 }

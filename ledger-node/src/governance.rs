@@ -17,7 +17,7 @@ use ecert_verifier::crypto::{self, SigningContext};
 use ecert_verifier::VerifyError;
 use ed25519_dalek::SigningKey;
 
-use crate::NodeError;
+use crate::LedgerError;
 
 /// A validator's approval of `body`: its signature, in the `governance` context, over the
 /// body's encoding. `validator` is its position in the validator set.
@@ -25,7 +25,7 @@ pub fn approve(
     key: &SigningKey,
     validator: u16,
     body: &GovernanceBody,
-) -> Result<Approval, NodeError> {
+) -> Result<Approval, LedgerError> {
     Ok(Approval {
         validator,
         signature: crypto::sign(key, SigningContext::Governance, &body.to_bytes()?),

@@ -17,7 +17,7 @@ use ecert_verifier::merkle::Frontier;
 use ecert_verifier::{commit, transaction, VerifyError};
 
 use crate::governance::apply_governance;
-use crate::NodeError;
+use crate::LedgerError;
 
 /// What applying one transaction did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -156,9 +156,9 @@ impl LedgerState {
         chain_id: ChainId,
         validators: Vec<ValidatorInfo>,
         registry: Registry,
-    ) -> Result<LedgerState, NodeError> {
+    ) -> Result<LedgerState, LedgerError> {
         if validators.is_empty() || validators.len() > usize::from(u16::MAX) {
-            return Err(NodeError::Genesis(
+            return Err(LedgerError::Genesis(
                 "a ledger needs 1 to 65535 validators".into(),
             ));
         }
@@ -171,7 +171,7 @@ impl LedgerState {
                 .windows(2)
                 .any(|w| matches!(w, [a, b] if a.kind >= b.kind))
         {
-            return Err(NodeError::Genesis(
+            return Err(LedgerError::Genesis(
                 "issuers and kinds must be sorted by id, without repeats".into(),
             ));
         }
@@ -179,7 +179,7 @@ impl LedgerState {
             let mut seen = std::collections::BTreeSet::new();
             for key in &issuer.keys {
                 if ecert_schemas::KeyId::of(&key.key) != key.key_id || !seen.insert(key.key_id) {
-                    return Err(NodeError::Genesis(format!(
+                    return Err(LedgerError::Genesis(format!(
                         "issuer {}: key id {} is not SHA-256(key)[0..8] or is repeated",
                         issuer.issuer, key.key_id
                     )));
@@ -249,7 +249,7 @@ impl LedgerState {
         &self,
         batch_seq: u64,
         checkpoint: &Checkpoint,
-    ) -> Result<Option<AnchorReceipt>, NodeError> {
+    ) -> Result<Option<AnchorReceipt>, LedgerError> {
         let header = checkpoint.decode_header()?;
         let record = usize::try_from(batch_seq)
             .ok()
@@ -304,9 +304,9 @@ impl LedgerState {
         &mut self,
         txs: &[Transaction],
         time_ms: u64,
-    ) -> Result<AppliedBlock, NodeError> {
+    ) -> Result<AppliedBlock, LedgerError> {
         if time_ms < self.last_time_ms {
-            return Err(NodeError::TimeWentBackwards {
+            return Err(LedgerError::TimeWentBackwards {
                 time_ms,
                 previous_ms: self.last_time_ms,
             });
@@ -329,7 +329,7 @@ impl LedgerState {
         encoded: &[Vec<u8>],
         time_ms: u64,
         undo: &mut Undo,
-    ) -> Result<AppliedBlock, NodeError> {
+    ) -> Result<AppliedBlock, LedgerError> {
         let height = self.height + 1;
         let mut outcomes = Vec::with_capacity(txs.len());
         let mut revocations_changed = false;
@@ -395,7 +395,7 @@ impl LedgerState {
             }
         }
         if outcomes.iter().all(|o| matches!(o, TxOutcome::Skipped(_))) {
-            return Err(NodeError::EmptyBlock);
+            return Err(LedgerError::EmptyBlock);
         }
         if revocations_changed {
             let lists: Vec<StatusList> = self.revocations.values().cloned().collect();
@@ -448,7 +448,7 @@ impl LedgerState {
     }
 
     /// Rebuilds the state from a snapshot, recomputing every derived index and root.
-    pub fn from_snapshot(snapshot: LedgerSnapshot) -> Result<LedgerState, NodeError> {
+    pub fn from_snapshot(snapshot: LedgerSnapshot) -> Result<LedgerState, LedgerError> {
         let mut state =
             LedgerState::genesis(snapshot.chain_id, snapshot.validators, snapshot.registry)?;
         for (seq, record) in snapshot.anchors.iter().enumerate() {
@@ -475,8 +475,8 @@ impl LedgerState {
                 .revoke(entry.index);
         }
         if replayed != state.revocations {
-            return Err(NodeError::Storage(
-                "the snapshot's revocation log does not add up to its status lists".into(),
+            return Err(LedgerError::InconsistentSnapshot(
+                "its revocation log does not add up to its status lists".into(),
             ));
         }
         state.revocation_log = snapshot.revocation_log;
@@ -503,7 +503,7 @@ impl LedgerState {
         &self,
         since: u64,
         checkpoint: &Checkpoint,
-    ) -> Result<Option<RevocationDelta>, NodeError> {
+    ) -> Result<Option<RevocationDelta>, LedgerError> {
         let upto = checkpoint.decode_header()?.height;
         if since > upto || upto > self.height {
             return Ok(None);
@@ -540,71 +540,148 @@ impl LedgerState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ecert_issuer::{revocation_transaction, Batch};
-    use ecert_schemas::codec::{from_cbor_bounded, to_cbor};
-    use ecert_schemas::ledger::{RevocationEntry, RevocationReason};
-    use ecert_schemas::StatusIndex;
-    use ecert_testnet::province::Province;
-    use ecert_testnet::sample;
-    use ecert_wallet::HolderKey;
+    use crate::governance::{approve, assemble_governance};
+    use ecert_issuer::{revocation_transaction, sign_anchor_body, IssuerKey};
+    use ecert_schemas::ledger::{
+        AnchorBatchBody, GovernanceAction, GovernanceBody, GrantKind, IssuerKeyRecord,
+        IssuerRecord, KindRecord, RevocationEntry, RevocationReason,
+    };
+    use ecert_schemas::{KindId, StatusIndex};
+    use ed25519_dalek::SigningKey;
     use rand_core::OsRng;
 
     const NOW: UnixTime = UnixTime(1_790_000_000);
 
-    fn anchor(p: &mut Province, holder: &HolderKey) -> Transaction {
-        let issued = p
-            .issue(
-                "justice",
-                holder.public_key(),
-                &[sample::no_criminal_record(NOW)],
-                NOW,
-                &mut OsRng,
-            )
-            .unwrap();
-        let key = &p.department("justice").unwrap().issuer_key;
-        let chain = p.ledger().chain_id().clone();
-        let batch = Batch::new(key, issued).unwrap();
-        Transaction::AnchorBatch(batch.anchor_transaction(key, &chain).unwrap())
+    /// A small ledger built here: two issuers (`justice`, `transport`), two kinds, four
+    /// validators.
+    struct Ledger {
+        state: LedgerState,
+        issuers: Vec<IssuerKey>,
+        validators: Vec<SigningKey>,
     }
 
-    fn revoke(p: &Province, dept: &str, index: u32) -> Transaction {
-        let key = &p.department(dept).unwrap().issuer_key;
-        let entries = vec![RevocationEntry {
-            index: StatusIndex(index),
-            reason: RevocationReason::DataError,
-        }];
-        Transaction::Revocation(
-            revocation_transaction(key, p.ledger().chain_id(), entries, NOW).unwrap(),
-        )
+    fn ledger() -> Ledger {
+        let kinds = [
+            KindId::new("id-card").unwrap(),
+            KindId::new("licence").unwrap(),
+        ];
+        let issuers: Vec<IssuerKey> = ["justice", "transport"]
+            .iter()
+            .map(|id| IssuerKey::generate(IssuerId::new(*id).unwrap(), &mut OsRng))
+            .collect();
+        let validators: Vec<SigningKey> =
+            (0..4).map(|_| SigningKey::generate(&mut OsRng)).collect();
+        let registry = Registry {
+            issuers: issuers
+                .iter()
+                .map(|key| IssuerRecord {
+                    issuer: key.issuer().clone(),
+                    name: key.issuer().to_string(),
+                    kinds: vec![kinds[0].clone()],
+                    keys: vec![IssuerKeyRecord {
+                        key_id: key.key_id(),
+                        key: key.public_key(),
+                        valid_from: NOW.minus(86_400),
+                        valid_until: None,
+                    }],
+                })
+                .collect(),
+            kinds: kinds
+                .iter()
+                .map(|kind| KindRecord {
+                    kind: kind.clone(),
+                    content_hash: Hash32([7; 32]),
+                })
+                .collect(),
+            governance_seq: 0,
+        };
+        let infos = validators
+            .iter()
+            .enumerate()
+            .map(|(n, v)| ValidatorInfo {
+                department: IssuerId::new(format!("validator-{n}")).unwrap(),
+                key: ecert_verifier::crypto::public_key(v),
+            })
+            .collect();
+        let chain = ChainId::new("ecert-test").unwrap();
+        Ledger {
+            state: LedgerState::genesis(chain, infos, registry).unwrap(),
+            issuers,
+            validators,
+        }
+    }
+
+    impl Ledger {
+        fn anchor(&self, issuer: usize, root: u8) -> Transaction {
+            let key = &self.issuers[issuer];
+            let body = AnchorBatchBody {
+                chain_id: self.state.chain_id().clone(),
+                issuer: key.issuer().clone(),
+                key_id: key.key_id(),
+                kinds: vec![KindId::new("id-card").unwrap()],
+                batch_root: Hash32([root; 32]),
+                count: 3,
+            };
+            Transaction::AnchorBatch(sign_anchor_body(key, body).unwrap())
+        }
+
+        fn revoke(&self, issuer: usize, index: u32) -> Transaction {
+            let entries = vec![RevocationEntry {
+                index: StatusIndex(index),
+                reason: RevocationReason::DataError,
+            }];
+            let chain = self.state.chain_id();
+            Transaction::Revocation(
+                revocation_transaction(&self.issuers[issuer], chain, entries, NOW).unwrap(),
+            )
+        }
+
+        fn grant(&self, issuer: usize, kind: &str) -> Transaction {
+            let body = GovernanceBody {
+                chain_id: self.state.chain_id().clone(),
+                seq: self.state.registry().governance_seq,
+                action: GovernanceAction::GrantKind(GrantKind {
+                    issuer: self.issuers[issuer].issuer().clone(),
+                    kind: KindId::new(kind).unwrap(),
+                }),
+            };
+            let approvals = (0..3u16)
+                .map(|i| approve(&self.validators[usize::from(i)], i, &body).unwrap())
+                .collect();
+            Transaction::Governance(
+                assemble_governance(body, approvals, self.validators.len()).unwrap(),
+            )
+        }
     }
 
     #[test]
     fn undo_puts_back_everything_a_block_changed_in_place() {
-        let mut p = Province::new("ecert-test", NOW.minus(86_400), &mut OsRng).unwrap();
-        let holder = HolderKey::generate(&mut OsRng);
-        // The province's ledger is another build of this crate: carry it over as a snapshot.
-        let bytes = to_cbor(&p.ledger().snapshot()).unwrap();
-        let mut state =
-            LedgerState::from_snapshot(from_cbor_bounded("snapshot", &bytes, usize::MAX).unwrap())
-                .unwrap();
-        let first = [anchor(&mut p, &holder), revoke(&p, "justice", 1)];
-        state.apply_block(&first, NOW.secs() * 1000).unwrap();
-        let before = state.clone();
+        let mut ledger = ledger();
+        let first = [ledger.anchor(0, 1), ledger.revoke(0, 1)];
+        ledger.state.apply_block(&first, NOW.secs() * 1000).unwrap();
+        let before = ledger.state.clone();
 
         let second = [
-            anchor(&mut p, &holder),
-            revoke(&p, "justice", 2),
-            revoke(&p, "transport", 0),
+            ledger.anchor(0, 2),
+            ledger.revoke(0, 2),
+            ledger.revoke(1, 0),
+            ledger.grant(1, "licence"),
         ];
         let encoded: Vec<Vec<u8>> = second.iter().map(|t| t.to_bytes().unwrap()).collect();
         let time_ms = NOW.secs() * 1000 + 1;
-        let mut undo = Undo::mark(&state);
+        let state = &mut ledger.state;
+        let mut undo = Undo::mark(state);
         let applied = state
             .apply_in_place(&second, &encoded, time_ms, &mut undo)
             .unwrap();
+        assert!(applied
+            .outcomes
+            .iter()
+            .all(|o| !matches!(o, TxOutcome::Skipped(_))));
         assert_eq!(state.anchors.len(), 2);
         assert_eq!(state.revocations.len(), 2);
-        undo.restore(&mut state);
+        assert_eq!(state.registry.governance_seq, 1);
+        undo.restore(state);
 
         assert_eq!(state.snapshot(), before.snapshot());
         assert_eq!(state.anchor_log, before.anchor_log);
@@ -615,5 +692,24 @@ mod tests {
         // And the same block applies again to the same header.
         let again = state.apply_block(&second, time_ms).unwrap();
         assert_eq!(again.header_bytes, applied.header_bytes);
+    }
+
+    #[test]
+    fn a_refused_block_leaves_the_state_unchanged() {
+        let mut ledger = ledger();
+        let block = [ledger.anchor(0, 1)];
+        ledger.state.apply_block(&block, NOW.secs() * 1000).unwrap();
+        let before = ledger.state.snapshot();
+        // The same batch again: a replay, skipped, so the block is empty.
+        assert_eq!(
+            ledger.state.apply_block(&block, NOW.secs() * 1000 + 1),
+            Err(LedgerError::EmptyBlock)
+        );
+        let later = [ledger.anchor(0, 2)];
+        assert!(matches!(
+            ledger.state.apply_block(&later, 0),
+            Err(LedgerError::TimeWentBackwards { .. })
+        ));
+        assert_eq!(ledger.state.snapshot(), before);
     }
 }

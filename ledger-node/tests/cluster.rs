@@ -8,21 +8,22 @@
     clippy::panic
 )]
 
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use ecert_issuer::Batch;
 use ecert_schemas::ledger::{
     AnchorReceipt, Checkpoint, RevocationDelta, RevocationEntry, RevocationReason,
     RevocationSnapshot, Transaction, TrustBundle,
 };
-use ecert_schemas::{Certificate, Hash32, IssuerId, KindRegistry, UnixTime};
-use ecert_testnet::http::{Http, Reply};
-use ecert_testnet::network::{CreateOptions, LocalNetwork};
-use ecert_testnet::province::Province;
-use ecert_testnet::sample;
+use ecert_schemas::{Certificate, Hash32, IssuerId, KindRegistry};
+use ecert_testkit::network::{CreateOptions, LocalNetwork};
+use ecert_testkit::province::Province;
+use ecert_testkit::testnet::http::{Http, Reply};
+use ecert_testkit::world::batch_of;
+use ecert_testkit::{now, sample, Cmd, Scratch};
 use ecert_verifier::{verify_anchor_receipt, verify_revocation_delta, TrustAnchor, TrustStore};
 use ecert_wallet::HolderKey;
 use rand_core::OsRng;
@@ -33,51 +34,17 @@ const NODE_BIN: &str = env!("CARGO_BIN_EXE_ecert-node");
 /// Clusters are heavy for a 2-core machine: one at a time.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
-fn now() -> UnixTime {
-    UnixTime(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_secs(),
-    )
-}
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        static N: AtomicU64 = AtomicU64::new(0);
-        let path = std::env::temp_dir().join(format!(
-            "ecert-cluster-{name}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&path);
-        TempDir(path)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            eprintln!("cluster files kept for inspection in {}", self.0.display());
-        } else {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-}
-
 struct World {
     net: LocalNetwork,
     province: Province,
     holder: HolderKey,
     http: Http,
     anchor: TrustAnchor,
-    _dir: TempDir,
+    _dir: Scratch,
 }
 
 fn world(name: &str, snapshot_every: u64) -> World {
-    let dir = TempDir::new(name);
+    let dir = Scratch::new(&format!("cluster-{name}"));
     let province = Province::new(CHAIN, now().minus(86_400), &mut OsRng).unwrap();
     let options = CreateOptions {
         chain_id: CHAIN.into(),
@@ -92,7 +59,7 @@ fn world(name: &str, snapshot_every: u64) -> World {
         issuers: province.genesis_issuers(),
         weak_kdf: true,
     };
-    let mut net = LocalNetwork::create(&dir.0, Path::new(NODE_BIN), options).unwrap();
+    let mut net = LocalNetwork::create(dir.dir(), Path::new(NODE_BIN), options).unwrap();
     net.start_all().unwrap();
     let http = Http::new(Duration::from_secs(30));
     net.wait_ready(&http, &[0, 1, 2, 3], Duration::from_secs(60))
@@ -120,18 +87,14 @@ fn batch(w: &mut World, dept: &str, n: usize) -> (Batch, Vec<u8>) {
     } else {
         sample::id_card(t)
     };
-    let orders = vec![order; n];
-    let issued = w
-        .province
-        .issue(dept, w.holder.public_key(), &orders, t, &mut OsRng)
-        .unwrap();
-    let key = &w.province.department(dept).unwrap().issuer_key;
-    let batch = Batch::new(key, issued).unwrap();
-    let tx = batch
-        .anchor_transaction(key, w.province.ledger().chain_id())
-        .unwrap();
-    let bytes = Transaction::AnchorBatch(tx).to_bytes().unwrap();
-    (batch, bytes)
+    let (batch, tx) = batch_of(
+        &mut w.province,
+        dept,
+        w.holder.public_key(),
+        &vec![order; n],
+        t,
+    );
+    (batch, tx.to_bytes().unwrap())
 }
 
 fn submit(w: &World, node: usize, tx: &[u8]) -> Reply {
@@ -747,11 +710,11 @@ fn a_governance_change_needs_more_than_two_thirds_of_the_validators() {
     };
     let proposal = w.net.dir().join("proposal.cbor");
     std::fs::write(&proposal, body.to_bytes().unwrap()).unwrap();
-    let passphrase = ecert_testnet::network::dev_passphrase(w.net.dir()).unwrap();
+    let passphrase = ecert_testkit::network::dev_passphrase(w.net.dir()).unwrap();
     // Each validator operator approves through the node binary.
     let approve = |node: usize| -> Approval {
         let out = w.net.dir().join(format!("approval-{node}.cbor"));
-        let status = std::process::Command::new(NODE_BIN)
+        Cmd::new("ecert-node")
             .arg("approve")
             .arg("--home")
             .arg(w.net.home(node))
@@ -762,10 +725,8 @@ fn a_governance_change_needs_more_than_two_thirds_of_the_validators() {
             .arg("--out")
             .arg(&out)
             .env("ECERT_NODE_PASSPHRASE", &passphrase)
-            .env("ECERT_NODE_TEST_KDF", "1")
-            .output()
-            .unwrap();
-        assert!(status.status.success(), "{status:?}");
+            .run()
+            .ok();
         ecert_schemas::codec::from_cbor("approval", &std::fs::read(&out).unwrap()).unwrap()
     };
     let approvals: Vec<Approval> = (0..3).map(approve).collect();

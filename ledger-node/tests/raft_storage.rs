@@ -8,20 +8,16 @@
     clippy::panic
 )]
 
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
-
-use ecert_issuer::Batch;
 use ecert_ledger_node::raft::{
     open_db, BlockReceipt, LedgerStateMachine, LogStore, ProposedBlock, StorageError, TxResult,
     TypeConfig,
 };
 use ecert_ledger_node::state::LedgerState;
 use ecert_schemas::codec::ByteBuf;
-use ecert_schemas::ledger::Transaction;
-use ecert_schemas::UnixTime;
-use ecert_testnet::province::Province;
-use ecert_testnet::sample;
+use ecert_testkit::province::Province;
+use ecert_testkit::sample;
+use ecert_testkit::world::{batch_of, FIXED_NOW as NOW};
+use ecert_testkit::Scratch;
 use ecert_wallet::HolderKey;
 use openraft::storage::{RaftLogStorage, RaftStateMachine};
 use openraft::testing::{StoreBuilder, Suite};
@@ -29,30 +25,6 @@ use openraft::{
     CommittedLeaderId, Entry, EntryPayload, LogId, RaftLogReader, RaftSnapshotBuilder, Vote,
 };
 use rand_core::OsRng;
-
-const NOW: UnixTime = UnixTime(1_790_000_000);
-
-/// A scratch directory removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "ecert-raft-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn genesis() -> (Province, LedgerState) {
     let province = Province::new("ecert-raft-test", NOW.minus(86_400), &mut OsRng).unwrap();
@@ -62,10 +34,10 @@ fn genesis() -> (Province, LedgerState) {
 
 struct Builder;
 
-impl StoreBuilder<TypeConfig, LogStore, LedgerStateMachine, TempDir> for Builder {
-    async fn build(&self) -> Result<(TempDir, LogStore, LedgerStateMachine), StorageError> {
-        let dir = TempDir::new();
-        let db = open_db(&dir.0).unwrap();
+impl StoreBuilder<TypeConfig, LogStore, LedgerStateMachine, Scratch> for Builder {
+    async fn build(&self) -> Result<(Scratch, LogStore, LedgerStateMachine), StorageError> {
+        let dir = Scratch::new("raft");
+        let db = open_db(dir.dir()).unwrap();
         let machine = LedgerStateMachine::open(db.clone(), genesis().1).unwrap();
         Ok((dir, LogStore::new(db), machine))
     }
@@ -81,32 +53,18 @@ fn log_id(term: u64, index: u64) -> LogId<u64> {
 }
 
 fn anchor_tx(province: &mut Province, holder: &HolderKey) -> Vec<u8> {
-    let issued = province
-        .issue(
-            "justice",
-            holder.public_key(),
-            &[sample::no_criminal_record(NOW)],
-            NOW.minus(60),
-            &mut OsRng,
-        )
-        .unwrap();
-    let key = &province.department("justice").unwrap().issuer_key;
-    let batch = Batch::new(key, issued).unwrap();
-    Transaction::AnchorBatch(
-        batch
-            .anchor_transaction(key, province.ledger().chain_id())
-            .unwrap(),
-    )
-    .to_bytes()
-    .unwrap()
+    let order = sample::no_criminal_record(NOW);
+    let time = NOW.minus(60);
+    let (_, tx) = batch_of(province, "justice", holder.public_key(), &[order], time);
+    tx.to_bytes().unwrap()
 }
 
 #[tokio::test]
 async fn blocks_apply_through_raft_and_snapshots_rebuild_the_same_state() {
     let (mut province, state) = genesis();
     let holder = HolderKey::generate(&mut OsRng);
-    let dir = TempDir::new();
-    let db = open_db(&dir.0).unwrap();
+    let dir = Scratch::new("raft");
+    let db = open_db(dir.dir()).unwrap();
     let mut machine = LedgerStateMachine::open(db.clone(), state.clone()).unwrap();
 
     let good = anchor_tx(&mut province, &holder);
@@ -162,9 +120,9 @@ async fn blocks_apply_through_raft_and_snapshots_rebuild_the_same_state() {
         builder.build_snapshot().await.unwrap()
     };
     assert_eq!(snapshot.meta.last_log_id, Some(log_id(1, 3)));
-    let other_dir = TempDir::new();
+    let other_dir = Scratch::new("raft");
     let mut other =
-        LedgerStateMachine::open(open_db(&other_dir.0).unwrap(), state.clone()).unwrap();
+        LedgerStateMachine::open(open_db(other_dir.dir()).unwrap(), state.clone()).unwrap();
     other
         .install_snapshot(&snapshot.meta, snapshot.snapshot)
         .await
@@ -181,15 +139,15 @@ async fn blocks_apply_through_raft_and_snapshots_rebuild_the_same_state() {
     drop(machine);
     drop(db);
     drop(other);
-    let reopened = LedgerStateMachine::open(open_db(&dir.0).unwrap(), state).unwrap();
+    let reopened = LedgerStateMachine::open(open_db(dir.dir()).unwrap(), state).unwrap();
     assert_eq!(reopened.read(|s| s.height()).unwrap(), 1);
 }
 
 #[tokio::test]
 async fn the_log_and_vote_survive_reopening() {
-    let dir = TempDir::new();
+    let dir = Scratch::new("raft");
     {
-        let mut store = LogStore::new(open_db(&dir.0).unwrap());
+        let mut store = LogStore::new(open_db(dir.dir()).unwrap());
         store.save_vote(&Vote::new(3, 1)).await.unwrap();
         let entries: Vec<Entry<TypeConfig>> = (1..=5)
             .map(|i| Entry {
@@ -205,7 +163,7 @@ async fn the_log_and_vote_survive_reopening() {
             ecert_ledger_node_test_append(&mut store, db_entries).await;
         }
     }
-    let mut store = LogStore::new(open_db(&dir.0).unwrap());
+    let mut store = LogStore::new(open_db(dir.dir()).unwrap());
     assert_eq!(store.read_vote().await.unwrap(), Some(Vote::new(3, 1)));
     let state = store.get_log_state().await.unwrap();
     assert_eq!(state.last_log_id, Some(log_id(3, 5)));

@@ -12,14 +12,15 @@
 use ecert_issuer::{revocation_transaction, Batch, IssuerKey};
 use ecert_ledger_node::governance::approve;
 use ecert_ledger_node::state::{LedgerState, TxOutcome};
-use ecert_ledger_node::NodeError;
+use ecert_ledger_node::LedgerError;
 use ecert_schemas::ledger::{
     GovernanceAction, GovernanceBody, GovernanceTx, GrantKind, KindRecord, RevocationEntry,
     RevocationReason, RotateIssuerKey, Transaction,
 };
 use ecert_schemas::{CertificatePackage, ChainId, Hash32, IssuerId, KindId, StatusIndex, UnixTime};
-use ecert_testnet::province::Province;
-use ecert_testnet::{sample, TestnetError};
+use ecert_testkit::province::Province;
+use ecert_testkit::sample;
+use ecert_testkit::testnet::TestnetError;
 use ecert_verifier::{commit, verify_presentation, Policy, VerifyError};
 use ecert_wallet::{present, HolderKey, Selection};
 use rand_core::OsRng;
@@ -93,7 +94,9 @@ fn a_forged_issuer_signature_is_refused() {
     ));
     assert!(matches!(
         p.commit_block(&[tx], NOW),
-        Err(ecert_testnet::TestnetError::Ledger(NodeError::EmptyBlock))
+        Err(ecert_testkit::testnet::TestnetError::Ledger(
+            LedgerError::EmptyBlock
+        ))
     ));
     assert_eq!(p.ledger().height(), 0, "a refused block changes nothing");
 }
@@ -230,7 +233,7 @@ fn block_time_never_goes_backwards() {
     let tx2 = anchor_tx(&mut p, &h, "justice");
     assert!(matches!(
         ledger.apply_block(&[tx2], NOW.secs() * 1000 - 1),
-        Err(NodeError::TimeWentBackwards { .. })
+        Err(LedgerError::TimeWentBackwards { .. })
     ));
 }
 
@@ -392,7 +395,7 @@ fn a_rotated_key_takes_over_and_the_old_one_is_refused_after_retirement() {
     );
     assert!(matches!(
         p.commit_block(&[tx], switch.plus(1)),
-        Err(TestnetError::Ledger(NodeError::EmptyBlock))
+        Err(TestnetError::Ledger(LedgerError::EmptyBlock))
     ));
     // So is a revocation signed with it.
     let rev = revocation_transaction(
@@ -433,7 +436,7 @@ fn governance_with_two_of_four_approvals_is_rejected() {
     );
     assert!(matches!(
         p.commit_block(&[tx], NOW),
-        Err(TestnetError::Ledger(NodeError::EmptyBlock))
+        Err(TestnetError::Ledger(LedgerError::EmptyBlock))
     ));
     assert_eq!(p.ledger().height(), 0);
     assert_eq!(p.ledger().registry().governance_seq, 0);

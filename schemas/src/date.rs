@@ -1,7 +1,5 @@
 //! Calendar dates (`YYYY-MM-DD`, proleptic Gregorian) without a clock or time-zone database.
 
-use crate::SchemaError;
-
 /// A calendar date, as used by date fields (birth date, first issue date, ...).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Date {
@@ -54,13 +52,6 @@ impl core::fmt::Display for Date {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
     }
-}
-
-/// Validates a `YYYY-MM-DD` string, for callers that only need a yes or no.
-pub fn check_date(text: &str) -> Result<(), SchemaError> {
-    Date::parse(text)
-        .map(|_| ())
-        .map_err(|e| SchemaError::malformed("date", e))
 }
 
 fn is_leap(year: u16) -> bool {

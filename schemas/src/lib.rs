@@ -10,6 +10,7 @@
 //! map keys, non-deterministic encodings, oversize inputs and wrong lengths are errors,
 //! never panics. `serde_cbor` is used only inside [`codec`].
 
+pub mod api;
 pub mod certificate;
 pub mod codec;
 pub mod cose;

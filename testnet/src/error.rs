@@ -10,7 +10,7 @@ pub enum TestnetError {
     Issue(#[from] ecert_issuer::IssueError),
     /// The ledger refused something.
     #[error(transparent)]
-    Ledger(#[from] ecert_ledger_node::NodeError),
+    Ledger(#[from] ecert_ledger_node::LedgerError),
     /// Verification failed.
     #[error(transparent)]
     Verify(#[from] ecert_verifier::VerifyError),
@@ -29,14 +29,6 @@ pub enum TestnetError {
     /// Nothing has been certified yet.
     #[error("no block has been certified yet")]
     NothingCertified,
-    /// A node's client API could not be reached or answered badly.
-    #[error("{url}: {detail}")]
-    Http {
-        /// What was asked.
-        url: String,
-        /// What went wrong.
-        detail: String,
-    },
     /// A file or process of the local network failed.
     #[error("{what}: {detail}")]
     Local {

@@ -5,9 +5,9 @@
 //! ([`http`]), and an in-process province ([`province::Province`]) for tests that need
 //! the real issuer, ledger, wallet and verifier code without a network.
 
-pub mod attacker;
 mod error;
-pub mod http;
+/// The HTTP client of the node's API: `ecert-client`'s generic one.
+pub use ecert_client::http;
 pub mod load;
 pub mod network;
 pub mod province;

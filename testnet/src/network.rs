@@ -166,7 +166,7 @@ impl LocalNetwork {
                 .arg(&home)
                 .env("ECERT_NODE_PASSPHRASE", &passphrase);
             if options.weak_kdf {
-                init.env("ECERT_NODE_TEST_KDF", "1");
+                init.env(ecert_shell::passphrase::TEST_KDF_ENV, "1");
             }
             run_tool(&mut init, &format!("ecert-node init for {department}"))?;
             let key = run_tool(
@@ -355,7 +355,7 @@ impl LocalNetwork {
             .stdout(log)
             .stderr(log2);
         if self.layout.weak_kdf {
-            command.env("ECERT_NODE_TEST_KDF", "1");
+            command.env(ecert_shell::passphrase::TEST_KDF_ENV, "1");
         }
         let child = command
             .spawn()

@@ -8,22 +8,22 @@
     clippy::panic
 )]
 
-use std::process::Command;
+use ecert_testkit::cmd::bin_path;
+use ecert_testkit::{scan_png, Cmd, Scratch};
+
+fn testnet() -> Cmd {
+    Cmd::at(env!("CARGO_BIN_EXE_ecert-testnet"))
+}
 
 #[test]
 fn the_in_process_story_runs_end_to_end() {
-    let out = std::env::temp_dir().join(format!("ecert-story-{}", std::process::id()));
-    let output = Command::new(env!("CARGO_BIN_EXE_ecert-testnet"))
+    let scratch = Scratch::new("story");
+    let out = scratch.path("out");
+    let stdout = testnet()
         .args(["story", "--in-process", "--out"])
         .arg(&out)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "story failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+        .run()
+        .ok();
     assert!(stdout.contains("==> VALID"), "{stdout}");
     assert!(
         stdout.contains("110108199003070016"),
@@ -36,38 +36,25 @@ fn the_in_process_story_runs_end_to_end() {
     assert!(stdout.contains("==> INVALID: revoked"), "{stdout}");
 
     let text = std::fs::read_to_string(out.join("presentation.txt")).unwrap();
-    let img = image::open(out.join("presentation.png"))
-        .unwrap()
-        .to_luma8();
-    let mut prepared = rqrr::PreparedImage::prepare(img);
-    let grids = prepared.detect_grids();
-    assert_eq!(grids.len(), 1);
-    assert_eq!(grids[0].decode().unwrap().1, text);
+    assert_eq!(scan_png(&out.join("presentation.png")), text);
     assert!(std::fs::read_to_string(out.join("presentation.svg"))
         .unwrap()
         .contains("<svg"));
-    std::fs::remove_dir_all(&out).unwrap();
 }
 
 #[test]
 fn help_explains_the_commands() {
-    let output = Command::new(env!("CARGO_BIN_EXE_ecert-testnet"))
-        .arg("--help")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success());
+    let stdout = testnet().arg("--help").run().ok();
     assert!(stdout.contains("story"));
 }
 
 #[test]
 fn an_unwritable_output_directory_is_a_clear_error() {
-    let output = Command::new(env!("CARGO_BIN_EXE_ecert-testnet"))
+    let run = testnet()
         .args(["story", "--out", "/proc/ecert-cannot-write-here"])
-        .output()
-        .unwrap();
-    assert!(!output.status.success());
-    assert!(String::from_utf8_lossy(&output.stderr).contains("cannot create"));
+        .run();
+    assert!(!run.success(), "{}", run.all());
+    assert!(run.stderr.contains("cannot create"), "{}", run.all());
 }
 
 /// The README's main command on the real network: four `ecert-node` processes, the
@@ -75,31 +62,19 @@ fn an_unwritable_output_directory_is_a_clear_error() {
 /// `cargo test --workspace --all-features`).
 #[test]
 fn the_story_runs_on_the_four_node_network_through_the_tools() {
-    let out = std::env::temp_dir().join(format!("ecert-net-story-{}", std::process::id()));
-    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_ecert-testnet"))
-        .parent()
-        .unwrap()
-        .to_owned();
+    let scratch = Scratch::new("net-story");
+    let out = scratch.path("out");
+    // Each tool must be built beside this test (bin_path says how otherwise).
+    let bin_dir = bin_path("ecert-testnet").parent().unwrap().to_owned();
     for tool in ["ecert-node", "ecert-issuer", "ecert-wallet", "ecert-verify"] {
-        assert!(
-            bin_dir.join(tool).is_file(),
-            "{tool} is not built in {}: run the workspace's tests (cargo test --workspace \
-             --all-features), which build every tool",
-            bin_dir.display()
-        );
+        assert_eq!(bin_path(tool).parent(), Some(bin_dir.as_path()));
     }
-    let output = Command::new(env!("CARGO_BIN_EXE_ecert-testnet"))
+    let stdout = testnet()
         .args(["story", "--out"])
         .arg(&out)
         .env("ECERT_BIN_DIR", &bin_dir)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "story failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+        .run()
+        .ok();
     for expected in [
         "$ ecert-issuer issue --kind id-card",
         "present --show id-card:name,id_number",
@@ -118,17 +93,10 @@ fn the_story_runs_on_the_four_node_network_through_the_tools() {
     // The PNG the wallet wrote is what the counter read: a standard decoder reads it back
     // to the text the wallet saved.
     let text = std::fs::read_to_string(out.join("presentation.txt")).unwrap();
-    let img = image::open(out.join("presentation.png"))
-        .unwrap()
-        .to_luma8();
-    let mut prepared = rqrr::PreparedImage::prepare(img);
-    let grids = prepared.detect_grids();
-    let (_, content) = grids[0].decode().unwrap();
-    assert_eq!(content.trim(), text.trim());
+    assert_eq!(scan_png(&out.join("presentation.png")).trim(), text.trim());
     // Nothing left running: every node was stopped (a stopped node has no pid file).
     for node in std::fs::read_dir(out.join("network/nodes")).unwrap() {
         let pid_file = node.unwrap().path().join("node.pid");
         assert!(!pid_file.exists(), "{} remains", pid_file.display());
     }
-    let _ = std::fs::remove_dir_all(&out);
 }

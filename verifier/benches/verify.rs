@@ -8,37 +8,21 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use ecert_schemas::{Certificate, Presentation, UnixTime};
-use ecert_testnet::province::Province;
-use ecert_testnet::sample;
+use ecert_qr::render;
+use ecert_schemas::{Certificate, Presentation};
+use ecert_testkit::world::{Crowd, FIXED_NOW as NOW};
 use ecert_verifier::crypto::{self, SigningContext};
 use ecert_verifier::merkle::{leaf_hash, verify_inclusion};
 use ecert_verifier::{verify_presentation, Policy};
-use ecert_wallet::{present, render, HolderKey, Selection};
-use rand_core::OsRng;
-
-const NOW: UnixTime = UnixTime(1_790_000_000);
+use ecert_wallet::present;
 
 fn bench_verify(c: &mut Criterion) {
-    let mut province = Province::new("ecert-bench", NOW.minus(86_400), &mut OsRng).unwrap();
-    let wallet = HolderKey::generate(&mut OsRng);
-    let orders: Vec<_> = (0..1000).map(|_| sample::id_card(NOW)).collect();
-    let packages = province
-        .issue_and_anchor(
-            "public-security",
-            wallet.public_key(),
-            &orders,
-            NOW.minus(3600),
-            &mut OsRng,
-        )
-        .unwrap();
-    let package = &packages[617];
-    let store = province.sync_counter().unwrap();
-    let fields = ["name", "sex", "birth_date", "id_number"]
-        .map(String::from)
-        .to_vec();
-    let selection = [Selection { package, fields }];
-    let presentation = present(&wallet, &province.kinds, &selection, NOW, None).unwrap();
+    let crowd = Crowd::id_cards(1000);
+    let package = &crowd.packages[617];
+    let store = crowd.province.sync_counter().unwrap();
+    let selection = crowd.selection(617, &["name", "sex", "birth_date", "id_number"]);
+    let presentation =
+        present(&crowd.wallet, &crowd.province.kinds, &selection, NOW, None).unwrap();
     let qr = presentation.to_qr_string().unwrap();
     let policy = Policy::default();
     verify_presentation(&qr, &store, NOW, &policy).unwrap();
@@ -69,7 +53,8 @@ fn bench_verify(c: &mut Criterion) {
     );
     let holder_sig = decoded.holder.as_ref().unwrap().signature;
     let issuer_key = crypto::parse_public_key(
-        &province
+        &crowd
+            .province
             .department("public-security")
             .unwrap()
             .issuer_key

@@ -5,7 +5,7 @@
 //! so that no commitment can be passed off as another.
 
 use ecert_schemas::codec::to_cbor;
-use ecert_schemas::ledger::{BatchRecord, BlockHeader, Registry, StatusList, ValidatorInfo};
+use ecert_schemas::ledger::{BatchRecord, Registry, StatusList, ValidatorInfo};
 use ecert_schemas::{Hash32, SchemaError};
 use sha2::{Digest, Sha256};
 
@@ -26,11 +26,6 @@ pub fn header_hash(header_bytes: &[u8]) -> Hash32 {
 /// `SHA-256(transaction bytes)`: how a submitted transaction is identified.
 pub fn transaction_hash(tx_bytes: &[u8]) -> Hash32 {
     Hash32(Sha256::digest(tx_bytes).into())
-}
-
-/// Hash of a header value (encoded first).
-pub fn hash_of_header(header: &BlockHeader) -> Result<Hash32, SchemaError> {
-    Ok(header_hash(&header.to_bytes()?))
 }
 
 /// `SHA-256("ecert/v1/validators\0" ‖ CBOR(validators))`.

@@ -15,6 +15,7 @@ pub mod checkpoint;
 pub mod commit;
 pub mod crypto;
 mod error;
+mod ledger_check;
 pub mod merkle;
 pub mod offer;
 pub mod presentation;

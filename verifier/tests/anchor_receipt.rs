@@ -10,17 +10,15 @@
 )]
 
 use ecert_issuer::Batch;
-use ecert_ledger_node::certify::{assemble_checkpoint, sign_vote};
 use ecert_ledger_node::state::{LedgerState, TxOutcome};
 use ecert_schemas::ledger::{AnchorReceipt, Checkpoint, Transaction};
-use ecert_schemas::{ChainId, Hash32, UnixTime};
-use ecert_testnet::province::Province;
-use ecert_testnet::sample;
+use ecert_schemas::{ChainId, Hash32};
+use ecert_testkit::province::Province;
+use ecert_testkit::sample;
+use ecert_testkit::world::{certify, FIXED_NOW as NOW};
 use ecert_verifier::{verify_anchor_receipt, TrustAnchor, VerifyError};
 use ecert_wallet::HolderKey;
 use rand_core::OsRng;
-
-const NOW: UnixTime = UnixTime(1_790_000_000);
 
 /// A province with five anchored batches, and the checkpoint certified after the second.
 fn province() -> (Province, Checkpoint) {
@@ -207,13 +205,7 @@ fn another_chain_of_the_same_validators_is_refused() {
         .apply_block(&[Transaction::AnchorBatch(tx)], NOW.secs() * 1000)
         .unwrap();
     assert_eq!(block.outcomes, [TxOutcome::Anchored { batch_seq: 0 }]);
-    let votes = p
-        .departments
-        .iter()
-        .enumerate()
-        .map(|(i, d)| sign_vote(&d.validator_key, i as u16, &block.header_bytes))
-        .collect();
-    let checkpoint = assemble_checkpoint(&block.header_bytes, votes, 4).unwrap();
+    let checkpoint = certify(&p, &block.header_bytes);
     let r = ledger.anchor_receipt(0, &checkpoint).unwrap().unwrap();
     // Fine for the other chain's anchor, refused for ours.
     let theirs = TrustAnchor::new(other_chain, p.ledger().validators()).unwrap();

@@ -13,170 +13,64 @@
 )]
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
+use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use ecert_schemas::certificate::Certificate;
+use ecert_qr::render;
 use ecert_schemas::codec::ByteBuf;
 use ecert_schemas::ledger::RevocationReason;
 use ecert_schemas::{
     CertificatePackage, Disclosure, FieldValue, Nonce, PresentedCertificate, UnixTime,
 };
-use ecert_testnet::attacker;
-use ecert_testnet::province::{Order, Province};
-use ecert_testnet::sample;
-use ecert_wallet::{present, render, HolderKey, Selection};
+use ecert_testkit::http::{dead_address, mute_address};
+use ecert_testkit::province::{Order, Province};
+use ecert_testkit::world::{item, status_index};
+use ecert_testkit::{attacker, sample, Cmd, FakeNode, Lie, Run, Scratch, World, DAY, HOUR};
 use ed25519_dalek::SigningKey;
 use rand_core::OsRng;
 
-const HOUR: u64 = 3600;
-const DAY: u64 = 86_400;
-
-fn now() -> UnixTime {
-    UnixTime(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_secs(),
-    )
-}
-
-/// A scratch folder, deleted when dropped.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .join("ecert-verify-cli")
-            .join(format!("{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-
-    /// The counter's store folder.
-    fn store(&self) -> PathBuf {
-        self.path("store")
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-struct Output {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Output {
-    fn all(&self) -> String {
-        format!("{}\n{}", self.stdout, self.stderr)
-    }
-}
-
-fn run_with(args: &[&str], store: Option<&Path>, stdin: Option<&str>) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ecert-verify"));
-    // The test ledger nodes are on this machine: no proxy in between.
-    for proxy in [
-        "ALL_PROXY",
-        "all_proxy",
-        "HTTPS_PROXY",
-        "https_proxy",
-        "HTTP_PROXY",
-        "http_proxy",
-    ] {
-        cmd.env_remove(proxy);
-    }
-    cmd.args(args)
-        .env_remove("ECERT_VERIFY_STORE")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+/// `ecert-verify ARGS`, with the store (if any) given through the environment, as a
+/// counter's login profile would set it.
+fn run_with(args: &[&str], store: Option<&Path>, stdin: Option<&str>) -> Run {
+    let mut cmd = Cmd::new("ecert-verify").args(args);
     if let Some(store) = store {
-        // Through the environment, as a counter's login profile would set it.
-        cmd.env("ECERT_VERIFY_STORE", store);
+        cmd = cmd.env("ECERT_VERIFY_STORE", store);
     }
-    let mut child = cmd.spawn().unwrap();
-    {
-        let mut input = child.stdin.take().unwrap();
-        if let Some(text) = stdin {
-            input.write_all(text.as_bytes()).unwrap();
-        }
+    if let Some(text) = stdin {
+        cmd = cmd.stdin(text);
     }
-    let out = child.wait_with_output().unwrap();
-    Output {
-        code: out.status.code().unwrap(),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
+    cmd.run()
 }
 
-/// A province, a citizen's wallet with an ID card and a no-criminal-record certificate,
-/// and a counter's store folder.
-struct World {
-    province: Province,
-    wallet: HolderKey,
-    id_card: CertificatePackage,
-    record: CertificatePackage,
-    now: UnixTime,
+/// The test kit's world (a province, a citizen's wallet with an ID card and a
+/// no-criminal-record certificate, times around the real clock since the tool reads the
+/// system clock), its trust anchor in a file, and a counter's store folder.
+struct Counter {
+    world: World,
     dir: Scratch,
 }
 
-impl World {
-    fn new(name: &str) -> World {
-        let now = now();
-        let mut province = Province::new("ecert-test", now.minus(30 * DAY), &mut OsRng).unwrap();
-        let wallet = HolderKey::generate(&mut OsRng);
-        let id_card = province
-            .issue_and_anchor(
-                "public-security",
-                wallet.public_key(),
-                &[sample::id_card(now)],
-                now.minus(HOUR),
-                &mut OsRng,
-            )
-            .unwrap()
-            .remove(0);
-        let record = province
-            .issue_and_anchor(
-                "justice",
-                wallet.public_key(),
-                &[sample::no_criminal_record(now)],
-                now.minus(HOUR),
-                &mut OsRng,
-            )
-            .unwrap()
-            .remove(0);
-        let w = World {
-            province,
-            wallet,
-            id_card,
-            record,
-            now,
-            dir: Scratch::new(name),
+impl Deref for Counter {
+    type Target = World;
+    fn deref(&self) -> &World {
+        &self.world
+    }
+}
+
+impl DerefMut for Counter {
+    fn deref_mut(&mut self) -> &mut World {
+        &mut self.world
+    }
+}
+
+impl Counter {
+    fn new(name: &str) -> Counter {
+        let w = Counter {
+            world: World::new(),
+            dir: Scratch::new(&format!("verify-cli-{name}")),
         };
-        let anchor = w.province.trust_anchor().unwrap();
-        std::fs::write(
-            w.anchor_file(),
-            format!(
-                "chain_id = \"{}\"\nvalidators_hash = \"{}\"\n",
-                anchor.chain_id,
-                anchor.validators_hash.to_hex()
-            ),
-        )
-        .unwrap();
+        w.world.write_anchor(&w.anchor_file());
         w
     }
 
@@ -184,75 +78,41 @@ impl World {
         self.dir.path("anchor.toml")
     }
 
+    /// The counter's store folder.
+    fn store_dir(&self) -> PathBuf {
+        self.dir.path("store")
+    }
+
     /// Exports the ledger's current trust bundle to a file.
     fn export(&self, name: &str) -> PathBuf {
-        let path = self.dir.path(name);
-        std::fs::write(
-            &path,
-            self.province.trust_bundle().unwrap().to_bytes().unwrap(),
-        )
-        .unwrap();
-        path
+        self.world.write_bundle(&self.dir.path(name))
     }
 
-    fn run(&self, args: &[&str]) -> Output {
-        run_with(args, Some(&self.dir.store()), None)
+    fn run(&self, args: &[&str]) -> Run {
+        run_with(args, Some(&self.store_dir()), None)
     }
 
-    fn run_stdin(&self, args: &[&str], stdin: &str) -> Output {
-        run_with(args, Some(&self.dir.store()), Some(stdin))
+    fn run_stdin(&self, args: &[&str], stdin: &str) -> Run {
+        run_with(args, Some(&self.store_dir()), Some(stdin))
     }
 
     fn init_and_sync(&self) {
-        let init = self.run(&["init", "--anchor", self.anchor_file().to_str().unwrap()]);
-        assert_eq!(init.code, 0, "{}", init.all());
+        self.run(&["init", "--anchor", self.anchor_file().to_str().unwrap()])
+            .ok();
         let bundle = self.export("bundle.cbor");
-        let sync = self.run(&["sync", "--from-file", bundle.to_str().unwrap()]);
-        assert_eq!(sync.code, 0, "{}", sync.all());
+        self.run(&["sync", "--from-file", bundle.to_str().unwrap()])
+            .ok();
     }
 
-    fn issue_one(&mut self, dept: &str, order: Order, issued_at: UnixTime) -> CertificatePackage {
-        let issued = self
-            .province
-            .issue(
-                dept,
-                self.wallet.public_key(),
-                &[order],
-                issued_at,
-                &mut OsRng,
-            )
-            .unwrap();
-        self.province
-            .anchor(dept, issued, issued_at)
-            .unwrap()
-            .remove(0)
-    }
-
-    fn show(&self, package: &CertificatePackage, fields: &[&str], time: UnixTime) -> String {
-        self.show_with(package, fields, time, None)
-    }
-
-    fn show_with(
-        &self,
-        package: &CertificatePackage,
-        fields: &[&str],
-        time: UnixTime,
-        nonce: Option<Nonce>,
-    ) -> String {
-        let selection = [Selection {
-            package,
-            fields: fields.iter().map(|f| f.to_string()).collect(),
-        }];
-        present(&self.wallet, &self.province.kinds, &selection, time, nonce)
-            .unwrap()
-            .to_qr_string()
-            .unwrap()
+    /// Issues `order` from the justice department at `time`, anchored at once.
+    fn issue_record(&mut self, order: Order, time: UnixTime) -> CertificatePackage {
+        self.world.issue_one("justice", order, time, time)
     }
 }
 
 /// A holder proof over `items` signed with any key: what a thief's wallet would make.
 fn sign_items(items: &[PresentedCertificate], signer: &SigningKey, time: UnixTime) -> String {
-    attacker::sign_items(items, signer, time, None).unwrap()
+    attacker::sign_items(items, signer, time, None)
 }
 
 /// An ID card signed by the transport bureau's real key: it is not entitled to the kind.
@@ -264,13 +124,28 @@ fn forge_id_card(w: &World) -> CertificatePackage {
             .issuer_key
             .seed(),
     );
-    attacker::forge_certificate("transport", &key, "id-card", w.wallet.public_key(), w.now).unwrap()
+    attacker::forge_certificate("transport", &key, "id-card", w.holder, w.now)
+}
+
+/// An impostor's province: the same chain name, other validators, its own data.
+fn impostor(w: &World) -> Province {
+    let mut impostor = Province::new("ecert-test", w.now.minus(30 * DAY), &mut OsRng).unwrap();
+    impostor
+        .issue_and_anchor(
+            "justice",
+            w.holder,
+            &[sample::no_criminal_record(w.now)],
+            w.now.minus(HOUR),
+            &mut OsRng,
+        )
+        .unwrap();
+    impostor
 }
 
 /// The exit-code table printed by `verify --help`: code → exit code.
 fn help_exit_codes() -> BTreeMap<String, i32> {
     let help = run_with(&["verify", "--help"], None, None);
-    assert_eq!(help.code, 0);
+    assert_eq!(help.code(), 0);
     help.stdout
         .lines()
         .filter_map(|line| {
@@ -284,18 +159,18 @@ fn help_exit_codes() -> BTreeMap<String, i32> {
         .collect()
 }
 
-fn is_valid(out: &Output) -> bool {
+fn is_valid(out: &Run) -> bool {
     out.stdout.lines().any(|l| l.trim() == "VALID")
 }
 
 #[test]
 fn a_valid_code_from_the_argument_the_scanner_and_a_photo() {
-    let w = World::new("valid");
+    let w = Counter::new("valid");
     w.init_and_sync();
     let qr = w.show(&w.id_card, &["name", "id_number"], w.now);
 
     let out = w.run(&["verify", &qr]);
-    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(out.code(), 0, "{}", out.all());
     assert!(is_valid(&out), "{}", out.stdout);
     assert!(!out.stdout.contains("INVALID"));
     for expected in [
@@ -319,22 +194,22 @@ fn a_valid_code_from_the_argument_the_scanner_and_a_photo() {
 
     // A keyboard-wedge scanner types the code and presses Enter.
     let out = w.run_stdin(&["verify"], &format!("{qr}\r\n"));
-    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(out.code(), 0, "{}", out.all());
     assert!(is_valid(&out));
 
     // A photo of the code.
     let photo = w.dir.path("code.png");
     std::fs::write(&photo, render::to_png(&qr, 4).unwrap()).unwrap();
     let out = w.run(&["verify", "--image", photo.to_str().unwrap()]);
-    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(out.code(), 0, "{}", out.all());
     assert!(out.stdout.contains("Name / 姓名: 张伟"));
 
     // The same, for programs.
     let out = w.run(&["verify", "--json", &qr]);
-    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(out.code(), 0, "{}", out.all());
     let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(json["valid"], true);
-    assert_eq!(json["holder"], w.wallet.public_key().to_hex());
+    assert_eq!(json["holder"], w.holder.to_hex());
     let cert = &json["certificates"][0];
     assert_eq!(cert["kind"], "id-card");
     assert_eq!(cert["issuer"], "public-security");
@@ -353,12 +228,12 @@ fn a_valid_code_from_the_argument_the_scanner_and_a_photo() {
 
     // Status shows the anchor, the sync and the issuers; --store works before or after
     // the command.
-    let store = w.dir.store();
+    let store = w.store_dir();
     let store = store.to_str().unwrap();
     let before = run_with(&["--store", store, "status"], None, None);
-    assert_eq!(before.code, 0, "{}", before.all());
+    assert_eq!(before.code(), 0, "{}", before.all());
     let status = run_with(&["status", "--store", store], None, None);
-    assert_eq!(status.code, 0, "{}", status.all());
+    assert_eq!(status.code(), 0, "{}", status.all());
     for expected in ["ecert-test", "Synced height", "public-security", "id-card"] {
         assert!(
             status.stdout.contains(expected),
@@ -370,10 +245,10 @@ fn a_valid_code_from_the_argument_the_scanner_and_a_photo() {
 
 #[test]
 fn challenge_mode() {
-    let w = World::new("challenge");
+    let w = Counter::new("challenge");
     w.init_and_sync();
     let challenge = run_with(&["challenge"], None, None);
-    assert_eq!(challenge.code, 0);
+    assert_eq!(challenge.code(), 0);
     let hex = challenge.stdout.trim();
     assert_eq!(hex.len(), 16, "{hex:?}");
     assert!(hex
@@ -386,16 +261,16 @@ fn challenge_mode() {
     assert_ne!(again.stdout.trim(), hex, "a fresh challenge each time");
 
     let nonce = Nonce::from_hex(hex).unwrap();
-    let answered = w.show_with(&w.id_card, &["name"], w.now, Some(nonce));
+    let answered = w.show_all(&[(&w.id_card, &["name"])], w.now, Some(nonce));
     let out = w.run(&["verify", "--nonce", hex, &answered]);
-    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(out.code(), 0, "{}", out.all());
     assert!(out.stdout.contains("Challenge: answered"));
 
     // A code made for another challenge (or none) is refused.
     let plain = w.show(&w.id_card, &["name"], w.now);
     let out = w.run(&["verify", "--nonce", again.stdout.trim(), &plain]);
     assert_eq!(
-        out.code,
+        out.code(),
         help_exit_codes()["nonce-mismatch"],
         "{}",
         out.all()
@@ -405,7 +280,7 @@ fn challenge_mode() {
 
 #[test]
 fn every_rejection_has_its_own_exit_code_and_says_why() {
-    let mut w = World::new("reasons");
+    let mut w = Counter::new("reasons");
     let now = w.now;
     let table = help_exit_codes();
 
@@ -413,7 +288,7 @@ fn every_rejection_has_its_own_exit_code_and_says_why() {
     let mut order = sample::no_criminal_record(now);
     order.valid_from = now.minus(10 * DAY);
     order.expires = now.minus(10);
-    let expired = w.issue_one("justice", order, now.minus(2 * DAY));
+    let expired = w.issue_record(order, now.minus(2 * DAY));
     w.init_and_sync();
 
     let good = w.show(&w.id_card, &["name", "id_number"], now);
@@ -436,15 +311,7 @@ fn every_rejection_has_its_own_exit_code_and_says_why() {
         w.show(&package, &["name"], now)
     };
     let thief = SigningKey::from_bytes(&[42; 32]);
-    let copied = sign_items(
-        &[PresentedCertificate {
-            certificate: w.id_card.certificate.clone(),
-            disclosures: vec![],
-            anchor: w.id_card.anchor.clone(),
-        }],
-        &thief,
-        now,
-    );
+    let copied = sign_items(&[item(&w.id_card, 0)], &thief, now);
     let cases = [
         ("malformed", damaged),
         ("disclosure-mismatch", altered_name),
@@ -462,21 +329,21 @@ fn every_rejection_has_its_own_exit_code_and_says_why() {
     let mut exits = BTreeSet::new();
     for (code, qr) in &cases {
         let out = w.run(&["verify", qr]);
-        assert_ne!(out.code, 0, "{code}: {}", out.all());
-        assert_eq!(out.code, table[*code], "{code}: {}", out.all());
+        assert_ne!(out.code(), 0, "{code}: {}", out.all());
+        assert_eq!(out.code(), table[*code], "{code}: {}", out.all());
         assert!(out.stdout.contains("INVALID"), "{code}: {}", out.stdout);
         assert!(
             out.stdout
-                .contains(&format!("Code:       {code} (exit code {})", out.code)),
+                .contains(&format!("Code:       {code} (exit code {})", out.code())),
             "{code}: {}",
             out.stdout
         );
-        exits.insert(out.code);
+        exits.insert(out.code());
         let json = w.run(&["verify", "--json", qr]);
         let value: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
         assert_eq!(value["valid"], false);
         assert_eq!(value["code"], *code);
-        assert_eq!(json.code, out.code);
+        assert_eq!(json.code(), out.code());
     }
     // The reasons are said in words, not only as codes.
     let expired_out = w.run(&["verify", &cases[2].1]);
@@ -494,11 +361,8 @@ fn every_rejection_has_its_own_exit_code_and_says_why() {
 
     // Revoked: the issuer revokes, the counter syncs the new export, the same code fails.
     let qr = w.show(&w.record, &["result"], w.now);
-    assert_eq!(w.run(&["verify", &qr]).code, 0);
-    let index = Certificate::from_bytes(&w.record.certificate)
-        .unwrap()
-        .claims
-        .status_index;
+    assert_eq!(w.run(&["verify", &qr]).code(), 0);
+    let index = status_index(&w.record);
     w.province
         .revoke(
             "justice",
@@ -509,16 +373,16 @@ fn every_rejection_has_its_own_exit_code_and_says_why() {
         .unwrap();
     let newer = w.export("bundle-after-revocation.cbor");
     let sync = w.run(&["sync", "--from-file", newer.to_str().unwrap()]);
-    assert_eq!(sync.code, 0, "{}", sync.all());
+    assert_eq!(sync.code(), 0, "{}", sync.all());
     assert!(
         sync.stdout.contains("revoked:          1"),
         "{}",
         sync.stdout
     );
     let out = w.run(&["verify", &qr]);
-    assert_eq!(out.code, table["revoked"], "{}", out.all());
+    assert_eq!(out.code(), table["revoked"], "{}", out.all());
     assert!(out.stdout.contains("revoked by justice"), "{}", out.stdout);
-    exits.insert(out.code);
+    exits.insert(out.code());
 
     assert_eq!(
         exits.len(),
@@ -530,10 +394,10 @@ fn every_rejection_has_its_own_exit_code_and_says_why() {
 
 #[test]
 fn a_counter_that_is_not_set_up_or_not_synced_says_what_to_run() {
-    let w = World::new("unsynced");
+    let w = Counter::new("unsynced");
     let qr = w.show(&w.id_card, &["name"], w.now);
     let out = w.run(&["verify", &qr]);
-    assert_eq!(out.code, 2, "{}", out.all());
+    assert_eq!(out.code(), 2, "{}", out.all());
     assert!(
         out.stderr.contains("ecert-verify init --anchor"),
         "{}",
@@ -541,9 +405,9 @@ fn a_counter_that_is_not_set_up_or_not_synced_says_what_to_run() {
     );
 
     let init = w.run(&["init", "--anchor", w.anchor_file().to_str().unwrap()]);
-    assert_eq!(init.code, 0, "{}", init.all());
+    assert_eq!(init.code(), 0, "{}", init.all());
     let out = w.run(&["verify", &qr]);
-    assert_eq!(out.code, 2, "{}", out.all());
+    assert_eq!(out.code(), 2, "{}", out.all());
     assert!(out.stderr.contains("has not synced yet"), "{}", out.stderr);
     assert!(
         out.stderr.contains("ecert-verify sync --from-file"),
@@ -551,36 +415,25 @@ fn a_counter_that_is_not_set_up_or_not_synced_says_what_to_run() {
         out.stderr
     );
     assert!(out.stdout.is_empty(), "no verdict: {}", out.stdout);
-    assert_eq!(w.run(&["status"]).code, 2);
+    assert_eq!(w.run(&["status"]).code(), 2);
 }
 
 #[test]
 fn sync_refuses_data_it_cannot_trust_or_older_data() {
-    let mut w = World::new("sync");
+    let mut w = Counter::new("sync");
     w.init_and_sync();
-    let stored = w.dir.store().join("bundle.cbor");
+    let stored = w.store_dir().join("bundle.cbor");
     let before = std::fs::read(&stored).unwrap();
 
     // A ledger with the same name but other validators certifies its own data.
-    let mut impostor = Province::new("ecert-test", w.now.minus(30 * DAY), &mut OsRng).unwrap();
-    impostor
-        .issue_and_anchor(
-            "public-security",
-            w.wallet.public_key(),
-            &[sample::id_card(w.now)],
-            w.now.minus(HOUR),
-            &mut OsRng,
-        )
-        .unwrap();
-    let forged = w.dir.path("impostor.cbor");
-    std::fs::write(
-        &forged,
+    let impostor = impostor(&w);
+    let forged = w.dir.write(
+        "impostor.cbor",
         impostor.trust_bundle().unwrap().to_bytes().unwrap(),
-    )
-    .unwrap();
+    );
     let out = w.run(&["sync", "--from-file", forged.to_str().unwrap()]);
     assert_eq!(
-        out.code,
+        out.code(),
         help_exit_codes()["header-not-certified"],
         "{}",
         out.all()
@@ -597,23 +450,21 @@ fn sync_refuses_data_it_cannot_trust_or_older_data() {
     let junk = w.dir.path("junk.cbor");
     std::fs::write(&junk, b"not a bundle").unwrap();
     let out = w.run(&["sync", "--from-file", junk.to_str().unwrap()]);
-    assert_eq!(out.code, help_exit_codes()["malformed"], "{}", out.all());
+    assert_eq!(out.code(), help_exit_codes()["malformed"], "{}", out.all());
     assert_eq!(std::fs::read(&stored).unwrap(), before, "store unchanged");
 
     // Newer data replaces the stored data; older data is refused unless asked for.
     let old = w.export("old.cbor");
-    w.issue_one(
-        "justice",
-        sample::no_criminal_record(w.now),
-        w.now.minus(60),
-    );
+    let t = w.now.minus(60);
+    w.issue_record(sample::no_criminal_record(w.now), t);
     let new = w.export("new.cbor");
     assert_eq!(
-        w.run(&["sync", "--from-file", new.to_str().unwrap()]).code,
+        w.run(&["sync", "--from-file", new.to_str().unwrap()])
+            .code(),
         0
     );
     let out = w.run(&["sync", "--from-file", old.to_str().unwrap()]);
-    assert_eq!(out.code, 3, "{}", out.all());
+    assert_eq!(out.code(), 3, "{}", out.all());
     assert!(out.stderr.contains("--allow-older"), "{}", out.stderr);
     assert_eq!(
         std::fs::read(&stored).unwrap(),
@@ -625,7 +476,7 @@ fn sync_refuses_data_it_cannot_trust_or_older_data() {
         "--from-file",
         old.to_str().unwrap(),
     ]);
-    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(out.code(), 0, "{}", out.all());
     assert_eq!(
         std::fs::read(&stored).unwrap(),
         std::fs::read(&old).unwrap()
@@ -633,7 +484,7 @@ fn sync_refuses_data_it_cannot_trust_or_older_data() {
 
     // A different anchor is refused unless forced; the same one is fine.
     let same = w.run(&["init", "--anchor", w.anchor_file().to_str().unwrap()]);
-    assert_eq!(same.code, 0, "{}", same.all());
+    assert_eq!(same.code(), 0, "{}", same.all());
     let other_anchor = w.dir.path("other-anchor.toml");
     let theirs = impostor.trust_anchor().unwrap();
     std::fs::write(
@@ -645,7 +496,7 @@ fn sync_refuses_data_it_cannot_trust_or_older_data() {
     )
     .unwrap();
     let out = w.run(&["init", "--anchor", other_anchor.to_str().unwrap()]);
-    assert_eq!(out.code, 3, "{}", out.all());
+    assert_eq!(out.code(), 3, "{}", out.all());
     assert!(out.stderr.contains("--force"), "{}", out.stderr);
     assert!(stored.exists());
     let out = w.run(&[
@@ -654,7 +505,7 @@ fn sync_refuses_data_it_cannot_trust_or_older_data() {
         "--anchor",
         other_anchor.to_str().unwrap(),
     ]);
-    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(out.code(), 0, "{}", out.all());
     assert!(
         !stored.exists(),
         "data synced for the old anchor is deleted"
@@ -668,7 +519,7 @@ fn sync_refuses_data_it_cannot_trust_or_older_data() {
     )
     .unwrap();
     let out = w.run(&["init", "--anchor", bad.to_str().unwrap()]);
-    assert_eq!(out.code, 2, "{}", out.all());
+    assert_eq!(out.code(), 2, "{}", out.all());
     assert!(out.stderr.contains("validators_hash"), "{}", out.stderr);
 }
 
@@ -683,11 +534,11 @@ fn every_command_explains_itself_and_the_exit_codes_are_documented() {
         (&["status", "--help"][..], "validator set"),
     ] {
         let out = run_with(args, None, None);
-        assert_eq!(out.code, 0, "{args:?}: {}", out.all());
+        assert_eq!(out.code(), 0, "{args:?}: {}", out.all());
         assert!(out.stdout.contains(expected), "{args:?}: {}", out.stdout);
     }
     let usage = run_with(&["verify", "--no-such-flag"], None, None);
-    assert_eq!(usage.code, 2);
+    assert_eq!(usage.code(), 2);
 
     // The table in --help has every reason once, with distinct codes, and the user guide
     // gives the same numbers.
@@ -706,67 +557,20 @@ fn every_command_explains_itself_and_the_exit_codes_are_documented() {
     }
 }
 
-/// A ledger node played by a tiny HTTP/1.1 server on this machine: one request per
-/// connection, answered by `route` from the request's path.
-fn serve(route: impl Fn(&str) -> (u16, Vec<u8>) + Send + 'static) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(&mut stream);
-            let mut first = String::new();
-            if reader.read_line(&mut first).is_err() {
-                continue;
-            }
-            // The rest of the head (a GET has no body).
-            loop {
-                let mut line = String::new();
-                match reader.read_line(&mut line) {
-                    Ok(n) if n > 0 && !line.trim_end().is_empty() => {}
-                    _ => break,
-                }
-            }
-            let path = first
-                .split_whitespace()
-                .nth(1)
-                .unwrap_or_default()
-                .to_owned();
-            let (status, body) = route(&path);
-            let head = format!(
-                "HTTP/1.1 {status} Test\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-                body.len()
-            );
-            let _ = stream.write_all(head.as_bytes());
-            let _ = stream.write_all(&body);
-        }
-    });
-    url
-}
-
 #[test]
 fn sync_from_a_ledger_node_checks_like_a_file() {
-    let mut w = World::new("sync-node");
+    let mut w = Counter::new("sync-node");
     let init = w.run(&["init", "--anchor", w.anchor_file().to_str().unwrap()]);
-    assert_eq!(init.code, 0, "{}", init.all());
-    let stored = w.dir.store().join("bundle.cbor");
+    assert_eq!(init.code(), 0, "{}", init.all());
+    let stored = w.store_dir().join("bundle.cbor");
     let table = help_exit_codes();
 
     // The node's export is checked and stored exactly as a file would be.
-    let first = w.province.trust_bundle().unwrap().to_bytes().unwrap();
-    let served = first.clone();
-    let node = serve(move |path| {
-        if path == "/v1/export" {
-            (200, served.clone())
-        } else {
-            (
-                404,
-                br#"{"error":"not-found","message":"no such path"}"#.to_vec(),
-            )
-        }
-    });
+    let first = w.bundle_bytes();
+    let fake = FakeNode::serving(&w.province);
+    let node = fake.url.clone();
     let out = w.run(&["sync", "--node", &format!("{node}/")]);
-    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(out.code(), 0, "{}", out.all());
     assert!(
         out.stdout
             .contains(&format!("Synced ledger ecert-test from ledger node {node}")),
@@ -776,9 +580,9 @@ fn sync_from_a_ledger_node_checks_like_a_file() {
     assert!(out.stdout.contains("previous:         none (first sync)"));
     assert_eq!(std::fs::read(&stored).unwrap(), first);
     let qr = w.show(&w.id_card, &["name"], w.now);
-    assert_eq!(w.run(&["verify", &qr]).code, 0);
+    assert_eq!(w.run(&["verify", &qr]).code(), 0);
     let again = w.run(&["sync", "--node", &node]);
-    assert_eq!(again.code, 0, "{}", again.all());
+    assert_eq!(again.code(), 0, "{}", again.all());
     assert!(
         again.stdout.contains("Already up to date"),
         "{}",
@@ -786,92 +590,68 @@ fn sync_from_a_ledger_node_checks_like_a_file() {
     );
 
     // What a node sends is not trusted: an impostor's data, junk, older data.
-    let mut impostor = Province::new("ecert-test", w.now.minus(30 * DAY), &mut OsRng).unwrap();
-    impostor
-        .issue_and_anchor(
-            "justice",
-            w.wallet.public_key(),
-            &[sample::no_criminal_record(w.now)],
-            w.now.minus(HOUR),
-            &mut OsRng,
-        )
-        .unwrap();
-    let forged = impostor.trust_bundle().unwrap().to_bytes().unwrap();
-    let lying = serve(move |_| (200, forged.clone()));
+    let lying_node = FakeNode::serving(&impostor(&w));
+    let lying = lying_node.url.clone();
     let out = w.run(&["sync", "--node", &lying]);
-    assert_eq!(out.code, table["header-not-certified"], "{}", out.all());
+    assert_eq!(out.code(), table["header-not-certified"], "{}", out.all());
     assert!(out.stderr.contains(&format!("refused ledger node {lying}")));
     assert_eq!(std::fs::read(&stored).unwrap(), first, "store unchanged");
-    let junk = serve(|_| (200, b"not a bundle".to_vec()));
-    let out = w.run(&["sync", "--node", &junk]);
-    assert_eq!(out.code, table["malformed"], "{}", out.all());
+    let junk = FakeNode::serving(&w.province);
+    junk.lie(Lie::Junk);
+    let out = w.run(&["sync", "--node", &junk.url]);
+    assert_eq!(out.code(), table["malformed"], "{}", out.all());
     assert_eq!(std::fs::read(&stored).unwrap(), first, "store unchanged");
 
-    w.issue_one(
-        "justice",
-        sample::no_criminal_record(w.now),
-        w.now.minus(60),
-    );
+    let t = w.now.minus(60);
+    w.issue_record(sample::no_criminal_record(w.now), t);
     let newer = w.export("newer.cbor");
     assert_eq!(
         w.run(&["sync", "--from-file", newer.to_str().unwrap()])
-            .code,
+            .code(),
         0
     );
     let out = w.run(&["sync", "--node", &node]);
-    assert_eq!(out.code, 3, "{}", out.all());
+    assert_eq!(out.code(), 3, "{}", out.all());
     assert!(out.stderr.contains("--allow-older"), "{}", out.stderr);
-    assert_eq!(w.run(&["sync", "--node", &node, "--allow-older"]).code, 0);
+    assert_eq!(w.run(&["sync", "--node", &node, "--allow-older"]).code(), 0);
     assert_eq!(std::fs::read(&stored).unwrap(), first);
 
     // A node that is down, busy, mute or mistyped: exit code 2, nothing changed.
-    let busy = serve(|_| {
-        (
-            503,
-            br#"{"error":"no-quorum","message":"no quorum reachable"}"#.to_vec(),
-        )
-    });
-    let out = w.run(&["sync", "--node", &busy]);
-    assert_eq!(out.code, 2, "{}", out.all());
+    let busy = FakeNode::serving(&w.province);
+    busy.lie(Lie::NoQuorum);
+    let out = w.run(&["sync", "--node", &busy.url]);
+    assert_eq!(out.code(), 2, "{}", out.all());
     assert!(out.stderr.contains("status 503"), "{}", out.stderr);
     assert!(out.stderr.contains("no quorum reachable"), "{}", out.stderr);
 
-    let dead = {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        format!("http://{}", listener.local_addr().unwrap())
-    };
+    let dead = dead_address();
     let out = w.run(&["sync", "--node", &dead]);
-    assert_eq!(out.code, 2, "{}", out.all());
+    assert_eq!(out.code(), 2, "{}", out.all());
     assert!(out.stderr.contains("cannot connect"), "{}", out.stderr);
 
-    let mute = TcpListener::bind("127.0.0.1:0").unwrap();
-    let mute_url = format!("http://{}", mute.local_addr().unwrap());
-    std::thread::spawn(move || {
-        let held: Vec<_> = mute.incoming().take(1).collect();
-        std::thread::sleep(std::time::Duration::from_secs(10));
-        drop(held);
-    });
+    let mute_url = mute_address(Duration::from_secs(10));
     let started = std::time::Instant::now();
     let out = w.run(&["sync", "--node", &mute_url, "--timeout", "1"]);
-    assert_eq!(out.code, 2, "{}", out.all());
+    assert_eq!(out.code(), 2, "{}", out.all());
     assert!(out.stderr.contains("within 1 s"), "{}", out.stderr);
-    assert!(started.elapsed() < std::time::Duration::from_secs(8));
+    assert!(started.elapsed() < Duration::from_secs(8));
 
     for bad in ["10.1.2.3:8080", "https://10.1.2.3", "http://h/v1/export"] {
         let out = w.run(&["sync", "--node", bad]);
-        assert_eq!(out.code, 2, "{bad}: {}", out.all());
+        assert_eq!(out.code(), 2, "{bad}: {}", out.all());
         assert!(out.stderr.contains("http://HOST:PORT"), "{}", out.stderr);
     }
     assert_eq!(std::fs::read(&stored).unwrap(), first, "store unchanged");
 
     // One source at a time.
-    assert_eq!(w.run(&["sync"]).code, 2);
+    assert_eq!(w.run(&["sync"]).code(), 2);
     assert_eq!(
-        w.run(&["sync", "--node", &node, "--from-file", "x"]).code,
+        w.run(&["sync", "--node", &node, "--from-file", "x"]).code(),
         2
     );
     assert_eq!(
-        w.run(&["sync", "--from-file", "x", "--timeout", "5"]).code,
+        w.run(&["sync", "--from-file", "x", "--timeout", "5"])
+            .code(),
         2
     );
 }

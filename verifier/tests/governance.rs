@@ -124,20 +124,30 @@ fn register_key(seed: u8) -> GovernanceAction {
     })
 }
 
+/// `issuer` rotates its key `old` (by seed) to `new`, from `valid_from`.
+fn rotate(issuer: &str, old: u8, new: u8, valid_from: UnixTime) -> GovernanceAction {
+    GovernanceAction::RotateIssuerKey(RotateIssuerKey {
+        issuer: id(issuer),
+        old_key_id: key_record(old).key_id,
+        new_key: issuer_key(new),
+        valid_from,
+    })
+}
+
+/// `issuer` retires its key `seed` at `at`.
+fn retire(issuer: &str, seed: u8, at: UnixTime) -> GovernanceAction {
+    GovernanceAction::RetireIssuerKey(RetireIssuerKey {
+        issuer: id(issuer),
+        key_id: key_record(seed).key_id,
+        at,
+    })
+}
+
 fn every_action() -> Vec<GovernanceAction> {
     vec![
         register_key(3),
-        GovernanceAction::RotateIssuerKey(RotateIssuerKey {
-            issuer: id("justice"),
-            old_key_id: key_record(1).key_id,
-            new_key: issuer_key(3),
-            valid_from: AT.plus(3600),
-        }),
-        GovernanceAction::RetireIssuerKey(RetireIssuerKey {
-            issuer: id("transport"),
-            key_id: key_record(2).key_id,
-            at: AT,
-        }),
+        rotate("justice", 1, 3, AT.plus(3600)),
+        retire("transport", 2, AT),
         GovernanceAction::RegisterIssuer(IssuerRecord {
             issuer: id("health"),
             name: "Health Commission".into(),
@@ -204,20 +214,12 @@ fn rotation_and_retirement_set_validity_without_touching_the_past() {
     // Bringing a scheduled retirement forward is allowed; pushing it back is not.
     let sooner = GovernanceBody {
         seq: 1,
-        ..body(GovernanceAction::RetireIssuerKey(RetireIssuerKey {
-            issuer: id("justice"),
-            key_id: key_record(1).key_id,
-            at: AT.plus(60),
-        }))
+        ..body(retire("justice", 1, AT.plus(60)))
     };
     check(&signed(sooner.clone(), &[0, 1, 2]), &r).unwrap();
     let later = GovernanceBody {
         seq: 1,
-        ..body(GovernanceAction::RetireIssuerKey(RetireIssuerKey {
-            issuer: id("justice"),
-            key_id: key_record(1).key_id,
-            at: AT.plus(7200),
-        }))
+        ..body(retire("justice", 1, AT.plus(7200)))
     };
     assert_eq!(
         check(&signed(later, &[0, 1, 2]), &r),
@@ -387,23 +389,14 @@ fn unknown_issuers_keys_and_kinds_are_refused() {
         VerifyError::UnknownIssuer(id("health"))
     );
     assert_eq!(
-        refused(GovernanceAction::RotateIssuerKey(RotateIssuerKey {
-            issuer: id("justice"),
-            old_key_id: key_record(2).key_id,
-            new_key: issuer_key(3),
-            valid_from: AT,
-        })),
+        refused(rotate("justice", 2, 3, AT)),
         VerifyError::UnknownIssuerKey {
             issuer: id("justice"),
             key_id: key_record(2).key_id
         }
     );
     assert_eq!(
-        refused(GovernanceAction::RetireIssuerKey(RetireIssuerKey {
-            issuer: id("transport"),
-            key_id: key_record(1).key_id,
-            at: AT,
-        })),
+        refused(retire("transport", 1, AT)),
         VerifyError::UnknownIssuerKey {
             issuer: id("transport"),
             key_id: key_record(1).key_id
@@ -438,12 +431,7 @@ fn what_is_already_registered_is_refused() {
     );
     // Rotating to the same key.
     assert_eq!(
-        refused(GovernanceAction::RotateIssuerKey(RotateIssuerKey {
-            issuer: id("justice"),
-            old_key_id: key_record(1).key_id,
-            new_key: issuer_key(1),
-            valid_from: AT,
-        })),
+        refused(rotate("justice", 1, 1, AT)),
         VerifyError::IssuerKeyAlreadyRegistered {
             issuer: id("justice"),
             key_id: key_record(1).key_id
@@ -489,17 +477,8 @@ fn what_is_already_registered_is_refused() {
 #[test]
 fn retirement_cannot_reach_into_the_past_or_repeat() {
     for action in [
-        GovernanceAction::RetireIssuerKey(RetireIssuerKey {
-            issuer: id("justice"),
-            key_id: key_record(1).key_id,
-            at: AT.minus(1),
-        }),
-        GovernanceAction::RotateIssuerKey(RotateIssuerKey {
-            issuer: id("justice"),
-            old_key_id: key_record(1).key_id,
-            new_key: issuer_key(3),
-            valid_from: AT.minus(1),
-        }),
+        retire("justice", 1, AT.minus(1)),
+        rotate("justice", 1, 3, AT.minus(1)),
     ] {
         let e = refused(action);
         assert!(
@@ -511,17 +490,8 @@ fn retirement_cannot_reach_into_the_past_or_repeat() {
     let mut r = registry();
     r.issuers[0].keys[0].valid_until = Some(AT);
     for action in [
-        GovernanceAction::RetireIssuerKey(RetireIssuerKey {
-            issuer: id("justice"),
-            key_id: key_record(1).key_id,
-            at: AT.plus(10),
-        }),
-        GovernanceAction::RotateIssuerKey(RotateIssuerKey {
-            issuer: id("justice"),
-            old_key_id: key_record(1).key_id,
-            new_key: issuer_key(3),
-            valid_from: AT,
-        }),
+        retire("justice", 1, AT.plus(10)),
+        rotate("justice", 1, 3, AT),
     ] {
         assert_eq!(
             check(&signed(body(action), &[0, 1, 2]), &r),

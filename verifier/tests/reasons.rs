@@ -2,8 +2,8 @@
 //! wrong is refused with its own typed reason, and a good one is accepted.
 //!
 //! Certificates are issued, anchored and certified with the real issuer, ledger and wallet
-//! code through the in-process province of `ecert-testnet`; attackers' forgeries are built
-//! here by hand.
+//! code through the test kit's world (the in-process province); attackers' forgeries come from
+//! the test kit's `attacker`.
 
 // Test fixtures outside #[test] functions: a failure is a test failure.
 #![allow(
@@ -20,111 +20,26 @@ use ecert_schemas::{
     CertificateId, CertificatePackage, Disclosure, FieldValue, KindId, KindRegistry, Nonce,
     Presentation, PresentedCertificate, Salt, UnixTime,
 };
-use ecert_testnet::attacker;
-use ecert_testnet::province::{Order, Province};
-use ecert_testnet::sample;
+use ecert_testkit::province::Province;
+use ecert_testkit::world::{item, FIXED_NOW as NOW};
+use ecert_testkit::{attacker, sample, World, DAY, HOUR};
 use ecert_verifier::{verify_presentation, Policy, TrustStore, Verdict, VerifyError};
 use ecert_wallet::{present, HolderKey, Selection};
 use ed25519_dalek::SigningKey;
 use rand_core::OsRng;
 
-/// A fixed "now" for the tests (2026-09-21).
-const NOW: UnixTime = UnixTime(1_790_000_000);
-const HOUR: u64 = 3600;
-const DAY: u64 = 86_400;
-
-struct World {
-    province: Province,
-    wallet: HolderKey,
-    id_card: CertificatePackage,
-    record: CertificatePackage,
+/// The shared world at the fixed "now": an ID card and a no-criminal-record certificate
+/// issued and anchored an hour before.
+fn world() -> World {
+    World::at(NOW)
 }
 
-impl World {
-    fn new() -> World {
-        let mut province = Province::new("ecert-test", NOW.minus(30 * DAY), &mut OsRng).unwrap();
-        let wallet = HolderKey::generate(&mut OsRng);
-        let id_card = province
-            .issue_and_anchor(
-                "public-security",
-                wallet.public_key(),
-                &[sample::id_card(NOW)],
-                NOW.minus(HOUR),
-                &mut OsRng,
-            )
-            .unwrap()
-            .remove(0);
-        let record = province
-            .issue_and_anchor(
-                "justice",
-                wallet.public_key(),
-                &[sample::no_criminal_record(NOW)],
-                NOW.minus(HOUR),
-                &mut OsRng,
-            )
-            .unwrap()
-            .remove(0);
-        World {
-            province,
-            wallet,
-            id_card,
-            record,
-        }
-    }
-
-    fn store(&self) -> TrustStore {
-        self.province.sync_counter().unwrap()
-    }
-
-    fn issue_one(
-        &mut self,
-        dept: &str,
-        order: Order,
-        issued_at: UnixTime,
-        anchored_at: UnixTime,
-    ) -> CertificatePackage {
-        let issued = self
-            .province
-            .issue(
-                dept,
-                self.wallet.public_key(),
-                &[order],
-                issued_at,
-                &mut OsRng,
-            )
-            .unwrap();
-        self.province
-            .anchor(dept, issued, anchored_at)
-            .unwrap()
-            .remove(0)
-    }
-
-    fn show(
-        &self,
-        packages: &[(&CertificatePackage, &[&str])],
-        time: UnixTime,
-        nonce: Option<Nonce>,
-    ) -> String {
-        let selections: Vec<Selection<'_>> = packages
-            .iter()
-            .map(|(p, fields)| Selection {
-                package: p,
-                fields: fields.iter().map(|f| f.to_string()).collect(),
-            })
-            .collect();
-        present(&self.wallet, &self.province.kinds, &selections, time, nonce)
-            .unwrap()
-            .to_qr_string()
-            .unwrap()
-    }
-
-    fn show_id(&self) -> String {
-        self.show(
-            &[(&self.id_card, &["name", "sex", "birth_date", "id_number"])],
-            NOW,
-            None,
-        )
-    }
+fn show_id(w: &World) -> String {
+    w.show_all(
+        &[(&w.id_card, &["name", "sex", "birth_date", "id_number"])],
+        NOW,
+        None,
+    )
 }
 
 fn verify(qr: &str, store: &TrustStore) -> Result<Verdict, VerifyError> {
@@ -138,25 +53,12 @@ fn sign_items(
     time: UnixTime,
     nonce: Option<Nonce>,
 ) -> String {
-    attacker::sign_items(items, signer, time, nonce).unwrap()
-}
-
-fn item(package: &CertificatePackage, disclosures: usize) -> PresentedCertificate {
-    PresentedCertificate {
-        certificate: package.certificate.clone(),
-        disclosures: package
-            .disclosures
-            .iter()
-            .take(disclosures)
-            .cloned()
-            .collect(),
-        anchor: package.anchor.clone(),
-    }
+    attacker::sign_items(items, signer, time, nonce)
 }
 
 /// A certificate signed by `key` claiming to come from `issuer`, for `holder`.
 fn forge(issuer: &str, key: &SigningKey, kind: &str, holder: &HolderKey) -> CertificatePackage {
-    attacker::forge_certificate(issuer, key, kind, holder.public_key(), NOW).unwrap()
+    attacker::forge_certificate(issuer, key, kind, holder.public_key(), NOW)
 }
 
 fn holder_signing_key(seed: u8) -> (HolderKey, SigningKey) {
@@ -166,8 +68,8 @@ fn holder_signing_key(seed: u8) -> (HolderKey, SigningKey) {
 
 #[test]
 fn a_valid_presentation_is_accepted_with_only_the_chosen_fields() {
-    let w = World::new();
-    let qr = w.show(
+    let w = world();
+    let qr = w.show_all(
         &[
             (&w.id_card, &["name", "id_number"]),
             (&w.record, &["result"]),
@@ -176,7 +78,7 @@ fn a_valid_presentation_is_accepted_with_only_the_chosen_fields() {
         None,
     );
     let verdict = verify(&qr, &w.store()).unwrap();
-    assert_eq!(verdict.holder, w.wallet.public_key());
+    assert_eq!(verdict.holder, w.wallet().public_key());
     assert_eq!(verdict.certificates.len(), 2);
     let id = &verdict.certificates[0];
     assert_eq!(id.kind.as_str(), "id-card");
@@ -195,7 +97,7 @@ fn a_valid_presentation_is_accepted_with_only_the_chosen_fields() {
 
 #[test]
 fn malformed() {
-    let w = World::new();
+    let w = world();
     let store = w.store();
     for bad in [
         "",
@@ -215,9 +117,9 @@ fn malformed() {
 
 #[test]
 fn unsupported_version() {
-    let w = World::new();
+    let w = world();
     let store = w.store();
-    let qr = w.show_id();
+    let qr = show_id(&w);
     let newer = qr.replacen("EC1", "EC2", 1);
     assert!(matches!(
         verify(&newer, &store),
@@ -237,7 +139,7 @@ fn unsupported_version() {
 
 #[test]
 fn unknown_kind() {
-    let w = World::new();
+    let w = world();
     let mut kinds = KindRegistry::default();
     for k in w
         .province
@@ -251,16 +153,16 @@ fn unknown_kind() {
     let store =
         TrustStore::from_bundle(bundle, &w.province.trust_anchor().unwrap(), kinds).unwrap();
     assert!(
-        matches!(verify(&w.show_id(), &store), Err(VerifyError::UnknownKind(k)) if k.as_str() == "id-card")
+        matches!(verify(&show_id(&w), &store), Err(VerifyError::UnknownKind(k)) if k.as_str() == "id-card")
     );
 }
 
 #[test]
 fn unknown_issuer() {
-    let w = World::new();
+    let w = world();
     let rogue = SigningKey::generate(&mut OsRng);
-    let package = forge("education", &rogue, "id-card", &w.wallet);
-    let qr = w.show(&[(&package, &["name"])], NOW, None);
+    let package = forge("education", &rogue, "id-card", &w.wallet());
+    let qr = w.show_all(&[(&package, &["name"])], NOW, None);
     assert!(
         matches!(verify(&qr, &w.store()), Err(VerifyError::UnknownIssuer(i)) if i.as_str() == "education")
     );
@@ -268,10 +170,10 @@ fn unknown_issuer() {
 
 #[test]
 fn unknown_issuer_key() {
-    let w = World::new();
+    let w = world();
     let stolen_name = SigningKey::generate(&mut OsRng);
-    let package = forge("public-security", &stolen_name, "id-card", &w.wallet);
-    let qr = w.show(&[(&package, &["name"])], NOW, None);
+    let package = forge("public-security", &stolen_name, "id-card", &w.wallet());
+    let qr = w.show_all(&[(&package, &["name"])], NOW, None);
     assert!(matches!(
         verify(&qr, &w.store()),
         Err(VerifyError::UnknownIssuerKey { .. })
@@ -280,7 +182,7 @@ fn unknown_issuer_key() {
 
 #[test]
 fn issuer_not_entitled_to_the_kind() {
-    let w = World::new();
+    let w = world();
     // The transport bureau signs an ID card with its real key.
     let transport_key = SigningKey::from_bytes(
         &w.province
@@ -289,8 +191,8 @@ fn issuer_not_entitled_to_the_kind() {
             .issuer_key
             .seed(),
     );
-    let package = forge("transport", &transport_key, "id-card", &w.wallet);
-    let qr = w.show(&[(&package, &["name"])], NOW, None);
+    let package = forge("transport", &transport_key, "id-card", &w.wallet());
+    let qr = w.show_all(&[(&package, &["name"])], NOW, None);
     assert!(matches!(
         verify(&qr, &w.store()),
         Err(VerifyError::IssuerNotEntitled { issuer, kind }) if issuer.as_str() == "transport" && kind.as_str() == "id-card"
@@ -299,10 +201,10 @@ fn issuer_not_entitled_to_the_kind() {
 
 #[test]
 fn the_ledger_refuses_to_anchor_a_kind_the_issuer_is_not_entitled_to() {
-    let mut w = World::new();
+    let mut w = world();
     let transport = w.province.department("transport").unwrap();
     let transport_key = SigningKey::from_bytes(&transport.issuer_key.seed());
-    let package = forge("transport", &transport_key, "id-card", &w.wallet);
+    let package = forge("transport", &transport_key, "id-card", &w.wallet());
     let issued = ecert_issuer::IssuedCertificate {
         id: CertificateId([1; 16]),
         certificate: package.certificate.to_vec(),
@@ -326,11 +228,11 @@ fn the_ledger_refuses_to_anchor_a_kind_the_issuer_is_not_entitled_to() {
 
 #[test]
 fn bad_issuer_signature() {
-    let w = World::new();
+    let w = world();
     let mut package = w.id_card.clone();
     let last = package.certificate.len() - 1;
     package.certificate[last] ^= 0x01;
-    let qr = w.show(&[(&package, &["name"])], NOW, None);
+    let qr = w.show_all(&[(&package, &["name"])], NOW, None);
     assert!(matches!(
         verify(&qr, &w.store()),
         Err(VerifyError::BadIssuerSignature { .. })
@@ -339,7 +241,7 @@ fn bad_issuer_signature() {
 
 #[test]
 fn issuer_key_not_valid_at_issue_time() {
-    let mut w = World::new();
+    let mut w = world();
     // Backdated before the key was registered (genesis is 30 days ago), anchored now.
     let package = w.issue_one(
         "public-security",
@@ -347,7 +249,7 @@ fn issuer_key_not_valid_at_issue_time() {
         NOW.minus(40 * DAY),
         NOW.minus(HOUR),
     );
-    let qr = w.show(&[(&package, &["name"])], NOW, None);
+    let qr = w.show_all(&[(&package, &["name"])], NOW, None);
     assert!(matches!(
         verify(&qr, &w.store()),
         Err(VerifyError::IssuerKeyNotValidAtIssue { .. })
@@ -356,12 +258,12 @@ fn issuer_key_not_valid_at_issue_time() {
 
 #[test]
 fn expired() {
-    let mut w = World::new();
+    let mut w = world();
     let mut order = sample::no_criminal_record(NOW);
     order.valid_from = NOW.minus(10 * DAY);
     order.expires = NOW.minus(10);
     let package = w.issue_one("justice", order, NOW.minus(2 * DAY), NOW.minus(2 * DAY));
-    let qr = w.show(&[(&package, &["result"])], NOW, None);
+    let qr = w.show_all(&[(&package, &["result"])], NOW, None);
     assert!(
         matches!(verify(&qr, &w.store()), Err(VerifyError::Expired { expired_at }) if expired_at == NOW.minus(10))
     );
@@ -369,12 +271,12 @@ fn expired() {
 
 #[test]
 fn not_yet_valid() {
-    let mut w = World::new();
+    let mut w = world();
     let mut order = sample::no_criminal_record(NOW);
     order.valid_from = NOW.plus(DAY);
     order.expires = NOW.plus(30 * DAY);
     let package = w.issue_one("justice", order, NOW.minus(HOUR), NOW.minus(HOUR));
-    let qr = w.show(&[(&package, &["result"])], NOW, None);
+    let qr = w.show_all(&[(&package, &["result"])], NOW, None);
     assert!(matches!(
         verify(&qr, &w.store()),
         Err(VerifyError::NotYetValid { .. })
@@ -383,7 +285,7 @@ fn not_yet_valid() {
 
 #[test]
 fn disclosure_does_not_match_its_digest() {
-    let w = World::new();
+    let w = world();
     let mut package = w.id_card.clone();
     let name_at = package
         .disclosures
@@ -393,7 +295,7 @@ fn disclosure_does_not_match_its_digest() {
     let mut d = Disclosure::from_bytes(&package.disclosures[name_at]).unwrap();
     d.value = FieldValue::Text("李四".into());
     package.disclosures[name_at] = ByteBuf::from(d.to_bytes().unwrap());
-    let qr = w.show(&[(&package, &["name"])], NOW, None);
+    let qr = w.show_all(&[(&package, &["name"])], NOW, None);
     assert!(
         matches!(verify(&qr, &w.store()), Err(VerifyError::DisclosureMismatch { field }) if field == "name")
     );
@@ -401,7 +303,7 @@ fn disclosure_does_not_match_its_digest() {
 
 #[test]
 fn disclosure_of_a_field_the_kind_does_not_have() {
-    let w = World::new();
+    let w = world();
     let mut it = item(&w.id_card, 0);
     let bogus = Disclosure {
         salt: Salt([0; 16]),
@@ -410,7 +312,7 @@ fn disclosure_of_a_field_the_kind_does_not_have() {
     };
     it.disclosures
         .push(ByteBuf::from(bogus.to_bytes().unwrap()));
-    let wallet_key = SigningKey::from_bytes(&w.wallet.seed());
+    let wallet_key = SigningKey::from_bytes(&w.wallet().seed());
     let qr = sign_items(&[it], &wallet_key, NOW, None);
     assert!(matches!(
         verify(&qr, &w.store()),
@@ -420,8 +322,8 @@ fn disclosure_of_a_field_the_kind_does_not_have() {
 
 #[test]
 fn holder_proof_missing() {
-    let w = World::new();
-    let mut p = Presentation::from_qr_string(&w.show_id()).unwrap();
+    let w = world();
+    let mut p = Presentation::from_qr_string(&show_id(&w)).unwrap();
     p.holder = None;
     assert!(matches!(
         verify(&p.to_qr_string().unwrap(), &w.store()),
@@ -431,8 +333,8 @@ fn holder_proof_missing() {
 
 #[test]
 fn holder_proof_bad() {
-    let w = World::new();
-    let mut p = Presentation::from_qr_string(&w.show_id()).unwrap();
+    let w = world();
+    let mut p = Presentation::from_qr_string(&show_id(&w)).unwrap();
     if let Some(h) = p.holder.as_mut() {
         h.signature.0[10] ^= 0x40;
     }
@@ -444,7 +346,7 @@ fn holder_proof_bad() {
 
 #[test]
 fn holder_proof_from_another_wallet() {
-    let w = World::new();
+    let w = world();
     // A copy of the citizen's certificate, signed by someone else's wallet.
     let (_, thief) = holder_signing_key(42);
     let qr = sign_items(&[item(&w.id_card, 2)], &thief, NOW, None);
@@ -466,9 +368,9 @@ fn holder_proof_from_another_wallet() {
 
 #[test]
 fn holder_proof_outside_the_time_window() {
-    let w = World::new();
+    let w = world();
     let store = w.store();
-    let qr = w.show_id();
+    let qr = show_id(&w);
     // A screenshot, 61 seconds later.
     let later = verify_presentation(&qr, &store, NOW.plus(61), &Policy::default());
     assert!(matches!(
@@ -478,7 +380,7 @@ fn holder_proof_outside_the_time_window() {
     // Still fine at 60 seconds.
     assert!(verify_presentation(&qr, &store, NOW.plus(60), &Policy::default()).is_ok());
     // From a wallet whose clock runs 5 minutes ahead.
-    let future = w.show(&[(&w.id_card, &["name"])], NOW.plus(300), None);
+    let future = w.show_all(&[(&w.id_card, &["name"])], NOW.plus(300), None);
     assert!(matches!(
         verify(&future, &store),
         Err(VerifyError::HolderProofOutsideWindow { .. })
@@ -487,17 +389,17 @@ fn holder_proof_outside_the_time_window() {
 
 #[test]
 fn nonce_mismatch() {
-    let w = World::new();
+    let w = world();
     let store = w.store();
     let challenge = Nonce::new(vec![1, 2, 3, 4, 5, 6, 7, 8]).unwrap();
     let policy = Policy {
         expected_nonce: Some(challenge.clone()),
         ..Policy::default()
     };
-    let answered = w.show(&[(&w.id_card, &["name"])], NOW, Some(challenge));
+    let answered = w.show_all(&[(&w.id_card, &["name"])], NOW, Some(challenge));
     let verdict = verify_presentation(&answered, &store, NOW, &policy).unwrap();
     assert!(verdict.nonce_checked);
-    let other = w.show(
+    let other = w.show_all(
         &[(&w.id_card, &["name"])],
         NOW,
         Some(Nonce::new(vec![9; 8]).unwrap()),
@@ -506,7 +408,7 @@ fn nonce_mismatch() {
         verify_presentation(&other, &store, NOW, &policy),
         Err(VerifyError::NonceMismatch)
     ));
-    let none = w.show(&[(&w.id_card, &["name"])], NOW, None);
+    let none = w.show_all(&[(&w.id_card, &["name"])], NOW, None);
     assert!(matches!(
         verify_presentation(&none, &store, NOW, &policy),
         Err(VerifyError::NonceMismatch)
@@ -515,7 +417,7 @@ fn nonce_mismatch() {
 
 #[test]
 fn certificates_of_different_holders() {
-    let mut w = World::new();
+    let mut w = world();
     let other = HolderKey::generate(&mut OsRng);
     let theirs = w
         .province
@@ -528,7 +430,7 @@ fn certificates_of_different_holders() {
         )
         .unwrap()
         .remove(0);
-    let wallet_key = SigningKey::from_bytes(&w.wallet.seed());
+    let wallet_key = SigningKey::from_bytes(&w.wallet().seed());
     let qr = sign_items(
         &[item(&w.id_card, 1), item(&theirs, 1)],
         &wallet_key,
@@ -543,7 +445,7 @@ fn certificates_of_different_holders() {
 
 #[test]
 fn anchor_proof_invalid() {
-    let mut w = World::new();
+    let mut w = world();
     // A batch of three, so that audit paths are not empty.
     let orders = [
         sample::id_card(NOW),
@@ -554,7 +456,7 @@ fn anchor_proof_invalid() {
         .province
         .issue(
             "public-security",
-            w.wallet.public_key(),
+            w.wallet().public_key(),
             &orders,
             NOW.minus(HOUR),
             &mut OsRng,
@@ -565,7 +467,7 @@ fn anchor_proof_invalid() {
         .anchor("public-security", issued, NOW.minus(HOUR))
         .unwrap();
     let store = w.store();
-    assert!(verify(&w.show(&[(&packages[1], &["name"])], NOW, None), &store).is_ok());
+    assert!(verify(&w.show_all(&[(&packages[1], &["name"])], NOW, None), &store).is_ok());
 
     let mut bent_path = packages[1].clone();
     bent_path.anchor.path[0].0[0] ^= 1;
@@ -574,7 +476,7 @@ fn anchor_proof_invalid() {
     let mut other_issuers_batch = packages[1].clone();
     other_issuers_batch.anchor.batch_seq = w.record.anchor.batch_seq;
     for bad in [bent_path, wrong_leaf, other_issuers_batch] {
-        let qr = w.show(&[(&bad, &["name"])], NOW, None);
+        let qr = w.show_all(&[(&bad, &["name"])], NOW, None);
         assert!(
             matches!(
                 verify(&qr, &store),
@@ -588,7 +490,7 @@ fn anchor_proof_invalid() {
 
 #[test]
 fn anchored_after_the_counters_last_sync() {
-    let mut w = World::new();
+    let mut w = world();
     let old_store = w.store();
     let fresh = w.issue_one(
         "justice",
@@ -596,7 +498,7 @@ fn anchored_after_the_counters_last_sync() {
         NOW.minus(60),
         NOW.minus(60),
     );
-    let qr = w.show(&[(&fresh, &["result"])], NOW, None);
+    let qr = w.show_all(&[(&fresh, &["result"])], NOW, None);
     assert!(matches!(
         verify(&qr, &old_store),
         Err(VerifyError::HeaderUnknown { .. })
@@ -606,7 +508,7 @@ fn anchored_after_the_counters_last_sync() {
 
 #[test]
 fn header_not_certified() {
-    let w = World::new();
+    let w = world();
     let good = w.province.trust_bundle().unwrap();
     // Two votes of four: no quorum.
     let mut short = good.clone();
@@ -644,7 +546,7 @@ fn header_not_certified() {
 
 #[test]
 fn synced_data_that_the_header_does_not_commit_to_is_refused() {
-    let w = World::new();
+    let w = world();
     let good = w.province.trust_bundle().unwrap();
     let mut fewer_anchors = good.clone();
     fewer_anchors.anchors.pop();
@@ -677,13 +579,13 @@ fn synced_data_that_the_header_does_not_commit_to_is_refused() {
 
 #[test]
 fn a_bundle_from_another_ledger_or_validator_set_is_refused() {
-    let w = World::new();
+    let w = world();
     // An impostor runs its own "ledger" with its own validators and certifies it properly.
     let mut impostor = Province::new("ecert-test", NOW.minus(30 * DAY), &mut OsRng).unwrap();
     let rogue = impostor
         .issue_and_anchor(
             "public-security",
-            w.wallet.public_key(),
+            w.wallet().public_key(),
             &[sample::id_card(NOW)],
             NOW.minus(HOUR),
             &mut OsRng,
@@ -697,7 +599,7 @@ fn a_bundle_from_another_ledger_or_validator_set_is_refused() {
         Err(VerifyError::HeaderNotCertified { .. })
     ));
     // The impostor's certificate fails against the real ledger's data.
-    let qr = w.show(&[(&rogue, &["name"])], NOW, None);
+    let qr = w.show_all(&[(&rogue, &["name"])], NOW, None);
     assert!(verify(&qr, &w.store()).is_err());
     // A bundle for another chain id.
     let other = Province::new("ecert-elsewhere", NOW.minus(30 * DAY), &mut OsRng).unwrap();
@@ -711,8 +613,8 @@ fn a_bundle_from_another_ledger_or_validator_set_is_refused() {
 
 #[test]
 fn revoked() {
-    let mut w = World::new();
-    let qr = w.show(
+    let mut w = world();
+    let qr = w.show_all(
         &[(&w.id_card, &["name"]), (&w.record, &["result"])],
         NOW,
         None,
@@ -735,7 +637,7 @@ fn revoked() {
         Err(VerifyError::Revoked { issuer, index: i }) if issuer.as_str() == "justice" && i == index
     ));
     // The other department's certificate with the same status index is unaffected.
-    let id_only = w.show(&[(&w.id_card, &["name"])], NOW, None);
+    let id_only = w.show_all(&[(&w.id_card, &["name"])], NOW, None);
     assert_eq!(
         Certificate::from_bytes(&w.id_card.certificate)
             .unwrap()
@@ -748,10 +650,10 @@ fn revoked() {
 
 #[test]
 fn revocation_data_older_than_the_policy_allows() {
-    let w = World::new();
+    let w = world();
     let store = w.store();
     let later = NOW.plus(25 * HOUR);
-    let qr = w.show(&[(&w.id_card, &["name"])], later, None);
+    let qr = w.show_all(&[(&w.id_card, &["name"])], later, None);
     assert!(matches!(
         verify_presentation(&qr, &store, later, &Policy::default()),
         Err(VerifyError::RevocationDataTooOld { max_secs, .. }) if max_secs == 24 * HOUR
@@ -765,9 +667,9 @@ fn revocation_data_older_than_the_policy_allows() {
 
 #[test]
 fn every_single_bit_flip_of_a_valid_presentation_string_is_rejected() {
-    let w = World::new();
+    let w = world();
     let store = w.store();
-    let qr = w.show_id();
+    let qr = show_id(&w);
     assert!(verify(&qr, &store).is_ok());
     let mut checked = 0;
     for i in 0..qr.len() {

@@ -11,12 +11,11 @@
 
 use ecert_ledger_node::state::LedgerState;
 use ecert_schemas::ledger::{RevocationDelta, RevocationReason, RevocationSnapshot};
-use ecert_schemas::{StatusIndex, UnixTime};
-use ecert_testnet::province::Province;
+use ecert_schemas::StatusIndex;
+use ecert_testkit::province::Province;
+use ecert_testkit::world::FIXED_NOW as NOW;
 use ecert_verifier::verify_revocation_delta;
 use rand_core::OsRng;
-
-const NOW: UnixTime = UnixTime(1_790_000_000);
 
 #[test]
 fn revocation_deltas_rebuild_the_certified_revocation_state_and_catch_a_lying_node() {

@@ -3,7 +3,7 @@
 use ecert_schemas::{KindId, SchemaError};
 use thiserror::Error;
 
-/// Why the wallet could not build or render a presentation.
+/// Why the wallet could not build a presentation or open its file.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum WalletError {
     /// A stored package or its certificate is unreadable.
@@ -33,11 +33,6 @@ pub enum WalletError {
     /// Nothing to present.
     #[error("choose at least one certificate to present (at most 8)")]
     NothingToPresent,
-    /// The presentation is too large for a QR code.
-    #[error(
-        "the presentation is too large for a QR code ({0}); disclose fewer fields or certificates"
-    )]
-    TooLargeForQr(String),
     /// The bytes are not an ecert wallet file (no `ECW1` magic).
     #[error("this is not an ecert wallet file")]
     NotAWalletFile,
@@ -60,24 +55,24 @@ pub enum WalletError {
     /// The file is cut short, or its decrypted contents cannot be read.
     #[error("the wallet file is damaged: {0}")]
     WalletDamaged(String),
-    /// A passphrase-sealed file ([`crate::sealed`]) does not start with the magic of the
-    /// kind of file expected: it is some other file.
-    #[error("this is not the expected kind of file (such files start with {expected:?})")]
-    WrongFileKind {
-        /// The magic expected, as text (hexadecimal if not printable).
-        expected: String,
-    },
-    /// A passphrase-sealed file of an envelope version this software does not read.
-    #[error(
-        "this file has format version {found}; this software reads version {supported}: update the software"
-    )]
-    UnsupportedFileVersion {
-        /// The version in the file.
-        found: u64,
-        /// The version this software reads.
-        supported: u64,
-    },
-    /// A passphrase-sealed file is cut short.
-    #[error("the file is damaged: {0}")]
-    FileDamaged(String),
+}
+
+impl From<ecert_sealed::SealError> for WalletError {
+    /// The envelope's errors as the wallet file's: another kind of file is not a wallet
+    /// file, a cut one is damaged.
+    fn from(e: ecert_sealed::SealError) -> WalletError {
+        use ecert_sealed::SealError;
+        match e {
+            SealError::WrongPassphrase => WalletError::WrongPassphrase,
+            SealError::KdfParamsOutOfBounds(what) => WalletError::KdfParamsOutOfBounds(what),
+            SealError::WrongFileKind { .. } => WalletError::NotAWalletFile,
+            SealError::UnsupportedFileVersion { found, supported } => {
+                WalletError::UnsupportedWalletVersion { found, supported }
+            }
+            SealError::FileDamaged(what) => WalletError::WalletDamaged(what),
+            SealError::TooLarge { actual, limit } => {
+                WalletError::Schema(SchemaError::TooLarge { actual, limit })
+            }
+        }
+    }
 }

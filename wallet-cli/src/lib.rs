@@ -1,18 +1,21 @@
 //! # ecert-wallet
 //!
 //! The citizen's wallet library: the holder key ([`HolderKey`]), presentations of chosen
-//! fields from one or more certificates ([`present()`]), and their QR codes for a terminal,
-//! as PNG and as SVG ([`render`]), the request that redeems a department's one-time offer
+//! fields from one or more certificates ([`present()`]) (drawn as QR codes by `ecert-qr`), the request that redeems a department's one-time offer
 //! code ([`offer`]), the encrypted wallet file ([`store`]) and the passphrase envelope it
-//! is built on ([`sealed`], also used for issuer and node key files). Time, nonce and
-//! randomness are passed in; nothing here reads or writes files.
+//! is built on (`ecert_sealed`, re-exported as [`sealed`]), the checks of a received
+//! package ([`receive`]) and the holder's view of the certificates ([`certs`]). Time,
+//! nonce and randomness are passed in; nothing here reads or writes files.
 
+pub mod certs;
 mod error;
 mod holder;
 pub mod offer;
 mod present;
-pub mod render;
-pub mod sealed;
+/// Receiving certificate packages: every check before one enters the wallet.
+pub mod receive;
+/// The passphrase envelope of the wallet file (the `ecert-sealed` crate).
+pub use ecert_sealed as sealed;
 pub mod store;
 
 pub use error::WalletError;

@@ -1,9 +1,9 @@
 //! The `ecert-wallet` command as a citizen uses it: the real binary, run in temporary
 //! folders, with a wallet file and passphrases from the environment, and certificates
-//! issued by the in-process province of `ecert-testnet` to the key the wallet prints.
+//! issued by the test kit's world (the in-process province) to the key the wallet prints.
 //!
-//! `ECERT_WALLET_TEST_KDF=1` makes the binary seal with cheap (test-only) Argon2 settings
-//! so that each command takes milliseconds.
+//! The test kit's command runner sets `ECERT_TEST_KDF=1`, which makes the binary seal with
+//! cheap (test-only) Argon2 settings so that each command takes milliseconds.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -11,124 +11,65 @@
     clippy::panic
 )]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::ops::{Deref, DerefMut};
+use std::path::PathBuf;
 
-use ecert_schemas::{CertificatePackage, Nonce, PublicKeyBytes, UnixTime};
-use ecert_testnet::province::Province;
-use ecert_testnet::sample;
+use ecert_schemas::{CertificatePackage, Nonce, PublicKeyBytes};
+use ecert_testkit::http::{dead_address, Reply, Server};
+use ecert_testkit::province::Province;
+use ecert_testkit::world::short_id;
+use ecert_testkit::{
+    contains_bytes as contains, now, sample, scan_png, Cmd, FakeNode, Lie, Run, Scratch, World,
+    DAY, HOUR,
+};
 use ecert_verifier::{verify_presentation, Policy, Verdict, VerifyError};
 use ecert_wallet::store;
 use rand_core::OsRng;
 use zeroize::Zeroizing;
 
-const BIN: &str = env!("CARGO_BIN_EXE_ecert-wallet");
 const PASSPHRASE: &str = "correct horse battery staple";
-const HOUR: u64 = 3600;
-const DAY: u64 = 86_400;
-
-fn now() -> UnixTime {
-    UnixTime(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_secs(),
-    )
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 /// A temporary "device": a folder with a wallet path and the passphrase in the environment.
 struct Device {
-    dir: PathBuf,
+    dir: Scratch,
     wallet: PathBuf,
     passphrase: String,
 }
 
 impl Device {
     fn new(name: &str) -> Device {
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
-            "wallet-cli-{name}-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = Scratch::new(&format!("wallet-cli-{name}"));
         Device {
-            wallet: dir.join("data").join("wallet.ecw"),
+            wallet: dir.path("data").join("wallet.ecw"),
             dir,
             passphrase: PASSPHRASE.into(),
         }
     }
 
     fn path(&self, name: &str) -> PathBuf {
-        self.dir.join(name)
+        self.dir.path(name)
     }
 
-    /// The command with this device's wallet and passphrase, and nothing else inherited
-    /// that could change its behaviour.
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(BIN);
-        cmd.args(args)
+    /// The command with this device's wallet and passphrase.
+    fn cmd(&self, args: &[&str]) -> Cmd {
+        Cmd::new("ecert-wallet")
+            .args(args)
             .env("ECERT_WALLET", &self.wallet)
             .env("ECERT_WALLET_PASSPHRASE", &self.passphrase)
-            .env("ECERT_WALLET_TEST_KDF", "1")
-            .env_remove("ECERT_BACKUP_PASSPHRASE")
-            .env_remove("ECERT_NEW_WALLET_PASSPHRASE")
-            .stdin(Stdio::null());
-        // The test servers are on this machine: no proxy in between.
-        for proxy in [
-            "ALL_PROXY",
-            "all_proxy",
-            "HTTPS_PROXY",
-            "https_proxy",
-            "HTTP_PROXY",
-            "http_proxy",
-        ] {
-            cmd.env_remove(proxy);
-        }
-        cmd
     }
 
-    fn run(&self, args: &[&str]) -> Output {
-        self.cmd(args).output().unwrap()
+    fn run(&self, args: &[&str]) -> Run {
+        self.cmd(args).run()
     }
 
     /// Runs a command that must succeed; returns its standard output.
     fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "{args:?} failed: {}{}",
-            text(&out.stdout),
-            text(&out.stderr)
-        );
-        text(&out.stdout)
+        self.run(args).ok()
     }
 
     /// Runs a command that must fail with exit code 1; returns its standard error.
-    fn fails(&self, cmd: &mut Command) -> String {
-        let out = cmd.output().unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(1),
-            "expected failure: {}{}",
-            text(&out.stdout),
-            text(&out.stderr)
-        );
-        text(&out.stderr)
+    fn fails(&self, cmd: Cmd) -> String {
+        cmd.run().fails_with(1)
     }
 
     fn wallet_bytes(&self) -> Vec<u8> {
@@ -147,84 +88,54 @@ impl Device {
     }
 
     fn write_package(&self, name: &str, package: &CertificatePackage) -> PathBuf {
-        let path = self.path(name);
-        std::fs::write(&path, package.to_bytes().unwrap()).unwrap();
-        path
+        self.dir.write(name, package.to_bytes().unwrap())
     }
 }
 
-impl Drop for Device {
-    fn drop(&mut self) {
-        if !std::thread::panicking() {
-            let _ = std::fs::remove_dir_all(&self.dir);
-        }
-    }
-}
-
-/// A province that issued an ID card and a no-criminal-record certificate to a new wallet,
-/// which has received both.
-struct World {
-    province: Province,
+/// The test kit's world issued to a new wallet of the `ecert-wallet` binary, which has
+/// received both certificates.
+struct Citizen {
+    world: World,
     device: Device,
-    key: PublicKeyBytes,
-    id_card: CertificatePackage,
-    record: CertificatePackage,
 }
 
-impl World {
-    fn new(name: &str) -> World {
+impl Deref for Citizen {
+    type Target = World;
+    fn deref(&self) -> &World {
+        &self.world
+    }
+}
+
+impl DerefMut for Citizen {
+    fn deref_mut(&mut self) -> &mut World {
+        &mut self.world
+    }
+}
+
+impl Citizen {
+    fn new(name: &str) -> Citizen {
         let device = Device::new(name);
         let out = device.ok(&["init"]);
         assert!(out.contains("Created your wallet"), "{out}");
-        let key = device.wallet_id();
-        let now = now();
-        let mut province =
-            Province::new("ecert-cli-test", now.minus(200 * DAY), &mut OsRng).unwrap();
-        let id_card = province
-            .issue_and_anchor(
-                "public-security",
-                key,
-                &[sample::id_card(now)],
-                now.minus(HOUR),
-                &mut OsRng,
-            )
-            .unwrap()
-            .remove(0);
-        let record = province
-            .issue_and_anchor(
-                "justice",
-                key,
-                &[sample::no_criminal_record(now)],
-                now.minus(HOUR),
-                &mut OsRng,
-            )
-            .unwrap()
-            .remove(0);
-        let id_file = device.write_package("id-card.ecp", &id_card);
-        let record_file = device.write_package("record.ecp", &record);
+        let world = World::builder()
+            .chain("ecert-cli-test")
+            .genesis_age(200 * DAY)
+            .build_for(device.wallet_id());
+        let id_file = device.write_package("id-card.ecp", &world.id_card);
+        let record_file = device.write_package("record.ecp", &world.record);
         let out = device.ok(&[
             "receive",
             id_file.to_str().unwrap(),
             record_file.to_str().unwrap(),
         ]);
         assert!(out.contains("2 certificate(s)"), "{out}");
-        World {
-            province,
-            device,
-            key,
-            id_card,
-            record,
-        }
+        Citizen { world, device }
     }
 
+    /// What a counter synced now says of `qr` now.
     fn verify(&self, qr: &str, policy: &Policy) -> Result<Verdict, VerifyError> {
-        verify_presentation(qr, &self.province.sync_counter().unwrap(), now(), policy)
+        verify_presentation(qr, &self.store(), now(), policy)
     }
-}
-
-fn short_id(package: &CertificatePackage) -> String {
-    let cert = ecert_schemas::Certificate::from_bytes(&package.certificate).unwrap();
-    cert.claims.id.to_hex()[..8].to_owned()
 }
 
 fn disclosed(verdict: &Verdict, i: usize) -> Vec<(String, String)> {
@@ -233,14 +144,6 @@ fn disclosed(verdict: &Verdict, i: usize) -> Vec<(String, String)> {
         .iter()
         .map(|f| (f.key.clone(), f.value.to_string()))
         .collect()
-}
-
-fn scan_png(path: &Path) -> String {
-    let img = image::open(path).unwrap().to_luma8();
-    let mut prepared = rqrr::PreparedImage::prepare(img);
-    let grids = prepared.detect_grids();
-    assert_eq!(grids.len(), 1);
-    grids[0].decode().unwrap().1
 }
 
 #[test]
@@ -310,12 +213,12 @@ fn help_explains_every_command() {
     assert!(!top.contains("TEST_KDF"));
     // `help` for nothing is a usage error, not a crash.
     let out = device.run(&[]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.code, Some(2));
 }
 
 #[test]
 fn init_receive_list_and_show() {
-    let mut world = World::new("receive");
+    let mut world = Citizen::new("receive");
     let device = &world.device;
     let now = now();
     let id_short = short_id(&world.id_card);
@@ -323,11 +226,11 @@ fn init_receive_list_and_show() {
 
     // init never overwrites a wallet.
     let before = device.wallet_bytes();
-    let err = device.fails(&mut device.cmd(&["init"]));
+    let err = device.fails(device.cmd(&["init"]));
     assert!(err.contains("already a wallet"), "{err}");
     assert_eq!(device.wallet_bytes(), before);
     // The ID stays the same.
-    assert_eq!(device.wallet_id(), world.key);
+    assert_eq!(device.wallet_id(), world.holder);
 
     let list = device.ok(&["list"]);
     let lines: Vec<&str> = list.lines().collect();
@@ -386,17 +289,13 @@ fn init_receive_list_and_show() {
     assert_eq!(device.wallet_bytes(), before);
 
     // An expired certificate is kept and marked.
-    let old = world
-        .province
-        .issue_and_anchor(
-            "justice",
-            world.key,
-            &[sample::no_criminal_record(now.minus(100 * DAY))],
-            now.minus(100 * DAY),
-            &mut OsRng,
-        )
-        .unwrap()
-        .remove(0);
+    let long_ago = now.minus(100 * DAY);
+    let old = world.world.issue_one(
+        "justice",
+        sample::no_criminal_record(long_ago),
+        long_ago,
+        long_ago,
+    );
     let old_file = device.write_package("old.ecp", &old);
     let out = device.ok(&["receive", old_file.to_str().unwrap()]);
     assert!(out.contains("EXPIRED"), "{out}");
@@ -411,18 +310,17 @@ fn init_receive_list_and_show() {
     // Not a package, a missing file, an unknown certificate.
     let junk = device.path("junk.ecp");
     std::fs::write(&junk, b"hello").unwrap();
-    let err = device.fails(&mut device.cmd(&["receive", junk.to_str().unwrap()]));
+    let err = device.fails(device.cmd(&["receive", junk.to_str().unwrap()]));
     assert!(err.contains("not a certificate file"), "{err}");
-    let err = device.fails(&mut device.cmd(&["receive", "/nonexistent/x.ecp"]));
+    let err = device.fails(device.cmd(&["receive", "/nonexistent/x.ecp"]));
     assert!(err.contains("cannot read"), "{err}");
-    let err = device.fails(&mut device.cmd(&["show", "ffffffffff"]));
+    let err = device.fails(device.cmd(&["show", "ffffffffff"]));
     assert!(err.contains("no certificate has a short ID"), "{err}");
 }
 
-impl World {
+impl Citizen {
     fn id_card_id(&self) -> String {
-        ecert_schemas::Certificate::from_bytes(&self.id_card.certificate)
-            .unwrap()
+        ecert_testkit::world::certificate(&self.id_card)
             .claims
             .id
             .to_hex()
@@ -431,7 +329,7 @@ impl World {
 
 #[test]
 fn presents_chosen_fields_in_one_qr_code_that_verifies() {
-    let world = World::new("present");
+    let world = Citizen::new("present");
     let device = &world.device;
     let png = device.path("qr.png");
     let out = device
@@ -445,10 +343,9 @@ fn presents_chosen_fields_in_one_qr_code_that_verifies() {
             "--png",
             png.to_str().unwrap(),
         ])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let stdout = text(&out.stdout);
+        .run();
+    assert!(out.success(), "{}", out.stderr);
+    let stdout = out.stdout;
     let qr = stdout.trim_end_matches('\n');
     assert!(qr.starts_with("EC1"), "{stdout}");
     assert_eq!(
@@ -456,7 +353,7 @@ fn presents_chosen_fields_in_one_qr_code_that_verifies() {
         1,
         "only the QR text on stdout: {stdout}"
     );
-    let stderr = text(&out.stderr);
+    let stderr = out.stderr;
     assert!(
         stderr.contains(&format!("{} characters, QR version", qr.len())),
         "{stderr}"
@@ -464,7 +361,7 @@ fn presents_chosen_fields_in_one_qr_code_that_verifies() {
     assert!(stderr.contains("name, id_number"), "{stderr}");
 
     let verdict = world.verify(qr, &Policy::default()).unwrap();
-    assert_eq!(verdict.holder, world.key);
+    assert_eq!(verdict.holder, world.holder);
     assert_eq!(verdict.certificates.len(), 2);
     assert_eq!(verdict.certificates[0].kind.as_str(), "id-card");
     assert_eq!(
@@ -511,7 +408,7 @@ fn presents_chosen_fields_in_one_qr_code_that_verifies() {
 
 #[test]
 fn challenge_mode_puts_the_counters_nonce_in_the_holder_proof() {
-    let world = World::new("nonce");
+    let world = Citizen::new("nonce");
     let device = &world.device;
     let qr = device.ok(&[
         "present",
@@ -546,56 +443,42 @@ fn challenge_mode_puts_the_counters_nonce_in_the_holder_proof() {
         VerifyError::NonceMismatch
     );
     for bad in ["xyz", "abc", &"ab".repeat(33)] {
-        let err =
-            device.fails(&mut device.cmd(&["present", "--show", "id-card:name", "--nonce", bad]));
+        let err = device.fails(device.cmd(&["present", "--show", "id-card:name", "--nonce", bad]));
         assert!(err.contains("challenge code"), "{err}");
     }
 }
 
 #[test]
 fn choosing_certificates_and_fields_is_explained() {
-    let mut world = World::new("choose");
+    let mut world = Citizen::new("choose");
     let device = &world.device;
 
-    let err = device.fails(&mut device.cmd(&["present", "--show", "id-card:name,shoe_size"]));
+    let err = device.fails(device.cmd(&["present", "--show", "id-card:name,shoe_size"]));
     assert!(err.contains("shoe_size"), "{err}");
     for field in ["name", "sex", "birth_date", "address", "id_number"] {
         assert!(err.contains(field), "the kind's fields are listed: {err}");
     }
-    let err = device.fails(&mut device.cmd(&["present", "--show", "id-card"]));
+    let err = device.fails(device.cmd(&["present", "--show", "id-card"]));
     assert!(err.contains("CERTIFICATE:field,field"), "{err}");
-    let err = device.fails(&mut device.cmd(&["present", "--show", "passport:name"]));
+    let err = device.fails(device.cmd(&["present", "--show", "passport:name"]));
     assert!(
         err.contains("neither a certificate kind nor a short ID"),
         "{err}"
     );
-    let err = device.fails(&mut device.cmd(&["present", "--show", "driver-licence:name"]));
+    let err = device.fails(device.cmd(&["present", "--show", "driver-licence:name"]));
     assert!(err.contains("no driver-licence certificate"), "{err}");
-    let err = device.fails(&mut device.cmd(&[
-        "present",
-        "--show",
-        "id-card:name",
-        "--show",
-        "id-card:sex",
-    ]));
+    let err =
+        device.fails(device.cmd(&["present", "--show", "id-card:name", "--show", "id-card:sex"]));
     assert!(err.contains("chosen twice"), "{err}");
 
     // A second, valid no-criminal-record certificate makes the kind ambiguous.
     let now = now();
     let second = world
-        .province
-        .issue_and_anchor(
-            "public-security",
-            world.key,
-            &[sample::no_criminal_record(now)],
-            now.minus(HOUR),
-            &mut OsRng,
-        )
-        .unwrap()
-        .remove(0);
+        .world
+        .issue_now("public-security", sample::no_criminal_record(now));
     let file = device.write_package("second.ecp", &second);
     device.ok(&["receive", file.to_str().unwrap()]);
-    let err = device.fails(&mut device.cmd(&["present", "--show", "no-criminal-record:result"]));
+    let err = device.fails(device.cmd(&["present", "--show", "no-criminal-record:result"]));
     assert!(err.contains("could mean 2 certificates"), "{err}");
     assert!(err.contains(&short_id(&world.record)), "{err}");
     assert!(err.contains(&short_id(&second)), "{err}");
@@ -618,43 +501,31 @@ fn choosing_certificates_and_fields_is_explained() {
 
 #[test]
 fn a_certificate_for_another_wallet_is_refused() {
-    let mut world = World::new("foreign");
+    let mut world = Citizen::new("foreign");
     let now = now();
     let stranger = ecert_wallet::HolderKey::generate(&mut OsRng);
-    let foreign = world
-        .province
-        .issue_and_anchor(
-            "public-security",
-            stranger.public_key(),
-            &[sample::id_card(now)],
-            now.minus(HOUR),
-            &mut OsRng,
-        )
-        .unwrap()
-        .remove(0);
+    let foreign = world.world.issue_to(
+        "public-security",
+        stranger.public_key(),
+        sample::id_card(now),
+        now.minus(HOUR),
+        now.minus(HOUR),
+    );
     let mine = world
-        .province
-        .issue_and_anchor(
-            "social-security",
-            world.key,
-            &[sample::social_security_card(now)],
-            now.minus(HOUR),
-            &mut OsRng,
-        )
-        .unwrap()
-        .remove(0);
+        .world
+        .issue_now("social-security", sample::social_security_card(now));
     let device = &world.device;
     let foreign_file = device.write_package("foreign.ecp", &foreign);
     let mine_file = device.write_package("mine.ecp", &mine);
     let before = device.wallet_bytes();
-    let err = device.fails(&mut device.cmd(&["receive", foreign_file.to_str().unwrap()]));
+    let err = device.fails(device.cmd(&["receive", foreign_file.to_str().unwrap()]));
     assert!(err.contains("issued to another wallet"), "{err}");
     assert!(err.contains(&stranger.public_key().to_hex()), "{err}");
     assert!(err.contains("nothing was added"), "{err}");
     assert_eq!(device.wallet_bytes(), before);
 
     // One bad file in a batch: none is added.
-    let err = device.fails(&mut device.cmd(&[
+    let err = device.fails(device.cmd(&[
         "receive",
         mine_file.to_str().unwrap(),
         foreign_file.to_str().unwrap(),
@@ -667,7 +538,7 @@ fn a_certificate_for_another_wallet_is_refused() {
     let mut tampered = mine.clone();
     tampered.disclosures[0] = world.id_card.disclosures[0].clone();
     let tampered_file = device.write_package("tampered.ecp", &tampered);
-    let err = device.fails(&mut device.cmd(&["receive", tampered_file.to_str().unwrap()]));
+    let err = device.fails(device.cmd(&["receive", tampered_file.to_str().unwrap()]));
     assert!(err.contains("damaged"), "{err}");
     assert_eq!(device.wallet_bytes(), before);
 
@@ -677,7 +548,7 @@ fn a_certificate_for_another_wallet_is_refused() {
 
 #[test]
 fn wrong_passphrase_fails_clearly_and_changes_nothing() {
-    let world = World::new("wrong");
+    let world = Citizen::new("wrong");
     let device = &world.device;
     let before = device.wallet_bytes();
     let package = device.write_package("again.ecp", &world.record);
@@ -690,29 +561,26 @@ fn wrong_passphrase_fails_clearly_and_changes_nothing() {
         &["passwd"],
     ];
     for args in commands {
-        let mut cmd = device.cmd(args);
-        cmd.env("ECERT_WALLET_PASSPHRASE", "not the passphrase")
-            .env("ECERT_NEW_WALLET_PASSPHRASE", "a new passphrase");
-        let out = cmd.output().unwrap();
-        assert_eq!(out.status.code(), Some(1), "{args:?}");
-        let err = text(&out.stderr);
+        let out = device
+            .cmd(args)
+            .env("ECERT_WALLET_PASSPHRASE", "not the passphrase")
+            .env("ECERT_NEW_WALLET_PASSPHRASE", "a new passphrase")
+            .run();
+        assert_eq!(out.code, Some(1), "{args:?}");
+        let err = out.stderr;
         assert!(err.contains("wrong passphrase"), "{args:?}: {err}");
         assert!(err.contains("nothing was changed"), "{err}");
-        assert!(
-            text(&out.stdout).is_empty(),
-            "{args:?} printed {}",
-            text(&out.stdout)
-        );
+        assert!(out.stdout.is_empty(), "{args:?} printed {}", out.stdout);
         assert_eq!(device.wallet_bytes(), before, "{args:?} changed the wallet");
     }
     // A file that is not a wallet, and no wallet at all.
     let other = Device::new("wrong-other");
     std::fs::create_dir_all(other.wallet.parent().unwrap()).unwrap();
     std::fs::write(&other.wallet, b"just some text").unwrap();
-    let err = other.fails(&mut other.cmd(&["list"]));
+    let err = other.fails(other.cmd(&["list"]));
     assert!(err.contains("not an ecert wallet"), "{err}");
     let none = Device::new("wrong-none");
-    let err = none.fails(&mut none.cmd(&["list"]));
+    let err = none.fails(none.cmd(&["list"]));
     assert!(
         err.contains("no wallet") && err.contains("ecert-wallet init"),
         "{err}"
@@ -722,14 +590,14 @@ fn wrong_passphrase_fails_clearly_and_changes_nothing() {
 
 #[test]
 fn the_wallet_file_holds_nothing_in_clear() {
-    let world = World::new("clear");
+    let world = Citizen::new("clear");
     let device = &world.device;
     let file = device.wallet_bytes();
     assert_eq!(&file[..4], b"ECW1");
     // Test-only KDF settings in the header: 256 KiB, 1 pass, 1 lane.
     assert_eq!(&file[5..17], &[0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 1]);
     let contents = store::open(&file, &Zeroizing::new(PASSPHRASE.to_owned())).unwrap();
-    assert_eq!(contents.holder.public_key(), world.key);
+    assert_eq!(contents.holder.public_key(), world.holder);
     assert_eq!(
         contents.packages,
         [world.id_card.clone(), world.record.clone()]
@@ -738,7 +606,7 @@ fn the_wallet_file_holds_nothing_in_clear() {
     let seed = contents.holder.seed();
     assert!(!contains(&file, seed.as_slice()));
     assert!(!contains(&file, &seed[..8]));
-    assert!(!contains(&file, world.key.as_bytes()));
+    assert!(!contains(&file, world.holder.as_bytes()));
     assert!(!contains(&file, "张伟".as_bytes()));
     assert!(!contains(&file, sample::ID_NUMBER.as_bytes()));
     assert!(!contains(&file, "北京市".as_bytes()));
@@ -771,7 +639,7 @@ fn the_wallet_file_holds_nothing_in_clear() {
 
 #[test]
 fn backup_and_restore_on_a_new_device() {
-    let world = World::new("backup");
+    let world = Citizen::new("backup");
     let device = &world.device;
     let backup = device.path("backup.ecw");
     let backup_str = backup.to_str().unwrap();
@@ -780,10 +648,9 @@ fn backup_and_restore_on_a_new_device() {
     let out = device
         .cmd(&["backup", backup_str])
         .env("ECERT_BACKUP_PASSPHRASE", backup_pass)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("2 certificate(s)"));
+        .run();
+    assert!(out.success(), "{}", out.stderr);
+    assert!(out.stdout.contains("2 certificate(s)"));
     let backup_bytes = std::fs::read(&backup).unwrap();
     assert!(!contains(&backup_bytes, "张伟".as_bytes()));
     assert!(!contains(&backup_bytes, &world.id_card.certificate));
@@ -801,9 +668,8 @@ fn backup_and_restore_on_a_new_device() {
     let out = device
         .cmd(&["backup", backup_str, "--force"])
         .env("ECERT_BACKUP_PASSPHRASE", backup_pass)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
+        .run();
+    assert!(out.success(), "{}", out.stderr);
     assert_ne!(
         std::fs::read(&backup).unwrap(),
         backup_bytes,
@@ -831,16 +697,15 @@ fn backup_and_restore_on_a_new_device() {
     let out = phone
         .cmd(&["restore", backup_str])
         .env("ECERT_BACKUP_PASSPHRASE", backup_pass)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains(&world.key.to_hex()));
+        .run();
+    assert!(out.success(), "{}", out.stderr);
+    assert!(out.stdout.contains(&world.holder.to_hex()));
     assert_eq!(
         std::fs::read(&backup).unwrap(),
         backup_now,
         "restore does not touch the backup"
     );
-    assert_eq!(phone.wallet_id(), world.key);
+    assert_eq!(phone.wallet_id(), world.holder);
     assert_eq!(phone.ok(&["list"]), device.ok(&["list"]));
 
     // Restoring over an existing wallet needs --force.
@@ -863,14 +728,14 @@ fn backup_and_restore_on_a_new_device() {
         "--text",
     ]);
     let verdict = world.verify(qr.trim(), &Policy::default()).unwrap();
-    assert_eq!(verdict.holder, world.key);
+    assert_eq!(verdict.holder, world.holder);
     assert_eq!(disclosed(&verdict, 0)[0].1, "张伟");
     assert_eq!(disclosed(&verdict, 1)[0].1, "no-record");
 }
 
 #[test]
 fn passwd_changes_the_passphrase() {
-    let world = World::new("passwd");
+    let world = Citizen::new("passwd");
     let device = &world.device;
     let before = device.wallet_bytes();
     let err = device.fails(
@@ -883,29 +748,27 @@ fn passwd_changes_the_passphrase() {
     let out = device
         .cmd(&["passwd"])
         .env("ECERT_NEW_WALLET_PASSPHRASE", "a brand new passphrase")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let err = device.fails(&mut device.cmd(&["list"]));
+        .run();
+    assert!(out.success(), "{}", out.stderr);
+    let err = device.fails(device.cmd(&["list"]));
     assert!(err.contains("wrong passphrase"), "{err}");
     let list = device
         .cmd(&["list"])
         .env("ECERT_WALLET_PASSPHRASE", "a brand new passphrase")
-        .output()
-        .unwrap();
-    assert!(list.status.success());
-    assert_eq!(text(&list.stdout).lines().count(), 3);
+        .run();
+    assert!(list.success());
+    assert_eq!(list.stdout.clone().lines().count(), 3);
     // A new wallet needs a long enough passphrase, too.
     let mut other = Device::new("passwd-short");
     other.passphrase = "short".into();
-    let err = other.fails(&mut other.cmd(&["init"]));
+    let err = other.fails(other.cmd(&["init"]));
     assert!(err.contains("at least 8 characters"), "{err}");
     assert!(!other.wallet.exists());
 }
 
 #[test]
 fn live_mode_redraws_fresh_codes() {
-    let world = World::new("live");
+    let world = Citizen::new("live");
     let device = &world.device;
     let out = device.ok(&[
         "present",
@@ -934,7 +797,7 @@ fn live_mode_redraws_fresh_codes() {
         ],
     ];
     for args in usage_errors {
-        assert_eq!(device.run(args).status.code(), Some(2), "{args:?}");
+        assert_eq!(device.run(args).code, Some(2), "{args:?}");
     }
 }
 
@@ -944,21 +807,18 @@ fn the_wallet_is_found_where_the_help_says() {
     let xdg = device.path("xdg");
     let home = device.path("home");
     let flag = device.path("flag.ecw");
-    let init = |configure: &dyn Fn(&mut Command)| {
-        let mut cmd = device.cmd(&["init"]);
-        cmd.env_remove("ECERT_WALLET")
+    let init = |configure: &dyn Fn(Cmd) -> Cmd| {
+        let cmd = device
+            .cmd(&["init"])
+            .env_remove("ECERT_WALLET")
             .env_remove("XDG_DATA_HOME")
             .env("HOME", &home);
-        configure(&mut cmd);
-        let out = cmd.output().unwrap();
-        assert!(out.status.success(), "{}", text(&out.stderr));
+        configure(cmd).run().ok();
     };
     // $XDG_DATA_HOME/ecert/wallet.ecw, then $HOME/.local/share/ecert/wallet.ecw.
-    init(&|cmd| {
-        cmd.env("XDG_DATA_HOME", &xdg);
-    });
+    init(&|cmd| cmd.env("XDG_DATA_HOME", &xdg));
     assert!(xdg.join("ecert").join("wallet.ecw").is_file());
-    init(&|_| {});
+    init(&|cmd| cmd);
     assert!(home.join(".local/share/ecert/wallet.ecw").is_file());
     // A relative XDG_DATA_HOME is ignored, as the XDG specification says.
     let out = device
@@ -966,9 +826,8 @@ fn the_wallet_is_found_where_the_help_says() {
         .env_remove("ECERT_WALLET")
         .env("XDG_DATA_HOME", "relative/dir")
         .env("HOME", &home)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
+        .run();
+    assert!(out.success(), "{}", out.stderr);
     // --wallet wins over $ECERT_WALLET.
     device.ok(&["--wallet", flag.to_str().unwrap(), "init"]);
     assert!(flag.is_file());
@@ -977,7 +836,7 @@ fn the_wallet_is_found_where_the_help_says() {
 
 #[test]
 fn unreadable_files_are_reported_before_the_passphrase_is_asked() {
-    let world = World::new("early");
+    let world = Citizen::new("early");
     let device = &world.device;
     let junk = device.path("junk.ecp");
     std::fs::write(&junk, [0x84, 0x01]).unwrap();
@@ -992,132 +851,28 @@ fn unreadable_files_are_reported_before_the_passphrase_is_asked() {
 }
 
 // ---------------------------------------------------------------------------------------
-// Servers: a department's offer endpoint and a ledger node, played by a tiny HTTP server.
+// Servers: a department's offer endpoint played by the test kit's HTTP server, and the
+// test kit's fake ledger node.
 // ---------------------------------------------------------------------------------------
-
-/// One request as the test server received it.
-#[derive(Clone, Debug)]
-struct Request {
-    method: String,
-    path: String,
-    body: Vec<u8>,
-}
-
-/// A tiny HTTP/1.1 server on this machine: one request per connection, answered by
-/// `route`; it records what it was asked.
-struct TestServer {
-    url: String,
-    requests: Arc<Mutex<Vec<Request>>>,
-}
-
-impl TestServer {
-    fn start(route: impl Fn(&Request) -> (u16, Vec<u8>) + Send + 'static) -> TestServer {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let requests = Arc::new(Mutex::new(Vec::new()));
-        let log = Arc::clone(&requests);
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(mut stream) = stream else { continue };
-                let Some(request) = read_request(&mut stream) else {
-                    continue;
-                };
-                let (status, body) = route(&request);
-                log.lock().unwrap().push(request);
-                let kind = if body.first() == Some(&b'{') {
-                    "application/json"
-                } else {
-                    "application/cbor"
-                };
-                let head = format!(
-                    "HTTP/1.1 {status} Test\r\ncontent-type: {kind}\r\ncontent-length: {}\r\n\
-                     connection: close\r\n\r\n",
-                    body.len()
-                );
-                let _ = stream.write_all(head.as_bytes());
-                let _ = stream.write_all(&body);
-            }
-        });
-        TestServer { url, requests }
-    }
-
-    fn requests(&self) -> Vec<Request> {
-        self.requests.lock().unwrap().clone()
-    }
-}
-
-fn read_request(stream: &mut TcpStream) -> Option<Request> {
-    let mut reader = BufReader::new(stream);
-    let mut line = String::new();
-    reader.read_line(&mut line).ok()?;
-    let mut parts = line.split_whitespace();
-    let method = parts.next()?.to_owned();
-    let path = parts.next()?.to_owned();
-    let mut length = 0;
-    loop {
-        let mut header = String::new();
-        reader.read_line(&mut header).ok()?;
-        let header = header.trim_end();
-        if header.is_empty() {
-            break;
-        }
-        if let Some((name, value)) = header.split_once(':') {
-            if name.eq_ignore_ascii_case("content-length") {
-                length = value.trim().parse().ok()?;
-            }
-        }
-    }
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).ok()?;
-    Some(Request { method, path, body })
-}
-
-fn json_error(code: &str, message: &str) -> Vec<u8> {
-    format!(r#"{{"error":"{code}","message":"{message}"}}"#).into_bytes()
-}
-
-/// An address where nothing listens.
-fn dead_address() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    drop(listener);
-    url
-}
 
 /// Runs a command that must fail with `code`; returns its standard error.
 fn fails_with(device: &Device, args: &[&str], code: i32) -> String {
-    let out = device.run(args);
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "{args:?}: {}{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    text(&out.stderr)
+    device.run(args).fails_with(code)
 }
 
 #[test]
 fn receive_collects_a_certificate_with_an_offer() {
-    let mut world = World::new("offer");
+    let mut world = Citizen::new("offer");
     let now = now();
     let licence = world
-        .province
-        .issue_and_anchor(
-            "transport",
-            world.key,
-            &[sample::driver_licence(now)],
-            now.minus(HOUR),
-            &mut OsRng,
-        )
-        .unwrap()
-        .remove(0);
+        .world
+        .issue_now("transport", sample::driver_licence(now));
     let bytes = licence.to_bytes().unwrap();
-    let server = TestServer::start(move |request| {
-        if request.method == "POST" && request.path == "/v1/offers/K7Q2-99XF/redeem" {
-            (200, bytes.clone())
+    let server = Server::start(move |request| {
+        if request.method == "POST" && request.path() == "/v1/offers/K7Q2-99XF/redeem" {
+            Reply::cbor(bytes.clone())
         } else {
-            (404, json_error("unknown-offer", "no such offer"))
+            Reply::error(404, "unknown-offer", "no such offer")
         }
     });
     let device = &world.device;
@@ -1130,10 +885,10 @@ fn receive_collects_a_certificate_with_an_offer() {
     let requests = server.requests();
     assert_eq!(requests.len(), 1);
     let redemption = ecert_schemas::OfferRedemption::from_bytes(&requests[0].body).unwrap();
-    assert_eq!(redemption.holder_key, world.key);
+    assert_eq!(redemption.holder_key, world.holder);
     assert_eq!(
         ecert_verifier::offer::verify_offer_redemption("K7Q2-99XF", &redemption),
-        Ok(world.key)
+        Ok(world.holder)
     );
 
     // The certificate is in the wallet and can be presented.
@@ -1155,7 +910,7 @@ fn receive_collects_a_certificate_with_an_offer() {
 
 #[test]
 fn offer_failures_are_explained_with_their_own_exit_codes() {
-    let world = World::new("offer-errors");
+    let world = Citizen::new("offer-errors");
     let device = &world.device;
     let before = device.wallet_bytes();
     let answers: [(u16, &str, i32, &str); 5] = [
@@ -1171,13 +926,13 @@ fn offer_failures_are_explained_with_their_own_exit_codes() {
         (500, "internal", 4, "unexpected status 500"),
     ];
     for (status, code, exit, words) in answers {
-        let server = TestServer::start(move |_| (status, json_error(code, "details here")));
+        let server = Server::start(move |_| Reply::error(status, code, "details here"));
         let link = format!("{}/v1/offers/abc123", server.url);
         let err = fails_with(device, &["receive", "--offer", &link], exit);
         assert!(err.contains(words), "{status}: {err}");
         assert!(err.contains("details here"), "{status}: {err}");
         assert_eq!(device.wallet_bytes(), before, "{status} changed the wallet");
-        assert_eq!(server.requests()[0].path, "/v1/offers/abc123/redeem");
+        assert_eq!(server.requests()[0].path(), "/v1/offers/abc123/redeem");
     }
 
     // Nothing listening.
@@ -1205,7 +960,7 @@ fn offer_failures_are_explained_with_their_own_exit_codes() {
     fails_with(device, &["receive", "--issuer", "http://10.0.0.1"], 2);
 
     // A damaged answer: refused, and what was sent is kept beside the wallet.
-    let server = TestServer::start(|_| (200, b"not a certificate".to_vec()));
+    let server = Server::start(|_| Reply::cbor(b"not a certificate".to_vec()));
     let link = format!("{}/v1/offers/abc123", server.url);
     let err = fails_with(device, &["receive", "--offer", &link], 4);
     assert!(err.contains("not a certificate file"), "{err}");
@@ -1231,7 +986,7 @@ fn offer_failures_are_explained_with_their_own_exit_codes() {
         .to_bytes()
         .unwrap();
     assert_ne!(other.to_bytes().unwrap(), foreign);
-    let server = TestServer::start(move |_| (200, foreign.clone()));
+    let server = Server::start(move |_| Reply::cbor(foreign.clone()));
     let err = fails_with(
         device,
         &["receive", "--offer", "abc123", "--issuer", &server.url],
@@ -1242,69 +997,27 @@ fn offer_failures_are_explained_with_their_own_exit_codes() {
     assert_eq!(device.wallet_bytes(), before);
 }
 
-/// A ledger node for `world`: anchor receipts as of the newest certified header, the
-/// revocation list, and the revocations since genesis with that header. `tamper` may
-/// change an answer before it is sent.
-fn ledger_node(
-    world: &World,
-    tamper: impl Fn(&str, Vec<u8>) -> Vec<u8> + Send + 'static,
-) -> TestServer {
-    let ledger = world.province.ledger();
-    let checkpoint = world.province.checkpoint().unwrap().clone();
-    let mut receipts = std::collections::BTreeMap::new();
-    for seq in 0.. {
-        let Some(receipt) = ledger.anchor_receipt(seq, &checkpoint).unwrap() else {
-            break;
-        };
-        let path = format!("/v1/anchors/{}", receipt.record.batch_root.to_hex());
-        receipts.insert(path, receipt.to_bytes().unwrap());
-    }
-    let snapshot = ledger.revocation_snapshot();
-    let revocations = ecert_schemas::codec::to_cbor(&snapshot).unwrap();
-    let delta = ledger
-        .revocation_delta(0, &checkpoint)
-        .unwrap()
-        .unwrap()
-        .to_bytes()
-        .unwrap();
-    TestServer::start(move |request| {
-        let path = request.path.as_str();
-        let answer = if let Some(receipt) = receipts.get(path) {
-            (200, receipt.clone())
-        } else if path.starts_with("/v1/anchors/") {
-            (404, json_error("not-anchored", "unknown batch"))
-        } else if path == "/v1/revocations" {
-            (200, revocations.clone())
-        } else if path == "/v1/revocations?since=0" {
-            (200, delta.clone())
-        } else {
-            (404, json_error("not-found", "no such path"))
-        };
-        (answer.0, tamper(path, answer.1))
-    })
-}
-
 #[test]
 fn trust_and_refresh_check_the_ledger() {
-    let mut world = World::new("refresh");
+    let mut world = Citizen::new("refresh");
     // The justice department revokes the no-criminal-record certificate.
-    let record = ecert_schemas::Certificate::from_bytes(&world.record.certificate).unwrap();
+    let index = ecert_testkit::world::status_index(&world.record);
     world
         .province
         .revoke(
             "justice",
-            &[record.claims.status_index],
+            &[index],
             ecert_schemas::ledger::RevocationReason::Superseded,
             now(),
         )
         .unwrap();
     let device = &world.device;
-    let node = ledger_node(&world, |_, body| body);
+    let node = FakeNode::serving(&world.province);
 
     // Without a trust anchor: answers shown, marked unverified; exit 9 for the revocation.
     let out = device.run(&["refresh", "--node", &node.url]);
-    assert_eq!(out.status.code(), Some(9), "{}", text(&out.stderr));
-    let report = text(&out.stdout);
+    assert_eq!(out.code, Some(9), "{}", out.stderr);
+    let report = out.stdout;
     assert!(report.contains("UNVERIFIED"), "{report}");
     assert!(
         report.contains("anchored in batch 0 at height 1"),
@@ -1340,8 +1053,8 @@ fn trust_and_refresh_check_the_ledger() {
 
     // Now the answers are certified.
     let out = device.run(&["refresh", "--node", &node.url]);
-    assert_eq!(out.status.code(), Some(9), "{}", text(&out.stderr));
-    let report = text(&out.stdout);
+    assert_eq!(out.code, Some(9), "{}", out.stderr);
+    let report = out.stdout;
     assert!(!report.contains("UNVERIFIED"), "{report}");
     assert!(
         report.contains("anchored in batch 0 at height 1"),
@@ -1354,38 +1067,24 @@ fn trust_and_refresh_check_the_ledger() {
         "{report}"
     );
     assert!(report.contains("not revoked (certified"), "{report}");
-    assert!(text(&out.stderr).contains("1 certificate(s) reported revoked"));
+    assert!(out.stderr.contains("1 certificate(s) reported revoked"));
 
     // A node that lies about the revocations is caught.
-    let lying = ledger_node(&world, |path, body| {
-        if path == "/v1/revocations?since=0" {
-            let mut delta = ecert_schemas::ledger::RevocationDelta::from_bytes(&body).unwrap();
-            delta.entries.clear();
-            delta.to_bytes().unwrap()
-        } else {
-            body
-        }
-    });
+    let lying = FakeNode::serving(&world.province);
+    lying.lie(Lie::EmptyRevocationDelta);
     let out = device.run(&["refresh", "--node", &lying.url]);
-    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stdout));
-    let report = text(&out.stdout);
+    assert_eq!(out.code, Some(4), "{}", out.stdout);
+    let report = out.stdout;
     assert!(report.contains("revocation list was refused"), "{report}");
     assert!(!report.contains("REVOKED"), "{report}");
 
     // ... and so is one whose receipts are not signed by the trusted validators (its
     // revocations, certified on their own, still count).
-    let forged = ledger_node(&world, |path, body| {
-        if path.starts_with("/v1/anchors/") {
-            let mut receipt = ecert_schemas::ledger::AnchorReceipt::from_bytes(&body).unwrap();
-            receipt.checkpoint.votes.truncate(1);
-            receipt.to_bytes().unwrap()
-        } else {
-            body
-        }
-    });
+    let forged = FakeNode::serving(&world.province);
+    forged.lie(Lie::UnderSignedReceipts);
     let out = device.run(&["refresh", "--node", &forged.url]);
-    assert_eq!(out.status.code(), Some(9), "{}", text(&out.stdout));
-    let report = text(&out.stdout);
+    assert_eq!(out.code, Some(9), "{}", out.stdout);
+    let report = out.stdout;
     assert!(report.contains("the node's answer was refused"), "{report}");
     assert!(
         report.contains("REVOKED by justice (certified status as of block #3"),
@@ -1393,16 +1092,11 @@ fn trust_and_refresh_check_the_ledger() {
     );
 
     // A node that knows nothing of a batch.
-    let empty = TestServer::start(|request| {
-        if request.path.starts_with("/v1/anchors/") {
-            (404, json_error("not-anchored", "unknown batch"))
-        } else {
-            (503, json_error("no-quorum", "try later"))
-        }
-    });
+    let empty = FakeNode::serving(&world.province);
+    empty.lie(Lie::NoQuorum);
     let out = device.run(&["refresh", "--node", &empty.url]);
-    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stdout));
-    assert!(text(&out.stderr).contains("unexpected status 503"));
+    assert_eq!(out.code, Some(4), "{}", out.stdout);
+    assert!(out.stderr.contains("unexpected status 503"));
 
     // Nothing listening.
     let err = fails_with(device, &["refresh", "--node", &dead_address()], 3);
@@ -1428,8 +1122,8 @@ fn trust_and_refresh_check_the_ledger() {
     assert!(out.contains("now trusts ledger elsewhere"), "{out}");
     // Against the wrong anchor, every receipt and the revocation list are refused.
     let out = device.run(&["refresh", "--node", &node.url]);
-    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stdout));
-    let report = text(&out.stdout);
+    assert_eq!(out.code, Some(4), "{}", out.stdout);
+    let report = out.stdout;
     assert!(report.contains("validator set this trust anchor does not trust"));
     assert!(report.contains("revocation status unknown"), "{report}");
     assert!(!report.contains("not revoked"), "{report}");

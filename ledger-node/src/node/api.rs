@@ -10,6 +10,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use ecert_schemas::api;
 use ecert_schemas::codec::to_cbor;
 use ecert_schemas::ledger::Checkpoint;
 use ecert_schemas::{Hash32, IssuerId};
@@ -32,16 +33,16 @@ const EXPORT_WAIT: Duration = Duration::from_secs(5);
 /// The API's routes.
 pub fn router(shared: Arc<Shared>) -> Router {
     Router::new()
-        .route("/v1/transactions", post(submit))
-        .route("/v1/anchors/{root}", get(anchor_receipt))
-        .route("/v1/checkpoints", get(checkpoints))
-        .route("/v1/checkpoints/latest", get(latest_checkpoint))
-        .route("/v1/registry", get(registry))
-        .route("/v1/batches", get(batches))
-        .route("/v1/revocations", get(revocations))
-        .route("/v1/export", get(export))
-        .route("/health", get(health))
-        .route("/metrics", get(metrics))
+        .route(api::TRANSACTIONS, post(submit))
+        .route(api::ANCHOR_ROUTE, get(anchor_receipt))
+        .route(api::CHECKPOINTS, get(checkpoints))
+        .route(api::CHECKPOINTS_LATEST, get(latest_checkpoint))
+        .route(api::REGISTRY, get(registry))
+        .route(api::BATCHES, get(batches))
+        .route(api::REVOCATIONS, get(revocations))
+        .route(api::EXPORT, get(export))
+        .route(api::HEALTH, get(health))
+        .route(api::METRICS, get(metrics))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(shared)
 }
@@ -228,7 +229,7 @@ async fn anchor_receipt(State(shared): State<Arc<Shared>>, Path(root): Path<Stri
     };
     let found = shared.machine.read(|s| {
         s.batch_seq_of(&root)
-            .map(|seq| s.anchor_receipt(seq, &checkpoint))
+            .map(|seq| s.anchor_receipt(seq, &checkpoint).map_err(NodeError::from))
     });
     match found {
         Err(e) | Ok(Some(Err(e))) => internal(e),
@@ -372,10 +373,10 @@ fn revocation_delta(shared: &Shared, since: u64) -> Response {
         Ok(c) => c,
         Err(response) => return response,
     };
-    match shared
-        .machine
-        .read(|s| s.revocation_delta(since, &checkpoint))
-    {
+    match shared.machine.read(|s| {
+        s.revocation_delta(since, &checkpoint)
+            .map_err(NodeError::from)
+    }) {
         Err(e) | Ok(Err(e)) => internal(e),
         Ok(Ok(None)) => error(
             StatusCode::CONFLICT,

@@ -1,4 +1,7 @@
 //! The leader's queue of checked transactions waiting for a block.
+//!
+//! Pure: it never reads the clock. Whoever pushes a transaction says when it arrived, and
+//! whoever asks whether a block is due says what time it is now.
 
 use std::collections::{HashSet, VecDeque};
 use std::time::{Duration, Instant};
@@ -32,8 +35,8 @@ impl Mempool {
         }
     }
 
-    /// Queues a transaction.
-    pub fn push(&mut self, hash: Hash32, tx: ByteBuf) -> Result<(), QueueRefusal> {
+    /// Queues a transaction that arrived at `now`.
+    pub fn push(&mut self, hash: Hash32, tx: ByteBuf, now: Instant) -> Result<(), QueueRefusal> {
         if self.known.contains(&hash) {
             return Err(QueueRefusal::Duplicate);
         }
@@ -41,13 +44,21 @@ impl Mempool {
             return Err(QueueRefusal::Full);
         }
         self.known.insert(hash);
-        self.queue.push_back((hash, tx, Instant::now()));
+        self.queue.push_back((hash, tx, now));
         Ok(())
     }
 
-    /// How long the oldest transaction has waited.
-    pub fn oldest_wait(&self) -> Option<Duration> {
-        self.queue.front().map(|(_, _, at)| at.elapsed())
+    /// How long the oldest transaction has waited at `now`.
+    pub fn oldest_wait(&self, now: Instant) -> Option<Duration> {
+        self.queue
+            .front()
+            .map(|(_, _, at)| now.saturating_duration_since(*at))
+    }
+
+    /// Whether a block is due at `now`: the oldest transaction has waited `interval`, or
+    /// `full_block` transactions are queued.
+    pub fn block_due(&self, now: Instant, interval: Duration, full_block: usize) -> bool {
+        self.oldest_wait(now).is_some_and(|w| w >= interval) || self.queue.len() >= full_block
     }
 
     /// Number of waiting transactions.
@@ -93,16 +104,17 @@ mod tests {
 
     #[test]
     fn queues_in_order_without_repeats_and_within_limits() {
+        let t0 = Instant::now();
         let mut pool = Mempool::new(3);
         let (h1, t1) = tx(1, 10);
         let (h2, t2) = tx(2, 10);
         let (h3, t3) = tx(3, 10);
-        pool.push(h1, t1.clone()).unwrap();
-        assert_eq!(pool.push(h1, t1), Err(QueueRefusal::Duplicate));
-        pool.push(h2, t2).unwrap();
-        pool.push(h3, t3).unwrap();
+        pool.push(h1, t1.clone(), t0).unwrap();
+        assert_eq!(pool.push(h1, t1, t0), Err(QueueRefusal::Duplicate));
+        pool.push(h2, t2, t0).unwrap();
+        pool.push(h3, t3, t0).unwrap();
         assert_eq!(
-            pool.push(Hash32([4; 32]), ByteBuf::new()),
+            pool.push(Hash32([4; 32]), ByteBuf::new(), t0),
             Err(QueueRefusal::Full)
         );
         let first = pool.take(10, 15);
@@ -111,5 +123,50 @@ mod tests {
         let rest = pool.take(10, 1_000);
         assert_eq!(rest.iter().map(|t| t.0).collect::<Vec<_>>(), vec![h2, h3]);
         assert!(pool.is_empty());
+    }
+
+    #[test]
+    fn the_oldest_wait_follows_the_time_it_is_told() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        let mut pool = Mempool::new(10);
+        assert_eq!(pool.oldest_wait(t0), None);
+        let (h1, t1) = tx(1, 1);
+        let (h2, t2) = tx(2, 1);
+        pool.push(h1, t1, t0).unwrap();
+        pool.push(h2, t2, t0 + ms(30)).unwrap();
+        assert_eq!(pool.oldest_wait(t0), Some(Duration::ZERO));
+        assert_eq!(pool.oldest_wait(t0 + ms(70)), Some(ms(70)));
+        pool.take(1, usize::MAX);
+        assert_eq!(
+            pool.oldest_wait(t0 + ms(70)),
+            Some(ms(40)),
+            "now the second"
+        );
+        // A time before the arrival (a caller's earlier reading) counts as no wait.
+        assert_eq!(pool.oldest_wait(t0), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn a_block_is_due_after_the_interval_or_when_full() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        let mut pool = Mempool::new(10);
+        assert!(
+            !pool.block_due(t0 + ms(1_000), ms(100), 3),
+            "never an empty block"
+        );
+        let (h1, t1) = tx(1, 1);
+        pool.push(h1, t1, t0).unwrap();
+        assert!(!pool.block_due(t0 + ms(99), ms(100), 3));
+        assert!(pool.block_due(t0 + ms(100), ms(100), 3));
+        let (h2, t2) = tx(2, 1);
+        let (h3, t3) = tx(3, 1);
+        pool.push(h2, t2, t0).unwrap();
+        pool.push(h3, t3, t0).unwrap();
+        assert!(
+            pool.block_due(t0, ms(100), 3),
+            "a full block is due at once"
+        );
     }
 }

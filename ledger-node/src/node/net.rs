@@ -76,7 +76,6 @@ enum Command {
 pub struct NetHandle {
     commands: mpsc::UnboundedSender<Command>,
     connected: Arc<AtomicUsize>,
-    local: PeerId,
 }
 
 impl NetHandle {
@@ -106,11 +105,6 @@ impl NetHandle {
     /// How many peers are connected now.
     pub fn connected_peers(&self) -> usize {
         self.connected.load(Ordering::Relaxed)
-    }
-
-    /// This node's peer id.
-    pub fn local_peer_id(&self) -> PeerId {
-        self.local
     }
 }
 
@@ -171,7 +165,6 @@ pub fn start(config: NetConfig) -> Result<(NetHandle, mpsc::Receiver<Inbound>), 
     let handle = NetHandle {
         commands,
         connected: connected.clone(),
-        local,
     };
     tokio::spawn(run(
         swarm, command_rx, inbound_tx, validators, dial, connected,

@@ -2,29 +2,24 @@
 //! wallet and verifier code, with no network between them (`story --in-process`).
 
 use std::path::Path;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context, Result};
+use ecert_qr::render;
 use ecert_schemas::ledger::RevocationReason;
 use ecert_schemas::{Certificate, CertificatePackage, UnixTime};
 use ecert_testnet::province::Province;
 use ecert_testnet::sample;
 use ecert_verifier::{verify_presentation, Policy, Verdict};
-use ecert_wallet::{present, render, HolderKey, Selection};
+use ecert_wallet::{present, HolderKey, Selection};
 use rand_core::OsRng;
 
 /// The current time (whole seconds).
 pub fn now() -> Result<UnixTime> {
-    Ok(UnixTime(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .context("the system clock is before 1970")?
-            .as_secs(),
-    ))
+    Ok(ecert_shell::clock::now()?)
 }
 
 fn step(n: u32, text: &str) {
-    println!("\n[{n}] {text}");
+    ecert_shell::outln!("\n[{n}] {text}");
 }
 
 /// Runs the in-process story, writing the QR files to `out`.
@@ -40,7 +35,7 @@ pub fn story(out: &Path) -> Result<()> {
     let mut province = Province::new("ecert-demo-province", genesis, &mut rng)?;
     for (i, d) in province.departments.iter().enumerate() {
         let kinds: Vec<&str> = d.kinds.iter().map(|k| k.as_str()).collect();
-        println!(
+        ecert_shell::outln!(
             "    validator #{i}: {:<16} issues {}",
             d.id.as_str(),
             kinds.join(", ")
@@ -49,7 +44,7 @@ pub fn story(out: &Path) -> Result<()> {
 
     step(2, "A citizen creates a wallet");
     let wallet = HolderKey::generate(&mut rng);
-    println!("    holder key {}", wallet.public_key());
+    ecert_shell::outln!("    holder key {}", wallet.public_key());
 
     step(3, "Departments issue four certificates; each batch is anchored and certified by 4 of 4 validators");
     let t = start.minus(600);
@@ -83,7 +78,7 @@ pub fn story(out: &Path) -> Result<()> {
     )?)?;
     for p in [&id_card, &ssc, &licence, &record] {
         let cert = Certificate::from_bytes(&p.certificate)?;
-        println!(
+        ecert_shell::outln!(
             "    {:<22} from {:<16} anchored in batch {} ({} bytes)",
             cert.claims.kind.as_str(),
             cert.claims.issuer.as_str(),
@@ -91,7 +86,7 @@ pub fn story(out: &Path) -> Result<()> {
             p.certificate.len()
         );
     }
-    println!(
+    ecert_shell::outln!(
         "    ledger height {}, {} batches anchored",
         province.ledger().height(),
         province.ledger().anchors().len()
@@ -102,7 +97,7 @@ pub fn story(out: &Path) -> Result<()> {
         "The counter syncs while online (every header's quorum is checked)",
     );
     let counter = province.sync_counter()?;
-    println!(
+    ecert_shell::outln!(
         "    synced certified header #{} with {} batches",
         counter.header().height,
         counter.anchor_count()
@@ -128,12 +123,12 @@ pub fn story(out: &Path) -> Result<()> {
         .with_context(|| format!("cannot write {}", png_path.display()))?;
     std::fs::write(out.join("presentation.svg"), render::to_svg(&qr)?)?;
     std::fs::write(out.join("presentation.txt"), &qr)?;
-    println!(
+    ecert_shell::outln!(
         "    QR string: {} characters, QR version {} (level M)",
         qr.len(),
         render::qr_version(&qr)?
     );
-    println!("    wrote {} (and .svg, .txt)", png_path.display());
+    ecert_shell::outln!("    wrote {} (and .svg, .txt)", png_path.display());
 
     step(
         6,
@@ -143,7 +138,7 @@ pub fn story(out: &Path) -> Result<()> {
     if scanned != qr {
         bail!("the QR image decodes to a different string than the wallet encoded");
     }
-    println!(
+    ecert_shell::outln!(
         "    the image decodes to the same {} characters",
         scanned.len()
     );
@@ -166,14 +161,16 @@ pub fn story(out: &Path) -> Result<()> {
         now()?,
     )?;
     let counter = province.sync_counter()?;
-    println!("    synced certified header #{}", counter.header().height);
+    ecert_shell::outln!("    synced certified header #{}", counter.header().height);
 
     step(8, "The same QR code is verified again");
     let verdict = verify_presentation(&scanned, &counter, now()?, &policy);
     print_verdict(&verdict);
     match verdict {
         Err(ecert_verifier::VerifyError::Revoked { .. }) => {
-            println!("\nStory complete: valid before revocation, rejected as revoked after.");
+            ecert_shell::outln!(
+                "\nStory complete: valid before revocation, rejected as revoked after."
+            );
             Ok(())
         }
         other => bail!("expected the revoked certificate to be rejected, got {other:?}"),
@@ -185,33 +182,31 @@ fn one(mut packages: Vec<CertificatePackage>) -> Result<CertificatePackage> {
 }
 
 fn scan_png(path: &Path) -> Result<String> {
-    let img = image::open(path)
-        .with_context(|| format!("cannot read {}", path.display()))?
-        .to_luma8();
-    let mut prepared = rqrr::PreparedImage::prepare(img);
-    let grids = prepared.detect_grids();
-    let grid = grids.first().context("no QR code found in the image")?;
-    let (_meta, content) = grid.decode().context("the QR code could not be decoded")?;
-    Ok(content)
+    let png = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    ecert_qr::scan::decode_image(&png)
+        .with_context(|| format!("cannot read the QR code in {}", path.display()))
 }
 
 fn print_verdict(verdict: &Result<Verdict, ecert_verifier::VerifyError>) {
     match verdict {
         Ok(v) => {
-            println!(
+            ecert_shell::outln!(
                 "    ==> VALID  (holder proof signed at {}, revocation data {} s old)",
-                v.signed_at, v.revocation_age_secs
+                v.signed_at,
+                v.revocation_age_secs
             );
             for c in &v.certificates {
-                println!(
+                ecert_shell::outln!(
                     "        {} — issued by {} — valid until {}",
-                    c.kind_name, c.issuer_name, c.expires
+                    c.kind_name,
+                    c.issuer_name,
+                    c.expires
                 );
                 for f in &c.disclosed {
-                    println!("          {:<28} {}", f.label, f.value);
+                    ecert_shell::outln!("          {:<28} {}", f.label, f.value);
                 }
             }
         }
-        Err(e) => println!("    ==> INVALID: {e}  [{}]", e.code()),
+        Err(e) => ecert_shell::outln!("    ==> INVALID: {e}  [{}]", e.code()),
     }
 }

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use ecert_ledger_node::genesis::{GenesisIssuer, GenesisIssuerKey};
@@ -47,11 +47,8 @@ fn create(dir: &Path, base_port: Option<u16>) -> Result<()> {
     let node_bin = find_binary("ecert-node")?;
     let issuer_bin = find_binary("ecert-issuer")?;
     let passphrase = dev_passphrase(dir)?;
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .context("the system clock is before 1970")?
-        .as_secs();
-    println!("Creating a local network in {}", dir.display());
+    let now = ecert_shell::clock::now()?.0;
+    ecert_shell::outln!("Creating a local network in {}", dir.display());
     let mut issuers = Vec::new();
     for (id, name, kinds) in DEPARTMENTS {
         let home = issuer_home(dir, id);
@@ -101,13 +98,13 @@ pub fn up(dir: &Path, base_port: Option<u16>) -> Result<LocalNetwork> {
     }
     let node_bin = find_binary("ecert-node")?;
     let mut net = LocalNetwork::open(dir, &node_bin)?;
-    println!("Starting {} department nodes", net.len());
+    ecert_shell::outln!("Starting {} department nodes", net.len());
     net.start_all()?;
     let http = Http::new(Duration::from_secs(5));
     let all: Vec<usize> = (0..net.len()).collect();
     let leader = net.wait_ready(&http, &all, Duration::from_secs(60))?;
     net.detach();
-    println!(
+    ecert_shell::outln!(
         "The network is up: {} nodes, leader {}",
         net.len(),
         net.layout()
@@ -117,7 +114,7 @@ pub fn up(dir: &Path, base_port: Option<u16>) -> Result<LocalNetwork> {
             .unwrap_or("?")
     );
     print_status(&net, &http);
-    println!(
+    ecert_shell::outln!(
         "Trust anchor for counters, issuers and wallets: {}",
         net.anchor_path().display()
     );
@@ -125,9 +122,15 @@ pub fn up(dir: &Path, base_port: Option<u16>) -> Result<LocalNetwork> {
 }
 
 fn print_status(net: &LocalNetwork, http: &Http) {
-    println!(
+    ecert_shell::outln!(
         "  {:<17} {:>7} {:<24} {:<10} {:<17} {:>7} {:>10}",
-        "node", "pid", "client API", "role", "leader", "height", "certified"
+        "node",
+        "pid",
+        "client API",
+        "role",
+        "leader",
+        "height",
+        "certified"
     );
     for (i, node) in net.layout().nodes.iter().enumerate() {
         let pid = net
@@ -141,7 +144,7 @@ fn print_status(net: &LocalNetwork, http: &Http) {
                     .and_then(|l| net.layout().nodes.get(l as usize))
                     .map(|n| n.department.clone())
                     .unwrap_or_else(|| "none".into());
-                println!(
+                ecert_shell::outln!(
                     "  {:<17} {:>7} {:<24} {:<10} {:<17} {:>7} {:>10}",
                     node.department,
                     pid,
@@ -152,7 +155,7 @@ fn print_status(net: &LocalNetwork, http: &Http) {
                     field(&h, "certified_height").to_string()
                 );
             }
-            None => println!(
+            None => ecert_shell::outln!(
                 "  {:<17} {:>7} {:<24} {:<10}",
                 node.department,
                 pid,
@@ -178,7 +181,7 @@ pub fn down(dir: &Path) -> Result<()> {
     let mut net = LocalNetwork::open(dir, &node_bin)?;
     net.detach();
     net.stop_all()?;
-    println!(
+    ecert_shell::outln!(
         "Stopped {} nodes; their data stays in {} (`up` starts them again)",
         net.len(),
         dir.display()
@@ -204,7 +207,7 @@ fn dir_size(path: &Path) -> u64 {
 fn issuer_key(dir: &Path, id: &str, passphrase: &str) -> Result<ecert_issuer::IssuerKey> {
     let path = issuer_home(dir, id).join("key.eck");
     let sealed = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-    let seed = ecert_wallet::sealed::open_secret(
+    let seed = ecert_sealed::open_secret(
         *b"ECK1",
         &sealed,
         &zeroize::Zeroizing::new(passphrase.to_owned()),
@@ -247,7 +250,7 @@ pub fn load(dir: &Path, seconds: u64, batch_size: u64, clients: usize) -> Result
         .health(&http, 0)
         .and_then(|h| field(&h, "height").as_u64())
         .unwrap_or(0);
-    println!(
+    ecert_shell::outln!(
         "Load: {clients} clients, batches of {batch_size} certificates, {seconds} s, {} nodes",
         net.len()
     );
@@ -284,19 +287,19 @@ pub fn load(dir: &Path, seconds: u64, batch_size: u64, clients: usize) -> Result
         .and_then(|h| field(&h, "height").as_u64())
         .unwrap_or(0);
     let ms = |d: Option<Duration>| d.map(|d| d.as_secs_f64() * 1000.0).unwrap_or(f64::NAN);
-    println!("  batches certified      {}", report.batches);
-    println!("  certificates anchored  {}", report.certificates);
-    println!("  failed submissions     {}", report.failures);
-    println!(
+    ecert_shell::outln!("  batches certified      {}", report.batches);
+    ecert_shell::outln!("  certificates anchored  {}", report.certificates);
+    ecert_shell::outln!("  failed submissions     {}", report.failures);
+    ecert_shell::outln!(
         "  blocks                 {}",
         height_after.saturating_sub(height_before)
     );
-    println!(
+    ecert_shell::outln!(
         "  throughput             {:.0} certificates/s ({:.1} batches/s)",
         report.certificates_per_second(),
         report.batches as f64 / report.elapsed.as_secs_f64().max(1e-9)
     );
-    println!(
+    ecert_shell::outln!(
         "  latency submit→certified  p50 {:.0} ms   p95 {:.0} ms   p99 {:.0} ms   max {:.0} ms",
         ms(report.percentile(50.0)),
         ms(report.percentile(95.0)),
@@ -304,7 +307,7 @@ pub fn load(dir: &Path, seconds: u64, batch_size: u64, clients: usize) -> Result
         ms(report.latencies.last().copied())
     );
     let certs = report.certificates.max(1) as f64;
-    println!(
+    ecert_shell::outln!(
         "  ledger bytes per certificate: {:.3} (transactions), {:.3} (node 0's RocksDB growth, {} bytes)",
         report.tx_bytes as f64 / certs,
         size_after.saturating_sub(size_before) as f64 / certs,

@@ -27,7 +27,7 @@ struct Tools {
 }
 
 fn step(n: u32, text: &str) {
-    println!("\n[{n}] {text}");
+    ecert_shell::outln!("\n[{n}] {text}");
 }
 
 fn show(command: &Command) {
@@ -46,7 +46,7 @@ fn show(command: &Command) {
             }
         })
         .collect();
-    println!("    $ {program} {}", args.join(" "));
+    ecert_shell::outln!("    $ {program} {}", args.join(" "));
 }
 
 fn run(mut command: Command, what: &str) -> Result<Output> {
@@ -73,7 +73,7 @@ fn run_ok(command: Command, what: &str) -> Result<String> {
 
 fn indent(text: &str, most: usize) {
     for line in text.lines().filter(|l| !l.trim().is_empty()).take(most) {
-        println!("      {line}");
+        ecert_shell::outln!("      {line}");
     }
 }
 
@@ -136,7 +136,7 @@ pub fn story(out: &Path) -> Result<()> {
     );
     net.stop_all()?;
     result?;
-    println!(
+    ecert_shell::outln!(
         "\nThe story took {:.1} s. The QR code is in {}.",
         started.elapsed().as_secs_f64(),
         out.join("presentation.png").display()
@@ -186,7 +186,7 @@ fn tell(out: &Path, tools: &Tools, network_dir: &Path, passphrase: &str) -> Resu
         .find(|w| w.len() == 64 && w.chars().all(|c| c.is_ascii_hexdigit()))
         .ok_or_else(|| anyhow::anyhow!("ecert-wallet id printed no wallet ID"))?
         .to_owned();
-    println!("    wallet ID {holder}");
+    ecert_shell::outln!("    wallet ID {holder}");
 
     step(
         3,
@@ -272,7 +272,7 @@ fn tell(out: &Path, tools: &Tools, network_dir: &Path, passphrase: &str) -> Resu
         .find(|l| l.starts_with("EC1"))
         .ok_or_else(|| anyhow::anyhow!("ecert-wallet present printed no QR text"))?;
     std::fs::write(out.join("presentation.txt"), qr_text)?;
-    println!(
+    ecert_shell::outln!(
         "      QR code ({} characters) written to {} (and .svg, .txt)",
         qr_text.len(),
         png.display()
@@ -338,7 +338,7 @@ fn tell(out: &Path, tools: &Tools, network_dir: &Path, passphrase: &str) -> Resu
     if verdict.status.success() || !text.contains("revoked") {
         bail!("the counter did not refuse the revoked certificate");
     }
-    println!(
+    ecert_shell::outln!(
         "    exit code {} (INVALID: revoked)",
         verdict.status.code().unwrap_or(-1)
     );
@@ -358,7 +358,7 @@ fn tell(out: &Path, tools: &Tools, network_dir: &Path, passphrase: &str) -> Resu
             String::from_utf8_lossy(&refresh.stderr)
         );
     }
-    println!(
+    ecert_shell::outln!(
         "    exit code {} (a certificate in the wallet is revoked)",
         refresh.status.code().unwrap_or(-1)
     );

@@ -128,6 +128,11 @@ if --out or --out-dir is given.
 
 Validity starts now and lasts --valid-days days (default: the longest the kind allows).
 
+A large CSV file is issued in several anchor batches of up to 50,000 certificates. If the \
+command is interrupted (a crash, a power cut, the ledger out of reach), nothing signed is \
+lost: run 'ecert-issuer issue --resume' to deliver what was signed and issue the rest; no \
+other 'issue' runs until then.
+
 The department's register records, for each certificate, its id, kind, wallet ID, status \
 index, dates and batch; not the claim values."
     )]
@@ -284,8 +289,17 @@ pub struct SetAnchorArgs {
 pub struct IssueArgs {
     /// The kind of certificate: id-card, driver-licence, social-security-card,
     /// no-criminal-record.
-    #[arg(long, value_name = "KIND")]
-    pub kind: String,
+    #[arg(long, value_name = "KIND", required_unless_present = "resume")]
+    pub kind: Option<String>,
+
+    /// Finish an 'issue' command that was interrupted (a crash, a power cut, the ledger
+    /// out of reach): deliver what it signed, then issue the rest of its input.
+    #[arg(long, conflicts_with_all = ["kind", "claims", "holder", "csv", "valid_days", "out", "out_dir", "offer"])]
+    pub resume: bool,
+
+    /// Most certificates per anchor batch (a command issues several batches if needed).
+    #[arg(long, value_name = "N", hide = true, default_value_t = ecert_issuer::issuance::DEFAULT_BATCH_SIZE)]
+    pub batch_size: u64,
 
     /// One certificate's claims: a .json or .toml file mapping field keys to values.
     #[arg(long, value_name = "FILE", requires = "holder", conflicts_with = "csv")]
@@ -296,7 +310,7 @@ pub struct IssueArgs {
     pub holder: Option<String>,
 
     /// Many certificates: a CSV file with a holder column and one column per field.
-    #[arg(long, value_name = "FILE", required_unless_present = "claims")]
+    #[arg(long, value_name = "FILE", required_unless_present_any = ["claims", "resume"])]
     pub csv: Option<PathBuf>,
 
     /// Days of validity from now [default: the longest the kind allows].

@@ -1,16 +1,15 @@
 //! Exit codes: one fixed table, printed in `--help` and copied into
 //! `docs/user-guide.md#department-operators-issuing-certificates`.
 
-use core::fmt;
-
 use ecert_issuer::anchoring::ReceiptError;
 use ecert_issuer::claims_input::InputError;
 use ecert_issuer::home::HomeError;
+use ecert_issuer::issuance::IssuanceError;
 use ecert_issuer::node::NodeError;
 use ecert_issuer::register::FindError;
+use ecert_shell::files::FileError;
+use ecert_shell::passphrase::PassphraseError;
 
-/// Done.
-pub const OK: u8 = 0;
 /// Failed for a reason not listed below (a file could not be written, ...).
 pub const OTHER: u8 = 1;
 /// Wrong usage or bad input: options, claims, CSV rows, certificate ids, files given.
@@ -35,40 +34,17 @@ pub const TABLE: &str = "Exit codes:
   5  the ledger's proof or data did not verify against the trust anchor: do not trust that node
   6  audit: batches this department did not issue, or its own batches missing";
 
-/// An error with its exit code, for problems the binary itself detects.
-#[derive(Debug)]
-pub struct Failure {
-    /// The exit code.
-    pub code: u8,
-    /// The message.
-    pub message: String,
+pub use ecert_shell::Failure;
+
+/// Bad input (exit code 2).
+pub fn input(message: impl Into<String>) -> Failure {
+    Failure::new(INPUT, message)
 }
 
-impl Failure {
-    /// Bad input (exit code 2).
-    pub fn input(message: impl Into<String>) -> Failure {
-        Failure {
-            code: INPUT,
-            message: message.into(),
-        }
-    }
-
-    /// A problem with the home (exit code 3).
-    pub fn home(message: impl Into<String>) -> Failure {
-        Failure {
-            code: HOME,
-            message: message.into(),
-        }
-    }
+/// A problem with the home (exit code 3).
+pub fn home(message: impl Into<String>) -> Failure {
+    Failure::new(HOME, message)
 }
-
-impl fmt::Display for Failure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for Failure {}
 
 /// The exit code for an error: the first cause in the chain whose kind is known.
 pub fn for_error(error: &anyhow::Error) -> u8 {
@@ -81,26 +57,63 @@ pub fn for_error(error: &anyhow::Error) -> u8 {
         {
             return INPUT;
         }
-        if let Some(h) = cause.downcast_ref::<HomeError>() {
-            return match h {
-                HomeError::Io { .. } => OTHER,
-                HomeError::BadValue(_) | HomeError::Exists(_) => INPUT,
-                HomeError::NotSetUp(_)
-                | HomeError::AlreadyExists(_)
-                | HomeError::Busy(_)
-                | HomeError::Damaged { .. }
-                | HomeError::NotConfigured(_) => HOME,
+        if let Some(e) = cause.downcast_ref::<IssuanceError>() {
+            match e {
+                IssuanceError::Read { .. }
+                | IssuanceError::Row { .. }
+                | IssuanceError::InputChanged(_)
+                | IssuanceError::TooMany => return INPUT,
+                IssuanceError::Pending | IssuanceError::NothingPending => return HOME,
+                IssuanceError::NotAnchored { source, .. } => return node_code(source),
+                IssuanceError::NotProven { .. } => return PROOF,
+                IssuanceError::Input(_) => return INPUT,
+                IssuanceError::Home(h) => return home_code(h),
+                IssuanceError::Issue(_)
+                | IssuanceError::Schema(_)
+                | IssuanceError::WorkerFailed => return OTHER,
+            }
+        }
+        if let Some(e) = cause.downcast_ref::<PassphraseError>() {
+            return match e {
+                PassphraseError::Mismatch | PassphraseError::TooShort { .. } => INPUT,
+                _ => OTHER,
             };
         }
-        if let Some(e) = cause.downcast_ref::<NodeError>() {
+        if let Some(e) = cause.downcast_ref::<FileError>() {
             return match e {
-                NodeError::Unverified { .. } => PROOF,
-                _ => NODE,
+                FileError::AlreadyExists(_) | FileError::TooLarge { .. } => INPUT,
+                _ => OTHER,
             };
+        }
+        if let Some(h) = cause.downcast_ref::<HomeError>() {
+            return home_code(h);
+        }
+        if let Some(e) = cause.downcast_ref::<NodeError>() {
+            return node_code(e);
         }
         if cause.downcast_ref::<ReceiptError>().is_some() {
             return PROOF;
         }
     }
     OTHER
+}
+
+fn node_code(e: &NodeError) -> u8 {
+    match e {
+        NodeError::Unverified { .. } => PROOF,
+        _ => NODE,
+    }
+}
+
+fn home_code(h: &HomeError) -> u8 {
+    match h {
+        HomeError::File(FileError::AlreadyExists(_) | FileError::TooLarge { .. }) => INPUT,
+        HomeError::File(_) => OTHER,
+        HomeError::BadValue(_) => INPUT,
+        HomeError::NotSetUp(_)
+        | HomeError::AlreadyExists(_)
+        | HomeError::Busy(_)
+        | HomeError::Damaged { .. }
+        | HomeError::NotConfigured(_) => HOME,
+    }
 }

@@ -14,16 +14,6 @@ mod secrets;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
-    match commands::run(cli) {
-        Ok(code) => ExitCode::from(code),
-        Err(error) => {
-            let code = exit::for_error(&error);
-            eprintln!("error: {error:#}");
-            ExitCode::from(code)
-        }
-    }
+    ecert_shell::exit::run::<cli::Cli>(exit::INPUT, commands::run, exit::for_error)
 }

@@ -1,95 +1,40 @@
-//! The department's passphrase (from the terminal, or from the environment for scripts),
-//! the key-derivation settings, and the sealed key file (`ECK1`).
+//! The department's passphrase ([`ecert_shell::passphrase`]: the terminal, or the
+//! environment for scripts), the key-derivation settings, and the sealed key file
+//! (`ECK1`, [`ecert_sealed`]).
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use ecert_issuer::home::Home;
 use ecert_issuer::IssuerKey;
 use ecert_schemas::IssuerId;
-use ecert_wallet::sealed::{open_secret, seal_secret};
-use ecert_wallet::{KdfParams, WalletError};
+use ecert_sealed::{open_secret, seal_secret, KdfParams, SealError};
+use ecert_shell::passphrase::{self, Source};
 use rand_core::OsRng;
 use zeroize::Zeroizing;
 
-use crate::exit::Failure;
+use crate::exit;
 
-/// The environment variable that supplies the passphrase without asking.
-pub const PASSPHRASE_ENV: &str = "ECERT_ISSUER_PASSPHRASE";
+/// The passphrase: `ECERT_ISSUER_PASSPHRASE` (or `..._FILE`) supplies it without asking.
+pub const PASSPHRASE: Source = Source {
+    env: "ECERT_ISSUER_PASSPHRASE",
+    what: "department key passphrase",
+};
 /// The magic of the sealed key file.
 pub const KEY_MAGIC: [u8; 4] = *b"ECK1";
-/// TEST ONLY: the environment variable selecting cheap key-derivation settings.
-pub const TEST_KDF_ENV: &str = "ECERT_ISSUER_TEST_KDF";
-/// Shortest new passphrase accepted, in characters.
-const MIN_PASSPHRASE_CHARS: usize = 8;
-
-fn from_env() -> Result<Option<Zeroizing<String>>> {
-    match std::env::var_os(PASSPHRASE_ENV) {
-        None => Ok(None),
-        Some(value) => match value.into_string() {
-            Ok(text) => Ok(Some(Zeroizing::new(text))),
-            Err(_) => bail!("{PASSPHRASE_ENV} is not valid UTF-8 text"),
-        },
-    }
-}
-
-fn prompt(text: &str) -> Result<Zeroizing<String>> {
-    rpassword::prompt_password(text)
-        .map(Zeroizing::new)
-        .with_context(|| {
-            format!(
-                "cannot ask for the passphrase (no terminal?); for scripts, set {PASSPHRASE_ENV}"
-            )
-        })
-}
 
 /// The passphrase of an existing home: from the environment, or asked once.
 pub fn existing() -> Result<Zeroizing<String>> {
-    match from_env()? {
-        Some(p) => Ok(p),
-        None => prompt("Department key passphrase: "),
-    }
+    Ok(passphrase::existing(PASSPHRASE)?)
 }
 
 /// A new passphrase: from the environment, or asked twice; at least 8 characters.
 pub fn new() -> Result<Zeroizing<String>> {
-    let passphrase = match from_env()? {
-        Some(p) => p,
-        None => {
-            eprintln!(
-                "Choose a passphrase for the department's signing key (at least \
-                 {MIN_PASSPHRASE_CHARS} characters). Nobody can recover it if it is forgotten."
-            );
-            let first = prompt("Department key passphrase: ")?;
-            let second = prompt("Repeat the passphrase: ")?;
-            if *first != *second {
-                return Err(
-                    Failure::input("the two passphrases differ; nothing was changed").into(),
-                );
-            }
-            first
-        }
-    };
-    if passphrase.chars().count() < MIN_PASSPHRASE_CHARS {
-        return Err(Failure::input(format!(
-            "the passphrase must be at least {MIN_PASSPHRASE_CHARS} characters long; nothing was \
-             changed"
-        ))
-        .into());
-    }
-    Ok(passphrase)
+    Ok(passphrase::new(PASSPHRASE)?)
 }
 
-/// The Argon2id settings for sealing: 64 MiB, 3 passes.
-///
-/// TEST ONLY: with `test` (the hidden `--kdf-test` option) or the environment variable
-/// `ECERT_ISSUER_TEST_KDF=1`, cheap settings (256 KiB, 1 pass) are used so that tests and
-/// throw-away test networks run fast. A key sealed this way is far easier to attack by
-/// guessing passphrases; a warning is printed whenever it takes effect.
+/// The Argon2id settings for sealing; TEST ONLY: cheap ones with `test` (the hidden
+/// `--kdf-test` option) or `ECERT_TEST_KDF=1`.
 pub fn kdf_params(test: bool) -> Result<KdfParams> {
-    if test || std::env::var_os(TEST_KDF_ENV).is_some_and(|v| v == "1") {
-        eprintln!("warning: test-only key encryption settings are in use: never use this home for real certificates");
-        return Ok(KdfParams::new(256, 1, 1)?);
-    }
-    Ok(KdfParams::default())
+    Ok(passphrase::kdf_params(test)?)
 }
 
 /// Seals a key's seed under `passphrase`.
@@ -110,19 +55,17 @@ pub fn open_key(
     issuer: IssuerId,
 ) -> Result<IssuerKey> {
     let secret = open_secret(KEY_MAGIC, sealed, passphrase).map_err(|e| match e {
-        WalletError::WrongPassphrase => anyhow::Error::new(Failure::home(
+        SealError::WrongPassphrase => anyhow::Error::new(exit::home(
             "cannot open the department's key: wrong passphrase (or the key file is damaged); \
              nothing was changed",
         )),
-        other => anyhow::Error::new(Failure::home(format!(
+        other => anyhow::Error::new(exit::home(format!(
             "cannot open the department's key file: {other}"
         ))),
     })?;
     let mut seed = Zeroizing::new([0u8; 32]);
     if secret.len() != seed.len() {
-        return Err(
-            Failure::home("the department's key file is damaged (wrong key length)").into(),
-        );
+        return Err(exit::home("the department's key file is damaged (wrong key length)").into());
     }
     seed.copy_from_slice(&secret);
     Ok(IssuerKey::from_seed(issuer, &seed))
@@ -139,7 +82,7 @@ pub fn unlock_keeping_passphrase(
     home: &Home,
     issuer: IssuerId,
 ) -> Result<(IssuerKey, Zeroizing<String>)> {
-    let now = crate::commands::now()?;
+    let now = ecert_shell::clock::now()?;
     if home.promote_due_rotation(now.secs())? {
         eprintln!(
             "The new signing key approved by the ledger took over; the old one is kept in {}.",
@@ -151,7 +94,7 @@ pub fn unlock_keeping_passphrase(
     let passphrase = existing()?;
     let key = open_key(&sealed, &passphrase, issuer)?;
     if key.public_key() != expected {
-        return Err(Failure::home(format!(
+        return Err(exit::home(format!(
             "the key in {} does not match key.pub: the home is damaged",
             home.key_path().display()
         ))

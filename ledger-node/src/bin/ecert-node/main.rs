@@ -16,6 +16,8 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use ecert_ledger_node::genesis::Genesis;
 use ecert_ledger_node::node::{Node, NodeConfig};
+use ecert_shell::files::{read_limited, read_text_limited, Existing};
+use ecert_shell::outln;
 
 /// A department's node of the ecert ledger: orders anchor and revocation transactions
 /// with the other departments' nodes (Raft over libp2p), signs every block header, and
@@ -100,19 +102,16 @@ enum Command {
     },
 }
 
+/// Largest genesis or proposal file read.
+const MAX_INPUT_BYTES: u64 = 16 * 1024 * 1024;
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(1)
-        }
-    }
+    // Exit codes: 0 done, 1 failed, 2 wrong usage.
+    ecert_shell::exit::run::<Cli>(2, run, |_| 1)
 }
 
 fn read_genesis(path: &PathBuf) -> Result<Genesis> {
-    let text = std::fs::read_to_string(path)
+    let text = read_text_limited(path, MAX_INPUT_BYTES)
         .with_context(|| format!("cannot read the genesis file {}", path.display()))?;
     Genesis::from_toml(&text).with_context(|| format!("genesis file {}", path.display()))
 }
@@ -121,12 +120,12 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Init { home, department } => {
             let public = home::init(&home, &department)?;
-            println!("Node home created in {}", home.display());
-            println!("Validator key (put it in the genesis file): {public}");
+            outln!("Node home created in {}", home.display());
+            outln!("Validator key (put it in the genesis file): {public}");
             Ok(())
         }
         Command::Key { home } => {
-            println!("{}", home::public_key(&home)?);
+            outln!("{}", home::public_key(&home)?);
             Ok(())
         }
         Command::Approve {
@@ -136,7 +135,7 @@ fn run(cli: Cli) -> Result<()> {
             out,
         } => {
             let genesis = read_genesis(&genesis)?;
-            let bytes = std::fs::read(&proposal)
+            let bytes = read_limited(&proposal, MAX_INPUT_BYTES)
                 .with_context(|| format!("cannot read {}", proposal.display()))?;
             let body: ecert_schemas::ledger::GovernanceBody =
                 ecert_schemas::codec::from_cbor("governance proposal", &bytes).with_context(
@@ -159,16 +158,12 @@ fn run(cli: Cli) -> Result<()> {
                     anyhow::anyhow!("this node's key is not a validator in the genesis")
                 })?;
             let index = u16::try_from(index).context("validator position")?;
-            println!("Proposal #{} for ledger {}:", body.seq, body.chain_id);
-            println!("  {:?}", body.action);
+            outln!("Proposal #{} for ledger {}:", body.seq, body.chain_id);
+            outln!("  {:?}", body.action);
             let approval = ecert_ledger_node::governance::approve(&key, index, &body)?;
             let encoded = ecert_schemas::codec::to_cbor(&approval)?;
-            if out.exists() {
-                anyhow::bail!("{} exists; refusing to replace it", out.display());
-            }
-            std::fs::write(&out, encoded)
-                .with_context(|| format!("cannot write {}", out.display()))?;
-            println!(
+            ecert_shell::files::write_atomically(&out, &encoded, Existing::Refuse)?;
+            outln!(
                 "Approved as validator #{index}; approval written to {}",
                 out.display()
             );

@@ -5,8 +5,6 @@
 //! verifier ([`VerifyError::code`]) has its own code from 10 up; problems of the counter
 //! itself (wrong usage, unreadable files, not set up, not synced) are 2.
 
-use core::fmt;
-
 use ecert_verifier::VerifyError;
 
 /// VALID, or the command did what it was asked.
@@ -307,40 +305,17 @@ pub fn help_table() -> String {
     text
 }
 
-/// An error that ends the program with a chosen exit code.
-#[derive(Debug)]
-pub struct Failure {
-    /// The exit code.
-    pub code: u8,
-    /// What went wrong and what to do, in plain words.
-    pub message: String,
+pub use ecert_shell::Failure;
+
+/// A failure with exit code [`COUNTER_ERROR`].
+pub fn counter(message: impl Into<String>) -> Failure {
+    Failure::new(COUNTER_ERROR, message)
 }
 
-impl Failure {
-    /// A failure with exit code [`COUNTER_ERROR`].
-    pub fn counter(message: impl Into<String>) -> Failure {
-        Failure {
-            code: COUNTER_ERROR,
-            message: message.into(),
-        }
-    }
-
-    /// A failure with exit code [`REFUSED`].
-    pub fn refused(message: impl Into<String>) -> Failure {
-        Failure {
-            code: REFUSED,
-            message: message.into(),
-        }
-    }
+/// A failure with exit code [`REFUSED`].
+pub fn refused(message: impl Into<String>) -> Failure {
+    Failure::new(REFUSED, message)
 }
-
-impl fmt::Display for Failure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for Failure {}
 
 /// The exit code for an error that ended a command: a [`Failure`]'s own code, a
 /// verifier's reason from the table, otherwise [`COUNTER_ERROR`].

@@ -3,7 +3,6 @@
 use anyhow::{Context, Result};
 
 use crate::cli::InitArgs;
-use crate::exit::Failure;
 use crate::store::{self, Store};
 
 /// Stores the anchor; refuses to replace a different one without `--force`.
@@ -11,7 +10,7 @@ pub fn run(store: &Store, args: &InitArgs) -> Result<String> {
     let shown = args.anchor.display();
     let bytes = store::read_limited(&args.anchor, store::anchor_limit())?;
     let text = String::from_utf8(bytes)
-        .map_err(|_| Failure::counter(format!("the anchor file {shown} is not a text file")))?;
+        .map_err(|_| crate::exit::counter(format!("the anchor file {shown} is not a text file")))?;
     let anchor = store::parse_anchor(&text)
         .with_context(|| format!("the anchor file {shown} is not a trust anchor"))?;
 
@@ -32,7 +31,7 @@ pub fn run(store: &Store, args: &InitArgs) -> Result<String> {
             ));
         }
         Some(current) if !args.force => {
-            return Err(Failure::refused(format!(
+            return Err(crate::exit::refused(format!(
                 "this counter is already set up for ledger {} (validators {}); the file {shown} \
                  is for ledger {} (validators {}). Nothing changed. Use --force only if the \
                  department running the ledger told you to change it (this deletes the synced \

@@ -4,14 +4,13 @@
 //!
 //! Modules: [`cli`] (commands and help), [`store`] (the folder, atomic writes),
 //! [`scan`] (QR input: argument, scanner, photo), [`output`] (human and JSON verdicts),
-//! [`exit`] (the exit-code table), [`net`] (fetching a ledger node's export), and one
+//! [`exit`] (the exit-code table), and one
 //! module per command.
 
 mod challenge;
 mod cli;
 mod exit;
 mod init;
-mod net;
 mod output;
 mod scan;
 mod status;
@@ -20,13 +19,11 @@ mod sync;
 mod verify;
 
 use std::process::ExitCode;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::Result;
 use ecert_schemas::UnixTime;
 
 use crate::cli::{Cli, Command};
-use crate::exit::Failure;
 use crate::store::Store;
 
 fn main() -> ExitCode {
@@ -68,8 +65,5 @@ fn finish(text: String) -> Result<u8> {
 
 /// The counter's clock, in whole seconds since the Unix epoch.
 pub fn now() -> Result<UnixTime> {
-    let since = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_err(|_| Failure::counter("this computer's clock is set before 1970: fix the date"))?;
-    Ok(UnixTime(since.as_secs()))
+    ecert_shell::clock::now().map_err(|e| exit::counter(e.to_string()).into())
 }

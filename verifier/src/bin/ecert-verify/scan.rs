@@ -1,14 +1,17 @@
 //! Where the QR string comes from: the command line, a keyboard-wedge scanner (one line on
-//! standard input), or a photo of the code (PNG or JPEG, decoded with `rqrr`).
+//! standard input), or a photo of the code (PNG or JPEG, read with `ecert-qr`).
 
 use std::io::{self, BufRead, IsTerminal, Read};
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use ecert_qr::QrError;
 use ecert_schemas::codec::qr::MAX_QR_CHARS;
 
-use crate::exit::Failure;
 use crate::output;
+
+/// Largest photo read (64 MiB).
+const MAX_PHOTO_BYTES: u64 = 64 * 1024 * 1024;
 
 /// The QR string: `arg` if given (`-` means standard input), else the photo at `image`,
 /// else one line from standard input.
@@ -35,13 +38,13 @@ fn from_stdin() -> Result<String> {
         .take(limit)
         .read_line(&mut line)
         .map_err(|e| match e.kind() {
-            io::ErrorKind::InvalidData => Failure::counter(
+            io::ErrorKind::InvalidData => crate::exit::counter(
                 "the scanner sent something that is not text: check the scanner's settings",
             ),
-            _ => Failure::counter(format!("cannot read from the scanner: {e}")),
+            _ => crate::exit::counter(format!("cannot read from the scanner: {e}")),
         })?;
     if read == 0 {
-        return Err(Failure::counter(
+        return Err(crate::exit::counter(
             "nothing was scanned: scan the QR code, give it as an argument, or use --image FILE",
         )
         .into());
@@ -51,7 +54,9 @@ fn from_stdin() -> Result<String> {
         .map(|l| l.strip_suffix('\r').unwrap_or(l))
         .unwrap_or(&line);
     if trimmed.is_empty() {
-        return Err(Failure::counter("the scanned line is empty: scan the QR code again").into());
+        return Err(
+            crate::exit::counter("the scanned line is empty: scan the QR code again").into(),
+        );
     }
     Ok(trimmed.to_owned())
 }
@@ -59,36 +64,23 @@ fn from_stdin() -> Result<String> {
 /// The text of the one QR code in a photo.
 pub fn from_image(path: &Path) -> Result<String> {
     let shown = path.display();
-    let reader = image::ImageReader::open(path)
-        .with_context(|| format!("cannot open the photo {shown}"))?
-        .with_guessed_format()
-        .with_context(|| format!("cannot read the photo {shown}"))?;
-    let picture = reader.decode().map_err(|e| {
-        Failure::counter(format!(
-            "cannot read the photo {shown} as a PNG or JPEG image: {e}"
-        ))
-    })?;
-    let mut prepared = rqrr::PreparedImage::prepare(picture.to_luma8());
-    let grids = prepared.detect_grids();
-    match grids.as_slice() {
-        [] => Err(Failure::counter(format!(
-            "no QR code found in the photo {shown}: take it again, sharp, with the whole \
-             code visible and not too small"
-        ))
-        .into()),
-        [grid] => {
-            let (_, text) = grid.decode().map_err(|e| {
-                Failure::counter(format!(
-                    "a QR code was found in the photo {shown} but could not be read ({e}): \
-                     take it again, sharper and straighter"
-                ))
-            })?;
-            Ok(text)
-        }
-        several => Err(Failure::counter(format!(
-            "{} QR codes found in the photo {shown}: photograph only the citizen's code",
-            several.len()
-        ))
-        .into()),
-    }
+    let bytes = ecert_shell::files::read_limited(path, MAX_PHOTO_BYTES)
+        .with_context(|| format!("cannot open the photo {shown}"))?;
+    ecert_qr::scan::decode_image(&bytes).map_err(|e| {
+        let advice = match e {
+            QrError::NoCode => format!(
+                "no QR code found in the photo {shown}: take it again, sharp, with the whole \
+                 code visible and not too small"
+            ),
+            QrError::Unreadable(why) => format!(
+                "a QR code was found in the photo {shown} but could not be read ({why}): take \
+                 it again, sharper and straighter"
+            ),
+            QrError::SeveralCodes(n) => format!(
+                "{n} QR codes found in the photo {shown}: photograph only the citizen's code"
+            ),
+            other => format!("cannot read the photo {shown} as a PNG or JPEG image: {other}"),
+        };
+        crate::exit::counter(advice).into()
+    })
 }

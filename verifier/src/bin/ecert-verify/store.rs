@@ -5,16 +5,16 @@
 //! Nothing read back from the store is trusted: the bundle is verified against the anchor
 //! every time it is loaded.
 
-use std::fs::{self, File};
-use std::io::{self, Read, Write};
+use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use ecert_schemas::ledger::{TrustBundle, MAX_TRUST_BUNDLE_BYTES};
 use ecert_schemas::KindRegistry;
+use ecert_shell::files::{write_atomically, Existing};
+use ecert_shell::paths::DataPlace;
 use ecert_verifier::{TrustAnchor, TrustStore, VerifyError};
-
-use crate::exit::Failure;
 
 const ANCHOR_FILE: &str = "anchor.toml";
 const BUNDLE_FILE: &str = "bundle.cbor";
@@ -33,24 +33,15 @@ impl Store {
     /// The store at `--store DIR`, else `$ECERT_VERIFY_STORE`, else
     /// `$XDG_DATA_HOME/ecert-verify`, else `$HOME/.local/share/ecert-verify`.
     pub fn locate(flag: Option<PathBuf>) -> Result<Store> {
-        let env = |name: &str| {
-            std::env::var_os(name)
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from)
+        const STORE: DataPlace = DataPlace {
+            what: "counter's data",
+            flag: "--store DIR",
+            env: STORE_ENV,
+            name: "ecert-verify",
         };
-        let dir = flag
-            .or_else(|| env(STORE_ENV))
-            .or_else(|| {
-                env("XDG_DATA_HOME")
-                    .filter(|p| p.is_absolute())
-                    .map(|p| p.join("ecert-verify"))
-            })
-            .or_else(|| env("HOME").map(|h| h.join(".local/share/ecert-verify")))
-            .ok_or_else(|| {
-                Failure::counter(format!(
-                    "cannot tell where this counter keeps its data: pass --store DIR or set {STORE_ENV}"
-                ))
-            })?;
+        let dir = STORE
+            .resolve(flag)
+            .map_err(|e| crate::exit::counter(e.to_string()))?;
         Ok(Store { dir })
     }
 
@@ -84,7 +75,7 @@ impl Store {
     /// The stored anchor, or a hint to run `init`.
     pub fn anchor(&self) -> Result<TrustAnchor> {
         self.read_anchor()?.ok_or_else(|| {
-            Failure::counter(format!(
+            crate::exit::counter(format!(
                 "this counter is not set up yet (no trust anchor in {}): run \
                  `ecert-verify init --anchor FILE` with the anchor file from the department \
                  running the ledger",
@@ -96,9 +87,11 @@ impl Store {
 
     /// Stores the anchor, creating the folder if needed.
     pub fn write_anchor(&self, anchor: &TrustAnchor) -> Result<()> {
-        fs::create_dir_all(&self.dir)
-            .with_context(|| format!("cannot create the store folder {}", self.dir.display()))?;
-        write_atomic(&self.anchor_path(), anchor_to_toml(anchor).as_bytes())
+        Ok(write_atomically(
+            &self.anchor_path(),
+            anchor_to_toml(anchor).as_bytes(),
+            Existing::Replace,
+        )?)
     }
 
     /// The stored bundle's bytes, if the counter has synced.
@@ -108,7 +101,11 @@ impl Store {
 
     /// Replaces the stored bundle.
     pub fn write_bundle(&self, bytes: &[u8]) -> Result<()> {
-        write_atomic(&self.bundle_path(), bytes)
+        Ok(write_atomically(
+            &self.bundle_path(),
+            bytes,
+            Existing::Replace,
+        )?)
     }
 
     /// Deletes the stored bundle; whether there was one.
@@ -126,14 +123,14 @@ impl Store {
     pub fn load(&self) -> Result<TrustStore> {
         let anchor = self.anchor()?;
         let bytes = self.read_bundle()?.ok_or_else(|| {
-            Failure::counter(format!(
+            crate::exit::counter(format!(
                 "this counter has not synced yet (no ledger data in {}): run \
                  `ecert-verify sync --from-file BUNDLE` with a file exported by a ledger node",
                 self.dir.display()
             ))
         })?;
         check_bundle(&bytes, &anchor).map_err(|e| {
-            Failure::counter(format!(
+            crate::exit::counter(format!(
                 "the stored ledger data ({}) does not verify any more: {e}. Run \
                  `ecert-verify sync --from-file BUNDLE` again",
                 self.bundle_path().display()
@@ -178,19 +175,7 @@ pub fn anchor_to_toml(anchor: &TrustAnchor) -> String {
 
 /// Reads a whole file of at most `limit` bytes.
 pub fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>> {
-    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let mut bytes = Vec::new();
-    file.take(limit.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    if bytes.len() as u64 > limit {
-        return Err(Failure::counter(format!(
-            "{} is too large (more than {limit} bytes)",
-            path.display()
-        ))
-        .into());
-    }
-    Ok(bytes)
+    Ok(ecert_shell::files::read_limited(path, limit)?)
 }
 
 /// Largest trust bundle accepted, in bytes.
@@ -209,32 +194,4 @@ fn read_optional(path: &Path, limit: u64) -> Result<Option<Vec<u8>>> {
         Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
         Ok(_) => read_limited(path, limit).map(Some),
     }
-}
-
-/// Replaces `path` with `bytes` so that a crash leaves either the old or the new file:
-/// write a temporary file in the same folder, fsync it, rename it over `path`, fsync the
-/// folder.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().unwrap_or_else(|| Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    if let Err(e) = write_then_rename(&tmp, path, bytes) {
-        let _ = fs::remove_file(&tmp);
-        return Err(e).with_context(|| format!("cannot write {}", path.display()));
-    }
-    // Make the rename itself durable. Not every platform can fsync a folder.
-    if let Ok(folder) = File::open(dir) {
-        let _ = folder.sync_all();
-    }
-    Ok(())
-}
-
-fn write_then_rename(tmp: &Path, path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut file = File::create(tmp)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    fs::rename(tmp, path)
 }

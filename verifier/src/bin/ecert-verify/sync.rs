@@ -5,12 +5,13 @@
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use ecert_client::http::{BadAnswer, ErrorBody, Http, Unreachable};
+use ecert_client::{NodeClient, NodeError, ServerUrl};
 use ecert_schemas::UnixTime;
 use ecert_verifier::{Policy, VerifyError};
 
 use crate::cli::SyncArgs;
 use crate::exit::{self, Failure};
-use crate::net::Node;
 use crate::output::{age, data_age};
 use crate::store::{self, Store};
 
@@ -20,8 +21,15 @@ pub fn run(store: &Store, args: &SyncArgs, now: UnixTime) -> Result<String> {
     let anchor = store.anchor()?;
     let (shown, bytes) = match (&args.node, &args.from_file) {
         (Some(node), _) => {
-            let node = Node::parse(node)?;
-            let bytes = node.export(store::bundle_limit(), Duration::from_secs(args.timeout))?;
+            let node = ServerUrl::parse(node)
+                .map_err(|e| Failure::new(exit::COUNTER_ERROR, format!("--node {e}")))?;
+            let http = Http::named(
+                concat!("ecert-verify/", env!("CARGO_PKG_VERSION")),
+                Duration::from_secs(args.timeout),
+            );
+            let bytes = NodeClient::with_http(node.clone(), http)
+                .export_bytes()
+                .map_err(|e| fetch_failure(&node, &e, args.timeout))?;
             (format!("ledger node {}", node.base()), bytes)
         }
         (None, Some(file)) => (
@@ -29,7 +37,7 @@ pub fn run(store: &Store, args: &SyncArgs, now: UnixTime) -> Result<String> {
             store::read_limited(file, store::bundle_limit())?,
         ),
         (None, None) => {
-            return Err(Failure::counter(
+            return Err(crate::exit::counter(
                 "say where the ledger's data comes from: --from-file BUNDLE or --node URL",
             )
             .into())
@@ -49,7 +57,7 @@ pub fn run(store: &Store, args: &SyncArgs, now: UnixTime) -> Result<String> {
     }
     if let Some(old) = previous_height {
         if height < old && !args.allow_older {
-            return Err(Failure::refused(format!(
+            return Err(crate::exit::refused(format!(
                 "refused {shown}: its data is older (block #{height}) than the data this \
                  counter already has (block #{old}). Nothing was changed. Get a newer export \
                  or try another ledger node, or add --allow-older if you really want to go \
@@ -91,6 +99,56 @@ pub fn run(store: &Store, args: &SyncArgs, now: UnixTime) -> Result<String> {
         ));
     }
     Ok(text)
+}
+
+/// A failed download from a ledger node, in plain words, with exit code
+/// [`exit::COUNTER_ERROR`] (the counter could not do its job); `timeout` is `--timeout`.
+fn fetch_failure(node: &ServerUrl, error: &NodeError, timeout: u64) -> Failure {
+    let base = node.base();
+    let what = match error {
+        e if e.status().is_some() => {
+            let said = e
+                .error_body()
+                .and_then(ErrorBody::text)
+                .map(|text| format!(" The node said: {text}."))
+                .unwrap_or_default();
+            return Failure::new(
+                exit::COUNTER_ERROR,
+                format!(
+                    "{base} answered with status {} instead of the ledger's data.{said} \
+                     Nothing was changed. Check that this is a ledger node's address, or try \
+                     again later",
+                    e.status().unwrap_or_default()
+                ),
+            );
+        }
+        NodeError::BadAnswer {
+            cause: BadAnswer::TooLarge { limit },
+            ..
+        } => {
+            return Failure::new(
+                exit::COUNTER_ERROR,
+                format!(
+                    "{base} sent more than {limit} bytes, more than any ledger export may be; \
+                     nothing was changed. Check the address"
+                ),
+            )
+        }
+        NodeError::Unreachable { cause, .. } => match cause {
+            Unreachable::Timeout => {
+                format!("{base} did not send the ledger's data within {timeout} s (see --timeout)")
+            }
+            Unreachable::HostNotFound => {
+                format!("the name in {base} was not found (check the address and the network)")
+            }
+            Unreachable::Connect(detail) => format!(
+                "cannot connect to {base} ({detail}); check the address, the network, and \
+                 that the ledger node is running"
+            ),
+        },
+        other => format!("{base} did not answer as a ledger node does ({other})"),
+    };
+    Failure::new(exit::COUNTER_ERROR, format!("{what}. Nothing was changed"))
 }
 
 /// Why a bundle was refused, with the reason's own exit code and advice for a sync.

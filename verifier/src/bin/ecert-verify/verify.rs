@@ -5,7 +5,7 @@ use ecert_schemas::{KindRegistry, Nonce};
 use ecert_verifier::{verify_presentation, Policy};
 
 use crate::cli::VerifyArgs;
-use crate::exit::{self, Failure};
+use crate::exit;
 use crate::output;
 use crate::scan;
 use crate::store::Store;
@@ -50,7 +50,7 @@ fn parse_nonce(text: &str) -> Result<Nonce> {
         .filter(|c| !c.is_whitespace() && *c != '-')
         .collect();
     Nonce::from_hex(&digits).map_err(|_| {
-        Failure::counter(format!(
+        crate::exit::counter(format!(
             "--nonce {text:?} is not a challenge: give the hex digits printed by \
              `ecert-verify challenge` (0-9, A-F)"
         ))

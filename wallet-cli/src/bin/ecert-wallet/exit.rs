@@ -1,9 +1,8 @@
 //! Exit codes: one fixed table, used by the program, printed in `--help` and copied into
 //! `docs/user-guide.md#citizens-your-certificate-wallet`. Codes are never renumbered or reused.
 
-use core::fmt;
-
-/// The command did what it was asked.
+/// The command did what it was asked (`ecert_shell::exit::run` ends with it).
+#[cfg_attr(not(test), allow(dead_code))]
 pub const OK: u8 = 0;
 /// Something went wrong on this computer or with the input: the wallet, a file, the
 /// passphrase, a certificate that cannot be added.
@@ -47,40 +46,12 @@ macro_rules! help_table {
 }
 pub(crate) use help_table;
 
-/// An error that ends the program with a chosen exit code.
-#[derive(Debug)]
-pub struct Failure {
-    /// The exit code.
-    pub code: u8,
-    /// What went wrong and what to do, in plain words.
-    pub message: String,
-}
-
-impl Failure {
-    /// A failure with exit code `code`.
-    pub fn new(code: u8, message: impl Into<String>) -> Failure {
-        Failure {
-            code,
-            message: message.into(),
-        }
-    }
-}
-
-impl fmt::Display for Failure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for Failure {}
+pub use ecert_shell::Failure;
 
 /// The exit code for an error that ended a command: a [`Failure`]'s own code (wherever
 /// it is in the chain of causes), otherwise [`ERROR`].
 pub fn for_anyhow(error: &anyhow::Error) -> u8 {
-    error
-        .chain()
-        .find_map(|cause| cause.downcast_ref::<Failure>())
-        .map_or(ERROR, |f| f.code)
+    ecert_shell::exit::failure_code(error).unwrap_or(ERROR)
 }
 
 #[cfg(test)]

@@ -37,7 +37,11 @@ impl Wallet {
     /// Encrypts the contents again and replaces the wallet file atomically.
     pub fn save(&self) -> Result<()> {
         let bytes = seal(&self.contents, &self.passphrase)?;
-        files::write_atomically(&self.path, &bytes, Existing::Replace)
+        Ok(files::write_atomically(
+            &self.path,
+            &bytes,
+            Existing::Replace,
+        )?)
     }
 }
 

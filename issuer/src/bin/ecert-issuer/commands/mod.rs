@@ -8,10 +8,9 @@ mod rotate;
 mod serve;
 mod setup;
 
-use std::io::Write;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use ecert_issuer::home::Home;
 use ecert_issuer::node::NodeClient;
 use ecert_schemas::UnixTime;
@@ -24,8 +23,8 @@ const NODE_TIMEOUT: Duration = Duration::from_secs(75);
 /// How long the node is asked to wait for certification.
 pub const SUBMIT_WAIT_MS: u64 = 60_000;
 
-/// Runs the command line's command; the exit code on success.
-pub fn run(cli: Cli) -> Result<u8> {
+/// Runs the command line's command.
+pub fn run(cli: Cli) -> Result<()> {
     let home = Home::locate(cli.home)?;
     match cli.command {
         Command::Init(args) => setup::init(&home, &args),
@@ -43,11 +42,7 @@ pub fn run(cli: Cli) -> Result<u8> {
 
 /// This computer's clock, in whole seconds since 1970.
 pub fn now() -> Result<UnixTime> {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .context("this computer's clock is set before 1970: fix the date")?
-        .as_secs();
-    Ok(UnixTime(secs))
+    Ok(ecert_shell::clock::now()?)
 }
 
 /// A client of the configured ledger node.
@@ -55,13 +50,11 @@ pub fn node_client(url: &str) -> NodeClient {
     NodeClient::new(url, NODE_TIMEOUT)
 }
 
-/// Prints to standard output; a closed pipe is not an error worth a message.
+/// Prints to standard output ([`ecert_shell::out!`]: a closed pipe ends the program
+/// quietly).
 pub fn print(text: &str) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => other.context("cannot write to standard output"),
-    }
+    ecert_shell::out!("{text}");
+    Ok(())
 }
 
 /// A date for people, `YYYY-MM-DD` (UTC).

@@ -15,7 +15,7 @@ use ecert_verifier::commit::transaction_hash;
 
 use super::{date, node_client, now, print, SUBMIT_WAIT_MS};
 use crate::cli::{ListArgs, RevokeArgs};
-use crate::exit::{self, Failure};
+use crate::exit;
 use crate::secrets;
 
 fn reasons() -> String {
@@ -27,7 +27,7 @@ fn reasons() -> String {
 }
 
 /// `list`.
-pub fn list(home: &Home, args: &ListArgs) -> Result<u8> {
+pub fn list(home: &Home, args: &ListArgs) -> Result<()> {
     let batches = home.batches()?;
     let revocations = home.revocations()?;
     let all = rows(&batches, &revocations, now()?);
@@ -46,7 +46,7 @@ pub fn list(home: &Home, args: &ListArgs) -> Result<u8> {
         } else {
             "No certificates match.\n"
         })?;
-        return Ok(exit::OK);
+        return Ok(());
     }
     let mut text = format!(
         "{:<8}  {:<20}  {:<8}  {:<10}  {:<10}  {:>6}  STATUS\n",
@@ -68,17 +68,17 @@ pub fn list(home: &Home, args: &ListArgs) -> Result<u8> {
     }
     text.push_str(&format!("{} certificate(s).\n", shown.len()));
     print(&text)?;
-    Ok(exit::OK)
+    Ok(())
 }
 
 /// `revoke`.
-pub fn revoke(home: &Home, args: &RevokeArgs) -> Result<u8> {
+pub fn revoke(home: &Home, args: &RevokeArgs) -> Result<()> {
     let config = home.config()?;
     let issuer = config.issuer_id()?;
     let node_url = config.node_url()?.to_owned();
     let anchor = home.require_anchor()?;
     let reason = reason_by_name(&args.reason).ok_or_else(|| {
-        Failure::input(format!(
+        exit::input(format!(
             "unknown reason {:?} (reasons: {})",
             args.reason,
             reasons()
@@ -91,7 +91,7 @@ pub fn revoke(home: &Home, args: &RevokeArgs) -> Result<u8> {
         let row = find(&all, id)?;
         match row.status {
             CertificateStatus::Revoked(r) => {
-                return Err(Failure::input(format!(
+                return Err(exit::input(format!(
                     "certificate {} is already revoked ({}); nothing was changed",
                     short_id(&row.certificate.id),
                     r.name()
@@ -99,7 +99,7 @@ pub fn revoke(home: &Home, args: &RevokeArgs) -> Result<u8> {
                 .into())
             }
             CertificateStatus::NotDelivered(BatchState::Refused) => {
-                return Err(Failure::input(format!(
+                return Err(exit::input(format!(
                     "certificate {} was never valid (the ledger refused its batch); there is \
                      nothing to revoke",
                     short_id(&row.certificate.id)
@@ -155,9 +155,9 @@ pub fn revoke(home: &Home, args: &RevokeArgs) -> Result<u8> {
         .map(|r| short_id(&r.certificate.id))
         .collect();
     if !unconfirmed.is_empty() {
-        return Err(Failure {
-            code: exit::PROOF,
-            message: format!(
+        return Err(exit::Failure::new(
+            exit::PROOF,
+            format!(
                 "the node {node_url} answered that the revocation was certified, but the \
                  ledger as certified at block #{} does not show {} as revoked: do not trust \
                  that node. Nothing was recorded here; run the command again against another \
@@ -165,7 +165,7 @@ pub fn revoke(home: &Home, args: &RevokeArgs) -> Result<u8> {
                 header.height,
                 unconfirmed.join(", ")
             ),
-        }
+        )
         .into());
     }
     home.write_revocation(&RevocationFile {
@@ -207,7 +207,7 @@ pub fn revoke(home: &Home, args: &RevokeArgs) -> Result<u8> {
     }
     text.push_str("Counters refuse these certificates once they have synced.\n");
     print(&text)?;
-    Ok(exit::OK)
+    Ok(())
 }
 
 /// Kinds as people read them: `id-card, driver-licence`.
@@ -220,7 +220,7 @@ fn kind_names(kinds: &[KindId]) -> String {
 }
 
 /// `audit`.
-pub fn audit(home: &Home) -> Result<u8> {
+pub fn audit(home: &Home) -> Result<()> {
     let config = home.config()?;
     let issuer = config.issuer_id()?;
     let node_url = config.node_url()?.to_owned();
@@ -290,7 +290,7 @@ pub fn audit(home: &Home) -> Result<u8> {
             report.matched
         ));
         print(&text)?;
-        Ok(exit::OK)
+        Ok(())
     } else {
         if !report.foreign.is_empty() || !report.altered.is_empty() {
             text.push_str(
@@ -300,6 +300,11 @@ pub fn audit(home: &Home) -> Result<u8> {
             );
         }
         print(&text)?;
-        Ok(exit::AUDIT)
+        Err(exit::Failure::new(
+            exit::AUDIT,
+            "the audit found batches this department did not issue, or its own batches \
+             missing (see above)",
+        )
+        .into())
     }
 }

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use ecert_issuer::home::{read_limited, write_atomically, Existing, Home};
+use ecert_issuer::home::Home;
 use ecert_issuer::node::Wait;
 use ecert_issuer::IssuerKey;
 use ecert_schemas::codec::{from_cbor, to_cbor};
@@ -15,11 +15,12 @@ use ecert_schemas::ledger::{
     Approval, GovernanceAction, GovernanceBody, GovernanceTx, RotateIssuerKey, Transaction,
 };
 use ecert_schemas::KeyId;
+use ecert_shell::files::{read_limited, write_atomically, Existing, MAX_READ_BYTES};
 use rand_core::OsRng;
 
 use super::{node_client, now, print, SUBMIT_WAIT_MS};
 use crate::cli::RotateKeyArgs;
-use crate::exit::{self, Failure};
+use crate::exit;
 use crate::secrets;
 
 fn when(secs: u64) -> String {
@@ -28,7 +29,7 @@ fn when(secs: u64) -> String {
 }
 
 /// `rotate-key`.
-pub fn run(home: &Home, args: &RotateKeyArgs) -> Result<u8> {
+pub fn run(home: &Home, args: &RotateKeyArgs) -> Result<()> {
     if args.cancel {
         home.require()?;
         let _lock = home.lock()?;
@@ -39,7 +40,7 @@ pub fn run(home: &Home, args: &RotateKeyArgs) -> Result<u8> {
             "No key rotation is under way. Nothing changed.\n"
         };
         print(text)?;
-        return Ok(exit::OK);
+        return Ok(());
     }
     match &args.submit {
         None => propose(home, args),
@@ -47,14 +48,14 @@ pub fn run(home: &Home, args: &RotateKeyArgs) -> Result<u8> {
     }
 }
 
-fn propose(home: &Home, args: &RotateKeyArgs) -> Result<u8> {
+fn propose(home: &Home, args: &RotateKeyArgs) -> Result<()> {
     let config = home.config()?;
     let issuer = config.issuer_id()?;
     let node_url = config.node_url()?.to_owned();
     let anchor = home.require_anchor()?;
     let _lock = home.lock()?;
     if let Some(pending) = home.pending_rotation()? {
-        return Err(Failure::home(format!(
+        return Err(exit::home(format!(
             "a key rotation is already under way (new key {}): submit its proposal with \
              'ecert-issuer rotate-key --submit PROPOSAL --approvals FILE...'",
             KeyId::of(&pending.public_key).to_hex()
@@ -105,17 +106,17 @@ fn propose(home: &Home, args: &RotateKeyArgs) -> Result<u8> {
         out.display(),
         current.key_id().to_hex(),
     ))?;
-    Ok(exit::OK)
+    Ok(())
 }
 
 fn read_approvals(path: &Path) -> Result<Vec<Approval>> {
-    let bytes = read_limited(path)
-        .map_err(|e| Failure::input(format!("cannot read the approval file: {e}")))?;
+    let bytes = read_limited(path, MAX_READ_BYTES)
+        .map_err(|e| exit::input(format!("cannot read the approval file: {e}")))?;
     if let Ok(one) = from_cbor::<Approval>("approval", &bytes) {
         return Ok(vec![one]);
     }
     from_cbor::<Vec<Approval>>("approvals", &bytes).map_err(|e| {
-        Failure::input(format!(
+        exit::input(format!(
             "{} is not an approval file (from 'ecert-node governance approve'): {e}",
             path.display()
         ))
@@ -123,18 +124,18 @@ fn read_approvals(path: &Path) -> Result<Vec<Approval>> {
     })
 }
 
-fn submit(home: &Home, proposal_path: &Path, approval_paths: &[PathBuf]) -> Result<u8> {
+fn submit(home: &Home, proposal_path: &Path, approval_paths: &[PathBuf]) -> Result<()> {
     let config = home.config()?;
     let issuer = config.issuer_id()?;
     let node_url = config.node_url()?.to_owned();
     let _lock = home.lock()?;
     let pending = home.pending_rotation()?.ok_or_else(|| {
-        Failure::home("no key rotation is under way: start one with 'ecert-issuer rotate-key'")
+        exit::home("no key rotation is under way: start one with 'ecert-issuer rotate-key'")
     })?;
-    let proposal = read_limited(proposal_path)
-        .map_err(|e| Failure::input(format!("cannot read the proposal: {e}")))?;
+    let proposal = read_limited(proposal_path, MAX_READ_BYTES)
+        .map_err(|e| exit::input(format!("cannot read the proposal: {e}")))?;
     if proposal != pending.proposal {
-        return Err(Failure::input(format!(
+        return Err(exit::input(format!(
             "{} is not the proposal of the rotation under way in this home",
             proposal_path.display()
         ))
@@ -142,17 +143,17 @@ fn submit(home: &Home, proposal_path: &Path, approval_paths: &[PathBuf]) -> Resu
     }
     let body: GovernanceBody = from_cbor("governance proposal", &proposal)?;
     let GovernanceAction::RotateIssuerKey(action) = &body.action else {
-        return Err(Failure::input("the proposal is not a key rotation").into());
+        return Err(exit::input("the proposal is not a key rotation").into());
     };
     if action.issuer != issuer || action.new_key != pending.public_key {
-        return Err(Failure::input("the proposal is not for this department's new key").into());
+        return Err(exit::input("the proposal is not for this department's new key").into());
     }
     if let Some(at) = pending.takes_over {
         print(&format!(
             "This rotation was already certified; the new key takes over at {}.\n",
             when(at)
         ))?;
-        return Ok(exit::OK);
+        return Ok(());
     }
     let mut approvals = Vec::new();
     for path in approval_paths {
@@ -189,5 +190,5 @@ fn submit(home: &Home, proposal_path: &Path, approval_paths: &[PathBuf]) -> Resu
         )
     };
     print(&text)?;
-    Ok(exit::OK)
+    Ok(())
 }

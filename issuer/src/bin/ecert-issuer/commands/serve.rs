@@ -7,10 +7,10 @@ use ecert_issuer::server;
 
 use super::print;
 use crate::cli::ServeArgs;
-use crate::exit::{self, Failure};
+use crate::exit;
 
 /// `serve`.
-pub fn run(home: &Home, args: &ServeArgs) -> Result<u8> {
+pub fn run(home: &Home, args: &ServeArgs) -> Result<()> {
     home.require()?;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
@@ -26,7 +26,7 @@ pub fn run(home: &Home, args: &ServeArgs) -> Result<u8> {
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(&args.listen)
             .await
-            .map_err(|e| Failure::input(format!("cannot listen on {}: {e}", args.listen)))?;
+            .map_err(|e| exit::input(format!("cannot listen on {}: {e}", args.listen)))?;
         let address = listener
             .local_addr()
             .context("cannot read the listening address")?;
@@ -41,7 +41,7 @@ pub fn run(home: &Home, args: &ServeArgs) -> Result<u8> {
         tracing::info!("stopped");
         Ok::<(), anyhow::Error>(())
     })?;
-    Ok(exit::OK)
+    Ok(())
 }
 
 async fn shutdown_signal() {

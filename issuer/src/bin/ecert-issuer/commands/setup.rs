@@ -3,16 +3,17 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use ecert_issuer::home::{check_http_url, read_bounded, Config, Home};
+use ecert_issuer::home::{check_http_url, Config, Home};
 use ecert_issuer::IssuerKey;
 use ecert_schemas::{IssuerId, KeyId};
+use ecert_shell::files::read_limited;
 use ecert_verifier::anchor_file::parse_anchor;
 use ecert_verifier::TrustAnchor;
 use rand_core::OsRng;
 
 use super::print;
 use crate::cli::{ConfigArgs, InitArgs, SetAnchorArgs};
-use crate::exit::{self, Failure};
+use crate::exit;
 use crate::secrets;
 
 /// Longest anchor file read (it holds two short lines).
@@ -20,12 +21,12 @@ const MAX_ANCHOR_BYTES: u64 = 64 * 1024;
 
 fn read_anchor_file(path: &Path) -> Result<TrustAnchor> {
     let shown = path.display();
-    let bytes = read_bounded(path, MAX_ANCHOR_BYTES)
-        .map_err(|e| Failure::input(format!("cannot read the anchor file: {e}")))?;
+    let bytes = read_limited(path, MAX_ANCHOR_BYTES)
+        .map_err(|e| exit::input(format!("cannot read the anchor file: {e}")))?;
     let text = String::from_utf8(bytes)
-        .map_err(|_| Failure::input(format!("the anchor file {shown} is not a text file")))?;
+        .map_err(|_| exit::input(format!("the anchor file {shown} is not a text file")))?;
     parse_anchor(&text).map_err(|e| {
-        Failure::input(format!(
+        exit::input(format!(
             "the anchor file {shown} is not a trust anchor: {e}"
         ))
         .into()
@@ -33,9 +34,9 @@ fn read_anchor_file(path: &Path) -> Result<TrustAnchor> {
 }
 
 /// `init`.
-pub fn init(home: &Home, args: &InitArgs) -> Result<u8> {
+pub fn init(home: &Home, args: &InitArgs) -> Result<()> {
     let issuer =
-        IssuerId::new(args.issuer.clone()).map_err(|e| Failure::input(format!("--issuer: {e}")))?;
+        IssuerId::new(args.issuer.clone()).map_err(|e| exit::input(format!("--issuer: {e}")))?;
     let node = args
         .node
         .as_deref()
@@ -48,7 +49,7 @@ pub fn init(home: &Home, args: &InitArgs) -> Result<u8> {
         .transpose()?;
     let anchor = args.anchor.as_deref().map(read_anchor_file).transpose()?;
     if home.exists() {
-        return Err(Failure::home(format!(
+        return Err(exit::home(format!(
             "{} already holds an issuer home; it was left unchanged",
             home.dir().display()
         ))
@@ -89,17 +90,17 @@ pub fn init(home: &Home, args: &InitArgs) -> Result<u8> {
         "Keep a backup of this folder: it holds the encrypted signing key and the register.\n",
     );
     print(&text)?;
-    Ok(exit::OK)
+    Ok(())
 }
 
 /// `key`.
-pub fn key(home: &Home) -> Result<u8> {
+pub fn key(home: &Home) -> Result<()> {
     print(&format!("{}\n", home.public_key()?.to_hex()))?;
-    Ok(exit::OK)
+    Ok(())
 }
 
 /// `config`.
-pub fn config(home: &Home, args: &ConfigArgs) -> Result<u8> {
+pub fn config(home: &Home, args: &ConfigArgs) -> Result<()> {
     let mut config = home.config()?;
     let mut changed = false;
     if let Some(url) = &args.node {
@@ -148,11 +149,11 @@ pub fn config(home: &Home, args: &ConfigArgs) -> Result<u8> {
         home.next_status_index()?,
     ));
     print(&text)?;
-    Ok(exit::OK)
+    Ok(())
 }
 
 /// `set-anchor`.
-pub fn set_anchor(home: &Home, args: &SetAnchorArgs) -> Result<u8> {
+pub fn set_anchor(home: &Home, args: &SetAnchorArgs) -> Result<()> {
     home.require()?;
     let anchor = read_anchor_file(&args.file)?;
     let _lock = home.lock()?;
@@ -162,7 +163,7 @@ pub fn set_anchor(home: &Home, args: &SetAnchorArgs) -> Result<u8> {
             anchor.chain_id, anchor.validators_hash
         ),
         Some(current) if !args.force => {
-            return Err(Failure::home(format!(
+            return Err(exit::home(format!(
                 "this home already trusts ledger {} (validators {}); the file {} is for ledger \
                  {} (validators {}). Nothing changed. Use --force only if the ledger's \
                  operators told you to change it",
@@ -183,5 +184,5 @@ pub fn set_anchor(home: &Home, args: &SetAnchorArgs) -> Result<u8> {
         }
     };
     print(&text)?;
-    Ok(exit::OK)
+    Ok(())
 }

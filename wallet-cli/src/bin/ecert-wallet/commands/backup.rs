@@ -44,12 +44,12 @@ pub fn backup(path: PathBuf, args: &BackupArgs) -> Result<()> {
     let passphrase = secrets::new(secrets::BACKUP)?;
     let bytes = wallet::seal(&w.contents, &passphrase)?;
     files::write_atomically(&args.file, &bytes, existing(args.force))?;
-    println!(
+    ecert_shell::outln!(
         "Backup of your wallet ({} certificate(s)) written to {}.",
         w.contents.packages.len(),
         args.file.display()
     );
-    println!(
+    ecert_shell::outln!(
         "Keep it somewhere safe, away from this device, and remember its passphrase: \
          without it the backup cannot be opened."
     );
@@ -73,11 +73,11 @@ pub fn restore(path: PathBuf, args: &RestoreArgs) -> Result<()> {
     let passphrase = secrets::new(secrets::WALLET)?;
     let sealed = wallet::seal(&contents, &passphrase)?;
     files::write_atomically(&path, &sealed, existing(args.force))?;
-    println!(
+    ecert_shell::outln!(
         "Restored your wallet to {} ({} certificate(s)).",
         path.display(),
         contents.packages.len()
     );
-    println!("Your wallet ID: {}", contents.holder.public_key());
+    ecert_shell::outln!("Your wallet ID: {}", contents.holder.public_key());
     Ok(())
 }

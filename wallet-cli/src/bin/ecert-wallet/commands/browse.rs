@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::Result;
-use ecert_schemas::{Disclosure, FieldValue, KindRegistry};
+use ecert_schemas::KindRegistry;
 
 use crate::certs::{self, Entry};
 use crate::cli::ShowArgs;
@@ -16,15 +16,15 @@ pub fn list(path: PathBuf) -> Result<()> {
     let now = certs::now()?;
     let entries = certs::entries(&w.contents.packages)?;
     if entries.is_empty() {
-        println!(
+        ecert_shell::outln!(
             "Your wallet has no certificates yet. Give your wallet ID ('ecert-wallet id') to \
              a department, then add the file it gives you with 'ecert-wallet receive FILE'."
         );
         return Ok(());
     }
-    println!("{}", certs::LIST_HEADER);
+    ecert_shell::outln!("{}", certs::LIST_HEADER);
     for entry in &entries {
-        println!("{}", entry.line(&kinds, now));
+        ecert_shell::outln!("{}", certs::line(entry, &kinds, now));
     }
     Ok(())
 }
@@ -36,7 +36,7 @@ pub fn show(path: PathBuf, args: &ShowArgs) -> Result<()> {
     let now = certs::now()?;
     let entries = certs::entries(&w.contents.packages)?;
     let entry = certs::select(&entries, &args.certificate, &kinds, now)?;
-    print!("{}", describe(entry, &kinds, now));
+    ecert_shell::out!("{}", describe(entry, &kinds, now));
     Ok(())
 }
 
@@ -69,37 +69,30 @@ fn describe(entry: &Entry<'_>, kinds: &KindRegistry, now: ecert_schemas::UnixTim
     line(String::new());
     line("  Fields (the key on the left is what you use with 'present --show'):".into());
 
-    let mut values: Vec<(u16, FieldValue)> = entry
-        .package
-        .disclosures
-        .iter()
-        .filter_map(|bytes| Disclosure::from_bytes(bytes).ok())
-        .map(|d| (d.field, d.value))
-        .collect();
-    match kinds.get(&claims.kind) {
-        Ok(kind) => {
-            for field in &kind.fields {
-                let label = match &field.label_local {
-                    Some(local) => format!("{} ({local})", field.label),
-                    None => field.label.clone(),
-                };
-                let value = match values.iter().position(|(n, _)| *n == field.number) {
-                    Some(at) => values.remove(at).1.to_string(),
-                    None => "(not in this certificate)".into(),
-                };
-                line(format!("  {:<18} {label}: {value}", field.key));
-            }
-        }
-        Err(_) => line(format!(
+    if kinds.get(&claims.kind).is_err() {
+        line(format!(
             "  (this software does not know the kind {}; fields are shown by number)",
             claims.kind
-        )),
-    }
-    for (number, value) in values {
-        line(format!(
-            "  {:<18} field {number}: {value}",
-            format!("#{number}")
         ));
+    }
+    for field in entry.fields(kinds) {
+        let value = field
+            .value
+            .map_or_else(|| "(not in this certificate)".into(), |v| v.to_string());
+        match (field.key, field.label) {
+            (Some(key), Some(label)) => {
+                let label = match field.label_local {
+                    Some(local) => format!("{label} ({local})"),
+                    None => label,
+                };
+                line(format!("  {key:<18} {label}: {value}"));
+            }
+            _ => line(format!(
+                "  {:<18} field {}: {value}",
+                format!("#{}", field.number),
+                field.number
+            )),
+        }
     }
     out
 }

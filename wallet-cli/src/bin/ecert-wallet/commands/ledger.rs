@@ -3,25 +3,23 @@
 //! is anchored and whether it is revoked, and checks the answers against that anchor.
 
 use std::collections::BTreeMap;
-use std::io;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use ecert_schemas::codec::{from_cbor_bounded, MAX_ITEM_BYTES};
+use ecert_client::http::BadAnswer;
+use ecert_client::{NodeClient, NodeError};
 use ecert_schemas::date::date_of_unix;
-use ecert_schemas::ledger::{
-    AnchorReceipt, BlockHeader, RevocationDelta, RevocationSnapshot, MAX_TRUST_BUNDLE_BYTES,
-};
+use ecert_schemas::ledger::{BlockHeader, RevocationSnapshot};
 use ecert_schemas::{Hash32, KindRegistry};
 use ecert_verifier::anchor_file::{anchor_to_toml, parse_anchor};
 use ecert_verifier::merkle::{leaf_hash, root_from_path, verify_inclusion};
-use ecert_verifier::{verify_anchor_receipt, verify_revocation_delta, TrustAnchor};
+use ecert_verifier::TrustAnchor;
 
 use crate::certs::{self, Entry};
 use crate::cli::{RefreshArgs, TrustArgs};
+use crate::commands::net;
 use crate::exit::{self, Failure};
 use crate::files::{self, Existing};
-use crate::net::{self, Answer, Server};
 use crate::wallet::Wallet;
 
 /// Largest anchor file read.
@@ -37,7 +35,7 @@ fn read_anchor(wallet: &Path) -> Result<Option<TrustAnchor>> {
     let path = anchor_path(wallet);
     let bytes = match files::read_limited(&path) {
         Ok(bytes) => bytes,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.is_not_found() => return Ok(None),
         Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
     };
     let text = String::from_utf8(bytes).ok().with_context(|| {
@@ -68,12 +66,12 @@ pub fn trust(wallet: PathBuf, args: &TrustArgs) -> Result<()> {
     let stored = anchor_path(&wallet);
     let Some(file) = &args.anchor else {
         match read_anchor(&wallet)? {
-            Some(anchor) => println!(
+            Some(anchor) => ecert_shell::outln!(
                 "This wallet checks ledger answers against {}.\n(kept in {})",
                 describe(&anchor),
                 stored.display()
             ),
-            None => println!(
+            None => ecert_shell::outln!(
                 "This wallet has no trust anchor yet: 'ecert-wallet refresh' cannot check \
                  what a ledger node tells it. Set one with 'ecert-wallet trust --anchor FILE', \
                  using the anchor file published by the department running the ledger."
@@ -102,7 +100,7 @@ pub fn trust(wallet: PathBuf, args: &TrustArgs) -> Result<()> {
     };
     match existing {
         Some(current) if current == anchor => {
-            println!(
+            ecert_shell::outln!(
                 "This wallet already trusts {}. Nothing changed.",
                 describe(&anchor)
             );
@@ -127,7 +125,7 @@ pub fn trust(wallet: PathBuf, args: &TrustArgs) -> Result<()> {
         "The ledger this wallet checks answers against (set by `ecert-wallet trust`).",
     );
     files::write_atomically(&stored, toml.as_bytes(), Existing::Replace)?;
-    println!(
+    ecert_shell::outln!(
         "This wallet now trusts {}.\n'ecert-wallet refresh --node URL' will check the node's \
          answers against it.",
         describe(&anchor)
@@ -155,13 +153,14 @@ enum Anchoring {
 
 /// `refresh --node URL`: per certificate, is it anchored, is it revoked.
 pub fn refresh(wallet: PathBuf, args: &RefreshArgs) -> Result<()> {
-    let server = Server::parse(&args.node, "--node")?;
+    let server = net::server(&args.node, "--node")?;
+    let client = NodeClient::with_http(server.clone(), net::http());
     let anchor = read_anchor(&wallet)?;
     let w = Wallet::open(wallet)?;
     let kinds = KindRegistry::builtin()?;
     let entries = certs::entries(&w.contents.packages)?;
     if entries.is_empty() {
-        println!("Your wallet has no certificates yet: nothing to refresh.");
+        ecert_shell::outln!("Your wallet has no certificates yet: nothing to refresh.");
         return Ok(());
     }
 
@@ -180,45 +179,39 @@ pub fn refresh(wallet: PathBuf, args: &RefreshArgs) -> Result<()> {
         if batches.contains_key(&root) {
             continue;
         }
-        let answer = net::get(
-            &server,
-            &format!("/v1/anchors/{}", root.to_hex()),
-            MAX_ITEM_BYTES as u64,
-        )?;
-        let status = anchoring(&server, &answer, entry, root, anchor.as_ref());
+        let status = anchoring(&client, entry, root, anchor.as_ref())?;
         batches.insert(root, status);
     }
 
     let (snapshot, revocations): (RevocationSnapshot, Certification) = match &anchor {
-        Some(anchor) => certified_revocations(&server, anchor)?,
-        None => {
-            let answer = net::get(&server, "/v1/revocations", MAX_TRUST_BUNDLE_BYTES as u64)?;
-            if answer.status != 200 {
-                return Err(answer.unexpected(&server).into());
+        Some(anchor) => certified_revocations(&client, anchor)?,
+        None => match client.revocations() {
+            Ok(snapshot) => (snapshot, Err(("no trust anchor set".to_owned(), false))),
+            Err(NodeError::BadAnswer {
+                cause: BadAnswer::Content(e),
+                ..
+            }) => {
+                return Err(Failure::new(
+                    exit::BAD_ANSWER,
+                    format!(
+                        "{}'s revocation list is unreadable ({e}); nothing was changed",
+                        server.base()
+                    ),
+                )
+                .into())
             }
-            let snapshot: RevocationSnapshot =
-                from_cbor_bounded("revocation list", &answer.body, MAX_TRUST_BUNDLE_BYTES)
-                    .map_err(|e| {
-                        Failure::new(
-                            exit::BAD_ANSWER,
-                            format!(
-                                "{}'s revocation list is unreadable ({e}); nothing was changed",
-                                server.base()
-                            ),
-                        )
-                    })?;
-            (snapshot, Err(("no trust anchor set".to_owned(), false)))
-        }
+            Err(e) => return Err(net::failure(&server, &e).into()),
+        },
     };
 
     // The report.
     match &anchor {
-        Some(anchor) => println!(
+        Some(anchor) => ecert_shell::outln!(
             "Asked ledger node {}; answers checked against your trust anchor, {}.",
             server.base(),
             describe(anchor)
         ),
-        None => println!(
+        None => ecert_shell::outln!(
             "Asked ledger node {}. UNVERIFIED: this wallet has no trust anchor, so what \
              the node says below is not checked and could be wrong. Set one with \
              'ecert-wallet trust --anchor FILE'.",
@@ -237,11 +230,11 @@ pub fn refresh(wallet: PathBuf, args: &RefreshArgs) -> Result<()> {
     let (mut revoked, mut refused, mut damaged) = (0usize, 0usize, 0usize);
     if let Err((why, true)) = &revocations {
         refused += 1;
-        println!("The node's revocation list was refused: {why}.");
+        ecert_shell::outln!("The node's revocation list was refused: {why}.");
     }
     for (entry, root) in entries.iter().zip(&roots) {
-        println!();
-        println!("{}", entry.line(&kinds, now));
+        ecert_shell::outln!();
+        ecert_shell::outln!("{}", certs::line(entry, &kinds, now));
         let text = match root.and_then(|r| batches.get(&r)) {
             None => {
                 damaged += 1;
@@ -275,19 +268,21 @@ pub fn refresh(wallet: PathBuf, args: &RefreshArgs) -> Result<()> {
                 format!("anchoring unknown: the node's answer was refused: {why}")
             }
         };
-        println!("    {text}");
+        ecert_shell::outln!("    {text}");
         let claims = &entry.certificate.claims;
         if let Err((_, true)) = &revocations {
-            println!("    revocation status unknown (the node's revocation list was refused)");
+            ecert_shell::outln!(
+                "    revocation status unknown (the node's revocation list was refused)"
+            );
         } else if snapshot.is_revoked(&claims.issuer, claims.status_index) {
             revoked += 1;
-            println!(
+            ecert_shell::outln!(
                 "    REVOKED by {} ({revocation_note}). The ledger records only that it was \
                  revoked, not why: ask the department",
                 claims.issuer
             );
         } else {
-            println!("    not revoked ({revocation_note})");
+            ecert_shell::outln!("    not revoked ({revocation_note})");
         }
     }
     if revoked > 0 {
@@ -318,30 +313,39 @@ pub fn refresh(wallet: PathBuf, args: &RefreshArgs) -> Result<()> {
     Ok(())
 }
 
-/// Reads the node's answer about one batch and checks it.
+/// Asks the node about one batch and checks its answer (against `anchor` when set). A
+/// node that cannot be reached, or whose answer cannot be read at all, ends the command.
 fn anchoring(
-    server: &Server,
-    answer: &Answer,
+    client: &NodeClient,
     entry: &Entry<'_>,
     root: Hash32,
     anchor: Option<&TrustAnchor>,
-) -> Anchoring {
-    match answer.status {
-        200 => {}
-        404 => return Anchoring::NotAnchored,
-        409 => return Anchoring::NotCertifiedYet,
-        _ => return Anchoring::Refused(answer.unexpected(server).message),
-    }
-    let receipt = match AnchorReceipt::from_bytes(&answer.body) {
-        Ok(receipt) => receipt,
-        Err(e) => return Anchoring::Refused(format!("unreadable ({e})")),
+) -> Result<Anchoring, Failure> {
+    let fetched = match anchor {
+        Some(anchor) => client
+            .certified_anchor_receipt(&root, anchor)
+            .map(|verified| (verified.record, verified.batch_seq, true)),
+        None => client
+            .anchor_receipt(&root)
+            .map(|receipt| (receipt.record, receipt.batch_seq, false)),
     };
-    let (record, batch_seq, certified) = match anchor {
-        Some(anchor) => match verify_anchor_receipt(&receipt, anchor) {
-            Ok(verified) => (verified.record, verified.batch_seq, true),
-            Err(e) => return Anchoring::Refused(format!("it fails its check ({e})")),
-        },
-        None => (receipt.record, receipt.batch_seq, false),
+    let (record, batch_seq, certified) = match fetched {
+        Ok(fetched) => fetched,
+        Err(NodeError::NotAnchored) => return Ok(Anchoring::NotAnchored),
+        Err(NodeError::NotCertifiedYet) => return Ok(Anchoring::NotCertifiedYet),
+        Err(NodeError::BadAnswer {
+            cause: BadAnswer::Content(e),
+            ..
+        }) => return Ok(Anchoring::Refused(format!("unreadable ({e})"))),
+        Err(NodeError::Unverified { source, .. }) => {
+            return Ok(Anchoring::Refused(format!("it fails its check ({source})")))
+        }
+        Err(e) if e.status().is_some() => {
+            return Ok(Anchoring::Refused(
+                net::failure(client.server(), &e).message,
+            ))
+        }
+        Err(e) => return Err(net::failure(client.server(), &e)),
     };
     let claims = &entry.certificate.claims;
     let proof = &entry.package.anchor;
@@ -349,31 +353,31 @@ fn anchoring(
     if record.batch_root != root
         || !verify_inclusion(&leaf, proof.leaf_index, record.count, &proof.path, &root)
     {
-        return Anchoring::Refused("it is about another batch".into());
+        return Ok(Anchoring::Refused("it is about another batch".into()));
     }
     if record.issuer != claims.issuer
         || record.key_id != entry.certificate.key_id
         || !record.kinds.contains(&claims.kind)
     {
-        return Anchoring::Refused(format!(
+        return Ok(Anchoring::Refused(format!(
             "the batch was anchored by {}, not by the certificate's issuer {} with its key, \
              or not for this kind: counters will refuse this certificate; ask the department",
             record.issuer, claims.issuer
-        ));
+        )));
     }
     if batch_seq != proof.batch_seq {
-        return Anchoring::Refused(format!(
+        return Ok(Anchoring::Refused(format!(
             "the batch is number {batch_seq} in the ledger, but your certificate file says \
              {}: counters will refuse it; ask the department for a corrected file",
             proof.batch_seq
-        ));
+        )));
     }
-    Anchoring::Anchored {
+    Ok(Anchoring::Anchored {
         batch_seq,
         height: record.height,
         time_ms: record.time_ms,
         certified,
-    }
+    })
 }
 
 /// Whether revocation data is certified: the certified header, or why not and whether
@@ -381,32 +385,28 @@ fn anchoring(
 type Certification = Result<BlockHeader, (String, bool)>;
 
 /// The revocation state, from the node's revocations since genesis checked against the
-/// trust anchor ([`verify_revocation_delta`]): the certified header and the state, or an
-/// empty state with why the answer was refused.
+/// trust anchor ([`NodeClient::certified_revocations`]): the certified header and the
+/// state, or an empty state with why the answer was refused.
 fn certified_revocations(
-    server: &Server,
+    client: &NodeClient,
     anchor: &TrustAnchor,
-) -> Result<(RevocationSnapshot, Certification)> {
-    let answer = net::get(
-        server,
-        "/v1/revocations?since=0",
-        MAX_TRUST_BUNDLE_BYTES as u64,
-    )?;
-    if answer.status != 200 {
-        return Err(answer.unexpected(server).into());
-    }
-    let genesis = RevocationSnapshot {
-        height: 0,
-        lists: Vec::new(),
+) -> Result<(RevocationSnapshot, Certification), Failure> {
+    let refused = |why: String| {
+        let genesis = RevocationSnapshot {
+            height: 0,
+            lists: Vec::new(),
+        };
+        (genesis, Err((why, true)))
     };
-    let checked = RevocationDelta::from_bytes(&answer.body)
-        .map_err(|e| format!("it is unreadable ({e})"))
-        .and_then(|delta| {
-            verify_revocation_delta(&genesis, &delta, anchor)
-                .map_err(|e| format!("it fails its check ({e})"))
-        });
-    Ok(match checked {
-        Ok((header, snapshot)) => (snapshot, Ok(header)),
-        Err(why) => (genesis, Err((why, true))),
-    })
+    match client.certified_revocations(anchor) {
+        Ok((header, snapshot)) => Ok((snapshot, Ok(header))),
+        Err(NodeError::BadAnswer {
+            cause: BadAnswer::Content(e),
+            ..
+        }) => Ok(refused(format!("it is unreadable ({e})"))),
+        Err(NodeError::Unverified { source, .. }) => {
+            Ok(refused(format!("it fails its check ({source})")))
+        }
+        Err(e) => Err(net::failure(client.server(), &e)),
+    }
 }

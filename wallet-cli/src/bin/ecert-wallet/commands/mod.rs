@@ -1,10 +1,12 @@
 //! The commands, grouped: setting up ([`setup`]), receiving ([`receive`]), looking at
 //! certificates ([`browse`]), presenting ([`present`]), backups ([`backup`]) and the
-//! ledger ([`ledger`]: trust anchor, refresh).
+//! ledger ([`ledger`]: trust anchor, refresh); [`net`] is the wallet's side of
+//! `ecert-client` (addresses, exit codes of network failures).
 
 mod backup;
 mod browse;
 mod ledger;
+mod net;
 mod present;
 mod receive;
 mod setup;

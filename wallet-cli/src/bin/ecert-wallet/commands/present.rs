@@ -5,9 +5,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
+use ecert_qr::render;
 use ecert_schemas::presentation::MAX_ITEMS;
 use ecert_schemas::{KindRegistry, Nonce, UnixTime};
-use ecert_wallet::{render, HolderKey, Selection};
+use ecert_wallet::{HolderKey, Selection};
 
 use crate::certs::{self, Entry};
 use crate::cli::PresentArgs;
@@ -73,7 +74,7 @@ pub fn present(path: PathBuf, args: &PresentArgs) -> Result<()> {
     );
     let to_files = args.text || args.png.is_some() || args.svg.is_some();
     if args.text {
-        println!("{qr}");
+        ecert_shell::outln!("{qr}");
     }
     if let Some(png) = &args.png {
         files::write_atomically(png, &render::to_png(&qr, PNG_MODULE_PX)?, Existing::Replace)
@@ -88,9 +89,9 @@ pub fn present(path: PathBuf, args: &PresentArgs) -> Result<()> {
     if to_files {
         eprintln!("{info}; valid for about one minute");
     } else {
-        println!("{}", render::to_terminal(&qr)?);
-        println!("{info}");
-        println!("Show this to the counter now: it is valid for about one minute.");
+        ecert_shell::outln!("{}", render::to_terminal(&qr)?);
+        ecert_shell::outln!("{info}");
+        ecert_shell::outln!("Show this to the counter now: it is valid for about one minute.");
     }
     Ok(())
 }

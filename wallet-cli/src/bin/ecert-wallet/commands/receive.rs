@@ -5,28 +5,25 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use ecert_schemas::codec::MAX_ITEM_BYTES;
+use ecert_client::offer::{self, OfferError, MAX_CODE_CHARS};
+use ecert_client::ServerUrl;
+use ecert_schemas::api;
 use ecert_schemas::date::date_of_unix;
-use ecert_schemas::{Certificate, CertificatePackage, Disclosure, KindRegistry, PublicKeyBytes};
-use ecert_verifier::disclosure_matches;
+use ecert_schemas::KindRegistry;
 use ecert_wallet::offer::redeem_request;
+use ecert_wallet::receive::{self, ReceiveError, Received, Refused};
 
 use crate::certs;
 use crate::cli::ReceiveArgs;
+use crate::commands::net;
 use crate::exit::{self, Failure};
 use crate::files::{self, Existing};
-use crate::net::{self, Server};
 use crate::wallet::Wallet;
 
-/// Longest offer code accepted.
-const MAX_CODE_CHARS: usize = 128;
-
-/// A package that passed [`check_package`]: where it came from, the package, and the
-/// wallet ID it was issued to.
-struct Received {
+/// A package that passed [`check_package`], named by where it came from.
+struct Sourced {
     source: String,
-    package: CertificatePackage,
-    holder: PublicKeyBytes,
+    received: Received,
 }
 
 /// `receive FILE...` or `receive --offer ...`.
@@ -57,86 +54,81 @@ fn receive_offer(path: PathBuf, offer: &str, issuer: Option<&str>) -> Result<()>
     let (server, code) = parse_offer(offer, issuer)?;
     let mut w = Wallet::open(path)?;
     let me = w.contents.holder.public_key();
-    let request = redeem_request(&w.contents.holder, &code)
-        .to_bytes()
-        .context("cannot encode the request")?;
-    let answer = net::post_cbor(
-        &server,
-        &format!("/v1/offers/{code}/redeem"),
-        &request,
-        MAX_ITEM_BYTES as u64,
-    )?;
+    let request = redeem_request(&w.contents.holder, &code);
     let base = server.base();
-    match answer.status {
-        200 => {}
-        404 => {
+    let bytes = match offer::redeem(&net::http(), &server, &code, &request) {
+        Ok(bytes) => bytes,
+        Err(e @ OfferError::Unknown { .. }) => {
             return Err(Failure::new(
                 exit::OFFER_UNKNOWN,
                 format!(
                     "{base} does not know the offer code {code}: check that you typed it \
                      exactly as given, and that this is the server of the department that \
                      gave it to you. Nothing was added.{}",
-                    answer.said()
+                    net::said(e.error_body())
                 ),
             )
             .into())
         }
-        410 => {
+        Err(e @ OfferError::Used { .. }) => {
             return Err(Failure::new(
                 exit::OFFER_USED,
                 format!(
                     "the offer {code} was already collected. If it is not already in your \
                      wallet ('ecert-wallet list'), tell the department: someone else may have \
                      used the code. Nothing was added.{}",
-                    answer.said()
+                    net::said(e.error_body())
                 ),
             )
             .into())
         }
-        403 => {
+        Err(e @ OfferError::OtherWallet { .. }) => {
             return Err(Failure::new(
                 exit::OFFER_OTHER_WALLET,
                 format!(
                     "the certificate of offer {code} was issued to another wallet ID, not to \
                      this wallet ({me}). Nothing was added. Ask the department to issue it to \
                      your wallet ID, shown by 'ecert-wallet id'.{}",
-                    answer.said()
+                    net::said(e.error_body())
                 ),
             )
             .into())
         }
-        400 => {
+        Err(e @ OfferError::BadSignature { .. }) => {
             return Err(Failure::new(
                 exit::OFFER_BAD_SIGNATURE,
                 format!(
                     "{base} refused this wallet's signed request for offer {code}. Nothing was \
                      added. Check that the wallet software is up to date, then ask the \
                      department.{}",
-                    answer.said()
+                    net::said(e.error_body())
                 ),
             )
             .into())
         }
-        _ => return Err(answer.unexpected(&server).into()),
-    }
+        Err(OfferError::Http(e)) => return Err(net::failure(&server, &e.into()).into()),
+        Err(e @ (OfferError::InvalidCode(_) | OfferError::Request(_))) => {
+            return Err(Failure::new(exit::ERROR, e.to_string()).into())
+        }
+    };
 
     // The offer is used up now: from here on, a package that cannot be added is kept in a
     // file so that it is not lost.
     let source = format!("the certificate of offer {code} from {base}");
-    let outcome = match check_package(source, &answer.body) {
+    let outcome = match check_package(source, &bytes) {
         Err(e) => Err(Failure::new(exit::BAD_ANSWER, format!("{e:#}")).into()),
-        Ok(received) if received.holder != me => Err(Failure::new(
+        Ok(sourced) if sourced.received.holder() != me => Err(Failure::new(
             exit::OFFER_OTHER_WALLET,
             format!(
                 "the certificate of offer {code} was issued to another wallet (wallet ID {}),                  not to this one ({me}); nothing was added. Tell the department",
-                received.holder
+                sourced.received.holder()
             ),
         )
         .into()),
-        Ok(received) => add(&mut w, vec![received]),
+        Ok(sourced) => add(&mut w, vec![sourced]),
     };
     if let Err(error) = outcome {
-        return Err(match keep_copy(&w.path, &code, &answer.body) {
+        return Err(match keep_copy(&w.path, &code, &bytes) {
             Some(copy) => error.context(format!(
                 "what the server sent was kept in {}: add it later with 'ecert-wallet \
                  receive {}', or show it to the department",
@@ -166,7 +158,7 @@ fn keep_copy(wallet: &Path, code: &str, bytes: &[u8]) -> Option<PathBuf> {
 }
 
 /// The server and the code of `--offer LINK`, or of `--offer CODE --issuer URL`.
-fn parse_offer(offer: &str, issuer: Option<&str>) -> Result<(Server, String), Failure> {
+fn parse_offer(offer: &str, issuer: Option<&str>) -> Result<(ServerUrl, String), Failure> {
     let offer = offer.trim();
     let is_link = offer.contains("://");
     let (server, code) = match (is_link, issuer) {
@@ -190,12 +182,16 @@ fn parse_offer(offer: &str, issuer: Option<&str>) -> Result<(Server, String), Fa
             };
             let (scheme, rest) = offer.split_once("://").ok_or_else(bad)?;
             let (host, path) = rest.split_once('/').ok_or_else(bad)?;
-            let code = path.strip_prefix("v1/offers/").ok_or_else(bad)?;
-            let code = code.strip_suffix('/').unwrap_or(code);
-            let server = Server::parse(&format!("{scheme}://{host}"), "the offer link")?;
+            let code = format!("/{path}");
+            let code = code
+                .strip_prefix(api::OFFERS)
+                .and_then(|c| c.strip_prefix('/'))
+                .ok_or_else(bad)?;
+            let code = code.strip_suffix('/').unwrap_or(code).to_owned();
+            let server = net::server(&format!("{scheme}://{host}"), "the offer link")?;
             (server, code)
         }
-        (false, Some(issuer)) => (Server::parse(issuer, "--issuer")?, offer),
+        (false, Some(issuer)) => (net::server(issuer, "--issuer")?, offer.to_owned()),
         (false, None) => {
             return Err(Failure::new(
                 exit::ERROR,
@@ -207,8 +203,7 @@ fn parse_offer(offer: &str, issuer: Option<&str>) -> Result<(Server, String), Fa
             ))
         }
     };
-    let valid = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~');
-    if code.is_empty() || code.chars().count() > MAX_CODE_CHARS || !code.chars().all(valid) {
+    if !offer::is_valid_code(&code) {
         return Err(Failure::new(
             exit::ERROR,
             format!(
@@ -217,45 +212,40 @@ fn parse_offer(offer: &str, issuer: Option<&str>) -> Result<(Server, String), Fa
             ),
         ));
     }
-    Ok((server, code.to_owned()))
+    Ok((server, code))
 }
 
-/// Adds the packages that are issued to this wallet and not in it yet; saves once.
-fn add(w: &mut Wallet, received: Vec<Received>) -> Result<()> {
+/// Adds the packages that are issued to this wallet and not in it yet (all or nothing,
+/// [`ecert_wallet::receive::add`]); saves once.
+fn add(w: &mut Wallet, sourced: Vec<Sourced>) -> Result<()> {
     let me = w.contents.holder.public_key();
     let kinds = KindRegistry::builtin()?;
-    let mut new: Vec<CertificatePackage> = Vec::new();
-    for Received {
-        source,
-        package,
-        holder,
-    } in received
-    {
-        if holder != me {
+    let first_new = w.contents.packages.len();
+    let (sources, received): (Vec<String>, Vec<Received>) =
+        sourced.into_iter().map(|s| (s.source, s.received)).unzip();
+    let added = match receive::add(&mut w.contents, received) {
+        Ok(added) => added,
+        Err(Refused {
+            position,
+            error: ReceiveError::IssuedToAnotherWallet { holder, .. },
+        }) => {
+            let source = sources.get(position).map_or("a package", String::as_str);
             bail!(
                 "{source} was issued to another wallet (wallet ID {holder}), not to this one \
                  ({me}); nothing was added. Ask the department to issue it to your wallet \
                  ID, shown by 'ecert-wallet id'"
             );
         }
-        let known = w
-            .contents
-            .packages
-            .iter()
-            .chain(&new)
-            .any(|p| p.certificate == package.certificate);
-        if known {
-            println!("{source}: already in your wallet, skipped");
-            continue;
-        }
-        new.push(package);
+        Err(refused) => bail!("{refused}; nothing was added"),
+    };
+    for position in &added.already_held {
+        let source = sources.get(*position).map_or("a package", String::as_str);
+        ecert_shell::outln!("{source}: already in your wallet, skipped");
     }
-    if new.is_empty() {
-        println!("Nothing new to add; your wallet is unchanged.");
+    if added.added.is_empty() {
+        ecert_shell::outln!("Nothing new to add; your wallet is unchanged.");
         return Ok(());
     }
-    let first_new = w.contents.packages.len();
-    w.contents.packages.extend(new);
     if let Err(e) = w.save() {
         w.contents.packages.truncate(first_new);
         return Err(e);
@@ -265,14 +255,14 @@ fn add(w: &mut Wallet, received: Vec<Received>) -> Result<()> {
     for entry in entries.iter().skip(first_new) {
         let claims = &entry.certificate.claims;
         if kinds.get(&claims.kind).is_err() {
-            println!(
+            ecert_shell::outln!(
                 "note: this software does not know certificates of kind {}; it is kept, but \
                  cannot be shown until the software is updated",
                 claims.kind
             );
         }
         let mark = if entry.expired(now) { " (EXPIRED)" } else { "" };
-        println!(
+        ecert_shell::outln!(
             "Added {}  {} from {}, valid until {}{mark}",
             entry.short_id(),
             entry.kind_name(&kinds),
@@ -280,37 +270,29 @@ fn add(w: &mut Wallet, received: Vec<Received>) -> Result<()> {
             date_of_unix(claims.expires.secs()),
         );
     }
-    println!(
+    ecert_shell::outln!(
         "Your wallet now holds {} certificate(s).",
         w.contents.packages.len()
     );
     Ok(())
 }
 
-/// Checks that `bytes` are an intact package (named `source` in messages); returns it
-/// with the wallet ID it was issued to.
-fn check_package(source: String, bytes: &[u8]) -> Result<Received> {
-    let package = CertificatePackage::from_bytes(bytes).with_context(|| {
-        format!("{source} is not a certificate file from a department; nothing was added")
-    })?;
-    let certificate = Certificate::from_bytes(&package.certificate).with_context(|| {
-        format!("{source}: the certificate in it is unreadable; nothing was added")
-    })?;
-    for bytes in &package.disclosures {
-        let intact = Disclosure::from_bytes(bytes)
-            .is_ok_and(|d| disclosure_matches(&certificate.claims, d.field, bytes));
-        if !intact {
-            bail!(
-                "{source} is damaged: a field does not match its certificate; nothing was \
-                 added. Ask the department for the file again"
-            );
-        }
+/// Checks that `bytes` are an intact package ([`ecert_wallet::receive::check_package`]),
+/// naming it `source` in messages.
+fn check_package(source: String, bytes: &[u8]) -> Result<Sourced> {
+    match receive::check_package(bytes) {
+        Ok(received) => Ok(Sourced { source, received }),
+        Err(ReceiveError::NotAPackage(e)) => Err(anyhow::Error::new(e).context(format!(
+            "{source} is not a certificate file from a department; nothing was added"
+        ))),
+        Err(ReceiveError::UnreadableCertificate(e)) => Err(anyhow::Error::new(e).context(format!(
+            "{source}: the certificate in it is unreadable; nothing was added"
+        ))),
+        Err(_) => bail!(
+            "{source} is damaged: a field does not match its certificate; nothing was \
+             added. Ask the department for the file again"
+        ),
     }
-    Ok(Received {
-        source,
-        holder: certificate.claims.holder,
-        package,
-    })
 }
 
 #[cfg(test)]

@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
-use ecert_wallet::{render, HolderKey, WalletContents};
+use ecert_qr::render;
+use ecert_wallet::{HolderKey, WalletContents};
 use rand_core::OsRng;
 
 use crate::cli::IdArgs;
@@ -27,12 +28,12 @@ pub fn init(path: PathBuf) -> Result<()> {
     };
     let bytes = wallet::seal(&contents, &passphrase)?;
     files::write_atomically(&path, &bytes, Existing::Refuse)?;
-    println!("Created your wallet: {}", path.display());
-    println!("Your wallet ID: {}", contents.holder.public_key());
-    println!();
-    println!("Next steps:");
-    println!("  ecert-wallet id             show your wallet ID to a department");
-    println!("  ecert-wallet backup FILE    keep an encrypted copy somewhere safe");
+    ecert_shell::outln!("Created your wallet: {}", path.display());
+    ecert_shell::outln!("Your wallet ID: {}", contents.holder.public_key());
+    ecert_shell::outln!();
+    ecert_shell::outln!("Next steps:");
+    ecert_shell::outln!("  ecert-wallet id             show your wallet ID to a department");
+    ecert_shell::outln!("  ecert-wallet backup FILE    keep an encrypted copy somewhere safe");
     Ok(())
 }
 
@@ -40,18 +41,18 @@ pub fn init(path: PathBuf) -> Result<()> {
 pub fn id(path: PathBuf, args: &IdArgs) -> Result<()> {
     let w = Wallet::open(path)?;
     let key = w.contents.holder.public_key().to_hex();
-    println!("Your wallet ID:");
-    println!("{key}");
-    println!();
-    println!("{}", render::to_terminal(&key)?);
-    println!(
+    ecert_shell::outln!("Your wallet ID:");
+    ecert_shell::outln!("{key}");
+    ecert_shell::outln!();
+    ecert_shell::outln!("{}", render::to_terminal(&key)?);
+    ecert_shell::outln!(
         "Give this ID to the department that issues you a certificate (or let them scan the \
          QR code). It is not secret."
     );
     if let Some(png) = &args.png {
         files::write_atomically(png, &render::to_png(&key, 8)?, Existing::Replace)
             .with_context(|| format!("cannot save the QR code to {}", png.display()))?;
-        println!("QR code saved to {}", png.display());
+        ecert_shell::outln!("QR code saved to {}", png.display());
     }
     Ok(())
 }
@@ -61,6 +62,6 @@ pub fn passwd(path: PathBuf) -> Result<()> {
     let mut w = Wallet::open(path)?;
     w.passphrase = secrets::new(secrets::NEW_WALLET)?;
     w.save()?;
-    println!("Your wallet's passphrase has been changed.");
+    ecert_shell::outln!("Your wallet's passphrase has been changed.");
     Ok(())
 }

@@ -1,5 +1,7 @@
+//! # ecert-sealed
+//!
 //! A secret sealed with a passphrase: the envelope shared by every ecert file that keeps a
-//! secret at rest — the wallet (`ECW1`, see [`crate::store`]), an issuer's signing key
+//! secret at rest — the wallet (`ECW1`, see `ecert_wallet::store`), an issuer's signing key
 //! (`ECK1`) and a ledger node's key (`ECN1`).
 //!
 //! This module is pure: it reads and writes no files and reads no clock; randomness (the
@@ -32,11 +34,48 @@
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use chacha20poly1305::aead::{AeadInPlace, KeyInit};
 use chacha20poly1305::{Key, Tag, XChaCha20Poly1305, XNonce};
-use ecert_schemas::SchemaError;
 use rand_core::CryptoRngCore;
+use thiserror::Error;
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::WalletError;
+/// Why a secret could not be sealed or opened.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum SealError {
+    /// Decryption failed: the passphrase is wrong, or the file was changed or damaged.
+    #[error("wrong passphrase, or the file is damaged")]
+    WrongPassphrase,
+    /// Key-derivation settings (asked for, or read from a file) outside the accepted bounds.
+    #[error("the key-derivation settings are outside safe bounds: {0}")]
+    KdfParamsOutOfBounds(String),
+    /// The file does not start with the magic of the kind of file expected: it is some
+    /// other file.
+    #[error("this is not the expected kind of file (such files start with {expected:?})")]
+    WrongFileKind {
+        /// The magic expected, as text (hexadecimal if not printable).
+        expected: String,
+    },
+    /// An envelope version this software does not read.
+    #[error(
+        "this file has format version {found}; this software reads version {supported}: update the software"
+    )]
+    UnsupportedFileVersion {
+        /// The version in the file.
+        found: u64,
+        /// The version this software reads.
+        supported: u64,
+    },
+    /// The file is cut short.
+    #[error("the file is damaged: {0}")]
+    FileDamaged(String),
+    /// The secret, or the file, is larger than an envelope may hold.
+    #[error("{actual} bytes is more than the {limit} bytes a sealed file may hold")]
+    TooLarge {
+        /// Its size.
+        actual: usize,
+        /// The most accepted.
+        limit: usize,
+    },
+}
 
 /// The version of the envelope (the byte after the magic).
 pub const FORMAT_VERSION: u8 = 1;
@@ -82,9 +121,9 @@ impl KdfParams {
     ///
     /// Anything below the defaults is weaker against passphrase guessing; tests use small
     /// values to run fast.
-    pub fn new(m_cost_kib: u32, t_cost: u32, p_cost: u32) -> Result<KdfParams, WalletError> {
+    pub fn new(m_cost_kib: u32, t_cost: u32, p_cost: u32) -> Result<KdfParams, SealError> {
         let out_of_bounds = |what: String| {
-            Err(WalletError::KdfParamsOutOfBounds(format!(
+            Err(SealError::KdfParamsOutOfBounds(format!(
                 "{what} (memory {m_cost_kib} KiB, {t_cost} passes, {p_cost} lanes)"
             )))
         };
@@ -166,27 +205,27 @@ impl Header {
     }
 
     /// Reads the header at the start of `file`; checks magic, version and KDF bounds.
-    fn parse(magic: [u8; MAGIC_LEN], file: &[u8]) -> Result<Header, WalletError> {
+    fn parse(magic: [u8; MAGIC_LEN], file: &[u8]) -> Result<Header, SealError> {
         if file.get(..MAGIC_LEN) != Some(&magic[..]) {
-            return Err(WalletError::WrongFileKind {
+            return Err(SealError::WrongFileKind {
                 expected: magic_text(magic),
             });
         }
         let version = *file.get(MAGIC_LEN).ok_or_else(truncated)?;
         if version != FORMAT_VERSION {
-            return Err(WalletError::UnsupportedFileVersion {
+            return Err(SealError::UnsupportedFileVersion {
                 found: u64::from(version),
                 supported: u64::from(FORMAT_VERSION),
             });
         }
         let header = file.get(..HEADER_LEN).ok_or_else(truncated)?;
         let mut rest = header.get(MAGIC_LEN + 1..).ok_or_else(truncated)?;
-        let mut take = |n: usize| -> Result<&[u8], WalletError> {
+        let mut take = |n: usize| -> Result<&[u8], SealError> {
             let (head, tail) = rest.split_at_checked(n).ok_or_else(truncated)?;
             rest = tail;
             Ok(head)
         };
-        let mut u32_be = || -> Result<u32, WalletError> {
+        let mut u32_be = || -> Result<u32, SealError> {
             let bytes: [u8; 4] = take(4)?.try_into().map_err(|_| truncated())?;
             Ok(u32::from_be_bytes(bytes))
         };
@@ -212,15 +251,15 @@ fn magic_text(magic: [u8; MAGIC_LEN]) -> String {
     }
 }
 
-fn truncated() -> WalletError {
-    WalletError::FileDamaged("the file is truncated".into())
+fn truncated() -> SealError {
+    SealError::FileDamaged("the file is truncated".into())
 }
 
-fn too_large(actual: usize) -> WalletError {
-    WalletError::Schema(SchemaError::TooLarge {
+fn too_large(actual: usize) -> SealError {
+    SealError::TooLarge {
         actual,
         limit: MAX_SECRET_BYTES,
-    })
+    }
 }
 
 /// Derives the file key from the passphrase with Argon2id. Argon2's working memory is
@@ -229,15 +268,15 @@ fn derive_key(
     passphrase: &Zeroizing<String>,
     kdf: KdfParams,
     salt: &[u8; SALT_LEN],
-) -> Result<Zeroizing<[u8; KEY_LEN]>, WalletError> {
-    let kdf_error = |e: argon2::Error| WalletError::KdfParamsOutOfBounds(e.to_string());
+) -> Result<Zeroizing<[u8; KEY_LEN]>, SealError> {
+    let kdf_error = |e: argon2::Error| SealError::KdfParamsOutOfBounds(e.to_string());
     let params =
         Params::new(kdf.m_cost_kib, kdf.t_cost, kdf.p_cost, Some(KEY_LEN)).map_err(kdf_error)?;
     let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
     let count = argon.params().block_count();
     let mut blocks: Vec<Block> = Vec::new();
     blocks.try_reserve_exact(count).map_err(|_| {
-        WalletError::KdfParamsOutOfBounds(format!("not enough memory for {} KiB", kdf.m_cost_kib))
+        SealError::KdfParamsOutOfBounds(format!("not enough memory for {} KiB", kdf.m_cost_kib))
     })?;
     blocks.resize(count, Block::default());
     let mut key = Zeroizing::new([0u8; KEY_LEN]);
@@ -257,8 +296,8 @@ fn derive_key(
 /// Seals `secret` under `passphrase` in a file starting with `magic`: a fresh random salt
 /// and nonce from `rng`, the key from Argon2id with `params`. Returns the whole file.
 ///
-/// Errors: [`WalletError::Schema`] (too large) if `secret` is longer than
-/// [`MAX_SECRET_BYTES`]; [`WalletError::KdfParamsOutOfBounds`] if the memory for Argon2id
+/// Errors: [`SealError::Schema`] (too large) if `secret` is longer than
+/// [`MAX_SECRET_BYTES`]; [`SealError::KdfParamsOutOfBounds`] if the memory for Argon2id
 /// cannot be had.
 pub fn seal_secret(
     magic: [u8; MAGIC_LEN],
@@ -266,7 +305,7 @@ pub fn seal_secret(
     passphrase: &Zeroizing<String>,
     params: KdfParams,
     rng: &mut impl CryptoRngCore,
-) -> Result<Vec<u8>, WalletError> {
+) -> Result<Vec<u8>, SealError> {
     if secret.len() > MAX_SECRET_BYTES {
         return Err(too_large(secret.len()));
     }
@@ -302,25 +341,25 @@ pub fn seal_secret(
 
 /// Opens a file sealed by [`seal_secret`] with the same `magic`, with `passphrase`.
 ///
-/// Errors, in the order they are checked: [`WalletError::WrongFileKind`] (the file does
-/// not start with `magic`), [`WalletError::UnsupportedFileVersion`],
-/// [`WalletError::FileDamaged`] (truncated), [`WalletError::KdfParamsOutOfBounds`],
-/// [`WalletError::Schema`] (too large), then [`WalletError::WrongPassphrase`]
+/// Errors, in the order they are checked: [`SealError::WrongFileKind`] (the file does
+/// not start with `magic`), [`SealError::UnsupportedFileVersion`],
+/// [`SealError::FileDamaged`] (truncated), [`SealError::KdfParamsOutOfBounds`],
+/// [`SealError::Schema`] (too large), then [`SealError::WrongPassphrase`]
 /// (authentication failed: a wrong passphrase, or any changed byte).
 pub fn open_secret(
     magic: [u8; MAGIC_LEN],
     file: &[u8],
     passphrase: &Zeroizing<String>,
-) -> Result<Zeroizing<Vec<u8>>, WalletError> {
+) -> Result<Zeroizing<Vec<u8>>, SealError> {
     let header = Header::parse(magic, file)?;
     if file.len() < HEADER_LEN + TAG_LEN {
         return Err(truncated());
     }
     if file.len() > HEADER_LEN + MAX_SECRET_BYTES + TAG_LEN {
-        return Err(WalletError::Schema(SchemaError::TooLarge {
+        return Err(SealError::TooLarge {
             actual: file.len(),
             limit: HEADER_LEN + MAX_SECRET_BYTES + TAG_LEN,
-        }));
+        });
     }
     let (header_bytes, rest) = file.split_at_checked(HEADER_LEN).ok_or_else(truncated)?;
     let (ciphertext, tag) = rest
@@ -336,7 +375,7 @@ pub fn open_secret(
             secret.as_mut_slice(),
             Tag::from_slice(tag),
         )
-        .map_err(|_| WalletError::WrongPassphrase)?;
+        .map_err(|_| SealError::WrongPassphrase)?;
     Ok(secret)
 }
 
@@ -468,7 +507,7 @@ mod tests {
         let err = open_secret(NODE_MAGIC, &file, &pass("pw")).unwrap_err();
         assert_eq!(
             err,
-            WalletError::WrongFileKind {
+            SealError::WrongFileKind {
                 expected: "ECN1".into()
             }
         );
@@ -476,7 +515,7 @@ mod tests {
         for junk in [&b""[..], b"ECN", b"PK\x03\x04 a zip file", b"ecn1\x01"] {
             assert!(matches!(
                 open_secret(NODE_MAGIC, junk, &pass("pw")),
-                Err(WalletError::WrongFileKind { .. })
+                Err(SealError::WrongFileKind { .. })
             ));
         }
         // Rewriting the magic does not turn a key file into a node file: the header is
@@ -485,7 +524,7 @@ mod tests {
         relabelled[..4].copy_from_slice(&NODE_MAGIC);
         assert_eq!(
             open_secret(NODE_MAGIC, &relabelled, &pass("pw")).unwrap_err(),
-            WalletError::WrongPassphrase
+            SealError::WrongPassphrase
         );
         // A magic that is not printable is shown in hex.
         let err = open_secret([0, 1, 2, 0xff], &file, &pass("pw")).unwrap_err();
@@ -498,7 +537,7 @@ mod tests {
         for wrong in ["", "righ", "right ", "Right"] {
             assert_eq!(
                 open_secret(KEY_MAGIC, &file, &pass(wrong)).unwrap_err(),
-                WalletError::WrongPassphrase
+                SealError::WrongPassphrase
             );
         }
         // Every single flipped bit.
@@ -516,24 +555,24 @@ mod tests {
         }
         assert!(matches!(
             open_secret(KEY_MAGIC, &file[..20], &pass("right")),
-            Err(WalletError::FileDamaged(_))
+            Err(SealError::FileDamaged(_))
         ));
         assert!(matches!(
             open_secret(KEY_MAGIC, &file[..HEADER_LEN + 3], &pass("right")),
-            Err(WalletError::FileDamaged(_))
+            Err(SealError::FileDamaged(_))
         ));
         let mut longer = file.clone();
         longer.push(0);
         assert_eq!(
             open_secret(KEY_MAGIC, &longer, &pass("right")).unwrap_err(),
-            WalletError::WrongPassphrase
+            SealError::WrongPassphrase
         );
         // Another version.
         let mut v2 = file.clone();
         v2[4] = 2;
         assert_eq!(
             open_secret(KEY_MAGIC, &v2, &pass("right")).unwrap_err(),
-            WalletError::UnsupportedFileVersion {
+            SealError::UnsupportedFileVersion {
                 found: 2,
                 supported: 1
             }
@@ -558,7 +597,7 @@ mod tests {
             assert!(
                 matches!(
                     open_secret(KEY_MAGIC, &hostile, &pass("pw")),
-                    Err(WalletError::KdfParamsOutOfBounds(_))
+                    Err(SealError::KdfParamsOutOfBounds(_))
                 ),
                 "offset {offset} value {value}"
             );
@@ -570,14 +609,14 @@ mod tests {
         let big = vec![0u8; MAX_SECRET_BYTES + 1];
         assert!(matches!(
             seal_secret(KEY_MAGIC, &big, &pass("pw"), fast(), &mut OsRng),
-            Err(WalletError::Schema(SchemaError::TooLarge { .. }))
+            Err(SealError::TooLarge { .. })
         ));
         let file = seal_secret(KEY_MAGIC, b"x", &pass("pw"), fast(), &mut OsRng).unwrap();
         let mut huge = file[..HEADER_LEN].to_vec();
         huge.resize(HEADER_LEN + MAX_SECRET_BYTES + TAG_LEN + 1, 0);
         assert!(matches!(
             open_secret(KEY_MAGIC, &huge, &pass("pw")),
-            Err(WalletError::Schema(SchemaError::TooLarge { .. }))
+            Err(SealError::TooLarge { .. })
         ));
     }
 

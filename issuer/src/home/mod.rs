@@ -13,31 +13,41 @@
 //!   pending-rotation.certified   present once the ledger certified the rotation: the
 //!                                second (decimal) from which the pending key takes over
 //!   next-status-index            the next unused status index (decimal)
-//!   batches/ROOT.json            one issuance batch and its certificates' records
+//!   batches/ROOT.json|.cbor      one issuance batch and its certificates' records
+//!                                (JSON; compact CBOR above 1,000 certificates)
 //!   revocations/TIME-HASH.json   one revocation transaction and what it revoked
 //!   offers/open/CODE.offer       an offer not redeemed yet (holds the package)
 //!   offers/used/CODE.json        a redeemed offer (the package is no longer kept)
+//!   issuing/job.json             an `issue` command not finished yet (see
+//!                                `crate::issuance`): its input file and fingerprint,
+//!                                options, how many rows are signed; no claim values
+//!   issuing/ROOT.spool           a signed batch not delivered yet: its certificates and
+//!                                disclosures (claim values), deleted once delivered
 //!   .lock                        held by a command while it changes the home
 //! ```
 //!
-//! Every file is written atomically: a temporary file beside it (owner-only), flushed to
-//! disk, then renamed over the destination, and the folder flushed; a crash leaves the old
-//! or the new content, never a mix. Nothing here asks for a passphrase or decrypts: the
-//! key file is handed over as sealed bytes.
+//! Every file is written atomically ([`ecert_shell::files::write_atomically`]): a crash
+//! leaves the old or the new content, never a mix. Nothing here asks for a passphrase or
+//! decrypts: the key file is handed over as sealed bytes.
+//!
+//! Sub-modules: [`rotation`] (the key rotation files), [`records`] (the register's batch
+//! and revocation files).
 
-use std::ffi::OsStr;
+pub mod records;
+pub mod rotation;
+
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
-use ecert_schemas::{IssuerId, KeyId, PublicKeyBytes};
+use ecert_schemas::{IssuerId, PublicKeyBytes};
+use ecert_shell::files::{self, create_private_dir, Existing, FileError};
 use ecert_verifier::anchor_file::{anchor_to_toml, parse_anchor};
 use ecert_verifier::TrustAnchor;
-use rand_core::{OsRng, RngCore};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::register::{BatchFile, RevocationFile};
+pub use rotation::PendingRotation;
 
 /// The environment variable naming the home folder.
 pub const HOME_ENV: &str = "ECERT_ISSUER_HOME";
@@ -53,6 +63,7 @@ const PENDING_PUBLIC_FILE: &str = "pending-key.pub";
 const PENDING_PROPOSAL_FILE: &str = "pending-rotation.cbor";
 const PENDING_CERTIFIED_FILE: &str = "pending-rotation.certified";
 const BATCHES_DIR: &str = "batches";
+const ISSUING_DIR: &str = "issuing";
 const REVOCATIONS_DIR: &str = "revocations";
 const OFFERS_DIR: &str = "offers";
 const LOCK_FILE: &str = ".lock";
@@ -78,16 +89,10 @@ pub enum HomeError {
          and try again"
     )]
     Busy(PathBuf),
-    /// A file of the home cannot be read or written.
-    #[error("cannot {action} {path}: {reason}")]
-    Io {
-        /// What was being done.
-        action: &'static str,
-        /// The file or folder.
-        path: PathBuf,
-        /// The system's reason.
-        reason: io::Error,
-    },
+    /// A file of the home cannot be read or written (or one that must not be replaced
+    /// already exists).
+    #[error(transparent)]
+    File(#[from] FileError),
     /// A file of the home has unexpected content.
     #[error("the file {path} is damaged: {detail}")]
     Damaged {
@@ -102,16 +107,49 @@ pub enum HomeError {
     /// A value given by the operator is not acceptable.
     #[error("{0}")]
     BadValue(String),
-    /// A file that must not be replaced already exists.
-    #[error("{0} already exists; it was left unchanged")]
-    Exists(PathBuf),
 }
 
-fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> HomeError + 'a {
-    move |reason| HomeError::Io {
-        action,
+pub(crate) fn io_err<'a>(
+    action: &'static str,
+    path: &'a Path,
+) -> impl FnOnce(io::Error) -> HomeError + 'a {
+    move |source| {
+        HomeError::File(FileError::Io {
+            action,
+            path: path.to_owned(),
+            source,
+        })
+    }
+}
+
+/// [`files::write_atomically`], for the home's files.
+pub(crate) fn write_atomically(
+    path: &Path,
+    bytes: &[u8],
+    existing: Existing,
+) -> Result<(), HomeError> {
+    Ok(files::write_atomically(path, bytes, existing)?)
+}
+
+/// Reads a small file of the home (at most 16 MiB).
+pub(crate) fn read_limited(path: &Path) -> Result<Vec<u8>, HomeError> {
+    Ok(files::read_limited(path, MAX_RECORD_BYTES)?)
+}
+
+/// Reads a small UTF-8 text file of the home.
+pub(crate) fn read_text(path: &Path) -> Result<String, HomeError> {
+    String::from_utf8(read_limited(path)?).map_err(|_| HomeError::Damaged {
         path: path.to_owned(),
-        reason,
+        detail: "not UTF-8 text".into(),
+    })
+}
+
+/// Removes a file if it exists.
+pub(crate) fn remove_if_present(path: &Path) -> Result<(), HomeError> {
+    match fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(io_err("remove", path)(e)),
     }
 }
 
@@ -182,19 +220,6 @@ pub fn check_http_url(what: &str, url: &str) -> Result<String, HomeError> {
     Ok(url.trim_end_matches('/').to_owned())
 }
 
-/// A key rotation in progress.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PendingRotation {
-    /// The next key, sealed with the same passphrase as the current one.
-    pub sealed_key: Vec<u8>,
-    /// Its public key.
-    pub public_key: PublicKeyBytes,
-    /// The proposal's bytes (CBOR `GovernanceBody`).
-    pub proposal: Vec<u8>,
-    /// Once certified: the second from which the next key takes over.
-    pub takes_over: Option<u64>,
-}
-
 /// A lock on the home, released when dropped.
 #[derive(Debug)]
 pub struct HomeLock {
@@ -241,7 +266,7 @@ impl Home {
         &self.dir
     }
 
-    fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.join(name)
     }
 
@@ -274,6 +299,7 @@ impl Home {
         let lock = self.lock()?;
         for sub in [
             BATCHES_DIR,
+            ISSUING_DIR,
             REVOCATIONS_DIR,
             RETIRED_DIR,
             "offers/open",
@@ -401,153 +427,6 @@ impl Home {
         })
     }
 
-    /// Keeps the current key under `retired-keys/KEYID.*` and makes `sealed`/`public` the
-    /// current key. The retired copy is written before the current one is replaced.
-    pub fn replace_key(
-        &self,
-        sealed: &[u8],
-        public: &PublicKeyBytes,
-        old_public: &PublicKeyBytes,
-    ) -> Result<(), HomeError> {
-        let old_id = KeyId::of(old_public).to_hex();
-        let old_sealed = self.sealed_key()?;
-        let retired = self.path(RETIRED_DIR);
-        create_private_dir(&retired)?;
-        write_atomically(
-            &retired.join(format!("{old_id}.eck")),
-            &old_sealed,
-            Existing::Replace,
-        )?;
-        write_atomically(
-            &retired.join(format!("{old_id}.pub")),
-            format!("{}\n", old_public.to_hex()).as_bytes(),
-            Existing::Replace,
-        )?;
-        write_atomically(&self.path(KEY_FILE), sealed, Existing::Replace)?;
-        write_atomically(
-            &self.path(PUBLIC_KEY_FILE),
-            format!("{}\n", public.to_hex()).as_bytes(),
-            Existing::Replace,
-        )
-    }
-
-    /// A key rotation in progress: the sealed next key, its public key, the proposal's
-    /// bytes, and the second it takes over once certified (`None` while not certified).
-    pub fn pending_rotation(&self) -> Result<Option<PendingRotation>, HomeError> {
-        let key = self.path(PENDING_KEY_FILE);
-        if !key.exists() {
-            return Ok(None);
-        }
-        let public_path = self.path(PENDING_PUBLIC_FILE);
-        let public = PublicKeyBytes::from_hex(read_text(&public_path)?.trim()).map_err(|e| {
-            HomeError::Damaged {
-                path: public_path,
-                detail: e.to_string(),
-            }
-        })?;
-        let certified_path = self.path(PENDING_CERTIFIED_FILE);
-        let takes_over = if certified_path.exists() {
-            let text = read_text(&certified_path)?;
-            Some(text.trim().parse().map_err(|_| HomeError::Damaged {
-                path: certified_path,
-                detail: "expected a whole number".into(),
-            })?)
-        } else {
-            None
-        };
-        Ok(Some(PendingRotation {
-            sealed_key: read_limited(&key)?,
-            public_key: public,
-            proposal: read_limited(&self.path(PENDING_PROPOSAL_FILE))?,
-            takes_over,
-        }))
-    }
-
-    /// Records a proposed rotation (refuses if one is pending).
-    pub fn write_pending_rotation(
-        &self,
-        sealed: &[u8],
-        public: &PublicKeyBytes,
-        proposal: &[u8],
-    ) -> Result<(), HomeError> {
-        write_atomically(
-            &self.path(PENDING_PROPOSAL_FILE),
-            proposal,
-            Existing::Replace,
-        )?;
-        write_atomically(
-            &self.path(PENDING_PUBLIC_FILE),
-            format!("{}\n", public.to_hex()).as_bytes(),
-            Existing::Replace,
-        )?;
-        // The key last: its presence is what makes a rotation pending.
-        write_atomically(&self.path(PENDING_KEY_FILE), sealed, Existing::Refuse)
-    }
-
-    /// Records that the ledger certified the pending rotation, taking over at `at`.
-    pub fn mark_rotation_certified(&self, at: u64) -> Result<(), HomeError> {
-        write_atomically(
-            &self.path(PENDING_CERTIFIED_FILE),
-            format!("{at}\n").as_bytes(),
-            Existing::Replace,
-        )
-    }
-
-    /// Abandons a rotation the ledger has not certified: deletes the next key and its
-    /// proposal. Refuses a certified one (the ledger already retires the current key).
-    pub fn cancel_pending_rotation(&self) -> Result<bool, HomeError> {
-        let Some(pending) = self.pending_rotation()? else {
-            return Ok(false);
-        };
-        if pending.takes_over.is_some() {
-            return Err(HomeError::BadValue(
-                "this rotation was already certified by the ledger: it cannot be abandoned".into(),
-            ));
-        }
-        // The key first: without it, no rotation is pending.
-        for name in [PENDING_KEY_FILE, PENDING_PUBLIC_FILE, PENDING_PROPOSAL_FILE] {
-            let path = self.path(name);
-            match fs::remove_file(&path) {
-                Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                Err(e) => return Err(io_err("remove", &path)(e)),
-            }
-        }
-        sync_dir(&self.dir);
-        Ok(true)
-    }
-
-    /// If a certified rotation's time has come (`now` ≥ its start), makes the pending key
-    /// the current one (the old key is kept under `retired-keys/`). Whether it switched.
-    pub fn promote_due_rotation(&self, now: u64) -> Result<bool, HomeError> {
-        let Some(pending) = self.pending_rotation()? else {
-            return Ok(false);
-        };
-        if pending.takes_over.is_none_or(|at| now < at) {
-            return Ok(false);
-        }
-        let old = self.public_key()?;
-        self.replace_key(&pending.sealed_key, &pending.public_key, &old)?;
-        let retired = self.path(RETIRED_DIR);
-        let old_id = KeyId::of(&old).to_hex();
-        write_atomically(
-            &retired.join(format!("{old_id}.rotation.cbor")),
-            &pending.proposal,
-            Existing::Replace,
-        )?;
-        for name in [
-            PENDING_KEY_FILE,
-            PENDING_PUBLIC_FILE,
-            PENDING_PROPOSAL_FILE,
-            PENDING_CERTIFIED_FILE,
-        ] {
-            let path = self.path(name);
-            fs::remove_file(&path).map_err(io_err("remove", &path))?;
-        }
-        sync_dir(&self.dir);
-        Ok(true)
-    }
-
     /// The next unused status index.
     pub fn next_status_index(&self) -> Result<u32, HomeError> {
         let path = self.path(STATUS_FILE);
@@ -580,208 +459,24 @@ impl Home {
         Ok(first)
     }
 
-    /// Writes a batch's record (replacing an earlier version of the same batch).
-    pub fn write_batch(&self, batch: &BatchFile) -> Result<(), HomeError> {
-        let path = self
-            .path(BATCHES_DIR)
-            .join(format!("{}.json", batch.root.to_hex()));
-        write_json(&path, batch)
-    }
-
-    /// Every batch record, oldest first.
-    pub fn batches(&self) -> Result<Vec<BatchFile>, HomeError> {
-        self.require()?;
-        let mut all: Vec<BatchFile> = read_json_dir(&self.path(BATCHES_DIR))?;
-        all.sort_by_key(|a| (a.created_at, a.root));
-        Ok(all)
-    }
-
-    /// Writes a revocation record.
-    pub fn write_revocation(&self, revocation: &RevocationFile) -> Result<(), HomeError> {
-        let path = self.path(REVOCATIONS_DIR).join(format!(
-            "{}-{}.json",
-            revocation.time,
-            revocation.tx_hash.to_hex().get(..16).unwrap_or("")
-        ));
-        write_json(&path, revocation)
-    }
-
-    /// Every revocation record, oldest first.
-    pub fn revocations(&self) -> Result<Vec<RevocationFile>, HomeError> {
-        self.require()?;
-        let mut all: Vec<RevocationFile> = read_json_dir(&self.path(REVOCATIONS_DIR))?;
-        all.sort_by_key(|r| r.time);
-        Ok(all)
-    }
-
     /// The offers folder.
     pub fn offers_dir(&self) -> PathBuf {
         self.path(OFFERS_DIR)
     }
-}
 
-fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), HomeError> {
-    let mut text =
-        serde_json::to_string_pretty(value).map_err(|e| HomeError::BadValue(e.to_string()))?;
-    text.push('\n');
-    write_atomically(path, text.as_bytes(), Existing::Replace)
-}
-
-fn read_json_dir<T: serde::de::DeserializeOwned>(dir: &Path) -> Result<Vec<T>, HomeError> {
-    let entries = match fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(io_err("read the folder", dir)(e)),
-    };
-    let mut out = Vec::new();
-    for entry in entries {
-        let path = entry.map_err(io_err("read the folder", dir))?.path();
-        if path.extension() != Some(OsStr::new("json")) {
-            continue;
-        }
-        let bytes = read_limited(&path)?;
-        let value = serde_json::from_slice(&bytes).map_err(|e| HomeError::Damaged {
-            path: path.clone(),
-            detail: e.to_string(),
-        })?;
-        out.push(value);
+    /// The folder of the issuance in progress (`issuing/`), created if missing.
+    pub fn issuing_dir(&self) -> Result<PathBuf, HomeError> {
+        let dir = self.path(ISSUING_DIR);
+        create_private_dir(&dir)?;
+        Ok(dir)
     }
-    Ok(out)
-}
-
-fn read_text(path: &Path) -> Result<String, HomeError> {
-    String::from_utf8(read_limited(path)?).map_err(|_| HomeError::Damaged {
-        path: path.to_owned(),
-        detail: "not UTF-8 text".into(),
-    })
-}
-
-/// Reads a whole file of at most 16 MiB.
-pub fn read_limited(path: &Path) -> Result<Vec<u8>, HomeError> {
-    read_bounded(path, MAX_RECORD_BYTES)
-}
-
-/// Reads a whole file of at most `limit` bytes.
-pub fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, HomeError> {
-    let file = File::open(path).map_err(io_err("open", path))?;
-    let mut bytes = Vec::new();
-    file.take(limit.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(io_err("read", path))?;
-    if bytes.len() as u64 > limit {
-        return Err(HomeError::BadValue(format!(
-            "{} is too large (more than {limit} bytes)",
-            path.display()
-        )));
-    }
-    Ok(bytes)
-}
-
-/// How [`write_atomically`] treats an existing destination.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Existing {
-    /// The destination must not exist; it is never replaced.
-    Refuse,
-    /// Replace it atomically.
-    Replace,
-}
-
-/// Writes `bytes` to `path` so that `path` holds either its old content or all of `bytes`:
-/// a temporary owner-only file beside it is written and flushed, then renamed over `path`
-/// (or, with [`Existing::Refuse`], hard-linked to `path`, which fails if `path` exists),
-/// and the folder is flushed.
-pub fn write_atomically(path: &Path, bytes: &[u8], existing: Existing) -> Result<(), HomeError> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .ok_or_else(|| HomeError::BadValue(format!("{} is not a file name", path.display())))?;
-    let mut temp_name = std::ffi::OsString::from(".");
-    temp_name.push(name);
-    temp_name.push(format!(
-        ".tmp-{}-{:016x}",
-        std::process::id(),
-        OsRng.next_u64()
-    ));
-    let temp = dir.join(temp_name);
-    let result = write_then_publish(&temp, path, bytes, existing);
-    if result.is_err() {
-        // The temporary file may not exist, or may already have been renamed.
-        let _ = fs::remove_file(&temp);
-    }
-    result?;
-    sync_dir(&dir);
-    Ok(())
-}
-
-fn write_then_publish(
-    temp: &Path,
-    path: &Path,
-    bytes: &[u8],
-    existing: Existing,
-) -> Result<(), HomeError> {
-    let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(temp).map_err(io_err("create", temp))?;
-    file.write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .map_err(io_err("write", temp))?;
-    drop(file);
-    match existing {
-        Existing::Replace => fs::rename(temp, path).map_err(io_err("replace", path)),
-        Existing::Refuse => match fs::hard_link(temp, path) {
-            Ok(()) => {
-                let _ = fs::remove_file(temp);
-                Ok(())
-            }
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                Err(HomeError::Exists(path.to_owned()))
-            }
-            Err(_) => {
-                // File systems without hard links: check, then rename.
-                if path.exists() {
-                    return Err(HomeError::Exists(path.to_owned()));
-                }
-                fs::rename(temp, path).map_err(io_err("write", path))
-            }
-        },
-    }
-}
-
-/// Creates `dir` and its parents; on Unix new folders are private to the owner.
-pub fn create_private_dir(dir: &Path) -> Result<(), HomeError> {
-    let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder
-        .create(dir)
-        .map_err(io_err("create the folder", dir))
-}
-
-/// Flushes a folder's entries (a rename) to disk; best effort.
-pub fn sync_dir(dir: &Path) {
-    #[cfg(unix)]
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
-    }
-    #[cfg(not(unix))]
-    let _ = dir;
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ecert_schemas::KeyId;
+    use rand_core::{OsRng, RngCore};
 
     fn temp_home(name: &str) -> Home {
         let dir = std::env::temp_dir().join(format!(
@@ -880,22 +575,5 @@ mod tests {
         assert!(check_http_url("node", "https://x").is_err());
         assert!(check_http_url("node", "ftp://x").is_err());
         assert!(check_http_url("node", "http://").is_err());
-    }
-
-    #[test]
-    fn refuse_keeps_the_existing_file() {
-        let home = temp_home("refuse");
-        create_private_dir(home.dir()).unwrap();
-        let path = home.dir().join("f");
-        write_atomically(&path, b"one", Existing::Refuse).unwrap();
-        assert!(matches!(
-            write_atomically(&path, b"two", Existing::Refuse),
-            Err(HomeError::Exists(_))
-        ));
-        assert_eq!(fs::read(&path).unwrap(), b"one");
-        write_atomically(&path, b"three", Existing::Replace).unwrap();
-        assert_eq!(fs::read(&path).unwrap(), b"three");
-        assert_eq!(fs::read_dir(home.dir()).unwrap().count(), 1, "no temp left");
-        fs::remove_dir_all(home.dir()).unwrap();
     }
 }

@@ -5,22 +5,22 @@ use image::{ImageEncoder, Luma};
 use qrcode::render::{svg, unicode};
 use qrcode::{EcLevel, QrCode};
 
-use crate::WalletError;
+use crate::QrError;
 
-fn code(text: &str) -> Result<QrCode, WalletError> {
+fn code(text: &str) -> Result<QrCode, QrError> {
     QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M)
-        .map_err(|e| WalletError::TooLargeForQr(e.to_string()))
+        .map_err(|e| QrError::TooLargeForQr(e.to_string()))
 }
 
 /// The QR code's version (1 to 40): how dense it is.
-pub fn qr_version(text: &str) -> Result<i16, WalletError> {
+pub fn qr_version(text: &str) -> Result<i16, QrError> {
     match code(text)?.version() {
         qrcode::Version::Normal(v) | qrcode::Version::Micro(v) => Ok(v),
     }
 }
 
 /// The QR code drawn with Unicode half blocks, for a terminal.
-pub fn to_terminal(text: &str) -> Result<String, WalletError> {
+pub fn to_terminal(text: &str) -> Result<String, QrError> {
     Ok(code(text)?
         .render::<unicode::Dense1x2>()
         .dark_color(unicode::Dense1x2::Light)
@@ -30,7 +30,7 @@ pub fn to_terminal(text: &str) -> Result<String, WalletError> {
 }
 
 /// The QR code as an SVG document.
-pub fn to_svg(text: &str) -> Result<String, WalletError> {
+pub fn to_svg(text: &str) -> Result<String, QrError> {
     Ok(code(text)?
         .render::<svg::Color<'_>>()
         .min_dimensions(400, 400)
@@ -40,7 +40,7 @@ pub fn to_svg(text: &str) -> Result<String, WalletError> {
 
 /// The QR code as a PNG image, `module_px` pixels per module, with the standard 4-module
 /// quiet zone.
-pub fn to_png(text: &str, module_px: u32) -> Result<Vec<u8>, WalletError> {
+pub fn to_png(text: &str, module_px: u32) -> Result<Vec<u8>, QrError> {
     let img = code(text)?
         .render::<Luma<u8>>()
         .module_dimensions(module_px.max(1), module_px.max(1))
@@ -54,7 +54,7 @@ pub fn to_png(text: &str, module_px: u32) -> Result<Vec<u8>, WalletError> {
             img.height(),
             image::ExtendedColorType::L8,
         )
-        .map_err(|e| WalletError::TooLargeForQr(e.to_string()))?;
+        .map_err(|e| QrError::TooLargeForQr(e.to_string()))?;
     Ok(png)
 }
 
@@ -63,11 +63,7 @@ mod tests {
     use super::*;
 
     fn scan(png: &[u8]) -> String {
-        let img = image::load_from_memory(png).unwrap().to_luma8();
-        let mut prepared = rqrr::PreparedImage::prepare(img);
-        let grids = prepared.detect_grids();
-        assert_eq!(grids.len(), 1);
-        grids[0].decode().unwrap().1
+        crate::scan::decode_image(png).unwrap()
     }
 
     #[test]
@@ -91,9 +87,6 @@ mod tests {
     #[test]
     fn too_long_for_any_qr_code() {
         let text = "A".repeat(5000);
-        assert!(matches!(
-            to_png(&text, 1),
-            Err(WalletError::TooLargeForQr(_))
-        ));
+        assert!(matches!(to_png(&text, 1), Err(QrError::TooLargeForQr(_))));
     }
 }

@@ -1,0 +1,28 @@
+//! # ecert-shell
+//!
+//! What every ecert tool needs around the pure core, in one place:
+//!
+//! - [`bulk`]: many small files written without a flush each, then made durable at once;
+//! - [`files`]: bounded reads, atomic writes (temporary file, fsync, rename, fsync of the
+//!   folder), create-only writes, private folders;
+//! - [`passphrase`]: a passphrase from the environment, a file or the terminal, the rule
+//!   for new ones, and the key-derivation settings (with the one test-only switch);
+//! - [`paths`]: where a tool keeps its data when not told (XDG);
+//! - [`clock`]: the current time as the core's [`ecert_schemas::UnixTime`];
+//! - [`out`]: standard output that ends the program quietly when the reader went away
+//!   (`ecert-testnet status | head -1`), through [`outln!`] and [`out!`];
+//! - [`exit`]: one [`Failure`] type carrying an exit code, and [`exit::run`], the `main`
+//!   of every tool.
+//!
+//! The wallet library, the verifier and the schemas never depend on this crate: they run
+//! in phones and browsers, where none of this exists.
+
+pub mod bulk;
+pub mod clock;
+pub mod exit;
+pub mod files;
+pub mod out;
+pub mod passphrase;
+pub mod paths;
+
+pub use exit::Failure;

@@ -1,0 +1,351 @@
+//! The `wasm-bindgen` surface: thin wrappers that convert arguments and results and call
+//! the plain Rust of the other modules (tested natively). Nothing here decides anything.
+
+use js_sys::{Array, Uint8Array};
+use rand_core::OsRng;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+use zeroize::Zeroizing;
+
+use crate::counter::{self, Counter, Revocations};
+use crate::views::{ChoiceInput, KdfSettings, KindView, PolicyInput};
+use crate::wallet::{self, Wallet};
+use crate::{builtin_kinds, scan, unix_time, whole_number, WebError};
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = r#"
+/** Thrown by every call that fails: `code` is stable (see the crate documentation). */
+export interface EcertError extends Error {
+  code: string;
+  /** `receive`: the position (from 0) of the refused package. */
+  position?: number;
+}
+/** Argon2id settings of a wallet file. */
+export interface KdfSettings { memoryKib: number; passes: number; lanes: number; }
+export type CertificateStatus = "valid" | "expired" | "not-yet-valid";
+export interface CertificateSummary {
+  index: number; id: string; shortId: string;
+  kind: string; kindName: string; kindNameLocal: string | null; kindKnown: boolean;
+  issuer: string; issuedAt: number; validFrom: number; expires: number;
+  validFromDate: string; expiresDate: string; status: CertificateStatus;
+}
+export type FieldValue = string | string[];
+export interface FieldView {
+  number: number; key: string | null; label: string | null; labelLocal: string | null;
+  value: FieldValue | null; text: string | null;
+}
+export interface CertificateDetails { certificate: CertificateSummary; fields: FieldView[]; }
+export interface ReceiveReport { added: CertificateSummary[]; alreadyHeld: number[]; count: number; }
+/** One certificate to present: a kind id or the start of its id, and field keys. */
+export interface Choice { certificate: string; fields?: string[]; }
+export interface FieldLabel { key: string; label: string; labelLocal: string | null; }
+export interface Disclosing { certificate: CertificateSummary; fields: FieldLabel[]; }
+export interface Presentation {
+  qr: string; svg: string; qrVersion: number; signedAt: number; nonce: string | null;
+  disclosing: Disclosing[];
+}
+export interface RevocationStatus { certificate: CertificateSummary; revoked: boolean; }
+export interface RevocationInfo { height: number; time: number; revokedCount: number; }
+export interface StoreInfo {
+  chainId: string; height: number; time: number; ageSecs: number; tooOld: boolean;
+  votes: number; validators: number; batches: number; revoked: number;
+}
+/** Every member optional: defaults 86400, 60, 30, no challenge. */
+export interface Policy {
+  maxRevocationAgeSecs?: number; holderProofMaxAgeSecs?: number;
+  maxClockSkewSecs?: number; expectedNonce?: string;
+}
+export interface DisclosedField {
+  key: string; label: string; labelLocal: string | null; value: FieldValue; text: string;
+}
+export interface VerifiedCertificate {
+  kind: string; kindName: string; kindNameLocal: string | null;
+  issuer: string; issuerName: string; id: string;
+  issuedAt: number; validFrom: number; expires: number;
+  issuedDate: string; validFromDate: string; expiresDate: string;
+  disclosed: DisclosedField[];
+}
+export interface VerifyResult {
+  valid: boolean; code: string | null; reason: string | null;
+  certificates: VerifiedCertificate[]; holder: string | null; signedAt: number | null;
+  nonceChecked: boolean | null; checkedAt: number; syncedHeight: number; syncedAt: number;
+  revocationAgeSecs: number;
+}
+export interface KindField { number: number; key: string; label: string; labelLocal: string | null; mandatory: boolean; }
+export interface Kind {
+  id: string; name: string; nameLocal: string | null; description: string;
+  issuers: string[]; fields: KindField[];
+}
+"#;
+
+/// A [`WebError`] as a JavaScript `Error` with `name` `EcertError`, a `code` and, for a
+/// refused package, its `position`.
+fn js_error(error: WebError) -> JsValue {
+    let e = js_sys::Error::new(&error.message());
+    e.set_name("EcertError");
+    let _ = js_sys::Reflect::set(&e, &"code".into(), &error.code().into());
+    if let Some(position) = error.position() {
+        let _ = js_sys::Reflect::set(&e, &"position".into(), &(position as f64).into());
+    }
+    e.into()
+}
+
+type JsResult<T> = Result<T, JsValue>;
+
+fn to_js<T: Serialize>(value: &T) -> JsResult<JsValue> {
+    let serializer = serde_wasm_bindgen::Serializer::new().serialize_missing_as_null(true);
+    value
+        .serialize(&serializer)
+        .map_err(|e| js_error(WebError::Internal(e.to_string())))
+}
+
+/// `undefined` and `null` are `None`.
+fn from_js<T: DeserializeOwned>(value: Option<JsValue>, what: &str) -> JsResult<Option<T>> {
+    let Some(value) = value.filter(|v| !v.is_undefined() && !v.is_null()) else {
+        return Ok(None);
+    };
+    serde_wasm_bindgen::from_value(value)
+        .map(Some)
+        .map_err(|e| js_error(WebError::BadArgument(format!("{what}: {e}"))))
+}
+
+fn now_of(now: f64) -> JsResult<ecert_schemas::UnixTime> {
+    unix_time(now).map_err(js_error)
+}
+
+/// An opened wallet. Call `free()` when done: the holder key is wiped.
+#[wasm_bindgen(js_name = Wallet)]
+pub struct JsWallet(Wallet);
+
+#[wasm_bindgen(js_class = Wallet)]
+impl JsWallet {
+    /// A new wallet: a fresh holder key from the browser's random source, no
+    /// certificates. Seal it with `seal` before storing it.
+    pub fn create() -> JsResult<JsWallet> {
+        Wallet::create(&mut OsRng).map(JsWallet).map_err(js_error)
+    }
+
+    /// Opens a wallet or backup file (`ECW1`, the command-line wallet's format) with its
+    /// passphrase. Takes as long as the file's key-derivation settings ask.
+    pub fn open(file: &[u8], passphrase: String) -> JsResult<JsWallet> {
+        Wallet::open(file, &Zeroizing::new(passphrase))
+            .map(JsWallet)
+            .map_err(js_error)
+    }
+
+    /// The wallet file to store: sealed under `passphrase` (at least 8 characters) with
+    /// `kdf` (default `defaultKdf()`), fresh salt and nonce.
+    pub fn seal(
+        &self,
+        passphrase: String,
+        #[wasm_bindgen(unchecked_param_type = "KdfSettings")] kdf: Option<JsValue>,
+    ) -> JsResult<Vec<u8>> {
+        let kdf = from_js::<KdfSettings>(kdf, "kdf")?.unwrap_or_else(wallet::default_kdf);
+        self.0
+            .seal(&Zeroizing::new(passphrase), kdf, &mut OsRng)
+            .map_err(js_error)
+    }
+
+    /// The wallet ID (64 hex digits) a department issues certificates to.
+    #[wasm_bindgen(getter)]
+    pub fn id(&self) -> String {
+        self.0.id()
+    }
+
+    /// Number of certificates.
+    #[wasm_bindgen(getter)]
+    pub fn count(&self) -> usize {
+        self.0.count()
+    }
+
+    /// Adds certificate packages (an array of `Uint8Array`), all or nothing, with every
+    /// check of `ecert-wallet receive`. Seal and store the wallet afterwards.
+    #[wasm_bindgen(unchecked_return_type = "ReceiveReport")]
+    pub fn receive(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array[]")] packages: Array,
+        now: f64,
+    ) -> JsResult<JsValue> {
+        let now = now_of(now)?;
+        let mut bytes = Vec::with_capacity(packages.length() as usize);
+        for item in packages.iter() {
+            let array = item.dyn_into::<Uint8Array>().map_err(|_| {
+                js_error(WebError::BadArgument(
+                    "packages: an array of Uint8Array expected".into(),
+                ))
+            })?;
+            bytes.push(array.to_vec());
+        }
+        let slices: Vec<&[u8]> = bytes.iter().map(Vec::as_slice).collect();
+        to_js(&self.0.receive(&slices, now).map_err(js_error)?)
+    }
+
+    /// Every certificate with its kind's names, issuer, validity and status at `now`.
+    #[wasm_bindgen(unchecked_return_type = "CertificateSummary[]")]
+    pub fn list(&self, now: f64) -> JsResult<JsValue> {
+        to_js(&self.0.list(now_of(now)?).map_err(js_error)?)
+    }
+
+    /// Everything one certificate says, with the labels of its fields. `selector`: a
+    /// kind id (`id-card`) or the start of a certificate id.
+    #[wasm_bindgen(unchecked_return_type = "CertificateDetails")]
+    pub fn describe(&self, selector: &str, now: f64) -> JsResult<JsValue> {
+        to_js(&self.0.describe(selector, now_of(now)?).map_err(js_error)?)
+    }
+
+    /// A presentation of the chosen fields signed at `now`, as a QR string and SVG. Live
+    /// mode: no `nonce`, call again every few seconds; challenge mode: the counter's
+    /// challenge in hex.
+    #[wasm_bindgen(unchecked_return_type = "Presentation")]
+    pub fn present(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Choice[]")] choices: JsValue,
+        now: f64,
+        nonce: Option<String>,
+    ) -> JsResult<JsValue> {
+        let choices = from_js::<Vec<ChoiceInput>>(Some(choices), "choices")?.unwrap_or_default();
+        let view = self
+            .0
+            .present(&choices, now_of(now)?, nonce.as_deref())
+            .map_err(js_error)?;
+        to_js(&view)
+    }
+
+    /// Each certificate's revocation status in a verified revocation state.
+    #[wasm_bindgen(js_name = revocationStatus, unchecked_return_type = "RevocationStatus[]")]
+    pub fn revocation_status(&self, revocations: &JsRevocations, now: f64) -> JsResult<JsValue> {
+        to_js(
+            &self
+                .0
+                .revocation_status(&revocations.0, now_of(now)?)
+                .map_err(js_error)?,
+        )
+    }
+}
+
+/// A counter's ledger data, checked against its trust anchor.
+#[wasm_bindgen(js_name = TrustStore)]
+pub struct JsTrustStore(Counter);
+
+#[wasm_bindgen(js_class = TrustStore)]
+impl JsTrustStore {
+    /// Checks a trust bundle (a node's `GET /v1/export`, or an export file) against the
+    /// trust anchor file's text. With `heldHeight` (`info().height` of the data held),
+    /// older data is refused (`older-data`) unless `allowOlder`.
+    pub fn sync(
+        bundle: &[u8],
+        #[wasm_bindgen(js_name = anchorText)] anchor_text: &str,
+        #[wasm_bindgen(js_name = heldHeight)] held_height: Option<f64>,
+        #[wasm_bindgen(js_name = allowOlder)] allow_older: Option<bool>,
+    ) -> JsResult<JsTrustStore> {
+        let held = held_height
+            .map(|h| whole_number(h, "a block height"))
+            .transpose()
+            .map_err(js_error)?;
+        Counter::sync(bundle, anchor_text, held, allow_older.unwrap_or(false))
+            .map(JsTrustStore)
+            .map_err(js_error)
+    }
+
+    /// The ledger, its certified block, and the data's age at `now`.
+    #[wasm_bindgen(unchecked_return_type = "StoreInfo")]
+    pub fn info(&self, now: f64) -> JsResult<JsValue> {
+        to_js(&self.0.info(now_of(now)?))
+    }
+
+    /// Verifies a QR string offline at `now` under `policy`. INVALID is a result
+    /// (`valid: false`, `code`, `reason`), not an exception.
+    #[wasm_bindgen(unchecked_return_type = "VerifyResult")]
+    pub fn verify(
+        &self,
+        qr: &str,
+        now: f64,
+        #[wasm_bindgen(unchecked_param_type = "Policy")] policy: Option<JsValue>,
+    ) -> JsResult<JsValue> {
+        let policy = from_js::<PolicyInput>(policy, "policy")?.unwrap_or_default();
+        to_js(&self.0.verify(qr, now_of(now)?, &policy).map_err(js_error)?)
+    }
+}
+
+/// A revocation state verified against the trust anchor.
+#[wasm_bindgen(js_name = Revocations)]
+pub struct JsRevocations(Revocations);
+
+#[wasm_bindgen(js_class = Revocations)]
+impl JsRevocations {
+    /// Checks a revocation delta from genesis (`GET /v1/revocations?since=0`) against the
+    /// trust anchor file's text.
+    #[wasm_bindgen(js_name = fromDelta)]
+    pub fn from_delta(
+        delta: &[u8],
+        #[wasm_bindgen(js_name = anchorText)] anchor_text: &str,
+    ) -> JsResult<JsRevocations> {
+        Revocations::from_delta(delta, anchor_text, None)
+            .map(JsRevocations)
+            .map_err(js_error)
+    }
+
+    /// This state brought up to date with a delta since its height
+    /// (`GET /v1/revocations?since=HEIGHT`).
+    pub fn update(
+        &self,
+        delta: &[u8],
+        #[wasm_bindgen(js_name = anchorText)] anchor_text: &str,
+    ) -> JsResult<JsRevocations> {
+        Revocations::from_delta(delta, anchor_text, Some(&self.0))
+            .map(JsRevocations)
+            .map_err(js_error)
+    }
+
+    /// The certified block it is as of, and how many certificates are revoked.
+    #[wasm_bindgen(unchecked_return_type = "RevocationInfo")]
+    pub fn info(&self) -> JsResult<JsValue> {
+        to_js(&self.0.info())
+    }
+
+    /// Whether `issuer` revoked its certificate with status index `index`.
+    #[wasm_bindgen(js_name = isRevoked)]
+    pub fn is_revoked(&self, issuer: &str, index: u32) -> JsResult<bool> {
+        self.0.is_revoked(issuer, index).map_err(js_error)
+    }
+}
+
+/// A fresh challenge for challenge mode (16 hex digits), from the browser's random source.
+#[wasm_bindgen]
+pub fn challenge() -> JsResult<String> {
+    counter::challenge(&mut OsRng).map_err(js_error)
+}
+
+/// The text of the one QR code in a camera frame: `rgba` as `getImageData` gives it.
+#[wasm_bindgen(js_name = decodeQrFrame)]
+pub fn decode_qr_frame(rgba: &[u8], width: u32, height: u32) -> JsResult<String> {
+    scan::decode_rgba(rgba, width, height).map_err(js_error)
+}
+
+/// Any text (a QR string, a wallet ID) as a QR code in an SVG document.
+#[wasm_bindgen(js_name = qrSvg)]
+pub fn qr_svg(text: &str) -> JsResult<String> {
+    scan::qr_svg(text).map_err(js_error)
+}
+
+/// The certificate kinds this software knows, with their names and field labels.
+#[wasm_bindgen(unchecked_return_type = "Kind[]")]
+pub fn kinds() -> JsResult<JsValue> {
+    let kinds = builtin_kinds().map_err(js_error)?;
+    to_js(&kinds.iter().map(KindView::from).collect::<Vec<_>>())
+}
+
+/// The key-derivation settings `seal` uses by default: the command-line wallet's (64 MiB,
+/// 3 passes, 1 lane).
+#[wasm_bindgen(js_name = defaultKdf, unchecked_return_type = "KdfSettings")]
+pub fn default_kdf() -> JsResult<JsValue> {
+    to_js(&wallet::default_kdf())
+}
+
+/// Lighter settings for devices short of memory (19 MiB, 2 passes, 1 lane; OWASP's
+/// recommendation).
+#[wasm_bindgen(js_name = lightKdf, unchecked_return_type = "KdfSettings")]
+pub fn light_kdf() -> JsResult<JsValue> {
+    to_js(&wallet::light_kdf())
+}

@@ -1,0 +1,250 @@
+//! The counter: ledger data synced and checked against the trust anchor, QR codes
+//! verified offline against it, revocation deltas, challenges. Every rule is
+//! `ecert_verifier`'s, exactly as in `ecert-verify`.
+
+use ecert_schemas::ledger::{BlockHeader, RevocationDelta, RevocationSnapshot, TrustBundle};
+use ecert_schemas::{IssuerId, KindRegistry, Nonce, StatusIndex, UnixTime};
+use ecert_verifier::anchor_file::parse_anchor;
+use ecert_verifier::{verify_presentation, verify_revocation_delta, Policy, TrustStore};
+use rand_core::CryptoRngCore;
+
+use crate::views::{PolicyInput, RevocationInfo, StoreInfo, VerifiedView, VerifyResult};
+use crate::WebError;
+
+/// Bytes of a counter's challenge: 16 hex digits, short enough to read aloud.
+pub const CHALLENGE_BYTES: usize = 8;
+
+/// A counter's verified ledger data: a trust bundle accepted against the trust anchor.
+#[derive(Clone, Debug)]
+pub struct Counter {
+    store: TrustStore,
+    kinds: KindRegistry,
+}
+
+impl Counter {
+    /// Checks a trust bundle (a ledger node's `GET /v1/export`, or an export file) against
+    /// the trust anchor file's text, as `ecert-verify sync` does. With `held_height` (the
+    /// block of the data held now), a bundle of a lower block is refused
+    /// ([`WebError::OlderData`]) unless `allow_older`.
+    pub fn sync(
+        bundle: &[u8],
+        anchor_text: &str,
+        held_height: Option<u64>,
+        allow_older: bool,
+    ) -> Result<Counter, WebError> {
+        let anchor = parse_anchor(anchor_text)?;
+        let kinds = crate::builtin_kinds()?;
+        let bundle = TrustBundle::from_bytes(bundle).map_err(ecert_verifier::VerifyError::from)?;
+        let store = TrustStore::from_bundle(bundle, &anchor, kinds.clone())?;
+        if let Some(held) = held_height {
+            let offered = store.header().height;
+            if offered < held && !allow_older {
+                return Err(WebError::OlderData { offered, held });
+            }
+        }
+        Ok(Counter { store, kinds })
+    }
+
+    /// The verified store.
+    pub fn store(&self) -> &TrustStore {
+        &self.store
+    }
+
+    /// What the data is and how old it is at `now`.
+    pub fn info(&self, now: UnixTime) -> StoreInfo {
+        let age_secs = now.secs().saturating_sub(self.store.as_of().secs());
+        StoreInfo {
+            chain_id: self.store.chain_id().to_string(),
+            height: self.store.header().height,
+            time: self.store.as_of().secs(),
+            age_secs,
+            too_old: age_secs > Policy::default().max_revocation_age_secs,
+            votes: self.store.vote_count(),
+            validators: self.store.validators().len(),
+            batches: self.store.anchor_count(),
+            revoked: self.store.revoked_count(),
+        }
+    }
+
+    /// Verifies a QR string at `now` under `policy` (defaults for what it leaves out).
+    /// An INVALID code is a result (`valid: false`, with the reason's code and words), not
+    /// an error; only a malformed policy is an error.
+    pub fn verify(
+        &self,
+        qr: &str,
+        now: UnixTime,
+        policy: &PolicyInput,
+    ) -> Result<VerifyResult, WebError> {
+        let policy = policy_of(policy)?;
+        let base = VerifyResult {
+            valid: false,
+            code: None,
+            reason: None,
+            certificates: Vec::new(),
+            holder: None,
+            signed_at: None,
+            nonce_checked: None,
+            checked_at: now.secs(),
+            synced_height: self.store.header().height,
+            synced_at: self.store.as_of().secs(),
+            revocation_age_secs: now.secs().saturating_sub(self.store.as_of().secs()),
+        };
+        Ok(match verify_presentation(qr, &self.store, now, &policy) {
+            Ok(verdict) => VerifyResult {
+                valid: true,
+                certificates: verdict
+                    .certificates
+                    .iter()
+                    .map(|c| VerifiedView::of(c, &self.kinds))
+                    .collect(),
+                holder: Some(verdict.holder.to_hex()),
+                signed_at: Some(verdict.signed_at.secs()),
+                nonce_checked: Some(verdict.nonce_checked),
+                synced_height: verdict.synced_height,
+                synced_at: verdict.synced_at.secs(),
+                revocation_age_secs: verdict.revocation_age_secs,
+                ..base
+            },
+            Err(error) => VerifyResult {
+                code: Some(error.code()),
+                reason: Some(error.to_string()),
+                ..base
+            },
+        })
+    }
+}
+
+/// The verifier's policy from JavaScript's, defaults filled in.
+fn policy_of(input: &PolicyInput) -> Result<Policy, WebError> {
+    let d = Policy::default();
+    let expected_nonce = input
+        .expected_nonce
+        .as_deref()
+        .map(|hex| {
+            Nonce::from_hex(hex.trim()).map_err(|e| {
+                WebError::BadArgument(format!("expectedNonce {hex:?} is not a challenge: {e}"))
+            })
+        })
+        .transpose()?;
+    Ok(Policy {
+        max_revocation_age_secs: input
+            .max_revocation_age_secs
+            .unwrap_or(d.max_revocation_age_secs),
+        holder_proof_max_age_secs: input
+            .holder_proof_max_age_secs
+            .unwrap_or(d.holder_proof_max_age_secs),
+        max_clock_skew_secs: input.max_clock_skew_secs.unwrap_or(d.max_clock_skew_secs),
+        expected_nonce,
+    })
+}
+
+/// A fresh challenge for challenge mode, as `ecert-verify challenge` prints it (16
+/// upper-case hex digits).
+pub fn challenge(rng: &mut impl CryptoRngCore) -> Result<String, WebError> {
+    let mut bytes = [0u8; CHALLENGE_BYTES];
+    rng.try_fill_bytes(&mut bytes)
+        .map_err(|e| WebError::Internal(format!("the random source failed: {e}")))?;
+    let nonce = Nonce::new(bytes.to_vec()).map_err(|e| WebError::Internal(e.to_string()))?;
+    Ok(nonce.to_hex())
+}
+
+/// A revocation state verified against the trust anchor: a ledger node's answer to
+/// `GET /v1/revocations?since=H` applied to the state at `H`
+/// ([`verify_revocation_delta`]).
+#[derive(Clone, Debug)]
+pub struct Revocations {
+    header: BlockHeader,
+    snapshot: RevocationSnapshot,
+}
+
+impl Revocations {
+    /// Checks `delta` against the trust anchor file's text, applied to `base` (the empty
+    /// state at genesis when `None`, i.e. a delta `since=0`).
+    pub fn from_delta(
+        delta: &[u8],
+        anchor_text: &str,
+        base: Option<&Revocations>,
+    ) -> Result<Revocations, WebError> {
+        let anchor = parse_anchor(anchor_text)?;
+        let delta =
+            RevocationDelta::from_bytes(delta).map_err(ecert_verifier::VerifyError::from)?;
+        let genesis = RevocationSnapshot {
+            height: 0,
+            lists: Vec::new(),
+        };
+        let base = base.map_or(&genesis, |b| &b.snapshot);
+        let (header, snapshot) = verify_revocation_delta(base, &delta, &anchor)?;
+        Ok(Revocations { header, snapshot })
+    }
+
+    /// The verified state.
+    pub fn snapshot(&self) -> &RevocationSnapshot {
+        &self.snapshot
+    }
+
+    /// The block it is as of, and how many certificates are revoked.
+    pub fn info(&self) -> RevocationInfo {
+        RevocationInfo {
+            height: self.header.height,
+            time: self.header.time().secs(),
+            revoked_count: self.snapshot.revoked_count(),
+        }
+    }
+
+    /// Whether `issuer` revoked its certificate with status index `index`.
+    pub fn is_revoked(&self, issuer: &str, index: u32) -> Result<bool, WebError> {
+        let issuer = IssuerId::new(issuer)
+            .map_err(|e| WebError::BadArgument(format!("issuer {issuer:?}: {e}")))?;
+        Ok(self.snapshot.is_revoked(&issuer, StatusIndex(index)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand_core::OsRng;
+
+    const ANCHOR: &str = "chain_id = \"ecert-test\"\nvalidators_hash = \"0000000000000000000000000000000000000000000000000000000000000000\"\n";
+
+    #[test]
+    fn refusals_carry_the_verifiers_codes() {
+        let code = |r: Result<Counter, WebError>| r.map(|_| ()).unwrap_err().code();
+        assert_eq!(
+            code(Counter::sync(b"junk", ANCHOR, None, false)),
+            "malformed"
+        );
+        assert_eq!(
+            code(Counter::sync(b"junk", "chain_id = 1", None, false)),
+            "bad-anchor"
+        );
+        let err = Revocations::from_delta(b"", ANCHOR, None).unwrap_err();
+        assert_eq!(err.code(), "malformed");
+    }
+
+    #[test]
+    fn policies_and_challenges() {
+        assert_eq!(
+            policy_of(&PolicyInput::default()).unwrap(),
+            Policy::default()
+        );
+        let p = policy_of(&PolicyInput {
+            holder_proof_max_age_secs: Some(10),
+            expected_nonce: Some(" 3f9a0c11b2d47e85 ".into()),
+            ..PolicyInput::default()
+        })
+        .unwrap();
+        assert_eq!(p.holder_proof_max_age_secs, 10);
+        assert_eq!(p.expected_nonce.unwrap().to_hex(), "3F9A0C11B2D47E85");
+        let bad = PolicyInput {
+            expected_nonce: Some("zz".into()),
+            ..PolicyInput::default()
+        };
+        assert_eq!(policy_of(&bad).unwrap_err().code(), "bad-argument");
+        let c = challenge(&mut OsRng).unwrap();
+        assert_eq!(c.len(), 16);
+        assert!(c
+            .chars()
+            .all(|ch| ch.is_ascii_hexdigit() && !ch.is_ascii_lowercase()));
+        assert_ne!(c, challenge(&mut OsRng).unwrap());
+    }
+}

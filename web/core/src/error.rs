@@ -1,0 +1,178 @@
+//! The one error type of this crate, with a stable machine code for each reason.
+
+use ecert_qr::QrError;
+use ecert_verifier::anchor_file::AnchorFileError;
+use ecert_verifier::VerifyError;
+use ecert_wallet::certs::CertsError;
+use ecert_wallet::receive::{ReceiveError, Refused};
+use ecert_wallet::WalletError;
+use thiserror::Error;
+
+/// Why a call failed. In JavaScript it is thrown as an `Error` whose `code` property is
+/// [`WebError::code`] and whose `message` is the text below (plain words).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum WebError {
+    /// A verification rule refused the input (trust bundle, revocation delta): the code
+    /// is [`VerifyError::code`], the same as the command-line counter's.
+    #[error("{0}")]
+    Verify(#[from] VerifyError),
+    /// The wallet file could not be opened or sealed, or a presentation not built.
+    #[error("{0}")]
+    Wallet(#[from] WalletError),
+    /// A received package was refused.
+    #[error("{0}")]
+    Receive(#[from] Refused),
+    /// A certificate of the wallet is unreadable, or a choice of certificates not made.
+    #[error("{0}")]
+    Certs(#[from] CertsError),
+    /// The trust anchor text is not an anchor file.
+    #[error("not a trust anchor file: {0}")]
+    Anchor(#[from] AnchorFileError),
+    /// A QR code could not be drawn or read.
+    #[error("{0}")]
+    Qr(#[from] QrError),
+    /// A newer bundle is held already and the older one was not allowed.
+    #[error(
+        "this ledger data (block #{offered}) is older than the data held (block #{held}); nothing was changed"
+    )]
+    OlderData {
+        /// Height of the bundle offered.
+        offered: u64,
+        /// Height of the store held.
+        held: u64,
+    },
+    /// A new passphrase too short to protect a wallet.
+    #[error(
+        "choose a passphrase of at least {} characters",
+        crate::wallet::MIN_PASSPHRASE_CHARS
+    )]
+    WeakPassphrase,
+    /// A fault of this software (its built-in kinds cannot be read).
+    #[error("internal error: {0}")]
+    Internal(String),
+    /// An argument from JavaScript is out of range or of the wrong shape.
+    #[error("{0}")]
+    BadArgument(String),
+}
+
+impl WebError {
+    /// A stable, machine-readable code for the reason (see the crate documentation's
+    /// table).
+    pub fn code(&self) -> &'static str {
+        match self {
+            WebError::Verify(e) => e.code(),
+            WebError::Wallet(e) => match e {
+                WalletError::Schema(_) | WalletError::WalletDamaged(_) => "wallet-damaged",
+                WalletError::NotOurCertificate => "issued-to-another-wallet",
+                WalletError::UnknownField { .. } => "unknown-field",
+                WalletError::FieldNotInCertificate { .. } => "field-not-in-certificate",
+                WalletError::NothingToPresent => "bad-choice",
+                WalletError::NotAWalletFile => "not-a-wallet-file",
+                WalletError::UnsupportedWalletVersion { .. } => "unsupported-wallet-version",
+                WalletError::WrongPassphrase => "wrong-passphrase",
+                WalletError::KdfParamsOutOfBounds(_) => "kdf-out-of-bounds",
+            },
+            WebError::Receive(r) => match r.error {
+                ReceiveError::NotAPackage(_) => "not-a-package",
+                ReceiveError::UnreadableCertificate(_) => "package-damaged",
+                ReceiveError::Damaged { .. } => "package-damaged",
+                ReceiveError::IssuedToAnotherWallet { .. } => "issued-to-another-wallet",
+            },
+            WebError::Certs(e) => match e {
+                CertsError::Unreadable { .. } => "wallet-damaged",
+                CertsError::NoSelector
+                | CertsError::NoneOfKind { .. }
+                | CertsError::NotAKindOrShortId { .. }
+                | CertsError::NoSuchShortId { .. } => "no-such-certificate",
+                CertsError::Ambiguous { .. } => "ambiguous-certificate",
+                CertsError::ChosenTwice { .. } | CertsError::ChoiceCount { .. } => "bad-choice",
+            },
+            WebError::Anchor(_) => "bad-anchor",
+            WebError::Qr(e) => match e {
+                QrError::TooLargeForQr(_) => "qr-too-large",
+                QrError::NotAnImage(_) | QrError::BadFrame { .. } => "bad-argument",
+                QrError::NoCode => "qr-not-found",
+                QrError::Unreadable(_) => "qr-unreadable",
+                QrError::SeveralCodes(_) => "qr-several",
+            },
+            WebError::OlderData { .. } => "older-data",
+            WebError::WeakPassphrase => "weak-passphrase",
+            WebError::Internal(_) => "internal",
+            WebError::BadArgument(_) => "bad-argument",
+        }
+    }
+
+    /// For [`WebError::Receive`]: the position (from 0) of the refused package.
+    pub fn position(&self) -> Option<usize> {
+        match self {
+            WebError::Receive(r) => Some(r.position),
+            _ => None,
+        }
+    }
+
+    /// The message with the details of its causes, for people.
+    pub fn message(&self) -> String {
+        let mut text = self.to_string();
+        let mut source = std::error::Error::source(self);
+        // The wrapping variants print their inner error already: skip it.
+        if matches!(
+            self,
+            WebError::Verify(_)
+                | WebError::Wallet(_)
+                | WebError::Receive(_)
+                | WebError::Certs(_)
+                | WebError::Anchor(_)
+                | WebError::Qr(_)
+        ) {
+            source = source.and_then(std::error::Error::source);
+        }
+        while let Some(cause) = source {
+            text.push_str(": ");
+            text.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ecert_schemas::SchemaError;
+
+    #[test]
+    fn codes_and_messages() {
+        let e = WebError::from(VerifyError::MixedHolders);
+        assert_eq!(
+            (e.code(), e.message().as_str()),
+            (
+                "mixed-holders",
+                "the certificates belong to different holders"
+            )
+        );
+        let e = WebError::from(Refused {
+            position: 1,
+            error: ReceiveError::NotAPackage(SchemaError::MissingPrefix),
+        });
+        assert_eq!(e.code(), "not-a-package");
+        assert_eq!(e.position(), Some(1));
+        assert!(
+            e.message()
+                .starts_with("package 2: this is not a certificate file from a department: "),
+            "{}",
+            e.message()
+        );
+        assert_eq!(
+            WebError::from(WalletError::WrongPassphrase).code(),
+            "wrong-passphrase"
+        );
+        assert_eq!(WebError::from(QrError::NoCode).code(), "qr-not-found");
+        let e = WebError::from(CertsError::Unreadable {
+            index: 0,
+            source: SchemaError::MissingPrefix,
+        });
+        assert!(e
+            .message()
+            .starts_with("certificate 1 in the wallet is unreadable: "));
+    }
+}

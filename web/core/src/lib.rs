@@ -1,0 +1,111 @@
+//! # ecert-web
+//!
+//! The pure cores of ecert compiled to WebAssembly for the browser wallet and counter
+//! apps. The rules and the cryptography come from the Rust crates (`ecert_wallet`,
+//! `ecert_verifier`, `ecert_sealed`, `ecert_qr`, `ecert_schemas`), never from JavaScript.
+//!
+//! The logic is plain Rust, tested natively: [`wallet::Wallet`], [`counter::Counter`],
+//! [`counter::Revocations`], [`scan`]; `bindings` wraps it with `wasm-bindgen`. Time
+//! (`now`, seconds since 1970-01-01 UTC, e.g. `Date.now() / 1000`) always comes in from
+//! JavaScript; randomness comes from the browser (`crypto.getRandomValues`, through
+//! `getrandom`).
+//!
+//! ## The JavaScript API (`web/core/pkg/ecert_web.js`, `--target web`)
+//!
+//! Bytes are `Uint8Array`; results are plain objects (TypeScript interfaces in
+//! `ecert_web.d.ts`); absent values are `null`. Failures throw an `Error` with a stable
+//! `code` property (table below) and a plain-words `message`.
+//!
+//! | call | what it does |
+//! |---|---|
+//! | `Wallet.create()` | a new wallet: fresh holder key, no certificates |
+//! | `Wallet.open(file, passphrase)` | opens an `ECW1` wallet or backup file (the command-line wallet's) |
+//! | `wallet.seal(passphrase, kdf?)` | the wallet file to store (default KDF: [`wallet::default_kdf`]) |
+//! | `wallet.id`, `wallet.count` | wallet ID (64 hex digits), number of certificates |
+//! | `wallet.receive(packages, now)` | adds `.ecp` packages, all or nothing, with every check of `ecert-wallet receive` |
+//! | `wallet.list(now)`, `wallet.describe(selector, now)` | certificates with kind names and labels, validity, fields |
+//! | `wallet.present(choices, now, nonce?)` | QR string and SVG; live mode without `nonce` |
+//! | `wallet.revocationStatus(revocations, now)` | each certificate revoked or not |
+//! | `TrustStore.sync(bundle, anchorText, current?, allowOlder?)` | a trust bundle checked against the anchor |
+//! | `store.info(now)`, `store.verify(qr, now, policy?)` | data age; the verdict of a QR code |
+//! | `Revocations.fromDelta(delta, anchorText, base?)` | a revocation delta checked against the anchor |
+//! | `challenge()` | a counter's challenge (16 hex digits) |
+//! | `decodeQrFrame(rgba, width, height)` | the QR code in a camera frame |
+//! | `qrSvg(text)`, `kinds()`, `defaultKdf()`, `lightKdf()` | drawing, kind labels, KDF settings |
+//!
+//! ## Error codes
+//!
+//! The verifier's reasons ([`ecert_verifier::VerifyError::code`], e.g. `malformed`,
+//! `header-not-certified`, `trust-data-mismatch`, `unsupported-version`) for trust
+//! bundles and revocation deltas — the same codes as `ecert-verify`; a rejected QR code is
+//! not thrown but returned by `verify` (`valid: false`, `code`, `reason`). And:
+//!
+//! | code | meaning |
+//! |---|---|
+//! | `wrong-passphrase` | wrong passphrase, or the file was changed |
+//! | `not-a-wallet-file` | not an `ECW1` file |
+//! | `unsupported-wallet-version` | made by newer software |
+//! | `wallet-damaged` | the file or a certificate in it cannot be read |
+//! | `kdf-out-of-bounds` | key-derivation settings outside the safe bounds |
+//! | `weak-passphrase` | a new passphrase shorter than 8 characters |
+//! | `not-a-package` | `receive`: not a certificate file (`position` says which) |
+//! | `package-damaged` | `receive`: unreadable certificate, or a field not matching it |
+//! | `issued-to-another-wallet` | `receive`: bound to another wallet ID |
+//! | `no-such-certificate`, `ambiguous-certificate` | a selector matches no or several certificates |
+//! | `bad-choice` | no certificate chosen, more than 8, or one twice |
+//! | `unknown-field`, `field-not-in-certificate` | a field key the kind or the certificate lacks |
+//! | `bad-anchor` | the trust anchor text is not an anchor file |
+//! | `older-data` | `sync`: older than the data held |
+//! | `qr-not-found`, `qr-unreadable`, `qr-several`, `qr-too-large` | reading or drawing a QR code |
+//! | `bad-argument` | an argument of the wrong shape or range |
+//! | `internal` | a fault of this software |
+
+pub mod counter;
+mod error;
+pub mod scan;
+pub mod views;
+pub mod wallet;
+
+mod bindings;
+
+pub use error::WebError;
+
+use ecert_schemas::{KindRegistry, UnixTime};
+
+/// The kinds this software knows (`schemas/kinds/*.toml`, built in).
+pub fn builtin_kinds() -> Result<KindRegistry, WebError> {
+    KindRegistry::builtin().map_err(|e| WebError::Internal(format!("the built-in kinds: {e}")))
+}
+
+/// A time from JavaScript (seconds since 1970-01-01 UTC, fractions dropped).
+pub fn unix_time(secs: f64) -> Result<UnixTime, WebError> {
+    whole_number(secs, "a time in seconds since 1970").map(UnixTime)
+}
+
+/// A whole number from JavaScript (fractions dropped): finite, not negative, and below
+/// 2^53, the largest integer a JavaScript number holds exactly.
+pub fn whole_number(value: f64, what: &str) -> Result<u64, WebError> {
+    const MAX: f64 = 9_007_199_254_740_992.0;
+    if value.is_finite() && (0.0..MAX).contains(&value) {
+        Ok(value.floor() as u64)
+    } else {
+        Err(WebError::BadArgument(format!("{value} is not {what}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_from_javascript() {
+        assert_eq!(
+            unix_time(1_790_000_000.75).unwrap(),
+            UnixTime(1_790_000_000)
+        );
+        assert_eq!(unix_time(0.0).unwrap(), UnixTime(0));
+        for bad in [-1.0, f64::NAN, f64::INFINITY, 1e300] {
+            assert_eq!(unix_time(bad).unwrap_err().code(), "bad-argument");
+        }
+    }
+}

@@ -1,0 +1,443 @@
+//! What the bindings hand to JavaScript, and the structured arguments they take from it:
+//! plain data with `camelCase` names, converted with `serde-wasm-bindgen` (absent values
+//! become `null`). The TypeScript interfaces in `bindings.rs` describe the same shapes.
+//! Times are whole seconds since 1970-01-01 UTC; dates are `YYYY-MM-DD` (UTC).
+
+use ecert_schemas::date::date_of_unix;
+use ecert_schemas::{FieldValue, Kind, KindRegistry, UnixTime};
+use ecert_verifier::{DisclosedField, VerifiedCertificate};
+use ecert_wallet::certs::{Entry, FieldLine, Validity};
+use serde::{Deserialize, Serialize};
+
+/// A calendar date (UTC) of a time, `YYYY-MM-DD`.
+pub fn day(t: UnixTime) -> String {
+    date_of_unix(t.secs()).to_string()
+}
+
+/// A field value: text, or a list of texts (driver licence classes); digests as hex text.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum ValueView {
+    /// Text (also dates, enumerated values and hexadecimal digests).
+    Text(String),
+    /// A list of texts.
+    List(Vec<String>),
+}
+
+impl From<&FieldValue> for ValueView {
+    fn from(value: &FieldValue) -> ValueView {
+        match value {
+            FieldValue::Text(t) => ValueView::Text(t.clone()),
+            FieldValue::TextList(list) => ValueView::List(list.clone()),
+            FieldValue::Bytes(_) => ValueView::Text(value.to_string()),
+        }
+    }
+}
+
+/// Argon2id settings of a wallet file (memory in KiB, passes, lanes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct KdfSettings {
+    /// Memory, in KiB.
+    pub memory_kib: u32,
+    /// Passes over the memory.
+    pub passes: u32,
+    /// Lanes (parallelism; 1 in a browser).
+    pub lanes: u32,
+}
+
+/// One certificate of the wallet, for lists.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CertificateSummary {
+    /// Position in the wallet.
+    pub index: usize,
+    /// Certificate id, 32 hex digits.
+    pub id: String,
+    /// Its first 8 hex digits (what the citizen types or picks).
+    pub short_id: String,
+    /// Kind id, e.g. `id-card`.
+    pub kind: String,
+    /// Kind name in English (the kind id if this software does not know the kind).
+    pub kind_name: String,
+    /// Kind name in the local language, e.g. `居民身份证`.
+    pub kind_name_local: Option<String>,
+    /// Whether this software knows the kind (otherwise it cannot be presented).
+    pub kind_known: bool,
+    /// Issuer id, e.g. `public-security`.
+    pub issuer: String,
+    /// Issue time.
+    pub issued_at: u64,
+    /// Start of validity.
+    pub valid_from: u64,
+    /// End of validity (first second it is no longer valid).
+    pub expires: u64,
+    /// `validFrom` as a date.
+    pub valid_from_date: String,
+    /// `expires` as a date.
+    pub expires_date: String,
+    /// `valid`, `expired` or `not-yet-valid` at the time asked.
+    pub status: &'static str,
+}
+
+impl CertificateSummary {
+    /// The summary of `entry` at `now`.
+    pub fn of(entry: &Entry<'_>, kinds: &KindRegistry, now: UnixTime) -> CertificateSummary {
+        let claims = &entry.certificate.claims;
+        let kind = entry.kind(kinds);
+        CertificateSummary {
+            index: entry.index,
+            id: entry.id_hex(),
+            short_id: entry.short_id(),
+            kind: claims.kind.to_string(),
+            kind_name: kind.map_or_else(|| claims.kind.to_string(), |k| k.name.clone()),
+            kind_name_local: kind.and_then(|k| k.name_local.clone()),
+            kind_known: kind.is_some(),
+            issuer: claims.issuer.to_string(),
+            issued_at: claims.issued_at.secs(),
+            valid_from: claims.valid_from.secs(),
+            expires: claims.expires.secs(),
+            valid_from_date: day(claims.valid_from),
+            expires_date: day(claims.expires),
+            status: match entry.validity(now) {
+                Validity::Valid => "valid",
+                Validity::Expired => "expired",
+                Validity::NotYetValid => "not-yet-valid",
+            },
+        }
+    }
+}
+
+/// One field of a certificate in the wallet.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FieldView {
+    /// Field number in the kind.
+    pub number: u16,
+    /// Key to ask for in a presentation (`null` for a field the kind lacks).
+    pub key: Option<String>,
+    /// Label in English.
+    pub label: Option<String>,
+    /// Label in the local language.
+    pub label_local: Option<String>,
+    /// The value (`null` when this certificate does not carry the field).
+    pub value: Option<ValueView>,
+    /// The value as one line of text.
+    pub text: Option<String>,
+}
+
+impl From<FieldLine> for FieldView {
+    fn from(line: FieldLine) -> FieldView {
+        FieldView {
+            number: line.number,
+            key: line.key,
+            label: line.label,
+            label_local: line.label_local,
+            value: line.value.as_ref().map(ValueView::from),
+            text: line.value.as_ref().map(FieldValue::to_string),
+        }
+    }
+}
+
+/// Everything one certificate says, for its holder.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CertificateDetails {
+    /// The certificate.
+    pub certificate: CertificateSummary,
+    /// Every field: the kind's, in order, then any the kind lacks.
+    pub fields: Vec<FieldView>,
+}
+
+/// What `receive` did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReceiveReport {
+    /// The certificates added.
+    pub added: Vec<CertificateSummary>,
+    /// Positions (in the input, from 0) of packages skipped as already held.
+    pub already_held: Vec<usize>,
+    /// Certificates in the wallet now.
+    pub count: usize,
+}
+
+/// A field chosen for disclosure, with its labels.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FieldLabel {
+    /// Key.
+    pub key: String,
+    /// Label in English.
+    pub label: String,
+    /// Label in the local language.
+    pub label_local: Option<String>,
+}
+
+/// One certificate of a presentation and what it discloses.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Disclosing {
+    /// The certificate.
+    pub certificate: CertificateSummary,
+    /// The fields disclosed, in the kind's order (empty: kind, issuer and validity only).
+    pub fields: Vec<FieldLabel>,
+}
+
+/// A presentation, ready to show.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PresentationView {
+    /// The QR string (`EC1R:` or `EC1Z:`).
+    pub qr: String,
+    /// The QR code as an SVG document.
+    pub svg: String,
+    /// QR version (1 to 40).
+    pub qr_version: i16,
+    /// The holder proof's time (the `now` given).
+    pub signed_at: u64,
+    /// The counter's challenge answered, in hex (`null` in live mode).
+    pub nonce: Option<String>,
+    /// What the counter will learn, for the citizen to read before showing the code.
+    pub disclosing: Vec<Disclosing>,
+}
+
+/// One certificate and fields to show, as JavaScript passes them to `present`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ChoiceInput {
+    /// Kind id (`id-card`) or the start of the certificate id.
+    pub certificate: String,
+    /// Field keys to disclose (may be empty).
+    #[serde(default)]
+    pub fields: Vec<String>,
+}
+
+/// A certificate's revocation status in a verified revocation state.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RevocationStatus {
+    /// The certificate.
+    pub certificate: CertificateSummary,
+    /// Whether its issuer revoked it, as of the state's block.
+    pub revoked: bool,
+}
+
+/// A verified revocation state.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RevocationInfo {
+    /// The certified block it is as of.
+    pub height: u64,
+    /// That block's time.
+    pub time: u64,
+    /// Certificates revoked, all issuers together.
+    pub revoked_count: u64,
+}
+
+/// A counter's synced ledger data.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoreInfo {
+    /// The ledger's chain id.
+    pub chain_id: String,
+    /// The certified block the data is as of.
+    pub height: u64,
+    /// That block's time.
+    pub time: u64,
+    /// Age of the data at the time asked (0 if it seems to come from the future).
+    pub age_secs: u64,
+    /// Whether it is older than the default policy accepts (24 h): `verify` would refuse.
+    pub too_old: bool,
+    /// Validators that signed the block.
+    pub votes: usize,
+    /// Validators of the ledger.
+    pub validators: usize,
+    /// Batches of certificates known.
+    pub batches: u64,
+    /// Certificates revoked.
+    pub revoked: u64,
+}
+
+/// The counter's policy, as JavaScript passes it to `verify`: every member optional.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PolicyInput {
+    /// Oldest synced data accepted (default 86 400 s).
+    pub max_revocation_age_secs: Option<u64>,
+    /// Oldest holder proof accepted (default 60 s).
+    pub holder_proof_max_age_secs: Option<u64>,
+    /// How far the wallet's clock may be ahead (default 30 s).
+    pub max_clock_skew_secs: Option<u64>,
+    /// Challenge mode: the challenge this counter showed, in hex.
+    pub expected_nonce: Option<String>,
+}
+
+/// A disclosed field in a verdict.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DisclosedView {
+    /// Key, e.g. `id_number`.
+    pub key: String,
+    /// Label in English.
+    pub label: String,
+    /// Label in the local language.
+    pub label_local: Option<String>,
+    /// The value.
+    pub value: ValueView,
+    /// The value as one line of text.
+    pub text: String,
+}
+
+impl From<&DisclosedField> for DisclosedView {
+    fn from(f: &DisclosedField) -> DisclosedView {
+        DisclosedView {
+            key: f.key.clone(),
+            label: f.label.clone(),
+            label_local: f.label_local.clone(),
+            value: ValueView::from(&f.value),
+            text: f.value.to_string(),
+        }
+    }
+}
+
+/// A verified certificate in a verdict.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifiedView {
+    /// Kind id.
+    pub kind: String,
+    /// Kind name in English.
+    pub kind_name: String,
+    /// Kind name in the local language.
+    pub kind_name_local: Option<String>,
+    /// Issuer id.
+    pub issuer: String,
+    /// Issuer's name, from the ledger's registry.
+    pub issuer_name: String,
+    /// Certificate id, 32 hex digits.
+    pub id: String,
+    /// Issue time.
+    pub issued_at: u64,
+    /// Start of validity.
+    pub valid_from: u64,
+    /// End of validity.
+    pub expires: u64,
+    /// `issuedAt` as a date.
+    pub issued_date: String,
+    /// `validFrom` as a date.
+    pub valid_from_date: String,
+    /// `expires` as a date.
+    pub expires_date: String,
+    /// The fields the holder chose to show, in the kind's order.
+    pub disclosed: Vec<DisclosedView>,
+}
+
+impl VerifiedView {
+    /// The view of a verified certificate.
+    pub fn of(cert: &VerifiedCertificate, kinds: &KindRegistry) -> VerifiedView {
+        VerifiedView {
+            kind: cert.kind.to_string(),
+            kind_name: cert.kind_name.clone(),
+            kind_name_local: kinds
+                .get(&cert.kind)
+                .ok()
+                .and_then(|k| k.name_local.clone()),
+            issuer: cert.issuer.to_string(),
+            issuer_name: cert.issuer_name.clone(),
+            id: cert.id.to_hex(),
+            issued_at: cert.issued_at.secs(),
+            valid_from: cert.valid_from.secs(),
+            expires: cert.expires.secs(),
+            issued_date: day(cert.issued_at),
+            valid_from_date: day(cert.valid_from),
+            expires_date: day(cert.expires),
+            disclosed: cert.disclosed.iter().map(DisclosedView::from).collect(),
+        }
+    }
+}
+
+/// The result of checking a QR code: VALID with the certificates, or INVALID with the
+/// reason's code and words. The same facts as `ecert-verify verify --json`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifyResult {
+    /// VALID or not.
+    pub valid: bool,
+    /// INVALID: the reason's stable code (`expired`, `revoked`, …).
+    pub code: Option<&'static str>,
+    /// INVALID: the reason in plain words.
+    pub reason: Option<String>,
+    /// VALID: the certificates, in presentation order (empty when INVALID).
+    pub certificates: Vec<VerifiedView>,
+    /// VALID: the holder's wallet ID.
+    pub holder: Option<String>,
+    /// VALID: when the wallet signed.
+    pub signed_at: Option<u64>,
+    /// VALID: whether the counter's challenge was checked.
+    pub nonce_checked: Option<bool>,
+    /// The `now` the check used.
+    pub checked_at: u64,
+    /// The certified block the data is as of.
+    pub synced_height: u64,
+    /// That block's time.
+    pub synced_at: u64,
+    /// Age of the revocation data at `checkedAt`.
+    pub revocation_age_secs: u64,
+}
+
+/// A field of a kind, for forms and pickers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KindField {
+    /// Number.
+    pub number: u16,
+    /// Key.
+    pub key: String,
+    /// Label in English.
+    pub label: String,
+    /// Label in the local language.
+    pub label_local: Option<String>,
+    /// Whether every certificate of the kind carries it.
+    pub mandatory: bool,
+}
+
+/// A certificate kind this software knows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KindView {
+    /// Kind id.
+    pub id: String,
+    /// Name in English.
+    pub name: String,
+    /// Name in the local language.
+    pub name_local: Option<String>,
+    /// Description.
+    pub description: String,
+    /// Issuers allowed by the kind file.
+    pub issuers: Vec<String>,
+    /// Fields, in order.
+    pub fields: Vec<KindField>,
+}
+
+impl From<&Kind> for KindView {
+    fn from(kind: &Kind) -> KindView {
+        KindView {
+            id: kind.id.to_string(),
+            name: kind.name.clone(),
+            name_local: kind.name_local.clone(),
+            description: kind.description.clone(),
+            issuers: kind.issuers.iter().map(ToString::to_string).collect(),
+            fields: kind
+                .fields
+                .iter()
+                .map(|f| KindField {
+                    number: f.number,
+                    key: f.key.clone(),
+                    label: f.label.clone(),
+                    label_local: f.label_local.clone(),
+                    mandatory: f.mandatory,
+                })
+                .collect(),
+        }
+    }
+}

@@ -1,0 +1,328 @@
+//! The citizen's wallet, opened in memory: the same file (`ECW1`), the same checks on
+//! receiving, the same presentations as the command-line wallet, through `ecert_wallet`.
+
+use ecert_qr::render;
+use ecert_schemas::{KindRegistry, Nonce, UnixTime};
+use ecert_wallet::certs::{self, Entry};
+use ecert_wallet::{receive, store, HolderKey, KdfParams, Selection, WalletContents};
+use rand_core::CryptoRngCore;
+use zeroize::Zeroizing;
+
+use crate::counter::Revocations;
+use crate::views::{
+    CertificateDetails, CertificateSummary, ChoiceInput, Disclosing, FieldLabel, FieldView,
+    KdfSettings, PresentationView, ReceiveReport, RevocationStatus,
+};
+use crate::WebError;
+
+/// Fewest characters of a new wallet passphrase (the command-line wallet's rule).
+pub const MIN_PASSPHRASE_CHARS: usize = 8;
+
+/// The key-derivation settings new wallet files are sealed with unless others are given:
+/// those of the command-line wallet (Argon2id, 64 MiB, 3 passes, 1 lane).
+pub fn default_kdf() -> KdfSettings {
+    let d = KdfParams::default();
+    KdfSettings {
+        memory_kib: d.m_cost_kib(),
+        passes: d.t_cost(),
+        lanes: d.p_cost(),
+    }
+}
+
+/// The lighter settings for phones short of memory: OWASP's Argon2id recommendation
+/// (19 MiB, 2 passes, 1 lane).
+pub fn light_kdf() -> KdfSettings {
+    KdfSettings {
+        memory_kib: 19 * 1024,
+        passes: 2,
+        lanes: 1,
+    }
+}
+
+/// An open wallet: its key and certificates, decrypted. The key is wiped when dropped.
+#[derive(Debug)]
+pub struct Wallet {
+    contents: WalletContents,
+    kinds: KindRegistry,
+}
+
+impl Wallet {
+    /// A new wallet: a fresh holder key from `rng`, no certificates.
+    pub fn create(rng: &mut impl CryptoRngCore) -> Result<Wallet, WebError> {
+        Ok(Wallet {
+            contents: WalletContents {
+                holder: HolderKey::generate(rng),
+                packages: Vec::new(),
+            },
+            kinds: crate::builtin_kinds()?,
+        })
+    }
+
+    /// Opens a wallet or backup file (`ECW1`, as the command-line wallet writes it) with
+    /// its passphrase, using the key-derivation settings in the file.
+    pub fn open(file: &[u8], passphrase: &Zeroizing<String>) -> Result<Wallet, WebError> {
+        let contents = store::open(file, passphrase)?;
+        // Every certificate must be readable, as for the command-line wallet.
+        certs::entries(&contents.packages)?;
+        Ok(Wallet {
+            contents,
+            kinds: crate::builtin_kinds()?,
+        })
+    }
+
+    /// The wallet file: the contents sealed under `passphrase` (at least
+    /// [`MIN_PASSPHRASE_CHARS`] characters) with `kdf`, fresh salt and nonce from `rng`.
+    pub fn seal(
+        &self,
+        passphrase: &Zeroizing<String>,
+        kdf: KdfSettings,
+        rng: &mut impl CryptoRngCore,
+    ) -> Result<Vec<u8>, WebError> {
+        if passphrase.chars().count() < MIN_PASSPHRASE_CHARS {
+            return Err(WebError::WeakPassphrase);
+        }
+        let params = KdfParams::new(kdf.memory_kib, kdf.passes, kdf.lanes)
+            .map_err(ecert_wallet::WalletError::from)?;
+        Ok(store::seal(&self.contents, passphrase, params, rng)?)
+    }
+
+    /// The wallet ID: the holder's public key, 64 hex digits.
+    pub fn id(&self) -> String {
+        self.contents.holder.public_key().to_hex()
+    }
+
+    /// Number of certificates.
+    pub fn count(&self) -> usize {
+        self.contents.packages.len()
+    }
+
+    fn entries(&self) -> Result<Vec<Entry<'_>>, WebError> {
+        Ok(certs::entries(&self.contents.packages)?)
+    }
+
+    /// Adds certificate packages (`.ecp` files, or what an offer returned), all or
+    /// nothing, with every check of the command-line wallet's `receive`.
+    pub fn receive(
+        &mut self,
+        packages: &[&[u8]],
+        now: UnixTime,
+    ) -> Result<ReceiveReport, WebError> {
+        let first_new = self.contents.packages.len();
+        let outcome = receive::receive(&mut self.contents, packages)?;
+        let entries = self.entries()?;
+        Ok(ReceiveReport {
+            added: entries
+                .iter()
+                .skip(first_new)
+                .map(|e| CertificateSummary::of(e, &self.kinds, now))
+                .collect(),
+            already_held: outcome.already_held,
+            count: self.count(),
+        })
+    }
+
+    /// Every certificate, in the order received, with its status at `now`.
+    pub fn list(&self, now: UnixTime) -> Result<Vec<CertificateSummary>, WebError> {
+        Ok(self
+            .entries()?
+            .iter()
+            .map(|e| CertificateSummary::of(e, &self.kinds, now))
+            .collect())
+    }
+
+    /// Everything one certificate says; `selector` is a kind id or the start of a
+    /// certificate id.
+    pub fn describe(&self, selector: &str, now: UnixTime) -> Result<CertificateDetails, WebError> {
+        let entries = self.entries()?;
+        let entry = certs::select(&entries, selector, &self.kinds, now)?;
+        Ok(CertificateDetails {
+            certificate: CertificateSummary::of(entry, &self.kinds, now),
+            fields: entry
+                .fields(&self.kinds)
+                .into_iter()
+                .map(FieldView::from)
+                .collect(),
+        })
+    }
+
+    /// A presentation of the chosen fields, signed at `now`: live mode without `nonce`
+    /// (call again for a fresh code), challenge mode with the counter's challenge in hex.
+    pub fn present(
+        &self,
+        choices: &[ChoiceInput],
+        now: UnixTime,
+        nonce: Option<&str>,
+    ) -> Result<PresentationView, WebError> {
+        let nonce = nonce
+            .map(|hex| {
+                Nonce::from_hex(hex.trim()).map_err(|_| {
+                    WebError::BadArgument(format!(
+                        "the challenge {hex:?} is not a counter's challenge code: type it \
+                         exactly as shown (hexadecimal, 2 to 64 digits)"
+                    ))
+                })
+            })
+            .transpose()?;
+        let entries = self.entries()?;
+        let specs: Vec<(String, Vec<String>)> = choices
+            .iter()
+            .map(|c| (c.certificate.clone(), c.fields.clone()))
+            .collect();
+        let chosen = certs::choose(&entries, &specs, &self.kinds, now)?;
+        let selections: Vec<Selection<'_>> = chosen
+            .iter()
+            .map(|c| Selection {
+                package: c.entry.package,
+                fields: c.fields.clone(),
+            })
+            .collect();
+        let presentation = ecert_wallet::present(
+            &self.contents.holder,
+            &self.kinds,
+            &selections,
+            now,
+            nonce.clone(),
+        )?;
+        let qr = presentation
+            .to_qr_string()
+            .map_err(ecert_wallet::WalletError::from)?;
+        let disclosing = chosen
+            .iter()
+            .map(|c| Disclosing {
+                certificate: CertificateSummary::of(c.entry, &self.kinds, now),
+                fields: c
+                    .entry
+                    .kind(&self.kinds)
+                    .map(|kind| {
+                        kind.fields
+                            .iter()
+                            .filter(|f| c.fields.contains(&f.key))
+                            .map(|f| FieldLabel {
+                                key: f.key.clone(),
+                                label: f.label.clone(),
+                                label_local: f.label_local.clone(),
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            })
+            .collect();
+        Ok(PresentationView {
+            svg: render::to_svg(&qr)?,
+            qr_version: render::qr_version(&qr)?,
+            qr,
+            signed_at: now.secs(),
+            nonce: nonce.map(|n| n.to_hex()),
+            disclosing,
+        })
+    }
+
+    /// Each certificate's revocation status in a verified revocation state.
+    pub fn revocation_status(
+        &self,
+        revocations: &Revocations,
+        now: UnixTime,
+    ) -> Result<Vec<RevocationStatus>, WebError> {
+        Ok(self
+            .entries()?
+            .iter()
+            .map(|e| RevocationStatus {
+                certificate: CertificateSummary::of(e, &self.kinds, now),
+                revoked: revocations.snapshot().is_revoked(
+                    &e.certificate.claims.issuer,
+                    e.certificate.claims.status_index,
+                ),
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand_core::OsRng;
+
+    fn fast() -> KdfSettings {
+        KdfSettings {
+            memory_kib: 64,
+            passes: 1,
+            lanes: 1,
+        }
+    }
+
+    fn pass(text: &str) -> Zeroizing<String> {
+        Zeroizing::new(text.to_owned())
+    }
+
+    #[test]
+    fn create_seal_open() {
+        let w = Wallet::create(&mut OsRng).unwrap();
+        assert_eq!(w.id().len(), 64);
+        assert_eq!(w.count(), 0);
+        let file = w.seal(&pass("correct horse"), fast(), &mut OsRng).unwrap();
+        assert_eq!(file.get(..4), Some(&b"ECW1"[..]));
+        let again = Wallet::open(&file, &pass("correct horse")).unwrap();
+        assert_eq!(again.id(), w.id());
+        assert!(again.list(UnixTime(0)).unwrap().is_empty());
+
+        let code = |r: Result<Wallet, WebError>| r.map(|_| ()).unwrap_err().code();
+        assert_eq!(
+            code(Wallet::open(&file, &pass("correct hors"))),
+            "wrong-passphrase"
+        );
+        assert_eq!(
+            code(Wallet::open(b"PK\x03\x04", &pass("x"))),
+            "not-a-wallet-file"
+        );
+        assert_eq!(
+            code(Wallet::open(&file[..30], &pass("x"))),
+            "wallet-damaged"
+        );
+        let err = w.seal(&pass("short"), fast(), &mut OsRng).unwrap_err();
+        assert_eq!(err.code(), "weak-passphrase");
+        let absurd = KdfSettings {
+            memory_kib: u32::MAX,
+            ..fast()
+        };
+        let err = w
+            .seal(&pass("long enough"), absurd, &mut OsRng)
+            .unwrap_err();
+        assert_eq!(err.code(), "kdf-out-of-bounds");
+    }
+
+    #[test]
+    fn settings() {
+        assert_eq!(
+            default_kdf(),
+            KdfSettings {
+                memory_kib: 65_536,
+                passes: 3,
+                lanes: 1
+            }
+        );
+        let light = light_kdf();
+        assert!(KdfParams::new(light.memory_kib, light.passes, light.lanes).is_ok());
+    }
+
+    #[test]
+    fn presenting_from_an_empty_wallet_says_why_not() {
+        let mut w = Wallet::create(&mut OsRng).unwrap();
+        let choice = ChoiceInput {
+            certificate: "id-card".into(),
+            fields: vec!["name".into()],
+        };
+        let err = w
+            .present(std::slice::from_ref(&choice), UnixTime(1), None)
+            .unwrap_err();
+        assert_eq!(err.code(), "no-such-certificate");
+        assert_eq!(
+            w.present(&[], UnixTime(1), None).unwrap_err().code(),
+            "bad-choice"
+        );
+        let err = w.present(&[choice], UnixTime(1), Some("xyz")).unwrap_err();
+        assert_eq!(err.code(), "bad-argument");
+        let err = w.receive(&[b"not a package"], UnixTime(1)).unwrap_err();
+        assert_eq!((err.code(), err.position()), ("not-a-package", Some(0)));
+        assert_eq!(w.count(), 0);
+    }
+}
