@@ -382,7 +382,15 @@ fn killed_while_delivering_an_anchored_batch_resumes_with_the_same_files() {
             "the certified batch is not sent again"
         );
         let whole = assert_same_bytes(&before, &out);
-        assert!(whole + 1 >= before.len(), "at most one file was cut short");
+        // Packages are written by one thread a core: at most one file each was cut short
+        // by the kill (and `--resume` rewrote it whole, as the byte check above shows).
+        let writers = std::thread::available_parallelism().map_or(1, |n| n.get());
+        assert!(
+            whole + writers >= before.len(),
+            "{} of {} files were cut short",
+            before.len() - whole,
+            before.len()
+        );
         assert_delivered_once(&s, &out, &holders);
         // Nothing pending any more: a new command goes through.
         issue_csv(NCR, &other)

@@ -13,6 +13,9 @@
 //! Dev-dependency policy: integration tests and benches (never unit tests' logic) may
 //! use `ecert-testkit` and any workspace crate; that is the only way up.
 
+// Test code: a failed expect is a failed test, with its message.
+#![allow(clippy::expect_used, clippy::indexing_slicing)]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
 
@@ -262,6 +265,9 @@ fn no_upward_edge(graph: &Graph) -> Vec<String> {
     problems
 }
 
+/// One rule: the problems it finds in a graph.
+type Rule = fn(&Graph) -> Vec<String>;
+
 fn all_rules(graph: &Graph) -> Vec<String> {
     [
         pure_core_reaches_no_io(graph),
@@ -319,7 +325,7 @@ fn each_rule_catches_a_bad_edge() {
         });
         graph
     };
-    let cases: [(Graph, fn(&Graph) -> Vec<String>); 7] = [
+    let cases: [(Graph, Rule); 7] = [
         (
             with("ecert-schemas", "tokio", "normal"),
             pure_core_reaches_no_io,

@@ -161,7 +161,7 @@ fn unknown_kind() {
 fn unknown_issuer() {
     let w = world();
     let rogue = SigningKey::generate(&mut OsRng);
-    let package = forge("education", &rogue, "id-card", &w.wallet());
+    let package = forge("education", &rogue, "id-card", w.wallet());
     let qr = w.show_all(&[(&package, &["name"])], NOW, None);
     assert!(
         matches!(verify(&qr, &w.store()), Err(VerifyError::UnknownIssuer(i)) if i.as_str() == "education")
@@ -172,7 +172,7 @@ fn unknown_issuer() {
 fn unknown_issuer_key() {
     let w = world();
     let stolen_name = SigningKey::generate(&mut OsRng);
-    let package = forge("public-security", &stolen_name, "id-card", &w.wallet());
+    let package = forge("public-security", &stolen_name, "id-card", w.wallet());
     let qr = w.show_all(&[(&package, &["name"])], NOW, None);
     assert!(matches!(
         verify(&qr, &w.store()),
@@ -191,7 +191,7 @@ fn issuer_not_entitled_to_the_kind() {
             .issuer_key
             .seed(),
     );
-    let package = forge("transport", &transport_key, "id-card", &w.wallet());
+    let package = forge("transport", &transport_key, "id-card", w.wallet());
     let qr = w.show_all(&[(&package, &["name"])], NOW, None);
     assert!(matches!(
         verify(&qr, &w.store()),
@@ -204,7 +204,7 @@ fn the_ledger_refuses_to_anchor_a_kind_the_issuer_is_not_entitled_to() {
     let mut w = world();
     let transport = w.province.department("transport").unwrap();
     let transport_key = SigningKey::from_bytes(&transport.issuer_key.seed());
-    let package = forge("transport", &transport_key, "id-card", &w.wallet());
+    let package = forge("transport", &transport_key, "id-card", w.wallet());
     let issued = ecert_issuer::IssuedCertificate {
         id: CertificateId([1; 16]),
         certificate: package.certificate.to_vec(),

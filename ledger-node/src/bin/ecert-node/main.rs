@@ -8,7 +8,7 @@
 mod home;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -110,7 +110,7 @@ fn main() -> ExitCode {
     ecert_shell::exit::run::<Cli>(2, run, |_| 1)
 }
 
-fn read_genesis(path: &PathBuf) -> Result<Genesis> {
+fn read_genesis(path: &Path) -> Result<Genesis> {
     let text = read_text_limited(path, MAX_INPUT_BYTES)
         .with_context(|| format!("cannot read the genesis file {}", path.display()))?;
     Genesis::from_toml(&text).with_context(|| format!("genesis file {}", path.display()))
