@@ -70,6 +70,22 @@ impl InputError {
             truncated: false,
         }
     }
+
+    /// The problems found in a whole input (at most [`MAX_REPORTED`] kept, `truncated`
+    /// set when more were found), or nothing if there were none.
+    pub fn check(mut problems: Vec<InputProblem>, mut truncated: bool) -> Result<(), InputError> {
+        if problems.len() > MAX_REPORTED {
+            problems.truncate(MAX_REPORTED);
+            truncated = true;
+        }
+        if problems.is_empty() {
+            return Ok(());
+        }
+        Err(InputError {
+            problems,
+            truncated,
+        })
+    }
 }
 
 /// One certificate to issue: its holder and claims, checked against the kind.
@@ -476,16 +492,7 @@ pub fn parse_csv(kind: &Kind, text: &str) -> Result<Vec<InputRow>, InputError> {
             Err(p) => problems.extend(p),
         }
     }
-    if problems.len() > MAX_REPORTED {
-        problems.truncate(MAX_REPORTED);
-        truncated = true;
-    }
-    if !problems.is_empty() {
-        return Err(InputError {
-            problems,
-            truncated,
-        });
-    }
+    InputError::check(problems, truncated)?;
     if rows.is_empty() {
         return Err(InputError::one(
             None,

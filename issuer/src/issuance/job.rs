@@ -194,17 +194,7 @@ pub fn survey_csv(
             }
         }
     }
-    if problems.len() > MAX_REPORTED {
-        problems.truncate(MAX_REPORTED);
-        truncated = true;
-    }
-    if !problems.is_empty() {
-        return Err(InputError {
-            problems,
-            truncated,
-        }
-        .into());
-    }
+    InputError::check(problems, truncated)?;
     if rows == 0 {
         return Err(InputError::one(
             None,
