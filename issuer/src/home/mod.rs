@@ -197,27 +197,12 @@ impl Config {
     }
 }
 
-/// Checks and normalises a plain-HTTP base URL: `http://HOST[:PORT][/PATH]`, without a
-/// trailing slash, query or fragment.
+/// Checks and normalises a server address with the one parser of the tools
+/// ([`ecert_client::ServerUrl`]): `http://HOST[:PORT]`, without a trailing slash.
 pub fn check_http_url(what: &str, url: &str) -> Result<String, HomeError> {
-    let url = url.trim();
-    let bad = |why: &str| HomeError::BadValue(format!("the {what} {url:?} {why}"));
-    let Some(rest) = url.strip_prefix("http://") else {
-        if url.starts_with("https://") {
-            return Err(bad(
-                "uses https: this tool speaks plain HTTP inside the department network; give an \
-                 http:// address",
-            ));
-        }
-        return Err(bad(
-            "must start with http:// (for example http://10.1.2.3:7300)",
-        ));
-    };
-    let host = rest.split('/').next().unwrap_or("");
-    if host.is_empty() || url.contains(['?', '#', ' ']) {
-        return Err(bad("is not an address like http://HOST:PORT"));
-    }
-    Ok(url.trim_end_matches('/').to_owned())
+    ecert_client::ServerUrl::parse(url)
+        .map(|server| server.base().to_owned())
+        .map_err(|e| HomeError::BadValue(format!("the {what}: {e}")))
 }
 
 /// A lock on the home, released when dropped.
