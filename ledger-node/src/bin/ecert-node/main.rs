@@ -175,7 +175,7 @@ fn run(cli: Cli) -> Result<()> {
                 .check_kinds(&ecert_schemas::KindRegistry::builtin()?)
                 .context("the genesis kinds do not match this build's kind files")?;
             let anchor = genesis.trust_anchor()?;
-            print!(
+            ecert_shell::out!(
                 "{}",
                 ecert_verifier::anchor_file::anchor_to_toml(
                     &anchor,
