@@ -197,6 +197,33 @@ fn a_valid_code_from_the_argument_the_scanner_and_a_photo() {
     assert_eq!(out.code(), 0, "{}", out.all());
     assert!(is_valid(&out));
 
+    // A scanner at a desk keeps scanning: one verdict per code, blank lines skipped, the
+    // exit code is the last verdict's.
+    let damaged = qr.replacen(&qr[6..7], if &qr[6..7] == "A" { "B" } else { "A" }, 1);
+    let verdicts = |out: &Run| -> Vec<String> {
+        out.stdout
+            .lines()
+            .map(str::trim)
+            .filter(|l| *l == "VALID" || *l == "INVALID")
+            .map(str::to_owned)
+            .collect()
+    };
+    let out = w.run_stdin(&["verify"], &format!("{qr}\r\n\n{damaged}\n{qr}\n"));
+    assert_eq!(out.code(), 0, "{}", out.all());
+    assert_eq!(
+        verdicts(&out),
+        ["VALID", "INVALID", "VALID"],
+        "{}",
+        out.all()
+    );
+    let out = w.run_stdin(&["verify"], &format!("{qr}\n{damaged}\n"));
+    assert_ne!(out.code(), 0, "{}", out.all());
+    assert_eq!(verdicts(&out), ["VALID", "INVALID"], "{}", out.all());
+    // Nothing scanned at all is an error, not a verdict.
+    let out = w.run_stdin(&["verify"], "\n\n");
+    assert_eq!(out.code(), 2, "{}", out.all());
+    assert!(out.stderr.contains("nothing was scanned"), "{}", out.stderr);
+
     // A photo of the code.
     let photo = w.dir.path("code.png");
     std::fs::write(&photo, render::to_png(&qr, 4).unwrap()).unwrap();

@@ -88,7 +88,8 @@ data; 10 and up: the data was refused, one code per reason (see `verify --help`)
 Check a citizen's QR code, offline, against the ledger data this counter synced.
 
 Where the code comes from:
-  ecert-verify verify                 read one line from a scanner (keyboard mode)
+  ecert-verify verify                 read codes from a scanner (keyboard mode), one
+                                      verdict per scan, until the end of input (Ctrl-D)
   ecert-verify verify 'EC1Z:...'      the code's text as an argument (quote it: it may
                                       contain spaces)
   ecert-verify verify --image p.jpg   a photo of the code (PNG or JPEG)
@@ -161,8 +162,9 @@ pub struct SyncArgs {
 /// `verify`.
 #[derive(Args)]
 pub struct VerifyArgs {
-    /// The QR code's text, as the scanner reads it. Leave out to read one line from the
-    /// scanner (standard input); `-` also means standard input
+    /// The QR code's text, as the scanner reads it. Leave out to read from the scanner
+    /// (standard input): one code a line, one verdict each, until the end of input; the
+    /// exit code is the last verdict's. `-` also means standard input
     #[arg(value_name = "QR", conflicts_with = "image")]
     pub qr: Option<String>,
     /// Read the QR code from a photo (PNG or JPEG) instead

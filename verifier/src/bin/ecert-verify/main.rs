@@ -43,11 +43,7 @@ fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Init(args) => finish(init::run(&store()?, &args)?),
         Command::Sync(args) => finish(sync::run(&store()?, &args, now()?)?),
-        Command::Verify(args) => {
-            let (text, code) = verify::run(&store()?, args)?;
-            output::print(&text)?;
-            Ok(code)
-        }
+        Command::Verify(args) => verify::run(&store()?, args),
         Command::Challenge => {
             let nonce = challenge::fresh()?;
             output::print(&format!("{}\n", nonce.to_hex()))?;

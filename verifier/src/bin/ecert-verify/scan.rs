@@ -13,52 +13,92 @@ use crate::output;
 /// Largest photo read (64 MiB).
 const MAX_PHOTO_BYTES: u64 = 64 * 1024 * 1024;
 
-/// The QR string: `arg` if given (`-` means standard input), else the photo at `image`,
-/// else one line from standard input.
-pub fn qr_string(arg: Option<String>, image: Option<&Path>) -> Result<String> {
+/// Where the codes come from: one given as an argument or a photo, or a scanner typing
+/// one code a line on standard input.
+pub enum Source {
+    /// One code: the argument's text or the photo's.
+    One(String),
+    /// A keyboard-wedge scanner: code after code until the end of input.
+    Scanner(Scanner),
+}
+
+/// The source of `verify`: `arg` if given (`-` means the scanner), else the photo at
+/// `image`, else the scanner.
+pub fn source(arg: Option<String>, image: Option<&Path>) -> Result<Source> {
     match (arg, image) {
-        (Some(text), _) if text != "-" => Ok(text),
-        (_, Some(path)) => from_image(path),
-        _ => from_stdin(),
+        (Some(text), _) if text != "-" => Ok(Source::One(text)),
+        (_, Some(path)) => from_image(path).map(Source::One),
+        _ => Ok(Source::Scanner(Scanner::new())),
     }
 }
 
-/// One line from standard input, as a scanner types it, without its line ending. Spaces are
-/// kept: a space is a valid character of the QR string.
-fn from_stdin() -> Result<String> {
-    let stdin = io::stdin();
-    if stdin.is_terminal() {
-        output::note("Scan the citizen's QR code now (or type it and press Enter):\n");
+/// A keyboard-wedge scanner on standard input: each scan is one line.
+pub struct Scanner {
+    input: io::StdinLock<'static>,
+    interactive: bool,
+    scanned: u64,
+}
+
+impl Scanner {
+    fn new() -> Scanner {
+        let stdin = io::stdin();
+        Scanner {
+            interactive: stdin.is_terminal(),
+            input: stdin.lock(),
+            scanned: 0,
+        }
     }
-    // A line longer than any QR string is cut off here and then refused as unreadable.
-    let limit = (MAX_QR_CHARS as u64).saturating_mul(4);
-    let mut line = String::new();
-    let read = stdin
-        .lock()
-        .take(limit)
-        .read_line(&mut line)
-        .map_err(|e| match e.kind() {
-            io::ErrorKind::InvalidData => crate::exit::counter(
-                "the scanner sent something that is not text: check the scanner's settings",
-            ),
-            _ => crate::exit::counter(format!("cannot read from the scanner: {e}")),
-        })?;
-    if read == 0 {
-        return Err(crate::exit::counter(
-            "nothing was scanned: scan the QR code, give it as an argument, or use --image FILE",
-        )
-        .into());
+
+    /// The next scanned code, without its line ending (spaces are kept: a space is a
+    /// valid character of the QR string); empty lines are skipped. `None` at the end of
+    /// input; an error if the input ended before any code was scanned.
+    pub fn next_code(&mut self) -> Result<Option<String>> {
+        // A line longer than any QR string is cut off here and then refused as unreadable.
+        let limit = (MAX_QR_CHARS as u64).saturating_mul(4);
+        loop {
+            if self.interactive {
+                output::note(if self.scanned == 0 {
+                    "Scan the citizen's QR code now (or type it and press Enter; Ctrl-D to stop):\n"
+                } else {
+                    "Scan the next QR code (Ctrl-D to stop):\n"
+                });
+            }
+            let mut line = String::new();
+            let read = (&mut self.input)
+                .take(limit)
+                .read_line(&mut line)
+                .map_err(|e| match e.kind() {
+                    io::ErrorKind::InvalidData => crate::exit::counter(
+                        "the scanner sent something that is not text: check the scanner's \
+                         settings",
+                    ),
+                    _ => crate::exit::counter(format!("cannot read from the scanner: {e}")),
+                })?;
+            if read == 0 {
+                if self.scanned == 0 {
+                    return Err(crate::exit::counter(
+                        "nothing was scanned: scan the QR code, give it as an argument, or use \
+                         --image FILE",
+                    )
+                    .into());
+                }
+                return Ok(None);
+            }
+            if !line.ends_with('\n') && read as u64 == limit {
+                // Too long for a code: drop the rest of the line, let the check refuse it.
+                let _ = self.input.skip_until(b'\n');
+            }
+            let code = line
+                .strip_suffix('\n')
+                .map(|l| l.strip_suffix('\r').unwrap_or(l))
+                .unwrap_or(&line);
+            if code.is_empty() {
+                continue;
+            }
+            self.scanned += 1;
+            return Ok(Some(code.to_owned()));
+        }
     }
-    let trimmed = line
-        .strip_suffix('\n')
-        .map(|l| l.strip_suffix('\r').unwrap_or(l))
-        .unwrap_or(&line);
-    if trimmed.is_empty() {
-        return Err(
-            crate::exit::counter("the scanned line is empty: scan the QR code again").into(),
-        );
-    }
-    Ok(trimmed.to_owned())
 }
 
 /// The text of the one QR code in a photo.

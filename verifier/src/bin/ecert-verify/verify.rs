@@ -7,40 +7,50 @@ use ecert_verifier::{verify_presentation, Policy};
 use crate::cli::VerifyArgs;
 use crate::exit;
 use crate::output;
-use crate::scan;
+use crate::scan::{self, Source};
 use crate::store::Store;
 
-/// Verifies and returns what to print and the exit code (0 only for VALID).
-pub fn run(store: &Store, args: VerifyArgs) -> Result<(String, u8)> {
+/// Verifies the code given, or every code the scanner sends until the end of its input,
+/// printing one verdict per code. The exit code is the last verdict's (0 only for VALID).
+pub fn run(store: &Store, args: VerifyArgs) -> Result<u8> {
     let expected_nonce = args.nonce.as_deref().map(parse_nonce).transpose()?;
     // Load the ledger data first: a counter that cannot check says so before the scan.
     let synced = store.load()?;
-    let qr = scan::qr_string(args.qr, args.image.as_deref())?;
+    let kinds = KindRegistry::builtin()?;
     let policy = Policy {
         max_revocation_age_secs: args.max_revocation_age,
         holder_proof_max_age_secs: args.holder_window,
         expected_nonce,
         ..Policy::default()
     };
-    // The clock is read after the scan: the holder proof's age counts from now.
-    let now = crate::now()?;
-    let result = verify_presentation(&qr, &synced, now, &policy);
-    let code = match &result {
-        Ok(_) => exit::OK,
-        Err(e) => exit::for_error(e),
-    };
-    let text = if args.json {
-        output::json(&result, &synced, now)?
-    } else {
-        match &result {
-            Ok(verdict) => {
-                let kinds = KindRegistry::builtin()?;
-                output::valid_text(verdict, &synced, &kinds, now)
+    let check = |qr: &str| -> Result<u8> {
+        // The clock is read after each scan: the holder proof's age counts from now.
+        let now = crate::now()?;
+        let result = verify_presentation(qr, &synced, now, &policy);
+        let text = if args.json {
+            output::json(&result, &synced, now)?
+        } else {
+            match &result {
+                Ok(verdict) => output::valid_text(verdict, &synced, &kinds, now),
+                Err(e) => output::invalid_text(e, &synced, now),
             }
-            Err(e) => output::invalid_text(e, &synced, now),
-        }
+        };
+        output::print(&text)?;
+        Ok(match &result {
+            Ok(_) => exit::OK,
+            Err(e) => exit::for_error(e),
+        })
     };
-    Ok((text, code))
+    match scan::source(args.qr, args.image.as_deref())? {
+        Source::One(qr) => check(&qr),
+        Source::Scanner(mut scanner) => {
+            let mut last = exit::OK;
+            while let Some(qr) = scanner.next_code()? {
+                last = check(&qr)?;
+            }
+            Ok(last)
+        }
+    }
 }
 
 /// The challenge as typed by staff: hex digits, spaces and dashes ignored.
