@@ -20,6 +20,7 @@ pub mod merkle;
 pub mod offer;
 pub mod presentation;
 pub mod receipt;
+pub mod report;
 pub mod revocation;
 pub mod transaction;
 pub mod trust;

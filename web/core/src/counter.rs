@@ -5,6 +5,7 @@
 use ecert_schemas::ledger::{BlockHeader, RevocationDelta, RevocationSnapshot, TrustBundle};
 use ecert_schemas::{IssuerId, KindRegistry, Nonce, StatusIndex, UnixTime};
 use ecert_verifier::anchor_file::parse_anchor;
+use ecert_verifier::report::Outcome;
 use ecert_verifier::{verify_presentation, verify_revocation_delta, Policy, TrustStore};
 use rand_core::CryptoRngCore;
 
@@ -76,41 +77,13 @@ impl Counter {
         policy: &PolicyInput,
     ) -> Result<VerifyResult, WebError> {
         let policy = policy_of(policy)?;
-        let base = VerifyResult {
-            valid: false,
-            code: None,
-            reason: None,
-            certificates: Vec::new(),
-            holder: None,
-            signed_at: None,
-            nonce_checked: None,
-            checked_at: now.secs(),
-            synced_height: self.store.header().height,
-            synced_at: self.store.as_of().secs(),
-            revocation_age_secs: now.secs().saturating_sub(self.store.as_of().secs()),
-        };
-        Ok(match verify_presentation(qr, &self.store, now, &policy) {
-            Ok(verdict) => VerifyResult {
-                valid: true,
-                certificates: verdict
-                    .certificates
-                    .iter()
-                    .map(|c| VerifiedView::of(c, &self.kinds))
-                    .collect(),
-                holder: Some(verdict.holder.to_hex()),
-                signed_at: Some(verdict.signed_at.secs()),
-                nonce_checked: Some(verdict.nonce_checked),
-                synced_height: verdict.synced_height,
-                synced_at: verdict.synced_at.secs(),
-                revocation_age_secs: verdict.revocation_age_secs,
-                ..base
-            },
-            Err(error) => VerifyResult {
-                code: Some(error.code()),
-                reason: Some(error.to_string()),
-                ..base
-            },
-        })
+        let result = verify_presentation(qr, &self.store, now, &policy);
+        Ok(VerifyResult::from(Outcome::of(
+            &result,
+            &self.store,
+            now,
+            |c| VerifiedView::of(c, &self.kinds),
+        )))
     }
 }
 

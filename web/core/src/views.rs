@@ -5,6 +5,7 @@
 
 use ecert_schemas::date::date_of_unix;
 use ecert_schemas::{FieldValue, Kind, KindRegistry, UnixTime};
+use ecert_verifier::report::Outcome;
 use ecert_verifier::{DisclosedField, VerifiedCertificate};
 use ecert_wallet::certs::{Entry, FieldLine, Validity};
 use serde::{Deserialize, Serialize};
@@ -383,6 +384,24 @@ pub struct VerifyResult {
     pub synced_at: u64,
     /// Age of the revocation data at `checkedAt`.
     pub revocation_age_secs: u64,
+}
+
+impl From<Outcome<VerifiedView>> for VerifyResult {
+    fn from(o: Outcome<VerifiedView>) -> VerifyResult {
+        VerifyResult {
+            valid: o.valid,
+            code: o.code,
+            reason: o.reason,
+            certificates: o.certificates,
+            holder: o.holder,
+            signed_at: o.signed_at,
+            nonce_checked: o.nonce_checked,
+            checked_at: o.checked_at,
+            synced_height: o.synced_height,
+            synced_at: o.synced_at,
+            revocation_age_secs: o.revocation_age_secs,
+        }
+    }
 }
 
 /// A field of a kind, for forms and pickers.

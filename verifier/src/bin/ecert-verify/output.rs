@@ -4,6 +4,7 @@
 use std::io::{self, IsTerminal, Write};
 
 use ecert_schemas::{date, FieldValue, KindRegistry, UnixTime};
+use ecert_verifier::report::Outcome;
 use ecert_verifier::{DisclosedField, TrustStore, Verdict, VerifiedCertificate, VerifyError};
 use serde::Serialize;
 
@@ -258,38 +259,20 @@ pub fn json(
     store: &TrustStore,
     now: UnixTime,
 ) -> serde_json::Result<String> {
-    let base = JsonVerdict {
-        valid: false,
-        exit_code: exit::OK,
-        code: None,
-        reason: None,
-        certificates: Vec::new(),
-        holder: None,
-        signed_at: None,
-        nonce_checked: None,
-        checked_at: now.secs(),
-        synced_height: store.header().height,
-        synced_at: store.as_of().secs(),
-        revocation_age_secs: now.secs().saturating_sub(store.as_of().secs()),
-    };
-    let value = match result {
-        Ok(verdict) => JsonVerdict {
-            valid: true,
-            certificates: verdict.certificates.iter().map(json_certificate).collect(),
-            holder: Some(verdict.holder.to_hex()),
-            signed_at: Some(verdict.signed_at.secs()),
-            nonce_checked: Some(verdict.nonce_checked),
-            synced_height: verdict.synced_height,
-            synced_at: verdict.synced_at.secs(),
-            revocation_age_secs: verdict.revocation_age_secs,
-            ..base
-        },
-        Err(error) => JsonVerdict {
-            exit_code: exit::for_error(error),
-            code: Some(error.code()),
-            reason: Some(error.to_string()),
-            ..base
-        },
+    let outcome = Outcome::of(result, store, now, json_certificate);
+    let value = JsonVerdict {
+        valid: outcome.valid,
+        exit_code: result.as_ref().err().map_or(exit::OK, exit::for_error),
+        code: outcome.code,
+        reason: outcome.reason,
+        certificates: outcome.certificates,
+        holder: outcome.holder,
+        signed_at: outcome.signed_at,
+        nonce_checked: outcome.nonce_checked,
+        checked_at: outcome.checked_at,
+        synced_height: outcome.synced_height,
+        synced_at: outcome.synced_at,
+        revocation_age_secs: outcome.revocation_age_secs,
     };
     let mut text = serde_json::to_string_pretty(&value)?;
     text.push('\n');
