@@ -3,15 +3,20 @@
 //! limit is chosen per call; error answers are never read beyond [`MAX_ERROR_BYTES`]),
 //! the JSON error body of both APIs (`{"error": code, "message": text}`, [`ErrorBody`])
 //! and a typed error, [`HttpError`], that tells the tools what to say and which exit code
-//! to use: the server could not be reached, its answer was not usable, or it answered
-//! with a status the caller did not expect.
+//! to use: the server could not be reached (a failed TLS handshake included, told apart
+//! by [`Unreachable::Tls`]), its answer was not usable, or it answered with a status the
+//! caller did not expect.
 //!
-//! Plain HTTP only: no TLS stack is compiled in (see [`crate::url`]).
+//! HTTPS uses rustls with the policy of [`crate::tls::Transport`]; every request is checked
+//! against it first (plain HTTP only to loopback unless allowed).
 
 use std::time::Duration;
 
 use serde_json::Value;
 use thiserror::Error;
+
+use crate::tls::{TlsProblem, Transport};
+use crate::url::ServerUrl;
 
 /// Largest error answer read (a JSON code and message).
 pub const MAX_ERROR_BYTES: u64 = 64 * 1024;
@@ -36,6 +41,10 @@ pub enum Unreachable {
     /// The connection failed or broke.
     #[error("{0}")]
     Connect(String),
+    /// The secure (TLS) connection could not be made: the server's certificate is not
+    /// trusted, not for this name, expired, or the server does not speak TLS.
+    #[error("{0}")]
+    Tls(TlsProblem),
 }
 
 /// Why an answer is not usable.
@@ -153,7 +162,7 @@ impl HttpError {
         }
     }
 
-    /// The server's address (`http://HOST[:PORT]`) of the URL asked.
+    /// The server's address (`https://HOST[:PORT]`) of the URL asked.
     pub fn server(&self) -> &str {
         server_of(self.url())
     }
@@ -189,6 +198,15 @@ impl HttpError {
         match error {
             ureq::Error::Timeout(_) => unreachable(Unreachable::Timeout),
             ureq::Error::HostNotFound => unreachable(Unreachable::HostNotFound),
+            ureq::Error::Io(ref io) if TlsProblem::of_io(io).is_some() => {
+                let problem =
+                    TlsProblem::of_io(io).unwrap_or_else(|| TlsProblem::Other(io.to_string()));
+                unreachable(Unreachable::Tls(problem))
+            }
+            ureq::Error::Rustls(ref e) => unreachable(Unreachable::Tls(TlsProblem::of_rustls(e))),
+            ureq::Error::Tls(detail) => {
+                unreachable(Unreachable::Tls(TlsProblem::Other(detail.to_owned())))
+            }
             ureq::Error::ConnectionFailed | ureq::Error::Io(_) | ureq::Error::BodyStalled => {
                 unreachable(Unreachable::Connect(error.to_string()))
             }
@@ -202,7 +220,8 @@ impl HttpError {
     }
 }
 
-/// `http://HOST[:PORT]` of a URL (the URL itself if it has no path).
+/// `https://HOST[:PORT]` or `http://HOST[:PORT]` of a URL (the URL itself if it has no
+/// path).
 pub fn server_of(url: &str) -> &str {
     let start = url.find("://").map_or(0, |i| i + 3);
     match url.get(start..).and_then(|rest| rest.find(['/', '?', '#'])) {
@@ -246,27 +265,52 @@ impl Reply {
 #[derive(Clone, Debug)]
 pub struct Http {
     agent: ureq::Agent,
+    transport: Transport,
 }
 
 impl Http {
     /// A client whose exchanges fail after `timeout` in all (connecting after at most
-    /// [`CONNECT_TIMEOUT`]).
+    /// [`CONNECT_TIMEOUT`]), with the default [`Transport`] (web PKI roots, plain HTTP only
+    /// to loopback).
     pub fn new(timeout: Duration) -> Http {
         Http::named(USER_AGENT, timeout)
     }
 
     /// As [`Http::new`], telling servers it is `user_agent` (`ecert-wallet/0.1.0`).
     pub fn named(user_agent: &str, timeout: Duration) -> Http {
+        Http::with_transport(user_agent, timeout, &Transport::default())
+    }
+
+    /// As [`Http::named`], with the connection policy `transport` (`--ca`,
+    /// `--insecure-http`).
+    pub fn with_transport(user_agent: &str, timeout: Duration, transport: &Transport) -> Http {
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
             .timeout_connect(Some(CONNECT_TIMEOUT.min(timeout)))
             .timeout_global(Some(timeout))
             .user_agent(user_agent)
+            .tls_config(transport.tls_config())
             .build();
         Http {
             agent: ureq::Agent::new_with_config(config),
+            transport: transport.clone(),
         }
+    }
+
+    /// The connection policy.
+    pub fn transport(&self) -> &Transport {
+        &self.transport
+    }
+
+    /// Refuses a URL the policy does not allow (plain HTTP to another computer).
+    fn allowed(&self, url: &str) -> Result<(), HttpError> {
+        self.transport
+            .check(&ServerUrl::unchecked(server_of(url)))
+            .map_err(|e| HttpError::InvalidUrl {
+                url: url.to_owned(),
+                detail: e.problem.to_string(),
+            })
     }
 
     /// `GET url`, reading at most [`DEFAULT_LIMIT`] bytes. Any status is an answer.
@@ -277,6 +321,7 @@ impl Http {
     /// `GET url`, reading a 2xx body up to `limit` bytes (more is
     /// [`BadAnswer::TooLarge`]) and any other up to [`MAX_ERROR_BYTES`].
     pub fn get_limited(&self, url: &str, limit: u64) -> Result<Reply, HttpError> {
+        self.allowed(url)?;
         let response = self
             .agent
             .get(url)
@@ -297,6 +342,7 @@ impl Http {
         body: &[u8],
         limit: u64,
     ) -> Result<Reply, HttpError> {
+        self.allowed(url)?;
         let response = self
             .agent
             .post(url)
@@ -461,6 +507,21 @@ pub(crate) mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn plain_http_to_another_computer_is_refused_before_connecting() {
+        // 192.0.2.0/24 is reserved for documentation: nothing is sent there, the request
+        // is refused first.
+        let http = Http::new(Duration::from_secs(2));
+        let url = "http://192.0.2.1:7300/v1/export";
+        let e = http.get(url).unwrap_err();
+        assert!(
+            matches!(&e, HttpError::InvalidUrl { detail, .. } if detail.contains("--insecure-http")),
+            "{e}"
+        );
+        assert!(http.post_cbor(url, b"x").is_err());
+        assert!(!http.transport().insecure_http());
     }
 
     #[test]

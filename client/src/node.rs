@@ -235,7 +235,7 @@ pub struct NodeClient {
 }
 
 impl NodeClient {
-    /// A client of the node at `base` as configured (`http://HOST:PORT`, not checked
+    /// A client of the node at `base` as configured (`https://HOST:PORT`, not checked
     /// here: a bad address fails on each call), each request limited to `timeout` in all.
     /// For an address a person typed, use [`ServerUrl::parse`] and [`NodeClient::at`].
     pub fn new(base: &str, timeout: Duration) -> NodeClient {
@@ -540,6 +540,13 @@ pub fn retry_while_pending<T>(
         }
         match fetch() {
             Ok(answer) => return Ok(answer),
+            // A refused certificate will not change by waiting.
+            Err(
+                e @ NodeError::Unreachable {
+                    cause: Unreachable::Tls(_),
+                    ..
+                },
+            ) => return Err(e),
             Err(
                 e @ (NodeError::NotCertifiedYet
                 | NodeError::NotAnchored

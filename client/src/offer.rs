@@ -11,17 +11,14 @@ use ecert_schemas::OfferRedemption;
 use thiserror::Error;
 
 use crate::http::{ErrorBody, Http, HttpError};
-use crate::url::ServerUrl;
-
-/// Longest offer code sent.
-pub const MAX_CODE_CHARS: usize = 128;
+use crate::url::{is_valid_offer_code, ServerUrl};
 
 /// Why an offer was not redeemed. The statuses the endpoint documents each have their
 /// own variant; anything else is [`OfferError::Http`].
 #[derive(Debug, Error)]
 pub enum OfferError {
-    /// The code is not one this client sends: 1 to [`MAX_CODE_CHARS`] letters, digits
-    /// and `-` `.` `_` `~`.
+    /// The code is not one this client sends
+    /// ([`ecert_schemas::address::is_valid_offer_code`]).
     #[error("{0:?} is not an offer code")]
     InvalidCode(String),
     /// The request could not be encoded.
@@ -70,12 +67,6 @@ impl OfferError {
     }
 }
 
-/// Whether `code` is an offer code this client sends (safe in a path as it is).
-pub fn is_valid_code(code: &str) -> bool {
-    let valid = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~');
-    !code.is_empty() && code.chars().count() <= MAX_CODE_CHARS && code.chars().all(valid)
-}
-
 /// Redeems offer `code` at the department's `server` with the signed `request`; returns
 /// the package's bytes as sent (at most [`MAX_ITEM_BYTES`]), not checked yet.
 pub fn redeem(
@@ -84,7 +75,7 @@ pub fn redeem(
     code: &str,
     request: &OfferRedemption,
 ) -> Result<Vec<u8>, OfferError> {
-    if !is_valid_code(code) {
+    if !is_valid_offer_code(code) {
         return Err(OfferError::InvalidCode(code.to_owned()));
     }
     let body = request.to_bytes().map_err(OfferError::Request)?;
@@ -159,13 +150,18 @@ mod tests {
     fn bad_codes_are_not_sent_and_dead_servers_are_unreachable() {
         let http = Http::new(Duration::from_secs(2));
         let server = ServerUrl::parse(&dead_address()).unwrap();
-        for code in ["", "a b", "a/b", "a%20b", &"x".repeat(MAX_CODE_CHARS + 1)] {
+        for code in [
+            "",
+            "a b",
+            "a/b",
+            "a%20b",
+            &"x".repeat(crate::url::MAX_OFFER_CODE_CHARS + 1),
+        ] {
             assert!(matches!(
                 redeem(&http, &server, code, &request()),
                 Err(OfferError::InvalidCode(_))
             ));
         }
-        assert!(is_valid_code("abc_1.2~x"));
         assert!(matches!(
             redeem(&http, &server, "abc", &request()),
             Err(OfferError::Http(HttpError::Unreachable {

@@ -142,18 +142,28 @@ mod tests {
         IssuerKey::generate(IssuerId::new(issuer).unwrap(), &mut OsRng)
     }
 
-    #[test]
-    fn issues_a_certificate_without_field_values_in_it() {
-        let kinds = KindRegistry::builtin().unwrap();
-        let k = key("justice");
-        let issued = issue(
-            &k,
-            &kinds,
-            &request("no-criminal-record"),
-            UnixTime(1_000_100),
+    /// A little after the requests' validity starts.
+    const AT: UnixTime = UnixTime(1_000_100);
+
+    /// Issues `request` with `k` at `at`, with the built-in kinds.
+    fn issue_at(
+        k: &IssuerKey,
+        request: &CertificateRequest,
+        at: UnixTime,
+    ) -> Result<IssuedCertificate, IssueError> {
+        issue(
+            k,
+            &KindRegistry::builtin().unwrap(),
+            request,
+            at,
             &mut OsRng,
         )
-        .unwrap();
+    }
+
+    #[test]
+    fn issues_a_certificate_without_field_values_in_it() {
+        let k = key("justice");
+        let issued = issue_at(&k, &request("no-criminal-record"), AT).unwrap();
         let cert = Certificate::from_bytes(&issued.certificate).unwrap();
         assert_eq!(cert.key_id, k.key_id());
         assert_eq!(cert.claims.status_index, StatusIndex(12));
@@ -174,69 +184,44 @@ mod tests {
 
     #[test]
     fn salts_and_ids_are_fresh_each_time() {
-        let kinds = KindRegistry::builtin().unwrap();
         let k = key("justice");
-        let a = issue(
-            &k,
-            &kinds,
-            &request("no-criminal-record"),
-            UnixTime(1_000_100),
-            &mut OsRng,
-        )
-        .unwrap();
-        let b = issue(
-            &k,
-            &kinds,
-            &request("no-criminal-record"),
-            UnixTime(1_000_100),
-            &mut OsRng,
-        )
-        .unwrap();
+        let a = issue_at(&k, &request("no-criminal-record"), AT).unwrap();
+        let b = issue_at(&k, &request("no-criminal-record"), AT).unwrap();
         assert_ne!(a.id, b.id);
         assert_ne!(a.disclosures[0], b.disclosures[0]);
     }
 
     #[test]
     fn refuses_what_the_department_may_not_issue() {
-        let kinds = KindRegistry::builtin().unwrap();
-        let err = issue(
-            &key("transport"),
-            &kinds,
-            &request("no-criminal-record"),
-            UnixTime(1_000_100),
-            &mut OsRng,
-        );
+        let err = issue_at(&key("transport"), &request("no-criminal-record"), AT);
         assert!(matches!(err, Err(IssueError::NotEntitled { .. })));
     }
 
     #[test]
     fn refuses_bad_claims_validity_and_holder_keys() {
-        let kinds = KindRegistry::builtin().unwrap();
         let k = key("justice");
         let mut missing = request("no-criminal-record");
         missing.claims.remove("result");
         assert!(matches!(
-            issue(&k, &kinds, &missing, UnixTime(1_000_100), &mut OsRng),
+            issue_at(&k, &missing, AT),
             Err(IssueError::Schema(SchemaError::MissingField { field, .. })) if field == "result"
         ));
         let mut too_long = request("no-criminal-record");
         too_long.expires = UnixTime(1_000_000 + 400 * 86_400);
         assert!(matches!(
-            issue(&k, &kinds, &too_long, UnixTime(1_000_100), &mut OsRng),
+            issue_at(&k, &too_long, AT),
             Err(IssueError::Schema(SchemaError::InvalidValidity { .. }))
         ));
-        let late = issue(
+        let late = issue_at(
             &k,
-            &kinds,
             &request("no-criminal-record"),
             UnixTime(1_000_000 + 91 * 86_400),
-            &mut OsRng,
         );
         assert!(matches!(late, Err(IssueError::ExpiredAtIssue)));
         let mut full = request("no-criminal-record");
         full.status_index = StatusIndex(ecert_schemas::ledger::MAX_STATUS_INDEX + 1);
         assert!(matches!(
-            issue(&k, &kinds, &full, UnixTime(1_000_100), &mut OsRng),
+            issue_at(&k, &full, AT),
             Err(IssueError::StatusIndexOutOfRange(_))
         ));
         let mut weak = request("no-criminal-record");
@@ -244,7 +229,7 @@ mod tests {
         identity[0] = 1;
         weak.holder = PublicKeyBytes(identity);
         assert!(matches!(
-            issue(&k, &kinds, &weak, UnixTime(1_000_100), &mut OsRng),
+            issue_at(&k, &weak, AT),
             Err(IssueError::InvalidHolderKey)
         ));
     }

@@ -69,9 +69,13 @@ pub fn canonical(code: &str) -> Option<String> {
     ok.then_some(canon)
 }
 
-/// The offer URL for `code` at the offer endpoint `serve_url` (`http://HOST:PORT`).
+/// The offer URL for `code` at the offer endpoint `serve_url` (`https://HOST:PORT`).
 pub fn offer_url(serve_url: &str, code: &str) -> String {
-    format!("{}/v1/offers/{code}", serve_url.trim_end_matches('/'))
+    format!(
+        "{}{}",
+        serve_url.trim_end_matches('/'),
+        ecert_schemas::api::offer(code)
+    )
 }
 
 fn ser_bytes<S: serde::Serializer>(value: &[u8], s: S) -> Result<S::Ok, S::Error> {
@@ -106,27 +110,40 @@ pub struct Offer {
     pub holder: PublicKeyBytes,
     /// When it was made (seconds since 1970).
     pub created_at: u64,
-    /// The `CertificatePackage` bytes to hand over.
-    #[serde(serialize_with = "ser_bytes", deserialize_with = "de_bytes")]
+    /// The `CertificatePackage` bytes to hand over (never empty; left out of the
+    /// record of a redeemed offer, which keeps no package).
+    #[serde(
+        serialize_with = "ser_bytes",
+        deserialize_with = "de_bytes",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub package: Vec<u8>,
 }
 
-/// A redeemed offer (`used/CODE.json`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// A redeemed offer (`used/CODE.json`): the offer without its package (the code, the
+/// certificate, the holder key that redeemed it, when it was made), and when it was
+/// redeemed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct UsedOffer {
-    /// The code.
-    pub code: String,
-    /// The certificate.
-    #[serde(serialize_with = "ser_hex", deserialize_with = "de_hex")]
-    pub certificate: CertificateId,
-    /// The holder key that redeemed it.
-    #[serde(serialize_with = "ser_hex", deserialize_with = "de_hex")]
-    pub holder: PublicKeyBytes,
-    /// When the offer was made.
-    pub created_at: u64,
+    /// The offer, its package dropped.
+    #[serde(flatten)]
+    pub offer: Offer,
     /// When it was redeemed.
     pub redeemed_at: u64,
+}
+
+impl UsedOffer {
+    /// The record of `offer` redeemed at `now`: the package is not kept once delivered.
+    pub fn of(offer: &Offer, now: UnixTime) -> UsedOffer {
+        UsedOffer {
+            offer: Offer {
+                code: offer.code.clone(),
+                package: Vec::new(),
+                ..*offer
+            },
+            redeemed_at: now.secs(),
+        }
+    }
 }
 
 /// Why an offer was not handed over. Each maps to the HTTP answer of `docs/api.md`.
@@ -310,14 +327,7 @@ impl OfferStore {
         sync_dir(&self.open_dir());
 
         // The package is not kept once delivered: keep only who redeemed it and when.
-        let used = UsedOffer {
-            code: offer.code.clone(),
-            certificate: offer.certificate,
-            holder: offer.holder,
-            created_at: offer.created_at,
-            redeemed_at: now.secs(),
-        };
-        let written = serde_json::to_vec_pretty(&used)
+        let written = serde_json::to_vec_pretty(&UsedOffer::of(&offer, now))
             .map_err(|e| HomeError::BadValue(e.to_string()))
             .and_then(|text| Ok(write_atomically(&record, &text, Existing::Replace)?));
         if written.is_ok() {
@@ -433,7 +443,19 @@ mod tests {
         let used: Vec<_> = fs::read_dir(dir.join("used")).unwrap().collect();
         assert_eq!(used.len(), 1);
         let text = fs::read_to_string(used[0].as_ref().unwrap().path()).unwrap();
-        assert!(!text.contains("package"));
+        let record: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let members: Vec<&str> = record
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(
+            members,
+            ["certificate", "code", "created_at", "holder", "redeemed_at"]
+        );
+        assert_eq!(record["redeemed_at"], 2);
+        assert_eq!(record["holder"], crypto::public_key(&holder).to_hex());
         fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -355,10 +355,12 @@ pub fn status_index(record: &CertificateRecord) -> StatusIndex {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn cert(id: u8, expires: u64) -> CertificateRecord {
+    /// Certificate `id` (its id bytes and status index), issued and valid from 10,
+    /// expiring at `expires`.
+    pub(crate) fn record(id: u8, expires: u64) -> CertificateRecord {
         CertificateRecord {
             id: CertificateId([id; 16]),
             kind: KindId::new("id-card").unwrap(),
@@ -394,7 +396,7 @@ mod tests {
 
     #[test]
     fn records_round_trip_through_json() {
-        let b = batch(BatchState::Anchored, vec![cert(0xab, 100)]);
+        let b = batch(BatchState::Anchored, vec![record(0xab, 100)]);
         let text = serde_json::to_string(&b).unwrap();
         assert!(text.contains("\"state\":\"anchored\""));
         assert_eq!(serde_json::from_str::<BatchFile>(&text).unwrap(), b);
@@ -417,8 +419,11 @@ mod tests {
     #[test]
     fn statuses_and_finding() {
         let batches = vec![
-            batch(BatchState::Anchored, vec![cert(0xaa, 100), cert(0xbb, 20)]),
-            batch(BatchState::Refused, vec![cert(0xcc, 100)]),
+            batch(
+                BatchState::Anchored,
+                vec![record(0xaa, 100), record(0xbb, 20)],
+            ),
+            batch(BatchState::Refused, vec![record(0xcc, 100)]),
         ];
         let revocations = vec![RevocationFile {
             version: 1,

@@ -18,11 +18,12 @@ use ecert_issuer::{Batch, CertificateRequest};
 use ecert_schemas::codec::to_cbor;
 use ecert_schemas::ledger::Transaction;
 use ecert_schemas::{
-    Certificate, CertificatePackage, Claims, FieldValue, Hash32, KindId, KindRegistry,
-    OfferRedemption, PublicKeyBytes, StatusIndex,
+    Certificate, CertificatePackage, FieldValue, Hash32, KindId, KindRegistry, OfferRedemption,
+    PublicKeyBytes, StatusIndex,
 };
 use ecert_testkit::issuer::{self, issue, issue_csv, Department, PASSPHRASE};
-use ecert_testkit::{now, Lie, Scratch};
+use ecert_testkit::tls::TestCa;
+use ecert_testkit::{now, sample, Lie, Scratch};
 use ecert_verifier::crypto::{self, SigningContext};
 use ed25519_dalek::SigningKey;
 use rand_core::OsRng;
@@ -354,8 +355,14 @@ impl Drop for Server {
 }
 
 fn serve(home: &Path) -> Server {
+    serve_with(home, &[])
+}
+
+/// `ecert-issuer serve --listen 127.0.0.1:0` with `extra` options, once it listens.
+fn serve_with(home: &Path, extra: &[&str]) -> Server {
     let mut child = issuer::cmd(home)
         .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(extra)
         .spawn();
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap())
@@ -363,43 +370,84 @@ fn serve(home: &Path) -> Server {
         .unwrap();
     let url = line
         .split_whitespace()
-        .find(|w| w.starts_with("http://"))
+        .find(|w| w.starts_with("http://") || w.starts_with("https://"))
         .unwrap_or_else(|| panic!("no address in {line:?}"))
         .to_owned();
     Server { child, url }
 }
 
 fn redeem(url: &str, code: &str, key: &SigningKey) -> (u16, String, Vec<u8>) {
+    redeem_by(
+        &ecert_client::Http::new(Duration::from_secs(20)),
+        url,
+        code,
+        key,
+    )
+}
+
+fn redeem_by(
+    http: &ecert_client::Http,
+    url: &str,
+    code: &str,
+    key: &SigningKey,
+) -> (u16, String, Vec<u8>) {
     let body = OfferRedemption {
         holder_key: crypto::public_key(key),
         signature: crypto::sign(key, SigningContext::OfferRedeem, code.as_bytes()),
     }
     .to_bytes()
     .unwrap();
-    let reply = ecert_client::Http::new(Duration::from_secs(20))
+    let reply = http
         .post_cbor(&format!("{url}/v1/offers/{code}/redeem"), &body)
         .unwrap();
     let (status, body) = (reply.status, reply.body);
     (status, String::from_utf8_lossy(&body).into_owned(), body)
 }
 
+/// A record certificate issued as a one-time offer by a department whose offer endpoint
+/// is at `serve_url`.
+struct Offered {
+    s: Department,
+    citizen: SigningKey,
+    /// What `issue --offer` printed.
+    out: String,
+    /// The offer code in it.
+    code: String,
+}
+
+impl Offered {
+    fn new(name: &str, serve_url: &str) -> Offered {
+        let s = Department::setup(name);
+        s.run(&["config", "--serve-url", serve_url]).ok();
+        let citizen = holder();
+        let json = s.write("c.json", NCR_JSON);
+        let out = issue(NCR, &json, &holder_hex(&citizen))
+            .offer()
+            .run(&s.home)
+            .ok();
+        let code = out
+            .split_whitespace()
+            .skip_while(|w| *w != "code")
+            .nth(1)
+            .unwrap_or_else(|| panic!("no offer code in {out}"))
+            .to_owned();
+        Offered {
+            s,
+            citizen,
+            out,
+            code,
+        }
+    }
+}
+
 #[test]
 fn offers_are_redeemed_once_by_the_holder_only() {
-    let s = Department::setup("offer");
-    s.run(&["config", "--serve-url", "http://127.0.0.1:7400"])
-        .ok();
-    let citizen = holder();
-    let json = s.write("c.json", NCR_JSON);
-    let out = issue(NCR, &json, &holder_hex(&citizen))
-        .offer()
-        .run(&s.home)
-        .ok();
-    let code = out
-        .split_whitespace()
-        .skip_while(|w| *w != "code")
-        .nth(1)
-        .unwrap_or_else(|| panic!("no offer code in {out}"))
-        .to_owned();
+    let Offered {
+        s,
+        citizen,
+        out,
+        code,
+    } = Offered::new("offer", "http://127.0.0.1:7400");
     assert_eq!(code.len(), 19, "{code}");
     assert!(
         out.contains(&format!("http://127.0.0.1:7400/v1/offers/{code}")),
@@ -434,6 +482,112 @@ fn offers_are_redeemed_once_by_the_holder_only() {
             .count(),
         0
     );
+}
+
+#[test]
+fn the_offer_page_explains_the_offer_over_https_without_telling_if_it_exists() {
+    let Offered {
+        s,
+        citizen,
+        out,
+        code,
+    } = Offered::new("offer-page", "https://127.0.0.1:7400");
+    // The offer URL follows the configured address, https included.
+    assert!(out.contains("https://127.0.0.1:7400/v1/offers/"), "{out}");
+
+    let ca = TestCa::new(&s.dir.path("ca"));
+    let (cert, key) = ca.server("offers", &[]);
+    let wallet_app = "https://127.0.0.1:7101/wallet/";
+    let server = serve_with(
+        &s.home,
+        &[
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+            "--wallet-app",
+            wallet_app,
+        ],
+    );
+    assert!(
+        server.url.starts_with("https://127.0.0.1:"),
+        "{}",
+        server.url
+    );
+    let http = ecert_client::Http::with_transport(
+        "test",
+        Duration::from_secs(20),
+        &ecert_client::Transport::pinned_file(&ca.ca_file()).unwrap(),
+    );
+    let page = |code: &str| {
+        let reply = http
+            .get(&format!("{}/v1/offers/{code}", server.url))
+            .unwrap();
+        (reply.status, String::from_utf8(reply.body).unwrap())
+    };
+    let (status, html) = page(&code);
+    assert_eq!(status, 200, "{html}");
+    assert!(
+        html.contains("one-time certificate offer from justice"),
+        "{html}"
+    );
+    assert!(html.contains("一次性"), "{html}");
+    assert!(!html.contains("<script"), "{html}");
+    let link = format!("{wallet_app}#offer=https%3A%2F%2F127.0.0.1%3A7400%2Fv1%2Foffers%2F{code}");
+    assert!(html.contains(&link), "{link} missing:\n{html}");
+    // An unknown code gets the same page (its own code in it), and so does a used one.
+    let unknown = "0000-0000-0000-0000";
+    let (status, other) = page(unknown);
+    assert_eq!(status, 200);
+    assert_eq!(other, html.replace(&code, unknown));
+    let (status, text, _) = redeem_by(&http, &server.url, &code, &citizen);
+    assert_eq!(status, 200, "redeemed over https: {text}");
+    assert_eq!(page(&code).1, html, "a used offer looks the same");
+    // Something that cannot be a code is not found.
+    let (status, text) = page("not-a-code");
+    assert_eq!(status, 404, "{text}");
+    assert!(text.contains("invalid-offer-code"), "{text}");
+}
+
+#[test]
+fn the_offer_endpoint_answers_browsers_of_the_allowed_origins_only() {
+    let s = Department::setup("offer-cors");
+    let allowed = "https://127.0.0.1:7101";
+    let server = serve_with(&s.home, &["--allow-origin", allowed]);
+    let redeem_url = format!("{}/v1/offers/0000-0000-0000-0000/redeem", server.url);
+    let preflight = |origin: &str| ecert_testkit::http::preflight(&redeem_url, origin);
+    let yes = preflight(allowed);
+    assert_eq!(yes.header("access-control-allow-origin"), Some(allowed));
+    assert!(yes
+        .header("access-control-allow-methods")
+        .unwrap()
+        .contains("POST"));
+    assert_eq!(
+        preflight("https://evil.example").header("access-control-allow-origin"),
+        None
+    );
+    drop(server);
+
+    // Plain HTTP on a public address is refused, before listening.
+    let err = s.run(&["serve", "--listen", "0.0.0.0:7400"]).fails_with(2);
+    assert!(
+        err.contains("--tls-cert") && err.contains("--insecure-http"),
+        "{err}"
+    );
+    let err = s
+        .run(&[
+            "serve",
+            "--tls-cert",
+            "/nowhere/o.pem",
+            "--tls-key",
+            "/nowhere/o.key",
+        ])
+        .fails_with(2);
+    assert!(err.contains("/nowhere/o.pem"), "{err}");
+    let err = s
+        .run(&["serve", "--wallet-app", "javascript:alert(1)"])
+        .fails_with(2);
+    assert!(err.contains("--wallet-app"), "{err}");
 }
 
 #[test]
@@ -506,17 +660,10 @@ fn audit_reports_a_batch_the_department_did_not_issue() {
 
     // Someone with another key of this department anchors a batch.
     let kinds = KindRegistry::builtin().unwrap();
-    let mut claims = Claims::new();
-    for (k, v) in [
-        ("name", "Mallory"),
-        ("id_number", "110108199003070016"),
-        ("purpose", "fraud"),
-        ("result", "no-record"),
-        ("checked_through", "2026-01-31"),
-    ] {
-        claims.insert(k.into(), FieldValue::Text(v.into()));
-    }
     let now = now();
+    let mut claims = sample::no_criminal_record(now).claims;
+    claims.insert("name".into(), FieldValue::Text("Mallory".into()));
+    claims.insert("purpose".into(), FieldValue::Text("fraud".into()));
     let request = CertificateRequest {
         kind: KindId::new(NCR).unwrap(),
         claims,

@@ -22,8 +22,6 @@
 )]
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -119,33 +117,13 @@ fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 
 /// One HTTP/1.1 request to `base` (`http://127.0.0.1:PORT`), the whole answer read.
 fn http(base: &str, method: &str, target: &str, body: &[u8]) -> Reply {
-    let addr = base.trim_start_matches("http://");
-    let mut stream = TcpStream::connect(addr).unwrap();
-    let head = format!(
-        "{method} {target} HTTP/1.1\r\nhost: {addr}\r\ncontent-length: {}\r\n\
-         connection: close\r\n\r\n",
-        body.len()
-    );
-    stream.write_all(head.as_bytes()).unwrap();
-    stream.write_all(body).unwrap();
-    let mut answer = Vec::new();
-    stream.read_to_end(&mut answer).unwrap();
-    let split = answer
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("an HTTP answer");
-    let head = String::from_utf8_lossy(&answer[..split]).to_lowercase();
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap();
-    let content_type = if head.contains("application/json") {
-        "application/json"
-    } else {
-        "application/cbor"
+    let answer =
+        ecert_testkit::http::request_with_body(method, &format!("{base}{target}"), &[], body);
+    let content_type = match answer.header("content-type") {
+        Some(t) if t.contains("application/json") => "application/json",
+        _ => "application/cbor",
     };
-    Reply::with(status, content_type, answer[split + 4..].to_vec())
+    Reply::with(answer.status, content_type, answer.body)
 }
 
 /// The next status index the home hands out (0 while it cannot be read).

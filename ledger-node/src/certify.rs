@@ -15,21 +15,29 @@ pub fn sign_vote(key: &SigningKey, validator: u16, header_bytes: &[u8]) -> Vote 
     }
 }
 
+/// Validators' signatures (a checkpoint's votes, a governance change's approvals) sorted
+/// by `validator`, one per validator, if they are a quorum of `validator_count`; `None`
+/// while they are not.
+pub(crate) fn quorum<T>(
+    mut signatures: Vec<T>,
+    validator: impl Fn(&T) -> u16,
+    validator_count: usize,
+) -> Option<Vec<T>> {
+    signatures.sort_by_key(&validator);
+    signatures.dedup_by_key(|s| validator(s));
+    is_quorum(signatures.len(), validator_count).then_some(signatures)
+}
+
 /// Assembles a checkpoint from votes (sorted by validator, one per validator), or `None`
 /// while they are not yet a quorum of `validator_count`.
 pub fn assemble_checkpoint(
     header_bytes: &[u8],
-    mut votes: Vec<Vote>,
+    votes: Vec<Vote>,
     validator_count: usize,
 ) -> Option<Checkpoint> {
-    votes.sort_by_key(|v| v.validator);
-    votes.dedup_by_key(|v| v.validator);
-    if !is_quorum(votes.len(), validator_count) {
-        return None;
-    }
     Some(Checkpoint {
         header: ByteBuf::from(header_bytes.to_vec()),
-        votes,
+        votes: quorum(votes, |v| v.validator, validator_count)?,
     })
 }
 

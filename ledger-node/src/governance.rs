@@ -12,11 +12,11 @@ use ecert_schemas::ledger::{
     Registry,
 };
 use ecert_schemas::{IssuerId, KeyId, UnixTime};
-use ecert_verifier::checkpoint::is_quorum;
 use ecert_verifier::crypto::{self, SigningContext};
 use ecert_verifier::VerifyError;
 use ed25519_dalek::SigningKey;
 
+use crate::certify::quorum;
 use crate::LedgerError;
 
 /// A validator's approval of `body`: its signature, in the `governance` context, over the
@@ -37,15 +37,13 @@ pub fn approve(
 /// signatures are not checked here; the ledger checks them.
 pub fn assemble_governance(
     body: GovernanceBody,
-    mut approvals: Vec<Approval>,
+    approvals: Vec<Approval>,
     validator_count: usize,
 ) -> Option<GovernanceTx> {
-    approvals.sort_by_key(|a| a.validator);
-    approvals.dedup_by_key(|a| a.validator);
-    if !is_quorum(approvals.len(), validator_count) {
-        return None;
-    }
-    Some(GovernanceTx { body, approvals })
+    Some(GovernanceTx {
+        body,
+        approvals: quorum(approvals, |a| a.validator, validator_count)?,
+    })
 }
 
 fn issuer_mut<'a>(

@@ -5,15 +5,15 @@
 //! node. Every transaction is checked with `ecert-verifier`'s rules; one that fails is
 //! skipped and reported, never applied.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use ecert_schemas::ledger::{
     AnchorReceipt, BatchRecord, BlockHeader, Checkpoint, Registry, RevocationDelta,
-    RevocationSnapshot, RevokedAt, StatusList, Transaction, TrustBundle, ValidatorInfo,
-    TRUST_BUNDLE_VERSION,
+    RevocationSnapshot, RevokedAt, StatusList, StatusListProof, Transaction, TrustBundle,
+    ValidatorInfo, TRUST_BUNDLE_VERSION,
 };
-use ecert_schemas::{ChainId, Hash32, IssuerId, UnixTime};
-use ecert_verifier::merkle::Frontier;
+use ecert_schemas::{ChainId, Hash32, IssuerId, StatusIndex, UnixTime};
+use ecert_verifier::merkle::{Frontier, LeafTree};
 use ecert_verifier::{commit, transaction, VerifyError};
 
 use crate::governance::apply_governance;
@@ -78,8 +78,10 @@ pub struct LedgerState {
     anchors: Vec<BatchRecord>,
     anchor_log: Frontier,
     anchored_roots: HashMap<Hash32, u64>,
-    revocations: BTreeMap<IssuerId, StatusList>,
-    revocation_root: Hash32,
+    /// The issuers' status lists, sorted by issuer, none empty.
+    revocations: Vec<StatusList>,
+    /// The RFC 6962 tree over the lists (one leaf each, same order): the revocation root.
+    revocation_tree: LeafTree,
     revocation_log: Vec<RevokedAt>,
     height: u64,
     last_header_hash: Hash32,
@@ -88,19 +90,21 @@ pub struct LedgerState {
 
 /// What a block changed in place, to put back if the block is refused. The anchor log,
 /// its index and the revocation log only grow within a block, so their lengths suffice;
-/// the registry (small) is copied whole, and a status list only when a block touches it.
+/// the registry (small) is copied whole, and a status list (and the revocation tree's
+/// hashes, one per issuer's list) only when a block touches it.
 struct Undo {
     anchors: usize,
     anchor_log: Frontier,
     revocation_log: usize,
     registry: Registry,
     registry_root: Hash32,
-    revocation_root: Hash32,
     height: u64,
     last_header_hash: Hash32,
     last_time_ms: u64,
     /// Each touched issuer's list before the block (`None`: it had none).
     lists: BTreeMap<IssuerId, Option<StatusList>>,
+    /// The revocation tree before the block, once a list was touched.
+    revocation_tree: Option<LeafTree>,
 }
 
 impl Undo {
@@ -111,19 +115,26 @@ impl Undo {
             revocation_log: state.revocation_log.len(),
             registry: state.registry.clone(),
             registry_root: state.registry_root,
-            revocation_root: state.revocation_root,
             height: state.height,
             last_header_hash: state.last_header_hash,
             last_time_ms: state.last_time_ms,
             lists: BTreeMap::new(),
+            revocation_tree: None,
         }
     }
 
-    /// Keeps `issuer`'s list as it was before the block, the first time it is touched.
-    fn touch_list(&mut self, issuer: &IssuerId, lists: &BTreeMap<IssuerId, StatusList>) {
+    /// Keeps `issuer`'s list as it was before the block, the first time it is touched
+    /// (and the revocation tree, the first time any list is).
+    fn touch_list(&mut self, issuer: &IssuerId, state: &LedgerState) {
         if !self.lists.contains_key(issuer) {
-            self.lists
-                .insert(issuer.clone(), lists.get(issuer).cloned());
+            let list = state
+                .list_position(issuer)
+                .ok()
+                .and_then(|p| state.revocations.get(p));
+            self.lists.insert(issuer.clone(), list.cloned());
+        }
+        if self.revocation_tree.is_none() {
+            self.revocation_tree = Some(state.revocation_tree.clone());
         }
     }
 
@@ -137,15 +148,25 @@ impl Undo {
         state.revocation_log.truncate(self.revocation_log);
         state.registry = self.registry;
         state.registry_root = self.registry_root;
-        state.revocation_root = self.revocation_root;
         state.height = self.height;
         state.last_header_hash = self.last_header_hash;
         state.last_time_ms = self.last_time_ms;
         for (issuer, list) in self.lists {
-            match list {
-                Some(list) => state.revocations.insert(issuer, list),
-                None => state.revocations.remove(&issuer),
-            };
+            match (state.list_position(&issuer), list) {
+                (Ok(p), Some(list)) => {
+                    if let Some(slot) = state.revocations.get_mut(p) {
+                        *slot = list;
+                    }
+                }
+                (Err(p), Some(list)) => state.revocations.insert(p, list),
+                (Ok(p), None) => {
+                    state.revocations.remove(p);
+                }
+                (Err(_), None) => {}
+            }
+        }
+        if let Some(tree) = self.revocation_tree {
+            state.revocation_tree = tree;
         }
     }
 }
@@ -189,14 +210,14 @@ impl LedgerState {
         Ok(LedgerState {
             validators_hash: commit::validators_hash(&validators)?,
             registry_root: commit::registry_root(&registry)?,
-            revocation_root: commit::revocation_root(&[])?,
+            revocation_tree: LeafTree::default(),
             chain_id,
             validators,
             registry,
             anchors: Vec::new(),
             anchor_log: Frontier::new(),
             anchored_roots: HashMap::new(),
-            revocations: BTreeMap::new(),
+            revocations: Vec::new(),
             revocation_log: Vec::new(),
             height: 0,
             last_header_hash: Hash32([0; 32]),
@@ -217,6 +238,12 @@ impl LedgerState {
     /// The current registry.
     pub fn registry(&self) -> &Registry {
         &self.registry
+    }
+
+    /// Where `issuer`'s list is among the sorted lists (`Err`: where it would go).
+    fn list_position(&self, issuer: &IssuerId) -> Result<usize, usize> {
+        self.revocations
+            .binary_search_by(|list| list.issuer.cmp(issuer))
     }
 
     /// The last applied height (0 at genesis).
@@ -332,7 +359,8 @@ impl LedgerState {
     ) -> Result<AppliedBlock, LedgerError> {
         let height = self.height + 1;
         let mut outcomes = Vec::with_capacity(txs.len());
-        let mut revocations_changed = false;
+        // Issuers whose lists this block changed.
+        let mut touched: BTreeSet<IssuerId> = BTreeSet::new();
         let mut registry_changed = false;
         for tx in txs {
             if let Err(e) = self.check(tx, time_ms) {
@@ -359,27 +387,46 @@ impl LedgerState {
                 }
                 Transaction::Revocation(tx) => {
                     let issuer = &tx.body.issuer;
-                    undo.touch_list(issuer, &self.revocations);
-                    let list =
-                        self.revocations
-                            .entry(issuer.clone())
-                            .or_insert_with(|| StatusList {
-                                issuer: issuer.clone(),
-                                bits: Default::default(),
-                            });
-                    let mut newly_revoked = 0;
-                    for entry in &tx.body.entries {
-                        if !list.is_revoked(entry.index) && list.revoke(entry.index) {
-                            newly_revoked += 1;
-                            self.revocation_log.push(RevokedAt {
-                                height,
-                                issuer: issuer.clone(),
-                                index: entry.index,
+                    undo.touch_list(issuer, self);
+                    let indexes: Vec<StatusIndex> =
+                        tx.body.entries.iter().map(|e| e.index).collect();
+                    let newly = match self.list_position(issuer) {
+                        Ok(p) => match self.revocations.get_mut(p) {
+                            Some(list) => list.revoke(&indexes),
+                            None => Ok(Vec::new()),
+                        },
+                        Err(p) => {
+                            let mut list = StatusList::new(issuer.clone());
+                            let newly = list.revoke(&indexes);
+                            if newly.as_ref().is_ok_and(|n| !n.is_empty()) {
+                                self.revocations.insert(p, list);
+                            }
+                            newly
+                        }
+                    };
+                    match newly {
+                        Ok(newly) => {
+                            if !newly.is_empty() {
+                                touched.insert(issuer.clone());
+                            }
+                            self.revocation_log
+                                .extend(newly.iter().map(|&index| RevokedAt {
+                                    height,
+                                    issuer: issuer.clone(),
+                                    index,
+                                }));
+                            outcomes.push(TxOutcome::Revoked {
+                                newly_revoked: newly.len(),
                             });
                         }
+                        // Checked above (indexes in range), so this does not happen; were
+                        // it to, the transaction is skipped like any refused one.
+                        Err(e) => {
+                            outcomes.push(TxOutcome::Skipped(VerifyError::TransactionRefused {
+                                detail: e.to_string(),
+                            }))
+                        }
                     }
-                    revocations_changed |= newly_revoked > 0;
-                    outcomes.push(TxOutcome::Revoked { newly_revoked });
                 }
                 Transaction::Governance(tx) => {
                     // Checked above, so this applies; were it not to, it is skipped like
@@ -397,9 +444,23 @@ impl LedgerState {
         if outcomes.iter().all(|o| matches!(o, TxOutcome::Skipped(_))) {
             return Err(LedgerError::EmptyBlock);
         }
-        if revocations_changed {
-            let lists: Vec<StatusList> = self.revocations.values().cloned().collect();
-            self.revocation_root = commit::revocation_root(&lists)?;
+        // Only the touched lists' leaves change: O(log issuers) hashes each, plus hashing
+        // those lists; a list new in this block is inserted at its place. Ascending
+        // order, so the lists before each one are already in the tree.
+        for issuer in &touched {
+            let Ok(p) = self.list_position(issuer) else {
+                continue;
+            };
+            let Some(list) = self.revocations.get(p) else {
+                continue;
+            };
+            let leaf = commit::status_list_leaf(list)?;
+            let is_new = matches!(undo.lists.get(issuer), Some(None));
+            if is_new {
+                self.revocation_tree.insert(p as u64, leaf);
+            } else {
+                self.revocation_tree.set(p as u64, leaf);
+            }
         }
         if registry_changed {
             self.registry_root = commit::registry_root(&self.registry)?;
@@ -412,7 +473,7 @@ impl LedgerState {
             txs_root: commit::txs_root(encoded),
             anchors_root: self.anchor_log.root(),
             anchor_count: self.anchor_log.size(),
-            revocation_root: self.revocation_root,
+            revocation_root: self.revocation_tree.root(),
             registry_root: self.registry_root,
             validators_hash: self.validators_hash,
         };
@@ -439,7 +500,7 @@ impl LedgerState {
             validators: self.validators.clone(),
             registry: self.registry.clone(),
             anchors: self.anchors.clone(),
-            revocations: self.revocations.values().cloned().collect(),
+            revocations: self.revocations.clone(),
             revocation_log: self.revocation_log.clone(),
             height: self.height,
             last_header_hash: self.last_header_hash,
@@ -456,29 +517,27 @@ impl LedgerState {
             state.anchored_roots.insert(record.batch_root, seq as u64);
         }
         state.anchors = snapshot.anchors;
-        state.revocations = snapshot
-            .revocations
-            .into_iter()
-            .map(|list| (list.issuer.clone(), list))
-            .collect();
-        let lists: Vec<StatusList> = state.revocations.values().cloned().collect();
-        state.revocation_root = commit::revocation_root(&lists)?;
-        // The log must add up to the lists, or the deltas served from it would not.
-        let mut replayed: BTreeMap<IssuerId, StatusList> = BTreeMap::new();
+        // The log must add up to the lists (sorted by issuer, none empty), or the deltas
+        // served from it would not.
+        let mut logged: BTreeMap<&IssuerId, Vec<StatusIndex>> = BTreeMap::new();
         for entry in &snapshot.revocation_log {
-            replayed
-                .entry(entry.issuer.clone())
-                .or_insert_with(|| StatusList {
-                    issuer: entry.issuer.clone(),
-                    bits: Default::default(),
-                })
-                .revoke(entry.index);
+            logged.entry(&entry.issuer).or_default().push(entry.index);
         }
-        if replayed != state.revocations {
+        let mut replayed = Vec::with_capacity(logged.len());
+        for (issuer, indexes) in logged {
+            let mut list = StatusList::new(issuer.clone());
+            list.revoke(&indexes).map_err(|e| {
+                LedgerError::InconsistentSnapshot(format!("its revocation log: {e}"))
+            })?;
+            replayed.push(list);
+        }
+        if replayed != snapshot.revocations {
             return Err(LedgerError::InconsistentSnapshot(
                 "its revocation log does not add up to its status lists".into(),
             ));
         }
+        state.revocation_tree = commit::revocation_tree(&snapshot.revocations)?;
+        state.revocations = snapshot.revocations;
         state.revocation_log = snapshot.revocation_log;
         state.height = snapshot.height;
         state.last_header_hash = snapshot.last_header_hash;
@@ -490,8 +549,27 @@ impl LedgerState {
     pub fn revocation_snapshot(&self) -> RevocationSnapshot {
         RevocationSnapshot {
             height: self.height,
-            lists: self.revocations.values().cloned().collect(),
+            lists: self.revocations.clone(),
         }
+    }
+
+    /// The revocation root now (that of the last header).
+    pub fn revocation_root(&self) -> Hash32 {
+        self.revocation_tree.root()
+    }
+
+    /// `issuer`'s status list now, with its place in the revocation tree and its
+    /// inclusion path: checked against the last header with
+    /// [`ecert_verifier::commit::verify_status_list`] without the other lists. `None` when
+    /// the issuer revoked nothing.
+    pub fn status_list_proof(&self, issuer: &IssuerId) -> Option<StatusListProof> {
+        let position = self.list_position(issuer).ok()?;
+        Some(StatusListProof {
+            list: self.revocations.get(position)?.clone(),
+            position: position as u64,
+            list_count: self.revocation_tree.size(),
+            path: self.revocation_tree.audit_path(position as u64)?,
+        })
     }
 
     /// What was newly revoked after height `since` up to the height of `checkpoint` (a
@@ -687,7 +765,7 @@ mod tests {
         assert_eq!(state.anchor_log, before.anchor_log);
         assert_eq!(state.anchored_roots, before.anchored_roots);
         assert_eq!(state.revocations, before.revocations);
-        assert_eq!(state.revocation_root, before.revocation_root);
+        assert_eq!(state.revocation_tree, before.revocation_tree);
         assert_eq!(state.registry_root, before.registry_root);
         // And the same block applies again to the same header.
         let again = state.apply_block(&second, time_ms).unwrap();

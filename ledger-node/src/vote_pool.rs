@@ -247,6 +247,16 @@ mod tests {
         VotePool::new(v.infos.clone(), 0)
     }
 
+    /// Validator 0's pool, keeping early votes up to `early_window` heights ahead and at
+    /// most `max_pending` heights.
+    fn pool_within(v: &Validators, early_window: u64, max_pending: usize) -> VotePool {
+        let limits = PoolLimits {
+            early_window,
+            max_pending,
+        };
+        VotePool::with_limits(v.infos.clone(), 0, limits)
+    }
+
     #[test]
     fn certifies_with_more_than_two_thirds_and_not_before() {
         let v = validators(4);
@@ -355,11 +365,7 @@ mod tests {
     #[test]
     fn early_votes_are_bounded_by_window_and_count() {
         let v = validators(4);
-        let limits = PoolLimits {
-            early_window: 5,
-            max_pending: 100,
-        };
-        let mut pool = VotePool::with_limits(v.infos.clone(), 0, limits);
+        let mut pool = pool_within(&v, 5, 100);
         let h = header(&v, 6, 0);
         assert_eq!(pool.on_vote(6, vote(&v, 1, &h)).status, VoteStatus::Dropped);
         assert_eq!(pool.on_vote(5, vote(&v, 1, &h)).status, VoteStatus::Early);
@@ -380,11 +386,7 @@ mod tests {
     #[test]
     fn the_lowest_heights_are_pruned_beyond_the_limit() {
         let v = validators(4);
-        let limits = PoolLimits {
-            early_window: 100,
-            max_pending: 3,
-        };
-        let mut pool = VotePool::with_limits(v.infos.clone(), 0, limits);
+        let mut pool = pool_within(&v, 100, 3);
         for height in 1..=5 {
             let h = header(&v, height, 0);
             pool.on_applied(height, &h, vote(&v, 0, &h));

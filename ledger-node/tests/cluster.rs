@@ -10,7 +10,7 @@
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use ecert_issuer::Batch;
@@ -34,6 +34,8 @@ const NODE_BIN: &str = env!("CARGO_BIN_EXE_ecert-node");
 /// Clusters are heavy for a 2-core machine: one at a time.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
+/// A running network of four nodes (snapshots every `snapshot_every` blocks), the only one
+/// while it lives.
 struct World {
     net: LocalNetwork,
     province: Province,
@@ -41,9 +43,12 @@ struct World {
     http: Http,
     anchor: TrustAnchor,
     _dir: Scratch,
+    /// Released last, once the nodes are stopped.
+    _alone: MutexGuard<'static, ()>,
 }
 
 fn world(name: &str, snapshot_every: u64) -> World {
+    let alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let dir = Scratch::new(&format!("cluster-{name}"));
     let province = Province::new(CHAIN, now().minus(86_400), &mut OsRng).unwrap();
     let options = CreateOptions {
@@ -58,6 +63,7 @@ fn world(name: &str, snapshot_every: u64) -> World {
         snapshot_every,
         issuers: province.genesis_issuers(),
         weak_kdf: true,
+        tls: false,
     };
     let mut net = LocalNetwork::create(dir.dir(), Path::new(NODE_BIN), options).unwrap();
     net.start_all().unwrap();
@@ -76,6 +82,7 @@ fn world(name: &str, snapshot_every: u64) -> World {
         http,
         anchor,
         _dir: dir,
+        _alone: alone,
     }
 }
 
@@ -109,6 +116,14 @@ fn submit(w: &World, node: usize, tx: &[u8]) -> Reply {
         .unwrap()
 }
 
+/// A batch of one ID card submitted to `node` and certified; its transaction.
+fn accepted_batch(w: &mut World, node: usize) -> Vec<u8> {
+    let (_, tx) = batch(w, "public-security", 1);
+    let reply = submit(w, node, &tx);
+    assert_eq!(reply.status, 200, "{:?}", reply.json());
+    tx
+}
+
 fn get(w: &World, node: usize, path: &str) -> Reply {
     w.http.get(&format!("{}{path}", w.net.url(node))).unwrap()
 }
@@ -123,6 +138,16 @@ fn wait_for(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// Waits up to a minute for `node` (started again) to apply height `target`.
+fn wait_to_catch_up(w: &World, node: usize, target: u64, what: &str) {
+    wait_for(what, Duration::from_secs(60), || {
+        w.net
+            .health(&w.http, node)
+            .and_then(|h| h["height"].as_u64())
+            .is_some_and(|h| h >= target)
+    });
 }
 
 fn checkpoint_at(w: &World, node: usize, height: u64) -> Option<Vec<u8>> {
@@ -148,7 +173,6 @@ fn store_from(w: &World, node: usize) -> TrustStore {
 
 #[test]
 fn four_nodes_certify_anchors_and_serve_proofs_that_verify_against_another_nodes_headers() {
-    let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let mut w = world("certify", 1_000);
     let leader = w.net.leader(&w.http).unwrap();
     let follower = (leader + 1) % 4;
@@ -277,12 +301,10 @@ fn four_nodes_certify_anchors_and_serve_proofs_that_verify_against_another_nodes
 
 #[test]
 fn bad_transactions_are_refused_with_a_reason() {
-    let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let mut w = world("refuse", 1_000);
 
     // Accepted once, then the same batch again is a replay.
-    let (_, tx) = batch(&mut w, "public-security", 1);
-    assert_eq!(submit(&w, 0, &tx).status, 200);
+    let tx = accepted_batch(&mut w, 0);
     let replay = submit(&w, 1, &tx);
     assert_eq!(replay.status, 400, "{:?}", replay.json());
     assert!(replay.error_code().is_some());
@@ -428,7 +450,6 @@ fn assert_one_header_per_height(w: &World, nodes: &[usize]) {
 
 #[test]
 fn killing_the_leader_loses_no_certified_anchor_and_anchoring_resumes() {
-    let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let mut w = world("leader-kill", 1_000);
     let load = Load::start(&mut w, 60);
     wait_for("some batches certified", Duration::from_secs(30), || {
@@ -471,22 +492,12 @@ fn killing_the_leader_loses_no_certified_anchor_and_anchoring_resumes() {
     // The killed node comes back and catches up.
     w.net.start(leader).unwrap();
     let target = health(&w, survivors[0])["height"].as_u64().unwrap();
-    wait_for(
-        "the old leader to catch up",
-        Duration::from_secs(60),
-        || {
-            w.net
-                .health(&w.http, leader)
-                .and_then(|h| h["height"].as_u64())
-                .is_some_and(|h| h >= target)
-        },
-    );
+    wait_to_catch_up(&w, leader, target, "the old leader to catch up");
     assert_one_header_per_height(&w, &[0, 1, 2, 3]);
 }
 
 #[test]
 fn a_node_with_a_wiped_data_directory_rejoins_through_a_snapshot() {
-    let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     // Snapshots every 5 blocks, so the log a wiped node needs is gone: only a snapshot
     // can bring it back.
     let mut w = world("wipe", 5);
@@ -502,19 +513,9 @@ fn a_node_with_a_wiped_data_directory_rejoins_through_a_snapshot() {
     assert!(target >= 20);
 
     w.net.start(victim).unwrap();
-    wait_for(
-        "the wiped node to catch up",
-        Duration::from_secs(60),
-        || {
-            w.net
-                .health(&w.http, victim)
-                .and_then(|h| h["height"].as_u64())
-                .is_some_and(|h| h >= target)
-        },
-    );
+    wait_to_catch_up(&w, victim, target, "the wiped node to catch up");
     // It serves a consistent, certified export (its state came from the snapshot).
-    let (_, tx) = batch(&mut w, "public-security", 1);
-    assert_eq!(submit(&w, victim, &tx).status, 200);
+    accepted_batch(&mut w, victim);
     let store = store_from(&w, victim);
     assert!(store.anchor_count() >= 31);
     let log = std::fs::read_to_string(w.net.home(victim).join("node.log")).unwrap();
@@ -523,11 +524,9 @@ fn a_node_with_a_wiped_data_directory_rejoins_through_a_snapshot() {
 
 #[test]
 fn with_two_of_four_down_nothing_is_certified_and_one_back_resumes() {
-    let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let mut w = world("quorum", 1_000);
     let leader = w.net.leader(&w.http).unwrap();
-    let (_, tx) = batch(&mut w, "public-security", 1);
-    assert_eq!(submit(&w, leader, &tx).status, 200);
+    accepted_batch(&mut w, leader);
     let certified_before = health(&w, leader)["certified_height"].as_u64().unwrap();
 
     let down = [(leader + 1) % 4, (leader + 2) % 4];
@@ -590,10 +589,8 @@ fn a_non_validator_peers_ordering_and_vote_messages_are_ignored() {
     use ecert_ledger_node::node::net::{self, NetConfig};
     use ecert_ledger_node::node::wire::{NodeRequest, NodeResponse};
 
-    let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let mut w = world("intruder", 1_000);
-    let (_, tx) = batch(&mut w, "public-security", 1);
-    assert_eq!(submit(&w, 0, &tx).status, 200);
+    let tx = accepted_batch(&mut w, 0);
     let before = health(&w, 0);
 
     let genesis = ecert_ledger_node::genesis::Genesis::from_toml(
@@ -692,7 +689,6 @@ fn a_governance_change_needs_more_than_two_thirds_of_the_validators() {
         Approval, GovernanceAction, GovernanceBody, GovernanceTx, RotateIssuerKey,
     };
 
-    let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let w = world("governance", 1_000);
     let old = &w.province.department("transport").unwrap().issuer_key;
     let new_key = ecert_issuer::IssuerKey::generate(old.issuer().clone(), &mut OsRng);

@@ -21,6 +21,7 @@ use ecert_schemas::{CertificatePackage, ChainId, Hash32, IssuerId, KindId, Statu
 use ecert_testkit::province::Province;
 use ecert_testkit::sample;
 use ecert_testkit::testnet::TestnetError;
+use ecert_testkit::world::batch_of;
 use ecert_verifier::{commit, verify_presentation, Policy, VerifyError};
 use ecert_wallet::{present, HolderKey, Selection};
 use rand_core::OsRng;
@@ -32,6 +33,11 @@ fn province() -> (Province, HolderKey) {
         Province::new("ecert-test", NOW.minus(86_400), &mut OsRng).unwrap(),
         HolderKey::generate(&mut OsRng),
     )
+}
+
+/// What the province's ledger says of `tx` at [`NOW`].
+fn check_now(p: &Province, tx: &Transaction) -> Result<(), VerifyError> {
+    p.ledger().check(tx, NOW.secs() * 1000)
 }
 
 fn anchor_tx(p: &mut Province, holder: &HolderKey, dept: &str) -> Transaction {
@@ -65,7 +71,7 @@ fn a_replayed_batch_is_refused_and_skipped() {
     let block = p.commit_block(std::slice::from_ref(&tx), NOW).unwrap();
     assert_eq!(block.outcomes, [TxOutcome::Anchored { batch_seq: 0 }]);
     assert!(matches!(
-        p.ledger().check(&tx, NOW.secs() * 1000),
+        check_now(&p, &tx),
         Err(VerifyError::TransactionRefused { .. })
     ));
     // Both in one block: the first applies, the second is skipped.
@@ -89,7 +95,7 @@ fn a_forged_issuer_signature_is_refused() {
         t.signature.0[5] ^= 1;
     }
     assert!(matches!(
-        p.ledger().check(&tx, NOW.secs() * 1000),
+        check_now(&p, &tx),
         Err(VerifyError::BadIssuerSignature { .. })
     ));
     assert!(matches!(
@@ -105,23 +111,14 @@ fn a_forged_issuer_signature_is_refused() {
 fn an_unregistered_issuer_and_a_foreign_chain_are_refused() {
     let (mut p, h) = province();
     let rogue = IssuerKey::generate(IssuerId::new("justice").unwrap(), &mut OsRng);
-    let issued = p
-        .issue(
-            "justice",
-            h.public_key(),
-            &[sample::no_criminal_record(NOW)],
-            NOW,
-            &mut OsRng,
-        )
-        .unwrap();
+    let order = sample::no_criminal_record(NOW);
+    let (forged_batch, _) = batch_of(&mut p, "justice", h.public_key(), &[order], NOW);
     // Re-sign the same certificates' batch with a key the registry does not know.
-    let forged_batch = Batch::new(&p.department("justice").unwrap().issuer_key, issued).unwrap();
     let real = forged_batch
         .anchor_transaction(&rogue, p.ledger().chain_id())
         .unwrap();
     assert!(matches!(
-        p.ledger()
-            .check(&Transaction::AnchorBatch(real), NOW.secs() * 1000),
+        check_now(&p, &Transaction::AnchorBatch(real)),
         Err(VerifyError::UnknownIssuerKey { .. })
     ));
     let elsewhere = forged_batch
@@ -131,8 +128,7 @@ fn an_unregistered_issuer_and_a_foreign_chain_are_refused() {
         )
         .unwrap();
     assert!(matches!(
-        p.ledger()
-            .check(&Transaction::AnchorBatch(elsewhere), NOW.secs() * 1000),
+        check_now(&p, &Transaction::AnchorBatch(elsewhere)),
         Err(VerifyError::TransactionRefused { .. })
     ));
 }
@@ -206,6 +202,150 @@ fn revocations_are_idempotent_and_committed() {
     );
 }
 
+fn revoke_tx(p: &Province, dept: &str, indexes: &[u32], time: UnixTime) -> Transaction {
+    let key = &p.department(dept).unwrap().issuer_key;
+    let entries = indexes
+        .iter()
+        .map(|&i| RevocationEntry {
+            index: StatusIndex(i),
+            reason: RevocationReason::Withdrawn,
+        })
+        .collect();
+    Transaction::Revocation(
+        revocation_transaction(key, p.ledger().chain_id(), entries, time).unwrap(),
+    )
+}
+
+#[test]
+fn each_issuers_list_is_checked_against_the_header_alone() {
+    let (mut p, _) = province();
+    let justice = IssuerId::new("justice").unwrap();
+    let security = IssuerId::new("public-security").unwrap();
+    let first = p
+        .commit_block(
+            &[revoke_tx(&p, "public-security", &[7, 3, 900_000], NOW)],
+            NOW,
+        )
+        .unwrap();
+    let proof = p.ledger().status_list_proof(&security).unwrap();
+    assert_eq!((proof.position, proof.list_count), (0, 1));
+    commit::verify_status_list(&proof, &first.header).unwrap();
+    assert!(p.ledger().status_list_proof(&justice).is_none());
+
+    // Justice's first revocation inserts its list before public security's; a later block
+    // that touches only public security's list leaves justice's leaf as it was.
+    let second = p
+        .commit_block(&[revoke_tx(&p, "justice", &[1], NOW.plus(1))], NOW.plus(1))
+        .unwrap();
+    let justice_proof = p.ledger().status_list_proof(&justice).unwrap();
+    assert_eq!((justice_proof.position, justice_proof.list_count), (0, 2));
+    commit::verify_status_list(&justice_proof, &second.header).unwrap();
+    let third = p
+        .commit_block(
+            &[revoke_tx(&p, "public-security", &[4], NOW.plus(2))],
+            NOW.plus(2),
+        )
+        .unwrap();
+    let security_proof = p.ledger().status_list_proof(&security).unwrap();
+    assert_eq!((security_proof.position, security_proof.list_count), (1, 2));
+    commit::verify_status_list(&security_proof, &third.header).unwrap();
+    assert_eq!(
+        p.ledger().status_list_proof(&justice).unwrap().path,
+        vec![commit::status_list_leaf(&security_proof.list).unwrap()]
+    );
+    // An old list, or a list with an index added, or at another place, is not the
+    // certified one.
+    assert!(matches!(
+        commit::verify_status_list(&proof, &third.header),
+        Err(VerifyError::TrustDataMismatch { .. })
+    ));
+    let mut forged = security_proof.clone();
+    forged.list.revoke(&[StatusIndex(5)]).unwrap();
+    assert!(commit::verify_status_list(&forged, &third.header).is_err());
+    let mut moved = security_proof.clone();
+    moved.position = 0;
+    assert!(commit::verify_status_list(&moved, &third.header).is_err());
+
+    // The root is that of the whole set, and survives a snapshot.
+    let snapshot = p.ledger().revocation_snapshot();
+    assert_eq!(
+        third.header.revocation_root,
+        commit::revocation_root(&snapshot.lists).unwrap()
+    );
+    let rebuilt = LedgerState::from_snapshot(p.ledger().snapshot()).unwrap();
+    assert_eq!(rebuilt.revocation_root(), third.header.revocation_root);
+    assert_eq!(
+        snapshot.lists[0].revoked.iter().collect::<Vec<_>>(),
+        [1].map(StatusIndex)
+    );
+    assert_eq!(
+        snapshot.lists[1].revoked.iter().collect::<Vec<_>>(),
+        [3, 4, 7, 900_000].map(StatusIndex)
+    );
+}
+
+#[test]
+fn the_kept_revocation_tree_always_matches_the_lists() {
+    // A fixed pseudo-random sequence of blocks over the four departments: some revoke
+    // again what is revoked, some carry a refused transaction, some are refused whole.
+    let (mut p, _) = province();
+    let departments = ["justice", "public-security", "social-security", "transport"];
+    let mut seed = 0x5EED_u64;
+    let mut next = move |bound: u64| {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (seed >> 33) % bound
+    };
+    let too_large = ecert_schemas::ledger::MAX_STATUS_INDEX + 1;
+    let mut refused = 0;
+    for block in 0..40u64 {
+        let time = NOW.plus(block);
+        let before = p.ledger().revocation_root();
+        let mut txs = Vec::new();
+        for _ in 0..=next(3) {
+            let dept = departments[next(4) as usize];
+            let indexes: Vec<u32> = (0..=next(20)).map(|_| next(5_000) as u32).collect();
+            let mut indexes: Vec<u32> = indexes
+                .into_iter()
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            if next(8) == 0 {
+                indexes = vec![too_large];
+            }
+            txs.push(revoke_tx(&p, dept, &indexes, time));
+        }
+        match p.commit_block(&txs, time) {
+            Ok(applied) => {
+                let snapshot = p.ledger().revocation_snapshot();
+                assert_eq!(
+                    applied.header.revocation_root,
+                    commit::revocation_root(&snapshot.lists).unwrap()
+                );
+                for list in &snapshot.lists {
+                    let proof = p.ledger().status_list_proof(&list.issuer).unwrap();
+                    assert_eq!(&proof.list, list);
+                    commit::verify_status_list(&proof, &applied.header).unwrap();
+                }
+            }
+            // Every transaction refused: nothing changed.
+            Err(e) => {
+                assert!(
+                    matches!(e, TestnetError::Ledger(LedgerError::EmptyBlock)),
+                    "{e}"
+                );
+                refused += 1;
+                assert_eq!(p.ledger().revocation_root(), before);
+            }
+        }
+    }
+    let rebuilt = LedgerState::from_snapshot(p.ledger().snapshot()).unwrap();
+    assert_eq!(rebuilt.revocation_root(), p.ledger().revocation_root());
+    assert_eq!(p.ledger().revocation_snapshot().lists.len(), 4);
+    assert!(refused > 0);
+}
+
 #[test]
 fn status_indexes_beyond_the_list_are_refused() {
     let (p, _) = province();
@@ -216,8 +356,7 @@ fn status_indexes_beyond_the_list_are_refused() {
     }];
     let rev = revocation_transaction(key, p.ledger().chain_id(), entries, NOW).unwrap();
     assert!(matches!(
-        p.ledger()
-            .check(&Transaction::Revocation(rev), NOW.secs() * 1000),
+        check_now(&p, &Transaction::Revocation(rev)),
         Err(VerifyError::TransactionRefused { .. })
     ));
 }
@@ -428,7 +567,7 @@ fn governance_with_two_of_four_approvals_is_rejected() {
     let (mut p, _) = province();
     let tx = governance(&p, add_kind("test-kind"), &[0, 3]);
     assert_eq!(
-        p.ledger().check(&tx, NOW.secs() * 1000),
+        check_now(&p, &tx),
         Err(VerifyError::TooFewApprovals {
             approvals: 2,
             validators: 4
@@ -458,7 +597,7 @@ fn a_replayed_governance_change_is_rejected() {
     let first = p.commit_block(std::slice::from_ref(&tx), NOW).unwrap();
     assert_eq!(first.outcomes, [TxOutcome::Governed { seq: 0 }]);
     assert_eq!(
-        p.ledger().check(&tx, NOW.secs() * 1000),
+        check_now(&p, &tx),
         Err(VerifyError::GovernanceSeqMismatch {
             expected: 1,
             found: 0

@@ -148,12 +148,7 @@ fn webcam_frame_time() {
     let base = base_image(&text);
     let with_code = capture(
         &base,
-        &Shot::at("webcam", 0.85)
-            .frame(640, 480)
-            .angle(-3.0)
-            .blur(0.7)
-            .noise(5.0)
-            .light(25.0, 150.0),
+        &Shot::webcam("webcam", 0.85, -3.0, 0.7, 5.0, (25.0, 150.0)),
         7,
     );
     let mut rng = captures::Rng::new(9);

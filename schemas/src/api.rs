@@ -48,8 +48,11 @@ pub const HEALTH: &str = "/health";
 /// `GET`: Prometheus metrics (text).
 pub const METRICS: &str = "/metrics";
 
-/// Prefix of an offer URL, `http://HOST:PORT/v1/offers/{code}` (issuer offer endpoint).
+/// Prefix of an offer URL, `https://HOST:PORT/v1/offers/{code}` (issuer offer endpoint).
 pub const OFFERS: &str = "/v1/offers";
+/// The route of an offer URL itself: `GET /v1/offers/{code}`, a page for people who open
+/// the link in a browser.
+pub const OFFER_ROUTE: &str = "/v1/offers/{code}";
 /// The route of a redemption: `POST /v1/offers/{code}/redeem`.
 pub const OFFER_REDEEM_ROUTE: &str = "/v1/offers/{code}/redeem";
 

@@ -8,19 +8,21 @@ use serde::{Deserialize, Serialize};
 use serde_bytes::ByteBuf;
 
 use crate::codec::{cbor_array, from_cbor, from_cbor_bounded, from_cbor_versioned, to_cbor};
+use crate::status_code::{StatusCode, StatusCodeError};
 use crate::{
     ChainId, Hash32, IssuerId, KeyId, KindId, PublicKeyBytes, SchemaError, SignatureBytes,
     StatusIndex, UnixTime,
 };
 
-/// Version of the trust bundle format.
-pub const TRUST_BUNDLE_VERSION: u64 = 1;
+/// Version of the trust bundle format (2: status lists in the compact coding of
+/// [`crate::status_code`], and the header's revocation root a Merkle tree over them).
+pub const TRUST_BUNDLE_VERSION: u64 = 2;
 /// Largest trust bundle accepted (256 MiB: millions of anchored batches).
 pub const MAX_TRUST_BUNDLE_BYTES: usize = 256 * 1024 * 1024;
 /// Most kinds one batch may declare.
 pub const MAX_BATCH_KINDS: usize = 16;
 /// Highest status index an issuer may use: 2^27 - 1, so that one issuer's status list
-/// is at most 16 MiB even when everything is revoked.
+/// is at most about 16 MiB even when everything is revoked.
 pub const MAX_STATUS_INDEX: u32 = (1 << 27) - 1;
 /// Most status indexes one revocation transaction may carry.
 pub const MAX_REVOCATIONS_PER_TX: usize = 10_000;
@@ -582,42 +584,41 @@ impl Registry {
 }
 
 cbor_array! {
-    /// An issuer's revocation status list: bit `i` (least significant bit first within
-    /// each byte, as in the IETF Token Status List) is set when status index `i` is revoked.
+    /// An issuer's revocation status list: the set of its revoked status indexes, in the
+    /// compact coding of [`crate::status_code`] (Golomb–Rice coded gaps), checked strictly
+    /// when decoded.
     pub struct StatusList {
         /// The issuer.
         pub issuer: IssuerId,
-        /// The bits; trailing zero bytes are never written.
-        pub bits: ByteBuf,
+        /// Its revoked status indexes.
+        pub revoked: StatusCode,
     }
 }
 
 impl StatusList {
-    /// Whether status index `index` is revoked.
+    /// An issuer's list with nothing revoked.
+    pub fn new(issuer: IssuerId) -> StatusList {
+        StatusList {
+            issuer,
+            revoked: StatusCode::empty(),
+        }
+    }
+
+    /// Whether status index `index` is revoked (reads the coding up to it).
     pub fn is_revoked(&self, index: StatusIndex) -> bool {
-        let byte = (index.0 / 8) as usize;
-        let bit = index.0 % 8;
-        self.bits.get(byte).is_some_and(|b| b >> bit & 1 == 1)
+        self.revoked.contains(index)
     }
 
     /// How many status indexes are revoked.
     pub fn revoked_count(&self) -> u64 {
-        self.bits.iter().map(|b| u64::from(b.count_ones())).sum()
+        self.revoked.len()
     }
 
-    /// Marks `index` revoked. Indexes above [`MAX_STATUS_INDEX`] are refused (`false`).
-    pub fn revoke(&mut self, index: StatusIndex) -> bool {
-        if index.0 > MAX_STATUS_INDEX {
-            return false;
-        }
-        let byte = (index.0 / 8) as usize;
-        if self.bits.len() <= byte {
-            self.bits.resize(byte + 1, 0);
-        }
-        if let Some(b) = self.bits.get_mut(byte) {
-            *b |= 1 << (index.0 % 8);
-        }
-        true
+    /// Marks `indexes` revoked (any order, repeats allowed) and returns those that were
+    /// not revoked before, ascending. Indexes above [`MAX_STATUS_INDEX`] are refused and
+    /// leave the list unchanged.
+    pub fn revoke(&mut self, indexes: &[StatusIndex]) -> Result<Vec<StatusIndex>, StatusCodeError> {
+        self.revoked.insert(indexes)
     }
 }
 
@@ -644,6 +645,22 @@ impl RevocationSnapshot {
             .iter()
             .find(|l| &l.issuer == issuer)
             .is_some_and(|l| l.is_revoked(index))
+    }
+}
+
+cbor_array! {
+    /// One issuer's status list and its place in the revocation tree of a header (an
+    /// RFC 6962 tree over all issuers' lists, sorted by issuer): checks that list against
+    /// the header's `revocation_root` without the others.
+    pub struct StatusListProof {
+        /// The list.
+        pub list: StatusList,
+        /// Its leaf position: how many issuers with a list sort before it.
+        pub position: u64,
+        /// How many issuers have a list (the tree's size).
+        pub list_count: u64,
+        /// RFC 9162 inclusion path of the list's leaf, leaf to root.
+        pub path: Vec<Hash32>,
     }
 }
 

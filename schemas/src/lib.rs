@@ -10,6 +10,7 @@
 //! map keys, non-deterministic encodings, oversize inputs and wrong lengths are errors,
 //! never panics. `serde_cbor` is used only inside [`codec`].
 
+pub mod address;
 pub mod api;
 pub mod certificate;
 pub mod codec;
@@ -20,6 +21,7 @@ mod ids;
 pub mod kinds;
 pub mod ledger;
 pub mod presentation;
+pub mod status_code;
 
 pub use certificate::{Certificate, CertificateClaims};
 pub use error::SchemaError;

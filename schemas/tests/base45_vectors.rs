@@ -16,26 +16,12 @@
     clippy::indexing_slicing
 )]
 
-use std::path::Path;
-
 use ecert_schemas::codec::qr::{base45_decode, base45_encode, decode_qr};
+use ecert_testkit::vectors::read_json;
 use serde_json::Value;
 
 fn vectors() -> Value {
-    let dir = Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/testdata"
-    ));
-    assert!(
-        dir.is_dir(),
-        "public test vectors not found at {}: the `shared/` folder must sit beside the repository \
-         checkout (…/main and …/shared); CI always provides it",
-        dir.display()
-    );
-    let path = dir.join("base45/rfc9285_vectors.json");
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
+    read_json("base45/rfc9285_vectors.json")
 }
 
 fn cases<'a>(doc: &'a Value, key: &str) -> &'a Vec<Value> {

@@ -37,6 +37,7 @@ use ecert_schemas::ledger::{
     TRUST_BUNDLE_VERSION,
 };
 use ecert_schemas::presentation::PRESENTATION_VERSION;
+use ecert_schemas::status_code::StatusCode;
 use ecert_schemas::{
     field_digest, AnchorProof, Certificate, CertificateClaims, CertificateId, ChainId, Disclosure,
     FieldDigest, FieldValue, Hash32, HolderProof, HolderSignedData, IssuerId, KeyId, KindId, Nonce,
@@ -537,7 +538,13 @@ fn registry() -> impl Strategy<Value = Registry> {
 }
 
 fn status_list() -> impl Strategy<Value = StatusList> {
-    (issuer_id(), byte_buf(32)).prop_map(|(issuer, bits)| StatusList { issuer, bits })
+    (issuer_id(), btree_set(0u32..5_000, 0..24)).prop_map(|(issuer, revoked)| {
+        let revoked: Vec<StatusIndex> = revoked.into_iter().map(StatusIndex).collect();
+        StatusList {
+            issuer,
+            revoked: StatusCode::from_indexes(&revoked).unwrap(),
+        }
+    })
 }
 
 fn revocation_snapshot() -> impl Strategy<Value = RevocationSnapshot> {
@@ -1295,21 +1302,22 @@ proptest! {
         revoked in btree_set(0u32..100_000, 0..64),
         probes in vec(0u32..100_100, 0..64),
     ) {
-        let mut list = StatusList { issuer: issuer.clone(), bits: ByteBuf::new() };
-        for &i in &revoked {
-            list.revoke(StatusIndex(i));
-        }
-        // Revoking twice changes nothing.
+        let mut list = StatusList::new(issuer.clone());
+        let indexes: Vec<StatusIndex> = revoked.iter().copied().map(StatusIndex).collect();
+        prop_assert_eq!(list.revoke(&indexes).unwrap(), indexes.clone());
+        // Revoking twice changes nothing and reports nothing new.
         let once = list.clone();
-        for &i in &revoked {
-            list.revoke(StatusIndex(i));
-        }
+        prop_assert_eq!(list.revoke(&indexes).unwrap(), vec![]);
         prop_assert_eq!(&list, &once);
-        // No trailing zero bytes are written.
-        let expected_len = revoked.iter().next_back().map_or(0, |&max| max as usize / 8 + 1);
-        prop_assert_eq!(list.bits.len(), expected_len);
-        // Every index the bits cover, and a little beyond, plus the probes.
-        let covered = u32::try_from(list.bits.len() * 8 + 16).unwrap();
+        prop_assert_eq!(list.revoked_count(), revoked.len() as u64);
+        // Revoked one by one, in any order, it is the same list (one coding per set).
+        let mut one_by_one = StatusList::new(issuer.clone());
+        for &i in indexes.iter().rev() {
+            one_by_one.revoke(&[i]).unwrap();
+        }
+        prop_assert_eq!(&one_by_one, &list);
+        // Every index up to a little beyond the last, plus the probes.
+        let covered = revoked.iter().next_back().map_or(16, |&max| max + 16);
         for i in (0..covered).chain(probes.iter().copied()).chain([u32::MAX]) {
             prop_assert_eq!(list.is_revoked(StatusIndex(i)), revoked.contains(&i), "index {}", i);
         }

@@ -14,8 +14,10 @@
 //! - [`exit`]: one [`Failure`] type carrying an exit code, and [`exit::run`], the `main`
 //!   of every tool.
 //!
-//! The wallet library, the verifier and the schemas never depend on this crate: they run
-//! in phones and browsers, where none of this exists.
+//! The HTTP client (`ecert-client`) and the server plumbing (`ecert-serve`) build on it too:
+//! their certificate files are read with [`files::read_limited`]. The wallet library, the
+//! verifier and the schemas never depend on this crate: they run in phones and browsers,
+//! where none of this exists.
 
 pub mod bulk;
 pub mod clock;

@@ -11,20 +11,20 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use ecert_issuer::IssuerKey;
-use ecert_ledger_node::certify::{assemble_checkpoint, sign_vote};
 use ecert_ledger_node::state::{LedgerState, TxOutcome};
 use ecert_schemas::codec::to_cbor;
 use ecert_schemas::ledger::{
-    BatchRecord, Checkpoint, IssuerKeyRecord, IssuerRecord, KindRecord, Registry, Transaction,
-    TrustBundle, ValidatorInfo,
+    BatchRecord, Checkpoint, IssuerKeyRecord, IssuerRecord, Registry, Transaction, TrustBundle,
 };
-use ecert_schemas::{ChainId, Hash32, IssuerId, KeyId, KindId, KindRegistry, PublicKeyBytes};
-use ecert_verifier::{crypto, TrustAnchor, TrustStore, VerifyError};
+use ecert_schemas::{
+    ChainId, Hash32, IssuerId, KeyId, Kind, KindId, KindRegistry, PublicKeyBytes, UnixTime,
+};
+use ecert_verifier::{TrustAnchor, TrustStore, VerifyError};
 use ed25519_dalek::SigningKey;
 use rand_core::OsRng;
 
 use crate::http::{Reply, Request, Server};
-use crate::province::Province;
+use crate::province::{certified_by, Province};
 
 /// How a fake node lies.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -69,14 +69,7 @@ impl Ledger {
             .state
             .apply_block(std::slice::from_ref(tx), self.clock_ms)
             .unwrap();
-        let votes = self
-            .validator_keys
-            .iter()
-            .enumerate()
-            .map(|(i, k)| sign_vote(k, i as u16, &block.header_bytes))
-            .collect();
-        self.checkpoint =
-            assemble_checkpoint(&block.header_bytes, votes, self.validator_keys.len());
+        self.checkpoint = certified_by(&self.validator_keys, &block.header_bytes);
         Ok(block.outcomes[0].clone())
     }
 
@@ -92,43 +85,12 @@ impl Ledger {
         }
         match (request.method.as_str(), path) {
             ("POST", "/v1/transactions") => self.submit(&request.body),
-            ("GET", p) if p.starts_with("/v1/anchors/") => {
-                let Ok(root) = Hash32::from_hex(p.trim_start_matches("/v1/anchors/")) else {
-                    return Reply::error(400, "malformed", "not a batch root");
-                };
-                let Some(seq) = self.state.batch_seq_of(&root) else {
-                    return Reply::error(404, "not-anchored", "unknown batch");
-                };
-                let receipt = match &self.checkpoint {
-                    Some(c) => self.state.anchor_receipt(seq, c).unwrap(),
-                    None => None,
-                };
-                let Some(mut receipt) = receipt else {
-                    return Reply::error(409, "not-certified-yet", "still collecting votes");
-                };
-                if self.lie == Lie::UnderSignedReceipts {
-                    receipt.checkpoint.votes.truncate(1);
-                }
-                Reply::cbor(receipt.to_bytes().unwrap())
-            }
+            ("GET", p) if p.starts_with("/v1/anchors/") => self
+                .receipt(p.trim_start_matches("/v1/anchors/"))
+                .unwrap_or_else(|refusal| refusal),
             ("GET", "/v1/revocations") => match request.query("since") {
                 None => Reply::cbor(to_cbor(&self.state.revocation_snapshot()).unwrap()),
-                Some(since) => {
-                    let Ok(since) = since.parse() else {
-                        return Reply::error(400, "malformed", "since is not a height");
-                    };
-                    let delta = match &self.checkpoint {
-                        Some(c) => self.state.revocation_delta(since, c).unwrap(),
-                        None => None,
-                    };
-                    let Some(mut delta) = delta else {
-                        return Reply::error(409, "not-certified-yet", "not certified yet");
-                    };
-                    if self.lie == Lie::EmptyRevocationDelta {
-                        delta.entries.clear();
-                    }
-                    Reply::cbor(delta.to_bytes().unwrap())
-                }
+                Some(since) => self.delta(since).unwrap_or_else(|refusal| refusal),
             },
             ("GET", "/v1/export") => {
                 let Some(mut bundle) = self.bundle() else {
@@ -181,6 +143,50 @@ impl Ledger {
         }
     }
 
+    /// `GET /v1/anchors/{root}`: the batch's anchor receipt.
+    fn receipt(&self, root: &str) -> Result<Reply, Reply> {
+        let root = Hash32::from_hex(root)
+            .map_err(|_| Reply::error(400, "malformed", "not a batch root"))?;
+        let seq = self
+            .state
+            .batch_seq_of(&root)
+            .ok_or_else(|| Reply::error(404, "not-anchored", "unknown batch"))?;
+        let mut receipt = self.certified("still collecting votes", |c| {
+            self.state.anchor_receipt(seq, c).unwrap()
+        })?;
+        if self.lie == Lie::UnderSignedReceipts {
+            receipt.checkpoint.votes.truncate(1);
+        }
+        Ok(Reply::cbor(receipt.to_bytes().unwrap()))
+    }
+
+    /// `GET /v1/revocations?since={height}`: the revocations after that height.
+    fn delta(&self, since: &str) -> Result<Reply, Reply> {
+        let since = since
+            .parse()
+            .map_err(|_| Reply::error(400, "malformed", "since is not a height"))?;
+        let mut delta = self.certified("not certified yet", |c| {
+            self.state.revocation_delta(since, c).unwrap()
+        })?;
+        if self.lie == Lie::EmptyRevocationDelta {
+            delta.entries.clear();
+        }
+        Ok(Reply::cbor(delta.to_bytes().unwrap()))
+    }
+
+    /// What `proof` makes of the newest checkpoint; `409 not-certified-yet` (saying
+    /// `detail`) while nothing, or not what was asked, is certified.
+    fn certified<T>(
+        &self,
+        detail: &str,
+        proof: impl FnOnce(&Checkpoint) -> Option<T>,
+    ) -> Result<T, Reply> {
+        self.checkpoint
+            .as_ref()
+            .and_then(proof)
+            .ok_or_else(|| Reply::error(409, "not-certified-yet", detail))
+    }
+
     fn bundle(&self) -> Option<TrustBundle> {
         Some(self.state.trust_bundle(self.checkpoint.clone()?))
     }
@@ -230,35 +236,22 @@ impl FakeNode {
     pub fn serving(province: &Province) -> FakeNode {
         FakeNode::start(
             province.ledger().clone(),
-            province
-                .departments
-                .iter()
-                .map(|d| d.validator_key.clone())
-                .collect(),
+            province.validator_keys(),
             province.checkpoint().ok().cloned(),
         )
     }
 
-    /// A new ledger `chain` of four validators (`dept-0` ... `dept-3`) whose genesis
-    /// registers department `issuer` for `kinds` with `key` and with a second key of its
-    /// own ([`FakeNode::other_key`]: someone else's copy), both valid since 1970.
+    /// A new ledger `chain` of a new province's four validators whose genesis registers
+    /// only department `issuer`, for `kinds`, with `key` and with a second key of its own
+    /// ([`FakeNode::other_key`]: someone else's copy), both valid since 1970.
     pub fn for_issuer(chain: &str, issuer: &str, key: &PublicKeyBytes, kinds: &[&str]) -> FakeNode {
         let issuer_id = IssuerId::new(issuer).unwrap();
         let other_key = IssuerKey::generate(issuer_id.clone(), &mut OsRng);
-        let validator_keys: Vec<SigningKey> =
-            (0..4).map(|_| SigningKey::generate(&mut OsRng)).collect();
-        let validators: Vec<ValidatorInfo> = validator_keys
-            .iter()
-            .enumerate()
-            .map(|(i, k)| ValidatorInfo {
-                department: IssuerId::new(format!("dept-{i}")).unwrap(),
-                key: crypto::public_key(k),
-            })
-            .collect();
+        let validators = Province::new(chain, UnixTime(0), &mut OsRng).unwrap();
         let record = |key: PublicKeyBytes| IssuerKeyRecord {
             key_id: KeyId::of(&key),
             key,
-            valid_from: ecert_schemas::UnixTime(0),
+            valid_from: UnixTime(0),
             valid_until: None,
         };
         let mut keys = vec![record(*key), record(other_key.public_key())];
@@ -273,16 +266,17 @@ impl FakeNode {
             kinds: KindRegistry::builtin()
                 .unwrap()
                 .iter()
-                .map(|k| KindRecord {
-                    kind: k.id.clone(),
-                    content_hash: k.content_hash,
-                })
+                .map(Kind::record)
                 .collect(),
             governance_seq: 0,
         };
-        let state =
-            LedgerState::genesis(ChainId::new(chain).unwrap(), validators, registry).unwrap();
-        let mut node = FakeNode::start(state, validator_keys, None);
+        let state = LedgerState::genesis(
+            ChainId::new(chain).unwrap(),
+            validators.ledger().validators().to_vec(),
+            registry,
+        )
+        .unwrap();
+        let mut node = FakeNode::start(state, validators.validator_keys(), None);
         node.other_key = Some(other_key);
         node
     }

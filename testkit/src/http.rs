@@ -164,3 +164,120 @@ pub fn mute_address(hold: Duration) -> String {
     });
     url
 }
+
+/// An answer read by [`request`]: status, headers (names in lower case) and body, as sent.
+#[derive(Clone, Debug)]
+pub struct RawReply {
+    /// The HTTP status.
+    pub status: u16,
+    /// The headers, names in lower case, in order.
+    pub headers: Vec<(String, String)>,
+    /// The body as sent (still compressed if it was).
+    pub body: Vec<u8>,
+}
+
+impl RawReply {
+    /// The first value of header `name` (lower case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// One plain HTTP/1.1 request to a loopback server (`http://127.0.0.1:PORT/path`), with
+/// extra `headers`, the path sent exactly as given (no normalisation, so `..` and percent
+/// escapes reach the server); reads the whole answer. For what a library client hides:
+/// `Origin`, `Accept-Encoding`, redirects, odd methods.
+pub fn request(method: &str, url: &str, headers: &[(&str, &str)]) -> RawReply {
+    request_with_body(method, url, headers, &[])
+}
+
+/// A browser's CORS preflight from `origin` for a `POST` with a `content-type` header to
+/// `url` (a plain loopback URL, as for [`request`]).
+pub fn preflight(url: &str, origin: &str) -> RawReply {
+    request(
+        "OPTIONS",
+        url,
+        &[
+            ("origin", origin),
+            ("access-control-request-method", "POST"),
+            ("access-control-request-headers", "content-type"),
+        ],
+    )
+}
+
+/// [`request`] with a body (and its `content-length`, when not empty).
+pub fn request_with_body(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> RawReply {
+    let rest = url.strip_prefix("http://").expect("a plain http:// URL");
+    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let path = if path.is_empty() { "/" } else { path };
+    let mut stream = TcpStream::connect(host).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut head = format!("{method} {path} HTTP/1.1\r\nhost: {host}\r\nconnection: close\r\n");
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    if !body.is_empty() {
+        head.push_str(&format!("content-length: {}\r\n", body.len()));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(body).unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("an answer head");
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut body = raw[split + 4..].to_vec();
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok())
+        .expect("a status line");
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    let chunked = headers
+        .iter()
+        .any(|(n, v)| n == "transfer-encoding" && v.contains("chunked"));
+    if chunked {
+        body = dechunk(&body);
+    }
+    RawReply {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// The body of a chunked answer.
+fn dechunk(mut raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let Some(end) = raw.windows(2).position(|w| w == b"\r\n") else {
+            return out;
+        };
+        let size_text = String::from_utf8_lossy(&raw[..end]);
+        let size = usize::from_str_radix(size_text.split(';').next().unwrap().trim(), 16)
+            .expect("a chunk size");
+        if size == 0 {
+            return out;
+        }
+        let start = end + 2;
+        out.extend_from_slice(&raw[start..start + size]);
+        raw = &raw[start + size + 2..];
+    }
+}

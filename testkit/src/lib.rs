@@ -13,10 +13,14 @@
 //! - [`scratch`]: temporary folders;
 //! - [`cmd`]: running the workspace's binaries, with the test key-derivation switch set
 //!   and helpful failure messages;
-//! - [`http`] and [`fake_node`]: one tiny HTTP server, and one fake ledger node speaking
-//!   `docs/api.md` on the real ledger state machine, honest or lying;
+//! - [`http`] and [`fake_node`]: one tiny HTTP server (and a raw request for what a
+//!   library client hides), and one fake ledger node speaking `docs/api.md` on the real
+//!   ledger state machine, honest or lying;
+//! - [`tls`]: test certificate authorities and server certificates (the local network's
+//!   CA, [`ecert_testnet::tls`]);
 //! - [`issuer`]: a department's `ecert-issuer` home set up against a fake node, and the
-//!   `ecert-issuer issue` command line.
+//!   `ecert-issuer issue` command line;
+//! - [`vectors`]: the public test vectors in `shared/testdata/` beside the checkout.
 //!
 //! Only `[dev-dependencies]` may name this crate.
 
@@ -34,6 +38,8 @@ pub mod fake_node;
 pub mod http;
 pub mod issuer;
 pub mod scratch;
+pub mod tls;
+pub mod vectors;
 pub mod world;
 
 /// The whole test network crate (its HTTP client, load generator...).

@@ -154,18 +154,7 @@ impl World {
         issued_at: UnixTime,
         anchored_at: UnixTime,
     ) -> CertificatePackage {
-        self.issue_to(dept, self.holder, order, issued_at, anchored_at)
-    }
-
-    /// The same for any holder.
-    pub fn issue_to(
-        &mut self,
-        dept: &str,
-        holder: PublicKeyBytes,
-        order: Order,
-        issued_at: UnixTime,
-        anchored_at: UnixTime,
-    ) -> CertificatePackage {
+        let holder = self.holder;
         issue_one(
             &mut self.province,
             dept,
@@ -178,8 +167,18 @@ impl World {
 
     /// Issues and anchors `order` an hour before now.
     pub fn issue_now(&mut self, dept: &str, order: Order) -> CertificatePackage {
+        self.issue_now_to(dept, self.holder, order)
+    }
+
+    /// The same for any holder.
+    pub fn issue_now_to(
+        &mut self,
+        dept: &str,
+        holder: PublicKeyBytes,
+        order: Order,
+    ) -> CertificatePackage {
         let at = self.now.minus(HOUR);
-        self.issue_one(dept, order, at, at)
+        issue_one(&mut self.province, dept, holder, order, at, at)
     }
 
     /// Revokes `package` (issued by `dept`) in a certified block at `time`.
@@ -380,14 +379,5 @@ pub fn batch_of(
 /// certification of a header the province's own ledger did not produce (another chain of
 /// the same validators, a hand-made block).
 pub fn certify(province: &Province, header_bytes: &[u8]) -> ecert_schemas::ledger::Checkpoint {
-    let votes = province
-        .departments
-        .iter()
-        .enumerate()
-        .map(|(i, d)| {
-            ecert_ledger_node::certify::sign_vote(&d.validator_key, i as u16, header_bytes)
-        })
-        .collect();
-    ecert_ledger_node::certify::assemble_checkpoint(header_bytes, votes, province.departments.len())
-        .unwrap()
+    crate::province::certified_by(&province.validator_keys(), header_bytes).unwrap()
 }

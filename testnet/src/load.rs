@@ -34,6 +34,8 @@ pub struct LoadOptions {
     pub batch_size: u64,
     /// Concurrent clients.
     pub clients: usize,
+    /// The clients' connection policy (the network's CA pinned).
+    pub transport: ecert_client::Transport,
 }
 
 /// What was measured.
@@ -104,7 +106,11 @@ pub fn run(
             let options = options.clone();
             let (report, certificates, stop) = (&report, &certificates, &stop);
             scope.spawn(move || {
-                let http = Http::new(Duration::from_secs(30));
+                let http = Http::with_transport(
+                    concat!("ecert-testnet/", env!("CARGO_PKG_VERSION")),
+                    Duration::from_secs(30),
+                    &options.transport,
+                );
                 let mut turn = client;
                 while Instant::now() < deadline && !stop.load(Ordering::Relaxed) {
                     turn += 1;

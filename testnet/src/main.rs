@@ -14,14 +14,19 @@ use clap::{Parser, Subcommand};
 #[derive(Parser)]
 #[command(name = "ecert-testnet", version, about, long_about = None)]
 struct Cli {
+    /// Trust only this certificate authority (PEM) when talking to the nodes [default:
+    /// the network's own CA, DIR/tls/ca.pem]
+    #[arg(long, global = true, value_name = "FILE")]
+    ca: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
-    /// Start the four department nodes (created with fresh keys and a genesis on first
-    /// use; data survives `down` and `up`).
+    /// Start the four department nodes over HTTPS (created with fresh keys, a genesis and
+    /// a local certificate authority on first use; data survives `down` and `up`), serving
+    /// the wallet and counter web apps. Prints the apps' addresses and how to trust the CA.
     Up {
         /// The network's folder.
         #[arg(long, default_value = "testnet-data")]
@@ -30,12 +35,59 @@ enum Command {
         /// free ports chosen on creation).
         #[arg(long)]
         base_port: Option<u16>,
+        /// Serve the web apps from this folder [default: ./web when ./web/wallet/index.html
+        /// exists].
+        #[arg(long, value_name = "DIR")]
+        web: Option<PathBuf>,
+        /// Also make the nodes' certificates for this name or address (for example this
+        /// computer's LAN address, so a phone can reach the apps); the nodes then listen
+        /// on every interface. Repeatable.
+        #[arg(long = "tls-host", value_name = "NAME")]
+        tls_hosts: Vec<String>,
     },
     /// Show each node: process, role, leader, height and certified height.
     Status {
         /// The network's folder.
         #[arg(long, default_value = "testnet-data")]
         dir: PathBuf,
+    },
+    /// Make a server certificate signed by the network's CA (DIR/tls/ca.pem), for
+    /// 127.0.0.1, ::1, localhost and any --host: for example for a department's offer
+    /// server (`ecert-issuer serve --tls-cert ... --tls-key ...`).
+    TlsCert {
+        /// The network's folder.
+        #[arg(long, default_value = "testnet-data")]
+        dir: PathBuf,
+        /// A name for the certificate (its subject), for example offers-justice.
+        #[arg(long)]
+        name: String,
+        /// Where to write the certificate (PEM).
+        #[arg(long, value_name = "FILE")]
+        out_cert: PathBuf,
+        /// Where to write its private key (PEM, readable by its owner only).
+        #[arg(long, value_name = "FILE")]
+        out_key: PathBuf,
+        /// Another name or address the certificate is for. Repeatable.
+        #[arg(long = "host", value_name = "NAME")]
+        hosts: Vec<String>,
+    },
+    /// Issue the sample citizen's certificate of one kind to a wallet with a one-time
+    /// offer, through the department's offer server (started over HTTPS on first use,
+    /// stopped by `down`); prints the offer link, its QR code and the wallet app link.
+    Offer {
+        /// The network's folder.
+        #[arg(long, default_value = "testnet-data")]
+        dir: PathBuf,
+        /// The wallet ID to issue to (wallet app: More → My wallet ID; `ecert-wallet id`).
+        #[arg(long, value_name = "WALLET_ID")]
+        holder: String,
+        /// The kind: id-card, social-security-card, driver-licence or no-criminal-record.
+        #[arg(long, default_value = "id-card")]
+        kind: String,
+        /// A name or address a phone reaches this computer by (the offer server then
+        /// listens on every interface and its certificate names it). Repeatable.
+        #[arg(long = "tls-host", value_name = "NAME")]
+        tls_hosts: Vec<String>,
     },
     /// Stop the nodes (their data stays).
     Down {
@@ -68,26 +120,69 @@ enum Command {
         /// Run every department in this process, with no network (fast, for a first look).
         #[arg(long)]
         in_process: bool,
+        /// Serve the web apps from this folder [default: ./web when ./web/wallet/index.html
+        /// exists].
+        #[arg(long, value_name = "DIR")]
+        web: Option<PathBuf>,
     },
 }
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
+    let ca = cli.ca;
     match cli.command {
-        Command::Up { dir, base_port } => cmd::net::up(&dir, base_port).map(|_| ()),
-        Command::Status { dir } => cmd::net::status(&dir),
+        Command::Up {
+            dir,
+            base_port,
+            web,
+            tls_hosts,
+        } => {
+            let options = cmd::net::UpOptions {
+                base_port,
+                web,
+                tls_hosts,
+                ca,
+                explain_trust: true,
+            };
+            cmd::net::up(&dir, &options).map(|_| ())
+        }
+        Command::Status { dir } => cmd::net::status(&dir, ca.as_deref()),
+        Command::TlsCert {
+            dir,
+            name,
+            out_cert,
+            out_key,
+            hosts,
+        } => cmd::net::tls_cert(&dir, &name, &hosts, &out_cert, &out_key),
+        Command::Offer {
+            dir,
+            holder,
+            kind,
+            tls_hosts,
+        } => cmd::offer::offer(
+            &dir,
+            &cmd::offer::OfferOptions {
+                holder,
+                kind,
+                tls_hosts,
+            },
+        ),
         Command::Down { dir } => cmd::net::down(&dir),
         Command::Load {
             dir,
             seconds,
             batch_size,
             clients,
-        } => cmd::net::load(&dir, seconds, batch_size, clients),
-        Command::Story { out, in_process } => {
+        } => cmd::net::load(&dir, ca.as_deref(), seconds, batch_size, clients),
+        Command::Story {
+            out,
+            in_process,
+            web,
+        } => {
             if in_process {
                 cmd::local_story::story(&out)
             } else {
-                cmd::story::story(&out)
+                cmd::story::story(&out, web, ca)
             }
         }
     }

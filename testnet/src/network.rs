@@ -8,8 +8,11 @@
 //! testnet.toml        chain id, departments, ports, block interval
 //! genesis.toml        the genesis every node runs
 //! anchor.toml         the trust anchor for counters, issuers and wallets
+//! anchor.svg          the same as a QR code, for the apps to scan
 //! dev-passphrase      the passphrase of every node key (local networks only)
 //! nodes/<department>/ node home: node.key (sealed), node.pub, data/, node.log, node.pid
+//! tls/                with TLS: the local CA (ca.pem, ca.key) and each node's
+//!                     certificate and key (<department>.pem, <department>.key)
 //! ```
 
 use std::fs;
@@ -18,6 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use ecert_client::Transport;
 use ecert_ledger_node::genesis::{
     Genesis, GenesisFile, GenesisIssuer, GenesisKind, GenesisValidator,
 };
@@ -26,12 +30,18 @@ use rand_core::{OsRng, RngCore};
 use serde::{Deserialize, Serialize};
 
 use crate::http::Http;
+use crate::tls::LocalCa;
 use crate::TestnetError;
 
 const LAYOUT_FILE: &str = "testnet.toml";
 const GENESIS_FILE: &str = "genesis.toml";
 const ANCHOR_FILE: &str = "anchor.toml";
-const PASSPHRASE_FILE: &str = "dev-passphrase";
+/// The trust anchor as a QR code (SVG), for the apps to scan.
+const ANCHOR_QR_FILE: &str = "anchor.svg";
+/// The departments' key passphrase of a local network (test use only).
+pub const PASSPHRASE_FILE: &str = "dev-passphrase";
+/// The folder of the local CA and the nodes' certificates.
+pub const TLS_DIR: &str = "tls";
 
 /// One node as the layout records it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -57,6 +67,10 @@ pub struct Layout {
     pub snapshot_every: u64,
     /// Whether node keys use the weak test-only key derivation.
     pub weak_kdf: bool,
+    /// Whether the nodes serve HTTPS with certificates of the network's own CA
+    /// (`tls/ca.pem`).
+    #[serde(default)]
+    pub tls: bool,
 }
 
 /// How to create a network.
@@ -77,6 +91,8 @@ pub struct CreateOptions {
     pub issuers: Vec<GenesisIssuer>,
     /// Weak, fast key derivation for node keys (tests only).
     pub weak_kdf: bool,
+    /// Serve HTTPS: make a local CA and a certificate per node (see [`crate::tls`]).
+    pub tls: bool,
 }
 
 /// A local network of node processes.
@@ -87,6 +103,9 @@ pub struct LocalNetwork {
     passphrase: String,
     children: Vec<Option<Child>>,
     kill_on_drop: bool,
+    web: Option<PathBuf>,
+    public_hosts: Vec<String>,
+    transport: Option<Transport>,
 }
 
 fn free_port() -> Result<u16, TestnetError> {
@@ -195,25 +214,31 @@ impl LocalNetwork {
         let toml_text = genesis.to_toml()?;
         fs::write(dir.join(GENESIS_FILE), toml_text)
             .map_err(|e| TestnetError::local("write genesis.toml", e))?;
-        fs::write(
-            dir.join(ANCHOR_FILE),
-            ecert_verifier::anchor_file::anchor_to_toml(
-                &anchor,
-                "The ecert ledger to trust: pin this file in counters, issuers and wallets.",
-            ),
-        )
-        .map_err(|e| TestnetError::local("write anchor.toml", e))?;
+        let anchor_text = ecert_verifier::anchor_file::anchor_to_toml(
+            &anchor,
+            "The ecert ledger to trust: pin this file in counters, issuers and wallets.",
+        );
+        fs::write(dir.join(ANCHOR_FILE), &anchor_text)
+            .map_err(|e| TestnetError::local("write anchor.toml", e))?;
+        // The same anchor as a QR code, for the counter and wallet apps to scan.
+        let svg = ecert_qr::render::to_svg(&anchor_text)
+            .map_err(|e| TestnetError::local("draw anchor.svg", e))?;
+        fs::write(dir.join(ANCHOR_QR_FILE), svg)
+            .map_err(|e| TestnetError::local("write anchor.svg", e))?;
         let layout = Layout {
             chain_id: options.chain_id,
             nodes,
             block_interval_ms: options.block_interval_ms,
             snapshot_every: options.snapshot_every,
             weak_kdf: options.weak_kdf,
+            tls: false,
         };
-        let text = toml::to_string(&layout).map_err(|e| TestnetError::local("layout", e))?;
-        fs::write(dir.join(LAYOUT_FILE), text)
-            .map_err(|e| TestnetError::local("write testnet.toml", e))?;
-        LocalNetwork::open(dir, node_bin)
+        write_layout(dir, &layout)?;
+        let mut net = LocalNetwork::open(dir, node_bin)?;
+        if options.tls {
+            net.make_certificates(&[])?;
+        }
+        Ok(net)
     }
 
     /// Opens a network created earlier in `dir`.
@@ -241,7 +266,122 @@ impl LocalNetwork {
             passphrase,
             children: (0..count).map(|_| None).collect(),
             kill_on_drop: true,
+            web: None,
+            public_hosts: Vec::new(),
+            transport: None,
         })
+    }
+
+    /// Makes (or keeps) the network's CA in `tls/` and writes a fresh certificate for each
+    /// node, for this computer's names plus `hosts` (a LAN address or name, for a phone);
+    /// from now on the nodes serve HTTPS. The nodes listen on every interface when `hosts`
+    /// is not empty, else on loopback only.
+    pub fn make_certificates(&mut self, hosts: &[String]) -> Result<(), TestnetError> {
+        let now = ecert_shell::clock::now()
+            .map_err(|e| TestnetError::local("read the clock", e))?
+            .0;
+        let ca = LocalCa::open_or_create(&self.tls_dir(), now)?;
+        for i in 0..self.len() {
+            let (cert, key) = self.node_tls_files(i);
+            let name = format!("ecert node {}", self.department(i));
+            ca.write(&name, hosts, now, &cert, &key)?;
+        }
+        hosts.clone_into(&mut self.public_hosts);
+        self.transport = None;
+        if !self.layout.tls {
+            self.layout.tls = true;
+            write_layout(&self.dir, &self.layout)?;
+        }
+        Ok(())
+    }
+
+    /// Serves the web apps from `web` (the repository's `web/` folder) on every node
+    /// started from now on.
+    pub fn serve_apps(&mut self, web: Option<PathBuf>) {
+        self.web = web;
+    }
+
+    /// The folder of the CA and the nodes' certificates.
+    pub fn tls_dir(&self) -> PathBuf {
+        self.dir.join(TLS_DIR)
+    }
+
+    /// The CA certificate clients pin (`--ca`), when the network serves HTTPS.
+    pub fn ca_path(&self) -> Option<PathBuf> {
+        self.layout
+            .tls
+            .then(|| self.tls_dir().join(crate::tls::CA_FILE))
+    }
+
+    /// Node `i`'s certificate and key files.
+    pub fn node_tls_files(&self, i: usize) -> (PathBuf, PathBuf) {
+        let dept = self.department(i);
+        let dir = self.tls_dir();
+        (
+            dir.join(format!("{dept}.pem")),
+            dir.join(format!("{dept}.key")),
+        )
+    }
+
+    /// The connection policy of a client of these nodes: the network's CA pinned when it
+    /// serves HTTPS.
+    pub fn transport(&self) -> Result<Transport, TestnetError> {
+        if let Some(transport) = &self.transport {
+            return Ok(transport.clone());
+        }
+        match self.ca_path() {
+            Some(ca) => Transport::pinned_file(&ca).map_err(|e| TestnetError::local("the CA", e)),
+            None => Ok(Transport::default()),
+        }
+    }
+
+    /// Uses `transport` for this network's clients instead of the network's own CA.
+    pub fn set_transport(&mut self, transport: Transport) {
+        self.transport = Some(transport);
+    }
+
+    /// A client of the nodes' API, each exchange limited to `timeout`.
+    pub fn http(&self, timeout: Duration) -> Result<Http, TestnetError> {
+        Ok(Http::with_transport(
+            concat!("ecert-testnet/", env!("CARGO_PKG_VERSION")),
+            timeout,
+            &self.transport()?,
+        ))
+    }
+
+    /// The web origins of node `i` as browsers see them: its URL on this computer's names
+    /// and on the public hosts.
+    pub fn origins(&self, i: usize) -> Vec<String> {
+        let port = self.layout.nodes.get(i).map(|n| n.http_port).unwrap_or(0);
+        let scheme = self.scheme();
+        let mut hosts = vec!["127.0.0.1".to_owned(), "localhost".to_owned()];
+        hosts.extend(self.public_hosts.iter().map(|h| {
+            if h.contains(':') {
+                format!("[{h}]")
+            } else {
+                h.clone()
+            }
+        }));
+        hosts
+            .into_iter()
+            .map(|h| format!("{scheme}://{h}:{port}"))
+            .collect()
+    }
+
+    fn scheme(&self) -> &'static str {
+        if self.layout.tls {
+            "https"
+        } else {
+            "http"
+        }
+    }
+
+    fn department(&self, i: usize) -> &str {
+        self.layout
+            .nodes
+            .get(i)
+            .map(|n| n.department.as_str())
+            .unwrap_or("unknown")
     }
 
     /// Leaves the node processes running when this value is dropped (for `up`).
@@ -269,6 +409,11 @@ impl LocalNetwork {
         self.dir.join(ANCHOR_FILE)
     }
 
+    /// The trust anchor as a QR code (SVG), for the apps to scan.
+    pub fn anchor_qr_path(&self) -> PathBuf {
+        self.dir.join(ANCHOR_QR_FILE)
+    }
+
     /// Node `i`'s home.
     pub fn home(&self, i: usize) -> PathBuf {
         let dept = self
@@ -280,10 +425,10 @@ impl LocalNetwork {
         self.dir.join("nodes").join(dept)
     }
 
-    /// Node `i`'s client API base URL.
+    /// Node `i`'s client API base URL (`https://127.0.0.1:PORT` with TLS).
     pub fn url(&self, i: usize) -> String {
         let port = self.layout.nodes.get(i).map(|n| n.http_port).unwrap_or(0);
-        format!("http://127.0.0.1:{port}")
+        format!("{}://127.0.0.1:{port}", self.scheme())
     }
 
     /// Number of nodes.
@@ -336,6 +481,11 @@ impl LocalNetwork {
             .try_clone()
             .map_err(|e| TestnetError::local("node.log", e))?;
         let mut command = Command::new(&self.node_bin);
+        let listen = if self.layout.tls && !self.public_hosts.is_empty() {
+            "0.0.0.0"
+        } else {
+            "127.0.0.1"
+        };
         command
             .arg("run")
             .arg("--home")
@@ -344,7 +494,7 @@ impl LocalNetwork {
             .arg(self.genesis_path())
             .args([
                 "--http",
-                &format!("127.0.0.1:{}", entry.http_port),
+                &format!("{listen}:{}", entry.http_port),
                 "--block-interval-ms",
                 &self.layout.block_interval_ms.to_string(),
                 "--snapshot-every",
@@ -356,6 +506,22 @@ impl LocalNetwork {
             .stderr(log2);
         if self.layout.weak_kdf {
             command.env(ecert_shell::passphrase::TEST_KDF_ENV, "1");
+        }
+        if self.layout.tls {
+            let (cert, key) = self.node_tls_files(i);
+            command
+                .arg("--tls-cert")
+                .arg(cert)
+                .arg("--tls-key")
+                .arg(key);
+        }
+        if let Some(web) = &self.web {
+            command.arg("--web").arg(web);
+            for node in 0..self.len() {
+                for origin in self.origins(node) {
+                    command.args(["--allow-origin", &origin]);
+                }
+            }
         }
         let child = command
             .spawn()
@@ -496,6 +662,11 @@ impl Drop for LocalNetwork {
             let _ = child.wait();
         }
     }
+}
+
+fn write_layout(dir: &Path, layout: &Layout) -> Result<(), TestnetError> {
+    let text = toml::to_string(layout).map_err(|e| TestnetError::local("layout", e))?;
+    fs::write(dir.join(LAYOUT_FILE), text).map_err(|e| TestnetError::local("write testnet.toml", e))
 }
 
 /// The passphrase of every key of the local network in `dir` (created on first use):

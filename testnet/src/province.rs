@@ -11,11 +11,11 @@ use ecert_issuer::{
 use ecert_ledger_node::certify::{assemble_checkpoint, sign_vote};
 use ecert_ledger_node::state::{AppliedBlock, LedgerState, TxOutcome};
 use ecert_schemas::ledger::{
-    Checkpoint, IssuerKeyRecord, IssuerRecord, KindRecord, Registry, RevocationEntry,
-    RevocationReason, Transaction, TrustBundle, ValidatorInfo,
+    Checkpoint, IssuerKeyRecord, IssuerRecord, Registry, RevocationEntry, RevocationReason,
+    Transaction, TrustBundle, ValidatorInfo,
 };
 use ecert_schemas::{
-    CertificatePackage, ChainId, Claims, IssuerId, KindId, KindRegistry, PublicKeyBytes,
+    CertificatePackage, ChainId, Claims, IssuerId, Kind, KindId, KindRegistry, PublicKeyBytes,
     StatusIndex, UnixTime,
 };
 use ecert_verifier::{crypto, TrustAnchor, TrustStore};
@@ -70,6 +70,17 @@ pub struct Order {
     pub valid_from: UnixTime,
     /// End of validity.
     pub expires: UnixTime,
+}
+
+/// The checkpoint of `header_bytes` with a vote of every validator (validator `i` holds
+/// `validator_keys[i]`), as the real certification assembles it; `None` if that is not a
+/// quorum (no validators).
+pub fn certified_by(validator_keys: &[SigningKey], header_bytes: &[u8]) -> Option<Checkpoint> {
+    let votes = (0u16..)
+        .zip(validator_keys)
+        .map(|(i, key)| sign_vote(key, i, header_bytes))
+        .collect();
+    assemble_checkpoint(header_bytes, votes, validator_keys.len())
 }
 
 /// The province: departments, the ledger state and the newest checkpoint.
@@ -130,13 +141,7 @@ impl Province {
                     }],
                 })
                 .collect(),
-            kinds: kinds
-                .iter()
-                .map(|k| KindRecord {
-                    kind: k.id.clone(),
-                    content_hash: k.content_hash,
-                })
-                .collect(),
+            kinds: kinds.iter().map(Kind::record).collect(),
             governance_seq: 0,
         };
         let ledger = LedgerState::genesis(ChainId::new(chain_id)?, validators, registry)?;
@@ -173,14 +178,16 @@ impl Province {
         // Blocks are at least 1 ms apart, like a real leader's clock.
         self.clock_ms = (time.secs().saturating_mul(1000)).max(self.clock_ms + 1);
         let block = self.ledger.apply_block(txs, self.clock_ms)?;
-        let votes = self
-            .departments
-            .iter()
-            .enumerate()
-            .map(|(i, d)| sign_vote(&d.validator_key, i as u16, &block.header_bytes))
-            .collect();
-        self.checkpoint = assemble_checkpoint(&block.header_bytes, votes, self.departments.len());
+        self.checkpoint = certified_by(&self.validator_keys(), &block.header_bytes);
         Ok(block)
+    }
+
+    /// The validators' keys: validator `i` is department `i`.
+    pub fn validator_keys(&self) -> Vec<SigningKey> {
+        self.departments
+            .iter()
+            .map(|d| d.validator_key.clone())
+            .collect()
     }
 
     /// Issues `orders` to `holder` from department `dept` at `issued_at`, with consecutive

@@ -1,5 +1,7 @@
 //! Sample citizens' claims for the four certificate kinds.
 
+use std::collections::BTreeMap;
+
 use ecert_schemas::{Claims, FieldValue, UnixTime};
 
 use crate::province::Order;
@@ -82,4 +84,31 @@ pub fn no_criminal_record(now: UnixTime) -> Order {
         valid_from: now.minus(3600),
         expires: now.plus(90 * 86_400),
     }
+}
+
+/// The sample citizen's four certificates, each with the department (issuer id) of the
+/// local network that issues it.
+pub fn by_department(now: UnixTime) -> [(&'static str, Order); 4] {
+    [
+        ("public-security", id_card(now)),
+        ("social-security", social_security_card(now)),
+        ("transport", driver_licence(now)),
+        ("justice", no_criminal_record(now)),
+    ]
+}
+
+/// The claims as the JSON file `ecert-issuer issue --claims` reads (bytes in hex).
+pub fn claims_json(claims: &Claims) -> String {
+    let map: BTreeMap<&str, serde_json::Value> = claims
+        .iter()
+        .map(|(k, v)| {
+            let value = match v {
+                FieldValue::Text(t) => serde_json::Value::from(t.clone()),
+                FieldValue::TextList(l) => serde_json::Value::from(l.clone()),
+                FieldValue::Bytes(b) => serde_json::Value::from(hex::encode(b)),
+            };
+            (k.as_str(), value)
+        })
+        .collect();
+    serde_json::to_string_pretty(&map).unwrap_or_default()
 }

@@ -43,6 +43,59 @@ fn the_in_process_story_runs_end_to_end() {
 }
 
 #[test]
+fn tls_cert_makes_a_server_certificate_from_the_network_ca() {
+    let scratch = Scratch::new("tls-cert");
+    let dir = scratch.path("net");
+    let (cert, key) = (scratch.path("offers.pem"), scratch.path("offers.key"));
+    let out = testnet()
+        .args([
+            "tls-cert",
+            "--name",
+            "offers-justice",
+            "--host",
+            "phone-test.local",
+            "--dir",
+        ])
+        .arg(&dir)
+        .arg("--out-cert")
+        .arg(&cert)
+        .arg("--out-key")
+        .arg(&key)
+        .run()
+        .ok();
+    assert!(
+        out.contains("phone-test.local") && out.contains("127.0.0.1"),
+        "{out}"
+    );
+    assert!(std::fs::read_to_string(&cert)
+        .unwrap()
+        .starts_with("-----BEGIN CERTIFICATE-----"));
+    assert!(dir.join("tls/ca.pem").is_file());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for secret in [key.clone(), dir.join("tls/ca.key")] {
+            let mode = std::fs::metadata(&secret).unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "{} is private", secret.display());
+        }
+    }
+    let run = testnet()
+        .args(["tls-cert", "--name", "x", "--host", "a b", "--dir"])
+        .arg(&dir)
+        .arg("--out-cert")
+        .arg(&cert)
+        .arg("--out-key")
+        .arg(&key)
+        .run();
+    assert!(!run.success(), "{}", run.all());
+    assert!(
+        run.stderr.contains("--tls-host") || run.stderr.contains("host"),
+        "{}",
+        run.all()
+    );
+}
+
+#[test]
 fn help_explains_the_commands() {
     let stdout = testnet().arg("--help").run().ok();
     assert!(stdout.contains("story"));
@@ -76,11 +129,17 @@ fn the_story_runs_on_the_four_node_network_through_the_tools() {
         .run()
         .ok();
     for expected in [
-        "$ ecert-issuer issue --kind id-card",
+        // Over HTTPS, every tool that talks to a node pinning the network's own CA.
+        "https://127.0.0.1:",
+        "tls/ca.pem",
+        "$ ecert-issuer --ca ",
+        " issue --kind id-card",
+        "sync --node https://127.0.0.1:",
+        "refresh --node https://127.0.0.1:",
         "present --show id-card:name,id_number",
         "VALID",
         "110108199003070016",
-        "$ ecert-issuer revoke",
+        " revoke --cert ",
         "INVALID: revoked",
         "REVOKED by justice (certified",
     ] {
@@ -99,4 +158,81 @@ fn the_story_runs_on_the_four_node_network_through_the_tools() {
         let pid_file = node.unwrap().path().join("node.pid");
         assert!(!pid_file.exists(), "{} remains", pid_file.display());
     }
+}
+
+#[test]
+fn offer_issues_to_a_wallet_through_a_department_offer_server_that_down_stops() {
+    let scratch = Scratch::new("net-offer");
+    let dir = scratch.path("network");
+    let bin_dir = bin_path("ecert-testnet").parent().unwrap().to_owned();
+    let dir_arg = dir.to_string_lossy().into_owned();
+    testnet()
+        .args(["up", "--dir", &dir_arg])
+        .env("ECERT_BIN_DIR", &bin_dir)
+        .run()
+        .ok();
+    let wallet_file = scratch.path("wallet.ecw");
+    let wallet = || {
+        Cmd::at(bin_path("ecert-wallet"))
+            .arg("--wallet")
+            .arg(&wallet_file)
+            .env("ECERT_WALLET_PASSPHRASE", "offer-test-passphrase")
+            .env("ECERT_TEST_KDF", "1")
+    };
+    wallet().arg("init").run().ok();
+    let id = wallet().arg("id").run().ok();
+    let holder = id
+        .split_whitespace()
+        .find(|w| w.len() == 64)
+        .expect("a wallet ID")
+        .to_owned();
+
+    let offer = |kind: &str| {
+        testnet()
+            .args([
+                "offer", "--dir", &dir_arg, "--holder", &holder, "--kind", kind,
+            ])
+            .env("ECERT_BIN_DIR", &bin_dir)
+            .run()
+    };
+    let printed = offer("id-card").ok();
+    assert!(
+        printed.contains("offer server on https://127.0.0.1:"),
+        "{printed}"
+    );
+    let link = printed
+        .lines()
+        .find_map(|l| l.strip_prefix("On this computer, open it in the wallet app: "))
+        .expect("the wallet app link")
+        .to_owned();
+    assert!(
+        link.contains("/wallet/#offer=https%3A%2F%2F127.0.0.1%3A"),
+        "{link}"
+    );
+    // The command-line wallet takes the wallet app's link too, over HTTPS with the CA.
+    let received = wallet()
+        .args(["--ca"])
+        .arg(dir.join("tls/ca.pem"))
+        .args(["receive", "--offer", &link])
+        .run()
+        .ok();
+    assert!(received.contains("National ID card"), "{received}");
+    // Another kind: another department, with its own offer server.
+    let again = offer("no-criminal-record").ok();
+    assert!(again.contains("offer server on https://"), "{again}");
+    // An unknown kind and a bad wallet ID are refused with what to give.
+    assert!(offer("passport").fails_with(1).contains("id-card"));
+    let bad = testnet()
+        .args(["offer", "--dir", &dir_arg, "--holder", "abc"])
+        .env("ECERT_BIN_DIR", &bin_dir)
+        .run();
+    assert!(bad.fails_with(1).contains("not a wallet ID"));
+
+    let down = testnet()
+        .args(["down", "--dir", &dir_arg])
+        .env("ECERT_BIN_DIR", &bin_dir)
+        .run()
+        .ok();
+    assert!(down.contains("Stopped 2 offer servers"), "{down}");
+    assert!(!dir.join("offers/public-security.pid").exists());
 }

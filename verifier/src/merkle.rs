@@ -260,6 +260,114 @@ impl Frontier {
     }
 }
 
+/// An RFC 6962 tree kept whole, level by level, so that changing one leaf costs
+/// O(log n) hashes: how a ledger keeps its revocation root (one leaf per issuer's status
+/// list) up to date when a block touches a few lists. Pairing each level's nodes from the
+/// left and promoting an unpaired last node unchanged gives exactly RFC 6962's shape.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LeafTree {
+    /// `levels[0]` the leaf hashes; each next level half the one below, rounded up; the
+    /// last level holds the root alone (no levels for no leaves).
+    levels: Vec<Vec<Hash32>>,
+}
+
+impl LeafTree {
+    /// Builds the tree over leaf hashes: O(n) hashes.
+    pub fn from_leaf_hashes(leaves: Vec<Hash32>) -> LeafTree {
+        let mut levels = Vec::new();
+        if !leaves.is_empty() {
+            levels.push(leaves);
+        }
+        while let Some(below) = levels.last().filter(|l| l.len() > 1) {
+            let above = below
+                .chunks(2)
+                .map(|pair| match pair {
+                    [left, right] => node_hash(left, right),
+                    [one] => *one,
+                    _ => empty_root(),
+                })
+                .collect();
+            levels.push(above);
+        }
+        LeafTree { levels }
+    }
+
+    /// Number of leaves.
+    pub fn size(&self) -> u64 {
+        self.levels.first().map_or(0, |l| l.len() as u64)
+    }
+
+    /// The leaf hashes.
+    pub fn leaves(&self) -> &[Hash32] {
+        self.levels.first().map_or(&[], Vec::as_slice)
+    }
+
+    /// The root (the empty root for no leaves).
+    pub fn root(&self) -> Hash32 {
+        self.levels
+            .last()
+            .and_then(|top| top.first())
+            .copied()
+            .unwrap_or_else(empty_root)
+    }
+
+    /// Replaces leaf `index` and the nodes above it: O(log n) hashes. `false` (and no
+    /// change) past the last leaf.
+    pub fn set(&mut self, index: u64, leaf: Hash32) -> bool {
+        let Ok(mut i) = usize::try_from(index) else {
+            return false;
+        };
+        match self.levels.first_mut().and_then(|l| l.get_mut(i)) {
+            Some(slot) => *slot = leaf,
+            None => return false,
+        }
+        for level in 1..self.levels.len() {
+            let (below, above) = self.levels.split_at_mut(level);
+            let Some(below) = below.last() else { break };
+            let left = i & !1;
+            let node = match (below.get(left), below.get(left + 1)) {
+                (Some(l), Some(r)) => node_hash(l, r),
+                (Some(l), None) => *l,
+                _ => break,
+            };
+            i /= 2;
+            if let Some(slot) = above.first_mut().and_then(|l| l.get_mut(i)) {
+                *slot = node;
+            }
+        }
+        true
+    }
+
+    /// Inserts a leaf at `index` (at most the size), moving the later ones up: O(n)
+    /// hashes, since every later leaf changes position.
+    pub fn insert(&mut self, index: u64, leaf: Hash32) -> bool {
+        let mut leaves = self.levels.first().cloned().unwrap_or_default();
+        match usize::try_from(index) {
+            Ok(i) if i <= leaves.len() => leaves.insert(i, leaf),
+            _ => return false,
+        }
+        *self = LeafTree::from_leaf_hashes(leaves);
+        true
+    }
+
+    /// The RFC 6962 audit path of leaf `index`, leaf to root; `None` past the last leaf.
+    pub fn audit_path(&self, index: u64) -> Option<Vec<Hash32>> {
+        let mut i = usize::try_from(index).ok()?;
+        if i >= self.levels.first()?.len() {
+            return None;
+        }
+        let mut path = Vec::new();
+        let below_root = self.levels.split_last().map_or(&[][..], |(_, rest)| rest);
+        for level in below_root {
+            if let Some(sibling) = level.get(i ^ 1) {
+                path.push(*sibling);
+            }
+            i /= 2;
+        }
+        Some(path)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -377,6 +485,31 @@ mod tests {
             }
             prop_assert_eq!(f.size(), n as u64);
             prop_assert_eq!(f.root(), root_of(&leaves));
+        }
+
+        #[test]
+        fn leaf_tree_matches_rfc6962(n in 0usize..80, pick in any::<prop::sample::Index>(), at in any::<prop::sample::Index>()) {
+            let mut leaves: Vec<Hash32> = (0..n).map(|i| leaf_hash(&(i as u64).to_be_bytes())).collect();
+            let mut tree = LeafTree::from_leaf_hashes(leaves.clone());
+            prop_assert_eq!(tree.root(), reference_root(&leaves));
+            prop_assert_eq!(tree.size(), n as u64);
+            if n > 0 {
+                let i = pick.index(n);
+                prop_assert_eq!(tree.audit_path(i as u64), inclusion_path(&leaves, i as u64));
+                leaves[i] = leaf_hash(b"changed");
+                prop_assert!(tree.set(i as u64, leaves[i]));
+                prop_assert_eq!(tree.root(), reference_root(&leaves));
+                let path = tree.audit_path(i as u64).unwrap();
+                prop_assert!(verify_inclusion(&leaves[i], i as u64, n as u64, &path, &tree.root()));
+            }
+            prop_assert!(!tree.set(n as u64, leaf_hash(b"x")));
+            prop_assert_eq!(tree.audit_path(n as u64), None);
+            let j = at.index(n + 1);
+            leaves.insert(j, leaf_hash(b"inserted"));
+            prop_assert!(tree.insert(j as u64, leaves[j]));
+            prop_assert_eq!(tree.root(), reference_root(&leaves));
+            prop_assert_eq!(tree.leaves(), leaves.as_slice());
+            prop_assert!(!tree.insert(n as u64 + 2, leaf_hash(b"x")));
         }
 
         #[test]

@@ -1,17 +1,156 @@
 //! What a counter reports for one check: the facts of a [`Verdict`] or of a refusal,
-//! with the data's height and age, whatever the screen or format that shows them
-//! (`ecert-verify verify --json`, the browser counter).
+//! with the data's height and age, and each verified certificate as people read it (names
+//! in both languages, dates, values as text), whatever the screen or format that shows
+//! them (`ecert-verify verify` and its `--json`, the browser counter).
+//!
+//! These views serialize with `camelCase` member names, the convention of the apps that
+//! receive them as data (the browser counter's `VerifyResult`); the command-line counter's
+//! documented JSON keeps its own `snake_case` names.
 
-use crate::{TrustStore, Verdict, VerifiedCertificate, VerifyError};
-use ecert_schemas::UnixTime;
+use ecert_schemas::date::date_of_unix;
+use ecert_schemas::{FieldValue, KindRegistry, UnixTime};
+use serde::Serialize;
+
+use crate::{DisclosedField, TrustStore, Verdict, VerifiedCertificate, VerifyError};
+
+/// A calendar date (UTC) of a time, `YYYY-MM-DD`.
+pub fn day(t: UnixTime) -> String {
+    date_of_unix(t.secs()).to_string()
+}
+
+/// A field value as data: text, or a list of texts (driver licence classes); digests as
+/// hexadecimal text.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum ValueView {
+    /// Text (also dates, enumerated values and hexadecimal digests).
+    Text(String),
+    /// A list of texts.
+    List(Vec<String>),
+}
+
+impl From<&FieldValue> for ValueView {
+    fn from(value: &FieldValue) -> ValueView {
+        match value {
+            FieldValue::Text(t) => ValueView::Text(t.clone()),
+            FieldValue::TextList(list) => ValueView::List(list.clone()),
+            FieldValue::Bytes(_) => ValueView::Text(value.to_string()),
+        }
+    }
+}
+
+/// A field the holder disclosed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DisclosedView {
+    /// Key, e.g. `id_number`.
+    pub key: String,
+    /// Label in English.
+    pub label: String,
+    /// Label in the local language.
+    pub label_local: Option<String>,
+    /// The value.
+    pub value: ValueView,
+    /// The value as one line of text.
+    pub text: String,
+}
+
+impl DisclosedView {
+    /// The label in both languages, `Name / 姓名` (English alone when there is no other).
+    pub fn labels(&self) -> String {
+        both(&self.label, self.label_local.as_deref())
+    }
+}
+
+impl From<&DisclosedField> for DisclosedView {
+    fn from(f: &DisclosedField) -> DisclosedView {
+        DisclosedView {
+            key: f.key.clone(),
+            label: f.label.clone(),
+            label_local: f.label_local.clone(),
+            value: ValueView::from(&f.value),
+            text: f.value.to_string(),
+        }
+    }
+}
+
+/// A verified certificate.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifiedView {
+    /// Kind id.
+    pub kind: String,
+    /// Kind name in English.
+    pub kind_name: String,
+    /// Kind name in the local language.
+    pub kind_name_local: Option<String>,
+    /// Issuer id.
+    pub issuer: String,
+    /// Issuer's name, from the ledger's registry.
+    pub issuer_name: String,
+    /// Certificate id, 32 hex digits.
+    pub id: String,
+    /// Issue time (seconds).
+    pub issued_at: u64,
+    /// Start of validity (seconds).
+    pub valid_from: u64,
+    /// End of validity (seconds).
+    pub expires: u64,
+    /// `issued_at` as a date.
+    pub issued_date: String,
+    /// `valid_from` as a date.
+    pub valid_from_date: String,
+    /// `expires` as a date.
+    pub expires_date: String,
+    /// The fields the holder chose to show, in the kind's order.
+    pub disclosed: Vec<DisclosedView>,
+}
+
+impl VerifiedView {
+    /// The view of a verified certificate, with the local names of `kinds`.
+    pub fn of(cert: &VerifiedCertificate, kinds: &KindRegistry) -> VerifiedView {
+        VerifiedView {
+            kind: cert.kind.to_string(),
+            kind_name: cert.kind_name.clone(),
+            kind_name_local: kinds
+                .get(&cert.kind)
+                .ok()
+                .and_then(|k| k.name_local.clone()),
+            issuer: cert.issuer.to_string(),
+            issuer_name: cert.issuer_name.clone(),
+            id: cert.id.to_hex(),
+            issued_at: cert.issued_at.secs(),
+            valid_from: cert.valid_from.secs(),
+            expires: cert.expires.secs(),
+            issued_date: day(cert.issued_at),
+            valid_from_date: day(cert.valid_from),
+            expires_date: day(cert.expires),
+            disclosed: cert.disclosed.iter().map(DisclosedView::from).collect(),
+        }
+    }
+
+    /// The kind's name in both languages, `National ID card / 居民身份证`.
+    pub fn title(&self) -> String {
+        both(&self.kind_name, self.kind_name_local.as_deref())
+    }
+}
+
+/// `english / local`, or `english` alone when there is no local text.
+fn both(english: &str, local: Option<&str>) -> String {
+    match local {
+        Some(local) if !local.is_empty() => format!("{english} / {local}"),
+        _ => english.to_owned(),
+    }
+}
 
 /// The facts of one check at `checked_at`. `C` is how the caller shows a verified
-/// certificate.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// certificate (usually [`VerifiedView`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Outcome<C> {
     /// VALID or not.
     pub valid: bool,
-    /// INVALID: the reason's stable code.
+    /// INVALID: the reason's stable code (`expired`, `revoked`, …).
     pub code: Option<&'static str>,
     /// INVALID: the reason in plain words.
     pub reason: Option<String>,
@@ -73,5 +212,65 @@ impl<C> Outcome<C> {
                 ..base
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_and_names_as_people_read_them() {
+        assert_eq!(
+            ValueView::from(&FieldValue::Bytes(vec![0xab, 0x01])),
+            ValueView::Text("ab01".into())
+        );
+        assert_eq!(
+            ValueView::from(&FieldValue::TextList(vec!["C1".into()])),
+            ValueView::List(vec!["C1".into()])
+        );
+        assert_eq!(both("Name", Some("姓名")), "Name / 姓名");
+        assert_eq!(both("Name", Some("")), "Name");
+        assert_eq!(both("Name", None), "Name");
+        assert_eq!(day(UnixTime(0)), "1970-01-01");
+    }
+
+    /// The member names the browser counter reads (`VerifyResult` in its bindings).
+    #[test]
+    fn serializes_with_the_apps_names() {
+        let field = DisclosedView {
+            key: "classes".into(),
+            label: "Classes".into(),
+            label_local: None,
+            value: ValueView::List(vec!["C1".into(), "C2".into()]),
+            text: "C1, C2".into(),
+        };
+        let outcome = Outcome {
+            valid: true,
+            code: None,
+            reason: None,
+            certificates: vec![field],
+            holder: Some("ab".into()),
+            signed_at: Some(5),
+            nonce_checked: Some(false),
+            checked_at: 6,
+            synced_height: 7,
+            synced_at: 1,
+            revocation_age_secs: 5,
+        };
+        let json = serde_json::to_value(&outcome).unwrap();
+        for name in [
+            "signedAt",
+            "nonceChecked",
+            "checkedAt",
+            "syncedHeight",
+            "syncedAt",
+            "revocationAgeSecs",
+        ] {
+            assert!(json.get(name).is_some(), "{name} missing: {json}");
+        }
+        let field = &json["certificates"][0];
+        assert_eq!(field["labelLocal"], serde_json::Value::Null);
+        assert_eq!(field["value"], serde_json::json!(["C1", "C2"]));
     }
 }

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use ecert_schemas::ledger::{BlockHeader, RevocationDelta, RevocationSnapshot, StatusList};
-use ecert_schemas::IssuerId;
+use ecert_schemas::{IssuerId, StatusIndex};
 
 use crate::checkpoint::verify_checkpoint_for_anchor;
 use crate::{commit, TrustAnchor, VerifyError};
@@ -32,7 +32,8 @@ fn mismatch(detail: impl Into<String>) -> VerifyError {
 /// 4. every entry lies above `since` and at most at the header's height, heights never
 ///    decrease, and each revokes an index not revoked before (and not above the largest
 ///    status index), else [`VerifyError::TrustDataMismatch`];
-/// 5. the resulting status lists hash to the header's `revocation_root`, else
+/// 5. the resulting status lists, one leaf each of an RFC 6962 tree sorted by issuer
+///    ([`commit::revocation_root`]), give the header's `revocation_root`, else
 ///    [`VerifyError::TrustDataMismatch`].
 ///
 /// Returns the certified header and the revocation state at its height.
@@ -55,12 +56,8 @@ pub fn verify_revocation_delta(
             header.height, delta.since
         )));
     }
-    let mut lists: BTreeMap<IssuerId, StatusList> = base
-        .lists
-        .iter()
-        .map(|list| (list.issuer.clone(), list.clone()))
-        .collect();
     let mut previous = delta.since;
+    let mut added: BTreeMap<&IssuerId, Vec<StatusIndex>> = BTreeMap::new();
     for entry in &delta.entries {
         if entry.height <= delta.since || entry.height > header.height || entry.height < previous {
             return Err(mismatch(format!(
@@ -71,17 +68,25 @@ pub fn verify_revocation_delta(
             )));
         }
         previous = entry.height;
+        added.entry(&entry.issuer).or_default().push(entry.index);
+    }
+    let mut lists: BTreeMap<IssuerId, StatusList> = base
+        .lists
+        .iter()
+        .map(|list| (list.issuer.clone(), list.clone()))
+        .collect();
+    for (issuer, indexes) in added {
         let list = lists
-            .entry(entry.issuer.clone())
-            .or_insert_with(|| StatusList {
-                issuer: entry.issuer.clone(),
-                bits: Default::default(),
-            });
-        if list.is_revoked(entry.index) || !list.revoke(entry.index) {
+            .entry(issuer.clone())
+            .or_insert_with(|| StatusList::new(issuer.clone()));
+        // Every entry must be new: none revoked before, none listed twice.
+        let newly = list
+            .revoke(&indexes)
+            .map_err(|e| mismatch(format!("{issuer}'s revocations in the delta: {e}")))?;
+        if newly.len() != indexes.len() {
             return Err(mismatch(format!(
-                "{}'s status index {} is listed as newly revoked at block #{} but was revoked \
-                 before, or does not exist",
-                entry.issuer, entry.index.0, entry.height
+                "{issuer} has a status index listed as newly revoked that was revoked \
+                 before, or listed twice"
             )));
         }
     }

@@ -7,6 +7,7 @@ use ecert_schemas::ledger::{
     ValidatorInfo, MAX_BATCH_KINDS, MAX_REVOCATIONS_PER_TX, MAX_STATUS_INDEX,
 };
 use ecert_schemas::{ChainId, Hash32, IssuerId, KeyId, PublicKeyBytes, SignatureBytes, UnixTime};
+use ed25519_dalek::VerifyingKey;
 
 use crate::checkpoint::is_quorum;
 use crate::crypto::{self, SigningContext};
@@ -28,17 +29,20 @@ fn check_chain(signed_for: &ChainId, chain_id: &ChainId) -> Result<(), VerifyErr
     Ok(())
 }
 
-/// Checks the signer of an issuer transaction: a registered issuer, a registered key valid
-/// at `at`, and a valid signature over `body` in `context`.
-fn check_issuer_signature(
+/// An issuer's key as registered, valid at the time it was checked for.
+struct RegisteredKey<'a> {
+    issuer: &'a IssuerId,
+    key: VerifyingKey,
+}
+
+/// The key `key_id` of issuer `issuer_id`: a registered issuer, a registered key valid at
+/// `at`.
+fn registered_key<'a>(
     registry: &Registry,
-    issuer_id: &IssuerId,
+    issuer_id: &'a IssuerId,
     key_id: KeyId,
     at: UnixTime,
-    context: SigningContext,
-    body: &[u8],
-    signature: &SignatureBytes,
-) -> Result<(), VerifyError> {
+) -> Result<RegisteredKey<'a>, VerifyError> {
     let issuer = registry
         .issuer(issuer_id)
         .ok_or_else(|| VerifyError::UnknownIssuer(issuer_id.clone()))?;
@@ -56,14 +60,29 @@ fn check_issuer_signature(
             key_id,
         });
     }
-    let vk = crypto::parse_public_key(&key.key)
+    let key = crypto::parse_public_key(&key.key)
         .ok_or_else(|| refused("the registered key is not a valid Ed25519 key"))?;
-    if !crypto::verify(&vk, context, body, signature) {
-        return Err(VerifyError::BadIssuerSignature {
-            issuer: issuer_id.clone(),
-        });
+    Ok(RegisteredKey {
+        issuer: issuer_id,
+        key,
+    })
+}
+
+impl RegisteredKey<'_> {
+    /// Checks `signature` over `body` in `context`.
+    fn check(
+        &self,
+        context: SigningContext,
+        body: &[u8],
+        signature: &SignatureBytes,
+    ) -> Result<(), VerifyError> {
+        if !crypto::verify(&self.key, context, body, signature) {
+            return Err(VerifyError::BadIssuerSignature {
+                issuer: self.issuer.clone(),
+            });
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// Checks an anchor batch: right chain, registered issuer and key valid at `at`, valid
@@ -78,15 +97,8 @@ pub fn check_anchor_batch(
 ) -> Result<(), VerifyError> {
     let body = &tx.body;
     check_chain(&body.chain_id, chain_id)?;
-    check_issuer_signature(
-        registry,
-        &body.issuer,
-        body.key_id,
-        at,
-        SigningContext::AnchorBatch,
-        &to_cbor(body)?,
-        &tx.signature,
-    )?;
+    let key = registered_key(registry, &body.issuer, body.key_id, at)?;
+    key.check(SigningContext::AnchorBatch, &to_cbor(body)?, &tx.signature)?;
     if body.count == 0 {
         return Err(refused(
             "an anchor batch must hold at least one certificate",
@@ -134,15 +146,8 @@ pub fn check_revocation(
 ) -> Result<(), VerifyError> {
     let body = &tx.body;
     check_chain(&body.chain_id, chain_id)?;
-    check_issuer_signature(
-        registry,
-        &body.issuer,
-        body.key_id,
-        at,
-        SigningContext::Revocation,
-        &to_cbor(body)?,
-        &tx.signature,
-    )?;
+    let key = registered_key(registry, &body.issuer, body.key_id, at)?;
+    key.check(SigningContext::Revocation, &to_cbor(body)?, &tx.signature)?;
     if body.entries.is_empty() || body.entries.len() > MAX_REVOCATIONS_PER_TX {
         return Err(refused(format!(
             "a revocation lists 1 to {MAX_REVOCATIONS_PER_TX} certificates"

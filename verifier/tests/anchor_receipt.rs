@@ -9,13 +9,12 @@
     clippy::panic
 )]
 
-use ecert_issuer::Batch;
 use ecert_ledger_node::state::{LedgerState, TxOutcome};
 use ecert_schemas::ledger::{AnchorReceipt, Checkpoint, Transaction};
 use ecert_schemas::{ChainId, Hash32};
 use ecert_testkit::province::Province;
 use ecert_testkit::sample;
-use ecert_testkit::world::{certify, FIXED_NOW as NOW};
+use ecert_testkit::world::{batch_of, certify, FIXED_NOW as NOW};
 use ecert_verifier::{verify_anchor_receipt, TrustAnchor, VerifyError};
 use ecert_wallet::HolderKey;
 use rand_core::OsRng;
@@ -187,20 +186,10 @@ fn another_chain_of_the_same_validators_is_refused() {
         p.ledger().registry().clone(),
     )
     .unwrap();
-    let issued = p
-        .issue(
-            "justice",
-            holder.public_key(),
-            &[sample::no_criminal_record(NOW)],
-            NOW,
-            &mut OsRng,
-        )
-        .unwrap();
+    let order = sample::no_criminal_record(NOW);
+    let (batch, _) = batch_of(&mut p, "justice", holder.public_key(), &[order], NOW);
     let key = &p.department("justice").unwrap().issuer_key;
-    let tx = Batch::new(key, issued)
-        .unwrap()
-        .anchor_transaction(key, &other_chain)
-        .unwrap();
+    let tx = batch.anchor_transaction(key, &other_chain).unwrap();
     let block = ledger
         .apply_block(&[Transaction::AnchorBatch(tx)], NOW.secs() * 1000)
         .unwrap();

@@ -223,11 +223,7 @@ fn rotation_and_retirement_set_validity_without_touching_the_past() {
     };
     assert_eq!(
         check(&signed(later, &[0, 1, 2]), &r),
-        Err(VerifyError::IssuerKeyRetired {
-            issuer: id("justice"),
-            key_id: key_record(1).key_id,
-            since: AT.plus(3600),
-        })
+        Err(key_retired("justice", 1, AT.plus(3600)))
     );
     apply_governance(&mut r, &sooner).unwrap();
     assert_eq!(
@@ -378,6 +374,31 @@ fn refused(action: GovernanceAction) -> VerifyError {
     check(&signed(body(action), &[0, 1, 2]), &registry()).unwrap_err()
 }
 
+/// The refusal of a change naming key `seed` of `issuer`, which it does not have.
+fn unknown_key(issuer: &str, seed: u8) -> VerifyError {
+    VerifyError::UnknownIssuerKey {
+        issuer: id(issuer),
+        key_id: key_record(seed).key_id,
+    }
+}
+
+/// The refusal of a change registering key `seed` for `issuer`, which it already has.
+fn key_already_registered(issuer: &str, seed: u8) -> VerifyError {
+    VerifyError::IssuerKeyAlreadyRegistered {
+        issuer: id(issuer),
+        key_id: key_record(seed).key_id,
+    }
+}
+
+/// The refusal of a change to key `seed` of `issuer`, retired `since`.
+fn key_retired(issuer: &str, seed: u8, since: UnixTime) -> VerifyError {
+    VerifyError::IssuerKeyRetired {
+        issuer: id(issuer),
+        key_id: key_record(seed).key_id,
+        since,
+    }
+}
+
 #[test]
 fn unknown_issuers_keys_and_kinds_are_refused() {
     let mut unknown_issuer = register_key(3);
@@ -390,17 +411,11 @@ fn unknown_issuers_keys_and_kinds_are_refused() {
     );
     assert_eq!(
         refused(rotate("justice", 2, 3, AT)),
-        VerifyError::UnknownIssuerKey {
-            issuer: id("justice"),
-            key_id: key_record(2).key_id
-        }
+        unknown_key("justice", 2)
     );
     assert_eq!(
         refused(retire("transport", 1, AT)),
-        VerifyError::UnknownIssuerKey {
-            issuer: id("transport"),
-            key_id: key_record(1).key_id
-        }
+        unknown_key("transport", 1)
     );
     assert_eq!(
         refused(GovernanceAction::GrantKind(GrantKind {
@@ -424,18 +439,12 @@ fn unknown_issuers_keys_and_kinds_are_refused() {
 fn what_is_already_registered_is_refused() {
     assert_eq!(
         refused(register_key(1)),
-        VerifyError::IssuerKeyAlreadyRegistered {
-            issuer: id("justice"),
-            key_id: key_record(1).key_id
-        }
+        key_already_registered("justice", 1)
     );
     // Rotating to the same key.
     assert_eq!(
         refused(rotate("justice", 1, 1, AT)),
-        VerifyError::IssuerKeyAlreadyRegistered {
-            issuer: id("justice"),
-            key_id: key_record(1).key_id
-        }
+        key_already_registered("justice", 1)
     );
     assert_eq!(
         refused(GovernanceAction::RegisterIssuer(IssuerRecord {
@@ -453,10 +462,7 @@ fn what_is_already_registered_is_refused() {
             kinds: vec![],
             keys: vec![key_record(4), key_record(4)],
         })),
-        VerifyError::IssuerKeyAlreadyRegistered {
-            issuer: id("health"),
-            key_id: key_record(4).key_id
-        }
+        key_already_registered("health", 4)
     );
     assert_eq!(
         refused(GovernanceAction::AddKind(KindRecord {
@@ -495,11 +501,7 @@ fn retirement_cannot_reach_into_the_past_or_repeat() {
     ] {
         assert_eq!(
             check(&signed(body(action), &[0, 1, 2]), &r),
-            Err(VerifyError::IssuerKeyRetired {
-                issuer: id("justice"),
-                key_id: key_record(1).key_id,
-                since: AT,
-            })
+            Err(key_retired("justice", 1, AT))
         );
     }
 }

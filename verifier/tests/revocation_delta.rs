@@ -107,6 +107,9 @@ fn revocation_deltas_rebuild_the_certified_revocation_state_and_catch_a_lying_no
     let again = twice.entries[0].clone();
     twice.entries.insert(1, again);
     refused(&twice, &genesis);
+    let mut beyond = full.clone();
+    beyond.entries[0].index = StatusIndex(ecert_schemas::ledger::MAX_STATUS_INDEX + 1);
+    refused(&beyond, &genesis);
     refused(&full, &middle);
     // And one certified by other validators is not certified at all.
     let other = Province::new("ecert-test", NOW.minus(86_400), &mut OsRng).unwrap();

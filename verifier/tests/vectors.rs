@@ -27,33 +27,12 @@ use std::path::{Path, PathBuf};
 
 use ecert_schemas::cose::CoseSign1;
 use ecert_schemas::{Hash32, PublicKeyBytes};
+use ecert_testkit::vectors::{read_json, testdata};
 use ecert_verifier::crypto::{
     parse_public_key, public_key, sign_cose_sign1, verify_cose_sign1, verify_raw,
 };
-use ecert_verifier::merkle::{leaf_hash, verify_inclusion, MerkleTree};
+use ecert_verifier::merkle::{leaf_hash, verify_inclusion, LeafTree, MerkleTree};
 use serde_json::Value;
-
-/// `shared/testdata/`, which sits beside the repository checkout.
-fn testdata() -> PathBuf {
-    let dir = Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/testdata"
-    ));
-    assert!(
-        dir.is_dir(),
-        "public test vectors not found at {}: the `shared/` folder must sit beside the repository \
-         checkout (…/main and …/shared); CI always provides it",
-        dir.display()
-    );
-    dir.to_path_buf()
-}
-
-fn read_json(relative: &str) -> Value {
-    let path = testdata().join(relative);
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
-}
 
 fn hex_field(v: &Value, what: &str) -> Vec<u8> {
     let s = v
@@ -249,13 +228,19 @@ fn inclusion_rejected(leaf: &[u8], index: u64, size: u64, proof: &[Vec<u8>], roo
     !verify_inclusion(&leaf, index, size, &path, &root)
 }
 
-#[test]
-fn rfc6962_leaves_roots_and_audit_paths() {
+/// The RFC 6962 vectors file and its leaves.
+fn rfc6962_vectors() -> (Value, Vec<Vec<u8>>) {
     let doc = read_json("merkle/rfc6962_vectors.json");
-    let leaves: Vec<Vec<u8>> = array(&doc["leaves"], "leaves")
+    let leaves = array(&doc["leaves"], "leaves")
         .iter()
         .map(|v| hex_field(v, "leaf"))
         .collect();
+    (doc, leaves)
+}
+
+#[test]
+fn rfc6962_leaves_roots_and_audit_paths() {
+    let (doc, leaves) = rfc6962_vectors();
     assert_eq!(leaves.len(), 8);
     let leaf_hashes: Vec<Hash32> = array(&doc["leaf_hashes"], "leaf_hashes")
         .iter()
@@ -276,11 +261,15 @@ fn rfc6962_leaves_roots_and_audit_paths() {
         let tree = MerkleTree::from_leaves(&leaves[..n]);
         assert_eq!(tree.root(), want, "root of the first {n} leaves");
         assert_eq!(tree.size(), n as u64);
+        // The tree the ledger keeps for its revocation root gives the same root and paths.
+        let kept = LeafTree::from_leaf_hashes(leaf_hashes[..n].to_vec());
+        assert_eq!(kept.root(), want, "kept tree of the first {n} leaves");
         let size = n as u64;
         for i in 0..size {
             let path = tree
                 .audit_path(i)
                 .unwrap_or_else(|| panic!("no audit path for {i} of {n}"));
+            assert_eq!(kept.audit_path(i).as_ref(), Some(&path));
             let leaf = &leaf_hashes[i as usize];
             assert!(
                 verify_inclusion(leaf, i, size, &path, &want),
@@ -310,11 +299,7 @@ fn rfc6962_leaves_roots_and_audit_paths() {
 
 #[test]
 fn rfc6962_inclusion_proofs_hex() {
-    let doc = read_json("merkle/rfc6962_vectors.json");
-    let leaves: Vec<Vec<u8>> = array(&doc["leaves"], "leaves")
-        .iter()
-        .map(|v| hex_field(v, "leaf"))
-        .collect();
+    let (doc, leaves) = rfc6962_vectors();
     let leaf_hashes: Vec<Hash32> = leaves.iter().map(|l| leaf_hash(l)).collect();
     let roots = &doc["roots_by_size"];
 

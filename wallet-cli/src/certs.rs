@@ -7,8 +7,12 @@
 
 use ecert_schemas::presentation::MAX_ITEMS;
 use ecert_schemas::{Certificate, CertificatePackage, Disclosure, FieldValue, Kind, KindRegistry};
-use ecert_schemas::{SchemaError, UnixTime};
+use ecert_schemas::{FieldDef, SchemaError, UnixTime};
+use ecert_verifier::report::ValueView;
+use serde::Serialize;
 use thiserror::Error;
+
+use crate::Selection;
 
 /// Number of hex digits of a certificate id shown as its short id.
 pub const SHORT_ID_LEN: usize = 8;
@@ -169,28 +173,22 @@ impl Entry<'_> {
                     .iter()
                     .position(|(n, _)| *n == field.number)
                     .map(|at| values.remove(at).1);
-                lines.push(FieldLine {
-                    number: field.number,
-                    key: Some(field.key.clone()),
-                    label: Some(field.label.clone()),
-                    label_local: field.label_local.clone(),
-                    value,
-                });
+                lines.push(FieldLine::new(field.number, Some(field), value));
             }
         }
-        lines.extend(values.into_iter().map(|(number, value)| FieldLine {
-            number,
-            key: None,
-            label: None,
-            label_local: None,
-            value: Some(value),
-        }));
+        lines.extend(
+            values
+                .into_iter()
+                .map(|(number, value)| FieldLine::new(number, None, Some(value))),
+        );
         lines
     }
 }
 
-/// One field of a certificate, as [`Entry::fields`] lists it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One field of a certificate, as [`Entry::fields`] lists it. Serializes with
+/// `camelCase` member names (the browser wallet's `FieldView`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct FieldLine {
     /// The field's number in the kind.
     pub number: u16,
@@ -201,7 +199,22 @@ pub struct FieldLine {
     /// Its label in the local language, if the kind has one.
     pub label_local: Option<String>,
     /// The value, if the certificate carries the field.
-    pub value: Option<FieldValue>,
+    pub value: Option<ValueView>,
+    /// The value as one line of text, likewise.
+    pub text: Option<String>,
+}
+
+impl FieldLine {
+    fn new(number: u16, field: Option<&FieldDef>, value: Option<FieldValue>) -> FieldLine {
+        FieldLine {
+            number,
+            key: field.map(|f| f.key.clone()),
+            label: field.map(|f| f.label.clone()),
+            label_local: field.and_then(|f| f.label_local.clone()),
+            text: value.as_ref().map(FieldValue::to_string),
+            value: value.as_ref().map(ValueView::from),
+        }
+    }
 }
 
 /// Decodes every package of the wallet.
@@ -289,6 +302,16 @@ pub struct Choice<'e, 'p> {
     pub entry: &'e Entry<'p>,
     /// The field keys to disclose (may be empty).
     pub fields: Vec<String>,
+}
+
+impl<'p> Choice<'_, 'p> {
+    /// What [`crate::present()`] is given for this choice.
+    pub fn selection(&self) -> Selection<'p> {
+        Selection {
+            package: self.entry.package,
+            fields: self.fields.clone(),
+        }
+    }
 }
 
 /// Resolves the `(selector, field keys)` pairs of one presentation with [`select`]:
@@ -389,6 +412,9 @@ pub(crate) mod tests {
         }
     }
 
+    /// A time at which every certificate of [`wallet`] is valid.
+    const NOW: UnixTime = UnixTime(150);
+
     fn wallet() -> Vec<CertificatePackage> {
         let holder = HolderKey::generate(&mut OsRng);
         vec![
@@ -436,7 +462,8 @@ pub(crate) mod tests {
         let name = &fields[0];
         assert_eq!(name.key.as_deref(), Some("name"));
         assert_eq!(name.label_local.as_deref(), Some("姓名"));
-        assert_eq!(name.value, Some(FieldValue::Text("张伟".into())));
+        assert_eq!(name.value, Some(ValueView::Text("张伟".into())));
+        assert_eq!(name.text.as_deref(), Some("张伟"));
         assert!(fields[1].value.is_none(), "a field this certificate lacks");
         let extra = fields.last().unwrap();
         assert_eq!((extra.number, extra.key.as_ref()), (77, None));
@@ -454,11 +481,10 @@ pub(crate) mod tests {
         let kinds = KindRegistry::builtin().unwrap();
         let packages = wallet();
         let all = entries(&packages).unwrap();
-        let now = UnixTime(150);
-        assert_eq!(select(&all, " id-card ", &kinds, now).unwrap().index, 0);
-        assert_eq!(select(&all, "ABAB", &kinds, now).unwrap().index, 0);
+        assert_eq!(select(&all, " id-card ", &kinds, NOW).unwrap().index, 0);
+        assert_eq!(select(&all, "ABAB", &kinds, NOW).unwrap().index, 0);
         // Two of one kind, both valid: ambiguous; later only one is valid.
-        match select(&all, "no-criminal-record", &kinds, now) {
+        match select(&all, "no-criminal-record", &kinds, NOW) {
             Err(CertsError::Ambiguous {
                 indexes, short_ids, ..
             }) => {
@@ -469,22 +495,22 @@ pub(crate) mod tests {
         }
         let later = select(&all, "no-criminal-record", &kinds, UnixTime(500));
         assert_eq!(later.unwrap().index, 2);
-        assert_eq!(select(&all, "1", &kinds, now).unwrap_err().to_string(),
+        assert_eq!(select(&all, "1", &kinds, NOW).unwrap_err().to_string(),
             "\"1\" could mean 2 certificates (12121212, 13131313); use one of their short IDs instead");
         assert_eq!(
-            select(&all, "", &kinds, now).unwrap_err(),
+            select(&all, "", &kinds, NOW).unwrap_err(),
             CertsError::NoSelector
         );
         assert!(matches!(
-            select(&all, "driver-licence", &kinds, now),
+            select(&all, "driver-licence", &kinds, NOW),
             Err(CertsError::NoneOfKind { .. })
         ));
         assert!(matches!(
-            select(&all, "passport", &kinds, now),
+            select(&all, "passport", &kinds, NOW),
             Err(CertsError::NotAKindOrShortId { .. })
         ));
         assert!(matches!(
-            select(&all, "ff", &kinds, now),
+            select(&all, "ff", &kinds, NOW),
             Err(CertsError::NoSuchShortId { .. })
         ));
     }
@@ -494,13 +520,12 @@ pub(crate) mod tests {
         let kinds = KindRegistry::builtin().unwrap();
         let packages = wallet();
         let all = entries(&packages).unwrap();
-        let now = UnixTime(150);
         let spec = |s: &str, f: &[&str]| (s.to_owned(), f.iter().map(|x| x.to_string()).collect());
         let chosen = choose(
             &all,
             &[spec("id-card", &[" name", "", "sex"]), spec("1212", &[])],
             &kinds,
-            now,
+            NOW,
         )
         .unwrap();
         assert_eq!(chosen[0].fields, ["name", "sex"]);
@@ -510,17 +535,17 @@ pub(crate) mod tests {
                 &all,
                 &[spec("id-card", &[]), spec("abab", &[])],
                 &kinds,
-                now
+                NOW
             ),
             Err(CertsError::ChosenTwice { .. })
         ));
         assert!(matches!(
-            choose(&all, &[], &kinds, now),
+            choose(&all, &[], &kinds, NOW),
             Err(CertsError::ChoiceCount { count: 0 })
         ));
         let nine: Vec<_> = (0..9).map(|_| spec("id-card", &[])).collect();
         assert!(matches!(
-            choose(&all, &nine, &kinds, now),
+            choose(&all, &nine, &kinds, NOW),
             Err(CertsError::ChoiceCount { count: 9 })
         ));
     }

@@ -4,6 +4,9 @@
 //! The request names the wallet's key and signs the code with it, so the department hands
 //! the package only to the wallet the certificate is bound to
 //! ([`ecert_verifier::offer::verify_offer_redemption`] is the other side).
+//!
+//! The offer link a department gives (as text or in its QR code) is read by
+//! [`ecert_schemas::address::OfferLink::parse`].
 
 use ecert_schemas::OfferRedemption;
 

@@ -113,65 +113,22 @@ fn select_fields(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ecert_schemas::{AnchorProof, CertificateId, FieldValue, Salt, StatusIndex};
     use ecert_verifier::crypto;
     use rand_core::OsRng;
-    use std::collections::BTreeMap;
 
-    /// A structurally valid package for `holder` with fields 0 and 3 of the ID card kind.
-    fn package(holder: &HolderKey) -> CertificatePackage {
-        let d0 = Disclosure {
-            salt: Salt([1; 16]),
-            field: 0,
-            value: FieldValue::Text("周杰".into()),
-        }
-        .to_bytes()
-        .unwrap();
-        let d3 = Disclosure {
-            salt: Salt([2; 16]),
-            field: 3,
-            value: FieldValue::Text("1988-08-08".into()),
-        }
-        .to_bytes()
-        .unwrap();
-        let claims = ecert_schemas::CertificateClaims {
-            issuer: ecert_schemas::IssuerId::new("public-security").unwrap(),
-            expires: UnixTime(2_000_000_000),
-            valid_from: UnixTime(1),
-            issued_at: UnixTime(1),
-            id: CertificateId([0; 16]),
-            holder: holder.public_key(),
-            kind: ecert_schemas::KindId::new("id-card").unwrap(),
-            status_index: StatusIndex(0),
-            digests: BTreeMap::from([
-                (0, ecert_schemas::field_digest(&d0)),
-                (3, ecert_schemas::field_digest(&d3)),
-            ]),
-        };
-        let issuer = ed25519_dalek::SigningKey::from_bytes(&[5; 32]);
-        let mut cose = Certificate::unsigned(
-            &claims,
-            ecert_schemas::KeyId::of(&crypto::public_key(&issuer)),
-        )
-        .unwrap();
-        crypto::sign_cose_sign1(&issuer, &mut cose, &[]).unwrap();
-        CertificatePackage {
-            version: 1,
-            certificate: ByteBuf::from(cose.to_bytes().unwrap()),
-            disclosures: vec![ByteBuf::from(d3), ByteBuf::from(d0)],
-            anchor: AnchorProof {
-                batch_seq: 0,
-                leaf_index: 0,
-                path: vec![],
-            },
-        }
+    /// The kinds, a new holder and a signed ID card of theirs with fields 3 and 0 (birth
+    /// date and name), in that order, valid from 1 until 2_000_000_000.
+    fn holder_with_id_card() -> (KindRegistry, HolderKey, CertificatePackage) {
+        let holder = HolderKey::generate(&mut OsRng);
+        let fields = [(3, "1988-08-08"), (0, "周杰")];
+        let package =
+            crate::certs::tests::package(&holder, "id-card", [0; 16], 1, 2_000_000_000, &fields);
+        (KindRegistry::builtin().unwrap(), holder, package)
     }
 
     #[test]
     fn discloses_exactly_the_chosen_fields_in_kind_order_and_signs() {
-        let kinds = KindRegistry::builtin().unwrap();
-        let holder = HolderKey::generate(&mut OsRng);
-        let p = package(&holder);
+        let (kinds, holder, p) = holder_with_id_card();
         let sel = [Selection {
             package: &p,
             fields: vec!["birth_date".into(), "name".into(), "name".into()],
@@ -208,9 +165,7 @@ mod tests {
 
     #[test]
     fn explains_fields_it_cannot_disclose() {
-        let kinds = KindRegistry::builtin().unwrap();
-        let holder = HolderKey::generate(&mut OsRng);
-        let p = package(&holder);
+        let (kinds, holder, p) = holder_with_id_card();
         let unknown = [Selection {
             package: &p,
             fields: vec!["shoe_size".into()],

@@ -1,11 +1,13 @@
 //! Receiving certificate packages: every check a package passes before it enters the
 //! wallet, and adding a set of them all or nothing.
 //!
-//! A package is checked on its own first ([`check_package`]: it decodes strictly, its
-//! certificate decodes, and every disclosure decodes and matches the digest the issuer
-//! signed), then against the wallet ([`add`]: issued to this wallet's key; one already
-//! held, or received twice, is skipped). [`receive`] does both for several packages. The
-//! command-line wallet (files, offers) and the browser wallet use these same functions.
+//! A package is checked on its own first
+//! ([`check_package`](crate::receive::check_package): it decodes strictly, its certificate
+//! decodes, and every disclosure decodes and matches the digest the issuer signed), then
+//! against the wallet ([`add`](crate::receive::add): issued to this wallet's key; one
+//! already held, or received twice, is skipped). [`receive`] does both for several
+//! packages. The command-line wallet (files, offers) and the browser wallet use these same
+//! functions.
 
 use ecert_schemas::{Certificate, CertificatePackage, Disclosure, PublicKeyBytes, SchemaError};
 use ecert_verifier::disclosure_matches;

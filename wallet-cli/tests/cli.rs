@@ -138,6 +138,11 @@ impl Citizen {
     }
 }
 
+/// The arguments `present --show CHOICE` followed by `more`.
+fn present<'a>(choice: &'a str, more: &[&'a str]) -> Vec<&'a str> {
+    [&["present", "--show", choice][..], more].concat()
+}
+
 fn disclosed(verdict: &Verdict, i: usize) -> Vec<(String, String)> {
     verdict.certificates[i]
         .disclosed
@@ -333,16 +338,7 @@ fn presents_chosen_fields_in_one_qr_code_that_verifies() {
     let device = &world.device;
     let png = device.path("qr.png");
     let out = device
-        .cmd(&[
-            "present",
-            "--show",
-            "id-card:name,id_number",
-            "--show",
-            "no-criminal-record:result",
-            "--text",
-            "--png",
-            png.to_str().unwrap(),
-        ])
+        .cmd(&present_both(&["--text", "--png", png.to_str().unwrap()]))
         .run();
     assert!(out.success(), "{}", out.stderr);
     let stdout = out.stdout;
@@ -410,14 +406,10 @@ fn presents_chosen_fields_in_one_qr_code_that_verifies() {
 fn challenge_mode_puts_the_counters_nonce_in_the_holder_proof() {
     let world = Citizen::new("nonce");
     let device = &world.device;
-    let qr = device.ok(&[
-        "present",
-        "--show",
+    let qr = device.ok(&present(
         "id-card:name",
-        "--nonce",
-        "9F3A61C2d4",
-        "--text",
-    ]);
+        &["--nonce", "9F3A61C2d4", "--text"],
+    ));
     let expected = Policy {
         expected_nonce: Some(Nonce::from_hex("9f3a61c2d4").unwrap()),
         ..Policy::default()
@@ -504,12 +496,10 @@ fn a_certificate_for_another_wallet_is_refused() {
     let mut world = Citizen::new("foreign");
     let now = now();
     let stranger = ecert_wallet::HolderKey::generate(&mut OsRng);
-    let foreign = world.world.issue_to(
+    let foreign = world.world.issue_now_to(
         "public-security",
         stranger.public_key(),
         sample::id_card(now),
-        now.minus(HOUR),
-        now.minus(HOUR),
     );
     let mine = world
         .world
@@ -719,14 +709,7 @@ fn backup_and_restore_on_a_new_device() {
     assert_eq!(phone.wallet_bytes(), restored);
 
     // Every certificate still presents and verifies.
-    let qr = phone.ok(&[
-        "present",
-        "--show",
-        "id-card:name,id_number",
-        "--show",
-        "no-criminal-record:result",
-        "--text",
-    ]);
+    let qr = phone.ok(&present_both(&["--text"]));
     let verdict = world.verify(qr.trim(), &Policy::default()).unwrap();
     assert_eq!(verdict.holder, world.holder);
     assert_eq!(disclosed(&verdict, 0)[0].1, "张伟");
@@ -770,34 +753,22 @@ fn passwd_changes_the_passphrase() {
 fn live_mode_redraws_fresh_codes() {
     let world = Citizen::new("live");
     let device = &world.device;
-    let out = device.ok(&[
-        "present",
-        "--show",
+    let out = device.ok(&present(
         "id-card:name",
-        "--live",
-        "--interval",
-        "1",
-        "--count",
-        "2",
-    ]);
+        &["--live", "--interval", "1", "--count", "2"],
+    ));
     assert_eq!(out.matches("\x1b[2J").count(), 2, "{out}");
     assert_eq!(out.matches("characters, QR version").count(), 2);
     assert!(out.contains("Ctrl-C"));
     // --live with a fixed output, or --count without --live, is a usage error.
     let usage_errors: [&[&str]; 3] = [
-        &["present", "--show", "id-card:name", "--live", "--text"],
-        &["present", "--show", "id-card:name", "--count", "2"],
-        &[
-            "present",
-            "--show",
-            "id-card:name",
-            "--live",
-            "--interval",
-            "0",
-        ],
+        &["--live", "--text"],
+        &["--count", "2"],
+        &["--live", "--interval", "0"],
     ];
-    for args in usage_errors {
-        assert_eq!(device.run(args).code, Some(2), "{args:?}");
+    for more in usage_errors {
+        let args = present("id-card:name", more);
+        assert_eq!(device.run(&args).code, Some(2), "{args:?}");
     }
 }
 
@@ -856,6 +827,27 @@ fn unreadable_files_are_reported_before_the_passphrase_is_asked() {
 // ---------------------------------------------------------------------------------------
 
 /// Runs a command that must fail with `code`; returns its standard error.
+/// The arguments that present name and ID number from the ID card and the result of the
+/// no-criminal-record certificate, followed by `more`.
+fn present_both<'a>(more: &[&'a str]) -> Vec<&'a str> {
+    let both = ["--show", "no-criminal-record:result"];
+    [&present("id-card:name,id_number", &both)[..], more].concat()
+}
+
+/// `refresh --node NODE`, which must end with exit code `code`.
+fn refresh(device: &Device, node: &str, code: i32) -> Run {
+    let out = device.run(&["refresh", "--node", node]);
+    assert_eq!(out.code, Some(code), "{}\n{}", out.stdout, out.stderr);
+    out
+}
+
+/// Checks that `text` says each of `parts`.
+fn says(text: &str, parts: &[&str]) {
+    for part in parts {
+        assert!(text.contains(part), "{part:?} missing from:\n{text}");
+    }
+}
+
 fn fails_with(device: &Device, args: &[&str], code: i32) -> String {
     device.run(args).fails_with(code)
 }
@@ -940,24 +932,45 @@ fn offer_failures_are_explained_with_their_own_exit_codes() {
     let err = fails_with(device, &["receive", "--offer", &link], 3);
     assert!(err.contains("cannot connect"), "{err}");
 
-    // Mistyped links and codes are refused before anything is sent.
+    // Mistyped links and codes are refused before anything is sent (192.0.2.0/24 is
+    // reserved for documentation: nothing is ever sent there).
     for args in [
         &["receive", "--offer", "abc123"][..],
-        &["receive", "--offer", "https://10.0.0.1/v1/offers/abc"],
-        &["receive", "--offer", "http://10.0.0.1/offers/abc"],
+        &["receive", "--offer", "https://192.0.2.1/v1/offer/abc"],
+        &["receive", "--offer", "http://192.0.2.1/offers/abc"],
     ] {
         let err = fails_with(device, args, 1);
-        assert!(err.contains("http://HOST:PORT"), "{args:?}: {err}");
+        assert!(err.contains("https://HOST:PORT"), "{args:?}: {err}");
     }
     let err = fails_with(
         device,
-        &["receive", "--offer", "a b", "--issuer", "http://10.0.0.1"],
+        &["receive", "--offer", "a b", "--issuer", "https://192.0.2.1"],
         1,
     );
     assert!(err.contains("is not an offer code"), "{err}");
+    // Plain HTTP to another computer is refused unless asked for.
+    let err = fails_with(
+        device,
+        &["receive", "--offer", "http://192.0.2.1:7400/v1/offers/abc"],
+        1,
+    );
+    assert!(err.contains("--insecure-http"), "{err}");
+    // A CA file that cannot be read is named.
+    let err = fails_with(
+        device,
+        &[
+            "--ca",
+            "/nowhere/ca.pem",
+            "receive",
+            "--offer",
+            "https://127.0.0.1:9/v1/offers/abc",
+        ],
+        1,
+    );
+    assert!(err.contains("/nowhere/ca.pem"), "{err}");
     // A file and an offer at once, or --issuer alone: usage errors.
     fails_with(device, &["receive", "x.ecp", "--offer", "abc"], 2);
-    fails_with(device, &["receive", "--issuer", "http://10.0.0.1"], 2);
+    fails_with(device, &["receive", "--issuer", "https://192.0.2.1"], 2);
 
     // A damaged answer: refused, and what was sent is kept beside the wallet.
     let server = Server::start(|_| Reply::cbor(b"not a certificate".to_vec()));
@@ -1015,20 +1028,17 @@ fn trust_and_refresh_check_the_ledger() {
     let node = FakeNode::serving(&world.province);
 
     // Without a trust anchor: answers shown, marked unverified; exit 9 for the revocation.
-    let out = device.run(&["refresh", "--node", &node.url]);
-    assert_eq!(out.code, Some(9), "{}", out.stderr);
-    let report = out.stdout;
-    assert!(report.contains("UNVERIFIED"), "{report}");
-    assert!(
-        report.contains("anchored in batch 0 at height 1"),
-        "{report}"
+    let report = refresh(device, &node.url, 9).stdout;
+    says(
+        &report,
+        &[
+            "UNVERIFIED",
+            "anchored in batch 0 at height 1",
+            "anchored in batch 1 at height 2",
+            "(unverified)",
+            "REVOKED by justice",
+        ],
     );
-    assert!(
-        report.contains("anchored in batch 1 at height 2"),
-        "{report}"
-    );
-    assert!(report.contains("(unverified)"), "{report}");
-    assert!(report.contains("REVOKED by justice"), "{report}");
     assert!(!report.contains("(certified)"), "{report}");
 
     // Set the trust anchor: the same file a counter is set up with.
@@ -1052,29 +1062,25 @@ fn trust_and_refresh_check_the_ledger() {
     assert!(out.contains("already trusts"), "{out}");
 
     // Now the answers are certified.
-    let out = device.run(&["refresh", "--node", &node.url]);
-    assert_eq!(out.code, Some(9), "{}", out.stderr);
-    let report = out.stdout;
-    assert!(!report.contains("UNVERIFIED"), "{report}");
-    assert!(
-        report.contains("anchored in batch 0 at height 1"),
-        "{report}"
+    let out = refresh(device, &node.url, 9);
+    says(
+        &out.stdout,
+        &[
+            "anchored in batch 0 at height 1",
+            "(certified)",
+            "REVOKED by justice (certified status as of block #3",
+            "not revoked (certified",
+        ],
     );
-    assert!(report.contains("(certified)"), "{report}");
-    assert!(!report.contains("(unverified)"), "{report}");
-    assert!(
-        report.contains("REVOKED by justice (certified status as of block #3"),
-        "{report}"
-    );
-    assert!(report.contains("not revoked (certified"), "{report}");
+    for unsaid in ["UNVERIFIED", "(unverified)"] {
+        assert!(!out.stdout.contains(unsaid), "{}", out.stdout);
+    }
     assert!(out.stderr.contains("1 certificate(s) reported revoked"));
 
     // A node that lies about the revocations is caught.
     let lying = FakeNode::serving(&world.province);
     lying.lie(Lie::EmptyRevocationDelta);
-    let out = device.run(&["refresh", "--node", &lying.url]);
-    assert_eq!(out.code, Some(4), "{}", out.stdout);
-    let report = out.stdout;
+    let report = refresh(device, &lying.url, 4).stdout;
     assert!(report.contains("revocation list was refused"), "{report}");
     assert!(!report.contains("REVOKED"), "{report}");
 
@@ -1082,20 +1088,19 @@ fn trust_and_refresh_check_the_ledger() {
     // revocations, certified on their own, still count).
     let forged = FakeNode::serving(&world.province);
     forged.lie(Lie::UnderSignedReceipts);
-    let out = device.run(&["refresh", "--node", &forged.url]);
-    assert_eq!(out.code, Some(9), "{}", out.stdout);
-    let report = out.stdout;
-    assert!(report.contains("the node's answer was refused"), "{report}");
-    assert!(
-        report.contains("REVOKED by justice (certified status as of block #3"),
-        "{report}"
+    let report = refresh(device, &forged.url, 9).stdout;
+    says(
+        &report,
+        &[
+            "the node's answer was refused",
+            "REVOKED by justice (certified status as of block #3",
+        ],
     );
 
     // A node that knows nothing of a batch.
     let empty = FakeNode::serving(&world.province);
     empty.lie(Lie::NoQuorum);
-    let out = device.run(&["refresh", "--node", &empty.url]);
-    assert_eq!(out.code, Some(4), "{}", out.stdout);
+    let out = refresh(device, &empty.url, 4);
     assert!(out.stderr.contains("unexpected status 503"));
 
     // Nothing listening.

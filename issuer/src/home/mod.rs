@@ -159,7 +159,7 @@ pub(crate) fn remove_if_present(path: &Path) -> Result<(), HomeError> {
 pub struct Config {
     /// This department's issuer id, as registered in the ledger's genesis.
     pub issuer: String,
-    /// The ledger node's client API, e.g. `http://127.0.0.1:7300`.
+    /// The ledger node's client API, e.g. `https://10.1.2.3:7200`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub node: Option<String>,
     /// Where citizens reach this department's offer endpoint (`ecert-issuer serve`), e.g.
@@ -179,7 +179,7 @@ impl Config {
     pub fn node_url(&self) -> Result<&str, HomeError> {
         self.node.as_deref().ok_or_else(|| {
             HomeError::NotConfigured(
-                "no ledger node is configured: run 'ecert-issuer config --node http://HOST:PORT'"
+                "no ledger node is configured: run 'ecert-issuer config --node https://HOST:PORT'"
                     .into(),
             )
         })
@@ -190,7 +190,7 @@ impl Config {
         self.serve_url.as_deref().ok_or_else(|| {
             HomeError::NotConfigured(
                 "no offer endpoint address is configured: run 'ecert-issuer config --serve-url \
-                 http://HOST:PORT' with the address citizens' wallets reach 'ecert-issuer serve' at"
+                 https://HOST:PORT' with the address citizens' wallets reach 'ecert-issuer serve' at"
                     .into(),
             )
         })
@@ -198,7 +198,8 @@ impl Config {
 }
 
 /// Checks and normalises a server address with the one parser of the tools
-/// ([`ecert_client::ServerUrl`]): `http://HOST[:PORT]`, without a trailing slash.
+/// ([`ecert_client::ServerUrl`]): `https://HOST[:PORT]` (or `http://`), without a trailing
+/// slash. Whether plain HTTP may be used is decided when it is used (`--insecure-http`).
 pub fn check_http_url(what: &str, url: &str) -> Result<String, HomeError> {
     ecert_client::ServerUrl::parse(url)
         .map(|server| server.base().to_owned())
@@ -557,7 +558,10 @@ mod tests {
             check_http_url("node", "http://127.0.0.1:7300/").unwrap(),
             "http://127.0.0.1:7300"
         );
-        assert!(check_http_url("node", "https://x").is_err());
+        assert_eq!(
+            check_http_url("node", "HTTPS://node.example:8443/").unwrap(),
+            "https://node.example:8443"
+        );
         assert!(check_http_url("node", "ftp://x").is_err());
         assert!(check_http_url("node", "http://").is_err());
     }

@@ -48,7 +48,7 @@ use crate::register::{BatchFile, BatchState, RECORD_VERSION};
 use crate::{Batch, IssueError, IssuerKey};
 use deliver::{anchor_and_deliver, Prepared};
 pub use job::Job;
-use sign::{sign_rows, Times};
+use sign::{sign_rows, Signer, Times};
 
 /// How long the node is asked to wait for certification of an anchor transaction.
 pub const SUBMIT_WAIT_MS: u64 = 60_000;
@@ -432,16 +432,13 @@ fn sign_batch<L: Ledger, P: Progress>(
     let count = u32::try_from(rows.len()).map_err(|_| IssuanceError::TooMany)?;
     let first = ctx.home.reserve_status_indexes(count)?;
     let signed = |n| ctx.progress.signed(n);
-    let (certificates, records) = sign_rows(
-        ctx.key,
-        ctx.kinds,
-        &kind.id,
-        rows,
-        first,
+    let signer = Signer {
+        key: ctx.key,
+        kinds: ctx.kinds,
+        kind: &kind.id,
         times,
-        ctx.threads,
-        &signed,
-    )?;
+    };
+    let (certificates, records) = sign_rows(signer, rows, first, ctx.threads, &signed)?;
     let batch = Batch::from_signed(certificates, vec![kind.id.clone()])?;
     let tx = Transaction::AnchorBatch(batch.anchor_transaction(ctx.key, &ctx.anchor.chain_id)?);
     let offer_seed = job.offer_url.as_ref().map(|_| {

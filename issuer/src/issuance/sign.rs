@@ -22,6 +22,16 @@ pub(crate) struct Times {
     pub expires: UnixTime,
 }
 
+/// What every certificate of a job is signed with: the department's key, the kind and
+/// the job's times.
+#[derive(Clone, Copy)]
+pub(crate) struct Signer<'a> {
+    pub key: &'a IssuerKey,
+    pub kinds: &'a KindRegistry,
+    pub kind: &'a KindId,
+    pub times: Times,
+}
+
 /// A fresh generator seeded from the operating system.
 pub(crate) fn seeded_rng() -> ChaCha20Rng {
     let mut seed = [0u8; 32];
@@ -29,15 +39,19 @@ pub(crate) fn seeded_rng() -> ChaCha20Rng {
     ChaCha20Rng::from_seed(seed)
 }
 
+/// Signs `rows` on this thread, with consecutive status indexes from `first`.
 fn sign_part(
-    key: &IssuerKey,
-    kinds: &KindRegistry,
-    kind: &KindId,
+    signer: Signer<'_>,
     rows: &[InputRow],
     first: u32,
-    times: Times,
     signed: &(dyn Fn(u64) + Sync),
 ) -> Result<Vec<(IssuedCertificate, CertificateRecord)>, IssuanceError> {
+    let Signer {
+        key,
+        kinds,
+        kind,
+        times,
+    } = signer;
     let mut rng = seeded_rng();
     let mut out = Vec::with_capacity(rows.len());
     for (i, row) in rows.iter().enumerate() {
@@ -83,14 +97,10 @@ fn sign_part(
 
 /// Signs `rows` with consecutive status indexes from `first`, on `threads` workers; the
 /// certificates and their register records, in row order.
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn sign_rows(
-    key: &IssuerKey,
-    kinds: &KindRegistry,
-    kind: &KindId,
+    signer: Signer<'_>,
     rows: &[InputRow],
     first: u32,
-    times: Times,
     threads: usize,
     signed: &(dyn Fn(u64) + Sync),
 ) -> Result<(Vec<IssuedCertificate>, Vec<CertificateRecord>), IssuanceError> {
@@ -104,7 +114,7 @@ pub(crate) fn sign_rows(
                     .ok()
                     .and_then(|o| first.checked_add(o));
                 s.spawn(move || match start {
-                    Some(start) => sign_part(key, kinds, kind, part, start, times, signed),
+                    Some(start) => sign_part(signer, part, start, signed),
                     None => Err(IssuanceError::TooMany),
                 })
             })

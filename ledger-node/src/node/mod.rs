@@ -43,5 +43,5 @@ pub use certifier::Certifier;
 pub use checkpoints::wait_certified;
 pub use metrics::{Gauges, Metrics};
 pub use shared::{Shared, TxDone};
-pub use start::{Node, NodeConfig};
+pub use start::{Node, NodeConfig, Serving};
 pub use submit::SubmitError;

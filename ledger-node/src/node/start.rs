@@ -7,10 +7,10 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use ecert_serve::{Listener, Origin, Security};
 use ed25519_dalek::SigningKey;
 use libp2p::{Multiaddr, PeerId};
 use openraft::{BasicNode, Raft, SnapshotPolicy};
-use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
@@ -45,6 +45,8 @@ pub struct NodeConfig {
     pub listen: Option<Multiaddr>,
     /// Where the client API listens.
     pub http: SocketAddr,
+    /// How the client API is served: TLS, the web apps, cross-origin callers.
+    pub serving: Serving,
     /// Longest a queued transaction waits for a block (the issue asks for ≤ 200 ms).
     pub block_interval: Duration,
     /// Most transactions in one block.
@@ -53,11 +55,38 @@ pub struct NodeConfig {
     pub snapshot_every: u64,
 }
 
+/// How the client API is served.
+#[derive(Clone, Debug)]
+pub struct Serving {
+    /// HTTPS with a certificate, or plain HTTP.
+    pub security: Security,
+    /// Plain HTTP on a non-loopback address allowed (`--insecure-http`).
+    pub insecure_http: bool,
+    /// The repository's `web/` folder, to serve the wallet and counter apps from.
+    pub web: Option<PathBuf>,
+    /// The web origins allowed to call the API from a browser (`--allow-origin`).
+    pub allow_origins: Vec<Origin>,
+}
+
+impl Default for Serving {
+    /// Plain HTTP (loopback only), no apps, no cross-origin callers.
+    fn default() -> Serving {
+        Serving {
+            security: Security::Plain,
+            insecure_http: false,
+            web: None,
+            allow_origins: Vec::new(),
+        }
+    }
+}
+
 /// A running node.
 pub struct Node {
     shared: Arc<Shared>,
     http_addr: SocketAddr,
+    http_url: String,
     tasks: Vec<JoinHandle<()>>,
+    http: Option<JoinHandle<()>>,
     stop_http: Option<oneshot::Sender<()>>,
 }
 
@@ -160,34 +189,56 @@ async fn start_raft(
     Ok(raft)
 }
 
-/// Serves the client API on `addr` until told to stop.
-async fn serve_http(
-    shared: Arc<Shared>,
-    addr: SocketAddr,
-) -> Result<(SocketAddr, JoinHandle<()>, oneshot::Sender<()>), NodeError> {
-    let listener = TcpListener::bind(addr)
-        .await
-        .map_err(|e| NodeError::Network(format!("cannot listen on {addr}: {e}")))?;
-    let http_addr = listener
-        .local_addr()
-        .map_err(|e| NodeError::Network(e.to_string()))?;
+/// The client API's listener and router, checked before anything else starts: a refused
+/// address, an unusable web folder or a port in use fail the start at once.
+fn http_listener(addr: SocketAddr, serving: &Serving) -> Result<Listener, NodeError> {
+    Listener::bind(addr, serving.security.clone(), serving.insecure_http)
+        .map_err(|e| NodeError::Network(e.to_string()))
+}
+
+/// The client API's routes, with the web apps and CORS as configured.
+fn http_router(shared: Arc<Shared>, serving: &Serving) -> Result<axum::Router, NodeError> {
+    let mut router = api::router(shared);
+    if let Some(web) = &serving.web {
+        let secure = matches!(serving.security, Security::Tls(_));
+        let apps =
+            ecert_serve::apps::router(web, secure).map_err(|e| NodeError::Config(e.to_string()))?;
+        router = router.fallback_service(apps);
+    }
+    if let Some(cors) = ecert_serve::cors::layer(&serving.allow_origins) {
+        router = router.layer(cors);
+    }
+    Ok(router)
+}
+
+/// Serves the client API on `listener` until told to stop.
+fn serve_http(listener: Listener, router: axum::Router) -> (JoinHandle<()>, oneshot::Sender<()>) {
     let (stop, stopped) = oneshot::channel::<()>();
-    let router = api::router(shared);
     let task = tokio::spawn(async move {
-        let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
+        let stopped = async move {
             let _ = stopped.await;
-        });
-        if let Err(e) = serve.await {
+        };
+        if let Err(e) = listener.serve(router, stopped).await {
             tracing::error!("client API stopped: {e}");
         }
     });
-    Ok((http_addr, task, stop))
+    (task, stop)
 }
 
 impl Node {
     /// Opens the node's storage, joins the network and starts ordering, certifying and
     /// serving the client API.
     pub async fn start(config: NodeConfig) -> Result<Node, NodeError> {
+        // The API's address and apps first: a refused address or a missing folder stops the
+        // start before storage and the network are touched.
+        let listener = http_listener(config.http, &config.serving)?;
+        if let Some(web) = &config.serving.web {
+            if !web.is_dir() {
+                return Err(NodeError::Config(
+                    ecert_serve::AppsError::NotAFolder(web.clone()).to_string(),
+                ));
+            }
+        }
         let genesis = config.genesis;
         let me_vote = position_of(&genesis, &config.key)?;
         let me = NodeId::from(me_vote);
@@ -253,9 +304,11 @@ impl Node {
             max_block_txs: config.max_block_txs.max(1),
         });
 
-        let (http_addr, http, stop_http) = serve_http(shared.clone(), config.http).await?;
+        let http_addr = listener.local_addr();
+        let http_url = listener.url();
+        let router = http_router(shared.clone(), &config.serving)?;
+        let (http, stop_http) = serve_http(listener, router);
         let tasks = vec![
-            http,
             tokio::spawn(dispatch(shared.clone(), inbound)),
             tokio::spawn(follow_blocks(shared.clone(), events_rx)),
             tokio::spawn(cut_blocks(shared.clone())),
@@ -271,7 +324,9 @@ impl Node {
         Ok(Node {
             shared,
             http_addr,
+            http_url,
             tasks,
+            http: Some(http),
             stop_http: Some(stop_http),
         })
     }
@@ -281,10 +336,22 @@ impl Node {
         self.http_addr
     }
 
+    /// The client API's base URL on this computer (`https://127.0.0.1:7200`).
+    pub fn http_url(&self) -> &str {
+        &self.http_url
+    }
+
     /// Stops serving, stops Raft and the background tasks.
     pub async fn shutdown(mut self) {
         if let Some(stop) = self.stop_http.take() {
             let _ = stop.send(());
+        }
+        // Requests in flight finish (their answers may need Raft), within the grace time.
+        if let Some(http) = self.http.take() {
+            let grace = ecert_serve::server::GRACE + Duration::from_secs(1);
+            if tokio::time::timeout(grace, http).await.is_err() {
+                tracing::warn!("the client API did not stop within {grace:?}");
+            }
         }
         if let Err(e) = self.shared.raft.shutdown().await {
             tracing::warn!("raft shutdown: {e}");

@@ -116,6 +116,33 @@ impl Shot {
             delivery: Delivery::Luma,
         }
     }
+    /// A camera's picture of the code at `scale`: turned by `angle` degrees, blurred by
+    /// `blur`, with sensor noise `noise`, paper and ink lit to `light` (black, white).
+    pub fn camera(
+        name: &'static str,
+        scale: f64,
+        angle: f64,
+        blur: f32,
+        noise: f64,
+        light: (f64, f64),
+    ) -> Self {
+        Shot::at(name, scale)
+            .angle(angle)
+            .blur(blur)
+            .noise(noise)
+            .light(light.0, light.1)
+    }
+    /// The same picture in a webcam's 640×480 frame.
+    pub fn webcam(
+        name: &'static str,
+        scale: f64,
+        angle: f64,
+        blur: f32,
+        noise: f64,
+        light: (f64, f64),
+    ) -> Self {
+        Shot::camera(name, scale, angle, blur, noise, light).frame(640, 480)
+    }
     pub fn angle(mut self, degrees: f64) -> Self {
         self.angle = degrees;
         self
@@ -375,99 +402,36 @@ pub fn shots() -> Vec<Shot> {
         Shot::at("jpeg q50 @1.3", 1.3).jpeg(50),
         Shot::at("jpeg q30 @1.6", 1.6).jpeg(30),
         // Phone photos: everything at once.
-        Shot::at("phone A", 1.3)
-            .angle(4.0)
+        Shot::camera("phone A", 1.3, 4.0, 0.8, 6.0, (25.0, 200.0))
             .keystone(0.06, 0.0)
-            .blur(0.8)
-            .noise(6.0)
-            .light(25.0, 200.0)
             .jpeg(60),
-        Shot::at("phone B", 1.05)
-            .angle(-6.0)
-            .blur(1.0)
-            .noise(8.0)
-            .light(30.0, 150.0)
+        Shot::camera("phone B", 1.05, -6.0, 1.0, 8.0, (30.0, 150.0))
             .gradient(0.4)
             .jpeg(50),
-        Shot::at("phone C", 1.6)
-            .angle(8.0)
+        Shot::camera("phone C", 1.6, 8.0, 1.3, 10.0, (20.0, 120.0))
             .keystone(0.0, 0.08)
-            .blur(1.3)
-            .noise(10.0)
-            .light(20.0, 120.0)
             .jpeg(40),
-        Shot::at("phone D", 0.9)
-            .angle(3.0)
-            .blur(0.7)
-            .noise(6.0)
-            .light(15.0, 100.0)
-            .jpeg(70),
-        Shot::at("phone E", 1.2)
-            .angle(-3.0)
+        Shot::camera("phone D", 0.9, 3.0, 0.7, 6.0, (15.0, 100.0)).jpeg(70),
+        Shot::camera("phone E", 1.2, -3.0, 1.0, 12.0, (0.0, 255.0))
             .keystone(0.1, 0.05)
-            .blur(1.0)
-            .noise(12.0)
             .gradient(0.5)
             .jpeg(35),
         // Webcam frames, 640×480, the code distant (~2.8–3.6 px a module), dim.
-        Shot::at("webcam far", 0.75)
-            .frame(640, 480)
-            .angle(2.0)
-            .blur(0.6)
-            .noise(5.0)
-            .light(35.0, 170.0),
-        Shot::at("webcam far dim", 0.8)
-            .frame(640, 480)
-            .angle(-4.0)
-            .blur(0.8)
-            .noise(6.0)
-            .light(20.0, 100.0),
-        Shot::at("webcam dim gradient", 0.9)
-            .frame(640, 480)
-            .angle(5.0)
-            .blur(0.7)
-            .noise(6.0)
-            .light(15.0, 120.0)
-            .gradient(0.5),
-        Shot::at("webcam tilted", 0.85)
-            .frame(640, 480)
-            .angle(-8.0)
-            .keystone(0.08, 0.0)
-            .blur(0.9)
-            .noise(8.0)
-            .light(30.0, 140.0),
-        Shot::at("webcam jpeg", 0.9)
-            .frame(640, 480)
-            .angle(3.0)
-            .blur(0.8)
-            .noise(6.0)
-            .light(25.0, 130.0)
-            .jpeg(60),
+        Shot::webcam("webcam far", 0.75, 2.0, 0.6, 5.0, (35.0, 170.0)),
+        Shot::webcam("webcam far dim", 0.8, -4.0, 0.8, 6.0, (20.0, 100.0)),
+        Shot::webcam("webcam dim gradient", 0.9, 5.0, 0.7, 6.0, (15.0, 120.0)).gradient(0.5),
+        Shot::webcam("webcam tilted", 0.85, -8.0, 0.9, 8.0, (30.0, 140.0)).keystone(0.08, 0.0),
+        Shot::webcam("webcam jpeg", 0.9, 3.0, 0.8, 6.0, (25.0, 130.0)).jpeg(60),
         // What neither rqrr nor zbar reads well: a code ~2.5 px a module across a
         // webcam frame, very dim light, heavy noise, strong blur, a deep shadow.
-        Shot::at("webcam distant", 0.62)
-            .frame(640, 480)
-            .angle(-2.0)
-            .blur(0.7)
-            .noise(5.0)
-            .light(30.0, 150.0),
-        Shot::at("webcam distant dim", 0.66)
-            .frame(640, 480)
-            .angle(3.0)
-            .blur(0.8)
-            .noise(6.0)
-            .light(15.0, 80.0),
+        Shot::webcam("webcam distant", 0.62, -2.0, 0.7, 5.0, (30.0, 150.0)),
+        Shot::webcam("webcam distant dim", 0.66, 3.0, 0.8, 6.0, (15.0, 80.0)),
         Shot::at("very dim 15%", 1.0)
             .light(10.0, 50.0)
             .noise(3.0)
             .blur(0.6),
         Shot::at("heavy noise 40", 1.2).noise(40.0),
-        Shot::at("dark noisy webcam", 0.9)
-            .frame(640, 480)
-            .angle(-5.0)
-            .blur(1.0)
-            .noise(10.0)
-            .light(5.0, 60.0),
+        Shot::webcam("dark noisy webcam", 0.9, -5.0, 1.0, 10.0, (5.0, 60.0)),
         Shot::at("strong blur 2.2", 1.5).blur(2.2),
         Shot::at("deep shadow", 1.1)
             .light(10.0, 220.0)

@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 
 pub use value::FieldValue;
 
+use crate::ledger::KindRecord;
 use crate::{Hash32, IssuerId, KindId, SchemaError};
 
 include!(concat!(env!("OUT_DIR"), "/builtin_kinds.rs"));
@@ -115,6 +116,14 @@ pub struct Kind {
 pub type Claims = BTreeMap<String, FieldValue>;
 
 impl Kind {
+    /// The kind as a ledger's registry lists it: its id and the hash of its definition.
+    pub fn record(&self) -> KindRecord {
+        KindRecord {
+            kind: self.id.clone(),
+            content_hash: self.content_hash,
+        }
+    }
+
     /// Reads and checks one kind definition file.
     pub fn from_toml(file_name: &str, text: &str) -> Result<Kind, SchemaError> {
         let bad = |kind: &str, detail: String| SchemaError::KindDefinition {

@@ -48,35 +48,13 @@ pub fn story(out: &Path) -> Result<()> {
 
     step(3, "Departments issue four certificates; each batch is anchored and certified by 4 of 4 validators");
     let t = start.minus(600);
-    let id_card = one(province.issue_and_anchor(
-        "public-security",
-        wallet.public_key(),
-        &[sample::id_card(start)],
-        t,
-        &mut rng,
-    )?)?;
-    let ssc = one(province.issue_and_anchor(
-        "social-security",
-        wallet.public_key(),
-        &[sample::social_security_card(start)],
-        t,
-        &mut rng,
-    )?)?;
-    let licence = one(province.issue_and_anchor(
-        "transport",
-        wallet.public_key(),
-        &[sample::driver_licence(start)],
-        t,
-        &mut rng,
-    )?)?;
-    let record = one(province.issue_and_anchor(
-        "justice",
-        wallet.public_key(),
-        &[sample::no_criminal_record(start)],
-        t,
-        &mut rng,
-    )?)?;
-    for p in [&id_card, &ssc, &licence, &record] {
+    let mut packages = Vec::new();
+    for (department, order) in sample::by_department(start) {
+        let issued =
+            province.issue_and_anchor(department, wallet.public_key(), &[order], t, &mut rng)?;
+        packages.push(one(issued)?);
+    }
+    for p in &packages {
         let cert = Certificate::from_bytes(&p.certificate)?;
         ecert_shell::outln!(
             "    {:<22} from {:<16} anchored in batch {} ({} bytes)",
@@ -86,6 +64,8 @@ pub fn story(out: &Path) -> Result<()> {
             p.certificate.len()
         );
     }
+    let [id_card, _, _, record] = <[CertificatePackage; 4]>::try_from(packages)
+        .map_err(|_| anyhow::anyhow!("expected the four sample certificates"))?;
     ecert_shell::outln!(
         "    ledger height {}, {} batches anchored",
         province.ledger().height(),

@@ -2,4 +2,5 @@
 
 pub mod local_story;
 pub mod net;
+pub mod offer;
 pub mod story;

@@ -1,14 +1,68 @@
-//! `up`, `status`, `down`: the local network of four department nodes.
+//! `up`, `status`, `down`, `tls-cert`: the local network of four department nodes.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
+use ecert_client::Transport;
 use ecert_ledger_node::genesis::{GenesisIssuer, GenesisIssuerKey};
 use ecert_testnet::http::Http;
 use ecert_testnet::network::{dev_passphrase, find_binary, CreateOptions, LocalNetwork};
 use ecert_testnet::province::DEPARTMENTS;
+use ecert_testnet::tls::LocalCa;
+
+/// How `up` starts the network.
+#[derive(Clone, Debug, Default)]
+pub struct UpOptions {
+    /// First port (on creation only).
+    pub base_port: Option<u16>,
+    /// The web apps' folder (`--web`), else `./web` when it holds the apps.
+    pub web: Option<PathBuf>,
+    /// Extra names or addresses for the nodes' certificates (`--tls-host`), for a phone on
+    /// the local network; the nodes then listen on every interface.
+    pub tls_hosts: Vec<String>,
+    /// A CA to trust instead of the network's own (`--ca`).
+    pub ca: Option<PathBuf>,
+    /// Print how to trust the CA in browsers and phones.
+    pub explain_trust: bool,
+}
+
+/// The folder the web apps are served from: `--web DIR`, else `./web` when
+/// `./web/wallet/index.html` exists; `None` when neither.
+fn web_folder(flag: Option<&Path>) -> Result<Option<PathBuf>> {
+    let folder = match flag {
+        Some(dir) => {
+            if !dir.is_dir() {
+                bail!("--web {}: no such folder", dir.display());
+            }
+            dir.to_owned()
+        }
+        None if Path::new("web/wallet/index.html").is_file() => PathBuf::from("web"),
+        None => return Ok(None),
+    };
+    let folder = folder.canonicalize().unwrap_or(folder);
+    if !folder.join("core/pkg/ecert_web_bg.wasm").is_file() {
+        ecert_shell::outln!(
+            "Note: {} has no core/pkg/ecert_web_bg.wasm: the web apps need scripts/build-web first",
+            folder.display()
+        );
+    }
+    Ok(Some(folder))
+}
+
+/// A client of the network, trusting `ca` if given, else the network's own CA.
+fn client(net: &LocalNetwork, timeout: Duration) -> Result<Http> {
+    Ok(net.http(timeout)?)
+}
+
+/// Uses `--ca FILE` instead of the network's own CA, if given.
+fn use_ca(net: &mut LocalNetwork, ca: Option<&Path>) -> Result<()> {
+    if let Some(ca) = ca {
+        net.set_transport(Transport::pinned_file(ca)?);
+    }
+    Ok(())
+}
 
 /// The chain id of the local network.
 pub const CHAIN_ID: &str = "ecert-demo-province";
@@ -23,7 +77,9 @@ pub fn issuer_home(dir: &Path, id: &str) -> PathBuf {
     dir.join("issuers").join(id)
 }
 
-fn issuer(issuer_bin: &Path, home: &Path, passphrase: &str, args: &[&str]) -> Result<String> {
+/// Runs `issuer_bin` with `args` for the issuer home `home`, unlocked with `passphrase`;
+/// its standard output, or an error with what it printed.
+pub fn issuer(issuer_bin: &Path, home: &Path, passphrase: &str, args: &[&str]) -> Result<String> {
     let out = Command::new(issuer_bin)
         .args(args)
         .env("ECERT_ISSUER_HOME", home)
@@ -78,29 +134,53 @@ fn create(dir: &Path, base_port: Option<u16>) -> Result<()> {
             snapshot_every: 1_000,
             issuers,
             weak_kdf: false,
+            tls: true,
         },
     )?;
-    for (i, (id, _, _)) in DEPARTMENTS.iter().enumerate() {
+    for (id, _, _) in DEPARTMENTS {
         let home = issuer_home(dir, id);
         let anchor = net.anchor_path();
         let anchor = anchor.to_string_lossy();
-        let url = net.url(i);
         issuer(&issuer_bin, &home, &passphrase, &["set-anchor", &anchor])?;
-        issuer(&issuer_bin, &home, &passphrase, &["config", "--node", &url])?;
+    }
+    Ok(())
+}
+
+/// Points each department's issuer home at its node's current address (`https://` once
+/// the network serves TLS).
+fn configure_issuers(net: &LocalNetwork) -> Result<()> {
+    let issuer_bin = find_binary("ecert-issuer")?;
+    let passphrase = dev_passphrase(net.dir())?;
+    for (i, (id, _, _)) in DEPARTMENTS.iter().enumerate() {
+        let home = issuer_home(net.dir(), id);
+        if home.is_dir() {
+            let url = net.url(i);
+            issuer(&issuer_bin, &home, &passphrase, &["config", "--node", &url])?;
+        }
     }
     Ok(())
 }
 
 /// `ecert-testnet up`.
-pub fn up(dir: &Path, base_port: Option<u16>) -> Result<LocalNetwork> {
+pub fn up(dir: &Path, options: &UpOptions) -> Result<LocalNetwork> {
+    let mut hosts = Vec::new();
+    for host in &options.tls_hosts {
+        hosts.push(ecert_testnet::tls::check_host(host)?);
+    }
+    let web = web_folder(options.web.as_deref())?;
     if !dir.join("testnet.toml").exists() {
-        create(dir, base_port)?;
+        create(dir, options.base_port)?;
     }
     let node_bin = find_binary("ecert-node")?;
     let mut net = LocalNetwork::open(dir, &node_bin)?;
+    // The CA is kept; the nodes' certificates are made afresh for the names asked now.
+    net.make_certificates(&hosts)?;
+    use_ca(&mut net, options.ca.as_deref())?;
+    net.serve_apps(web.clone());
+    configure_issuers(&net)?;
     ecert_shell::outln!("Starting {} department nodes", net.len());
     net.start_all()?;
-    let http = Http::new(Duration::from_secs(5));
+    let http = client(&net, Duration::from_secs(5))?;
     let all: Vec<usize> = (0..net.len()).collect();
     let leader = net.wait_ready(&http, &all, Duration::from_secs(60))?;
     net.detach();
@@ -118,12 +198,113 @@ pub fn up(dir: &Path, base_port: Option<u16>) -> Result<LocalNetwork> {
         "Trust anchor for counters, issuers and wallets: {}",
         net.anchor_path().display()
     );
+    if net.anchor_qr_path().is_file() {
+        ecert_shell::outln!(
+            "  as a QR code for the apps to scan: {}",
+            net.anchor_qr_path().display()
+        );
+    }
+    if let Some(ca) = net.ca_path() {
+        ecert_shell::outln!(
+            "HTTPS certificates from this network's own CA: {} (tools: --ca {})",
+            ca.display(),
+            ca.display()
+        );
+    }
+    if web.is_some() {
+        let base = net.url(0);
+        ecert_shell::outln!("Wallet app:  {base}/wallet/");
+        ecert_shell::outln!("Counter app: {base}/counter/");
+        for host in &hosts {
+            let port = net.layout().nodes.first().map(|n| n.http_port).unwrap_or(0);
+            let host = if host.contains(':') {
+                format!("[{host}]")
+            } else {
+                host.clone()
+            };
+            ecert_shell::outln!(
+                "  on the local network: https://{host}:{port}/wallet/ and /counter/"
+            );
+        }
+        ecert_shell::outln!("  (every node serves both apps on its own port)");
+    }
+    if options.explain_trust {
+        if let Some(ca) = net.ca_path() {
+            explain_trust(&net, &ca, web.is_some());
+        }
+    }
     Ok(net)
+}
+
+/// How to trust the network's CA: browsers, phones, and a department's offer server.
+fn explain_trust(net: &LocalNetwork, ca: &Path, apps: bool) {
+    let ca = ca.display();
+    let dir = net.dir().display();
+    let node = net.url(0);
+    ecert_shell::outln!("To open the apps without warnings, trust the CA once:");
+    ecert_shell::outln!(
+        "  Chromium on Linux: certutil -d sql:$HOME/.pki/nssdb -A -t \"C,,\" -n ecert-testnet -i {ca}"
+    );
+    ecert_shell::outln!(
+        "  Firefox: Settings > Privacy & Security > Certificates > View Certificates > \
+         Authorities > Import {ca}, tick \"Trust this CA to identify websites\""
+    );
+    ecert_shell::outln!(
+        "  A phone: copy {ca} to it and install it as a CA certificate (Android: Settings > \
+         Security > Encryption & credentials > Install a certificate > CA certificate; iOS: \
+         install the profile, then turn on full trust in Settings > General > About > \
+         Certificate Trust Settings); start with --tls-host YOUR_LAN_ADDRESS so the nodes' \
+         certificates name it"
+    );
+    if apps {
+        ecert_shell::outln!(
+            "A department's offer server over HTTPS, with a certificate from the same CA:"
+        );
+        ecert_shell::outln!(
+            "  ecert-testnet tls-cert --dir {dir} --name offers-justice --out-cert {dir}/tls/offers-justice.pem --out-key {dir}/tls/offers-justice.key"
+        );
+        ecert_shell::outln!(
+            "  ecert-issuer --home {dir}/issuers/justice serve --listen 127.0.0.1:7400 \
+             --tls-cert {dir}/tls/offers-justice.pem --tls-key {dir}/tls/offers-justice.key \
+             --allow-origin {node} --wallet-app {node}/wallet/"
+        );
+    }
+}
+
+/// `ecert-testnet tls-cert`: a server certificate from the network's CA (made if the
+/// folder has none yet), for this computer's names plus `hosts`.
+pub fn tls_cert(
+    dir: &Path,
+    name: &str,
+    hosts: &[String],
+    out_cert: &Path,
+    out_key: &Path,
+) -> Result<()> {
+    let mut checked = Vec::new();
+    for host in hosts {
+        checked.push(ecert_testnet::tls::check_host(host)?);
+    }
+    let now = ecert_shell::clock::now()?.0;
+    let ca = LocalCa::open_or_create(&dir.join(ecert_testnet::network::TLS_DIR), now)?;
+    ca.write(name, &checked, now, out_cert, out_key)?;
+    let mut names: Vec<String> = ecert_testnet::tls::LOOPBACK_NAMES
+        .iter()
+        .map(|n| (*n).to_owned())
+        .collect();
+    names.extend(checked);
+    ecert_shell::outln!(
+        "Certificate {} (key {}) for {}, signed by {}",
+        out_cert.display(),
+        out_key.display(),
+        names.join(", "),
+        ca.ca_path().display()
+    );
+    Ok(())
 }
 
 fn print_status(net: &LocalNetwork, http: &Http) {
     ecert_shell::outln!(
-        "  {:<17} {:>7} {:<24} {:<10} {:<17} {:>7} {:>10}",
+        "  {:<17} {:>7} {:<26} {:<10} {:<17} {:>7} {:>10}",
         "node",
         "pid",
         "client API",
@@ -145,7 +326,7 @@ fn print_status(net: &LocalNetwork, http: &Http) {
                     .map(|n| n.department.clone())
                     .unwrap_or_else(|| "none".into());
                 ecert_shell::outln!(
-                    "  {:<17} {:>7} {:<24} {:<10} {:<17} {:>7} {:>10}",
+                    "  {:<17} {:>7} {:<26} {:<10} {:<17} {:>7} {:>10}",
                     node.department,
                     pid,
                     net.url(i),
@@ -156,7 +337,7 @@ fn print_status(net: &LocalNetwork, http: &Http) {
                 );
             }
             None => ecert_shell::outln!(
-                "  {:<17} {:>7} {:<24} {:<10}",
+                "  {:<17} {:>7} {:<26} {:<10}",
                 node.department,
                 pid,
                 net.url(i),
@@ -167,11 +348,12 @@ fn print_status(net: &LocalNetwork, http: &Http) {
 }
 
 /// `ecert-testnet status`.
-pub fn status(dir: &Path) -> Result<()> {
+pub fn status(dir: &Path, ca: Option<&Path>) -> Result<()> {
     let node_bin = find_binary("ecert-node")?;
     let mut net = LocalNetwork::open(dir, &node_bin)?;
     net.detach();
-    print_status(&net, &Http::new(Duration::from_secs(3)));
+    use_ca(&mut net, ca)?;
+    print_status(&net, &client(&net, Duration::from_secs(3))?);
     Ok(())
 }
 
@@ -180,6 +362,10 @@ pub fn down(dir: &Path) -> Result<()> {
     let node_bin = find_binary("ecert-node")?;
     let mut net = LocalNetwork::open(dir, &node_bin)?;
     net.detach();
+    let offer_servers = super::offer::stop_servers(dir);
+    if offer_servers > 0 {
+        ecert_shell::outln!("Stopped {offer_servers} offer servers");
+    }
     net.stop_all()?;
     ecert_shell::outln!(
         "Stopped {} nodes; their data stays in {} (`up` starts them again)",
@@ -226,10 +412,17 @@ fn issuer_key(dir: &Path, id: &str, passphrase: &str) -> Result<ecert_issuer::Is
 /// `ecert-testnet load`: the four departments anchor batches as fast as the network
 /// certifies them, for `seconds`; prints certificates anchored per second, latency
 /// percentiles and ledger bytes per certificate.
-pub fn load(dir: &Path, seconds: u64, batch_size: u64, clients: usize) -> Result<()> {
+pub fn load(
+    dir: &Path,
+    ca: Option<&Path>,
+    seconds: u64,
+    batch_size: u64,
+    clients: usize,
+) -> Result<()> {
     let node_bin = find_binary("ecert-node")?;
     let mut net = LocalNetwork::open(dir, &node_bin)?;
     net.detach();
+    use_ca(&mut net, ca)?;
     let passphrase = dev_passphrase(dir)?;
     let mut issuers = Vec::new();
     for (id, _, kinds) in DEPARTMENTS {
@@ -241,7 +434,7 @@ pub fn load(dir: &Path, seconds: u64, batch_size: u64, clients: usize) -> Result
             ecert_schemas::KindId::new(*kind)?,
         ));
     }
-    let http = Http::new(Duration::from_secs(5));
+    let http = client(&net, Duration::from_secs(5))?;
     let all: Vec<usize> = (0..net.len()).collect();
     net.wait_ready(&http, &all, Duration::from_secs(30))?;
     let data = net.home(0).join("data");
@@ -268,6 +461,7 @@ pub fn load(dir: &Path, seconds: u64, batch_size: u64, clients: usize) -> Result
             duration: Duration::from_secs(seconds),
             batch_size,
             clients,
+            transport: net.transport()?,
         },
         |certs| {
             let secs = started.elapsed().as_secs_f64().max(1e-3);

@@ -4,18 +4,17 @@
 //! verifies it offline with `ecert-verify`, the court revokes the record certificate, the
 //! counter re-syncs and the same QR is refused as revoked.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use ecert_schemas::{Certificate, CertificatePackage, FieldValue};
+use ecert_schemas::{Certificate, CertificatePackage};
 use ecert_testnet::network::{dev_passphrase, find_binary};
 use ecert_testnet::sample;
 
 use super::local_story::now;
-use super::net::{issuer_home, up};
+use super::net::{issuer_home, up, UpOptions};
 
 /// The citizen's wallet passphrase in the story.
 const WALLET_PASSPHRASE: &str = "story-wallet-passphrase";
@@ -77,23 +76,10 @@ fn indent(text: &str, most: usize) {
     }
 }
 
-fn claims_json(claims: &ecert_schemas::Claims) -> String {
-    let map: BTreeMap<&str, serde_json::Value> = claims
-        .iter()
-        .map(|(k, v)| {
-            let value = match v {
-                FieldValue::Text(t) => serde_json::Value::from(t.clone()),
-                FieldValue::TextList(l) => serde_json::Value::from(l.clone()),
-                FieldValue::Bytes(b) => serde_json::Value::from(hex::encode(b)),
-            };
-            (k.as_str(), value)
-        })
-        .collect();
-    serde_json::to_string_pretty(&map).unwrap_or_default()
-}
-
-/// Runs the story; everything it writes goes under `out`.
-pub fn story(out: &Path) -> Result<()> {
+/// Runs the story; everything it writes goes under `out`. The nodes serve HTTPS with the
+/// network's own CA (or the apps from `web` too); every tool that talks to a node is given
+/// that CA with `--ca` (or `ca`, when given).
+pub fn story(out: &Path, web: Option<PathBuf>, ca: Option<PathBuf>) -> Result<()> {
     let started = Instant::now();
     let tools = Tools {
         issuer: find_binary("ecert-issuer")?,
@@ -127,9 +113,17 @@ pub fn story(out: &Path) -> Result<()> {
         1,
         "Four departments start the provincial ledger: one node each, on this machine",
     );
-    let mut net = up(&network_dir, None)?;
+    let options = UpOptions {
+        web,
+        ca: ca.clone(),
+        ..UpOptions::default()
+    };
+    let mut net = up(&network_dir, &options)?;
     let passphrase = dev_passphrase(&network_dir)?;
-    let result = tell(out, &tools, &network_dir, &passphrase);
+    let ca = ca
+        .or_else(|| net.ca_path())
+        .ok_or_else(|| anyhow::anyhow!("the network has no CA"))?;
+    let result = tell(out, &tools, &network_dir, &passphrase, &ca);
     step(
         9,
         "The departments stop their nodes (data stays for the next `up`)",
@@ -144,7 +138,7 @@ pub fn story(out: &Path) -> Result<()> {
     Ok(())
 }
 
-fn tell(out: &Path, tools: &Tools, network_dir: &Path, passphrase: &str) -> Result<()> {
+fn tell(out: &Path, tools: &Tools, network_dir: &Path, passphrase: &str, ca: &Path) -> Result<()> {
     let wallet_file = out.join("wallet.ecw");
     let counter = out.join("counter");
     let anchor = network_dir.join("anchor.toml");
@@ -154,24 +148,33 @@ fn tell(out: &Path, tools: &Tools, network_dir: &Path, passphrase: &str) -> Resu
         net.detach();
         net.url(1)
     };
+    // The tools that talk to a node trust only the network's CA.
     let wallet = |args: &[&str]| {
         let mut c = Command::new(&tools.wallet);
-        c.arg("--wallet")
-            .arg(&wallet_file)
-            .args(args)
+        c.arg("--wallet").arg(&wallet_file);
+        if args.first() == Some(&"refresh") {
+            c.arg("--ca").arg(ca);
+        }
+        c.args(args)
             .env("ECERT_WALLET_PASSPHRASE", WALLET_PASSPHRASE);
         c
     };
     let issuer = |dept: &str, args: &[&str]| {
         let mut c = Command::new(&tools.issuer);
-        c.args(args)
+        c.arg("--ca")
+            .arg(ca)
+            .args(args)
             .env("ECERT_ISSUER_HOME", issuer_home(network_dir, dept))
             .env("ECERT_ISSUER_PASSPHRASE", passphrase);
         c
     };
     let verify = |args: &[&str]| {
         let mut c = Command::new(&tools.verify);
-        c.arg("--store").arg(&counter).args(args);
+        c.arg("--store").arg(&counter);
+        if args.first() == Some(&"sync") {
+            c.arg("--ca").arg(ca);
+        }
+        c.args(args);
         c
     };
 
@@ -193,24 +196,12 @@ fn tell(out: &Path, tools: &Tools, network_dir: &Path, passphrase: &str) -> Resu
         "Four departments issue certificates to that wallet ID; each is anchored and certified by the ledger",
     );
     let t = now()?;
-    let orders = [
-        ("public-security", sample::id_card(t), "id-card"),
-        (
-            "social-security",
-            sample::social_security_card(t),
-            "social-security-card",
-        ),
-        ("transport", sample::driver_licence(t), "driver-licence"),
-        (
-            "justice",
-            sample::no_criminal_record(t),
-            "no-criminal-record",
-        ),
-    ];
+    let orders = sample::by_department(t);
     let mut packages = Vec::new();
-    for (dept, order, kind) in &orders {
+    for (dept, order) in &orders {
+        let kind = order.kind;
         let claims = out.join(format!("{kind}.json"));
-        std::fs::write(&claims, claims_json(&order.claims))?;
+        std::fs::write(&claims, sample::claims_json(&order.claims))?;
         let package = out.join(format!("{kind}.ecp"));
         if package.exists() {
             std::fs::remove_file(&package)?;

@@ -72,6 +72,8 @@ export interface VerifyResult {
   nonceChecked: boolean | null; checkedAt: number; syncedHeight: number; syncedAt: number;
   revocationAgeSecs: number;
 }
+export interface OfferLink { server: string; code: string; url: string; redeemUrl: string; }
+export interface AnchorInfo { chainId: string; validatorsHash: string; shortHash: string; text: string; }
 export interface KindField { number: number; key: string; label: string; labelLocal: string | null; mandatory: boolean; }
 export interface Kind {
   id: string; name: string; nameLocal: string | null; description: string;
@@ -157,6 +159,13 @@ impl JsWallet {
     #[wasm_bindgen(getter)]
     pub fn count(&self) -> usize {
         self.0.count()
+    }
+
+    /// The CBOR request that collects offer `code`: post it to the offer link's
+    /// `redeemUrl` (`application/cbor`), then `receive` the package the server answers.
+    #[wasm_bindgen(js_name = redeemRequest)]
+    pub fn redeem_request(&self, code: &str) -> JsResult<Vec<u8>> {
+        self.0.redeem_request(code).map_err(js_error)
     }
 
     /// Adds certificate packages (an array of `Uint8Array`), all or nothing, with every
@@ -298,6 +307,24 @@ impl JsRevocations {
             .map_err(js_error)
     }
 
+    /// The state, to store between sessions (not secret); read back with `fromBytes`.
+    #[wasm_bindgen(js_name = toBytes)]
+    pub fn to_bytes(&self) -> JsResult<Vec<u8>> {
+        self.0.to_bytes().map_err(js_error)
+    }
+
+    /// A state stored with `toBytes`, checked again against the trust anchor file's text
+    /// (the certified header's signatures and its revocation root).
+    #[wasm_bindgen(js_name = fromBytes)]
+    pub fn from_bytes(
+        bytes: &[u8],
+        #[wasm_bindgen(js_name = anchorText)] anchor_text: &str,
+    ) -> JsResult<JsRevocations> {
+        Revocations::from_bytes(bytes, anchor_text)
+            .map(JsRevocations)
+            .map_err(js_error)
+    }
+
     /// The certified block it is as of, and how many certificates are revoked.
     #[wasm_bindgen(unchecked_return_type = "RevocationInfo")]
     pub fn info(&self) -> JsResult<JsValue> {
@@ -321,6 +348,20 @@ pub fn challenge() -> JsResult<String> {
 #[wasm_bindgen(js_name = decodeQrFrame)]
 pub fn decode_qr_frame(rgba: &[u8], width: u32, height: u32) -> JsResult<String> {
     scan::decode_rgba(rgba, width, height).map_err(js_error)
+}
+
+/// A department's offer link (`http(s)://HOST[:PORT]/v1/offers/CODE`), read with the
+/// command-line wallet's rules: its server, code and redemption URL. Throws `bad-link`.
+#[wasm_bindgen(js_name = parseOfferLink, unchecked_return_type = "OfferLink")]
+pub fn parse_offer_link(text: &str) -> JsResult<JsValue> {
+    to_js(&wallet::read_offer_link(text).map_err(js_error)?)
+}
+
+/// A trust anchor file's text (pasted, from a file, or scanned from its QR code), read:
+/// the ledger, its validator set, and the canonical text to keep. Throws `bad-anchor`.
+#[wasm_bindgen(js_name = anchorInfo, unchecked_return_type = "AnchorInfo")]
+pub fn anchor_info(text: &str) -> JsResult<JsValue> {
+    to_js(&counter::anchor_info(text).map_err(js_error)?)
 }
 
 /// Any text (a QR string, a wallet ID) as a QR code in an SVG document.

@@ -2,14 +2,20 @@
 //! verified offline against it, revocation deltas, challenges. Every rule is
 //! `ecert_verifier`'s, exactly as in `ecert-verify`.
 
-use ecert_schemas::ledger::{BlockHeader, RevocationDelta, RevocationSnapshot, TrustBundle};
+use ecert_schemas::codec::{from_cbor_bounded, to_cbor};
+use ecert_schemas::ledger::{
+    BlockHeader, Checkpoint, RevocationDelta, RevocationSnapshot, TrustBundle, ValidatorInfo,
+    MAX_TRUST_BUNDLE_BYTES,
+};
 use ecert_schemas::{IssuerId, KindRegistry, Nonce, StatusIndex, UnixTime};
-use ecert_verifier::anchor_file::parse_anchor;
+use ecert_verifier::anchor_file::{anchor_to_toml, parse_anchor};
 use ecert_verifier::report::Outcome;
 use ecert_verifier::{verify_presentation, verify_revocation_delta, Policy, TrustStore};
 use rand_core::CryptoRngCore;
 
-use crate::views::{PolicyInput, RevocationInfo, StoreInfo, VerifiedView, VerifyResult};
+use crate::views::{
+    AnchorView, PolicyInput, RevocationInfo, StoreInfo, VerifiedView, VerifyResult,
+};
 use crate::WebError;
 
 /// Bytes of a counter's challenge: 16 hex digits, short enough to read aloud.
@@ -78,12 +84,9 @@ impl Counter {
     ) -> Result<VerifyResult, WebError> {
         let policy = policy_of(policy)?;
         let result = verify_presentation(qr, &self.store, now, &policy);
-        Ok(VerifyResult::from(Outcome::of(
-            &result,
-            &self.store,
-            now,
-            |c| VerifiedView::of(c, &self.kinds),
-        )))
+        Ok(Outcome::of(&result, &self.store, now, |c| {
+            VerifiedView::of(c, &self.kinds)
+        }))
     }
 }
 
@@ -123,12 +126,24 @@ pub fn challenge(rng: &mut impl CryptoRngCore) -> Result<String, WebError> {
 
 /// A revocation state verified against the trust anchor: a ledger node's answer to
 /// `GET /v1/revocations?since=H` applied to the state at `H`
-/// ([`verify_revocation_delta`]).
+/// ([`verify_revocation_delta`]). It keeps the certified checkpoint and validator set it
+/// was checked against, so that a stored state ([`Revocations::to_bytes`]) is checked
+/// again when it is read back.
 #[derive(Clone, Debug)]
 pub struct Revocations {
     header: BlockHeader,
     snapshot: RevocationSnapshot,
+    checkpoint: Checkpoint,
+    validators: Vec<ValidatorInfo>,
 }
+
+/// The version of [`Revocations::to_bytes`] (2: status lists in the compact coding and
+/// the Merkle revocation root of trust bundle version 2; a state stored as version 1 is
+/// refused, and the apps sync again from genesis).
+const STORED_REVOCATIONS_VERSION: u8 = 2;
+
+/// A revocation state as stored: `[2, snapshot, checkpoint, validators]` (CBOR).
+type StoredRevocations = (u8, RevocationSnapshot, Checkpoint, Vec<ValidatorInfo>);
 
 impl Revocations {
     /// Checks `delta` against the trust anchor file's text, applied to `base` (the empty
@@ -147,7 +162,66 @@ impl Revocations {
         };
         let base = base.map_or(&genesis, |b| &b.snapshot);
         let (header, snapshot) = verify_revocation_delta(base, &delta, &anchor)?;
-        Ok(Revocations { header, snapshot })
+        Ok(Revocations {
+            header,
+            snapshot,
+            checkpoint: delta.checkpoint,
+            validators: delta.validators,
+        })
+    }
+
+    /// The state, to keep between sessions (not secret: which certificates of the ledger
+    /// are revoked, and the certified block it is as of). Read it back with
+    /// [`Revocations::from_bytes`].
+    pub fn to_bytes(&self) -> Result<Vec<u8>, WebError> {
+        let stored: StoredRevocations = (
+            STORED_REVOCATIONS_VERSION,
+            self.snapshot.clone(),
+            self.checkpoint.clone(),
+            self.validators.clone(),
+        );
+        to_cbor(&stored).map_err(|e| WebError::Internal(format!("the revocation state: {e}")))
+    }
+
+    /// A state stored by [`Revocations::to_bytes`], checked again against the trust anchor
+    /// file's text exactly as a node's answer is: the stored status lists must add up to
+    /// the revocation root of the header the stored checkpoint certifies (an empty delta
+    /// from the stored state, [`verify_revocation_delta`]).
+    pub fn from_bytes(bytes: &[u8], anchor_text: &str) -> Result<Revocations, WebError> {
+        let anchor = parse_anchor(anchor_text)?;
+        let (version, snapshot, checkpoint, validators): StoredRevocations =
+            from_cbor_bounded("stored revocation state", bytes, MAX_TRUST_BUNDLE_BYTES)
+                .map_err(ecert_verifier::VerifyError::from)?;
+        if version != STORED_REVOCATIONS_VERSION {
+            return Err(ecert_verifier::VerifyError::UnsupportedVersion {
+                what: "stored revocation state",
+                found: u64::from(version),
+                supported: u64::from(STORED_REVOCATIONS_VERSION),
+            }
+            .into());
+        }
+        let delta = RevocationDelta {
+            since: snapshot.height,
+            entries: Vec::new(),
+            checkpoint,
+            validators,
+        };
+        let (header, checked) = verify_revocation_delta(&snapshot, &delta, &anchor)?;
+        if checked.height != snapshot.height {
+            return Err(ecert_verifier::VerifyError::TrustDataMismatch {
+                detail: format!(
+                    "the stored revocations of block #{} come with the header of block #{}",
+                    snapshot.height, checked.height
+                ),
+            }
+            .into());
+        }
+        Ok(Revocations {
+            header,
+            snapshot: checked,
+            checkpoint: delta.checkpoint,
+            validators: delta.validators,
+        })
     }
 
     /// The verified state.
@@ -172,6 +246,27 @@ impl Revocations {
     }
 }
 
+/// A trust anchor file's text, read and written back in its canonical form (for the
+/// apps to pin it after a paste, a file or a scan of its QR code).
+pub fn anchor_info(text: &str) -> Result<AnchorView, WebError> {
+    let anchor = parse_anchor(text)?;
+    let hash = anchor.validators_hash.to_hex();
+    let short_hash = format!(
+        "{}…{}",
+        hash.get(..4).unwrap_or_default(),
+        hash.get(hash.len().saturating_sub(4)..).unwrap_or_default()
+    );
+    Ok(AnchorView {
+        chain_id: anchor.chain_id.to_string(),
+        text: anchor_to_toml(
+            &anchor,
+            &format!("trust anchor of ledger {}", anchor.chain_id),
+        ),
+        validators_hash: hash,
+        short_hash,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,6 +287,20 @@ mod tests {
         );
         let err = Revocations::from_delta(b"", ANCHOR, None).unwrap_err();
         assert_eq!(err.code(), "malformed");
+        let err = Revocations::from_bytes(b"\x84\x02", ANCHOR).unwrap_err();
+        assert_eq!(err.code(), "malformed");
+    }
+
+    #[test]
+    fn anchors_are_read_and_written_canonically() {
+        let view = anchor_info(&format!("# pasted\n  {ANCHOR}")).unwrap();
+        assert_eq!(view.chain_id, "ecert-test");
+        assert_eq!(view.validators_hash, "0".repeat(64));
+        assert_eq!(view.short_hash, "0000…0000");
+        assert_eq!(anchor_info(&view.text).unwrap(), view);
+        for bad in ["", "chain_id = \"x\"", "hello"] {
+            assert_eq!(anchor_info(bad).unwrap_err().code(), "bad-anchor");
+        }
     }
 
     #[test]

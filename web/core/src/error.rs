@@ -1,6 +1,7 @@
 //! The one error type of this crate, with a stable machine code for each reason.
 
 use ecert_qr::QrError;
+use ecert_schemas::address::OfferLinkError;
 use ecert_verifier::anchor_file::AnchorFileError;
 use ecert_verifier::VerifyError;
 use ecert_wallet::certs::CertsError;
@@ -31,6 +32,9 @@ pub enum WebError {
     /// A QR code could not be drawn or read.
     #[error("{0}")]
     Qr(#[from] QrError),
+    /// The text is not an offer link (or the code not an offer code).
+    #[error("not an offer link (http(s)://HOST:PORT/v1/offers/CODE): {0}")]
+    OfferLink(#[from] OfferLinkError),
     /// A newer bundle is held already and the older one was not allowed.
     #[error(
         "this ledger data (block #{offered}) is older than the data held (block #{held}); nothing was changed"
@@ -88,6 +92,7 @@ impl WebError {
                 CertsError::ChosenTwice { .. } | CertsError::ChoiceCount { .. } => "bad-choice",
             },
             WebError::Anchor(_) => "bad-anchor",
+            WebError::OfferLink(_) => "bad-link",
             WebError::Qr(e) => match e {
                 QrError::TooLargeForQr(_) => "qr-too-large",
                 QrError::NotAnImage(_) | QrError::BadFrame { .. } => "bad-argument",
@@ -122,6 +127,7 @@ impl WebError {
                 | WebError::Receive(_)
                 | WebError::Certs(_)
                 | WebError::Anchor(_)
+                | WebError::OfferLink(_)
                 | WebError::Qr(_)
         ) {
             source = source.and_then(std::error::Error::source);

@@ -22,13 +22,17 @@
 //! | `Wallet.open(file, passphrase)` | opens an `ECW1` wallet or backup file (the command-line wallet's) |
 //! | `wallet.seal(passphrase, kdf?)` | the wallet file to store (default KDF: [`wallet::default_kdf`]) |
 //! | `wallet.id`, `wallet.count` | wallet ID (64 hex digits), number of certificates |
+//! | `wallet.redeemRequest(code)` | the signed CBOR request that collects a department's offer |
 //! | `wallet.receive(packages, now)` | adds `.ecp` packages, all or nothing, with every check of `ecert-wallet receive` |
 //! | `wallet.list(now)`, `wallet.describe(selector, now)` | certificates with kind names and labels, validity, fields |
 //! | `wallet.present(choices, now, nonce?)` | QR string and SVG; live mode without `nonce` |
 //! | `wallet.revocationStatus(revocations, now)` | each certificate revoked or not |
 //! | `TrustStore.sync(bundle, anchorText, current?, allowOlder?)` | a trust bundle checked against the anchor |
 //! | `store.info(now)`, `store.verify(qr, now, policy?)` | data age; the verdict of a QR code |
-//! | `Revocations.fromDelta(delta, anchorText, base?)` | a revocation delta checked against the anchor |
+//! | `Revocations.fromDelta(delta, anchorText)`, `revocations.update(delta, anchorText)` | a revocation delta checked against the anchor |
+//! | `revocations.toBytes()`, `Revocations.fromBytes(bytes, anchorText)` | the state kept between sessions, checked again when read |
+//! | `parseOfferLink(text)` | an offer link's server, code and redemption URL (the wallet library's rules) |
+//! | `anchorInfo(text)` | a trust anchor file's ledger and validator set, and its canonical text |
 //! | `challenge()` | a counter's challenge (16 hex digits) |
 //! | `decodeQrFrame(rgba, width, height)` | the QR code in a camera frame |
 //! | `qrSvg(text)`, `kinds()`, `defaultKdf()`, `lightKdf()` | drawing, kind labels, KDF settings |
@@ -55,6 +59,7 @@
 //! | `bad-choice` | no certificate chosen, more than 8, or one twice |
 //! | `unknown-field`, `field-not-in-certificate` | a field key the kind or the certificate lacks |
 //! | `bad-anchor` | the trust anchor text is not an anchor file |
+//! | `bad-link` | not an offer link, or not an offer code |
 //! | `older-data` | `sync`: older than the data held |
 //! | `qr-not-found`, `qr-unreadable`, `qr-several`, `qr-too-large` | reading or drawing a QR code |
 //! | `bad-argument` | an argument of the wrong shape or range |

@@ -3,37 +3,18 @@
 //! become `null`). The TypeScript interfaces in `bindings.rs` describe the same shapes.
 //! Times are whole seconds since 1970-01-01 UTC; dates are `YYYY-MM-DD` (UTC).
 
-use ecert_schemas::date::date_of_unix;
-use ecert_schemas::{FieldValue, Kind, KindRegistry, UnixTime};
+use ecert_schemas::{Kind, KindRegistry, UnixTime};
 use ecert_verifier::report::Outcome;
-use ecert_verifier::{DisclosedField, VerifiedCertificate};
-use ecert_wallet::certs::{Entry, FieldLine, Validity};
+use ecert_wallet::certs::{Entry, Validity};
 use serde::{Deserialize, Serialize};
 
-/// A calendar date (UTC) of a time, `YYYY-MM-DD`.
-pub fn day(t: UnixTime) -> String {
-    date_of_unix(t.secs()).to_string()
-}
+/// The counter's views of a check are the verifier library's own (`VerifyResult`,
+/// `VerifiedCertificate`, `DisclosedField` in the TypeScript interfaces).
+pub use ecert_verifier::report::{day, DisclosedView, ValueView, VerifiedView};
 
-/// A field value: text, or a list of texts (driver licence classes); digests as hex text.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(untagged)]
-pub enum ValueView {
-    /// Text (also dates, enumerated values and hexadecimal digests).
-    Text(String),
-    /// A list of texts.
-    List(Vec<String>),
-}
-
-impl From<&FieldValue> for ValueView {
-    fn from(value: &FieldValue) -> ValueView {
-        match value {
-            FieldValue::Text(t) => ValueView::Text(t.clone()),
-            FieldValue::TextList(list) => ValueView::List(list.clone()),
-            FieldValue::Bytes(_) => ValueView::Text(value.to_string()),
-        }
-    }
-}
+/// The result of checking a QR code: VALID with the certificates, or INVALID with the
+/// reason's code and words. The same facts as `ecert-verify verify --json`.
+pub type VerifyResult = Outcome<VerifiedView>;
 
 /// Argon2id settings of a wallet file (memory in KiB, passes, lanes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -109,36 +90,8 @@ impl CertificateSummary {
     }
 }
 
-/// One field of a certificate in the wallet.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct FieldView {
-    /// Field number in the kind.
-    pub number: u16,
-    /// Key to ask for in a presentation (`null` for a field the kind lacks).
-    pub key: Option<String>,
-    /// Label in English.
-    pub label: Option<String>,
-    /// Label in the local language.
-    pub label_local: Option<String>,
-    /// The value (`null` when this certificate does not carry the field).
-    pub value: Option<ValueView>,
-    /// The value as one line of text.
-    pub text: Option<String>,
-}
-
-impl From<FieldLine> for FieldView {
-    fn from(line: FieldLine) -> FieldView {
-        FieldView {
-            number: line.number,
-            key: line.key,
-            label: line.label,
-            label_local: line.label_local,
-            value: line.value.as_ref().map(ValueView::from),
-            text: line.value.as_ref().map(FieldValue::to_string),
-        }
-    }
-}
+/// One field of a certificate in the wallet: the wallet library's own view.
+pub use ecert_wallet::certs::FieldLine as FieldView;
 
 /// Everything one certificate says, for its holder.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -273,137 +226,6 @@ pub struct PolicyInput {
     pub expected_nonce: Option<String>,
 }
 
-/// A disclosed field in a verdict.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DisclosedView {
-    /// Key, e.g. `id_number`.
-    pub key: String,
-    /// Label in English.
-    pub label: String,
-    /// Label in the local language.
-    pub label_local: Option<String>,
-    /// The value.
-    pub value: ValueView,
-    /// The value as one line of text.
-    pub text: String,
-}
-
-impl From<&DisclosedField> for DisclosedView {
-    fn from(f: &DisclosedField) -> DisclosedView {
-        DisclosedView {
-            key: f.key.clone(),
-            label: f.label.clone(),
-            label_local: f.label_local.clone(),
-            value: ValueView::from(&f.value),
-            text: f.value.to_string(),
-        }
-    }
-}
-
-/// A verified certificate in a verdict.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct VerifiedView {
-    /// Kind id.
-    pub kind: String,
-    /// Kind name in English.
-    pub kind_name: String,
-    /// Kind name in the local language.
-    pub kind_name_local: Option<String>,
-    /// Issuer id.
-    pub issuer: String,
-    /// Issuer's name, from the ledger's registry.
-    pub issuer_name: String,
-    /// Certificate id, 32 hex digits.
-    pub id: String,
-    /// Issue time.
-    pub issued_at: u64,
-    /// Start of validity.
-    pub valid_from: u64,
-    /// End of validity.
-    pub expires: u64,
-    /// `issuedAt` as a date.
-    pub issued_date: String,
-    /// `validFrom` as a date.
-    pub valid_from_date: String,
-    /// `expires` as a date.
-    pub expires_date: String,
-    /// The fields the holder chose to show, in the kind's order.
-    pub disclosed: Vec<DisclosedView>,
-}
-
-impl VerifiedView {
-    /// The view of a verified certificate.
-    pub fn of(cert: &VerifiedCertificate, kinds: &KindRegistry) -> VerifiedView {
-        VerifiedView {
-            kind: cert.kind.to_string(),
-            kind_name: cert.kind_name.clone(),
-            kind_name_local: kinds
-                .get(&cert.kind)
-                .ok()
-                .and_then(|k| k.name_local.clone()),
-            issuer: cert.issuer.to_string(),
-            issuer_name: cert.issuer_name.clone(),
-            id: cert.id.to_hex(),
-            issued_at: cert.issued_at.secs(),
-            valid_from: cert.valid_from.secs(),
-            expires: cert.expires.secs(),
-            issued_date: day(cert.issued_at),
-            valid_from_date: day(cert.valid_from),
-            expires_date: day(cert.expires),
-            disclosed: cert.disclosed.iter().map(DisclosedView::from).collect(),
-        }
-    }
-}
-
-/// The result of checking a QR code: VALID with the certificates, or INVALID with the
-/// reason's code and words. The same facts as `ecert-verify verify --json`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct VerifyResult {
-    /// VALID or not.
-    pub valid: bool,
-    /// INVALID: the reason's stable code (`expired`, `revoked`, …).
-    pub code: Option<&'static str>,
-    /// INVALID: the reason in plain words.
-    pub reason: Option<String>,
-    /// VALID: the certificates, in presentation order (empty when INVALID).
-    pub certificates: Vec<VerifiedView>,
-    /// VALID: the holder's wallet ID.
-    pub holder: Option<String>,
-    /// VALID: when the wallet signed.
-    pub signed_at: Option<u64>,
-    /// VALID: whether the counter's challenge was checked.
-    pub nonce_checked: Option<bool>,
-    /// The `now` the check used.
-    pub checked_at: u64,
-    /// The certified block the data is as of.
-    pub synced_height: u64,
-    /// That block's time.
-    pub synced_at: u64,
-    /// Age of the revocation data at `checkedAt`.
-    pub revocation_age_secs: u64,
-}
-
-impl From<Outcome<VerifiedView>> for VerifyResult {
-    fn from(o: Outcome<VerifiedView>) -> VerifyResult {
-        VerifyResult {
-            valid: o.valid,
-            code: o.code,
-            reason: o.reason,
-            certificates: o.certificates,
-            holder: o.holder,
-            signed_at: o.signed_at,
-            nonce_checked: o.nonce_checked,
-            checked_at: o.checked_at,
-            synced_height: o.synced_height,
-            synced_at: o.synced_at,
-            revocation_age_secs: o.revocation_age_secs,
-        }
-    }
-}
-
 /// A field of a kind, for forms and pickers.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -459,4 +281,32 @@ impl From<&Kind> for KindView {
                 .collect(),
         }
     }
+}
+
+/// An offer link, read (`parseOfferLink`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OfferLinkView {
+    /// The department's offer server, `http(s)://HOST[:PORT]`.
+    pub server: String,
+    /// The one-time offer code.
+    pub code: String,
+    /// The offer link, as the department's tool writes it.
+    pub url: String,
+    /// Where to post the redemption request.
+    pub redeem_url: String,
+}
+
+/// A trust anchor, read (`anchorInfo`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AnchorView {
+    /// The ledger's chain id.
+    pub chain_id: String,
+    /// The validator set's hash, 64 hex digits.
+    pub validators_hash: String,
+    /// Its first and last 4 hex digits (`3f1c…9a0b`), as the command-line tools show it.
+    pub short_hash: String,
+    /// The anchor as an anchor file (canonical text, with a comment line).
+    pub text: String,
 }

@@ -2,16 +2,18 @@
 //! receiving, the same presentations as the command-line wallet, through `ecert_wallet`.
 
 use ecert_qr::render;
+use ecert_schemas::address::{is_valid_offer_code, OfferLink, OfferLinkError};
 use ecert_schemas::{KindRegistry, Nonce, UnixTime};
-use ecert_wallet::certs::{self, Entry};
+use ecert_wallet::certs::{self, Choice, Entry};
+use ecert_wallet::offer;
 use ecert_wallet::{receive, store, HolderKey, KdfParams, Selection, WalletContents};
 use rand_core::CryptoRngCore;
 use zeroize::Zeroizing;
 
 use crate::counter::Revocations;
 use crate::views::{
-    CertificateDetails, CertificateSummary, ChoiceInput, Disclosing, FieldLabel, FieldView,
-    KdfSettings, PresentationView, ReceiveReport, RevocationStatus,
+    CertificateDetails, CertificateSummary, ChoiceInput, Disclosing, FieldLabel, KdfSettings,
+    OfferLinkView, PresentationView, ReceiveReport, RevocationStatus,
 };
 use crate::WebError;
 
@@ -37,6 +39,19 @@ pub fn light_kdf() -> KdfSettings {
         passes: 2,
         lanes: 1,
     }
+}
+
+/// A department's offer link (`http(s)://HOST[:PORT]/v1/offers/CODE` as text or from its
+/// QR code, or the offer page's wallet app link carrying one after `#offer=`), read with
+/// the tools' rules ([`OfferLink::parse`]).
+pub fn read_offer_link(text: &str) -> Result<OfferLinkView, WebError> {
+    let link = OfferLink::parse(text)?;
+    Ok(OfferLinkView {
+        url: link.url(),
+        redeem_url: link.redeem_url(),
+        server: link.server.base().to_owned(),
+        code: link.code,
+    })
 }
 
 /// An open wallet: its key and certificates, decrypted. The key is wiped when dropped.
@@ -96,6 +111,19 @@ impl Wallet {
         self.contents.packages.len()
     }
 
+    /// The request that collects the certificate of a department's one-time offer `code`
+    /// (`POST /v1/offers/{code}/redeem`): this wallet's key and its signature over the
+    /// code ([`ecert_wallet::offer::redeem_request`]), as CBOR. The package the server
+    /// answers with is then added with [`Wallet::receive`], like a file.
+    pub fn redeem_request(&self, code: &str) -> Result<Vec<u8>, WebError> {
+        if !is_valid_offer_code(code) {
+            return Err(OfferLinkError::Code.into());
+        }
+        offer::redeem_request(&self.contents.holder, code)
+            .to_bytes()
+            .map_err(|e| WebError::Internal(format!("the offer request: {e}")))
+    }
+
     fn entries(&self) -> Result<Vec<Entry<'_>>, WebError> {
         Ok(certs::entries(&self.contents.packages)?)
     }
@@ -137,11 +165,7 @@ impl Wallet {
         let entry = certs::select(&entries, selector, &self.kinds, now)?;
         Ok(CertificateDetails {
             certificate: CertificateSummary::of(entry, &self.kinds, now),
-            fields: entry
-                .fields(&self.kinds)
-                .into_iter()
-                .map(FieldView::from)
-                .collect(),
+            fields: entry.fields(&self.kinds),
         })
     }
 
@@ -169,13 +193,7 @@ impl Wallet {
             .map(|c| (c.certificate.clone(), c.fields.clone()))
             .collect();
         let chosen = certs::choose(&entries, &specs, &self.kinds, now)?;
-        let selections: Vec<Selection<'_>> = chosen
-            .iter()
-            .map(|c| Selection {
-                package: c.entry.package,
-                fields: c.fields.clone(),
-            })
-            .collect();
+        let selections: Vec<Selection<'_>> = chosen.iter().map(Choice::selection).collect();
         let presentation = ecert_wallet::present(
             &self.contents.holder,
             &self.kinds,
@@ -324,5 +342,39 @@ mod tests {
         let err = w.receive(&[b"not a package"], UnixTime(1)).unwrap_err();
         assert_eq!((err.code(), err.position()), ("not-a-package", Some(0)));
         assert_eq!(w.count(), 0);
+    }
+
+    #[test]
+    fn offer_links_are_read_by_the_wallet_librarys_rules() {
+        let link = read_offer_link(" https://10.0.0.5:8443/v1/offers/K7Q2-99XF\n").unwrap();
+        assert_eq!(link.server, "https://10.0.0.5:8443");
+        assert_eq!(link.code, "K7Q2-99XF");
+        assert_eq!(link.url, "https://10.0.0.5:8443/v1/offers/K7Q2-99XF");
+        assert_eq!(
+            link.redeem_url,
+            "https://10.0.0.5:8443/v1/offers/K7Q2-99XF/redeem"
+        );
+        let err = read_offer_link("EC1R:NOTALINK").unwrap_err();
+        assert_eq!(err.code(), "bad-link");
+        assert!(
+            err.message().starts_with("not an offer link"),
+            "{}",
+            err.message()
+        );
+    }
+
+    #[test]
+    fn offer_requests_are_signed_by_the_holder_for_that_code() {
+        use ecert_schemas::OfferRedemption;
+        use ecert_verifier::offer::verify_offer_redemption;
+        let w = Wallet::create(&mut OsRng).unwrap();
+        let bytes = w.redeem_request("K7Q2-99XF").unwrap();
+        let request = OfferRedemption::from_bytes(&bytes).unwrap();
+        let holder = verify_offer_redemption("K7Q2-99XF", &request).unwrap();
+        assert_eq!(holder.to_hex(), w.id());
+        assert!(verify_offer_redemption("K7Q2-99XG", &request).is_err());
+        for bad in ["", "a b", "a/b", &"x".repeat(129)] {
+            assert_eq!(w.redeem_request(bad).unwrap_err().code(), "bad-link");
+        }
     }
 }

@@ -228,12 +228,10 @@ fn refusals() {
 
     // A certificate issued to another wallet: nothing is added.
     let stranger = Wallet::create(&mut OsRng).unwrap();
-    let theirs = world.issue_to(
+    let theirs = world.issue_now_to(
         "transport",
         PublicKeyBytes::from_hex(&stranger.id()).unwrap(),
         sample::driver_licence(now),
-        now.minus(HOUR),
-        now.minus(HOUR),
     );
     let mine = world.id_card.to_bytes().unwrap();
     let err = wallet
@@ -339,6 +337,35 @@ fn revocations_through_a_verified_delta() {
     let twin = World::builder().now(now).build();
     let err = Revocations::from_delta(&delta(&world, 0), &twin.anchor_toml(), None).unwrap_err();
     assert_eq!(err.code(), "header-not-certified");
+
+    // Kept between sessions, and checked again when read back.
+    let stored = state.to_bytes().unwrap();
+    let back = Revocations::from_bytes(&stored, &anchor).unwrap();
+    assert_eq!(back.info(), info);
+    assert!(back.is_revoked("justice", status_index).unwrap());
+    let err = Revocations::from_bytes(&stored, &twin.anchor_toml()).unwrap_err();
+    assert_eq!(err.code(), "header-not-certified");
+    let err = Revocations::from_bytes(&stored[..stored.len() - 1], &anchor).unwrap_err();
+    assert_eq!(err.code(), "malformed");
+    // A revocation dropped from the stored lists no longer adds up to the certified root.
+    let forged = {
+        let empty = ecert_schemas::ledger::RevocationSnapshot {
+            height: info.height,
+            lists: Vec::new(),
+        };
+        let full = Revocations::from_delta(&delta(&world, 0), &anchor, None).unwrap();
+        let mut bytes = full.to_bytes().unwrap();
+        let original = ecert_schemas::codec::to_cbor(state.snapshot()).unwrap();
+        let replacement = ecert_schemas::codec::to_cbor(&empty).unwrap();
+        let at = bytes
+            .windows(original.len())
+            .position(|w| w == original.as_slice())
+            .unwrap();
+        bytes.splice(at..at + original.len(), replacement);
+        bytes
+    };
+    let err = Revocations::from_bytes(&forged, &anchor).unwrap_err();
+    assert_eq!(err.code(), "trust-data-mismatch");
 
     // The counter refuses the revoked certificate.
     let counter = counter(&world);

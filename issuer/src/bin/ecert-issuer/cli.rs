@@ -44,6 +44,11 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "DIR")]
     pub home: Option<PathBuf>,
 
+    // `--ca`, `--insecure-http` (with 'serve', `--insecure-http` also allows serving plain
+    // HTTP on a non-loopback address: see `ServeArgs::listen`).
+    #[command(flatten)]
+    pub net: ecert_client::TransportArgs,
+
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -181,7 +186,15 @@ works once, and only for the wallet the certificate was issued to. No passphrase
 the certificates were signed when issued.
 
 Listens on --listen ADDRESS:PORT (default 127.0.0.1:7400; use 0.0.0.0:7400 to accept \
-connections from other computers). Logs each request on the screen. Stop with Ctrl-C."
+connections from other computers, which needs HTTPS: --tls-cert FILE --tls-key FILE, or \
+--insecure-http to serve plain HTTP on a network you trust). \
+Wallet apps in a browser need --allow-origin with the app's origin. Opening an offer link \
+in a browser shows a page that explains it, in Chinese and English, with a link into the \
+wallet app when --wallet-app is given. Logs each request on the screen. Stop with Ctrl-C.
+
+Example:
+  ecert-issuer serve --listen 0.0.0.0:7400 --tls-cert offers.pem --tls-key offers.key \\
+      --allow-origin https://10.1.2.3:7200 --wallet-app https://10.1.2.3:7200/wallet/"
     )]
     Serve(ServeArgs),
 
@@ -251,7 +264,8 @@ pub struct InitArgs {
     #[arg(long, value_name = "FILE")]
     pub anchor: Option<PathBuf>,
 
-    /// The address at which wallets reach 'ecert-issuer serve' (for offer QR codes).
+    /// The address at which wallets reach 'ecert-issuer serve' (for offer QR codes), for
+    /// example https://certificates.justice.example:7400.
     #[arg(long, value_name = "URL")]
     pub serve_url: Option<String>,
 
@@ -359,9 +373,29 @@ pub struct ListArgs {
 /// Options of `serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// The address and port to listen on.
+    /// The address and port to listen on. Without --tls-cert only a loopback address
+    /// (127.0.0.1, ::1) is allowed, unless --insecure-http.
     #[arg(long, value_name = "ADDRESS:PORT", default_value = "127.0.0.1:7400")]
     pub listen: String,
+
+    /// Serve HTTPS with this certificate (PEM; the server's certificate first, then any
+    /// intermediate ones).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The private key of --tls-cert (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Let web pages of this origin (https://HOST:PORT, for example the wallet app served
+    /// by a ledger node) redeem offers from a browser. Repeat for several; none by default.
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    pub allow_origins: Vec<ecert_serve::Origin>,
+
+    /// The wallet web app (for example https://10.1.2.3:7200/wallet/): the page an offer
+    /// link opens in a browser links to it, with the offer.
+    #[arg(long, value_name = "URL")]
+    pub wallet_app: Option<String>,
 }
 
 #[cfg(test)]

@@ -30,7 +30,8 @@ pub const TABLE: &str = "Exit codes:
   1  failed for another reason (for example a file could not be written)
   2  wrong usage or bad input (options, claims, CSV rows, certificate ids); nothing was issued
   3  the issuer home: not set up, already set up, not configured, wrong passphrase, or busy
-  4  the ledger node: unreachable, unavailable, refused the transaction, or too slow
+  4  the ledger node: unreachable (network, or its certificate not trusted), unavailable,
+     refused the transaction, or too slow
   5  the ledger's proof or data did not verify against the trust anchor: do not trust that node
   6  audit: batches this department did not issue, or its own batches missing";
 

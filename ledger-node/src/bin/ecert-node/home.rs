@@ -2,11 +2,11 @@
 //! passphrase with Argon2id + XChaCha20-Poly1305), `node.pub` (the public key, hex),
 //! `node.toml` (the department), and `data/` (RocksDB).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use ecert_sealed::{open_secret, seal_secret};
-use ecert_shell::files::{self, read_limited, read_text_limited};
+use ecert_shell::files::{self, read_limited, read_text_limited, FileError};
 use ecert_shell::passphrase::{self, Source};
 use ed25519_dalek::SigningKey;
 use rand_core::OsRng;
@@ -58,27 +58,32 @@ pub fn init(home: &Path, department: &str) -> Result<String> {
     Ok(public)
 }
 
-/// The public key (hex) stored beside the sealed key.
-pub fn public_key(home: &Path) -> Result<String> {
-    let path = home.join(PUB_FILE);
-    let text = read_text_limited(&path, MAX_KEY_FILE_BYTES).with_context(|| {
+/// The file `name` of the home, of at most [`MAX_KEY_FILE_BYTES`], with `read`; the
+/// error names the file and says what to do if this is no node home.
+fn read_home_file<T>(
+    home: &Path,
+    name: &str,
+    read: fn(&Path, u64) -> Result<T, FileError>,
+) -> Result<(PathBuf, T)> {
+    let path = home.join(name);
+    let content = read(&path, MAX_KEY_FILE_BYTES).with_context(|| {
         format!(
             "cannot read {} (is this a node home? run `ecert-node init`)",
             path.display()
         )
     })?;
+    Ok((path, content))
+}
+
+/// The public key (hex) stored beside the sealed key.
+pub fn public_key(home: &Path) -> Result<String> {
+    let (_, text) = read_home_file(home, PUB_FILE, read_text_limited)?;
     Ok(text.trim().to_owned())
 }
 
 /// Opens the sealed validator key.
 pub fn open_key(home: &Path) -> Result<SigningKey> {
-    let path = home.join(KEY_FILE);
-    let sealed = read_limited(&path, MAX_KEY_FILE_BYTES).with_context(|| {
-        format!(
-            "cannot read {} (is this a node home? run `ecert-node init`)",
-            path.display()
-        )
-    })?;
+    let (path, sealed) = read_home_file(home, KEY_FILE, read_limited)?;
     let pass = passphrase::existing(PASSPHRASE)?;
     let seed = open_secret(KEY_MAGIC, &sealed, &pass)
         .with_context(|| format!("cannot open the node key {}", path.display()))?;

@@ -15,7 +15,8 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use ecert_ledger_node::genesis::Genesis;
-use ecert_ledger_node::node::{Node, NodeConfig};
+use ecert_ledger_node::node::{Node, NodeConfig, Serving};
+use ecert_serve::{Origin, Security, TlsFiles};
 use ecert_shell::files::{read_limited, read_text_limited, Existing};
 use ecert_shell::outln;
 
@@ -61,9 +62,29 @@ enum Command {
         /// libp2p address to listen on (default: this validator's address in the genesis).
         #[arg(long)]
         listen: Option<String>,
-        /// Address of the client API (HTTP).
+        /// Address of the client API. Without --tls-cert it serves plain HTTP, which is
+        /// only allowed on a loopback address (127.0.0.1, ::1) unless --insecure-http.
         #[arg(long, default_value = "127.0.0.1:7200")]
         http: SocketAddr,
+        /// Serve the client API over HTTPS with this certificate (PEM; the server's
+        /// certificate first, then any intermediate ones).
+        #[arg(long, value_name = "FILE", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The private key of --tls-cert (PEM).
+        #[arg(long, value_name = "FILE", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+        /// Allow plain HTTP on a non-loopback address (unencrypted: only on a network you
+        /// trust; browsers refuse the camera and offline use without HTTPS).
+        #[arg(long)]
+        insecure_http: bool,
+        /// Serve the wallet and counter web apps from this folder (the repository's web/):
+        /// /wallet/, /counter/, /common/ and /core/pkg/ only.
+        #[arg(long, value_name = "DIR")]
+        web: Option<PathBuf>,
+        /// Let web pages of this origin (https://HOST:PORT) call the API from a browser.
+        /// Repeat for several origins; none by default.
+        #[arg(long = "allow-origin", value_name = "ORIGIN")]
+        allow_origins: Vec<Origin>,
         /// Longest a transaction waits for a block, in milliseconds (at most 200).
         #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=200))]
         block_interval_ms: u64,
@@ -99,7 +120,27 @@ enum Command {
         /// The genesis file.
         #[arg(long)]
         genesis: PathBuf,
+        /// Also write the anchor as a QR code to this file (SVG if it ends in `.svg`, else
+        /// PNG), for counters and wallets to scan instead of typing it.
+        #[arg(long, value_name = "FILE")]
+        qr: Option<PathBuf>,
     },
+}
+
+/// Writes the trust anchor's text as a QR code to `path`: SVG if it ends in `.svg`, else
+/// PNG. An existing file is replaced (the anchor of a genesis never changes).
+fn write_anchor_qr(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
+    let svg = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("svg"));
+    let bytes = if svg {
+        ecert_qr::render::to_svg(text)?.into_bytes()
+    } else {
+        ecert_qr::render::to_png(text, 6)?
+    };
+    ecert_shell::files::write_atomically(path, &bytes, Existing::Replace)
+        .with_context(|| format!("writing the trust anchor's QR code to {}", path.display()))?;
+    Ok(())
 }
 
 /// Largest genesis or proposal file read.
@@ -169,19 +210,20 @@ fn run(cli: Cli) -> Result<()> {
             );
             Ok(())
         }
-        Command::TrustAnchor { genesis } => {
+        Command::TrustAnchor { genesis, qr } => {
             let genesis = read_genesis(&genesis)?;
             genesis
                 .check_kinds(&ecert_schemas::KindRegistry::builtin()?)
                 .context("the genesis kinds do not match this build's kind files")?;
             let anchor = genesis.trust_anchor()?;
-            ecert_shell::out!(
-                "{}",
-                ecert_verifier::anchor_file::anchor_to_toml(
-                    &anchor,
-                    "The ecert ledger to trust: pin this file in counters, issuers and wallets."
-                )
+            let text = ecert_verifier::anchor_file::anchor_to_toml(
+                &anchor,
+                "The ecert ledger to trust: pin this file in counters, issuers and wallets.",
             );
+            if let Some(path) = qr {
+                write_anchor_qr(&path, &text)?;
+            }
+            ecert_shell::out!("{text}");
             Ok(())
         }
         Command::Run {
@@ -189,10 +231,34 @@ fn run(cli: Cli) -> Result<()> {
             genesis,
             listen,
             http,
+            tls_cert,
+            tls_key,
+            insecure_http,
+            web,
+            allow_origins,
             block_interval_ms,
             max_block_txs,
             snapshot_every,
         } => {
+            // The serving options are checked before the key's passphrase is asked for.
+            let security = match TlsFiles::from_flags(tls_cert, tls_key) {
+                Some(files) => Security::Tls(files.load()?),
+                None => {
+                    ecert_serve::check_plain(http, insecure_http)?;
+                    Security::Plain
+                }
+            };
+            if let Some(dir) = &web {
+                if !dir.is_dir() {
+                    return Err(ecert_serve::AppsError::NotAFolder(dir.clone()).into());
+                }
+            }
+            let serving = Serving {
+                security,
+                insecure_http,
+                web,
+                allow_origins,
+            };
             let genesis = read_genesis(&genesis)?;
             genesis
                 .check_kinds(&ecert_schemas::KindRegistry::builtin()?)
@@ -216,13 +282,20 @@ fn run(cli: Cli) -> Result<()> {
                     key,
                     listen,
                     http,
+                    serving: serving.clone(),
                     block_interval: Duration::from_millis(block_interval_ms),
                     max_block_txs,
                     snapshot_every,
                 })
                 .await?;
-                eprintln!("ecert-node: client API on http://{}", node.http_addr());
-                shutdown_signal().await;
+                eprintln!("ecert-node: client API on {}", node.http_url());
+                if serving.web.is_some() {
+                    eprintln!(
+                        "ecert-node: web apps on {0}/wallet/ and {0}/counter/",
+                        node.http_url()
+                    );
+                }
+                ecert_serve::shutdown_signal().await;
                 tracing::info!("stopping");
                 node.shutdown().await;
                 Ok(())
@@ -239,26 +312,4 @@ fn init_logging() {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-}
-
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = tokio::signal::ctrl_c().await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }

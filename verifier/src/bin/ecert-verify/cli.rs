@@ -19,7 +19,8 @@ sync, and is shown by the wallet it was issued to (a screenshot stops working af
 minute). It then shows only the fields the citizen chose to disclose.
 
 First setup (once):  ecert-verify init --anchor anchor.toml
-Every day:           ecert-verify sync --node http://HOST:PORT
+Every day:           ecert-verify sync --node https://HOST:PORT
+                     (--ca FILE: trust only the department's certificate authority)
                      (or: ecert-verify sync --from-file bundle.cbor)
 At the counter:      ecert-verify verify          (then scan the code)";
 
@@ -41,6 +42,9 @@ message); 3 refused to replace stored data; 10 and up: INVALID, one code per rea
 pub struct Cli {
     #[arg(long, global = true, value_name = "DIR", help = STORE_HELP)]
     pub store: Option<PathBuf>,
+    // `--ca`, `--insecure-http`.
+    #[command(flatten)]
+    pub net: ecert_client::TransportArgs,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -69,7 +73,8 @@ node over the network (--node), or from a file exported by a ledger node (--from
 this at least once a day: `verify` refuses to work with data older than 24 hours (see its
 --max-revocation-age).
 
-  ecert-verify sync --node http://10.1.2.3:8080
+  ecert-verify sync --node https://10.1.2.3:7200
+  ecert-verify --ca department-ca.pem sync --node https://10.1.2.3:7200
   ecert-verify sync --from-file bundle.cbor
 
 The node is not trusted, and neither is the file: the data is checked before anything is
@@ -142,7 +147,7 @@ pub struct SyncArgs {
         conflicts_with = "node"
     )]
     pub from_file: Option<PathBuf>,
-    /// Fetch the data from this ledger node over the network: http://HOST:PORT
+    /// Fetch the data from this ledger node over the network: https://HOST:PORT
     #[arg(long, value_name = "URL")]
     pub node: Option<String>,
     /// With --node: give up if the whole download takes longer than this many seconds

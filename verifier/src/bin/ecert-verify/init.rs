@@ -58,7 +58,7 @@ pub fn run(store: &Store, args: &InitArgs) -> Result<String> {
     text.push_str(&format!(
         "This counter now trusts ledger {}, validator set {}.\n\
          Store: {}\n\
-         Next: ecert-verify sync --node http://HOST:PORT (a ledger node), or\n\
+         Next: ecert-verify sync --node https://HOST:PORT (a ledger node), or\n\
          \x20     ecert-verify sync --from-file BUNDLE (a file exported by a ledger node)\n",
         anchor.chain_id,
         anchor.validators_hash,

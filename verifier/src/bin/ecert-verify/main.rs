@@ -42,7 +42,13 @@ fn run(cli: Cli) -> Result<u8> {
     let store = || Store::locate(cli.store.clone());
     match cli.command {
         Command::Init(args) => finish(init::run(&store()?, &args)?),
-        Command::Sync(args) => finish(sync::run(&store()?, &args, now()?)?),
+        Command::Sync(args) => {
+            let transport = cli
+                .net
+                .transport()
+                .map_err(|e| exit::counter(e.to_string()))?;
+            finish(sync::run(&store()?, &args, &transport, now()?)?)
+        }
         Command::Verify(args) => verify::run(&store()?, args),
         Command::Challenge => {
             let nonce = challenge::fresh()?;

@@ -3,9 +3,9 @@
 
 use std::io::{self, IsTerminal, Write};
 
-use ecert_schemas::{date, FieldValue, KindRegistry, UnixTime};
-use ecert_verifier::report::Outcome;
-use ecert_verifier::{DisclosedField, TrustStore, Verdict, VerifiedCertificate, VerifyError};
+use ecert_schemas::{KindRegistry, UnixTime};
+use ecert_verifier::report::{Outcome, ValueView, VerifiedView};
+use ecert_verifier::{TrustStore, Verdict, VerifyError};
 use serde::Serialize;
 
 use crate::exit;
@@ -38,11 +38,6 @@ pub fn age(secs: u64) -> String {
         (d, 0, _) => format!("{d} d"),
         (d, h, _) => format!("{d} d {h} h"),
     }
-}
-
-/// A calendar date (UTC).
-pub fn day(t: UnixTime) -> String {
-    date::date_of_unix(t.secs()).to_string()
 }
 
 /// How old the synced data is, and how long ago it was current.
@@ -101,24 +96,6 @@ fn sync_line(store: &TrustStore, now: UnixTime) -> String {
     )
 }
 
-fn label(field: &DisclosedField) -> String {
-    match &field.label_local {
-        Some(local) if !local.is_empty() => format!("{} / {local}", field.label),
-        _ => field.label.clone(),
-    }
-}
-
-fn kind_title(cert: &VerifiedCertificate, kinds: &KindRegistry) -> String {
-    let local = kinds
-        .get(&cert.kind)
-        .ok()
-        .and_then(|k| k.name_local.clone());
-    match local {
-        Some(local) => format!("{} / {local}", cert.kind_name),
-        None => cert.kind_name.clone(),
-    }
-}
-
 /// The human verdict for a valid presentation.
 pub fn valid_text(
     verdict: &Verdict,
@@ -146,22 +123,21 @@ pub fn valid_text(
         "Challenge: not used.\n"
     });
     for (i, cert) in verdict.certificates.iter().enumerate() {
-        text.push_str(&format!("\n[{}] {}\n", i + 1, kind_title(cert, kinds)));
+        let cert = VerifiedView::of(cert, kinds);
+        text.push_str(&format!("\n[{}] {}\n", i + 1, cert.title()));
         text.push_str(&format!(
             "    Issued by: {} ({})\n",
             cert.issuer_name, cert.issuer
         ));
         text.push_str(&format!(
             "    Valid:     {} to {} (issued {})\n",
-            day(cert.valid_from),
-            day(cert.expires),
-            day(cert.issued_at)
+            cert.valid_from_date, cert.expires_date, cert.issued_date
         ));
         if cert.disclosed.is_empty() {
             text.push_str("    (no fields shown: the citizen chose to show none)\n");
         }
         for field in &cert.disclosed {
-            text.push_str(&format!("    {}: {}\n", label(field), field.value));
+            text.push_str(&format!("    {}: {}\n", field.labels(), field.text));
         }
     }
     text.push('\n');
@@ -183,14 +159,16 @@ pub fn invalid_text(error: &VerifyError, store: &TrustStore, now: UnixTime) -> S
     text
 }
 
+/// A disclosed field in the JSON verdict.
 #[derive(Serialize)]
 struct JsonField {
     key: String,
     label: String,
     label_local: Option<String>,
-    value: serde_json::Value,
+    value: ValueView,
 }
 
+/// A certificate in the JSON verdict.
 #[derive(Serialize)]
 struct JsonCertificate {
     kind: String,
@@ -204,7 +182,30 @@ struct JsonCertificate {
     disclosed: Vec<JsonField>,
 }
 
-/// The JSON verdict. Times are whole seconds since the Unix epoch.
+impl From<VerifiedView> for JsonCertificate {
+    fn from(view: VerifiedView) -> JsonCertificate {
+        let disclosed = view.disclosed.into_iter().map(|f| JsonField {
+            key: f.key,
+            label: f.label,
+            label_local: f.label_local,
+            value: f.value,
+        });
+        JsonCertificate {
+            kind: view.kind,
+            kind_name: view.kind_name,
+            issuer: view.issuer,
+            issuer_name: view.issuer_name,
+            id: view.id,
+            issued_at: view.issued_at,
+            valid_from: view.valid_from,
+            expires: view.expires,
+            disclosed: disclosed.collect(),
+        }
+    }
+}
+
+/// The JSON verdict: the [`Outcome`] with the exit code, in the documented `snake_case`
+/// names. Times are whole seconds since the Unix epoch.
 #[derive(Serialize)]
 struct JsonVerdict {
     valid: bool,
@@ -221,51 +222,20 @@ struct JsonVerdict {
     revocation_age_secs: u64,
 }
 
-fn json_value(value: &FieldValue) -> serde_json::Value {
-    match value {
-        FieldValue::Text(t) => serde_json::Value::from(t.as_str()),
-        FieldValue::TextList(list) => serde_json::Value::from(list.clone()),
-        // Digests: lowercase hex, like every other byte string in this output.
-        FieldValue::Bytes(_) => serde_json::Value::from(value.to_string()),
-    }
-}
-
-fn json_certificate(cert: &VerifiedCertificate) -> JsonCertificate {
-    JsonCertificate {
-        kind: cert.kind.to_string(),
-        kind_name: cert.kind_name.clone(),
-        issuer: cert.issuer.to_string(),
-        issuer_name: cert.issuer_name.clone(),
-        id: cert.id.to_hex(),
-        issued_at: cert.issued_at.secs(),
-        valid_from: cert.valid_from.secs(),
-        expires: cert.expires.secs(),
-        disclosed: cert
-            .disclosed
-            .iter()
-            .map(|f| JsonField {
-                key: f.key.clone(),
-                label: f.label.clone(),
-                label_local: f.label_local.clone(),
-                value: json_value(&f.value),
-            })
-            .collect(),
-    }
-}
-
 /// One JSON object (and a newline) for the result of a verification.
 pub fn json(
     result: &Result<Verdict, VerifyError>,
     store: &TrustStore,
+    kinds: &KindRegistry,
     now: UnixTime,
 ) -> serde_json::Result<String> {
-    let outcome = Outcome::of(result, store, now, json_certificate);
+    let outcome = Outcome::of(result, store, now, |c| VerifiedView::of(c, kinds));
     let value = JsonVerdict {
         valid: outcome.valid,
         exit_code: result.as_ref().err().map_or(exit::OK, exit::for_error),
         code: outcome.code,
         reason: outcome.reason,
-        certificates: outcome.certificates,
+        certificates: outcome.certificates.into_iter().map(Into::into).collect(),
         holder: outcome.holder,
         signed_at: outcome.signed_at,
         nonce_checked: outcome.nonce_checked,

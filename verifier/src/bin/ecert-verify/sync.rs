@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use ecert_client::http::{BadAnswer, ErrorBody, Http, Unreachable};
-use ecert_client::{NodeClient, NodeError, ServerUrl};
+use ecert_client::{NodeClient, NodeError, ServerUrl, Transport};
 use ecert_schemas::UnixTime;
 use ecert_verifier::{Policy, VerifyError};
 
@@ -17,15 +17,17 @@ use crate::store::{self, Store};
 
 /// Reads the bundle from `--from-file` or fetches it from `--node`, checks it against the
 /// anchor and stores it; refuses older data without `--allow-older`.
-pub fn run(store: &Store, args: &SyncArgs, now: UnixTime) -> Result<String> {
+pub fn run(store: &Store, args: &SyncArgs, net: &Transport, now: UnixTime) -> Result<String> {
     let anchor = store.anchor()?;
     let (shown, bytes) = match (&args.node, &args.from_file) {
         (Some(node), _) => {
-            let node = ServerUrl::parse(node)
+            let node = net
+                .server(node)
                 .map_err(|e| Failure::new(exit::COUNTER_ERROR, format!("--node {e}")))?;
-            let http = Http::named(
+            let http = Http::with_transport(
                 concat!("ecert-verify/", env!("CARGO_PKG_VERSION")),
                 Duration::from_secs(args.timeout),
+                net,
             );
             let bytes = NodeClient::with_http(node.clone(), http)
                 .export_bytes()
@@ -145,6 +147,9 @@ fn fetch_failure(node: &ServerUrl, error: &NodeError, timeout: u64) -> Failure {
                 "cannot connect to {base} ({detail}); check the address, the network, and \
                  that the ledger node is running"
             ),
+            Unreachable::Tls(problem) => {
+                format!("the secure connection to {base} failed: {problem}")
+            }
         },
         other => format!("{base} did not answer as a ledger node does ({other})"),
     };

@@ -28,7 +28,7 @@ pub fn run(store: &Store, args: VerifyArgs) -> Result<u8> {
         let now = crate::now()?;
         let result = verify_presentation(qr, &synced, now, &policy);
         let text = if args.json {
-            output::json(&result, &synced, now)?
+            output::json(&result, &synced, &kinds, now)?
         } else {
             match &result {
                 Ok(verdict) => output::valid_text(verdict, &synced, &kinds, now),

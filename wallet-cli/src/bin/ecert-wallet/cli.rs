@@ -42,6 +42,10 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "FILE")]
     pub wallet: Option<PathBuf>,
 
+    // `--ca`, `--insecure-http`.
+    #[command(flatten)]
+    pub net: ecert_client::TransportArgs,
+
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -86,7 +90,7 @@ ID, and is not already in your wallet; if any file cannot be added, none is adde
 your wallet is unchanged.
 
 With an offer: the department gives you an offer link (as text or as a QR code), like \
-http://10.1.2.3:8080/v1/offers/K7Q2-99XF, or an offer code and its server's address. \
+https://10.1.2.3:8443/v1/offers/K7Q2-99XF, or an offer code and its server's address. \
 The wallet proves to the server that it holds the wallet ID the certificate was issued \
 to, collects the certificate, and checks and adds it exactly like a file. An offer works \
 once: if the certificate cannot be added after it was collected, a copy is kept in a \
@@ -94,8 +98,9 @@ file beside your wallet and the message says where.
 
 Examples:
   ecert-wallet receive id-card.ecp
-  ecert-wallet receive --offer http://10.1.2.3:8080/v1/offers/K7Q2-99XF
-  ecert-wallet receive --offer K7Q2-99XF --issuer http://10.1.2.3:8080
+  ecert-wallet receive --offer https://10.1.2.3:8443/v1/offers/K7Q2-99XF
+  ecert-wallet receive --offer K7Q2-99XF --issuer https://10.1.2.3:8443
+  ecert-wallet --ca department-ca.pem receive --offer https://10.1.2.3:8443/v1/offers/K7Q2-99XF
 
 With an offer, the exit code says what went wrong: 3 the server could not be reached, \
 4 its answer was not usable, 5 unknown offer code, 6 offer already collected, 7 the \
@@ -207,7 +212,7 @@ Nothing in your wallet is changed. Exit code 0 when all was checked and nothing 
 revoked, 9 when a certificate is reported revoked, 4 when an answer was refused, 3 when \
 the node could not be reached, 1 when a certificate in the wallet is damaged.
 
-Example: ecert-wallet refresh --node http://10.1.2.3:8080"
+Example: ecert-wallet refresh --node https://10.1.2.3:7200"
     )]
     Refresh(RefreshArgs),
 
@@ -240,11 +245,11 @@ pub struct ReceiveArgs {
     pub files: Vec<PathBuf>,
 
     /// Collect the certificate with a one-time offer: the offer link
-    /// (http://HOST:PORT/v1/offers/CODE), or just the CODE together with --issuer.
+    /// (https://HOST:PORT/v1/offers/CODE), or just the CODE together with --issuer.
     #[arg(long, value_name = "LINK or CODE")]
     pub offer: Option<String>,
 
-    /// With --offer CODE: the department's server, as http://HOST:PORT.
+    /// With --offer CODE: the department's server, as https://HOST:PORT.
     #[arg(long, value_name = "URL", requires = "offer")]
     pub issuer: Option<String>,
 }
@@ -264,7 +269,7 @@ pub struct TrustArgs {
 /// Options of `refresh`.
 #[derive(Debug, Args)]
 pub struct RefreshArgs {
-    /// The ledger node to ask, as http://HOST:PORT.
+    /// The ledger node to ask, as https://HOST:PORT.
     #[arg(long, value_name = "URL")]
     pub node: String,
 }

@@ -35,7 +35,8 @@ macro_rules! help_table {
   0  done
   1  error on this computer: wallet, file, passphrase, certificate not added
   2  wrong usage of the command
-  3  the server could not be reached (network, address, no answer in time)
+  3  the server could not be reached (network, address, no answer in time, or its
+     certificate is not trusted: see --ca)
   4  the server's answer was not usable (unexpected, damaged, or failed its check)
   5  receive --offer: the offer code is unknown to the department
   6  receive --offer: the offer was already collected

@@ -119,13 +119,13 @@ fn plan(kind: &Kind, args: &IssueArgs, cwd: PathBuf, offer_url: Option<String>) 
 }
 
 /// `issue`.
-pub fn run(home: &Home, args: &IssueArgs) -> Result<()> {
+pub fn run(home: &Home, args: &IssueArgs, net: &ecert_client::Transport) -> Result<()> {
     let config = home.config()?;
     let issuer = config.issuer_id()?;
     let node_url = config.node_url()?.to_owned();
     let anchor = home.require_anchor()?;
     let kinds = KindRegistry::builtin()?;
-    let ledger = node_client(&node_url);
+    let ledger = node_client(&node_url, net)?;
     if args.resume {
         let _lock = home.lock()?;
         let job = issuance::pending_job(home)?.ok_or(IssuanceError::NothingPending)?;

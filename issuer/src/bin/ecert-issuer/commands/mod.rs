@@ -11,11 +11,13 @@ mod setup;
 use std::time::Duration;
 
 use anyhow::Result;
+use ecert_client::Transport;
 use ecert_issuer::home::Home;
 use ecert_issuer::node::NodeClient;
 use ecert_schemas::UnixTime;
 
 use crate::cli::{Cli, Command};
+use crate::exit;
 
 /// How long one request to the ledger node may take in all (a certified submission waits
 /// up to [`SUBMIT_WAIT_MS`] on the node's side).
@@ -26,17 +28,21 @@ pub const SUBMIT_WAIT_MS: u64 = 60_000;
 /// Runs the command line's command.
 pub fn run(cli: Cli) -> Result<()> {
     let home = Home::locate(cli.home)?;
+    let net = cli
+        .net
+        .transport()
+        .map_err(|e| exit::input(e.to_string()))?;
     match cli.command {
         Command::Init(args) => setup::init(&home, &args),
         Command::Key => setup::key(&home),
         Command::Config(args) => setup::config(&home, &args),
         Command::SetAnchor(args) => setup::set_anchor(&home, &args),
-        Command::Issue(args) => issue::run(&home, &args),
-        Command::Revoke(args) => register::revoke(&home, &args),
+        Command::Issue(args) => issue::run(&home, &args, &net),
+        Command::Revoke(args) => register::revoke(&home, &args, &net),
         Command::List(args) => register::list(&home, &args),
-        Command::Audit => register::audit(&home),
-        Command::Serve(args) => serve::run(&home, &args),
-        Command::RotateKey(args) => rotate::run(&home, &args),
+        Command::Audit => register::audit(&home, &net),
+        Command::Serve(args) => serve::run(&home, &args, &net),
+        Command::RotateKey(args) => rotate::run(&home, &args, &net),
     }
 }
 
@@ -45,9 +51,18 @@ pub fn now() -> Result<UnixTime> {
     Ok(ecert_shell::clock::now()?)
 }
 
-/// A client of the configured ledger node.
-pub fn node_client(url: &str) -> NodeClient {
-    NodeClient::new(url, NODE_TIMEOUT)
+/// A client of the configured ledger node, with the connection policy of `--ca` and
+/// `--insecure-http`.
+pub fn node_client(url: &str, net: &Transport) -> Result<NodeClient> {
+    let server = net
+        .server(url)
+        .map_err(|e| exit::input(format!("the ledger node address {e}")))?;
+    let http = ecert_client::Http::with_transport(
+        concat!("ecert-issuer/", env!("CARGO_PKG_VERSION")),
+        NODE_TIMEOUT,
+        net,
+    );
+    Ok(NodeClient::with_http(server, http))
 }
 
 /// Prints to standard output ([`ecert_shell::out!`]: a closed pipe ends the program

@@ -72,7 +72,7 @@ pub fn list(home: &Home, args: &ListArgs) -> Result<()> {
 }
 
 /// `revoke`.
-pub fn revoke(home: &Home, args: &RevokeArgs) -> Result<()> {
+pub fn revoke(home: &Home, args: &RevokeArgs, net: &ecert_client::Transport) -> Result<()> {
     let config = home.config()?;
     let issuer = config.issuer_id()?;
     let node_url = config.node_url()?.to_owned();
@@ -135,7 +135,7 @@ pub fn revoke(home: &Home, args: &RevokeArgs) -> Result<()> {
     eprintln!(
         "Sending the revocation to the ledger ({node_url}); waiting until it is certified..."
     );
-    let client = node_client(&node_url);
+    let client = node_client(&node_url, net)?;
     let receipt = client
         .submit(&tx, Wait::Certified, SUBMIT_WAIT_MS)
         .map_err(|e| anyhow::Error::new(e).context("the revocation was not recorded; try again"))?;
@@ -220,13 +220,13 @@ fn kind_names(kinds: &[KindId]) -> String {
 }
 
 /// `audit`.
-pub fn audit(home: &Home) -> Result<()> {
+pub fn audit(home: &Home, net: &ecert_client::Transport) -> Result<()> {
     let config = home.config()?;
     let issuer = config.issuer_id()?;
     let node_url = config.node_url()?.to_owned();
     let anchor = home.require_anchor()?;
     let own = home.batches()?;
-    let store = node_client(&node_url).certified_export(&anchor, KindRegistry::builtin()?)?;
+    let store = node_client(&node_url, net)?.certified_export(&anchor, KindRegistry::builtin()?)?;
     let ledger = ledger_batches(&store, &issuer);
     let certified_height = store.header().height;
     let report = compare(&ledger, &own, certified_height);

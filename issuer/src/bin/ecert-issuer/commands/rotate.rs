@@ -29,7 +29,7 @@ fn when(secs: u64) -> String {
 }
 
 /// `rotate-key`.
-pub fn run(home: &Home, args: &RotateKeyArgs) -> Result<()> {
+pub fn run(home: &Home, args: &RotateKeyArgs, net: &ecert_client::Transport) -> Result<()> {
     if args.cancel {
         home.require()?;
         let _lock = home.lock()?;
@@ -43,12 +43,12 @@ pub fn run(home: &Home, args: &RotateKeyArgs) -> Result<()> {
         return Ok(());
     }
     match &args.submit {
-        None => propose(home, args),
-        Some(proposal) => submit(home, proposal, &args.approvals),
+        None => propose(home, args, net),
+        Some(proposal) => submit(home, proposal, &args.approvals, net),
     }
 }
 
-fn propose(home: &Home, args: &RotateKeyArgs) -> Result<()> {
+fn propose(home: &Home, args: &RotateKeyArgs, net: &ecert_client::Transport) -> Result<()> {
     let config = home.config()?;
     let issuer = config.issuer_id()?;
     let node_url = config.node_url()?.to_owned();
@@ -63,7 +63,7 @@ fn propose(home: &Home, args: &RotateKeyArgs) -> Result<()> {
         .into());
     }
     let (current, passphrase) = secrets::unlock_keeping_passphrase(home, issuer.clone())?;
-    let registry = node_client(&node_url).registry()?;
+    let registry = node_client(&node_url, net)?.registry()?;
     let now = now()?;
     let valid_from = now.plus(args.start_in.saturating_mul(60));
     let next = IssuerKey::generate(issuer.clone(), &mut OsRng);
@@ -124,7 +124,12 @@ fn read_approvals(path: &Path) -> Result<Vec<Approval>> {
     })
 }
 
-fn submit(home: &Home, proposal_path: &Path, approval_paths: &[PathBuf]) -> Result<()> {
+fn submit(
+    home: &Home,
+    proposal_path: &Path,
+    approval_paths: &[PathBuf],
+    net: &ecert_client::Transport,
+) -> Result<()> {
     let config = home.config()?;
     let issuer = config.issuer_id()?;
     let node_url = config.node_url()?.to_owned();
@@ -170,7 +175,7 @@ fn submit(home: &Home, proposal_path: &Path, approval_paths: &[PathBuf]) -> Resu
     eprintln!(
         "Sending the key rotation to the ledger ({node_url}); waiting until it is certified..."
     );
-    node_client(&node_url)
+    node_client(&node_url, net)?
         .submit(&tx, Wait::Certified, SUBMIT_WAIT_MS)
         .map_err(|e| anyhow::Error::new(e).context("the key rotation was not recorded"))?;
     home.mark_rotation_certified(action.valid_from.secs())?;

@@ -1,17 +1,56 @@
-//! `serve`: the offer endpoint, until Ctrl-C (or SIGTERM).
+//! `serve`: the offer endpoint, over HTTPS (or plain HTTP on loopback), until Ctrl-C (or
+//! SIGTERM).
+
+use std::net::SocketAddr;
 
 use anyhow::{Context, Result};
+use ecert_client::Transport;
 use ecert_issuer::home::Home;
 use ecert_issuer::offer::OfferStore;
-use ecert_issuer::server;
+use ecert_issuer::server::{self, OfferPage};
+use ecert_serve::{Listener, Security, TlsFiles};
 
 use super::print;
 use crate::cli::ServeArgs;
 use crate::exit;
 
 /// `serve`.
-pub fn run(home: &Home, args: &ServeArgs) -> Result<()> {
+pub fn run(home: &Home, args: &ServeArgs, net: &Transport) -> Result<()> {
     home.require()?;
+    let config = home.config()?;
+    let addr: SocketAddr = args.listen.parse().map_err(|_| {
+        exit::input(format!(
+            "--listen {:?} is not an address and port (for example 127.0.0.1:7400 or \
+             0.0.0.0:7400)",
+            args.listen
+        ))
+    })?;
+    let security = match TlsFiles::from_flags(args.tls_cert.clone(), args.tls_key.clone()) {
+        Some(files) => Security::Tls(files.load().map_err(|e| exit::input(e.to_string()))?),
+        None => Security::Plain,
+    };
+    if let Some(app) = &args.wallet_app {
+        if !server::is_wallet_app_url(app) {
+            return Err(exit::input(format!(
+                "--wallet-app {app:?} is not the address of a web app (for example \
+                 https://10.1.2.3:7200/wallet/; no #fragment)"
+            ))
+            .into());
+        }
+    }
+    let listener = Listener::bind(addr, security, net.insecure_http())
+        .map_err(|e| exit::input(e.to_string()))?;
+    let page = OfferPage {
+        department: config.issuer.clone(),
+        public_url: config.serve_url.clone(),
+        scheme: listener.scheme(),
+        wallet_app: args.wallet_app.clone(),
+    };
+    let mut router = server::router(OfferStore::new(home.offers_dir()), page);
+    if let Some(cors) = ecert_serve::cors::layer(&args.allow_origins) {
+        router = router.layer(cors);
+    }
+
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt()
@@ -23,47 +62,22 @@ pub fn run(home: &Home, args: &ServeArgs) -> Result<()> {
         .enable_all()
         .build()
         .context("cannot start the server")?;
+    print(&format!(
+        "Serving offers of {} on {} (Ctrl-C to stop)\n",
+        home.dir().display(),
+        listener.url()
+    ))?;
     runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(&args.listen)
-            .await
-            .map_err(|e| exit::input(format!("cannot listen on {}: {e}", args.listen)))?;
-        let address = listener
-            .local_addr()
-            .context("cannot read the listening address")?;
-        print(&format!(
-            "Serving offers of {} on http://{address} (Ctrl-C to stop)\n",
-            home.dir().display()
-        ))?;
-        let router = server::router(OfferStore::new(home.offers_dir()));
-        server::serve(listener, router, shutdown_signal())
+        let shutdown = async {
+            ecert_serve::shutdown_signal().await;
+            tracing::info!("shutting down: finishing the requests in flight");
+        };
+        listener
+            .serve(router, shutdown)
             .await
             .context("the server failed")?;
         tracing::info!("stopped");
         Ok::<(), anyhow::Error>(())
     })?;
     Ok(())
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
-    tracing::info!("shutting down: finishing the requests in flight");
 }

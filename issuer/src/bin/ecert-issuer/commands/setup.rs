@@ -79,7 +79,7 @@ pub fn init(home: &Home, args: &InitArgs) -> Result<()> {
         key.key_id().to_hex(),
     );
     if config.node.is_none() {
-        text.push_str("Next: ecert-issuer config --node http://HOST:PORT (the ledger node)\n");
+        text.push_str("Next: ecert-issuer config --node https://HOST:PORT (the ledger node)\n");
     }
     if anchor.is_none() {
         text.push_str(

@@ -77,8 +77,8 @@ fn describe(entry: &Entry<'_>, kinds: &KindRegistry, now: ecert_schemas::UnixTim
     }
     for field in entry.fields(kinds) {
         let value = field
-            .value
-            .map_or_else(|| "(not in this certificate)".into(), |v| v.to_string());
+            .text
+            .unwrap_or_else(|| "(not in this certificate)".into());
         match (field.key, field.label) {
             (Some(key), Some(label)) => {
                 let label = match field.label_local {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use ecert_client::http::BadAnswer;
-use ecert_client::{NodeClient, NodeError};
+use ecert_client::{NodeClient, NodeError, Transport};
 use ecert_schemas::date::date_of_unix;
 use ecert_schemas::ledger::{BlockHeader, RevocationSnapshot};
 use ecert_schemas::{Hash32, KindRegistry};
@@ -152,9 +152,9 @@ enum Anchoring {
 }
 
 /// `refresh --node URL`: per certificate, is it anchored, is it revoked.
-pub fn refresh(wallet: PathBuf, args: &RefreshArgs) -> Result<()> {
-    let server = net::server(&args.node, "--node")?;
-    let client = NodeClient::with_http(server.clone(), net::http());
+pub fn refresh(wallet: PathBuf, args: &RefreshArgs, transport: &Transport) -> Result<()> {
+    let server = net::server(transport, &args.node, "--node")?;
+    let client = NodeClient::with_http(server.clone(), net::http(transport));
     let anchor = read_anchor(&wallet)?;
     let w = Wallet::open(wallet)?;
     let kinds = KindRegistry::builtin()?;

@@ -19,17 +19,18 @@ use crate::files;
 /// Runs the command line's command.
 pub fn run(cli: Cli) -> Result<()> {
     let path = files::wallet_path(cli.wallet.as_deref())?;
+    let transport = net::transport(&cli.net)?;
     match cli.command {
         Command::Init => setup::init(path),
         Command::Id(args) => setup::id(path, &args),
         Command::Passwd => setup::passwd(path),
-        Command::Receive(args) => receive::receive(path, &args),
+        Command::Receive(args) => receive::receive(path, &args, &transport),
         Command::List => browse::list(path),
         Command::Show(args) => browse::show(path, &args),
         Command::Present(args) => present::present(path, &args),
         Command::Backup(args) => backup::backup(path, &args),
         Command::Restore(args) => backup::restore(path, &args),
         Command::Trust(args) => ledger::trust(path, &args),
-        Command::Refresh(args) => ledger::refresh(path, &args),
+        Command::Refresh(args) => ledger::refresh(path, &args, &transport),
     }
 }

@@ -7,24 +7,35 @@
 use std::time::Duration;
 
 use ecert_client::http::{BadAnswer, ErrorBody, Http, Unreachable};
-use ecert_client::{NodeError, ServerUrl};
+use ecert_client::{NodeError, ServerUrl, Transport, TransportArgs};
 
 use crate::exit::{self, Failure};
 
 /// How long one whole exchange may take.
 const TOTAL_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// The wallet's HTTP agent.
-pub fn http() -> Http {
-    Http::named(
+/// The connection policy of `--ca` and `--insecure-http`; a CA file that cannot be used
+/// is an error on this computer (exit code 1).
+pub fn transport(flags: &TransportArgs) -> Result<Transport, Failure> {
+    flags
+        .transport()
+        .map_err(|e| Failure::new(exit::ERROR, e.to_string()))
+}
+
+/// The wallet's HTTP agent, with the connection policy `net`.
+pub fn http(net: &Transport) -> Http {
+    Http::with_transport(
         concat!("ecert-wallet/", env!("CARGO_PKG_VERSION")),
         TOTAL_TIMEOUT,
+        net,
     )
 }
 
-/// Reads a server address given with the option `what` (`--node`).
-pub fn server(text: &str, what: &str) -> Result<ServerUrl, Failure> {
-    ServerUrl::parse(text).map_err(|e| Failure::new(exit::ERROR, format!("{what} {e}")))
+/// Reads a server address given with the option `what` (`--node`) and checks it against
+/// the connection policy (plain HTTP only to this computer unless `--insecure-http`).
+pub fn server(net: &Transport, text: &str, what: &str) -> Result<ServerUrl, Failure> {
+    net.server(text)
+        .map_err(|e| Failure::new(exit::ERROR, format!("{what} {e}")))
 }
 
 /// " The server said: ..." for messages, or nothing.
@@ -63,6 +74,9 @@ pub fn failure(server: &ServerUrl, error: &NodeError) -> Failure {
                     "cannot connect to {base} ({detail}); check the address, the network, and \
                      that the server is running"
                 ),
+                Unreachable::Tls(problem) => {
+                    format!("the secure connection to {base} failed: {problem}")
+                }
             },
         ),
         NodeError::BadAnswer {
@@ -91,14 +105,27 @@ mod tests {
 
     #[test]
     fn addresses_and_failures() {
-        let s = server("http://192.168.1.20:8080/", "--node").unwrap();
-        assert_eq!(s.base(), "http://192.168.1.20:8080");
-        for bad in ["", "node:8080", "https://node:8080", "http://node:8080/v1"] {
-            let e = server(bad, "--node").unwrap_err();
+        let net = Transport::default();
+        let s = server(&net, "https://192.168.1.20:8443/", "--node").unwrap();
+        assert_eq!(s.base(), "https://192.168.1.20:8443");
+        for bad in ["", "node:8080", "ftp://node:8080", "http://node:8080/v1"] {
+            let e = server(&net, bad, "--node").unwrap_err();
             assert_eq!(e.code, exit::ERROR, "{bad}");
             assert!(e.message.starts_with("--node "), "{}", e.message);
-            assert!(e.message.contains("http://HOST:PORT"), "{}", e.message);
+            assert!(e.message.contains("https://HOST:PORT"), "{}", e.message);
         }
+        let e = server(&net, "http://192.168.1.20:8080", "--node").unwrap_err();
+        assert!(e.message.contains("--insecure-http"), "{}", e.message);
+        let loose = Transport::default().allow_insecure_http(true);
+        let s = server(&loose, "http://192.168.1.20:8080/", "--node").unwrap();
+        assert_eq!(s.base(), "http://192.168.1.20:8080");
+        let tls = NodeError::Unreachable {
+            url: s.join("/v1/export"),
+            cause: Unreachable::Tls(ecert_client::TlsProblem::UnknownAuthority),
+        };
+        let f = failure(&s, &tls);
+        assert_eq!(f.code, exit::UNREACHABLE);
+        assert!(f.message.contains("secure connection"), "{}", f.message);
         let unavailable = NodeError::Unavailable {
             error: ErrorBody::parse(br#"{"error":"no-quorum","message":"try later"}"#),
         };

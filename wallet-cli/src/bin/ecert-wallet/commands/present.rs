@@ -8,6 +8,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use ecert_qr::render;
 use ecert_schemas::presentation::MAX_ITEMS;
 use ecert_schemas::{KindRegistry, Nonce, UnixTime};
+use ecert_wallet::certs::Choice;
 use ecert_wallet::{HolderKey, Selection};
 
 use crate::certs::{self, Entry};
@@ -19,12 +20,6 @@ use crate::wallet::Wallet;
 const CLEAR_SCREEN: &str = "\x1b[2J\x1b[H";
 /// Pixels per QR module in PNG files.
 const PNG_MODULE_PX: u32 = 4;
-
-/// One `--show` resolved: which certificate and which field keys.
-struct Choice<'e, 'p> {
-    entry: &'e Entry<'p>,
-    fields: Vec<String>,
-}
 
 /// `present`.
 pub fn present(path: PathBuf, args: &PresentArgs) -> Result<()> {
@@ -96,7 +91,7 @@ pub fn present(path: PathBuf, args: &PresentArgs) -> Result<()> {
     Ok(())
 }
 
-/// Resolves every `--show CERTIFICATE:field,field`.
+/// Resolves every `--show CERTIFICATE:field,field`, with the tool's own messages.
 fn choose<'e, 'p>(
     entries: &'e [Entry<'p>],
     specs: &[String],
@@ -159,13 +154,7 @@ fn qr_string(
     time: UnixTime,
     nonce: Option<Nonce>,
 ) -> Result<String> {
-    let selections: Vec<Selection<'_>> = choices
-        .iter()
-        .map(|c| Selection {
-            package: c.entry.package,
-            fields: c.fields.clone(),
-        })
-        .collect();
+    let selections: Vec<Selection<'_>> = choices.iter().map(Choice::selection).collect();
     let presentation = ecert_wallet::present(holder, kinds, &selections, time, nonce)?;
     Ok(presentation.to_qr_string()?)
 }

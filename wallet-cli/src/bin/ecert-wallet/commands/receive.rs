@@ -5,11 +5,11 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use ecert_client::offer::{self, OfferError, MAX_CODE_CHARS};
-use ecert_client::ServerUrl;
-use ecert_schemas::api;
+use ecert_client::offer::{self, OfferError};
+use ecert_client::{ServerUrl, Transport};
+use ecert_schemas::address::{is_valid_offer_code, OfferLink, MAX_OFFER_CODE_CHARS};
 use ecert_schemas::date::date_of_unix;
-use ecert_schemas::KindRegistry;
+use ecert_schemas::{KindRegistry, PublicKeyBytes};
 use ecert_wallet::offer::redeem_request;
 use ecert_wallet::receive::{self, ReceiveError, Received, Refused};
 
@@ -27,9 +27,9 @@ struct Sourced {
 }
 
 /// `receive FILE...` or `receive --offer ...`.
-pub fn receive(path: PathBuf, args: &ReceiveArgs) -> Result<()> {
+pub fn receive(path: PathBuf, args: &ReceiveArgs, net: &Transport) -> Result<()> {
     match &args.offer {
-        Some(offer) => receive_offer(path, offer, args.issuer.as_deref()),
+        Some(offer) => receive_offer(path, offer, args.issuer.as_deref(), net),
         None => receive_files(path, &args.files),
     }
 }
@@ -47,70 +47,62 @@ fn receive_files(path: PathBuf, paths: &[PathBuf]) -> Result<()> {
     add(&mut w, received)
 }
 
+/// Why offer `code` could not be collected from `server` by wallet `me`, in plain words
+/// with the wallet's exit code; nothing was added.
+fn offer_failure(e: OfferError, server: &ServerUrl, code: &str, me: &PublicKeyBytes) -> Failure {
+    let base = server.base();
+    let (exit_code, text) = match &e {
+        OfferError::Unknown { .. } => (
+            exit::OFFER_UNKNOWN,
+            format!(
+                "{base} does not know the offer code {code}: check that you typed it \
+                 exactly as given, and that this is the server of the department that \
+                 gave it to you. Nothing was added."
+            ),
+        ),
+        OfferError::Used { .. } => (
+            exit::OFFER_USED,
+            format!(
+                "the offer {code} was already collected. If it is not already in your \
+                 wallet ('ecert-wallet list'), tell the department: someone else may have \
+                 used the code. Nothing was added."
+            ),
+        ),
+        OfferError::OtherWallet { .. } => (
+            exit::OFFER_OTHER_WALLET,
+            format!(
+                "the certificate of offer {code} was issued to another wallet ID, not to \
+                 this wallet ({me}). Nothing was added. Ask the department to issue it to \
+                 your wallet ID, shown by 'ecert-wallet id'."
+            ),
+        ),
+        OfferError::BadSignature { .. } => (
+            exit::OFFER_BAD_SIGNATURE,
+            format!(
+                "{base} refused this wallet's signed request for offer {code}. Nothing was \
+                 added. Check that the wallet software is up to date, then ask the \
+                 department."
+            ),
+        ),
+        OfferError::Http(http) => return net::failure(server, &http.clone().into()),
+        OfferError::InvalidCode(_) | OfferError::Request(_) => {
+            return Failure::new(exit::ERROR, e.to_string())
+        }
+    };
+    Failure::new(exit_code, format!("{text}{}", net::said(e.error_body())))
+}
+
 /// `receive --offer LINK` or `receive --offer CODE --issuer URL`: collect the package from
 /// the department's server, then check and add it exactly as a file.
-fn receive_offer(path: PathBuf, offer: &str, issuer: Option<&str>) -> Result<()> {
+fn receive_offer(path: PathBuf, offer: &str, issuer: Option<&str>, net: &Transport) -> Result<()> {
     // A mistyped link is reported before the passphrase is asked for.
-    let (server, code) = parse_offer(offer, issuer)?;
+    let (server, code) = parse_offer(offer, issuer, net)?;
     let mut w = Wallet::open(path)?;
     let me = w.contents.holder.public_key();
     let request = redeem_request(&w.contents.holder, &code);
     let base = server.base();
-    let bytes = match offer::redeem(&net::http(), &server, &code, &request) {
-        Ok(bytes) => bytes,
-        Err(e @ OfferError::Unknown { .. }) => {
-            return Err(Failure::new(
-                exit::OFFER_UNKNOWN,
-                format!(
-                    "{base} does not know the offer code {code}: check that you typed it \
-                     exactly as given, and that this is the server of the department that \
-                     gave it to you. Nothing was added.{}",
-                    net::said(e.error_body())
-                ),
-            )
-            .into())
-        }
-        Err(e @ OfferError::Used { .. }) => {
-            return Err(Failure::new(
-                exit::OFFER_USED,
-                format!(
-                    "the offer {code} was already collected. If it is not already in your \
-                     wallet ('ecert-wallet list'), tell the department: someone else may have \
-                     used the code. Nothing was added.{}",
-                    net::said(e.error_body())
-                ),
-            )
-            .into())
-        }
-        Err(e @ OfferError::OtherWallet { .. }) => {
-            return Err(Failure::new(
-                exit::OFFER_OTHER_WALLET,
-                format!(
-                    "the certificate of offer {code} was issued to another wallet ID, not to \
-                     this wallet ({me}). Nothing was added. Ask the department to issue it to \
-                     your wallet ID, shown by 'ecert-wallet id'.{}",
-                    net::said(e.error_body())
-                ),
-            )
-            .into())
-        }
-        Err(e @ OfferError::BadSignature { .. }) => {
-            return Err(Failure::new(
-                exit::OFFER_BAD_SIGNATURE,
-                format!(
-                    "{base} refused this wallet's signed request for offer {code}. Nothing was \
-                     added. Check that the wallet software is up to date, then ask the \
-                     department.{}",
-                    net::said(e.error_body())
-                ),
-            )
-            .into())
-        }
-        Err(OfferError::Http(e)) => return Err(net::failure(&server, &e.into()).into()),
-        Err(e @ (OfferError::InvalidCode(_) | OfferError::Request(_))) => {
-            return Err(Failure::new(exit::ERROR, e.to_string()).into())
-        }
-    };
+    let bytes = offer::redeem(&net::http(net), &server, &code, &request)
+        .map_err(|e| offer_failure(e, &server, &code, &me))?;
 
     // The offer is used up now: from here on, a package that cannot be added is kept in a
     // file so that it is not lost.
@@ -157,58 +149,50 @@ fn keep_copy(wallet: &Path, code: &str, bytes: &[u8]) -> Option<PathBuf> {
     })
 }
 
-/// The server and the code of `--offer LINK`, or of `--offer CODE --issuer URL`.
-fn parse_offer(offer: &str, issuer: Option<&str>) -> Result<(ServerUrl, String), Failure> {
+/// The server and the code of `--offer LINK` (the offer link, or the wallet app link of
+/// the offer page), or of `--offer CODE --issuer URL`.
+fn parse_offer(
+    offer: &str,
+    issuer: Option<&str>,
+    net: &Transport,
+) -> Result<(ServerUrl, String), Failure> {
     let offer = offer.trim();
     let is_link = offer.contains("://");
     let (server, code) = match (is_link, issuer) {
         (true, Some(_)) => {
             return Err(Failure::new(
                 exit::ERROR,
-                "give either the offer link (--offer http://HOST:PORT/v1/offers/CODE) or the \
-                 code with the department's server (--offer CODE --issuer http://HOST:PORT), \
+                "give either the offer link (--offer https://HOST:PORT/v1/offers/CODE) or the \
+                 code with the department's server (--offer CODE --issuer https://HOST:PORT), \
                  not both",
             ))
         }
         (true, None) => {
-            let bad = || {
-                Failure::new(
-                    exit::ERROR,
-                    format!(
-                        "{offer:?} is not an offer link: it should look like \
-                         http://HOST:PORT/v1/offers/CODE"
-                    ),
-                )
-            };
-            let (scheme, rest) = offer.split_once("://").ok_or_else(bad)?;
-            let (host, path) = rest.split_once('/').ok_or_else(bad)?;
-            let code = format!("/{path}");
-            let code = code
-                .strip_prefix(api::OFFERS)
-                .and_then(|c| c.strip_prefix('/'))
-                .ok_or_else(bad)?;
-            let code = code.strip_suffix('/').unwrap_or(code).to_owned();
-            let server = net::server(&format!("{scheme}://{host}"), "the offer link")?;
-            (server, code)
+            let link = OfferLink::parse(offer).map_err(|e| {
+                Failure::new(exit::ERROR, format!("{offer:?} is not an offer link: {e}"))
+            })?;
+            let server = net::server(net, link.server.base(), "the offer link")?;
+            (server, link.code)
         }
-        (false, Some(issuer)) => (net::server(issuer, "--issuer")?, offer.to_owned()),
+        (false, Some(issuer)) => (net::server(net, issuer, "--issuer")?, offer.to_owned()),
         (false, None) => {
             return Err(Failure::new(
                 exit::ERROR,
                 format!(
                     "to collect offer {offer:?}, also give the department's server with \
-                     --issuer http://HOST:PORT, or give the whole offer link \
-                     (http://HOST:PORT/v1/offers/CODE)"
+                     --issuer https://HOST:PORT, or give the whole offer link \
+                     (https://HOST:PORT/v1/offers/CODE)"
                 ),
             ))
         }
     };
-    if !offer::is_valid_code(&code) {
+    if !is_valid_offer_code(&code) {
         return Err(Failure::new(
             exit::ERROR,
             format!(
-                "{code:?} is not an offer code: a code is 1 to {MAX_CODE_CHARS} letters, \
-                 digits and - . _ ~ (no spaces); copy it exactly as the department gave it"
+                "{code:?} is not an offer code: a code is 1 to {MAX_OFFER_CODE_CHARS} \
+                 letters, digits and - . _ ~ (no spaces); copy it exactly as the department \
+                 gave it"
             ),
         ));
     }
@@ -301,6 +285,9 @@ mod tests {
 
     #[test]
     fn offer_links_and_codes() {
+        let strict = Transport::default();
+        let net = Transport::default().allow_insecure_http(true);
+        let parse_offer = |offer: &str, issuer: Option<&str>| parse_offer(offer, issuer, &net);
         let (s, c) = parse_offer("http://10.0.0.5:8443/v1/offers/K7Q2-99XF", None).unwrap();
         assert_eq!(
             (s.base(), c.as_str()),
@@ -313,6 +300,18 @@ mod tests {
             (s.base(), c.as_str()),
             ("http://10.0.0.5:8443", "abc_1.2~x")
         );
+        let (s, c) = super::parse_offer("https://h:7400/v1/offers/abc", None, &strict).unwrap();
+        assert_eq!((s.base(), c.as_str()), ("https://h:7400", "abc"));
+        // The offer page's button: the wallet app's link carrying the offer link.
+        let (s, c) = super::parse_offer(
+            "https://127.0.0.1:7101/wallet/#offer=https%3A%2F%2Fh%3A7400%2Fv1%2Foffers%2Fabc",
+            None,
+            &strict,
+        )
+        .unwrap();
+        assert_eq!((s.base(), c.as_str()), ("https://h:7400", "abc"));
+        let e = super::parse_offer("http://h:7400/v1/offers/abc", None, &strict).unwrap_err();
+        assert!(e.message.contains("--insecure-http"), "{}", e.message);
 
         for (offer, issuer) in [
             ("http://h/v1/offers/abc", Some("http://h")),
@@ -321,7 +320,7 @@ mod tests {
             ("http://h/v1/offers/", None),
             ("http://h/v1/offers/a/b", None),
             ("http://h/v1/offers/a%20b", None),
-            ("https://h/v1/offers/abc", None),
+            ("https://h/v1/offers/abc?x", None),
             ("http://h", None),
             ("a b", Some("http://h")),
             ("abc", Some("h:80")),
@@ -329,7 +328,7 @@ mod tests {
             let e = parse_offer(offer, issuer).unwrap_err();
             assert_eq!(e.code, exit::ERROR, "{offer}");
         }
-        let long = "x".repeat(MAX_CODE_CHARS + 1);
+        let long = "x".repeat(MAX_OFFER_CODE_CHARS + 1);
         assert!(parse_offer(&long, Some("http://h")).is_err());
     }
 }

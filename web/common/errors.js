@@ -1,0 +1,102 @@
+/**
+ * Plain-words messages, in Chinese and English, for the stable error codes of the core
+ * (the `code` of a thrown `EcertError`, and a verdict's `code`), of the ledger node and
+ * offer server (`{"error": code}`), and of this folder's modules (camera, network).
+ *
+ *   import { errorText } from "../common/errors.js";
+ *   try { ... } catch (e) { show(errorText(e, i18n.lang)); }
+ *   errorText("revoked", "zh-CN");            // a code alone works too
+ *
+ * An unknown code falls back to the error's own `message` (English, from Rust).
+ */
+
+const M = {
+  // The wallet and the core (web/core/src/lib.rs table).
+  "wrong-passphrase": ["Wrong passphrase. Check it and try again.", "口令不正确，请检查后重试。"],
+  "not-a-wallet-file": ["This file is not a wallet or wallet backup.", "这不是钱包文件或钱包备份。"],
+  "unsupported-wallet-version": ["This wallet file was made by newer software. Update this app first.", "该钱包文件由更新版本的软件生成，请先更新本应用。"],
+  "wallet-damaged": ["The wallet file is damaged and cannot be read.", "钱包文件已损坏，无法读取。"],
+  "kdf-out-of-bounds": ["This file asks for unsafe or excessive key settings and was not opened.", "该文件的密钥参数不安全或过大，未打开。"],
+  "weak-passphrase": ["Choose a passphrase of at least 8 characters.", "请设置至少 8 个字符的口令。"],
+  "not-a-package": ["This is not a certificate from a department.", "这不是部门签发的证件。"],
+  "package-damaged": ["The certificate is damaged. Ask the department to send it again.", "证件已损坏，请让部门重新发送。"],
+  "issued-to-another-wallet": ["This certificate was issued to another wallet, not to this one.", "该证件签发给了另一个钱包，不是本钱包。"],
+  "no-such-certificate": ["That certificate is not in your wallet.", "钱包中没有该证件。"],
+  "ambiguous-certificate": ["Several certificates match; choose one.", "有多个证件符合，请选择其中一个。"],
+  "bad-choice": ["Choose at least one certificate (at most 8).", "请至少选择一个证件（最多 8 个）。"],
+  "unknown-field": ["This kind of certificate has no such item.", "该类证件没有此项。"],
+  "field-not-in-certificate": ["This certificate does not carry that item.", "该证件不包含此项。"],
+  "bad-anchor": ["This is not a trust anchor file.", "这不是信任锚文件。"],
+  "older-data": ["This ledger data is older than the data already held; nothing was changed.", "该账本数据比已有数据旧，未做更改。"],
+  "qr-not-found": ["No QR code found.", "未找到二维码。"],
+  "qr-unreadable": ["The QR code could not be read. Hold it steady and closer.", "无法识别二维码，请拿稳并靠近一些。"],
+  "qr-several": ["Several QR codes are in view; show only one.", "画面中有多个二维码，请只对准一个。"],
+  "qr-too-large": ["Too much to fit in one QR code: choose fewer items.", "内容太多，无法放入一个二维码：请少选几项。"],
+  "bad-argument": ["That input is not valid.", "输入无效。"],
+  "internal": ["Something went wrong in this app. Please report it.", "本应用内部出错，请报告此问题。"],
+  // Checking ledger data and codes (the verifier's reasons, the same as ecert-verify).
+  "malformed": ["The data is damaged or not what was expected.", "数据已损坏或格式不对。"],
+  "unsupported-version": ["Made by newer software: update this app.", "由更新版本的软件生成，请更新本应用。"],
+  "unknown-kind": ["An unknown kind of certificate.", "未知的证件类型。"],
+  "unknown-issuer": ["Issued by a department the ledger does not know.", "签发部门不在账本登记中。"],
+  "unknown-issuer-key": ["Signed with a key the ledger does not know.", "签名密钥不在账本登记中。"],
+  "issuer-not-entitled": ["This department may not issue this kind of certificate.", "该部门无权签发此类证件。"],
+  "bad-issuer-signature": ["The department's signature is not genuine.", "部门签名无效。"],
+  "issuer-key-not-valid": ["The department's key was not valid when this was issued.", "签发时部门密钥无效。"],
+  "issuer-key-retired": ["The department's key has been retired.", "部门密钥已停用。"],
+  "expired": ["The certificate has expired.", "证件已过期。"],
+  "not-yet-valid": ["The certificate is not valid yet.", "证件尚未生效。"],
+  "disclosure-mismatch": ["A shown item does not match the certificate.", "出示的信息与证件不符。"],
+  "disclosure-invalid": ["A shown item is not valid.", "出示的信息无效。"],
+  "holder-proof-missing": ["The wallet's proof is missing.", "缺少钱包的持有证明。"],
+  "holder-proof-bad": ["The wallet's proof is not genuine: this code was not made by the certificate's wallet.", "持有证明无效：此二维码不是由证件所属钱包生成。"],
+  "holder-proof-outside-window": ["The code is too old (or the phone's clock is wrong): show a fresh one.", "二维码已过时（或手机时间不准），请出示新的二维码。"],
+  "nonce-mismatch": ["The code answers another counter's challenge.", "该二维码回应的是其他柜台的挑战码。"],
+  "mixed-holders": ["The certificates belong to different people.", "这些证件属于不同的人。"],
+  "anchor-proof-invalid": ["The proof that it is on record is not valid.", "登记证明无效。"],
+  "header-unknown": ["Not on record in the ledger data held: sync and try again.", "在现有账本数据中没有登记，请同步后重试。"],
+  "header-not-certified": ["The ledger's validators did not sign this data.", "该数据未经账本验证节点签署。"],
+  "trust-data-mismatch": ["The node's data does not match what the validators signed.", "节点数据与验证节点签署的内容不符。"],
+  "revoked": ["The certificate has been revoked by its department.", "证件已被签发部门撤销。"],
+  "revocation-data-too-old": ["The ledger data is too old: sync first.", "账本数据过旧，请先同步。"],
+  // Servers (ledger node, offer server).
+  "unknown-offer": ["The department does not know this offer. Check the link or code.", "部门不认识此领取码，请检查链接或领取码。"],
+  "offer-used": ["This offer was already collected. If the certificate is not in your wallet, tell the department.", "此领取码已被使用。如果钱包中没有该证件，请告知部门。"],
+  "wrong-holder": ["This certificate was issued to another wallet, not to this one.", "该证件签发给了另一个钱包，不是本钱包。"],
+  "bad-signature": ["The department refused this wallet's request. Update the app, then ask the department.", "部门拒绝了本钱包的请求。请更新应用后联系部门。"],
+  "not-certified-yet": ["The ledger has not certified this yet: try again in a minute.", "账本尚未确认，请一分钟后重试。"],
+  "not-found": ["The server does not offer this.", "服务器上没有此内容。"],
+  // This folder's modules.
+  "network": ["The server could not be reached. Check the connection and the address.", "无法连接服务器，请检查网络和地址。"],
+  "bad-answer": ["The server's answer could not be used.", "服务器的回复无法使用。"],
+  "bad-link": ["This is not an offer link from a department.", "这不是部门的证件领取链接。"],
+  "camera-denied": ["The camera is not allowed. Allow it in the browser's site settings, or paste the link instead.", "未获准使用摄像头。请在浏览器的网站设置中允许，或改为粘贴链接。"],
+  "camera-absent": ["No camera was found on this device.", "此设备上没有找到摄像头。"],
+  "camera-busy": ["The camera is in use by another app.", "摄像头正被其他应用使用。"],
+  "camera-insecure": ["The camera works only on a secure (https) page.", "摄像头只能在安全（https）页面中使用。"],
+  "camera-failed": ["The camera could not be started.", "无法启动摄像头。"],
+  "no-storage": ["This browser cannot store data here (private mode?).", "此浏览器无法在此保存数据（是否为隐私模式？）。"],
+};
+
+/** The codes with messages. */
+export const ERROR_CODES = Object.keys(M);
+
+/**
+ * The plain-words message for `error` (an Error with `code`, an object `{error|code,
+ * message}`, or a code string) in `lang` (`zh-CN` or `en`).
+ */
+export function errorText(error, lang = "en") {
+  const code = typeof error === "string" ? error : error?.code ?? error?.error;
+  const pair = code && M[code];
+  if (pair) return lang === "zh-CN" ? pair[1] : pair[0];
+  const own = typeof error === "string" ? error : error?.message;
+  if (own) return own;
+  return lang === "zh-CN" ? "出错了。" : "Something went wrong.";
+}
+
+/** An Error with a stable `code` (and the English message for it). */
+export function codedError(code, detail) {
+  const e = new Error(detail ? `${errorText(code)} (${detail})` : errorText(code));
+  e.code = code;
+  return e;
+}

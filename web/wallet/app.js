@@ -1,0 +1,1157 @@
+/**
+ * The citizen's wallet app. Every rule and all cryptography come from the Rust core
+ * (../core/pkg, through ../common/core.js); this file only moves data between the core,
+ * the screen, IndexedDB and the network.
+ *
+ * Stored on the device (IndexedDB "ecert-wallet", ../common/store.js):
+ *   wallet       the sealed wallet file (ECW1, Argon2id + XChaCha20-Poly1305): the holder
+ *                key and the certificates, never anything unencrypted
+ *   anchor       the trusted ledger's anchor file text (not secret)
+ *   revocations  the last revocation state (Revocations.toBytes, checked again on load)
+ *   checkedAt, node   when and where the status was last checked
+ *
+ * Screens and controls for browser tests (data-testid):
+ *   app (data-screen = the screen shown, data-locked = "true"/"false")
+ *   back, lock, language, update-banner, update-apply, toast
+ *   screen-welcome: welcome-create, welcome-restore, welcome-offer
+ *   screen-create: create-passphrase, create-passphrase2, create-submit, create-error
+ *   screen-unlock: unlock-passphrase, unlock-submit, unlock-error, unlock-restore
+ *   screen-restore: restore-file, restore-passphrase, restore-new-passphrase,
+ *     restore-new-passphrase2, restore-replace (when a wallet exists), restore-submit, restore-error
+ *   screen-home: cert-list > cert-card (data-kind, data-id, data-status, data-revoked),
+ *     cert-count, home-empty, home-notice, status-line, status-check, present-start,
+ *     receive-start, more-start
+ *   screen-cert: cert-head, cert-fields, cert-present
+ *   screen-receive: receive-camera, receive-camera-error, receive-link, receive-submit,
+ *     receive-file (certificate files, .ecp), receive-error
+ *   screen-offer: offer-server, offer-code, offer-collect, offer-cancel, offer-error, offer-save
+ *   screen-received: received-list > cert-card, received-none, received-done
+ *   screen-choose: choose-list > field-KIND-KEY checkboxes (field-KIND-2-KEY for a second
+ *     certificate of a kind), choose-summary, choose-error, present-show, present-challenge
+ *   screen-challenge: challenge-camera, challenge-input, challenge-submit, challenge-error
+ *   screen-qr: qr-code (data-qr = the QR text, data-signed-at), qr-mode, qr-countdown
+ *     (data-secs), qr-disclosing, qr-close
+ *   screen-more: show-id, refresh-start, backup-start, more-lock, forget-wallet, forget-confirm
+ *   screen-id: wallet-id, wallet-id-qr, wallet-id-copy
+ *   screen-status: anchor-current, anchor-change, anchor-text, anchor-file, anchor-scan,
+ *     anchor-save, anchor-status, node-url, refresh-submit, refresh-error, refresh-result
+ *   screen-backup: backup-passphrase, backup-passphrase2, backup-submit, backup-error, backup-done
+ *
+ * Flows: create = welcome-create → create-passphrase ×2 → create-submit → screen-home.
+ * Collect an offer = open index.html#offer=<encoded offer URL> → (unlock) → screen-offer →
+ * offer-collect → screen-received → received-done. Present = present-start → tick
+ * field-id-card-name, field-id-card-id_number → present-show → screen-qr. Restore =
+ * welcome-restore (or unlock-restore) → restore-file, passphrases → restore-submit.
+ */
+import { loadCore, now } from "../common/core.js";
+import { openStore, persistStorage } from "../common/store.js";
+import { createI18n, languageButton } from "../common/i18n.js";
+import { errorText } from "../common/errors.js";
+import { QrScanner } from "../common/scanner.js";
+import { registerShell } from "../common/pwa.js";
+import { fetchBytes, postBytes } from "../common/net.js";
+import { MESSAGES } from "./strings.js";
+
+/** Seconds between the live QR code's renewals (a counter accepts a code for 60 s). */
+const LIVE_RENEW_SECS = 15;
+/** Minutes without a touch after which the open wallet locks itself. */
+const AUTO_LOCK_MINUTES = 5;
+/** The screens that need the wallet open. */
+const OPEN_SCREENS = new Set(["home", "cert", "receive", "offer", "received", "choose", "challenge",
+  "more", "id", "status", "backup"]);
+/** The screens without a back button. */
+const ROOT_SCREENS = new Set(["loading", "welcome", "unlock", "home", "received"]);
+
+const i18n = createI18n(MESSAGES, { storageKey: "ecert-wallet.lang" });
+const t = i18n.t;
+
+const state = {
+  core: null,
+  kv: null,
+  sealed: null, // the stored wallet file
+  wallet: null, // the open wallet (core Wallet), null when locked
+  passphrase: null, // while open: to seal the wallet again after a change
+  anchor: null, // trusted ledger's anchor text
+  revocations: null, // core Revocations
+  checkedAt: null,
+  node: "",
+  offer: null, // { server, code, url, redeemUrl } waiting to be collected
+  collected: null, // bytes sent by the offer server that could not be added
+  choice: new Map(), // certificate id -> Set of field keys (memory only)
+  certs: [], // the last list(), for rendering
+  revoked: new Map(), // certificate id -> true/false, from the last revocation state
+  screen: "loading",
+  history: [],
+  scanner: null,
+  qr: null, // { choices, nonce, timer, renewAt, wakeLock }
+  lockTimer: null,
+};
+
+// ---------------------------------------------------------------------------------------
+// Little helpers
+
+const $ = (testid, root = document) => root.querySelector(`[data-testid="${testid}"]`);
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k === "text") node.textContent = v;
+    else if (k === "class") node.className = v;
+    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else if (k === "dataset") Object.assign(node.dataset, v);
+    else node.setAttribute(k, v === true ? "" : v);
+  }
+  node.append(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+  return node;
+}
+
+function showMessage(testid, text, kind = null) {
+  const node = $(testid);
+  if (!node) return;
+  node.hidden = !text;
+  node.textContent = text || "";
+  if (kind) node.className = `notice notice-${kind}`;
+}
+
+function errorMessage(e) {
+  console.warn(e);
+  return errorText(e, i18n.lang);
+}
+
+/** Lets the browser paint (a busy button) before a long call into the core. */
+const paint = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+
+/** Runs `work` with `button` showing `label` and disabled; returns its result. */
+async function busy(button, label, work) {
+  const saved = button ? [...button.childNodes] : null;
+  if (button) {
+    button.disabled = true;
+    button.setAttribute("aria-busy", "true");
+    button.replaceChildren(el("span", { class: "spinner", "aria-hidden": "true" }), label || t("working"));
+  }
+  try {
+    await paint();
+    return await work();
+  } finally {
+    if (button) {
+      button.replaceChildren(...saved);
+      button.disabled = false;
+      button.removeAttribute("aria-busy");
+    }
+  }
+}
+
+function toast(text) {
+  const node = $("toast");
+  node.textContent = text;
+  node.hidden = false;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => { node.hidden = true; }, 3000);
+}
+
+function download(bytes, name) {
+  const url = URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" }));
+  const a = el("a", { href: url, download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60000);
+}
+
+function today() {
+  return new Date().toISOString().slice(0, 10);
+}
+
+function kindName(c) {
+  return i18n.pick(c.kindName, c.kindNameLocal);
+}
+
+function fieldLabel(f) {
+  return i18n.pick(f.label ?? f.key ?? `#${f.number}`, f.labelLocal);
+}
+
+/** Whether a server address is this device (where plain http is not a risk). */
+function isLoopback(server) {
+  try {
+    const host = new URL(server).hostname;
+    return host === "localhost" || host === "[::1]" || /^127\./.test(host);
+  } catch {
+    return false;
+  }
+}
+
+function groupHex(hex) {
+  return hex.replace(/(.{4})(?=.)/g, "$1 ");
+}
+
+// ---------------------------------------------------------------------------------------
+// Screens
+
+function show(screen, { push = true, focus = true } = {}) {
+  if (OPEN_SCREENS.has(screen) && !state.wallet) screen = state.sealed ? "unlock" : "welcome";
+  const previous = state.screen;
+  if (previous !== screen) leave(previous);
+  // Going to a screen already on the way back is going back to it.
+  const earlier = state.history.indexOf(screen);
+  if (earlier >= 0) state.history.length = earlier;
+  else if (push && previous !== screen && !ROOT_SCREENS.has(screen)) state.history.push(previous);
+  if (ROOT_SCREENS.has(screen)) state.history = [];
+  state.screen = screen;
+  for (const section of document.querySelectorAll("main > .screen")) {
+    section.hidden = section.dataset.testid !== `screen-${screen}`;
+  }
+  const app = $("app");
+  app.dataset.screen = screen;
+  app.dataset.locked = state.wallet ? "false" : "true";
+  $("back").hidden = ROOT_SCREENS.has(screen);
+  $("lock").hidden = !state.wallet;
+  enter(screen);
+  if (focus) {
+    const heading = document.querySelector(`[data-testid="screen-${screen}"] h2`);
+    heading?.focus({ preventScroll: true });
+    window.scrollTo(0, 0);
+  }
+  document.title = `${t("app.name")}`;
+}
+
+function back() {
+  const target = state.history.pop() || (state.wallet ? "home" : state.sealed ? "unlock" : "welcome");
+  show(target, { push: false });
+}
+
+/** What a screen does when it opens. */
+function enter(screen) {
+  switch (screen) {
+    case "welcome":
+      $("welcome-offer").hidden = !state.offer;
+      break;
+    case "unlock":
+      $("unlock-offer").hidden = !state.offer;
+      showMessage("unlock-error", "");
+      $("unlock-passphrase").value = "";
+      break;
+    case "restore":
+      $("restore-replace-row").hidden = !state.sealed;
+      showMessage("restore-error", "");
+      break;
+    case "home":
+      renderHome();
+      break;
+    case "receive":
+      showMessage("receive-error", "");
+      $("receive-link").value = "";
+      startScanner("receive-camera", "receive-camera-error", onOfferScanned);
+      break;
+    case "offer":
+      renderOffer();
+      break;
+    case "choose":
+      renderChoose();
+      break;
+    case "challenge":
+      showMessage("challenge-error", "");
+      $("challenge-input").value = "";
+      startScanner("challenge-camera", "challenge-camera-error", onChallengeScanned);
+      break;
+    case "more":
+      $("forget-confirm-box").hidden = true;
+      versionOf().then((v) => { $("app-version").textContent = t("more.version", { version: v || "dev" }); });
+      break;
+    case "id":
+      renderId();
+      break;
+    case "status":
+      renderStatus();
+      break;
+    case "backup":
+      showMessage("backup-error", "");
+      showMessage("backup-done", "");
+      $("backup-passphrase").value = "";
+      $("backup-passphrase2").value = "";
+      break;
+    default:
+      break;
+  }
+}
+
+/** What a screen stops when it closes. */
+function leave(screen) {
+  if (["receive", "challenge", "status"].includes(screen)) stopScanner();
+  if (screen === "home") showMessage("home-notice", "");
+}
+
+// ---------------------------------------------------------------------------------------
+// Camera
+
+function startScanner(cameraId, errorId, onText) {
+  stopScanner();
+  const box = $(cameraId);
+  box.hidden = false;
+  showMessage(errorId, "");
+  const video = box.querySelector("video");
+  const scanner = new QrScanner(video, {
+    onText,
+    workerUrl: new URL("./scan-worker.js", import.meta.url),
+  });
+  state.scanner = scanner;
+  scanner.start().catch((e) => {
+    if (state.scanner !== scanner) return;
+    box.hidden = true;
+    showMessage(errorId, errorMessage(e));
+    stopScanner();
+  });
+}
+
+function stopScanner() {
+  state.scanner?.dispose();
+  state.scanner = null;
+}
+
+// ---------------------------------------------------------------------------------------
+// Storage
+
+async function saveWallet() {
+  const sealed = state.wallet.seal(state.passphrase, state.core.defaultKdf());
+  await state.kv.set("wallet", sealed);
+  state.sealed = sealed;
+}
+
+async function loadRevocations() {
+  state.revocations?.free();
+  state.revocations = null;
+  const bytes = await state.kv.get("revocations");
+  if (!bytes || !state.anchor) return;
+  try {
+    state.revocations = state.core.Revocations.fromBytes(bytes, state.anchor);
+  } catch (e) {
+    console.warn("the stored revocation state was dropped:", e);
+    await state.kv.delete("revocations");
+  }
+}
+
+function updateRevoked() {
+  state.revoked = new Map();
+  if (!state.wallet || !state.revocations) return;
+  for (const s of state.wallet.revocationStatus(state.revocations, now())) {
+    state.revoked.set(s.certificate.id, s.revoked);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Open, create, restore, lock
+
+function opened(wallet, passphrase) {
+  state.wallet?.free();
+  state.wallet = wallet;
+  state.passphrase = passphrase;
+  state.choice = new Map();
+  updateRevoked();
+  armAutoLock();
+  show(state.offer ? "offer" : "home");
+}
+
+function lock() {
+  stopQr();
+  stopScanner();
+  state.wallet?.free();
+  state.wallet = null;
+  state.passphrase = null;
+  state.choice = new Map();
+  state.certs = [];
+  clearTimeout(state.lockTimer);
+  for (const input of document.querySelectorAll("input[type=password]")) input.value = "";
+  show(state.sealed ? "unlock" : "welcome");
+}
+
+function armAutoLock() {
+  clearTimeout(state.lockTimer);
+  if (!state.wallet) return;
+  state.lockTimer = setTimeout(() => {
+    if (state.wallet && !state.qr) lock();
+    else armAutoLock();
+  }, AUTO_LOCK_MINUTES * 60 * 1000);
+}
+
+async function onCreate(event) {
+  event.preventDefault();
+  const pass = $("create-passphrase").value;
+  if (pass !== $("create-passphrase2").value) {
+    showMessage("create-error", t("create.mismatch"));
+    return;
+  }
+  showMessage("create-error", "");
+  await busy($("create-submit"), t("working"), async () => {
+    const wallet = state.core.Wallet.create();
+    try {
+      const sealed = wallet.seal(pass, state.core.defaultKdf());
+      await state.kv.set("wallet", sealed);
+      state.sealed = sealed;
+      persistStorage();
+      $("create-passphrase").value = "";
+      $("create-passphrase2").value = "";
+      opened(wallet, pass);
+    } catch (e) {
+      wallet.free();
+      showMessage("create-error", errorMessage(e));
+    }
+  });
+}
+
+async function onUnlock(event) {
+  event.preventDefault();
+  const pass = $("unlock-passphrase").value;
+  showMessage("unlock-error", "");
+  await busy($("unlock-submit"), t("working"), async () => {
+    try {
+      const started = performance.now();
+      const wallet = state.core.Wallet.open(state.sealed, pass);
+      $("app").dataset.unlockMs = String(Math.round(performance.now() - started));
+      $("unlock-passphrase").value = "";
+      opened(wallet, pass);
+    } catch (e) {
+      showMessage("unlock-error", errorMessage(e));
+      $("unlock-passphrase").select();
+    }
+  });
+}
+
+async function onRestore(event) {
+  event.preventDefault();
+  const file = $("restore-file").files?.[0];
+  const backupPass = $("restore-passphrase").value;
+  const pass = $("restore-new-passphrase").value;
+  if (!file) return showMessage("restore-error", t("restore.noFile"));
+  if (pass !== $("restore-new-passphrase2").value) return showMessage("restore-error", t("create.mismatch"));
+  if (state.sealed && !$("restore-replace").checked) return showMessage("restore-error", t("restore.replaceNeeded"));
+  showMessage("restore-error", "");
+  await busy($("restore-submit"), t("working"), async () => {
+    let wallet = null;
+    try {
+      const bytes = new Uint8Array(await file.arrayBuffer());
+      wallet = state.core.Wallet.open(bytes, backupPass);
+      const sealed = wallet.seal(pass, state.core.defaultKdf());
+      await state.kv.set("wallet", sealed);
+      state.sealed = sealed;
+      persistStorage();
+      for (const id of ["restore-passphrase", "restore-new-passphrase", "restore-new-passphrase2"]) $(id).value = "";
+      $("restore-file").value = "";
+      $("restore-replace").checked = false;
+      const count = wallet.count;
+      opened(wallet, pass);
+      wallet = null;
+      if (state.screen === "home") showMessage("home-notice", t("restore.done", { count }), "ok");
+    } catch (e) {
+      wallet?.free();
+      showMessage("restore-error", errorMessage(e));
+    }
+  });
+}
+
+async function onForget() {
+  stopQr();
+  state.wallet?.free();
+  state.wallet = null;
+  state.passphrase = null;
+  state.sealed = null;
+  await state.kv.delete("wallet");
+  show("welcome");
+}
+
+// ---------------------------------------------------------------------------------------
+// Home and certificate cards
+
+function statusOf(c) {
+  const revoked = state.revoked.get(c.id);
+  if (revoked) return { cls: "badge-bad", text: t("card.revoked"), key: "revoked" };
+  if (c.status === "expired") return { cls: "badge-bad", text: t("card.expired", { date: i18n.date(c.expiresDate) }), key: "expired" };
+  if (c.status === "not-yet-valid") return { cls: "badge-warn", text: t("card.notYet", { date: i18n.date(c.validFromDate) }), key: "not-yet-valid" };
+  return { cls: "badge-ok", text: t("card.validUntil", { date: i18n.date(c.expiresDate) }), key: "valid" };
+}
+
+/** Simple pictures of the built-in kinds (decoration: the card names the kind in words). */
+const KIND_ICONS = {
+  "id-card": '<rect x="3" y="5" width="18" height="14" rx="2.5" fill="none" stroke="currentColor" stroke-width="2"/><circle cx="9" cy="11" r="2.2" fill="currentColor"/><path d="M5.8 16.5c.6-1.8 1.8-2.6 3.2-2.6s2.6.8 3.2 2.6" fill="currentColor"/><path d="M14 10h4.5M14 13.5h3.5" stroke="currentColor" stroke-width="1.8" stroke-linecap="round"/>',
+  "social-security-card": '<path d="M12 3l7.5 3v5.5c0 4.6-3.1 8.3-7.5 9.5-4.4-1.2-7.5-4.9-7.5-9.5V6z" fill="none" stroke="currentColor" stroke-width="2" stroke-linejoin="round"/><path d="M12 16.5l-3.4-3.3a2.1 2.1 0 0 1 3-3l.4.4.4-.4a2.1 2.1 0 0 1 3 3z" fill="currentColor"/>',
+  "driver-licence": '<path d="M5 15.5l1.6-5a2 2 0 0 1 1.9-1.4h7a2 2 0 0 1 1.9 1.4l1.6 5v3a1 1 0 0 1-1 1h-1.5a1 1 0 0 1-1-1v-1H8.5v1a1 1 0 0 1-1 1H6a1 1 0 0 1-1-1z" fill="none" stroke="currentColor" stroke-width="1.9" stroke-linejoin="round"/><circle cx="8.3" cy="14.6" r="1.3" fill="currentColor"/><circle cx="15.7" cy="14.6" r="1.3" fill="currentColor"/>',
+  "no-criminal-record": '<path d="M6 3h8.5L19 7.5V20a1 1 0 0 1-1 1H6a1 1 0 0 1-1-1V4a1 1 0 0 1 1-1z" fill="none" stroke="currentColor" stroke-width="2" stroke-linejoin="round"/><path d="M8.5 13.5l2.5 2.5 4.5-5" fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round" stroke-linejoin="round"/>',
+};
+const GENERIC_ICON = '<rect x="5" y="3" width="14" height="18" rx="2" fill="none" stroke="currentColor" stroke-width="2"/><path d="M8.5 8h7M8.5 12h7M8.5 16h4" stroke="currentColor" stroke-width="1.8" stroke-linecap="round"/>';
+
+function kindIcon(kind) {
+  const span = el("span", { class: "cert-kind", "aria-hidden": "true", dataset: { kind } });
+  span.innerHTML = `<svg viewBox="0 0 24 24" width="28" height="28">${KIND_ICONS[kind] || GENERIC_ICON}</svg>`;
+  return span;
+}
+
+function certCard(c, { onclick = null, compact = false } = {}) {
+  const status = statusOf(c);
+  const revoked = state.revoked.get(c.id);
+  const inner = [
+    kindIcon(c.kind),
+    el("span", { class: "cert-body" },
+      el("span", { class: "cert-line" },
+        el("span", { class: "cert-name" }, kindName(c)),
+        i18n.zh || !c.kindNameLocal ? null : el("span", { class: "cert-local", lang: "zh-CN" }, c.kindNameLocal)),
+      compact ? null : el("span", { class: "cert-issuer small muted" }, t("card.from", { issuer: c.issuer })),
+      el("span", { class: "cert-badges" },
+        el("span", { class: `badge ${status.cls}` }, status.text),
+        revoked === false && status.key === "valid"
+          ? el("span", { class: "badge badge-plain" }, t("card.notRevoked")) : null,
+        c.kindKnown ? null : el("span", { class: "badge badge-warn" }, t("card.unknownKind")))),
+  ];
+  const attrs = {
+    class: `card cert-card status-${status.key}`,
+    dataset: { testid: "cert-card", kind: c.kind, id: c.id, status: c.status, revoked: revoked === undefined ? "unknown" : String(revoked) },
+  };
+  if (onclick) return el("li", {}, el("button", { type: "button", ...attrs, onclick }, inner));
+  return el("li", {}, el("div", attrs, inner));
+}
+
+function renderHome() {
+  state.certs = state.wallet.list(now());
+  updateRevoked();
+  const list = $("cert-list");
+  list.replaceChildren(...state.certs.map((c) => certCard(c, { onclick: () => openCert(c), compact: true })));
+  $("home-empty").hidden = state.certs.length > 0;
+  $("cert-count").textContent = state.certs.length ? t("home.count", { count: state.certs.length }) : "";
+  $("present-start").hidden = state.certs.length === 0;
+  const line = $("status-line");
+  line.hidden = state.certs.length === 0;
+  line.querySelector(".status-text").textContent = state.revocations && state.checkedAt
+    ? t("home.status.checked", { when: i18n.dateTime(state.checkedAt), height: state.revocations.info().height })
+    : t("home.status.never");
+}
+
+function openCert(c) {
+  let details;
+  try {
+    details = state.wallet.describe(c.id, now());
+  } catch (e) {
+    toast(errorMessage(e));
+    return;
+  }
+  const cert = details.certificate;
+  $("cert-head").replaceChildren(certCard(cert).firstChild);
+  const dl = $("cert-fields");
+  const rows = details.fields.map((f) => el("div", {},
+    el("dt", {}, fieldLabel(f)),
+    el("dd", { dataset: { key: f.key ?? "" }, class: /^[0-9a-f]{32,}$/i.test(f.text ?? "") ? "mono" : null },
+      f.text ?? t("cert.notCarried"))));
+  rows.push(
+    el("div", {}, el("dt", {}, t("cert.valid")), el("dd", {}, t("cert.validRange", { from: i18n.date(cert.validFromDate), to: i18n.date(cert.expiresDate) }))),
+    el("div", {}, el("dt", {}, t("cert.id")), el("dd", { class: "mono" }, cert.id)),
+  );
+  dl.replaceChildren(...rows);
+  $("cert-present").onclick = () => {
+    const keys = details.fields.filter((f) => f.key && f.text !== null).map((f) => f.key);
+    state.choice = new Map([[cert.id, new Set(state.choice.get(cert.id) || [])]]);
+    if (!state.choice.get(cert.id).size && keys.length) state.choice.get(cert.id).add(keys[0]);
+    show("choose");
+  };
+  show("cert");
+}
+
+// ---------------------------------------------------------------------------------------
+// Receiving: offer links from the URL, the camera or a paste
+
+function takeOfferFromUrl() {
+  const hash = location.hash.replace(/^#/, "");
+  if (!hash) return;
+  const params = new URLSearchParams(hash);
+  const link = params.get("offer");
+  if (!link) return;
+  history.replaceState(null, "", location.pathname + location.search);
+  try {
+    state.offer = state.core.parseOfferLink(link);
+  } catch (e) {
+    state.offer = null;
+    state.offerError = errorMessage(e);
+  }
+}
+
+function readOffer(text) {
+  state.offer = state.core.parseOfferLink(text);
+  state.collected = null;
+  show("offer");
+}
+
+function onOfferScanned(text) {
+  try {
+    readOffer(text);
+  } catch (e) {
+    showMessage("receive-error", errorMessage(e));
+  }
+}
+
+function onReceiveSubmit(event) {
+  event.preventDefault();
+  const text = $("receive-link").value.trim();
+  if (!text) return;
+  try {
+    readOffer(text);
+  } catch (e) {
+    showMessage("receive-error", errorMessage(e));
+  }
+}
+
+async function onReceiveFiles(event) {
+  const files = [...(event.target.files || [])];
+  event.target.value = "";
+  if (!files.length) return;
+  showMessage("receive-error", "");
+  try {
+    const packages = await Promise.all(files.map(async (f) => new Uint8Array(await f.arrayBuffer())));
+    const report = state.wallet.receive(packages, now());
+    if (report.added.length) await saveWallet();
+    renderReceived(report);
+    show("received");
+  } catch (e) {
+    const which = typeof e?.position === "number" && files[e.position] ? `${files[e.position].name}: ` : "";
+    showMessage("receive-error", which + errorMessage(e));
+  }
+}
+
+function renderOffer() {
+  const offer = state.offer;
+  $("offer-server").textContent = offer?.server ?? "";
+  $("offer-code").textContent = offer?.code ?? "";
+  $("offer-insecure").hidden = !offer || !offer.server.startsWith("http:") || isLoopback(offer.server);
+  showMessage("offer-error", "");
+  $("offer-saved").hidden = !state.collected;
+  $("offer-collect").hidden = !offer;
+}
+
+async function onCollect() {
+  const offer = state.offer;
+  if (!offer) return;
+  showMessage("offer-error", "");
+  await busy($("offer-collect"), t("offer.collecting"), async () => {
+    let bytes;
+    try {
+      const request = state.wallet.redeemRequest(offer.code);
+      bytes = await postBytes(offer.redeemUrl, request);
+    } catch (e) {
+      showMessage("offer-error", errorMessage(e));
+      return;
+    }
+    // The offer is used up now: what cannot be added is offered as a file.
+    let report;
+    try {
+      report = state.wallet.receive([bytes], now());
+      if (report.added.length) await saveWallet();
+    } catch (e) {
+      state.collected = { bytes, code: offer.code };
+      $("offer-saved").hidden = false;
+      $("offer-collect").hidden = true;
+      showMessage("offer-error", errorMessage(e));
+      return;
+    }
+    state.offer = null;
+    renderReceived(report);
+    show("received");
+  });
+}
+
+function renderReceived(report) {
+  updateRevoked();
+  $("received-list").replaceChildren(...report.added.map((c) => certCard(c)));
+  $("received-none").hidden = report.added.length > 0;
+}
+
+// ---------------------------------------------------------------------------------------
+// Choosing what to show
+
+function renderChoose() {
+  state.certs = state.wallet.list(now());
+  const kinds = new Map(state.core.kinds().map((k) => [k.id, k]));
+  const seen = new Map();
+  const groups = [];
+  for (const c of state.certs) {
+    if (!c.kindKnown) continue;
+    const n = (seen.get(c.kind) || 0) + 1;
+    seen.set(c.kind, n);
+    let details;
+    try {
+      details = state.wallet.describe(c.id, now());
+    } catch {
+      continue;
+    }
+    const chosen = state.choice.get(c.id) || new Set();
+    const prefix = n === 1 ? `field-${c.kind}` : `field-${c.kind}-${n}`;
+    const fields = details.fields.filter((f) => f.key && f.text !== null && kinds.get(c.kind));
+    const status = statusOf(c);
+    groups.push(el("fieldset", { class: "card choose-cert", dataset: { kind: c.kind, id: c.id } },
+      el("legend", {}, el("span", { class: "cert-name" }, kindName(c)),
+        el("span", { class: `badge ${status.cls}` }, status.text)),
+      ...fields.map((f) => el("label", { class: "check" },
+        el("input", {
+          type: "checkbox",
+          checked: chosen.has(f.key),
+          dataset: { testid: `${prefix}-${f.key}`, cert: c.id, key: f.key },
+          onchange: onChoiceChange,
+        }),
+        el("span", { class: "choose-label" }, el("span", {}, fieldLabel(f)),
+          el("span", { class: "choose-value small muted" }, f.text))))));
+  }
+  const list = $("choose-list");
+  list.replaceChildren(...groups);
+  if (!groups.length) list.append(el("p", { class: "notice notice-info" }, t("choose.noCerts")));
+  showMessage("choose-error", "");
+  renderChoiceSummary();
+}
+
+function onChoiceChange(event) {
+  const { cert, key } = event.target.dataset;
+  const set = state.choice.get(cert) || new Set();
+  if (event.target.checked) set.add(key);
+  else set.delete(key);
+  if (set.size) state.choice.set(cert, set);
+  else state.choice.delete(cert);
+  showMessage("choose-error", "");
+  renderChoiceSummary();
+}
+
+function chosenLabels() {
+  const items = [];
+  for (const input of $("choose-list").querySelectorAll("input[type=checkbox]:checked")) {
+    items.push(input.closest("label").querySelector(".choose-label > span").textContent);
+  }
+  return items;
+}
+
+function renderChoiceSummary() {
+  const items = chosenLabels();
+  const sep = i18n.zh ? "、" : ", ";
+  $("choose-summary").textContent = items.length ? t("choose.summary", { items: items.join(sep) }) : t("choose.none");
+  $("present-show").disabled = items.length === 0;
+  $("present-challenge").disabled = items.length === 0;
+}
+
+function currentChoices() {
+  const choices = [];
+  for (const c of state.certs) {
+    const set = state.choice.get(c.id);
+    if (!set?.size) continue;
+    choices.push({ certificate: c.id, fields: [...set] });
+  }
+  return choices;
+}
+
+// ---------------------------------------------------------------------------------------
+// The QR code, full screen
+
+function startQr(nonce = null) {
+  const choices = currentChoices();
+  if (!choices.length) {
+    showMessage("choose-error", t("choose.none"));
+    return;
+  }
+  stopQr();
+  state.qr = { choices, nonce, timer: null, renewAt: 0, wakeLock: null };
+  try {
+    renderQr();
+  } catch (e) {
+    state.qr = null;
+    if (state.screen === "challenge") showMessage("challenge-error", errorMessage(e));
+    else showMessage("choose-error", errorMessage(e));
+    return;
+  }
+  stopScanner();
+  const layer = $("screen-qr");
+  layer.hidden = false;
+  $("app").dataset.qr = "shown";
+  document.body.classList.add("qr-open");
+  layer.querySelector(".qr-close").focus();
+  state.qr.timer = setInterval(tickQr, 250);
+  navigator.wakeLock?.request("screen").then((lockObj) => {
+    if (state.qr) state.qr.wakeLock = lockObj;
+    else lockObj.release();
+  }).catch(() => {});
+}
+
+function renderQr() {
+  const q = state.qr;
+  const p = state.wallet.present(q.choices, now(), q.nonce);
+  const box = $("qr-code");
+  box.innerHTML = p.svg; // drawn by the core from the QR string: no outside markup
+  box.dataset.qr = p.qr;
+  box.dataset.signedAt = String(p.signedAt);
+  const items = p.disclosing.flatMap((d) => d.fields.map((f) => i18n.pick(f.label, f.labelLocal)));
+  box.setAttribute("aria-label", t("qr.aria", { items: items.join(i18n.zh ? "、" : ", ") }));
+  $("qr-mode").textContent = q.nonce ? t("qr.challenge", { code: groupHex(q.nonce) }) : t("qr.live");
+  $("qr-disclosing").replaceChildren(...p.disclosing.map((d) => el("li", {},
+    el("strong", {}, kindName(d.certificate)), i18n.zh ? "：" : ": ",
+    d.fields.map((f) => i18n.pick(f.label, f.labelLocal)).join(i18n.zh ? "、" : ", "))));
+  q.renewAt = Date.now() + LIVE_RENEW_SECS * 1000;
+  tickQr();
+}
+
+function tickQr() {
+  const q = state.qr;
+  if (!q) return;
+  let left = Math.ceil((q.renewAt - Date.now()) / 1000);
+  if (left <= 0) {
+    try {
+      renderQr();
+    } catch (e) {
+      toast(errorMessage(e));
+    }
+    left = LIVE_RENEW_SECS;
+  }
+  const countdown = $("qr-countdown");
+  countdown.dataset.secs = String(left);
+  countdown.querySelector(".countdown-text").textContent = t("qr.renews", { secs: left });
+  countdown.querySelector(".countdown-bar > span").style.width = `${(100 * left) / LIVE_RENEW_SECS}%`;
+}
+
+function stopQr() {
+  const q = state.qr;
+  if (!q) return;
+  clearInterval(q.timer);
+  q.wakeLock?.release().catch(() => {});
+  state.qr = null;
+  const layer = $("screen-qr");
+  layer.hidden = true;
+  $("qr-code").replaceChildren();
+  delete $("qr-code").dataset.qr;
+  delete $("app").dataset.qr;
+  document.body.classList.remove("qr-open");
+}
+
+function closeQr() {
+  const wasChallenge = !!state.qr?.nonce;
+  stopQr();
+  armAutoLock();
+  if (wasChallenge) show("choose", { push: false });
+  $(state.screen === "choose" ? "present-show" : "present-start")?.focus();
+}
+
+function acceptChallenge(text) {
+  const nonce = text.replace(/\s+/g, "").toUpperCase();
+  startQr(nonce);
+}
+
+function onChallengeScanned(text) {
+  const hex = text.trim();
+  if (!/^[0-9a-fA-F]{2,64}$/.test(hex)) {
+    showMessage("challenge-error", errorText("bad-argument", i18n.lang));
+    return;
+  }
+  acceptChallenge(hex);
+}
+
+function onChallengeSubmit(event) {
+  event.preventDefault();
+  const text = $("challenge-input").value;
+  if (!text.trim()) return;
+  acceptChallenge(text);
+}
+
+// ---------------------------------------------------------------------------------------
+// Wallet ID
+
+function renderId() {
+  const id = state.wallet.id;
+  $("wallet-id").textContent = groupHex(id);
+  $("wallet-id").dataset.id = id;
+  const box = $("wallet-id-qr");
+  box.innerHTML = state.core.qrSvg(id);
+  box.setAttribute("aria-label", id);
+}
+
+async function copyId() {
+  try {
+    await navigator.clipboard.writeText(state.wallet.id);
+    toast(t("id.copied"));
+  } catch {
+    const range = document.createRange();
+    range.selectNodeContents($("wallet-id"));
+    getSelection().removeAllRanges();
+    getSelection().addRange(range);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Trusted ledger and status
+
+function defaultNode() {
+  return location.origin;
+}
+
+function renderStatus() {
+  stopScanner();
+  $("anchor-camera").hidden = true;
+  $("node-url").value = state.node || "";
+  $("node-url").placeholder = defaultNode();
+  showMessage("refresh-error", "");
+  showMessage("anchor-status", "");
+  $("anchor-differs").hidden = true;
+  $("anchor-text").value = "";
+  renderAnchor(false);
+  renderRefreshResult();
+}
+
+function renderAnchor(editing) {
+  let info = null;
+  if (state.anchor) {
+    try {
+      info = state.core.anchorInfo(state.anchor);
+    } catch { /* shown as none */ }
+  }
+  $("anchor-current-row").hidden = !info;
+  $("anchor-form").hidden = !!info && !editing;
+  $("anchor-none").hidden = !!info;
+  $("anchor-current").textContent = info ? t("status.anchorIs", { chain: info.chainId, hash: info.shortHash }) : "";
+  $("anchor-save").textContent = t("status.anchorSave");
+  $("anchor-save").dataset.replace = "";
+}
+
+async function onAnchorText(text, { fromScan = false } = {}) {
+  let info;
+  try {
+    info = state.core.anchorInfo(text);
+  } catch (e) {
+    showMessage("anchor-status", errorMessage(e), "error");
+    return;
+  }
+  if (fromScan) {
+    stopScanner();
+    $("anchor-camera").hidden = true;
+    $("anchor-text").value = text.trim();
+  }
+  const current = state.anchor ? state.core.anchorInfo(state.anchor) : null;
+  const differs = current && (current.chainId !== info.chainId || current.validatorsHash !== info.validatorsHash);
+  if (differs && $("anchor-save").dataset.replace !== "yes") {
+    $("anchor-differs").hidden = false;
+    $("anchor-save").textContent = t("status.anchorReplace");
+    $("anchor-save").dataset.replace = "yes";
+    return;
+  }
+  if (differs || !current) {
+    await state.kv.setMany({ anchor: info.text });
+    await state.kv.delete("revocations");
+    state.revocations?.free();
+    state.revocations = null;
+    state.checkedAt = null;
+    state.revoked = new Map();
+  }
+  state.anchor = info.text;
+  $("anchor-differs").hidden = true;
+  renderAnchor(false);
+  showMessage("anchor-status", t("status.anchorSaved", { chain: info.chainId }), "ok");
+}
+
+async function onAnchorFile(event) {
+  const file = event.target.files?.[0];
+  if (!file) return;
+  $("anchor-text").value = (await file.text()).trim();
+  event.target.value = "";
+}
+
+function onAnchorScan() {
+  $("anchor-camera").hidden = false;
+  startScanner("anchor-camera", "anchor-status", (text) => onAnchorText(text, { fromScan: true }));
+}
+
+function nodeBase() {
+  const typed = $("node-url").value.trim().replace(/\/+$/, "");
+  return typed || defaultNode();
+}
+
+async function onRefresh() {
+  showMessage("refresh-error", "");
+  if (!state.anchor) {
+    showMessage("refresh-error", t("status.needAnchor"));
+    return;
+  }
+  const node = nodeBase();
+  let url;
+  try {
+    url = new URL(node);
+    if (!/^https?:$/.test(url.protocol)) throw new Error(node);
+  } catch {
+    showMessage("refresh-error", errorText("bad-argument", i18n.lang));
+    return;
+  }
+  await busy($("refresh-submit"), t("working"), async () => {
+    const since = state.revocations ? state.revocations.info().height : 0;
+    let next;
+    try {
+      const delta = await fetchBytes(`${node}/v1/revocations?since=${since}`);
+      next = state.revocations
+        ? state.revocations.update(delta, state.anchor)
+        : state.core.Revocations.fromDelta(delta, state.anchor);
+    } catch (e) {
+      const text = e?.code === "not-certified-yet" && since > 0 ? t("status.behind") : errorMessage(e);
+      showMessage("refresh-error", `${text}${e?.code === "network" ? ` (${node})` : ""}`);
+      return;
+    }
+    state.revocations?.free();
+    state.revocations = next;
+    state.checkedAt = now();
+    state.node = $("node-url").value.trim();
+    await state.kv.setMany({ revocations: next.toBytes(), checkedAt: state.checkedAt, node: state.node });
+    updateRevoked();
+    renderRefreshResult();
+    $("refresh-result").scrollIntoView({ block: "start" });
+  });
+}
+
+function renderRefreshResult() {
+  const box = $("refresh-result");
+  if (!state.revocations || !state.wallet) {
+    box.hidden = true;
+    return;
+  }
+  const info = state.revocations.info();
+  const statuses = state.wallet.revocationStatus(state.revocations, now());
+  box.hidden = false;
+  box.replaceChildren(
+    el("p", { class: "small muted" }, t("status.result", { height: info.height, when: i18n.dateTime(info.time) })),
+    el("ul", { class: "cards" }, statuses.map((s) => el("li", {},
+      el("div", {
+        class: `card status-row ${s.revoked ? "status-revoked" : "status-fine"}`,
+        dataset: { testid: "refresh-row", kind: s.certificate.kind, revoked: String(s.revoked) },
+      },
+      el("span", { class: "cert-name" }, kindName(s.certificate)),
+      el("span", { class: `badge ${s.revoked ? "badge-bad" : "badge-ok"}` }, s.revoked ? t("card.revoked") : t("card.notRevoked")),
+      s.revoked ? el("p", { class: "small" }, t("status.revoked", { issuer: s.certificate.issuer })) : null)))),
+  );
+}
+
+// ---------------------------------------------------------------------------------------
+// Backup
+
+async function onBackup(event) {
+  event.preventDefault();
+  const pass = $("backup-passphrase").value;
+  showMessage("backup-done", "");
+  if (pass !== $("backup-passphrase2").value) {
+    showMessage("backup-error", t("create.mismatch"));
+    return;
+  }
+  showMessage("backup-error", "");
+  await busy($("backup-submit"), t("working"), async () => {
+    try {
+      const file = state.wallet.seal(pass, state.core.defaultKdf());
+      const name = `ecert-wallet-backup-${today()}.ecw`;
+      download(file, name);
+      $("backup-passphrase").value = "";
+      $("backup-passphrase2").value = "";
+      showMessage("backup-done", t("backup.done", { file: name }), "ok");
+    } catch (e) {
+      showMessage("backup-error", errorMessage(e));
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------
+// Start
+
+function wire() {
+  const on = (testid, type, f) => $(testid).addEventListener(type, f);
+  on("back", "click", back);
+  on("lock", "click", lock);
+  on("welcome-create", "click", () => show("create"));
+  on("welcome-restore", "click", () => show("restore"));
+  on("unlock-restore", "click", () => show("restore"));
+  document.querySelector('[data-form="create"]').addEventListener("submit", onCreate);
+  document.querySelector('[data-form="unlock"]').addEventListener("submit", onUnlock);
+  document.querySelector('[data-form="restore"]').addEventListener("submit", onRestore);
+  document.querySelector('[data-form="receive"]').addEventListener("submit", onReceiveSubmit);
+  document.querySelector('[data-form="challenge"]').addEventListener("submit", onChallengeSubmit);
+  document.querySelector('[data-form="backup"]').addEventListener("submit", onBackup);
+  on("present-start", "click", () => show("choose"));
+  on("receive-start", "click", () => show("receive"));
+  on("more-start", "click", () => show("more"));
+  on("status-check", "click", () => show("status"));
+  on("home-show-id", "click", () => show("id"));
+  on("receive-file", "change", onReceiveFiles);
+  on("offer-collect", "click", onCollect);
+  on("offer-cancel", "click", () => { state.offer = null; state.collected = null; show("home"); });
+  on("offer-save", "click", () => {
+    if (state.collected) download(state.collected.bytes, `offer-${state.collected.code}.ecp`);
+  });
+  on("received-done", "click", () => show("home"));
+  on("present-show", "click", () => startQr(null));
+  on("present-challenge", "click", () => {
+    if (!currentChoices().length) return showMessage("choose-error", t("choose.none"));
+    show("challenge");
+  });
+  on("qr-close", "click", closeQr);
+  on("show-id", "click", () => show("id"));
+  on("refresh-start", "click", () => show("status"));
+  on("backup-start", "click", () => show("backup"));
+  on("more-lock", "click", lock);
+  on("forget-wallet", "click", () => { $("forget-confirm-box").hidden = false; });
+  on("forget-confirm", "click", onForget);
+  on("wallet-id-copy", "click", copyId);
+  on("anchor-change", "click", () => renderAnchor(true));
+  on("anchor-save", "click", () => onAnchorText($("anchor-text").value));
+  on("anchor-file", "change", onAnchorFile);
+  on("anchor-scan", "click", onAnchorScan);
+  on("refresh-submit", "click", onRefresh);
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && state.qr) closeQr();
+  });
+  for (const type of ["pointerdown", "keydown"]) document.addEventListener(type, armAutoLock, { passive: true });
+  window.addEventListener("hashchange", () => {
+    takeOfferFromUrl();
+    if (state.offer) show(state.wallet ? "offer" : state.sealed ? "unlock" : "welcome");
+  });
+  const online = () => { $("offline-banner").hidden = navigator.onLine; };
+  window.addEventListener("online", online);
+  window.addEventListener("offline", online);
+  online();
+  i18n.onChange(() => {
+    // Words drawn by code: draw the screen again.
+    if (state.wallet && ["home", "choose", "id", "status", "offer"].includes(state.screen)) enter(state.screen);
+    if (state.qr) renderQr();
+  });
+}
+
+async function main() {
+  i18n.apply(document);
+  document.querySelector(".lang-slot").append(languageButton(i18n));
+  wire();
+  registerShell("./sw.js", {
+    onUpdate: (apply) => {
+      $("update-banner").hidden = false;
+      $("update-apply").onclick = apply;
+    },
+  });
+  try {
+    [state.core, state.kv] = await Promise.all([loadCore(), openStore("ecert-wallet")]);
+  } catch (e) {
+    const loading = $("screen-loading");
+    loading.replaceChildren(el("p", { class: "notice notice-error", role: "alert" }, errorMessage(e)));
+    return;
+  }
+  takeOfferFromUrl();
+  const [sealed, anchor, checkedAt, node] = await Promise.all(
+    ["wallet", "anchor", "checkedAt", "node"].map((k) => state.kv.get(k)));
+  state.sealed = sealed ?? null;
+  state.anchor = anchor ?? null;
+  state.checkedAt = checkedAt ?? null;
+  state.node = node ?? "";
+  await loadRevocations();
+  show(state.sealed ? "unlock" : "welcome", { focus: false });
+  if (state.offerError) {
+    showMessage(state.sealed ? "unlock-error" : "welcome-offer", state.offerError, "error");
+  }
+  $("app").dataset.ready = "true";
+}
+
+/** The version of the offline copy in use (its cache's name), or null. */
+async function versionOf() {
+  try {
+    if (!navigator.serviceWorker?.controller) return null;
+    const cache = (await caches.keys()).find((k) => k.startsWith("ecert-wallet-"));
+    return cache ? cache.slice("ecert-wallet-".length) : null;
+  } catch {
+    return null;
+  }
+}
+
+main();
