@@ -27,6 +27,8 @@ const M = {
   "unknown-field": ["This kind of certificate has no such item.", "该类证件没有此项。"],
   "field-not-in-certificate": ["This certificate does not carry that item.", "该证件不包含此项。"],
   "bad-anchor": ["This is not a trust anchor file.", "这不是信任锚文件。"],
+  "other-batch": ["The ledger's answer is about another batch of certificates.", "账本的回复是关于另一批证件的。"],
+  "not-anchored": ["The ledger does not know this batch of certificates.", "账本中没有这一批证件。"],
   "older-data": ["This ledger data is older than the data already held; nothing was changed.", "该账本数据比已有数据旧，未做更改。"],
   "qr-not-found": ["No QR code found.", "未找到二维码。"],
   "qr-unreadable": ["The QR code could not be read. Hold it steady and closer.", "无法识别二维码，请拿稳并靠近一些。"],

@@ -313,7 +313,7 @@ describe("the story in Chromium: wallet and counter apps on the four-node networ
     await shot(c, "counter-invalid");
   });
 
-  step("the citizen's wallet app, asking a node with the pinned anchor, sees the revocation too", async () => {
+  step("the citizen's wallet app, asking a node with the pinned anchor, sees the revocation too, and the card anchored", async () => {
     const w = s.wallet.page;
     await walletHome(w);
     await by(w, "more-start").click();
@@ -324,10 +324,22 @@ describe("the story in Chromium: wallet and counter apps on the four-node networ
     await by(w, "anchor-status").waitFor();
     await by(w, "refresh-submit").click();
     await by(w, "refresh-result").waitFor({ timeout: 30000 });
+    // Anchored: the node's receipt for the card's batch passed the core's check; said in
+    // words (the app's language: Chinese or English), not by colour alone.
+    const anchoredIn = (n) => new RegExp(`(Anchored, certified in block|已登记上链，认证于区块) #${n}\\b`);
+    const row = by(w, "refresh-result").locator(`[data-testid="refresh-row"][data-id="${s.certId}"]`);
+    assert.deepEqual(
+      [await row.getAttribute("data-revoked"), await row.getAttribute("data-anchored")],
+      ["true", "true"], "the status says revoked and anchored");
+    const height = Number(await row.getAttribute("data-height"));
+    assert.ok(height > 0, `anchored in block ${height}`);
+    assert.match(await row.innerText(), anchoredIn(height));
     await shot(w, "wallet-status");
     await walletHome(w);
     const card = by(w, "cert-list").locator(`[data-testid="cert-card"][data-id="${s.certId}"]`);
     assert.equal(await card.getAttribute("data-revoked"), "true", "the card says revoked");
+    assert.equal(await card.getAttribute("data-anchored"), "true", "the card says anchored");
+    assert.match(await card.innerText(), anchoredIn(height));
     await shotInOtherLanguage(w, "wallet-home-zh");
     // The citizen shows the code again (the counter will refuse it, offline too).
     await presentIdCard(w);

@@ -8,6 +8,8 @@
  *                key and the certificates, never anything unencrypted
  *   anchor       the trusted ledger's anchor file text (not secret)
  *   revocations  the last revocation state (Revocations.toBytes, checked again on load)
+ *   receipts     the anchor receipts of the last check, by batch root (checked again by
+ *                the core each time they are shown)
  *   checkedAt, node   when and where the status was last checked
  *
  * Screens and controls for browser tests (data-testid):
@@ -18,7 +20,8 @@
  *   screen-unlock: unlock-passphrase, unlock-submit, unlock-error, unlock-restore
  *   screen-restore: restore-file, restore-passphrase, restore-new-passphrase,
  *     restore-new-passphrase2, restore-replace (when a wallet exists), restore-submit, restore-error
- *   screen-home: cert-list > cert-card (data-kind, data-id, data-status, data-revoked),
+ *   screen-home: cert-list > cert-card (data-kind, data-id, data-status, data-revoked,
+ *     data-anchored = "true"/"false"/"unknown"),
  *     cert-count, home-empty, home-notice, status-line, status-check, present-start,
  *     receive-start, more-start
  *   screen-cert: cert-head, cert-fields, cert-present
@@ -34,7 +37,9 @@
  *   screen-more: show-id, refresh-start, backup-start, more-lock, forget-wallet, forget-confirm
  *   screen-id: wallet-id, wallet-id-qr, wallet-id-copy
  *   screen-status: anchor-current, anchor-change, anchor-text, anchor-file, anchor-scan,
- *     anchor-save, anchor-status, node-url, refresh-submit, refresh-error, refresh-result
+ *     anchor-save, anchor-status, node-url, refresh-submit, refresh-error, refresh-result >
+ *     refresh-row (data-kind, data-id, data-revoked, data-anchored, data-height = the block
+ *     that anchored it)
  *   screen-backup: backup-passphrase, backup-passphrase2, backup-submit, backup-error, backup-done
  *
  * Flows: create = welcome-create → create-passphrase ×2 → create-submit → screen-home.
@@ -80,6 +85,9 @@ const state = {
   choice: new Map(), // certificate id -> Set of field keys (memory only)
   certs: [], // the last list(), for rendering
   revoked: new Map(), // certificate id -> true/false, from the last revocation state
+  receipts: {}, // batch root (hex) -> anchor receipt bytes, from the last check
+  anchorProblems: new Map(), // certificate id -> { code, text }: why the last check found no anchoring
+  anchoring: new Map(), // certificate id -> { anchored, height, date } or { anchored: false, text }
   screen: "loading",
   history: [],
   scanner: null,
@@ -338,6 +346,55 @@ function updateRevoked() {
   }
 }
 
+/** Each certificate's anchoring: the stored receipts checked again by the core, and the
+ * problems the last check found. */
+function updateAnchoring() {
+  state.anchoring = new Map();
+  if (!state.wallet) return;
+  for (const [id, problem] of state.anchorProblems) state.anchoring.set(id, { anchored: false, ...problem });
+  if (!state.anchor) return;
+  for (const [root, bytes] of Object.entries(state.receipts)) {
+    let status;
+    try {
+      status = state.wallet.anchorStatus(bytes, state.anchor, now());
+    } catch (e) {
+      console.warn(`the stored anchor receipt of batch ${root} was dropped:`, e);
+      continue;
+    }
+    for (const c of status.certificates) {
+      state.anchoring.set(c.certificate.id, c.anchored
+        ? { anchored: true, height: status.height, certifiedHeight: status.certifiedHeight, date: status.date }
+        : { anchored: false, code: c.code, text: t("anchor.mismatch") });
+    }
+  }
+}
+
+/** What the node said about each batch of the wallet (`GET /v1/anchors/{root}`), checked by
+ * the core: the receipts that passed, and the problems of the certificates without one. */
+async function fetchAnchoring(node) {
+  const receipts = {};
+  const problems = new Map();
+  for (const batch of state.wallet.batchRoots()) {
+    let problem = null;
+    if (!batch.root) {
+      problem = { code: "anchor-proof-invalid", text: t("anchor.damaged") };
+    } else {
+      try {
+        const bytes = await fetchBytes(`${node}/v1/anchors/${batch.root}`);
+        state.wallet.anchorStatus(bytes, state.anchor, now());
+        receipts[batch.root] = bytes;
+      } catch (e) {
+        const text = e?.code === "not-anchored" ? t("anchor.notAnchored")
+          : e?.code === "not-certified-yet" ? t("anchor.notYet")
+            : t("anchor.unknown", { why: errorMessage(e) });
+        problem = { code: e?.code || "bad-answer", text };
+      }
+    }
+    if (problem) for (const id of batch.certificates) problems.set(id, problem);
+  }
+  return { receipts, problems };
+}
+
 // ---------------------------------------------------------------------------------------
 // Open, create, restore, lock
 
@@ -347,6 +404,7 @@ function opened(wallet, passphrase) {
   state.passphrase = passphrase;
   state.choice = new Map();
   updateRevoked();
+  updateAnchoring();
   armAutoLock();
   show(state.offer ? "offer" : "home");
 }
@@ -454,7 +512,10 @@ async function onForget() {
   state.wallet = null;
   state.passphrase = null;
   state.sealed = null;
+  state.receipts = {};
+  state.anchorProblems = new Map();
   await state.kv.delete("wallet");
+  await state.kv.delete("receipts");
   show("welcome");
 }
 
@@ -484,9 +545,18 @@ function kindIcon(kind) {
   return span;
 }
 
+/** A certificate's anchoring in words (never by colour alone), or null before any check. */
+function anchoringOf(c) {
+  const a = state.anchoring.get(c.id);
+  if (!a) return null;
+  if (a.anchored) return { cls: "badge-plain", text: t("card.anchored", { height: a.height }), detail: null, key: "true" };
+  return { cls: "badge-warn", text: t("card.notAnchored"), detail: a.text, key: "false" };
+}
+
 function certCard(c, { onclick = null, compact = false } = {}) {
   const status = statusOf(c);
   const revoked = state.revoked.get(c.id);
+  const anchoring = anchoringOf(c);
   const inner = [
     kindIcon(c.kind),
     el("span", { class: "cert-body" },
@@ -498,11 +568,13 @@ function certCard(c, { onclick = null, compact = false } = {}) {
         el("span", { class: `badge ${status.cls}` }, status.text),
         revoked === false && status.key === "valid"
           ? el("span", { class: "badge badge-plain" }, t("card.notRevoked")) : null,
+        anchoring ? el("span", { class: `badge ${anchoring.cls}`, title: anchoring.detail }, anchoring.text) : null,
         c.kindKnown ? null : el("span", { class: "badge badge-warn" }, t("card.unknownKind")))),
   ];
   const attrs = {
     class: `card cert-card status-${status.key}`,
-    dataset: { testid: "cert-card", kind: c.kind, id: c.id, status: c.status, revoked: revoked === undefined ? "unknown" : String(revoked) },
+    dataset: { testid: "cert-card", kind: c.kind, id: c.id, status: c.status, revoked: revoked === undefined ? "unknown" : String(revoked),
+      anchored: anchoring ? anchoring.key : "unknown" },
   };
   if (onclick) return el("li", {}, el("button", { type: "button", ...attrs, onclick }, inner));
   return el("li", {}, el("div", attrs, inner));
@@ -511,6 +583,7 @@ function certCard(c, { onclick = null, compact = false } = {}) {
 function renderHome() {
   state.certs = state.wallet.list(now());
   updateRevoked();
+  updateAnchoring();
   const list = $("cert-list");
   list.replaceChildren(...state.certs.map((c) => certCard(c, { onclick: () => openCert(c), compact: true })));
   $("home-empty").hidden = state.certs.length > 0;
@@ -931,10 +1004,14 @@ async function onAnchorText(text, { fromScan = false } = {}) {
   if (differs || !current) {
     await state.kv.setMany({ anchor: info.text });
     await state.kv.delete("revocations");
+    await state.kv.delete("receipts");
     state.revocations?.free();
     state.revocations = null;
     state.checkedAt = null;
     state.revoked = new Map();
+    state.receipts = {};
+    state.anchorProblems = new Map();
+    state.anchoring = new Map();
   }
   state.anchor = info.text;
   $("anchor-differs").hidden = true;
@@ -987,12 +1064,25 @@ async function onRefresh() {
       showMessage("refresh-error", `${text}${e?.code === "network" ? ` (${node})` : ""}`);
       return;
     }
+    let anchoring;
+    try {
+      anchoring = await fetchAnchoring(node);
+    } catch (e) {
+      next.free();
+      showMessage("refresh-error", `${errorMessage(e)}${e?.code === "network" ? ` (${node})` : ""}`);
+      return;
+    }
     state.revocations?.free();
     state.revocations = next;
     state.checkedAt = now();
     state.node = $("node-url").value.trim();
-    await state.kv.setMany({ revocations: next.toBytes(), checkedAt: state.checkedAt, node: state.node });
+    state.receipts = anchoring.receipts;
+    state.anchorProblems = anchoring.problems;
+    await state.kv.setMany({
+      revocations: next.toBytes(), receipts: state.receipts, checkedAt: state.checkedAt, node: state.node,
+    });
     updateRevoked();
+    updateAnchoring();
     renderRefreshResult();
     $("refresh-result").scrollIntoView({ block: "start" });
   });
@@ -1009,14 +1099,26 @@ function renderRefreshResult() {
   box.hidden = false;
   box.replaceChildren(
     el("p", { class: "small muted" }, t("status.result", { height: info.height, when: i18n.dateTime(info.time) })),
-    el("ul", { class: "cards" }, statuses.map((s) => el("li", {},
-      el("div", {
-        class: `card status-row ${s.revoked ? "status-revoked" : "status-fine"}`,
-        dataset: { testid: "refresh-row", kind: s.certificate.kind, revoked: String(s.revoked) },
-      },
-      el("span", { class: "cert-name" }, kindName(s.certificate)),
-      el("span", { class: `badge ${s.revoked ? "badge-bad" : "badge-ok"}` }, s.revoked ? t("card.revoked") : t("card.notRevoked")),
-      s.revoked ? el("p", { class: "small" }, t("status.revoked", { issuer: s.certificate.issuer })) : null)))),
+    el("ul", { class: "cards" }, statuses.map((s) => {
+      const a = state.anchoring.get(s.certificate.id);
+      const anchored = a ? String(a.anchored) : "unknown";
+      return el("li", {},
+        el("div", {
+          class: `card status-row ${s.revoked ? "status-revoked" : "status-fine"} anchored-${anchored}`,
+          dataset: {
+            testid: "refresh-row", kind: s.certificate.kind, id: s.certificate.id, revoked: String(s.revoked),
+            anchored, height: a?.anchored ? String(a.height) : "",
+          },
+        },
+        el("span", { class: "cert-name" }, kindName(s.certificate)),
+        el("span", { class: `badge ${s.revoked ? "badge-bad" : "badge-ok"}` }, s.revoked ? t("card.revoked") : t("card.notRevoked")),
+        a?.anchored ? el("span", { class: "badge badge-ok" }, t("card.anchored", { height: a.height })) : null,
+        a && !a.anchored ? el("span", { class: "badge badge-warn" }, t("card.notAnchored")) : null,
+        s.revoked ? el("p", { class: "small" }, t("status.revoked", { issuer: s.certificate.issuer })) : null,
+        a?.anchored ? el("p", { class: "small muted" }, t("status.anchored", { height: a.height, date: i18n.date(a.date), certified: a.certifiedHeight })) : null,
+        a && !a.anchored ? el("p", { class: "small" }, a.text) : null,
+        a ? null : el("p", { class: "small muted" }, t("status.anchorUnknown"))));
+    })),
   );
 }
 
@@ -1129,8 +1231,9 @@ async function main() {
     return;
   }
   takeOfferFromUrl();
-  const [sealed, anchor, checkedAt, node] = await Promise.all(
-    ["wallet", "anchor", "checkedAt", "node"].map((k) => state.kv.get(k)));
+  const [sealed, anchor, checkedAt, node, receipts] = await Promise.all(
+    ["wallet", "anchor", "checkedAt", "node", "receipts"].map((k) => state.kv.get(k)));
+  state.receipts = receipts ?? {};
   state.sealed = sealed ?? null;
   state.anchor = anchor ?? null;
   state.checkedAt = checkedAt ?? null;

@@ -46,6 +46,15 @@ export interface Presentation {
   disclosing: Disclosing[];
 }
 export interface RevocationStatus { certificate: CertificateSummary; revoked: boolean; }
+/** One batch of the wallet's certificates; `root` null: their anchor proof is damaged. */
+export interface BatchRoot { root: string | null; certificates: string[]; }
+export interface AnchoredCertificate {
+  certificate: CertificateSummary; anchored: boolean; code: string | null; reason: string | null;
+}
+export interface AnchorStatus {
+  root: string; batchSeq: number; height: number; time: number; date: string;
+  certifiedHeight: number; certificates: AnchoredCertificate[];
+}
 export interface RevocationInfo { height: number; time: number; revokedCount: number; }
 export interface StoreInfo {
   chainId: string; height: number; time: number; ageSecs: number; tooOld: boolean;
@@ -219,6 +228,31 @@ impl JsWallet {
             .present(&choices, now_of(now)?, nonce.as_deref())
             .map_err(js_error)?;
         to_js(&view)
+    }
+
+    /// The wallet's distinct batches, each with its root (hex; fetch
+    /// `GET /v1/anchors/{root}` for it) and the ids of its certificates.
+    #[wasm_bindgen(js_name = batchRoots, unchecked_return_type = "BatchRoot[]")]
+    pub fn batch_roots(&self) -> JsResult<JsValue> {
+        to_js(&self.0.batch_roots().map_err(js_error)?)
+    }
+
+    /// A node's anchor receipt checked against the trust anchor file's text (the
+    /// verifier's rule), and which of the wallet's certificates it covers, anchored in
+    /// which block. Throws the verifier's code, `bad-anchor`, or `other-batch`.
+    #[wasm_bindgen(js_name = anchorStatus, unchecked_return_type = "AnchorStatus")]
+    pub fn anchor_status(
+        &self,
+        receipt: &[u8],
+        #[wasm_bindgen(js_name = anchorText)] anchor_text: &str,
+        now: f64,
+    ) -> JsResult<JsValue> {
+        to_js(
+            &self
+                .0
+                .anchor_status(receipt, anchor_text, now_of(now)?)
+                .map_err(js_error)?,
+        )
     }
 
     /// Each certificate's revocation status in a verified revocation state.

@@ -45,6 +45,14 @@ pub enum WebError {
         /// Height of the store held.
         held: u64,
     },
+    /// An anchor receipt about a batch that holds none of the wallet's certificates.
+    #[error(
+        "this anchor receipt is about batch {root}, which holds none of this wallet's certificates"
+    )]
+    OtherBatch {
+        /// The root of the receipt's batch, in hex.
+        root: String,
+    },
     /// A new passphrase too short to protect a wallet.
     #[error(
         "choose a passphrase of at least {} characters",
@@ -101,6 +109,7 @@ impl WebError {
                 QrError::SeveralCodes(_) => "qr-several",
             },
             WebError::OlderData { .. } => "older-data",
+            WebError::OtherBatch { .. } => "other-batch",
             WebError::WeakPassphrase => "weak-passphrase",
             WebError::Internal(_) => "internal",
             WebError::BadArgument(_) => "bad-argument",

@@ -27,6 +27,8 @@
 //! | `wallet.list(now)`, `wallet.describe(selector, now)` | certificates with kind names and labels, validity, fields |
 //! | `wallet.present(choices, now, nonce?)` | QR string and SVG; live mode without `nonce` |
 //! | `wallet.revocationStatus(revocations, now)` | each certificate revoked or not |
+//! | `wallet.batchRoots()` | the wallet's distinct batches: root (hex) and certificate ids |
+//! | `wallet.anchorStatus(receipt, anchorText, now)` | an anchor receipt checked against the anchor: the certificates it covers, anchoring and certified block |
 //! | `TrustStore.sync(bundle, anchorText, current?, allowOlder?)` | a trust bundle checked against the anchor |
 //! | `store.info(now)`, `store.verify(qr, now, policy?)` | data age; the verdict of a QR code |
 //! | `Revocations.fromDelta(delta, anchorText)`, `revocations.update(delta, anchorText)` | a revocation delta checked against the anchor |
@@ -41,7 +43,7 @@
 //!
 //! The verifier's reasons ([`ecert_verifier::VerifyError::code`], e.g. `malformed`,
 //! `header-not-certified`, `trust-data-mismatch`, `unsupported-version`) for trust
-//! bundles and revocation deltas — the same codes as `ecert-verify`; a rejected QR code is
+//! bundles, revocation deltas and anchor receipts — the same codes as `ecert-verify`; a rejected QR code is
 //! not thrown but returned by `verify` (`valid: false`, `code`, `reason`). And:
 //!
 //! | code | meaning |
@@ -61,10 +63,12 @@
 //! | `bad-anchor` | the trust anchor text is not an anchor file |
 //! | `bad-link` | not an offer link, or not an offer code |
 //! | `older-data` | `sync`: older than the data held |
+//! | `other-batch` | `anchorStatus`: the receipt is about a batch holding none of the wallet's certificates |
 //! | `qr-not-found`, `qr-unreadable`, `qr-several`, `qr-too-large` | reading or drawing a QR code |
 //! | `bad-argument` | an argument of the wrong shape or range |
 //! | `internal` | a fault of this software |
 
+pub mod anchoring;
 pub mod counter;
 mod error;
 pub mod scan;

@@ -176,6 +176,51 @@ pub struct RevocationStatus {
     pub revoked: bool,
 }
 
+/// One batch of the wallet's certificates (one anchor receipt to ask for).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchView {
+    /// The batch's Merkle root in hex (what `GET /v1/anchors/{root}` asks about); `null`
+    /// for the certificates whose anchor proof is damaged.
+    pub root: Option<String>,
+    /// The ids of the wallet's certificates in it.
+    pub certificates: Vec<String>,
+}
+
+/// One certificate of a batch whose anchor receipt passed its check.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AnchoredCertificate {
+    /// The certificate.
+    pub certificate: CertificateSummary,
+    /// Whether the ledger's record of the batch is this certificate's own.
+    pub anchored: bool,
+    /// When not: the verifier's code (`anchor-proof-invalid`), as a counter would refuse it.
+    pub code: Option<&'static str>,
+    /// When not: why, in words.
+    pub reason: Option<String>,
+}
+
+/// A batch anchored on the ledger, proved by a receipt checked against the trust anchor.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AnchorStatus {
+    /// The batch's Merkle root in hex.
+    pub root: String,
+    /// Its position in the ledger's anchor log.
+    pub batch_seq: u64,
+    /// The block that anchored it.
+    pub height: u64,
+    /// That block's time.
+    pub time: u64,
+    /// `time` as a date.
+    pub date: String,
+    /// The certified block whose anchor log the receipt proves the batch is in.
+    pub certified_height: u64,
+    /// The wallet's certificates in the batch.
+    pub certificates: Vec<AnchoredCertificate>,
+}
+
 /// A verified revocation state.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -10,10 +10,11 @@ use ecert_wallet::{receive, store, HolderKey, KdfParams, Selection, WalletConten
 use rand_core::CryptoRngCore;
 use zeroize::Zeroizing;
 
+use crate::anchoring;
 use crate::counter::Revocations;
 use crate::views::{
-    CertificateDetails, CertificateSummary, ChoiceInput, Disclosing, FieldLabel, KdfSettings,
-    OfferLinkView, PresentationView, ReceiveReport, RevocationStatus,
+    AnchorStatus, BatchView, CertificateDetails, CertificateSummary, ChoiceInput, Disclosing,
+    FieldLabel, KdfSettings, OfferLinkView, PresentationView, ReceiveReport, RevocationStatus,
 };
 use crate::WebError;
 
@@ -233,6 +234,23 @@ impl Wallet {
             nonce: nonce.map(|n| n.to_hex()),
             disclosing,
         })
+    }
+
+    /// The wallet's distinct batches (one anchor receipt to fetch for each): their roots
+    /// in hex and the ids of their certificates ([`anchoring::batches`]).
+    pub fn batch_roots(&self) -> Result<Vec<BatchView>, WebError> {
+        Ok(anchoring::batches(&self.entries()?))
+    }
+
+    /// An anchor receipt checked against the trust anchor's text, and what it says of this
+    /// wallet's certificates ([`anchoring::check_receipt`]).
+    pub fn anchor_status(
+        &self,
+        receipt: &[u8],
+        anchor_text: &str,
+        now: UnixTime,
+    ) -> Result<AnchorStatus, WebError> {
+        anchoring::check_receipt(&self.entries()?, &self.kinds, receipt, anchor_text, now)
     }
 
     /// Each certificate's revocation status in a verified revocation state.
