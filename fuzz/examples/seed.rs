@@ -1,0 +1,637 @@
+//! Writes the fuzz targets' fixtures (`fixtures/`) and seed corpora (`corpus/TARGET/`)
+//! from a test world built with `ecert-testkit`, as the workspace's tests build theirs.
+//!
+//! ```sh
+//! cargo run --manifest-path fuzz/Cargo.toml --example seed
+//! ```
+//!
+//! The world is the testkit's (`ecert_testkit::world`: its province, sample citizen and
+//! times), built from a seeded random source, so that the same code writes the same
+//! files: they change only when a wire format does. The fixtures and the seeds that pass
+//! every check against them are written together (seeds are named `seed-*` and replaced;
+//! what fuzzing added to a corpus is kept).
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use ecert_ledger_node::genesis::Genesis;
+use ecert_ledger_node::governance::{approve, assemble_governance};
+use ecert_schemas::codec::{qr::decode_qr, to_cbor, ByteBuf};
+use ecert_schemas::ledger::{
+    GovernanceAction, GovernanceBody, GrantKind, RevocationEntry, RevocationReason, Transaction,
+};
+use ecert_schemas::{
+    Certificate, CertificatePackage, FieldValue, IssuerId, KindId, Nonce, Presentation,
+};
+use ecert_schemas::{PublicKeyBytes, UnixTime};
+use ecert_testkit::province::{Order, Province};
+use ecert_testkit::world::{status_index, FIXED_NOW};
+use ecert_testkit::{sample, DAY, HOUR};
+use ecert_verifier::anchor_file::anchor_to_toml;
+use ecert_verifier::{verify_presentation, Policy};
+use ecert_wallet::{present, sealed, store, HolderKey, KdfParams, Selection, WalletContents};
+use rand_chacha::rand_core::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use zeroize::Zeroizing;
+
+/// Where the seeds go: one folder per target, files `seed-NAME`.
+struct Out {
+    root: PathBuf,
+}
+
+impl Out {
+    fn seed(&self, target: &str, name: &str, bytes: impl AsRef<[u8]>) {
+        let dir = self.root.join("corpus").join(target);
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join(format!("seed-{name}")), bytes).unwrap();
+    }
+
+    fn fixture(&self, name: &str, bytes: impl AsRef<[u8]>) {
+        let dir = self.root.join("fixtures");
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join(name), bytes).unwrap();
+    }
+
+    /// Removes the previous run's seeds (fuzzing's own finds stay).
+    fn clear_seeds(&self) {
+        let Ok(targets) = fs::read_dir(self.root.join("corpus")) else {
+            return;
+        };
+        for target in targets.flatten() {
+            for file in fs::read_dir(target.path()).into_iter().flatten().flatten() {
+                if file.file_name().to_string_lossy().starts_with("seed-") {
+                    fs::remove_file(file.path()).unwrap();
+                }
+            }
+        }
+    }
+}
+
+fn prefixed(prefix: u8, bytes: &[u8]) -> Vec<u8> {
+    let mut out = vec![prefix];
+    out.extend_from_slice(bytes);
+    out
+}
+
+fn cbor_value(value: &ciborium::Value) -> Vec<u8> {
+    let mut out = Vec::new();
+    ciborium::into_writer(value, &mut out).unwrap();
+    out
+}
+
+/// The claims as the TOML and CSV files `ecert-issuer issue --claims` reads.
+fn claims_toml(claims: &BTreeMap<String, FieldValue>) -> String {
+    let mut table = toml::Table::new();
+    for (k, v) in claims {
+        let value = match v {
+            FieldValue::Text(t) => toml::Value::String(t.clone()),
+            FieldValue::TextList(l) => {
+                toml::Value::Array(l.iter().cloned().map(toml::Value::String).collect())
+            }
+            FieldValue::Bytes(b) => toml::Value::String(hex::encode(b)),
+        };
+        table.insert(k.clone(), value);
+    }
+    toml::to_string(&table).unwrap()
+}
+
+fn claims_csv(holder: &str, claims: &BTreeMap<String, FieldValue>) -> String {
+    let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+    let header: Vec<String> = std::iter::once("holder".to_owned())
+        .chain(claims.keys().cloned())
+        .collect();
+    let row: Vec<String> = std::iter::once(holder.to_owned())
+        .chain(claims.values().map(|v| match v {
+            FieldValue::Text(t) => quote(t),
+            FieldValue::TextList(l) => quote(&l.join(";")),
+            FieldValue::Bytes(b) => hex::encode(b),
+        }))
+        .collect();
+    format!(
+        "{}\n{}\n{}\n",
+        header.join(","),
+        row.join(","),
+        row.join(",")
+    )
+}
+
+/// The testkit's world (`ecert_testkit::World`), from a seeded random source.
+struct World {
+    province: Province,
+    wallet: HolderKey,
+    holder: PublicKeyBytes,
+    rng: ChaCha20Rng,
+}
+
+impl World {
+    fn new(now: UnixTime) -> World {
+        let mut rng = ChaCha20Rng::seed_from_u64(0x0ec3_f022);
+        let province = Province::new("ecert-test", now.minus(30 * DAY), &mut rng).unwrap();
+        let wallet = HolderKey::generate(&mut rng);
+        let holder = wallet.public_key();
+        World {
+            province,
+            wallet,
+            holder,
+            rng,
+        }
+    }
+
+    /// Issued by `dept` at `at` and anchored alone in a certified block at `at`.
+    fn issue(&mut self, dept: &str, order: Order, at: UnixTime) -> CertificatePackage {
+        let issued = self
+            .province
+            .issue(dept, self.holder, &[order], at, &mut self.rng)
+            .unwrap();
+        self.province.anchor(dept, issued, at).unwrap().remove(0)
+    }
+
+    fn revoke(&mut self, dept: &str, package: &CertificatePackage, at: UnixTime) {
+        let index = status_index(package);
+        self.province
+            .revoke(dept, &[index], RevocationReason::Withdrawn, at)
+            .unwrap();
+    }
+
+    fn show_all(
+        &self,
+        packages: &[(&CertificatePackage, &[&str])],
+        at: UnixTime,
+        nonce: Option<Nonce>,
+    ) -> String {
+        let selections: Vec<Selection<'_>> = packages
+            .iter()
+            .map(|(package, fields)| Selection {
+                package,
+                fields: fields.iter().map(|f| f.to_string()).collect(),
+            })
+            .collect();
+        present(&self.wallet, &self.province.kinds, &selections, at, nonce)
+            .unwrap()
+            .to_qr_string()
+            .unwrap()
+    }
+
+    fn show(&self, package: &CertificatePackage, fields: &[&str], at: UnixTime) -> String {
+        self.show_all(&[(package, fields)], at, None)
+    }
+
+    fn anchor_toml(&self) -> String {
+        anchor_to_toml(
+            &self.province.trust_anchor().unwrap(),
+            "the fuzz targets' test ledger",
+        )
+    }
+
+    fn bundle_bytes(&self) -> Vec<u8> {
+        self.province.trust_bundle().unwrap().to_bytes().unwrap()
+    }
+}
+
+fn main() {
+    let root = std::env::args()
+        .nth(1)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf());
+    let out = Out { root };
+    out.clear_seeds();
+    let now = FIXED_NOW;
+    let signed_at = now.minus(5);
+    let mut world = World::new(now);
+    // As the testkit's world: an ID card and a no-criminal-record certificate anchored an
+    // hour ago; and a third certificate, revoked half an hour ago.
+    let id_card = world.issue("public-security", sample::id_card(now), now.minus(HOUR));
+    let record = world.issue("justice", sample::no_criminal_record(now), now.minus(HOUR));
+    let revoked = world.issue("public-security", sample::id_card(now), now.minus(HOUR));
+    let bundle_before = world.bundle_bytes();
+    let height_before = world.province.ledger().height();
+    world.revoke("public-security", &revoked, now.minus(HOUR / 2));
+
+    // Fixtures.
+    let nonce = Nonce::new(vec![0x4e; 16]).unwrap();
+    let wallet = HolderKey::from_seed(&world.wallet.seed());
+    out.fixture(
+        "world.toml",
+        format!(
+            "# Written by examples/seed.rs with the seed corpora: regenerate both together.\n\
+             now = {}\nwallet_seed = \"{}\"\nnonce = \"{}\"\n",
+            now.secs(),
+            hex::encode(wallet.seed().as_slice()),
+            nonce.to_hex()
+        ),
+    );
+    out.fixture("anchor.toml", world.anchor_toml());
+    let bundle = world.bundle_bytes();
+    out.fixture("bundle.cbor", &bundle);
+    let ledger = world.province.ledger().clone();
+    out.fixture("ledger.cbor", to_cbor(&ledger.snapshot()).unwrap());
+
+    // Presentations, as QR strings and as CBOR.
+    let qrs = [
+        (
+            "id-name",
+            world.show(&id_card, &["name", "id_number"], signed_at),
+        ),
+        (
+            "id-all",
+            world.show(
+                &id_card,
+                &[
+                    "name",
+                    "sex",
+                    "ethnicity",
+                    "birth_date",
+                    "address",
+                    "id_number",
+                    "issuing_authority",
+                    "portrait_digest",
+                ],
+                signed_at,
+            ),
+        ),
+        (
+            "record",
+            world.show(&record, &["name", "result", "checked_through"], signed_at),
+        ),
+        (
+            "two-nonce",
+            world.show_all(
+                &[(&id_card, &["name"]), (&record, &["result"])],
+                signed_at,
+                Some(nonce.clone()),
+            ),
+        ),
+        ("revoked", world.show(&revoked, &["name"], signed_at)),
+        ("stale", world.show(&id_card, &["name"], now.minus(HOUR))),
+    ];
+    // The seeds pass every check a counter makes (but the two made to fail).
+    let store = world.province.sync_counter().unwrap();
+    for (name, qr) in &qrs {
+        let policy = Policy {
+            expected_nonce: name.ends_with("nonce").then(|| nonce.clone()),
+            ..Policy::default()
+        };
+        let verdict = verify_presentation(qr, &store, now, &policy);
+        assert_eq!(
+            verdict.is_ok(),
+            !["revoked", "stale"].contains(name),
+            "{name}: {verdict:?}"
+        );
+        out.seed("qr_verify", name, qr);
+        let cbor = decode_qr(qr).unwrap();
+        out.seed("presentation", name, &cbor);
+        out.seed(
+            "wire_roundtrip",
+            &format!("presentation-{name}"),
+            prefixed(3, &cbor),
+        );
+        let items = Presentation::from_bytes(&cbor).unwrap().items;
+        out.seed(
+            "wire_roundtrip",
+            &format!("items-{name}"),
+            prefixed(4, &items),
+        );
+        out.seed(
+            "base45_diff",
+            name,
+            qr.trim_start_matches("EC1R:").trim_start_matches("EC1Z:"),
+        );
+    }
+
+    // Packages and certificates.
+    let packages: [(&str, &CertificatePackage); 3] = [
+        ("id-card", &id_card),
+        ("record", &record),
+        ("revoked", &revoked),
+    ];
+    for (name, package) in packages {
+        let bytes = package.to_bytes().unwrap();
+        ecert_wallet::receive::check_package(&bytes).unwrap();
+        out.seed("package", name, &bytes);
+        out.seed(
+            "wire_roundtrip",
+            &format!("package-{name}"),
+            prefixed(2, &bytes),
+        );
+        out.seed("cose_diff", name, &package.certificate);
+        out.seed(
+            "wire_roundtrip",
+            &format!("cose-{name}"),
+            prefixed(12, &package.certificate),
+        );
+        let certificate = Certificate::from_bytes(&package.certificate).unwrap();
+        out.seed(
+            "wire_roundtrip",
+            &format!("claims-{name}"),
+            prefixed(0, &certificate.cose.payload),
+        );
+        if let Some(d) = package.disclosures.first() {
+            out.seed(
+                "wire_roundtrip",
+                &format!("disclosure-{name}"),
+                prefixed(1, d),
+            );
+        }
+    }
+
+    // Trust bundles, checkpoints, receipts, deltas.
+    out.seed("trust_bundle", "now", &bundle);
+    out.seed("trust_bundle", "before-revocation", &bundle_before);
+    out.seed("wire_roundtrip", "bundle", prefixed(11, &bundle));
+    let checkpoint = world.province.checkpoint().unwrap().clone();
+    let anchor = world.province.trust_anchor().unwrap();
+    let checkpoint_bytes = checkpoint.to_bytes().unwrap();
+    out.seed(
+        "wire_roundtrip",
+        "checkpoint",
+        prefixed(8, &checkpoint_bytes),
+    );
+    out.seed("wire_roundtrip", "header", prefixed(7, &checkpoint.header));
+    out.seed(
+        "wire_roundtrip",
+        "checkpoint-page",
+        prefixed(
+            14,
+            &to_cbor(&vec![ByteBuf::from(checkpoint_bytes.clone())]).unwrap(),
+        ),
+    );
+    out.seed(
+        "wire_roundtrip",
+        "registry",
+        prefixed(13, &to_cbor(ledger.registry()).unwrap()),
+    );
+    out.seed(
+        "wire_roundtrip",
+        "snapshot",
+        prefixed(15, &to_cbor(&ledger.snapshot()).unwrap()),
+    );
+    for seq in 0..ledger.anchors().len() as u64 {
+        let receipt = ledger.anchor_receipt(seq, &checkpoint).unwrap().unwrap();
+        ecert_verifier::verify_anchor_receipt(&receipt, &anchor).unwrap();
+        let bytes = receipt.to_bytes().unwrap();
+        out.seed("anchor_receipt", &format!("batch-{seq}"), &bytes);
+        out.seed(
+            "wire_roundtrip",
+            &format!("receipt-{seq}"),
+            prefixed(9, &bytes),
+        );
+    }
+    let genesis_revocations = ecert_schemas::ledger::RevocationSnapshot {
+        height: 0,
+        lists: Vec::new(),
+    };
+    for since in [0, height_before] {
+        let delta = ledger
+            .revocation_delta(since, &checkpoint)
+            .unwrap()
+            .unwrap();
+        if since == 0 {
+            ecert_verifier::verify_revocation_delta(&genesis_revocations, &delta, &anchor).unwrap();
+        }
+        let bytes = delta.to_bytes().unwrap();
+        out.seed("revocation_delta", &format!("since-{since}"), &bytes);
+        out.seed(
+            "wire_roundtrip",
+            &format!("delta-{since}"),
+            prefixed(10, &bytes),
+        );
+    }
+
+    // Transactions a node would accept now: an anchor batch, a revocation, a governance
+    // change; and the three in one block.
+    let holder = world.holder;
+    let issued = world
+        .province
+        .issue(
+            "transport",
+            holder,
+            &[sample::driver_licence(now)],
+            now,
+            &mut world.rng,
+        )
+        .unwrap();
+    let transport = &world.province.department("transport").unwrap().issuer_key;
+    let batch = ecert_issuer::Batch::new(transport, issued).unwrap();
+    let anchor_tx = Transaction::AnchorBatch(
+        batch
+            .anchor_transaction(transport, ledger.chain_id())
+            .unwrap(),
+    );
+    let dept = world.province.department("justice").unwrap();
+    let revocation = ecert_issuer::revocation_transaction(
+        &dept.issuer_key,
+        ledger.chain_id(),
+        vec![RevocationEntry {
+            index: status_index(&record),
+            reason: RevocationReason::DataError,
+        }],
+        now,
+    )
+    .unwrap();
+    let body = GovernanceBody {
+        chain_id: ledger.chain_id().clone(),
+        seq: ledger.registry().governance_seq,
+        action: GovernanceAction::GrantKind(GrantKind {
+            issuer: IssuerId::new("social-security").unwrap(),
+            kind: KindId::new("driver-licence").unwrap(),
+        }),
+    };
+    let approvals = world
+        .province
+        .departments
+        .iter()
+        .enumerate()
+        .map(|(i, d)| approve(&d.validator_key, i as u16, &body).unwrap())
+        .collect();
+    let governance =
+        assemble_governance(body, approvals, world.province.departments.len()).unwrap();
+    let txs = [
+        ("anchor", anchor_tx),
+        ("revocation", Transaction::Revocation(revocation)),
+        ("governance", Transaction::Governance(governance)),
+    ];
+    let mut block = vec![0xff];
+    for (name, tx) in &txs {
+        let bytes = tx.to_bytes().unwrap();
+        assert!(
+            ledger.check(tx, now.secs() * 1000).is_ok(),
+            "{name} seed is refused"
+        );
+        out.seed("transaction", name, &bytes);
+        out.seed("wire_roundtrip", &format!("tx-{name}"), prefixed(6, &bytes));
+        block.extend_from_slice(&(bytes.len() as u16).to_be_bytes());
+        block.extend_from_slice(&bytes);
+    }
+    out.seed("transaction", "block", &block);
+
+    // Genesis, kinds, the trust anchor file.
+    let genesis = Genesis {
+        chain_id: ledger.chain_id().clone(),
+        validators: ledger.validators().to_vec(),
+        addresses: (0..ledger.validators().len())
+            .map(|i| format!("/ip4/127.0.0.1/tcp/{}", 7001 + i))
+            .collect(),
+        registry: ledger.registry().clone(),
+    };
+    out.seed("genesis_toml", "province", genesis.to_toml().unwrap());
+    let kinds_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas/kinds");
+    for file in fs::read_dir(kinds_dir).unwrap().flatten() {
+        let name = file.file_name().to_string_lossy().into_owned();
+        out.seed("kind_toml", &name, fs::read(file.path()).unwrap());
+    }
+    out.seed("anchor_file", "world", world.anchor_toml());
+
+    // Claims input: the first byte is (kind position << 2) | format (JSON, TOML, CSV).
+    let kinds: Vec<KindId> = world.province.kinds.iter().map(|k| k.id.clone()).collect();
+    for (_, order) in sample::by_department(now) {
+        let position = kinds.iter().position(|k| k.as_str() == order.kind).unwrap() as u8;
+        let json = sample::claims_json(&order.claims);
+        out.seed(
+            "claims",
+            &format!("{}.json", order.kind),
+            prefixed(position << 2, json.as_bytes()),
+        );
+        let toml = claims_toml(&order.claims);
+        out.seed(
+            "claims",
+            &format!("{}.toml", order.kind),
+            prefixed(position << 2 | 1, toml.as_bytes()),
+        );
+        let csv = claims_csv(&holder.to_hex(), &order.claims);
+        out.seed(
+            "claims",
+            &format!("{}.csv", order.kind),
+            prefixed(position << 2 | 2, csv.as_bytes()),
+        );
+    }
+    out.seed("claims", "holder", prefixed(3, holder.to_hex().as_bytes()));
+
+    // Sealed files with the fixed passphrase and a cheap derivation.
+    let passphrase = Zeroizing::new(ecert_fuzz::PASSPHRASE.to_owned());
+    let params = KdfParams::new(64, 1, 1).unwrap();
+    let mut rng = ChaCha20Rng::seed_from_u64(1);
+    let contents = WalletContents {
+        holder: HolderKey::from_seed(&wallet.seed()),
+        packages: vec![id_card.clone(), record.clone()],
+    };
+    let wallet_file = store::seal(&contents, &passphrase, params, &mut rng).unwrap();
+    out.seed("sealed_files", "wallet", prefixed(0, &wallet_file));
+    for (choice, magic) in [(1, *b"ECK1"), (2, *b"ECN1")] {
+        let file = sealed::seal_secret(magic, &[0x42; 32], &passphrase, params, &mut rng).unwrap();
+        out.seed(
+            "sealed_files",
+            &String::from_utf8_lossy(&magic),
+            prefixed(choice, &file),
+        );
+    }
+    let plaintext = sealed::open_secret(store::MAGIC, &wallet_file, &passphrase).unwrap();
+    out.seed("sealed_files", "wallet-contents", prefixed(3, &plaintext));
+
+    // Offers and addresses.
+    let redemption = ecert_wallet::offer::redeem_request(&wallet, ecert_fuzz::OFFER_CODE);
+    let mut offer = ecert_fuzz::OFFER_CODE.as_bytes().to_vec();
+    offer.push(b'\n');
+    offer.extend_from_slice(&redemption.to_bytes().unwrap());
+    out.seed("offer_redemption", "signed", &offer);
+    out.seed(
+        "wire_roundtrip",
+        "offer",
+        prefixed(5, &redemption.to_bytes().unwrap()),
+    );
+    let link = format!(
+        "https://issuer.example:8443/v1/offers/{}",
+        ecert_fuzz::OFFER_CODE
+    );
+    let addresses = [
+        "https://127.0.0.1:8443".to_owned(),
+        "http://localhost:7001/".to_owned(),
+        "  HTTPS://[::1]:443 ".to_owned(),
+        link.clone(),
+        ecert_schemas::address::wallet_app_link("https://node.example/wallet/", &link),
+    ];
+    for (i, text) in addresses.iter().enumerate() {
+        out.seed("address", &format!("{i}"), text);
+    }
+
+    // Node-to-node messages, as libp2p's CBOR codec carries them (serde's externally
+    // tagged enums): requests behind 0, answers behind 1.
+    use ciborium::Value;
+    let text = |s: &str| Value::Text(s.to_owned());
+    let map = |k: &str, v: Value| Value::Map(vec![(text(k), v)]);
+    let vote = &checkpoint.votes[0];
+    let vote_value = Value::Array(vec![
+        Value::Integer(vote.validator.into()),
+        Value::Bytes(vote.signature.0.to_vec()),
+    ]);
+    let header_height = checkpoint.decode_header().unwrap().height;
+    let requests = [
+        (
+            "submit",
+            map("Submit", Value::Bytes(txs[1].1.to_bytes().unwrap())),
+        ),
+        (
+            "vote",
+            map(
+                "HeaderVote",
+                Value::Map(vec![
+                    (text("height"), Value::Integer(header_height.into())),
+                    (text("vote"), vote_value.clone()),
+                ]),
+            ),
+        ),
+        (
+            "checkpoints",
+            map(
+                "Checkpoints",
+                Value::Map(vec![
+                    (text("from"), Value::Integer(1.into())),
+                    (text("limit"), Value::Integer(16.into())),
+                ]),
+            ),
+        ),
+    ];
+    for (name, value) in &requests {
+        out.seed(
+            "node_wire",
+            &format!("request-{name}"),
+            prefixed(0, &cbor_value(value)),
+        );
+    }
+    let responses = [
+        (
+            "checkpoints",
+            map(
+                "Checkpoints",
+                Value::Array(vec![Value::Bytes(checkpoint_bytes)]),
+            ),
+        ),
+        ("votes", map("HeaderVotes", Value::Array(vec![vote_value]))),
+        ("submitted", map("Submitted", map("Ok", Value::Null))),
+        (
+            "refused",
+            map(
+                "Submitted",
+                map(
+                    "Err",
+                    map(
+                        "Invalid",
+                        Value::Map(vec![
+                            (text("code"), text("malformed")),
+                            (text("message"), text("bad")),
+                        ]),
+                    ),
+                ),
+            ),
+        ),
+        ("not-permitted", text("NotPermitted")),
+    ];
+    for (name, value) in &responses {
+        out.seed(
+            "node_wire",
+            &format!("response-{name}"),
+            prefixed(1, &cbor_value(value)),
+        );
+    }
+    println!("fixtures and seeds written under {}", out.root.display());
+}
