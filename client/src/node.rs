@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use ecert_schemas::api::{self, LedgerCheck};
 use ecert_schemas::codec::{from_cbor_bounded, MAX_ITEM_BYTES};
+use ecert_schemas::freshness::{Freshness, MAX_FRESHNESS_BYTES};
 use ecert_schemas::ledger::{
     AnchorReceipt, BatchRecord, BlockHeader, Checkpoint, Registry, RevocationDelta,
     RevocationSnapshot, Transaction, TrustBundle, MAX_TRUST_BUNDLE_BYTES,
@@ -382,11 +383,33 @@ impl NodeClient {
 
     /// The node's newest certified checkpoint, or `None` before the first one.
     pub fn latest_checkpoint(&self) -> Result<Option<Checkpoint>, NodeError> {
-        let (url, reply) = self.get(api::CHECKPOINTS_LATEST, MAX_ITEM_BYTES as u64)?;
+        self.get_if_certified(
+            api::CHECKPOINTS_LATEST,
+            MAX_ITEM_BYTES,
+            Checkpoint::from_bytes,
+        )
+    }
+
+    /// The validators' freshness statements the node holds about its newest certified
+    /// header (`GET /v1/freshness`), as it sent them, or `None` before the first certified
+    /// header. Not checked here: the holder of that header's data checks them
+    /// (`TrustStore::apply_freshness`), and learns how many validators signed when too few
+    /// did.
+    pub fn freshness(&self) -> Result<Option<Freshness>, NodeError> {
+        self.get_if_certified(api::FRESHNESS, MAX_FRESHNESS_BYTES, Freshness::from_bytes)
+    }
+
+    /// `GET path` about the node's newest certified header, decoded with `decode` (at most
+    /// `limit` bytes), or `None` before the first certified header (`404`).
+    fn get_if_certified<T>(
+        &self,
+        path: &str,
+        limit: usize,
+        decode: fn(&[u8]) -> Result<T, SchemaError>,
+    ) -> Result<Option<T>, NodeError> {
+        let (url, reply) = self.get(path, limit as u64)?;
         match reply.status {
-            200 => Checkpoint::from_bytes(&reply.body)
-                .map(Some)
-                .map_err(|e| bad(&url, e)),
+            200 => decode(&reply.body).map(Some).map_err(|e| bad(&url, e)),
             404 => Ok(None),
             _ => Err(other(url, &reply)),
         }

@@ -27,10 +27,10 @@ use ecert_schemas::{
 use ecert_schemas::{PublicKeyBytes, UnixTime};
 use ecert_testkit::province::{Order, Province};
 use ecert_testkit::world::{status_index, FIXED_NOW};
-use ecert_testkit::{sample, DAY, HOUR};
+use ecert_testkit::{sample, seeds, DAY, HOUR};
 use ecert_verifier::anchor_file::anchor_to_toml;
 use ecert_verifier::{verify_presentation, Policy};
-use ecert_wallet::{present, sealed, store, HolderKey, KdfParams, Selection, WalletContents};
+use ecert_wallet::{sealed, store, HolderKey, KdfParams, WalletContents};
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use zeroize::Zeroizing;
@@ -45,6 +45,11 @@ impl Out {
         let dir = self.root.join("corpus").join(target);
         fs::create_dir_all(&dir).unwrap();
         fs::write(dir.join(format!("seed-{name}")), bytes).unwrap();
+    }
+
+    /// A seed of `wire_roundtrip`: `bytes` behind the first byte that picks their type.
+    fn wire(&self, name: &str, choice: u8, bytes: &[u8]) {
+        self.seed("wire_roundtrip", name, prefixed(choice, bytes));
     }
 
     fn fixture(&self, name: &str, bytes: impl AsRef<[u8]>) {
@@ -160,17 +165,7 @@ impl World {
         at: UnixTime,
         nonce: Option<Nonce>,
     ) -> String {
-        let selections: Vec<Selection<'_>> = packages
-            .iter()
-            .map(|(package, fields)| Selection {
-                package,
-                fields: fields.iter().map(|f| f.to_string()).collect(),
-            })
-            .collect();
-        present(&self.wallet, &self.province.kinds, &selections, at, nonce)
-            .unwrap()
-            .to_qr_string()
-            .unwrap()
+        seeds::show_all(&self.wallet, &self.province.kinds, packages, at, nonce)
     }
 
     fn show(&self, package: &CertificatePackage, fields: &[&str], at: UnixTime) -> String {
@@ -281,17 +276,9 @@ fn main() {
         out.seed("qr_verify", name, qr);
         let cbor = decode_qr(qr).unwrap();
         out.seed("presentation", name, &cbor);
-        out.seed(
-            "wire_roundtrip",
-            &format!("presentation-{name}"),
-            prefixed(3, &cbor),
-        );
+        out.wire(&format!("presentation-{name}"), 3, &cbor);
         let items = Presentation::from_bytes(&cbor).unwrap().items;
-        out.seed(
-            "wire_roundtrip",
-            &format!("items-{name}"),
-            prefixed(4, &items),
-        );
+        out.wire(&format!("items-{name}"), 4, &items);
         out.seed(
             "base45_diff",
             name,
@@ -309,73 +296,38 @@ fn main() {
         let bytes = package.to_bytes().unwrap();
         ecert_wallet::receive::check_package(&bytes).unwrap();
         out.seed("package", name, &bytes);
-        out.seed(
-            "wire_roundtrip",
-            &format!("package-{name}"),
-            prefixed(2, &bytes),
-        );
+        out.wire(&format!("package-{name}"), 2, &bytes);
         out.seed("cose_diff", name, &package.certificate);
-        out.seed(
-            "wire_roundtrip",
-            &format!("cose-{name}"),
-            prefixed(12, &package.certificate),
-        );
+        out.wire(&format!("cose-{name}"), 12, &package.certificate);
         let certificate = Certificate::from_bytes(&package.certificate).unwrap();
-        out.seed(
-            "wire_roundtrip",
-            &format!("claims-{name}"),
-            prefixed(0, &certificate.cose.payload),
-        );
+        out.wire(&format!("claims-{name}"), 0, &certificate.cose.payload);
         if let Some(d) = package.disclosures.first() {
-            out.seed(
-                "wire_roundtrip",
-                &format!("disclosure-{name}"),
-                prefixed(1, d),
-            );
+            out.wire(&format!("disclosure-{name}"), 1, d);
         }
     }
 
     // Trust bundles, checkpoints, receipts, deltas.
     out.seed("trust_bundle", "now", &bundle);
     out.seed("trust_bundle", "before-revocation", &bundle_before);
-    out.seed("wire_roundtrip", "bundle", prefixed(11, &bundle));
+    out.wire("bundle", 11, &bundle);
     let checkpoint = world.province.checkpoint().unwrap().clone();
     let anchor = world.province.trust_anchor().unwrap();
     let checkpoint_bytes = checkpoint.to_bytes().unwrap();
-    out.seed(
-        "wire_roundtrip",
-        "checkpoint",
-        prefixed(8, &checkpoint_bytes),
-    );
-    out.seed("wire_roundtrip", "header", prefixed(7, &checkpoint.header));
-    out.seed(
-        "wire_roundtrip",
+    out.wire("checkpoint", 8, &checkpoint_bytes);
+    out.wire("header", 7, &checkpoint.header);
+    out.wire(
         "checkpoint-page",
-        prefixed(
-            14,
-            &to_cbor(&vec![ByteBuf::from(checkpoint_bytes.clone())]).unwrap(),
-        ),
+        14,
+        &to_cbor(&vec![ByteBuf::from(checkpoint_bytes.clone())]).unwrap(),
     );
-    out.seed(
-        "wire_roundtrip",
-        "registry",
-        prefixed(13, &to_cbor(ledger.registry()).unwrap()),
-    );
-    out.seed(
-        "wire_roundtrip",
-        "snapshot",
-        prefixed(15, &to_cbor(&ledger.snapshot()).unwrap()),
-    );
+    out.wire("registry", 13, &to_cbor(ledger.registry()).unwrap());
+    out.wire("snapshot", 15, &to_cbor(&ledger.snapshot()).unwrap());
     for seq in 0..ledger.anchors().len() as u64 {
         let receipt = ledger.anchor_receipt(seq, &checkpoint).unwrap().unwrap();
         ecert_verifier::verify_anchor_receipt(&receipt, &anchor).unwrap();
         let bytes = receipt.to_bytes().unwrap();
         out.seed("anchor_receipt", &format!("batch-{seq}"), &bytes);
-        out.seed(
-            "wire_roundtrip",
-            &format!("receipt-{seq}"),
-            prefixed(9, &bytes),
-        );
+        out.wire(&format!("receipt-{seq}"), 9, &bytes);
     }
     let genesis_revocations = ecert_schemas::ledger::RevocationSnapshot {
         height: 0,
@@ -391,11 +343,7 @@ fn main() {
         }
         let bytes = delta.to_bytes().unwrap();
         out.seed("revocation_delta", &format!("since-{since}"), &bytes);
-        out.seed(
-            "wire_roundtrip",
-            &format!("delta-{since}"),
-            prefixed(10, &bytes),
-        );
+        out.wire(&format!("delta-{since}"), 10, &bytes);
     }
 
     // Transactions a node would accept now: an anchor batch, a revocation, a governance
@@ -459,7 +407,7 @@ fn main() {
             "{name} seed is refused"
         );
         out.seed("transaction", name, &bytes);
-        out.seed("wire_roundtrip", &format!("tx-{name}"), prefixed(6, &bytes));
+        out.wire(&format!("tx-{name}"), 6, &bytes);
         block.extend_from_slice(&(bytes.len() as u16).to_be_bytes());
         block.extend_from_slice(&bytes);
     }
@@ -534,11 +482,7 @@ fn main() {
     offer.push(b'\n');
     offer.extend_from_slice(&redemption.to_bytes().unwrap());
     out.seed("offer_redemption", "signed", &offer);
-    out.seed(
-        "wire_roundtrip",
-        "offer",
-        prefixed(5, &redemption.to_bytes().unwrap()),
-    );
+    out.wire("offer", 5, &redemption.to_bytes().unwrap());
     let link = format!(
         "https://issuer.example:8443/v1/offers/{}",
         ecert_fuzz::OFFER_CODE

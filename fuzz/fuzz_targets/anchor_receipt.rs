@@ -5,13 +5,8 @@
 
 use ecert_schemas::ledger::AnchorReceipt;
 use ecert_verifier::verify_anchor_receipt;
-use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| {
-    let Ok(receipt) = AnchorReceipt::from_bytes(data) else {
-        return;
-    };
-    assert_eq!(receipt.to_bytes().as_deref(), Ok(data));
+ecert_fuzz::decoded_target!(|receipt: AnchorReceipt| {
     let world = ecert_fuzz::world();
     if let Ok(verified) = verify_anchor_receipt(&receipt, &world.anchor) {
         assert_eq!(verified.batch_seq, receipt.batch_seq);

@@ -5,13 +5,8 @@
 
 use ecert_schemas::Presentation;
 use ecert_verifier::{verify_decoded, Policy};
-use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| {
-    let Ok(presentation) = Presentation::from_bytes(data) else {
-        return;
-    };
-    assert_eq!(presentation.to_bytes().as_deref(), Ok(data));
+ecert_fuzz::decoded_target!(|presentation: Presentation| {
     if let Ok(items) = presentation.decode_items() {
         assert_eq!(
             Presentation::encode_items(&items).as_deref(),

@@ -6,13 +6,8 @@
 
 use ecert_schemas::ledger::{RevocationDelta, RevocationSnapshot};
 use ecert_verifier::verify_revocation_delta;
-use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| {
-    let Ok(delta) = RevocationDelta::from_bytes(data) else {
-        return;
-    };
-    assert_eq!(delta.to_bytes().as_deref(), Ok(data));
+ecert_fuzz::decoded_target!(|delta: RevocationDelta| {
     let world = ecert_fuzz::world();
     let genesis = RevocationSnapshot {
         height: 0,

@@ -7,13 +7,8 @@
 use ecert_schemas::ledger::TrustBundle;
 use ecert_schemas::{IssuerId, StatusIndex};
 use ecert_verifier::TrustStore;
-use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| {
-    let Ok(bundle) = TrustBundle::from_bytes(data) else {
-        return;
-    };
-    assert_eq!(bundle.to_bytes().as_deref(), Ok(data));
+ecert_fuzz::decoded_target!(|bundle: TrustBundle| {
     let world = ecert_fuzz::world();
     let Ok(store) = TrustStore::from_bundle(bundle.clone(), &world.anchor, world.kinds.clone())
     else {

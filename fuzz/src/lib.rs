@@ -112,6 +112,28 @@ pub fn world() -> &'static World {
     })
 }
 
+/// A fuzz target for one wire type read from outside: the input is decoded strictly with
+/// the type's `from_bytes`, a value that decodes must encode back to the same bytes
+/// (`to_bytes`: one encoding per value), and then `$body` checks it further.
+///
+/// ```ignore
+/// ecert_fuzz::decoded_target!(|receipt: AnchorReceipt| {
+///     let _ = verify_anchor_receipt(&receipt, &ecert_fuzz::world().anchor);
+/// });
+/// ```
+#[macro_export]
+macro_rules! decoded_target {
+    (|$value:ident: $ty:ty| $body:block) => {
+        ::libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+            let Ok($value) = <$ty>::from_bytes(data) else {
+                return;
+            };
+            assert_eq!($value.to_bytes().as_deref(), Ok(data));
+            $body
+        });
+    };
+}
+
 /// Checks, with a second CBOR implementation (`ciborium`), that bytes the strict codec
 /// accepted are deterministically encoded CBOR as `docs/protocol.md` §2.1 requires: one
 /// complete item, re-encoded identically (shortest heads, definite lengths), every map's

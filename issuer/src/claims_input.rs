@@ -267,9 +267,13 @@ impl ClaimsFormat {
     }
 }
 
-/// A list of text values, or what it is when one of them is not text.
-fn text_list(items: impl Iterator<Item = Option<String>>) -> Raw {
-    match items.collect::<Option<Vec<String>>>() {
+/// A list of text values, or what it is when one of its items is not text.
+fn text_list(items: impl Iterator<Item = Raw>) -> Raw {
+    let texts = items.map(|item| match item {
+        Raw::Text(s) => Some(s),
+        _ => None,
+    });
+    match texts.collect::<Option<Vec<String>>>() {
         Some(list) => Raw::List(list),
         None => Raw::Other("a list with a value that is not text"),
     }
@@ -279,10 +283,7 @@ fn json_raw(value: serde_json::Value) -> Raw {
     use serde_json::Value;
     match value {
         Value::String(s) => Raw::Text(s),
-        Value::Array(items) => text_list(items.into_iter().map(|item| match item {
-            Value::String(s) => Some(s),
-            _ => None,
-        })),
+        Value::Array(items) => text_list(items.into_iter().map(json_raw)),
         Value::Null => Raw::Other("null"),
         Value::Bool(_) => Raw::Other("true/false"),
         Value::Number(_) => Raw::Other("a number"),
@@ -294,10 +295,7 @@ fn toml_raw(value: toml::Value) -> Raw {
     use toml::Value;
     match value {
         Value::String(s) => Raw::Text(s),
-        Value::Array(items) => text_list(items.into_iter().map(|item| match item {
-            Value::String(s) => Some(s),
-            _ => None,
-        })),
+        Value::Array(items) => text_list(items.into_iter().map(toml_raw)),
         Value::Integer(_) | Value::Float(_) => Raw::Other("a number"),
         Value::Boolean(_) => Raw::Other("true/false"),
         Value::Datetime(_) => Raw::Other("an unquoted date (write it in quotes: \"2026-01-31\")"),

@@ -21,7 +21,7 @@ use ecert_schemas::{
     Certificate, CertificatePackage, FieldValue, Hash32, KindId, KindRegistry, OfferRedemption,
     PublicKeyBytes, StatusIndex,
 };
-use ecert_testkit::issuer::{self, issue, issue_csv, Department, PASSPHRASE};
+use ecert_testkit::issuer::{self, issue, issue_csv, Department, Issue, PASSPHRASE};
 use ecert_testkit::tls::TestCa;
 use ecert_testkit::{now, sample, Lie, Scratch};
 use ecert_verifier::crypto::{self, SigningContext};
@@ -40,6 +40,24 @@ fn holder_hex(key: &SigningKey) -> String {
 
 const NCR_JSON: &str = r#"{"name": "王芳", "id_number": "110108199003070016",
   "purpose": "visa", "result": "no-record", "checked_through": "2026-01-31"}"#;
+
+/// `issue --kind no-criminal-record` of [`NCR_JSON`], written to `c.json` in the
+/// department's scratch folder, to `holder`.
+fn issue_json(s: &Department, holder: &SigningKey) -> Issue {
+    issue(NCR, &s.write("c.json", NCR_JSON), &holder_hex(holder))
+}
+
+/// Issues [`NCR_JSON`] to `holder` with `more` options into the file `c.ecp` in the
+/// department's scratch folder, which must succeed: what the tool printed, and the file.
+fn issue_to_file(s: &Department, holder: &SigningKey, more: &[&str]) -> (String, PathBuf) {
+    let file = s.dir.path("c.ecp");
+    let out = issue_json(s, holder)
+        .args(more)
+        .out(&file)
+        .run(&s.home)
+        .ok();
+    (out, file)
+}
 
 const NCR_TOML: &str = "name = \"李娜\"\nid_number = \"110108199003070016\"\n\
 purpose = \"employment\"\nresult = \"no-record\"\nchecked_through = \"2026-02-28\"\n";
@@ -198,14 +216,7 @@ fn init_makes_a_sealed_key_and_refuses_to_overwrite() {
 fn issues_from_json_and_toml_and_lists() {
     let s = Department::setup("json");
     let wang = holder();
-    let json = s.write("wang.json", NCR_JSON);
-    let out_file = s.dir.path("wang.ecp");
-    let out = issue(NCR, &json, &holder_hex(&wang))
-        .arg("--valid-days")
-        .arg("90")
-        .out(&out_file)
-        .run(&s.home)
-        .ok();
+    let (out, out_file) = issue_to_file(&s, &wang, &["--valid-days", "90"]);
     assert!(out.contains("Issued 1 no-criminal-record"), "{out}");
     let (package, cert) = read_package(&out_file);
     assert_eq!(cert.claims.holder, crypto::public_key(&wang));
@@ -325,9 +336,8 @@ fn bad_claims_are_refused_naming_row_and_field() {
 #[test]
 fn a_wrong_passphrase_fails_cleanly_and_changes_nothing() {
     let s = Department::setup("passphrase");
-    let json = s.write("c.json", NCR_JSON);
     let before_key = std::fs::read(s.home.join("key.eck")).unwrap();
-    let err = issue(NCR, &json, &holder_hex(&holder()))
+    let err = issue_json(&s, &holder())
         .out(&s.dir.path("x.ecp"))
         .cmd(&s.home)
         .env("ECERT_ISSUER_PASSPHRASE", "not the passphrase")
@@ -420,11 +430,7 @@ impl Offered {
         let s = Department::setup(name);
         s.run(&["config", "--serve-url", serve_url]).ok();
         let citizen = holder();
-        let json = s.write("c.json", NCR_JSON);
-        let out = issue(NCR, &json, &holder_hex(&citizen))
-            .offer()
-            .run(&s.home)
-            .ok();
+        let out = issue_json(&s, &citizen).offer().run(&s.home).ok();
         let code = out
             .split_whitespace()
             .skip_while(|w| *w != "code")
@@ -594,12 +600,7 @@ fn the_offer_endpoint_answers_browsers_of_the_allowed_origins_only() {
 fn revocations_reach_the_ledger_and_the_register() {
     let s = Department::setup("revoke");
     let citizen = holder();
-    let json = s.write("c.json", NCR_JSON);
-    let out_file = s.dir.path("c.ecp");
-    issue(NCR, &json, &holder_hex(&citizen))
-        .out(&out_file)
-        .run(&s.home)
-        .ok();
+    let (_, out_file) = issue_to_file(&s, &citizen, &[]);
     let (_, cert) = read_package(&out_file);
     let id = cert.claims.id.to_hex();
     let err = s
@@ -650,8 +651,7 @@ fn revocations_reach_the_ledger_and_the_register() {
 #[test]
 fn audit_reports_a_batch_the_department_did_not_issue() {
     let s = Department::setup("audit");
-    let json = s.write("c.json", NCR_JSON);
-    issue(NCR, &json, &holder_hex(&holder()))
+    issue_json(&s, &holder())
         .out_dir(s.dir.dir())
         .run(&s.home)
         .ok();
@@ -703,8 +703,7 @@ fn an_unreachable_node_leaves_the_batch_recorded() {
     // Point the home at a port where nothing listens.
     let dead = ecert_testkit::http::dead_address();
     s.run(&["config", "--node", &dead]).ok();
-    let json = s.write("c.json", NCR_JSON);
-    let err = issue(NCR, &json, &holder_hex(&holder()))
+    let err = issue_json(&s, &holder())
         .out(&s.dir.path("c.ecp"))
         .run(&s.home)
         .fails_with(4);
@@ -732,8 +731,7 @@ fn a_proof_that_does_not_verify_delivers_nothing() {
     assert!(err.contains("--force"), "{err}");
     s.run(&["set-anchor", "--force", path.to_str().unwrap()])
         .ok();
-    let json = s.write("c.json", NCR_JSON);
-    let err = issue(NCR, &json, &holder_hex(&holder()))
+    let err = issue_json(&s, &holder())
         .out(&s.dir.path("c.ecp"))
         .run(&s.home)
         .fails_with(5);

@@ -10,15 +10,11 @@ use crate::LedgerError;
 /// What can go wrong in a running node.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum NodeError {
-    /// The ledger's pure logic refused or failed.
+    /// The ledger's pure logic refused or failed, a structure could not be encoded or
+    /// decoded, or a checkpoint or message was refused: the failures the pure modules
+    /// share, kept as the [`LedgerError`] they are there.
     #[error(transparent)]
     Ledger(#[from] LedgerError),
-    /// A structure could not be encoded or decoded.
-    #[error(transparent)]
-    Schema(#[from] SchemaError),
-    /// A checkpoint or message was refused.
-    #[error(transparent)]
-    Refused(#[from] VerifyError),
     /// The node's database failed.
     #[error("storage: {0}")]
     Storage(String),
@@ -28,4 +24,16 @@ pub enum NodeError {
     /// The network could not be set up.
     #[error("network: {0}")]
     Network(String),
+}
+
+impl From<SchemaError> for NodeError {
+    fn from(e: SchemaError) -> NodeError {
+        NodeError::Ledger(e.into())
+    }
+}
+
+impl From<VerifyError> for NodeError {
+    fn from(e: VerifyError) -> NodeError {
+        NodeError::Ledger(e.into())
+    }
 }

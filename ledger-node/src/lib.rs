@@ -2,7 +2,8 @@
 //!
 //! A department's ledger node. This crate holds the ledger's deterministic state machine
 //! ([`state::LedgerState`]: registry, anchor log, revocation status lists, block headers)
-//! and block certification ([`certify`], [`vote_pool`]), the genesis file ([`genesis`]),
+//! block certification ([`certify`], [`vote_pool`]), freshness statements on an idle
+//! ledger ([`freshness_pool`]), the genesis file ([`genesis`]),
 //! all pure and failing with [`LedgerError`]; and, with the
 //! `raft` feature, the Raft storage for ordering it across nodes (`raft`: openraft's log
 //! store and state machine over RocksDB) and, with the `node` feature, the running node
@@ -11,6 +12,7 @@
 
 pub mod certify;
 mod error;
+pub mod freshness_pool;
 pub mod genesis;
 pub mod governance;
 mod ledger_error;

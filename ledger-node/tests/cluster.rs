@@ -116,6 +116,11 @@ fn submit(w: &World, node: usize, tx: &[u8]) -> Reply {
         .unwrap()
 }
 
+/// The `message` of an error reply ("" when there is none).
+fn message(reply: &Reply) -> String {
+    reply.json()["message"].as_str().unwrap_or("").to_owned()
+}
+
 /// A batch of one ID card submitted to `node` and certified; its transaction.
 fn accepted_batch(w: &mut World, node: usize) -> Vec<u8> {
     let (_, tx) = batch(w, "public-security", 1);
@@ -308,14 +313,7 @@ fn bad_transactions_are_refused_with_a_reason() {
     let replay = submit(&w, 1, &tx);
     assert_eq!(replay.status, 400, "{:?}", replay.json());
     assert!(replay.error_code().is_some());
-    assert!(
-        replay.json()["message"]
-            .as_str()
-            .unwrap()
-            .contains("already"),
-        "{:?}",
-        replay.json()
-    );
+    assert!(message(&replay).contains("already"), "{:?}", replay.json());
 
     // Justice may not issue ID cards (the issuer library refuses to, so sign by hand).
     let key = &w.province.department("justice").unwrap().issuer_key;
@@ -330,14 +328,7 @@ fn bad_transactions_are_refused_with_a_reason() {
     let tx = ecert_issuer::sign_anchor_body(key, body).unwrap();
     let reply = submit(&w, 2, &Transaction::AnchorBatch(tx).to_bytes().unwrap());
     assert_eq!(reply.status, 400);
-    assert!(
-        reply.json()["message"]
-            .as_str()
-            .unwrap()
-            .contains("id-card"),
-        "{:?}",
-        reply.json()
-    );
+    assert!(message(&reply).contains("id-card"), "{:?}", reply.json());
 
     // A forged issuer signature.
     let (_, tx) = batch(&mut w, "public-security", 1);
@@ -395,11 +386,7 @@ impl Load {
                         }
                         // Submitted before and applied meanwhile: certified all the same.
                         Ok(r) if r.status == 400 => {
-                            if r.json()["message"]
-                                .as_str()
-                                .unwrap_or("")
-                                .contains("already")
-                            {
+                            if message(&r).contains("already") {
                                 certified2.lock().unwrap().push((root, Instant::now()));
                             }
                             break;
@@ -569,11 +556,7 @@ fn with_two_of_four_down_nothing_is_certified_and_one_back_resumes() {
     let mut last = None;
     wait_for("anchoring to resume", Duration::from_secs(30), || {
         let r = submit(&w, node, &tx);
-        let ok = r.status == 200
-            || r.json()["message"]
-                .as_str()
-                .unwrap_or("")
-                .contains("already");
+        let ok = r.status == 200 || message(&r).contains("already");
         last = Some(r);
         ok
     });
@@ -769,4 +752,117 @@ fn a_governance_change_needs_more_than_two_thirds_of_the_validators() {
         "the retired key is refused: {:?}",
         reply.json()
     );
+}
+
+/// The freshness statements node `node` serves, applied to `store`.
+fn apply_freshness(
+    w: &World,
+    node: usize,
+    store: &mut TrustStore,
+) -> Result<ecert_verifier::freshness::Fresh, ecert_verifier::VerifyError> {
+    let reply = get(w, node, "/v1/freshness");
+    assert!(reply.ok(), "freshness: {reply:?}");
+    store.apply_freshness(&ecert_schemas::freshness::Freshness::from_bytes(&reply.body).unwrap())
+}
+
+#[test]
+fn an_idle_ledger_stays_fresh_while_more_than_two_thirds_state_it() {
+    let mut w = world("freshness", 1_000);
+    w.net.stop_all().unwrap();
+    w.net.set_freshness_period(1).unwrap();
+    w.net.start_all().unwrap();
+    w.net
+        .wait_ready(&w.http, &[0, 1, 2, 3], Duration::from_secs(60))
+        .unwrap();
+
+    // One certificate, anchored; then the ledger stays idle.
+    let (batch, tx) = batch(&mut w, "public-security", 1);
+    let reply = submit(&w, 0, &tx);
+    assert_eq!(reply.status, 200, "{:?}", reply.json());
+    let height = reply.json()["height"].as_u64().unwrap();
+    let batch_seq = reply.json()["batch_seq"].as_u64().unwrap();
+    for node in 0..4 {
+        wait_for("every node to certify", Duration::from_secs(10), || {
+            checkpoint_at(&w, node, height).is_some()
+        });
+    }
+    let package = batch.package(0, batch_seq).unwrap();
+    let kinds = KindRegistry::builtin().unwrap();
+    let show = |t| {
+        let selection = ecert_wallet::Selection {
+            package: &package,
+            fields: vec!["name".into()],
+        };
+        ecert_wallet::present(&w.holder, &kinds, &[selection], t, None)
+            .unwrap()
+            .to_qr_string()
+            .unwrap()
+    };
+    // A counter that refuses data more than 3 s old.
+    let policy = ecert_verifier::Policy {
+        max_revocation_age_secs: 3,
+        ..ecert_verifier::Policy::default()
+    };
+    let synced = store_from(&w, 1);
+    let header_time = synced.as_of();
+
+    std::thread::sleep(Duration::from_secs(6));
+    let t = now();
+    let stale = ecert_verifier::verify_presentation(&show(t), &synced, t, &policy);
+    assert_eq!(
+        stale.unwrap_err().code(),
+        "revocation-data-too-old",
+        "the header alone has aged"
+    );
+    let mut fresh = synced.clone();
+    let vouched = apply_freshness(&w, 2, &mut fresh).unwrap();
+    assert_eq!(vouched.signed, 4);
+    assert!(
+        fresh.as_of().secs() >= header_time.secs() + 4,
+        "{vouched:?}"
+    );
+    let verdict = ecert_verifier::verify_presentation(&show(t), &fresh, t, &policy);
+    assert!(verdict.is_ok(), "{verdict:?}");
+
+    // Two of four down: the two left keep stating, but that is no quorum, and once the
+    // others' statements are too old to serve the counter learns that freshness stopped.
+    w.net.stop(2).unwrap();
+    w.net.stop(3).unwrap();
+    let mut refused = None;
+    wait_for(
+        "the served statements to stop being a quorum",
+        Duration::from_secs(20),
+        || {
+            let mut store = synced.clone();
+            refused = apply_freshness(&w, 0, &mut store).err();
+            refused.is_some()
+        },
+    );
+    let refused = refused.unwrap();
+    assert_eq!(refused.code(), "freshness-not-confirmed", "{refused}");
+    assert!(refused.to_string().contains("2 of 4"), "{refused}");
+    std::thread::sleep(Duration::from_secs(4));
+    let t = now();
+    let mut store = fresh.clone();
+    assert!(apply_freshness(&w, 1, &mut store).is_err());
+    let late = ecert_verifier::verify_presentation(&show(t), &store, t, &policy);
+    assert_eq!(late.unwrap_err().code(), "revocation-data-too-old");
+
+    // One back: three of four state again, and the data is current again.
+    w.net.start(3).unwrap();
+    w.net
+        .wait_ready(&w.http, &[0, 1, 3], Duration::from_secs(60))
+        .unwrap();
+    let mut store = synced.clone();
+    wait_for(
+        "a quorum of statements again",
+        Duration::from_secs(30),
+        || {
+            store = synced.clone();
+            apply_freshness(&w, 3, &mut store).is_ok_and(|f| f.signed == 3)
+        },
+    );
+    let t = now();
+    let verdict = ecert_verifier::verify_presentation(&show(t), &store, t, &policy);
+    assert!(verdict.is_ok(), "{verdict:?}");
 }

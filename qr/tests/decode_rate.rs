@@ -148,7 +148,7 @@ fn webcam_frame_time() {
     let base = base_image(&text);
     let with_code = capture(
         &base,
-        &Shot::webcam("webcam", 0.85, -3.0, 0.7, 5.0, (25.0, 150.0)),
+        &Shot::camera("webcam", 0.85, -3.0, 0.7, 5.0, (25.0, 150.0)).webcam(),
         7,
     );
     let mut rng = captures::Rng::new(9);

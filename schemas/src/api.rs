@@ -43,6 +43,9 @@ pub const REVOCATIONS: &str = "/v1/revocations";
 pub const SINCE: &str = "since";
 /// `GET`: the trust bundle.
 pub const EXPORT: &str = "/v1/export";
+/// `GET`: the validators' freshness statements over the newest certified header
+/// (`Freshness`, CBOR).
+pub const FRESHNESS: &str = "/v1/freshness";
 /// `GET`: the node's health (JSON).
 pub const HEALTH: &str = "/health";
 /// `GET`: Prometheus metrics (text).

@@ -6,11 +6,11 @@
 
 use std::collections::BTreeMap;
 
-use core::fmt;
-use serde::de::{MapAccess, Visitor};
+use serde::de::{Error, MapAccess};
 use serde::ser::SerializeMap;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Serialize, Serializer};
 
+use crate::codec::visit::{deserialize_from_map, FromMap};
 use crate::codec::{from_cbor, to_cbor};
 use crate::cose::{CoseSign1, ProtectedHeader, UnprotectedHeader, ALG_EDDSA};
 use crate::{
@@ -98,67 +98,52 @@ impl Serialize for Cnf<'_> {
 
 struct CnfOwned(PublicKeyBytes);
 
-impl<'de> Deserialize<'de> for CnfOwned {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct KeyV;
-        impl<'de> Visitor<'de> for KeyV {
-            type Value = PublicKeyBytes;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an Ed25519 COSE_Key {1: 1, -1: 6, -2: x}")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<PublicKeyBytes, A::Error> {
-                use serde::de::Error;
-                let (mut kty, mut crv, mut x) = (None, None, None);
-                while let Some(label) = map.next_key::<i64>()? {
-                    match label {
-                        1 if kty.is_none() => kty = Some(map.next_value::<u64>()?),
-                        -1 if crv.is_none() => crv = Some(map.next_value::<u64>()?),
-                        -2 if x.is_none() => x = Some(map.next_value::<PublicKeyBytes>()?),
-                        other => {
-                            return Err(A::Error::custom(format!(
-                                "unexpected or duplicate COSE_Key label {other}"
-                            )))
-                        }
-                    }
-                }
-                match (kty, crv, x) {
-                    (Some(1), Some(6), Some(x)) => Ok(x),
-                    _ => Err(A::Error::custom(
-                        "holder key must be an Ed25519 OKP key (kty 1, crv 6, x)",
-                    )),
+impl FromMap for CnfOwned {
+    const EXPECTING: &'static str = "a cnf map {1: COSE_Key}";
+
+    fn from_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<CnfOwned, A::Error> {
+        let mut key = None;
+        while let Some(label) = map.next_key::<i64>()? {
+            match label {
+                1 if key.is_none() => key = Some(map.next_value::<CoseKeyOwned>()?.0),
+                other => {
+                    return Err(A::Error::custom(format!(
+                        "unexpected or duplicate cnf label {other}"
+                    )))
                 }
             }
         }
-        struct KeyWrap(PublicKeyBytes);
-        impl<'de> Deserialize<'de> for KeyWrap {
-            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                d.deserialize_map(KeyV).map(KeyWrap)
-            }
-        }
-        struct CnfV;
-        impl<'de> Visitor<'de> for CnfV {
-            type Value = CnfOwned;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a cnf map {1: COSE_Key}")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<CnfOwned, A::Error> {
-                use serde::de::Error;
-                let mut key = None;
-                while let Some(label) = map.next_key::<i64>()? {
-                    match label {
-                        1 if key.is_none() => key = Some(map.next_value::<KeyWrap>()?.0),
-                        other => {
-                            return Err(A::Error::custom(format!(
-                                "unexpected or duplicate cnf label {other}"
-                            )))
-                        }
-                    }
+        key.map(CnfOwned)
+            .ok_or_else(|| A::Error::custom("cnf without COSE_Key"))
+    }
+}
+
+/// The Ed25519 COSE_Key inside `cnf`.
+struct CoseKeyOwned(PublicKeyBytes);
+
+impl FromMap for CoseKeyOwned {
+    const EXPECTING: &'static str = "an Ed25519 COSE_Key {1: 1, -1: 6, -2: x}";
+
+    fn from_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<CoseKeyOwned, A::Error> {
+        let (mut kty, mut crv, mut x) = (None, None, None);
+        while let Some(label) = map.next_key::<i64>()? {
+            match label {
+                1 if kty.is_none() => kty = Some(map.next_value::<u64>()?),
+                -1 if crv.is_none() => crv = Some(map.next_value::<u64>()?),
+                -2 if x.is_none() => x = Some(map.next_value::<PublicKeyBytes>()?),
+                other => {
+                    return Err(A::Error::custom(format!(
+                        "unexpected or duplicate COSE_Key label {other}"
+                    )))
                 }
-                key.map(CnfOwned)
-                    .ok_or_else(|| A::Error::custom("cnf without COSE_Key"))
             }
         }
-        d.deserialize_map(CnfV)
+        match (kty, crv, x) {
+            (Some(1), Some(6), Some(x)) => Ok(CoseKeyOwned(x)),
+            _ => Err(A::Error::custom(
+                "holder key must be an Ed25519 OKP key (kty 1, crv 6, x)",
+            )),
+        }
     }
 }
 
@@ -179,71 +164,60 @@ impl Serialize for CertificateClaims {
     }
 }
 
-impl<'de> Deserialize<'de> for CertificateClaims {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = CertificateClaims;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a CWT claims map")
+impl FromMap for CertificateClaims {
+    const EXPECTING: &'static str = "a CWT claims map";
+
+    fn from_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<CertificateClaims, A::Error> {
+        let mut issuer = None;
+        let mut expires = None;
+        let mut valid_from = None;
+        let mut issued_at = None;
+        let mut id = None;
+        let mut holder = None;
+        let mut kind = None;
+        let mut status_index = None;
+        let mut digests: Option<BTreeMap<u16, FieldDigest>> = None;
+        fn put<T, E: Error>(slot: &mut Option<T>, v: T, key: i64) -> Result<(), E> {
+            if slot.is_some() {
+                return Err(E::custom(format!("duplicate claim {key}")));
             }
-            fn visit_map<A: MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CertificateClaims, A::Error> {
-                use serde::de::Error;
-                let mut issuer = None;
-                let mut expires = None;
-                let mut valid_from = None;
-                let mut issued_at = None;
-                let mut id = None;
-                let mut holder = None;
-                let mut kind = None;
-                let mut status_index = None;
-                let mut digests: Option<BTreeMap<u16, FieldDigest>> = None;
-                fn put<T, E: Error>(slot: &mut Option<T>, v: T, key: i64) -> Result<(), E> {
-                    if slot.is_some() {
-                        return Err(E::custom(format!("duplicate claim {key}")));
-                    }
-                    *slot = Some(v);
-                    Ok(())
-                }
-                while let Some(key) = map.next_key::<i64>()? {
-                    match key {
-                        CLAIM_ISS => put(&mut issuer, map.next_value()?, key)?,
-                        CLAIM_EXP => put(&mut expires, map.next_value()?, key)?,
-                        CLAIM_NBF => put(&mut valid_from, map.next_value()?, key)?,
-                        CLAIM_IAT => put(&mut issued_at, map.next_value()?, key)?,
-                        CLAIM_CTI => put(&mut id, map.next_value()?, key)?,
-                        CLAIM_CNF => put(&mut holder, map.next_value::<CnfOwned>()?.0, key)?,
-                        CLAIM_KIND => put(&mut kind, map.next_value()?, key)?,
-                        CLAIM_STATUS => put(&mut status_index, map.next_value()?, key)?,
-                        CLAIM_DIGESTS => put(&mut digests, map.next_value()?, key)?,
-                        other => return Err(A::Error::custom(format!("unknown claim {other}"))),
-                    }
-                }
-                let missing =
-                    |name: &'static str| A::Error::custom(format!("missing claim {name}"));
-                let digests = digests.ok_or_else(|| missing("field digests"))?;
-                if digests.is_empty() || digests.len() > MAX_FIELDS {
-                    return Err(A::Error::custom("a certificate has 1 to 64 field digests"));
-                }
-                Ok(CertificateClaims {
-                    issuer: issuer.ok_or_else(|| missing("iss"))?,
-                    expires: expires.ok_or_else(|| missing("exp"))?,
-                    valid_from: valid_from.ok_or_else(|| missing("nbf"))?,
-                    issued_at: issued_at.ok_or_else(|| missing("iat"))?,
-                    id: id.ok_or_else(|| missing("cti"))?,
-                    holder: holder.ok_or_else(|| missing("cnf"))?,
-                    kind: kind.ok_or_else(|| missing("kind"))?,
-                    status_index: status_index.ok_or_else(|| missing("status index"))?,
-                    digests,
-                })
+            *slot = Some(v);
+            Ok(())
+        }
+        while let Some(key) = map.next_key::<i64>()? {
+            match key {
+                CLAIM_ISS => put(&mut issuer, map.next_value()?, key)?,
+                CLAIM_EXP => put(&mut expires, map.next_value()?, key)?,
+                CLAIM_NBF => put(&mut valid_from, map.next_value()?, key)?,
+                CLAIM_IAT => put(&mut issued_at, map.next_value()?, key)?,
+                CLAIM_CTI => put(&mut id, map.next_value()?, key)?,
+                CLAIM_CNF => put(&mut holder, map.next_value::<CnfOwned>()?.0, key)?,
+                CLAIM_KIND => put(&mut kind, map.next_value()?, key)?,
+                CLAIM_STATUS => put(&mut status_index, map.next_value()?, key)?,
+                CLAIM_DIGESTS => put(&mut digests, map.next_value()?, key)?,
+                other => return Err(A::Error::custom(format!("unknown claim {other}"))),
             }
         }
-        d.deserialize_map(V)
+        let missing = |name: &'static str| A::Error::custom(format!("missing claim {name}"));
+        let digests = digests.ok_or_else(|| missing("field digests"))?;
+        if digests.is_empty() || digests.len() > MAX_FIELDS {
+            return Err(A::Error::custom("a certificate has 1 to 64 field digests"));
+        }
+        Ok(CertificateClaims {
+            issuer: issuer.ok_or_else(|| missing("iss"))?,
+            expires: expires.ok_or_else(|| missing("exp"))?,
+            valid_from: valid_from.ok_or_else(|| missing("nbf"))?,
+            issued_at: issued_at.ok_or_else(|| missing("iat"))?,
+            id: id.ok_or_else(|| missing("cti"))?,
+            holder: holder.ok_or_else(|| missing("cnf"))?,
+            kind: kind.ok_or_else(|| missing("kind"))?,
+            status_index: status_index.ok_or_else(|| missing("status index"))?,
+            digests,
+        })
     }
 }
+
+deserialize_from_map!(CertificateClaims, CnfOwned, CoseKeyOwned);
 
 /// The protected header every ecert certificate carries: `{1: -8}` (alg EdDSA).
 pub const CERTIFICATE_PROTECTED_HEADER: [u8; 3] = [0xa1, 0x01, 0x27];

@@ -10,6 +10,7 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_bytes::ByteBuf;
 
+use crate::codec::visit::{deserialize_from_map, FromMap};
 use crate::codec::{from_cbor, tag, to_cbor};
 use crate::SchemaError;
 
@@ -25,7 +26,8 @@ const LABEL_CONTENT_TYPE: i64 = 3;
 const LABEL_KID: i64 = 4;
 
 /// A content type in a COSE header: a CoAP content-format number or a media type.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
 pub enum ContentType {
     /// CoAP content-format number.
     Number(u64),
@@ -131,22 +133,6 @@ impl<'de> Deserialize<'de> for CoseSign1 {
     }
 }
 
-impl Serialize for ProtectedHeader {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let len = usize::from(self.alg.is_some()) + usize::from(self.content_type.is_some());
-        let mut m = s.serialize_map(Some(len))?;
-        if let Some(alg) = self.alg {
-            m.serialize_entry(&LABEL_ALG, &alg)?;
-        }
-        match &self.content_type {
-            Some(ContentType::Number(n)) => m.serialize_entry(&LABEL_CONTENT_TYPE, n)?,
-            Some(ContentType::Text(t)) => m.serialize_entry(&LABEL_CONTENT_TYPE, t)?,
-            None => {}
-        }
-        m.end()
-    }
-}
-
 impl<'de> Deserialize<'de> for ContentType {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
@@ -166,89 +152,112 @@ impl<'de> Deserialize<'de> for ContentType {
     }
 }
 
-impl<'de> Deserialize<'de> for ProtectedHeader {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = ProtectedHeader;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a COSE header map")
+/// Every header parameter ecert understands, whichever header map holds it: both maps are
+/// written and read by the same code, each allowing only its own labels.
+#[derive(Default)]
+struct HeaderParams {
+    alg: Option<i64>,
+    content_type: Option<ContentType>,
+    kid: Option<Vec<u8>>,
+}
+
+impl HeaderParams {
+    /// Writes the parameters that are present, in label order.
+    fn write<S: Serializer>(
+        s: S,
+        alg: Option<i64>,
+        content_type: Option<&ContentType>,
+        kid: Option<&[u8]>,
+    ) -> Result<S::Ok, S::Error> {
+        let len = usize::from(alg.is_some())
+            + usize::from(content_type.is_some())
+            + usize::from(kid.is_some());
+        let mut m = s.serialize_map(Some(len))?;
+        if let Some(alg) = alg {
+            m.serialize_entry(&LABEL_ALG, &alg)?;
+        }
+        if let Some(content_type) = content_type {
+            m.serialize_entry(&LABEL_CONTENT_TYPE, content_type)?;
+        }
+        if let Some(kid) = kid {
+            m.serialize_entry(&LABEL_KID, serde_bytes::Bytes::new(kid))?;
+        }
+        m.end()
+    }
+
+    /// Reads a header map that may hold only the labels in `allowed`, each at most once;
+    /// `which` names the header in errors.
+    fn read<'de, A: MapAccess<'de>>(
+        mut map: A,
+        which: &str,
+        allowed: &[i64],
+    ) -> Result<HeaderParams, A::Error> {
+        use serde::de::Error;
+        let mut h = HeaderParams::default();
+        while let Some(label) = map.next_key::<i64>()? {
+            if !allowed.contains(&label) {
+                return Err(A::Error::custom(format!(
+                    "unsupported {which} header label {label}"
+                )));
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ProtectedHeader, A::Error> {
-                let mut h = ProtectedHeader::default();
-                while let Some(label) = map.next_key::<i64>()? {
-                    match label {
-                        LABEL_ALG if h.alg.is_none() => h.alg = Some(map.next_value()?),
-                        LABEL_CONTENT_TYPE if h.content_type.is_none() => {
-                            h.content_type = Some(map.next_value()?)
-                        }
-                        LABEL_ALG | LABEL_CONTENT_TYPE => {
-                            return Err(serde::de::Error::custom(format!(
-                                "duplicate header label {label}"
-                            )))
-                        }
-                        other => {
-                            return Err(serde::de::Error::custom(format!(
-                                "unsupported protected header label {other}"
-                            )))
-                        }
+            let seen = match label {
+                LABEL_ALG => h.alg.is_some(),
+                LABEL_CONTENT_TYPE => h.content_type.is_some(),
+                _ => h.kid.is_some(),
+            };
+            if seen {
+                return Err(A::Error::custom(format!("duplicate header label {label}")));
+            }
+            match label {
+                LABEL_ALG => h.alg = Some(map.next_value()?),
+                LABEL_CONTENT_TYPE => h.content_type = Some(map.next_value()?),
+                _ => {
+                    let kid: ByteBuf = map.next_value()?;
+                    if kid.len() > 64 {
+                        return Err(A::Error::custom("kid longer than 64 bytes"));
                     }
+                    h.kid = Some(kid.into_vec());
                 }
-                Ok(h)
             }
         }
-        d.deserialize_map(V)
+        Ok(h)
+    }
+}
+
+impl Serialize for ProtectedHeader {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        HeaderParams::write(s, self.alg, self.content_type.as_ref(), None)
+    }
+}
+
+impl FromMap for ProtectedHeader {
+    const EXPECTING: &'static str = "a COSE header map";
+
+    fn from_map<'de, A: MapAccess<'de>>(map: A) -> Result<ProtectedHeader, A::Error> {
+        let h = HeaderParams::read(map, "protected", &[LABEL_ALG, LABEL_CONTENT_TYPE])?;
+        Ok(ProtectedHeader {
+            alg: h.alg,
+            content_type: h.content_type,
+        })
     }
 }
 
 impl Serialize for UnprotectedHeader {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(usize::from(self.kid.is_some())))?;
-        if let Some(kid) = &self.kid {
-            m.serialize_entry(&LABEL_KID, serde_bytes::Bytes::new(kid))?;
-        }
-        m.end()
+        HeaderParams::write(s, None, None, self.kid.as_deref())
     }
 }
 
-impl<'de> Deserialize<'de> for UnprotectedHeader {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = UnprotectedHeader;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a COSE header map")
-            }
-            fn visit_map<A: MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<UnprotectedHeader, A::Error> {
-                let mut h = UnprotectedHeader::default();
-                while let Some(label) = map.next_key::<i64>()? {
-                    match label {
-                        LABEL_KID if h.kid.is_none() => {
-                            let kid: ByteBuf = map.next_value()?;
-                            if kid.len() > 64 {
-                                return Err(serde::de::Error::custom("kid longer than 64 bytes"));
-                            }
-                            h.kid = Some(kid.into_vec());
-                        }
-                        LABEL_KID => {
-                            return Err(serde::de::Error::custom("duplicate header label 4"))
-                        }
-                        other => {
-                            return Err(serde::de::Error::custom(format!(
-                                "unsupported unprotected header label {other}"
-                            )))
-                        }
-                    }
-                }
-                Ok(h)
-            }
-        }
-        d.deserialize_map(V)
+impl FromMap for UnprotectedHeader {
+    const EXPECTING: &'static str = "a COSE header map";
+
+    fn from_map<'de, A: MapAccess<'de>>(map: A) -> Result<UnprotectedHeader, A::Error> {
+        let h = HeaderParams::read(map, "unprotected", &[LABEL_KID])?;
+        Ok(UnprotectedHeader { kid: h.kid })
     }
 }
+
+deserialize_from_map!(ProtectedHeader, UnprotectedHeader);
 
 #[cfg(test)]
 mod tests {

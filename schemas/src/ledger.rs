@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 use serde_bytes::ByteBuf;
 
-use crate::codec::{cbor_array, from_cbor, from_cbor_bounded, from_cbor_versioned, to_cbor};
+use crate::codec::{cbor_array, from_cbor_versioned, to_cbor, visit, wire_bytes};
 use crate::status_code::{StatusCode, StatusCodeError};
 use crate::{
     ChainId, Hash32, IssuerId, KeyId, KindId, PublicKeyBytes, SchemaError, SignatureBytes,
@@ -195,54 +195,35 @@ macro_rules! cbor_typed_enum {
 
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                struct V;
-                impl<'de> serde::de::Visitor<'de> for V {
-                    type Value = $name;
-                    fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-                        write!(f, "{} [type, value]", $what)
+                visit::deserialize_seq(d)
+            }
+        }
+
+        impl visit::FromSeq for $name {
+            const LEN: usize = 2;
+
+            fn expecting(f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                write!(f, "{} [type, value]", $what)
+            }
+
+            fn from_seq<'de, A: serde::de::SeqAccess<'de>>(
+                mut seq: A,
+                expected: &dyn serde::de::Expected,
+            ) -> Result<Self, A::Error> {
+                let ty: u8 = visit::next_item(&mut seq, 0, expected)?;
+                let value = match ty {
+                    $($code => $name::$variant(visit::next_item(&mut seq, 1, expected)?),)+
+                    other => {
+                        return Err(serde::de::Error::custom(format!(
+                            "unknown {} type {other}", $what
+                        )))
                     }
-                    fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                        self,
-                        mut seq: A,
-                    ) -> Result<$name, A::Error> {
-                        use serde::de::Error;
-                        let ty: u8 = seq
-                            .next_element()?
-                            .ok_or_else(|| A::Error::invalid_length(0, &self))?;
-                        let value = match ty {
-                            $($code => $name::$variant(
-                                seq.next_element()?
-                                    .ok_or_else(|| A::Error::invalid_length(1, &self))?,
-                            ),)+
-                            other => {
-                                return Err(A::Error::custom(format!(
-                                    "unknown {} type {other}", $what
-                                )))
-                            }
-                        };
-                        if seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
-                            return Err(A::Error::invalid_length(3, &self));
-                        }
-                        Ok(value)
-                    }
-                }
-                d.deserialize_tuple(2, V)
+                };
+                visit::no_more_items(&mut seq, 2, expected)?;
+                Ok(value)
             }
         }
     };
-}
-
-cbor_typed_enum! {
-    /// A ledger transaction: `[0, AnchorBatchTx]`, `[1, RevocationTx]` or
-    /// `[2, GovernanceTx]`.
-    pub enum Transaction ("transaction") {
-        /// Anchor a batch of certificates.
-        AnchorBatch(AnchorBatchTx) = 0,
-        /// Revoke certificates.
-        Revocation(RevocationTx) = 1,
-        /// Change the registry, approved by a validator quorum.
-        Governance(GovernanceTx) = 2,
-    }
 }
 
 cbor_array! {
@@ -356,17 +337,20 @@ impl GovernanceBody {
     }
 }
 
-impl Transaction {
-    /// Encodes the transaction.
-    pub fn to_bytes(&self) -> Result<Vec<u8>, SchemaError> {
-        to_cbor(self)
-    }
-
-    /// Decodes a transaction strictly.
-    pub fn from_bytes(bytes: &[u8]) -> Result<Transaction, SchemaError> {
-        from_cbor("transaction", bytes)
+cbor_typed_enum! {
+    /// A ledger transaction: `[0, AnchorBatchTx]`, `[1, RevocationTx]` or
+    /// `[2, GovernanceTx]`.
+    pub enum Transaction ("transaction") {
+        /// Anchor a batch of certificates.
+        AnchorBatch(AnchorBatchTx) = 0,
+        /// Revoke certificates.
+        Revocation(RevocationTx) = 1,
+        /// Change the registry, approved by a validator quorum.
+        Governance(GovernanceTx) = 2,
     }
 }
+
+wire_bytes!(Transaction, "transaction");
 
 cbor_array! {
     /// One entry of the ledger's anchor log: an anchored batch as the ledger recorded it.
@@ -422,17 +406,9 @@ cbor_array! {
     }
 }
 
+wire_bytes!(BlockHeader, "block header");
+
 impl BlockHeader {
-    /// The header's encoding.
-    pub fn to_bytes(&self) -> Result<Vec<u8>, SchemaError> {
-        to_cbor(self)
-    }
-
-    /// Decodes a header strictly.
-    pub fn from_bytes(bytes: &[u8]) -> Result<BlockHeader, SchemaError> {
-        from_cbor("block header", bytes)
-    }
-
     /// Block time in whole seconds.
     pub fn time(&self) -> UnixTime {
         UnixTime(self.time_ms / 1000)
@@ -460,20 +436,12 @@ cbor_array! {
     }
 }
 
+wire_bytes!(Checkpoint, "checkpoint");
+
 impl Checkpoint {
     /// Decodes the header.
     pub fn decode_header(&self) -> Result<BlockHeader, SchemaError> {
         BlockHeader::from_bytes(&self.header)
-    }
-
-    /// Encodes the checkpoint.
-    pub fn to_bytes(&self) -> Result<Vec<u8>, SchemaError> {
-        to_cbor(self)
-    }
-
-    /// Decodes a checkpoint strictly.
-    pub fn from_bytes(bytes: &[u8]) -> Result<Checkpoint, SchemaError> {
-        from_cbor("checkpoint", bytes)
     }
 }
 
@@ -508,17 +476,7 @@ cbor_array! {
     }
 }
 
-impl AnchorReceipt {
-    /// Encodes the receipt.
-    pub fn to_bytes(&self) -> Result<Vec<u8>, SchemaError> {
-        to_cbor(self)
-    }
-
-    /// Decodes a receipt strictly.
-    pub fn from_bytes(bytes: &[u8]) -> Result<AnchorReceipt, SchemaError> {
-        from_cbor("anchor receipt", bytes)
-    }
-}
+wire_bytes!(AnchorReceipt, "anchor receipt");
 
 cbor_array! {
     /// One key of an issuer and when it may be used.
@@ -696,17 +654,7 @@ cbor_array! {
     }
 }
 
-impl RevocationDelta {
-    /// Encodes the delta.
-    pub fn to_bytes(&self) -> Result<Vec<u8>, SchemaError> {
-        to_cbor(self)
-    }
-
-    /// Decodes a delta strictly (up to [`MAX_TRUST_BUNDLE_BYTES`]).
-    pub fn from_bytes(bytes: &[u8]) -> Result<RevocationDelta, SchemaError> {
-        from_cbor_bounded("revocation delta", bytes, MAX_TRUST_BUNDLE_BYTES)
-    }
-}
+wire_bytes!(RevocationDelta, "revocation delta", MAX_TRUST_BUNDLE_BYTES);
 
 cbor_array! {
     /// Everything a counter needs to verify offline, as synced from a node or an exported

@@ -13,12 +13,15 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use ecert_issuer::IssuerKey;
 use ecert_ledger_node::state::{LedgerState, TxOutcome};
 use ecert_schemas::codec::to_cbor;
+use ecert_schemas::freshness::{Freshness, FreshnessStatement};
 use ecert_schemas::ledger::{
     BatchRecord, Checkpoint, IssuerKeyRecord, IssuerRecord, Registry, Transaction, TrustBundle,
 };
 use ecert_schemas::{
     ChainId, Hash32, IssuerId, KeyId, Kind, KindId, KindRegistry, PublicKeyBytes, UnixTime,
 };
+use ecert_verifier::commit::header_hash;
+use ecert_verifier::freshness::sign_statement;
 use ecert_verifier::{TrustAnchor, TrustStore, VerifyError};
 use ed25519_dalek::SigningKey;
 use rand_core::OsRng;
@@ -54,6 +57,8 @@ struct Ledger {
     received: Vec<Transaction>,
     clock_ms: u64,
     lie: Lie,
+    /// Freshness statements served: how many validators (the first ones) state, and when.
+    freshness: Option<(usize, UnixTime)>,
 }
 
 impl Ledger {
@@ -106,6 +111,10 @@ impl Ledger {
                 None => Reply::error(404, "no-checkpoint", "nothing certified yet"),
             },
             ("GET", "/v1/registry") => Reply::cbor(to_cbor(self.state.registry()).unwrap()),
+            ("GET", "/v1/freshness") => match self.freshness() {
+                Some(freshness) => Reply::cbor(freshness.to_bytes().unwrap()),
+                None => Reply::error(404, "not-found", "no such path"),
+            },
             ("GET", "/health") => Reply::json(&serde_json::json!({
                 "status": "ok", "node": 0, "department": "test", "role": "leader",
                 "leader": 0, "height": self.state.height(),
@@ -187,6 +196,32 @@ impl Ledger {
             .ok_or_else(|| Reply::error(409, "not-certified-yet", detail))
     }
 
+    /// The statements of the first validators about the newest checkpoint, as set with
+    /// [`FakeNode::state_freshness`].
+    fn freshness(&self) -> Option<Freshness> {
+        let (signers, time) = self.freshness?;
+        let header = self.checkpoint.as_ref()?;
+        let height = header.decode_header().ok()?.height;
+        let statement = FreshnessStatement {
+            chain_id: self.state.chain_id().clone(),
+            height,
+            header_hash: header_hash(&header.header),
+            time_ms: time.secs() * 1000,
+        };
+        let votes = (0..signers)
+            .map(|i| {
+                let me = u16::try_from(i).unwrap();
+                sign_statement(&self.validator_keys[i], me, &statement).unwrap()
+            })
+            .collect();
+        Some(Freshness {
+            chain_id: statement.chain_id,
+            height,
+            header_hash: statement.header_hash,
+            votes,
+        })
+    }
+
     fn bundle(&self) -> Option<TrustBundle> {
         Some(self.state.trust_bundle(self.checkpoint.clone()?))
     }
@@ -220,6 +255,7 @@ impl FakeNode {
             checkpoint,
             received: Vec::new(),
             lie: Lie::Honest,
+            freshness: None,
         }));
         let shared = Arc::clone(&ledger);
         let server = Server::start(move |request| shared.lock().unwrap().answer(request));
@@ -288,6 +324,13 @@ impl FakeNode {
     /// From now on, lies this way ([`Lie::Honest`] to stop).
     pub fn lie(&self, lie: Lie) {
         self.ledger().lie = lie;
+    }
+
+    /// From now on, serves `GET /v1/freshness`: the first `signers` validators state at
+    /// `time` that the newest checkpoint is still the newest (before: `404`, as a node
+    /// without freshness).
+    pub fn state_freshness(&self, signers: usize, time: UnixTime) {
+        self.ledger().freshness = Some((signers, time));
     }
 
     /// The second key of [`FakeNode::for_issuer`]'s department.

@@ -125,6 +125,11 @@ impl Issue {
         self
     }
 
+    /// Other arguments.
+    pub fn args(self, args: &[&str]) -> Issue {
+        args.iter().fold(self, |issue, arg| issue.arg(arg))
+    }
+
     /// The command on `home`, to change its environment before running it.
     pub fn cmd(&self, home: &Path) -> Cmd {
         cmd(home).args(&self.args)

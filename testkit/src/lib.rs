@@ -38,6 +38,7 @@ pub mod fake_node;
 pub mod http;
 pub mod issuer;
 pub mod scratch;
+pub mod seeds;
 pub mod tls;
 pub mod vectors;
 pub mod world;

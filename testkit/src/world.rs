@@ -11,7 +11,7 @@ use ecert_schemas::{
     UnixTime,
 };
 use ecert_verifier::{verify_presentation, Policy, TrustStore, Verdict, VerifyError};
-use ecert_wallet::{present, HolderKey, Selection};
+use ecert_wallet::{HolderKey, Selection};
 use rand_core::OsRng;
 
 use crate::province::{Order, Province};
@@ -212,23 +212,7 @@ impl World {
         time: UnixTime,
         nonce: Option<Nonce>,
     ) -> String {
-        let selections: Vec<Selection<'_>> = packages
-            .iter()
-            .map(|(package, fields)| Selection {
-                package,
-                fields: fields.iter().map(|f| f.to_string()).collect(),
-            })
-            .collect();
-        present(
-            self.wallet(),
-            &self.province.kinds,
-            &selections,
-            time,
-            nonce,
-        )
-        .unwrap()
-        .to_qr_string()
-        .unwrap()
+        crate::seeds::show_all(self.wallet(), &self.province.kinds, packages, time, nonce)
     }
 
     /// The trust anchor file a counter or wallet is set up with.
@@ -380,4 +364,32 @@ pub fn batch_of(
 /// the same validators, a hand-made block).
 pub fn certify(province: &Province, header_bytes: &[u8]) -> ecert_schemas::ledger::Checkpoint {
     crate::province::certified_by(&province.validator_keys(), header_bytes).unwrap()
+}
+
+/// Lets a test's fixture that keeps a [`World`] in its field `world`, beside what the
+/// test adds (a device, a folder), be used as that world: `Deref` and `DerefMut` to it.
+///
+/// ```ignore
+/// struct Counter {
+///     world: World,
+///     dir: Scratch,
+/// }
+/// ecert_testkit::deref_to_world!(Counter);
+/// ```
+#[macro_export]
+macro_rules! deref_to_world {
+    ($fixture:ty) => {
+        impl ::std::ops::Deref for $fixture {
+            type Target = $crate::World;
+            fn deref(&self) -> &$crate::World {
+                &self.world
+            }
+        }
+
+        impl ::std::ops::DerefMut for $fixture {
+            fn deref_mut(&mut self) -> &mut $crate::World {
+                &mut self.world
+            }
+        }
+    };
 }

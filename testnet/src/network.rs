@@ -71,6 +71,10 @@ pub struct Layout {
     /// (`tls/ca.pem`).
     #[serde(default)]
     pub tls: bool,
+    /// How often each validator states freshness, in seconds (`None`: the node's
+    /// default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub freshness_period_secs: Option<u64>,
 }
 
 /// How to create a network.
@@ -232,6 +236,7 @@ impl LocalNetwork {
             snapshot_every: options.snapshot_every,
             weak_kdf: options.weak_kdf,
             tls: false,
+            freshness_period_secs: None,
         };
         write_layout(dir, &layout)?;
         let mut net = LocalNetwork::open(dir, node_bin)?;
@@ -293,6 +298,13 @@ impl LocalNetwork {
             write_layout(&self.dir, &self.layout)?;
         }
         Ok(())
+    }
+
+    /// Makes every node started from now on state freshness every `secs` seconds (kept in
+    /// `testnet.toml`).
+    pub fn set_freshness_period(&mut self, secs: u64) -> Result<(), TestnetError> {
+        self.layout.freshness_period_secs = Some(secs);
+        write_layout(&self.dir, &self.layout)
     }
 
     /// Serves the web apps from `web` (the repository's `web/` folder) on every node
@@ -504,6 +516,9 @@ impl LocalNetwork {
             .stdin(Stdio::null())
             .stdout(log)
             .stderr(log2);
+        if let Some(secs) = self.layout.freshness_period_secs {
+            command.args(["--freshness-period", &secs.to_string()]);
+        }
         if self.layout.weak_kdf {
             command.env(ecert_shell::passphrase::TEST_KDF_ENV, "1");
         }

@@ -25,17 +25,20 @@ pub enum SigningContext {
     Governance,
     /// A wallet's request to redeem a one-time offer code for its certificate package.
     OfferRedeem,
+    /// A validator's statement that a certified header is still the newest it holds.
+    Freshness,
 }
 
 impl SigningContext {
     /// All contexts.
-    pub const ALL: [SigningContext; 6] = [
+    pub const ALL: [SigningContext; 7] = [
         SigningContext::HolderProof,
         SigningContext::AnchorBatch,
         SigningContext::Revocation,
         SigningContext::HeaderVote,
         SigningContext::Governance,
         SigningContext::OfferRedeem,
+        SigningContext::Freshness,
     ];
 
     /// The context string, NUL included, that prefixes the signed bytes.
@@ -47,6 +50,7 @@ impl SigningContext {
             SigningContext::HeaderVote => b"ecert/v1/header-vote\0",
             SigningContext::Governance => b"ecert/v1/governance\0",
             SigningContext::OfferRedeem => b"ecert/v1/offer-redeem\0",
+            SigningContext::Freshness => b"ecert/v1/freshness\0",
         }
     }
 }
@@ -173,10 +177,11 @@ mod tests {
                 | SigningContext::Revocation
                 | SigningContext::HeaderVote
                 | SigningContext::Governance
-                | SigningContext::OfferRedeem => {}
+                | SigningContext::OfferRedeem
+                | SigningContext::Freshness => {}
             }
         }
-        assert_eq!(SigningContext::ALL.len(), 6);
+        assert_eq!(SigningContext::ALL.len(), 7);
     }
 
     #[test]

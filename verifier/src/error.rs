@@ -149,6 +149,18 @@ pub enum VerifyError {
         /// Maximum allowed.
         max_secs: u64,
     },
+    /// Too few validators vouch that the counter's data is still current: the ledger has
+    /// stopped confirming freshness (more than a third of the validators are down or cut
+    /// off).
+    #[error("the ledger does not confirm that its data is current: {signed} of {validators} validators vouch that block #{height} is still the newest, more than two thirds are needed")]
+    FreshnessNotConfirmed {
+        /// Validators whose statements were checked.
+        signed: usize,
+        /// Validators in the set.
+        validators: usize,
+        /// The block the statements are about.
+        height: u64,
+    },
     /// A ledger transaction was refused.
     #[error("transaction refused: {detail}")]
     TransactionRefused {
@@ -246,6 +258,7 @@ impl VerifyError {
             VerifyError::TrustDataMismatch { .. } => "trust-data-mismatch",
             VerifyError::Revoked { .. } => "revoked",
             VerifyError::RevocationDataTooOld { .. } => "revocation-data-too-old",
+            VerifyError::FreshnessNotConfirmed { .. } => "freshness-not-confirmed",
             VerifyError::TransactionRefused { .. } => "transaction-refused",
             VerifyError::TooFewApprovals { .. } => "too-few-approvals",
             VerifyError::UnknownValidator { .. } => "unknown-validator",

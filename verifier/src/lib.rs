@@ -2,7 +2,8 @@
 //!
 //! The verification core of ecert, as pure functions: Ed25519 with domain-separated
 //! signing contexts ([`crypto`]), RFC 6962 Merkle trees and proofs ([`merkle`]), header
-//! commitments ([`commit`]), checkpoint quorum ([`checkpoint`]), the counter's verified
+//! commitments ([`commit`]), checkpoint quorum ([`checkpoint`]), freshness statements
+//! ([`freshness`]), the counter's verified
 //! trust store ([`trust`]), the whole offline check of a presentation
 //! ([`presentation::verify_presentation`]), anchor receipts ([`receipt`]) and the ledger's
 //! transaction rules ([`transaction`]).
@@ -15,6 +16,7 @@ pub mod checkpoint;
 pub mod commit;
 pub mod crypto;
 mod error;
+pub mod freshness;
 mod ledger_check;
 pub mod merkle;
 pub mod offer;

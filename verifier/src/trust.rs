@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 
+use ecert_schemas::freshness::Freshness;
 use ecert_schemas::ledger::{
     BatchRecord, BlockHeader, IssuerKeyRecord, IssuerRecord, Registry, RevocationSnapshot,
     TrustBundle, ValidatorInfo,
@@ -18,6 +19,7 @@ use ecert_schemas::{
 use ed25519_dalek::VerifyingKey;
 
 use crate::checkpoint::verify_checkpoint;
+use crate::freshness::{verify_freshness, Fresh, HeldHeader};
 use crate::{commit, crypto, VerifyError};
 
 /// What a counter trusts before it syncs anything: the ledger's chain id and the hash of
@@ -49,7 +51,9 @@ pub struct TrustStore {
     chain_id: ChainId,
     validators: Vec<ValidatorInfo>,
     header: BlockHeader,
+    header_hash: Hash32,
     votes: usize,
+    fresh: Option<Fresh>,
     registry: Registry,
     kinds: KindRegistry,
     anchors: Vec<BatchRecord>,
@@ -121,7 +125,9 @@ impl TrustStore {
             chain_id: bundle.chain_id,
             validators: bundle.validators,
             header,
+            header_hash: commit::header_hash(&bundle.checkpoint.header),
             votes: bundle.checkpoint.votes.len(),
+            fresh: None,
             registry: bundle.registry,
             kinds,
             anchors: bundle.anchors,
@@ -150,9 +156,40 @@ impl TrustStore {
         self.revocations.revoked_count()
     }
 
-    /// When the synced data was current: the certified header's time.
+    /// When the synced data was current: the certified header's time, or the newer time
+    /// a quorum of validators vouched for with [`TrustStore::apply_freshness`].
     pub fn as_of(&self) -> UnixTime {
-        self.header.time()
+        let header_time = self.header.time();
+        self.fresh.map_or(header_time, |f| f.as_of.max(header_time))
+    }
+
+    /// SHA-256 of the certified header's encoding.
+    pub fn header_hash(&self) -> Hash32 {
+        self.header_hash
+    }
+
+    /// The freshness applied, if any.
+    pub fn freshness(&self) -> Option<Fresh> {
+        self.fresh
+    }
+
+    /// Checks validators' freshness statements about this store's certified header
+    /// ([`verify_freshness`]) and, if they hold, takes the time they vouch for as the
+    /// data's "as of" time when it is newer. On error the store is unchanged.
+    pub fn apply_freshness(&mut self, freshness: &Freshness) -> Result<Fresh, VerifyError> {
+        let fresh = verify_freshness(
+            freshness,
+            &self.validators,
+            HeldHeader {
+                chain_id: &self.chain_id,
+                height: self.header.height,
+                hash: self.header_hash,
+            },
+        )?;
+        if self.fresh.is_none_or(|old| fresh.as_of >= old.as_of) {
+            self.fresh = Some(fresh);
+        }
+        Ok(fresh)
     }
 
     /// The validator set.

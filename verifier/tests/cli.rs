@@ -13,7 +13,6 @@
 )]
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -52,18 +51,7 @@ struct Counter {
     dir: Scratch,
 }
 
-impl Deref for Counter {
-    type Target = World;
-    fn deref(&self) -> &World {
-        &self.world
-    }
-}
-
-impl DerefMut for Counter {
-    fn deref_mut(&mut self) -> &mut World {
-        &mut self.world
-    }
-}
+ecert_testkit::deref_to_world!(Counter);
 
 impl Counter {
     fn new(name: &str) -> Counter {
@@ -564,7 +552,7 @@ fn every_command_explains_itself_and_the_exit_codes_are_documented() {
     // The table in --help has every reason once, with distinct codes, and the user guide
     // gives the same numbers.
     let table = help_exit_codes();
-    assert_eq!(table.len(), 33, "{table:?}");
+    assert_eq!(table.len(), 34, "{table:?}");
     let exits: BTreeSet<i32> = table.values().copied().collect();
     assert_eq!(exits.len(), table.len());
     assert!(exits.iter().all(|&e| e >= 10));
@@ -576,6 +564,83 @@ fn every_command_explains_itself_and_the_exit_codes_are_documented() {
         let row = format!("| {exit} | `{code}` |");
         assert!(guide.contains(&row), "the user guide lacks {row:?}");
     }
+}
+
+#[test]
+fn sync_takes_the_validators_freshness_on_an_idle_ledger_and_says_when_it_stops() {
+    // The ledger's newest block is two days old: alone, the counter refuses its data.
+    let w = Counter {
+        world: World::builder()
+            .now(ecert_testkit::now().minus(2 * DAY))
+            .build(),
+        dir: Scratch::new("verify-cli-freshness"),
+    };
+    w.world.write_anchor(&w.anchor_file());
+    w.run(&["init", "--anchor", arg(&w.anchor_file())]).ok();
+    let fake = FakeNode::serving(&w.province);
+    let without = w.run(&["sync", "--node", &fake.url]);
+    assert_eq!(without.code(), 0, "{}", without.all());
+    assert!(
+        without.stdout.contains("freshness:        not offered"),
+        "{}",
+        without.stdout
+    );
+    let qr = |w: &Counter| w.show(&w.id_card, &["name"], ecert_testkit::now());
+    let stale = w.run(&["verify", &qr(&w)]);
+    assert_eq!(
+        stale.code(),
+        exit_code_of("revocation-data-too-old"),
+        "{}",
+        stale.all()
+    );
+
+    // Every validator vouches, just now, that the block is still the newest.
+    fake.state_freshness(4, ecert_testkit::now());
+    let fresh = w.run(&["sync", "--node", &fake.url]);
+    assert_eq!(fresh.code(), 0, "{}", fresh.all());
+    assert!(
+        fresh.stdout.contains("Already up to date"),
+        "{}",
+        fresh.stdout
+    );
+    assert!(
+        fresh
+            .stdout
+            .contains("4 of 4 validators vouch the data is current"),
+        "{}",
+        fresh.stdout
+    );
+    assert_eq!(w.run(&["verify", &qr(&w)]).code(), 0);
+    let status = w.run(&["status"]).ok();
+    assert!(status.contains("(4 of 4 validators vouched"), "{status}");
+
+    // Two of four left: no quorum, the reason's own exit code; what was confirmed before
+    // still counts until it is too old.
+    fake.state_freshness(2, ecert_testkit::now());
+    let lost = w.run(&["sync", "--node", &fake.url]);
+    assert_eq!(
+        lost.code(),
+        exit_code_of("freshness-not-confirmed"),
+        "{}",
+        lost.all()
+    );
+    assert!(lost.stdout.contains("NOT CONFIRMED"), "{}", lost.stdout);
+    assert!(
+        lost.stderr.contains("2 of 4") || lost.stdout.contains("2 of 4"),
+        "{}",
+        lost.all()
+    );
+    assert!(
+        lost.stderr.contains("freshness-not-confirmed"),
+        "{}",
+        lost.stderr
+    );
+    assert_eq!(w.run(&["verify", &qr(&w)]).code(), 0);
+}
+
+/// The exit code `ecert-verify verify --help` gives reason `code`.
+fn exit_code_of(code: &str) -> i32 {
+    help_exit_codes()[code]
 }
 
 #[test]

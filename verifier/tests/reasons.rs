@@ -51,6 +51,15 @@ fn refusal(w: &World, package: &CertificatePackage, fields: &[&str]) -> VerifyEr
     verify(&w.show(package, fields, NOW), &w.store()).unwrap_err()
 }
 
+/// A counter's trust store synced from `bundle`, checked against the world's trust anchor.
+fn sync(w: &World, bundle: TrustBundle) -> Result<TrustStore, VerifyError> {
+    TrustStore::from_bundle(
+        bundle,
+        &w.province.trust_anchor().unwrap(),
+        w.province.kinds.clone(),
+    )
+}
+
 /// Signs `items` as a holder proof with any key: what an attacker's wallet would do.
 fn sign_items(
     items: &[PresentedCertificate],
@@ -64,6 +73,17 @@ fn sign_items(
 /// A certificate signed by `key` claiming to come from `issuer`, for `holder`.
 fn forge(issuer: &str, key: &SigningKey, kind: &str, holder: &HolderKey) -> CertificatePackage {
     attacker::forge_certificate(issuer, key, kind, holder.public_key(), NOW)
+}
+
+/// An ID card for the world's wallet claiming to come from `issuer`, signed by a new key
+/// that nobody registered.
+fn forge_with_a_new_key(w: &World, issuer: &str) -> CertificatePackage {
+    forge(
+        issuer,
+        &SigningKey::generate(&mut OsRng),
+        "id-card",
+        w.wallet(),
+    )
 }
 
 fn holder_signing_key(seed: u8) -> (HolderKey, SigningKey) {
@@ -162,44 +182,115 @@ fn unknown_kind() {
     );
 }
 
-#[test]
-fn unknown_issuer() {
-    let w = world();
-    let rogue = SigningKey::generate(&mut OsRng);
-    let package = forge("education", &rogue, "id-card", w.wallet());
-    assert!(matches!(
-        refusal(&w, &package, &["name"]),
-        VerifyError::UnknownIssuer(i) if i.as_str() == "education"
-    ));
+/// A certificate package a counter refuses whoever shows it: what is wrong with it, how it
+/// is made in a fresh [`world`], the fields shown, and whether the refusal gives the right
+/// reason.
+struct Refused {
+    what: &'static str,
+    make: fn(&mut World) -> CertificatePackage,
+    fields: &'static [&'static str],
+    reason: fn(&VerifyError) -> bool,
 }
 
 #[test]
-fn unknown_issuer_key() {
-    let w = world();
-    let stolen_name = SigningKey::generate(&mut OsRng);
-    let package = forge("public-security", &stolen_name, "id-card", w.wallet());
-    assert!(matches!(
-        refusal(&w, &package, &["name"]),
-        VerifyError::UnknownIssuerKey { .. }
-    ));
-}
-
-#[test]
-fn issuer_not_entitled_to_the_kind() {
-    let w = world();
-    // The transport bureau signs an ID card with its real key.
-    let transport_key = SigningKey::from_bytes(
-        &w.province
-            .department("transport")
-            .unwrap()
-            .issuer_key
-            .seed(),
-    );
-    let package = forge("transport", &transport_key, "id-card", w.wallet());
-    assert!(matches!(
-        refusal(&w, &package, &["name"]),
-        VerifyError::IssuerNotEntitled { issuer, kind } if issuer.as_str() == "transport" && kind.as_str() == "id-card"
-    ));
+fn forged_altered_and_out_of_date_certificates_are_refused_with_their_reason() {
+    let cases = [
+        Refused {
+            what: "an issuer the ledger does not know",
+            make: |w| forge_with_a_new_key(w, "education"),
+            fields: &["name"],
+            reason: |e| matches!(e, VerifyError::UnknownIssuer(i) if i.as_str() == "education"),
+        },
+        Refused {
+            what: "a registered issuer's name with a key the ledger does not know",
+            make: |w| forge_with_a_new_key(w, "public-security"),
+            fields: &["name"],
+            reason: |e| matches!(e, VerifyError::UnknownIssuerKey { .. }),
+        },
+        Refused {
+            what: "the transport bureau's real key on an ID card",
+            make: |w| {
+                let department = w.province.department("transport").unwrap();
+                let transport_key = SigningKey::from_bytes(&department.issuer_key.seed());
+                forge("transport", &transport_key, "id-card", w.wallet())
+            },
+            fields: &["name"],
+            reason: |e| {
+                matches!(e, VerifyError::IssuerNotEntitled { issuer, kind }
+                    if issuer.as_str() == "transport" && kind.as_str() == "id-card")
+            },
+        },
+        Refused {
+            what: "a flipped bit in the issuer's signature",
+            make: |w| {
+                let mut package = w.id_card.clone();
+                let last = package.certificate.len() - 1;
+                package.certificate[last] ^= 0x01;
+                package
+            },
+            fields: &["name"],
+            reason: |e| matches!(e, VerifyError::BadIssuerSignature { .. }),
+        },
+        Refused {
+            what: "backdated before the key was registered (genesis is 30 days ago)",
+            make: |w| {
+                let order = sample::id_card(NOW);
+                w.issue_one(
+                    "public-security",
+                    order,
+                    NOW.minus(40 * DAY),
+                    NOW.minus(HOUR),
+                )
+            },
+            fields: &["name"],
+            reason: |e| matches!(e, VerifyError::IssuerKeyNotValidAtIssue { .. }),
+        },
+        Refused {
+            what: "expired ten seconds ago",
+            make: |w| {
+                let mut order = sample::no_criminal_record(NOW);
+                order.valid_from = NOW.minus(10 * DAY);
+                order.expires = NOW.minus(10);
+                w.issue_one("justice", order, NOW.minus(2 * DAY), NOW.minus(2 * DAY))
+            },
+            fields: &["result"],
+            reason: |e| matches!(e, VerifyError::Expired { expired_at } if *expired_at == NOW.minus(10)),
+        },
+        Refused {
+            what: "valid from tomorrow",
+            make: |w| {
+                let mut order = sample::no_criminal_record(NOW);
+                order.valid_from = NOW.plus(DAY);
+                order.expires = NOW.plus(30 * DAY);
+                w.issue_one("justice", order, NOW.minus(HOUR), NOW.minus(HOUR))
+            },
+            fields: &["result"],
+            reason: |e| matches!(e, VerifyError::NotYetValid { .. }),
+        },
+        Refused {
+            what: "a disclosed value that does not match its digest",
+            make: |w| {
+                let mut package = w.id_card.clone();
+                let name_at = package
+                    .disclosures
+                    .iter()
+                    .position(|d| Disclosure::from_bytes(d).unwrap().field == 0)
+                    .unwrap();
+                let mut d = Disclosure::from_bytes(&package.disclosures[name_at]).unwrap();
+                d.value = FieldValue::Text("李四".into());
+                package.disclosures[name_at] = ByteBuf::from(d.to_bytes().unwrap());
+                package
+            },
+            fields: &["name"],
+            reason: |e| matches!(e, VerifyError::DisclosureMismatch { field } if field == "name"),
+        },
+    ];
+    for case in cases {
+        let mut w = world();
+        let package = (case.make)(&mut w);
+        let refused = refusal(&w, &package, case.fields);
+        assert!((case.reason)(&refused), "{}: {refused:?}", case.what);
+    }
 }
 
 #[test]
@@ -230,78 +321,6 @@ fn the_ledger_refuses_to_anchor_a_kind_the_issuer_is_not_entitled_to() {
 }
 
 #[test]
-fn bad_issuer_signature() {
-    let w = world();
-    let mut package = w.id_card.clone();
-    let last = package.certificate.len() - 1;
-    package.certificate[last] ^= 0x01;
-    assert!(matches!(
-        refusal(&w, &package, &["name"]),
-        VerifyError::BadIssuerSignature { .. }
-    ));
-}
-
-#[test]
-fn issuer_key_not_valid_at_issue_time() {
-    let mut w = world();
-    // Backdated before the key was registered (genesis is 30 days ago), anchored now.
-    let package = w.issue_one(
-        "public-security",
-        sample::id_card(NOW),
-        NOW.minus(40 * DAY),
-        NOW.minus(HOUR),
-    );
-    assert!(matches!(
-        refusal(&w, &package, &["name"]),
-        VerifyError::IssuerKeyNotValidAtIssue { .. }
-    ));
-}
-
-#[test]
-fn expired() {
-    let mut w = world();
-    let mut order = sample::no_criminal_record(NOW);
-    order.valid_from = NOW.minus(10 * DAY);
-    order.expires = NOW.minus(10);
-    let package = w.issue_one("justice", order, NOW.minus(2 * DAY), NOW.minus(2 * DAY));
-    assert!(matches!(
-        refusal(&w, &package, &["result"]),
-        VerifyError::Expired { expired_at } if expired_at == NOW.minus(10)
-    ));
-}
-
-#[test]
-fn not_yet_valid() {
-    let mut w = world();
-    let mut order = sample::no_criminal_record(NOW);
-    order.valid_from = NOW.plus(DAY);
-    order.expires = NOW.plus(30 * DAY);
-    let package = w.issue_one("justice", order, NOW.minus(HOUR), NOW.minus(HOUR));
-    assert!(matches!(
-        refusal(&w, &package, &["result"]),
-        VerifyError::NotYetValid { .. }
-    ));
-}
-
-#[test]
-fn disclosure_does_not_match_its_digest() {
-    let w = world();
-    let mut package = w.id_card.clone();
-    let name_at = package
-        .disclosures
-        .iter()
-        .position(|d| Disclosure::from_bytes(d).unwrap().field == 0)
-        .unwrap();
-    let mut d = Disclosure::from_bytes(&package.disclosures[name_at]).unwrap();
-    d.value = FieldValue::Text("李四".into());
-    package.disclosures[name_at] = ByteBuf::from(d.to_bytes().unwrap());
-    assert!(matches!(
-        refusal(&w, &package, &["name"]),
-        VerifyError::DisclosureMismatch { field } if field == "name"
-    ));
-}
-
-#[test]
 fn disclosure_of_a_field_the_kind_does_not_have() {
     let w = world();
     let mut it = item(&w.id_card, 0);
@@ -321,27 +340,22 @@ fn disclosure_of_a_field_the_kind_does_not_have() {
 }
 
 #[test]
-fn holder_proof_missing() {
+fn a_missing_or_broken_holder_proof_is_refused() {
     let w = world();
-    let mut p = Presentation::from_qr_string(&show_id(&w)).unwrap();
-    p.holder = None;
-    assert!(matches!(
-        verify(&p.to_qr_string().unwrap(), &w.store()),
-        Err(VerifyError::HolderProofMissing)
-    ));
-}
-
-#[test]
-fn holder_proof_bad() {
-    let w = world();
-    let mut p = Presentation::from_qr_string(&show_id(&w)).unwrap();
-    if let Some(h) = p.holder.as_mut() {
+    let shown = Presentation::from_qr_string(&show_id(&w)).unwrap();
+    let mut missing = shown.clone();
+    missing.holder = None;
+    let mut broken = shown;
+    if let Some(h) = broken.holder.as_mut() {
         h.signature.0[10] ^= 0x40;
     }
-    assert!(matches!(
-        verify(&p.to_qr_string().unwrap(), &w.store()),
-        Err(VerifyError::HolderProofBad)
-    ));
+    let store = w.store();
+    for (p, reason) in [
+        (missing, VerifyError::HolderProofMissing),
+        (broken, VerifyError::HolderProofBad),
+    ] {
+        assert_eq!(verify(&p.to_qr_string().unwrap(), &store), Err(reason));
+    }
 }
 
 #[test]
@@ -532,11 +546,7 @@ fn header_not_certified() {
         ("repeated", repeated),
         ("other set", other_set),
     ] {
-        let result = TrustStore::from_bundle(
-            bundle,
-            &w.province.trust_anchor().unwrap(),
-            w.province.kinds.clone(),
-        );
+        let result = sync(&w, bundle);
         assert!(
             matches!(result, Err(VerifyError::HeaderNotCertified { .. })),
             "{name}: {result:?}"
@@ -557,11 +567,7 @@ fn synced_data_that_the_header_does_not_commit_to_is_refused() {
     let mut hidden_revocation = good.clone();
     hidden_revocation.revocations.height += 1;
     for bundle in [fewer_anchors, edited_registry, hidden_revocation] {
-        let result = TrustStore::from_bundle(
-            bundle,
-            &w.province.trust_anchor().unwrap(),
-            w.province.kinds.clone(),
-        );
+        let result = sync(&w, bundle);
         assert!(
             matches!(result, Err(VerifyError::TrustDataMismatch { .. })),
             "{result:?}"
@@ -569,12 +575,7 @@ fn synced_data_that_the_header_does_not_commit_to_is_refused() {
     }
     // A bundle survives its own encoding.
     let bytes = good.to_bytes().unwrap();
-    assert!(TrustStore::from_bundle(
-        TrustBundle::from_bytes(&bytes).unwrap(),
-        &w.province.trust_anchor().unwrap(),
-        w.province.kinds.clone()
-    )
-    .is_ok());
+    assert!(sync(&w, TrustBundle::from_bytes(&bytes).unwrap()).is_ok());
 }
 
 #[test]
@@ -593,9 +594,8 @@ fn a_bundle_from_another_ledger_or_validator_set_is_refused() {
         .unwrap()
         .remove(0);
     let forged_bundle = impostor.trust_bundle().unwrap();
-    let anchor = w.province.trust_anchor().unwrap();
     assert!(matches!(
-        TrustStore::from_bundle(forged_bundle, &anchor, w.province.kinds.clone()),
+        sync(&w, forged_bundle),
         Err(VerifyError::HeaderNotCertified { .. })
     ));
     // The impostor's certificate fails against the real ledger's data.
@@ -606,7 +606,7 @@ fn a_bundle_from_another_ledger_or_validator_set_is_refused() {
     let mut other_chain = w.province.trust_bundle().unwrap();
     other_chain.chain_id = other.ledger().chain_id().clone();
     assert!(matches!(
-        TrustStore::from_bundle(other_chain, &anchor, w.province.kinds.clone()),
+        sync(&w, other_chain),
         Err(VerifyError::TrustDataMismatch { .. })
     ));
 }

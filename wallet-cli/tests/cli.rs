@@ -11,7 +11,6 @@
     clippy::panic
 )]
 
-use std::ops::{Deref, DerefMut};
 use std::path::PathBuf;
 
 use ecert_schemas::{CertificatePackage, Nonce, PublicKeyBytes};
@@ -67,6 +66,12 @@ impl Device {
         self.run(args).ok()
     }
 
+    /// Runs `present --show CHOICE MORE...`, which must succeed; returns its standard
+    /// output.
+    fn present(&self, choice: &str, more: &[&str]) -> String {
+        self.ok(&present(choice, more))
+    }
+
     /// Runs a command that must fail with exit code 1; returns its standard error.
     fn fails(&self, cmd: Cmd) -> String {
         cmd.run().fails_with(1)
@@ -99,18 +104,7 @@ struct Citizen {
     device: Device,
 }
 
-impl Deref for Citizen {
-    type Target = World;
-    fn deref(&self) -> &World {
-        &self.world
-    }
-}
-
-impl DerefMut for Citizen {
-    fn deref_mut(&mut self) -> &mut World {
-        &mut self.world
-    }
-}
+ecert_testkit::deref_to_world!(Citizen);
 
 impl Citizen {
     fn new(name: &str) -> Citizen {
@@ -378,7 +372,7 @@ fn presents_chosen_fields_in_one_qr_code_that_verifies() {
     assert_eq!(scan_png(&png), qr);
 
     // Default output: the code drawn in the terminal and its size.
-    let drawn = device.ok(&["present", "--show", "id-card:name,id_number"]);
+    let drawn = device.present("id-card:name,id_number", &[]);
     assert!(
         drawn.contains('█') || drawn.contains('▀') || drawn.contains('▄'),
         "{drawn}"
@@ -397,7 +391,7 @@ fn presents_chosen_fields_in_one_qr_code_that_verifies() {
         svg.to_str().unwrap(),
     ]);
     assert!(std::fs::read_to_string(&svg).unwrap().starts_with("<?xml"));
-    let bare = device.ok(&["present", "--show", "id-card:", "--text"]);
+    let bare = device.present("id-card:", &["--text"]);
     let verdict = world.verify(bare.trim(), &Policy::default()).unwrap();
     assert!(verdict.certificates[0].disclosed.is_empty());
 }
@@ -406,10 +400,7 @@ fn presents_chosen_fields_in_one_qr_code_that_verifies() {
 fn challenge_mode_puts_the_counters_nonce_in_the_holder_proof() {
     let world = Citizen::new("nonce");
     let device = &world.device;
-    let qr = device.ok(&present(
-        "id-card:name",
-        &["--nonce", "9F3A61C2d4", "--text"],
-    ));
+    let qr = device.present("id-card:name", &["--nonce", "9F3A61C2d4", "--text"]);
     let expected = Policy {
         expected_nonce: Some(Nonce::from_hex("9f3a61c2d4").unwrap()),
         ..Policy::default()
@@ -429,7 +420,7 @@ fn challenge_mode_puts_the_counters_nonce_in_the_holder_proof() {
         VerifyError::NonceMismatch
     );
     // A code without a nonce does not answer a challenge.
-    let plain = device.ok(&["present", "--show", "id-card:name", "--text"]);
+    let plain = device.present("id-card:name", &["--text"]);
     assert_eq!(
         world.verify(plain.trim(), &expected).unwrap_err(),
         VerifyError::NonceMismatch
@@ -753,10 +744,10 @@ fn passwd_changes_the_passphrase() {
 fn live_mode_redraws_fresh_codes() {
     let world = Citizen::new("live");
     let device = &world.device;
-    let out = device.ok(&present(
+    let out = device.present(
         "id-card:name",
         &["--live", "--interval", "1", "--count", "2"],
-    ));
+    );
     assert_eq!(out.matches("\x1b[2J").count(), 2, "{out}");
     assert_eq!(out.matches("characters, QR version").count(), 2);
     assert!(out.contains("Ctrl-C"));
@@ -826,7 +817,6 @@ fn unreadable_files_are_reported_before_the_passphrase_is_asked() {
 // test kit's fake ledger node.
 // ---------------------------------------------------------------------------------------
 
-/// Runs a command that must fail with `code`; returns its standard error.
 /// The arguments that present name and ID number from the ID card and the result of the
 /// no-criminal-record certificate, followed by `more`.
 fn present_both<'a>(more: &[&'a str]) -> Vec<&'a str> {

@@ -61,6 +61,7 @@ const M = {
   "trust-data-mismatch": ["The node's data does not match what the validators signed.", "节点数据与验证节点签署的内容不符。"],
   "revoked": ["The certificate has been revoked by its department.", "证件已被签发部门撤销。"],
   "revocation-data-too-old": ["The ledger data is too old: sync first.", "账本数据过旧，请先同步。"],
+  "freshness-not-confirmed": ["Too few ledger nodes vouch that the data is current.", "为数据时效作证的账本节点过少。"],
   // Servers (ledger node, offer server).
   "unknown-offer": ["The department does not know this offer. Check the link or code.", "部门不认识此领取码，请检查链接或领取码。"],
   "offer-used": ["This offer was already collected. If the certificate is not in your wallet, tell the department.", "此领取码已被使用。如果钱包中没有该证件，请告知部门。"],

@@ -6,12 +6,12 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PHONE, checkBrowser, launch } from "./lib/browser.mjs";
 import { REPO, run } from "./lib/tools.mjs";
-import { testnetUp } from "./lib/testnet.mjs";
+import { endSuite, testnetUp } from "./lib/testnet.mjs";
 import { writeY4m } from "./lib/y4m.mjs";
 
 const by = (page, id) => page.getByTestId(id);
@@ -60,12 +60,7 @@ describe("the counter app's setup", { timeout: 120000 }, () => {
     s.counter = await launch({ name: "counter-setup", caPath: s.net.caPath, fakeVideo: s.video, viewport: PHONE });
   });
 
-  after(async () => {
-    await s.counter?.close();
-    await s.helper?.close();
-    await s.net?.down();
-    if (s.tmp) rmSync(s.tmp, { recursive: true, force: true });
-  });
+  after(() => endSuite(s, s.counter, s.helper));
 
   it("refuses ledger data that the anchor's validators did not certify, and keeps nothing", async () => {
     const c = s.counter.page;

@@ -17,12 +17,12 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DESK, PHONE, checkBrowser, launch } from "./lib/browser.mjs";
 import { REPO, freePort, run, startServer } from "./lib/tools.mjs";
-import { testnetUp } from "./lib/testnet.mjs";
+import { endSuite, testnetUp } from "./lib/testnet.mjs";
 import { writeY4m } from "./lib/y4m.mjs";
 
 const SCREENSHOTS = process.env.ECERT_SCREENSHOTS === "1" ? join(REPO, "docs", "screenshots") : null;
@@ -176,13 +176,7 @@ describe("the story in Chromium: wallet and counter apps on the four-node networ
     s.wallet = await launch({ name: "wallet", caPath: s.net.caPath, viewport: PHONE, locale: LOCALE, fakeCamera: true });
   });
 
-  after(async () => {
-    await s.counter?.close();
-    await s.wallet?.close();
-    await s.offers?.stop();
-    await s.net?.down();
-    if (s.tmp) rmSync(s.tmp, { recursive: true, force: true });
-  });
+  after(() => endSuite(s, s.counter, s.wallet, s.offers));
 
   step("the wallet app creates a wallet on the phone", async () => {
     const w = s.wallet.page;

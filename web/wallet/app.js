@@ -114,6 +114,26 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+/**
+ * Draws the passphrase fields marked up as
+ * `<div class="field" data-passphrase="ID" data-label="KEY" data-autocomplete="…">` (and
+ * optionally `data-minlength="N"`, `data-hint="KEY"`): the label (message KEY), the
+ * required password input (id and data-testid ID) and the hint below it. Before
+ * `i18n.apply`, which fills in the words.
+ */
+function drawPassphraseFields() {
+  for (const field of document.querySelectorAll("[data-passphrase]")) {
+    const { passphrase: id, label, autocomplete, minlength, hint } = field.dataset;
+    const hintId = hint ? `${id}-hint` : null;
+    field.append(
+      el("label", { for: id, "data-i18n": label }),
+      el("input", { id, type: "password", "data-testid": id, autocomplete, minlength, required: true,
+        "aria-describedby": hintId }),
+      hint ? el("span", { class: "hint", id: hintId, "data-i18n": hint }) : null,
+    );
+  }
+}
+
 function showMessage(testid, text, kind = null) {
   const node = $(testid);
   if (!node) return;
@@ -228,27 +248,34 @@ function back() {
   show(target, { push: false });
 }
 
+/** What a screen starts without, each time it opens: its messages and its fields' text. */
+const CLEARED_ON_ENTER = {
+  unlock: { messages: ["unlock-error"], fields: ["unlock-passphrase"] },
+  restore: { messages: ["restore-error"] },
+  receive: { messages: ["receive-error"], fields: ["receive-link"] },
+  challenge: { messages: ["challenge-error"], fields: ["challenge-input"] },
+  backup: { messages: ["backup-error", "backup-done"], fields: ["backup-passphrase", "backup-passphrase2"] },
+};
+
 /** What a screen does when it opens. */
 function enter(screen) {
+  const { messages = [], fields = [] } = CLEARED_ON_ENTER[screen] ?? {};
+  for (const testid of messages) showMessage(testid, "");
+  for (const testid of fields) $(testid).value = "";
   switch (screen) {
     case "welcome":
       $("welcome-offer").hidden = !state.offer;
       break;
     case "unlock":
       $("unlock-offer").hidden = !state.offer;
-      showMessage("unlock-error", "");
-      $("unlock-passphrase").value = "";
       break;
     case "restore":
       $("restore-replace-row").hidden = !state.sealed;
-      showMessage("restore-error", "");
       break;
     case "home":
       renderHome();
       break;
     case "receive":
-      showMessage("receive-error", "");
-      $("receive-link").value = "";
       startScanner("receive-camera", "receive-camera-error", onOfferScanned);
       break;
     case "offer":
@@ -258,8 +285,6 @@ function enter(screen) {
       renderChoose();
       break;
     case "challenge":
-      showMessage("challenge-error", "");
-      $("challenge-input").value = "";
       startScanner("challenge-camera", "challenge-camera-error", onChallengeScanned);
       break;
     case "more":
@@ -271,12 +296,6 @@ function enter(screen) {
       break;
     case "status":
       renderStatus();
-      break;
-    case "backup":
-      showMessage("backup-error", "");
-      showMessage("backup-done", "");
-      $("backup-passphrase").value = "";
-      $("backup-passphrase2").value = "";
       break;
     default:
       break;
@@ -1214,6 +1233,7 @@ function wire() {
 }
 
 async function main() {
+  drawPassphraseFields();
   i18n.apply(document);
   document.querySelector(".lang-slot").append(languageButton(i18n));
   wire();

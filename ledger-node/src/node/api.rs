@@ -12,12 +12,14 @@ use axum::routing::{get, post};
 use axum::Router;
 use ecert_schemas::api;
 use ecert_schemas::codec::to_cbor;
+use ecert_schemas::freshness::Freshness;
 use ecert_schemas::ledger::Checkpoint;
-use ecert_schemas::{Hash32, IssuerId};
+use ecert_schemas::{Hash32, IssuerId, SchemaError};
 use ecert_verifier::commit::transaction_hash;
 use serde::Deserialize;
 use serde_json::json;
 
+use super::shared::Now;
 use super::{wait_certified, Shared, SubmitError, TxDone};
 use crate::raft::TxResult;
 use crate::NodeError;
@@ -41,6 +43,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route(api::BATCHES, get(batches))
         .route(api::REVOCATIONS, get(revocations))
         .route(api::EXPORT, get(export))
+        .route(api::FRESHNESS, get(freshness))
         .route(api::HEALTH, get(health))
         .route(api::METRICS, get(metrics))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -281,11 +284,23 @@ async fn checkpoints(
 
 async fn latest_checkpoint(State(shared): State<Arc<Shared>>) -> Response {
     let height = shared.certifier.certified_height();
-    match shared.certifier.checkpoint(height) {
-        Ok(Some(c)) => match c.to_bytes() {
-            Ok(bytes) => cbor(bytes),
-            Err(e) => internal(e.into()),
-        },
+    about_newest_certified(shared.certifier.checkpoint(height), Checkpoint::to_bytes)
+}
+
+/// The freshness statements this node holds about the newest certified header, a quorum
+/// or not: the client's verifier decides (and says how many signed when too few did).
+async fn freshness(State(shared): State<Arc<Shared>>) -> Response {
+    about_newest_certified(shared.freshness(Now::read()), Freshness::to_bytes)
+}
+
+/// Something about the newest certified header, as CBOR; `404` before the first one.
+fn about_newest_certified<T>(
+    found: Result<Option<T>, NodeError>,
+    encode: impl FnOnce(&T) -> Result<Vec<u8>, SchemaError>,
+) -> Response {
+    match found.map(|found| found.map(|t| encode(&t))) {
+        Ok(Some(Ok(bytes))) => cbor(bytes),
+        Ok(Some(Err(e))) => internal(e.into()),
         Ok(None) => error(
             StatusCode::NOT_FOUND,
             "no-checkpoint",

@@ -1,5 +1,5 @@
-//! Answers requests from other nodes. Ordering, votes and forwarded transactions are taken
-//! from genesis validators only; anyone may read checkpoints.
+//! Answers requests from other nodes. Ordering, votes, freshness statements and forwarded
+//! transactions are taken from genesis validators only; anyone may read checkpoints.
 
 use std::sync::Arc;
 
@@ -8,6 +8,7 @@ use tokio::sync::mpsc;
 use super::net::Inbound;
 use super::shared::{Now, Shared};
 use super::wire::{NodeRequest, NodeResponse, MAX_CHECKPOINTS_PER_PAGE};
+use crate::freshness_pool::FreshHeader;
 use crate::raft::NodeId;
 
 /// Answers each inbound request in its own task.
@@ -65,6 +66,20 @@ async fn answer(shared: &Shared, from: Option<NodeId>, request: NodeRequest) -> 
                     NodeResponse::HeaderVotes(Vec::new())
                 }
             }
+        }
+        NodeRequest::Freshness {
+            height,
+            header_hash,
+            vote,
+        } => {
+            if u64::from(vote.validator) != sender {
+                return NodeResponse::NotPermitted;
+            }
+            let header = FreshHeader {
+                height,
+                hash: header_hash,
+            };
+            NodeResponse::Freshness(shared.on_freshness(header, vote, Now::read()))
         }
         NodeRequest::Submit(bytes) => {
             NodeResponse::Submitted(shared.take_forwarded(bytes, Now::read()))

@@ -19,6 +19,7 @@
 //! | `cutter` | block cutting on the leader |
 //! | `follower` | following applied blocks: votes, waking waiting clients |
 //! | `votes` | spreading header votes, and again for uncertified heights |
+//! | `freshness` | stating every period that the newest certified header still is |
 //! | `checkpoints` | pulling missed checkpoints, waiting for certification |
 //! | `certifier` | the storage shell around the pure [`crate::vote_pool::VotePool`] |
 //! | `mempool` | the leader's queue (pure: told the time) |
@@ -29,6 +30,7 @@ mod checkpoints;
 mod cutter;
 mod dispatch;
 mod follower;
+mod freshness;
 mod mempool;
 mod metrics;
 pub mod net;

@@ -66,7 +66,7 @@ impl Connection {
         &self,
         request: NodeRequest,
         option: &RPCOption,
-    ) -> Result<NodeResponse, RPCError<NodeId, BasicNode, RaftError<NodeId, E>>> {
+    ) -> Result<NodeResponse, RpcError<E>> {
         let peer = self.peer.ok_or_else(|| {
             RPCError::Unreachable(Unreachable::new(&Unexpected(format!(
                 "validator {} is not in the genesis",
@@ -88,14 +88,21 @@ impl Connection {
         }
     }
 
-    fn unexpected<E: std::error::Error>(
+    /// Raft's answer to a `what` request, as the peer sent it; `None` when the peer
+    /// answered with something else.
+    fn answer<T, E: std::error::Error>(
         &self,
         what: &str,
-    ) -> RPCError<NodeId, BasicNode, RaftError<NodeId, E>> {
-        RPCError::Network(NetworkError::new(&Unexpected(format!(
-            "validator {} answered a {what} request with something else",
-            self.target
-        ))))
+        answer: Option<Result<T, RaftError<NodeId, E>>>,
+    ) -> Result<T, RpcError<E>> {
+        match answer {
+            Some(Ok(r)) => Ok(r),
+            Some(Err(e)) => Err(RPCError::RemoteError(RemoteError::new(self.target, e))),
+            None => Err(RPCError::Network(NetworkError::new(&Unexpected(format!(
+                "validator {} answered a {what} request with something else",
+                self.target
+            ))))),
+        }
     }
 }
 
@@ -105,13 +112,11 @@ impl RaftNetwork<TypeConfig> for Connection {
         rpc: AppendEntriesRequest<TypeConfig>,
         option: RPCOption,
     ) -> Result<AppendEntriesResponse<NodeId>, RpcError> {
-        match self.call(NodeRequest::AppendEntries(rpc), &option).await? {
-            NodeResponse::AppendEntries(Ok(r)) => Ok(r),
-            NodeResponse::AppendEntries(Err(e)) => {
-                Err(RPCError::RemoteError(RemoteError::new(self.target, e)))
-            }
-            _ => Err(self.unexpected("append")),
-        }
+        let answer = match self.call(NodeRequest::AppendEntries(rpc), &option).await? {
+            NodeResponse::AppendEntries(answer) => Some(answer),
+            _ => None,
+        };
+        self.answer("append", answer)
     }
 
     async fn install_snapshot(
@@ -119,16 +124,14 @@ impl RaftNetwork<TypeConfig> for Connection {
         rpc: InstallSnapshotRequest<TypeConfig>,
         option: RPCOption,
     ) -> Result<InstallSnapshotResponse<NodeId>, RpcError<InstallSnapshotError>> {
-        match self
+        let answer = match self
             .call(NodeRequest::InstallSnapshot(rpc), &option)
             .await?
         {
-            NodeResponse::InstallSnapshot(Ok(r)) => Ok(r),
-            NodeResponse::InstallSnapshot(Err(e)) => {
-                Err(RPCError::RemoteError(RemoteError::new(self.target, e)))
-            }
-            _ => Err(self.unexpected("snapshot")),
-        }
+            NodeResponse::InstallSnapshot(answer) => Some(answer),
+            _ => None,
+        };
+        self.answer("snapshot", answer)
     }
 
     async fn vote(
@@ -136,12 +139,10 @@ impl RaftNetwork<TypeConfig> for Connection {
         rpc: VoteRequest<NodeId>,
         option: RPCOption,
     ) -> Result<VoteResponse<NodeId>, RpcError> {
-        match self.call(NodeRequest::RequestVote(rpc), &option).await? {
-            NodeResponse::RequestVote(Ok(r)) => Ok(r),
-            NodeResponse::RequestVote(Err(e)) => {
-                Err(RPCError::RemoteError(RemoteError::new(self.target, e)))
-            }
-            _ => Err(self.unexpected("vote")),
-        }
+        let answer = match self.call(NodeRequest::RequestVote(rpc), &option).await? {
+            NodeResponse::RequestVote(answer) => Some(answer),
+            _ => None,
+        };
+        self.answer("vote", answer)
     }
 }

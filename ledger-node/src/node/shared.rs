@@ -5,6 +5,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ecert_schemas::Hash32;
+use ed25519_dalek::SigningKey;
 use libp2p::PeerId;
 use openraft::{Raft, ServerState};
 use tokio::sync::oneshot;
@@ -13,6 +14,7 @@ use super::certifier::Certifier;
 use super::mempool::Mempool;
 use super::metrics::{Gauges, Metrics};
 use super::net::NetHandle;
+use crate::freshness_pool::FreshnessPool;
 use crate::genesis::Genesis;
 use crate::raft::{LedgerStateMachine, NodeId, TxResult, TypeConfig};
 use crate::NodeError;
@@ -76,6 +78,12 @@ pub struct Shared {
     pub(super) block_interval: Duration,
     /// Most transactions in one block.
     pub(super) max_block_txs: usize,
+    /// This validator's key, for freshness statements (the certifier holds it for votes).
+    pub(super) signing_key: SigningKey,
+    /// Freshness statements about the newest certified header.
+    pub(super) freshness: Mutex<FreshnessPool>,
+    /// How often this validator states freshness.
+    pub(super) freshness_period: Duration,
 }
 
 /// Locks one of the node's mutexes.

@@ -19,18 +19,30 @@ use super::checkpoints::pull_checkpoints;
 use super::cutter::cut_blocks;
 use super::dispatch::dispatch;
 use super::follower::follow_blocks;
+use super::freshness::keep_fresh;
 use super::mempool::Mempool;
 use super::metrics::Metrics;
 use super::net::{self, NetConfig};
 use super::shared::Shared;
 use super::votes::respread_votes;
 use super::{api, raft_net};
+use crate::freshness_pool::FreshnessPool;
 use crate::genesis::Genesis;
 use crate::raft::{open_db, LedgerStateMachine, LogStore, NodeId, TypeConfig};
 use crate::NodeError;
 
 /// Most transactions waiting on a leader.
 const MEMPOOL_LIMIT: usize = 100_000;
+/// Shortest freshness period taken.
+const MIN_FRESHNESS_PERIOD: Duration = Duration::from_millis(100);
+
+/// How old a validator's freshness statement may be and still be served: three periods
+/// (two missed), and at least five seconds for clock differences.
+fn freshness_max_age(period: Duration) -> u64 {
+    u64::try_from(period.saturating_mul(3).as_millis())
+        .unwrap_or(u64::MAX)
+        .max(5_000)
+}
 
 /// How a node runs.
 #[derive(Clone)]
@@ -53,6 +65,9 @@ pub struct NodeConfig {
     pub max_block_txs: usize,
     /// Raft snapshot every this many log entries.
     pub snapshot_every: u64,
+    /// How often this validator signs that the newest certified header is still the
+    /// newest (freshness on an idle ledger).
+    pub freshness_period: Duration,
 }
 
 /// How the client API is served.
@@ -289,6 +304,12 @@ impl Node {
         )
         .await?;
 
+        let freshness_period = config.freshness_period.max(MIN_FRESHNESS_PERIOD);
+        let freshness = Mutex::new(FreshnessPool::new(
+            genesis.chain_id.clone(),
+            genesis.validators.clone(),
+            freshness_max_age(freshness_period),
+        ));
         let shared = Arc::new(Shared {
             me,
             genesis,
@@ -302,6 +323,9 @@ impl Node {
             waiters: Mutex::new(HashMap::new()),
             block_interval: config.block_interval,
             max_block_txs: config.max_block_txs.max(1),
+            signing_key: config.key.clone(),
+            freshness,
+            freshness_period,
         });
 
         let http_addr = listener.local_addr();
@@ -314,6 +338,7 @@ impl Node {
             tokio::spawn(cut_blocks(shared.clone())),
             tokio::spawn(respread_votes(shared.clone())),
             tokio::spawn(pull_checkpoints(shared.clone())),
+            tokio::spawn(keep_fresh(shared.clone())),
         ];
         tracing::info!(
             validator = me,

@@ -1,12 +1,15 @@
 //! What nodes say to each other over libp2p: one request-response protocol carrying Raft's
-//! RPCs, header votes, forwarded transactions and certified checkpoints.
+//! RPCs, header votes, freshness statements, forwarded transactions and certified
+//! checkpoints.
 //!
 //! Framing is libp2p's request-response CBOR codec. Everything that is signed or hashed
 //! (transactions, headers, votes over header bytes) travels as the exact bytes `schemas`
 //! defines, so this framing never changes what is verified.
 
 use ecert_schemas::codec::ByteBuf;
+use ecert_schemas::freshness::FreshnessVote;
 use ecert_schemas::ledger::Vote;
+use ecert_schemas::Hash32;
 use openraft::error::{InstallSnapshotError, RaftError};
 use openraft::raft::{
     AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse,
@@ -41,6 +44,16 @@ pub enum NodeRequest {
         height: u64,
         /// The vote.
         vote: Vote,
+    },
+    /// A validator's freshness statement about the certified header at `height` (validators
+    /// only). The answer carries the statements the receiver holds about that header.
+    Freshness {
+        /// The header's height.
+        height: u64,
+        /// SHA-256 of the header's encoding.
+        header_hash: Hash32,
+        /// The statement (its validator, time and signature).
+        vote: FreshnessVote,
     },
     /// A transaction forwarded to the leader (validators only).
     Submit(ByteBuf),
@@ -82,6 +95,8 @@ pub enum NodeResponse {
     RequestVote(Result<VoteResponse<NodeId>, RaftError<NodeId>>),
     /// The votes the receiver holds for the height asked about.
     HeaderVotes(Vec<Vote>),
+    /// The freshness statements the receiver holds about the header asked about.
+    Freshness(Vec<FreshnessVote>),
     /// Whether a forwarded transaction was queued.
     Submitted(Result<(), SubmitRefusal>),
     /// Checkpoints, each in its exact encoding, ascending.

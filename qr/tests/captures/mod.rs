@@ -75,6 +75,18 @@ pub enum Delivery {
     Jpeg(u8),
 }
 
+/// Builder methods of [`Shot`] that each set the field of their name.
+macro_rules! setters {
+    ($($field:ident: $ty:ty),* $(,)?) => {
+        $(
+            pub fn $field(mut self, $field: $ty) -> Self {
+                self.$field = $field;
+                self
+            }
+        )*
+    };
+}
+
 /// One capture's recipe.
 #[derive(Clone, Debug)]
 pub struct Shot {
@@ -133,20 +145,10 @@ impl Shot {
             .light(light.0, light.1)
     }
     /// The same picture in a webcam's 640×480 frame.
-    pub fn webcam(
-        name: &'static str,
-        scale: f64,
-        angle: f64,
-        blur: f32,
-        noise: f64,
-        light: (f64, f64),
-    ) -> Self {
-        Shot::camera(name, scale, angle, blur, noise, light).frame(640, 480)
+    pub fn webcam(self) -> Self {
+        self.frame(640, 480)
     }
-    pub fn angle(mut self, degrees: f64) -> Self {
-        self.angle = degrees;
-        self
-    }
+    setters!(angle: f64, gradient: f64, blur: f32, noise: f64);
     pub fn keystone(mut self, h: f64, v: f64) -> Self {
         self.keystone = (h, v);
         self
@@ -158,18 +160,6 @@ impl Shot {
     pub fn light(mut self, black: f64, white: f64) -> Self {
         self.black = black;
         self.white = white;
-        self
-    }
-    pub fn gradient(mut self, g: f64) -> Self {
-        self.gradient = g;
-        self
-    }
-    pub fn blur(mut self, sigma: f32) -> Self {
-        self.blur = sigma;
-        self
-    }
-    pub fn noise(mut self, sigma: f64) -> Self {
-        self.noise = sigma;
         self
     }
     pub fn jpeg(mut self, quality: u8) -> Self {
@@ -358,7 +348,8 @@ pub fn capture(base: &GrayImage, shot: &Shot, seed: u64) -> Capture {
 }
 
 /// The capture set: 44 recipes, from clean resamplings to dim, blurred, tilted phone photos
-/// and 640×480 webcam frames of a distant code.
+/// and 640×480 webcam frames of a distant code. A table: one recipe a line.
+#[rustfmt::skip]
 pub fn shots() -> Vec<Shot> {
     vec![
         // Clean captures at non-integer module sizes (4 px × scale).
@@ -377,9 +368,7 @@ pub fn shots() -> Vec<Shot> {
         Shot::at("rot -10 @1.4", 1.4).angle(-10.0),
         // Perspective (the phone not parallel to the paper).
         Shot::at("keystone h @1.2", 1.2).keystone(0.12, 0.0),
-        Shot::at("keystone hv @1.1 rot 4", 1.1)
-            .keystone(0.08, 0.06)
-            .angle(4.0),
+        Shot::at("keystone hv @1.1 rot 4", 1.1).keystone(0.08, 0.06).angle(4.0),
         // Optical blur.
         Shot::at("blur 0.5 @0.9", 0.9).blur(0.5),
         Shot::at("blur 1.0 @1.1", 1.1).blur(1.0),
@@ -389,54 +378,35 @@ pub fn shots() -> Vec<Shot> {
         Shot::at("noise 25 @1.3", 1.3).noise(25.0),
         // Dim light: contrast ~30–40 %, low brightness.
         Shot::at("dim 35% @1.1", 1.1).light(20.0, 110.0),
-        Shot::at("dim 30% noisy @0.95", 0.95)
-            .light(15.0, 92.0)
-            .noise(5.0),
+        Shot::at("dim 30% noisy @0.95", 0.95).light(15.0, 92.0).noise(5.0),
         // Uneven light (a lamp on one side).
         Shot::at("gradient 0.6 @1.2", 1.2).gradient(0.6),
-        Shot::at("gradient 0.7 dim @1.0", 1.0)
-            .light(10.0, 170.0)
-            .gradient(0.7),
+        Shot::at("gradient 0.7 dim @1.0", 1.0).light(10.0, 170.0).gradient(0.7),
         // JPEG round trips.
         Shot::at("jpeg q70 @1.15", 1.15).jpeg(70),
         Shot::at("jpeg q50 @1.3", 1.3).jpeg(50),
         Shot::at("jpeg q30 @1.6", 1.6).jpeg(30),
         // Phone photos: everything at once.
-        Shot::camera("phone A", 1.3, 4.0, 0.8, 6.0, (25.0, 200.0))
-            .keystone(0.06, 0.0)
-            .jpeg(60),
-        Shot::camera("phone B", 1.05, -6.0, 1.0, 8.0, (30.0, 150.0))
-            .gradient(0.4)
-            .jpeg(50),
-        Shot::camera("phone C", 1.6, 8.0, 1.3, 10.0, (20.0, 120.0))
-            .keystone(0.0, 0.08)
-            .jpeg(40),
+        Shot::camera("phone A", 1.3, 4.0, 0.8, 6.0, (25.0, 200.0)).keystone(0.06, 0.0).jpeg(60),
+        Shot::camera("phone B", 1.05, -6.0, 1.0, 8.0, (30.0, 150.0)).gradient(0.4).jpeg(50),
+        Shot::camera("phone C", 1.6, 8.0, 1.3, 10.0, (20.0, 120.0)).keystone(0.0, 0.08).jpeg(40),
         Shot::camera("phone D", 0.9, 3.0, 0.7, 6.0, (15.0, 100.0)).jpeg(70),
-        Shot::camera("phone E", 1.2, -3.0, 1.0, 12.0, (0.0, 255.0))
-            .keystone(0.1, 0.05)
-            .gradient(0.5)
-            .jpeg(35),
+        Shot::camera("phone E", 1.2, -3.0, 1.0, 12.0, (0.0, 255.0)).keystone(0.1, 0.05).gradient(0.5).jpeg(35),
         // Webcam frames, 640×480, the code distant (~2.8–3.6 px a module), dim.
-        Shot::webcam("webcam far", 0.75, 2.0, 0.6, 5.0, (35.0, 170.0)),
-        Shot::webcam("webcam far dim", 0.8, -4.0, 0.8, 6.0, (20.0, 100.0)),
-        Shot::webcam("webcam dim gradient", 0.9, 5.0, 0.7, 6.0, (15.0, 120.0)).gradient(0.5),
-        Shot::webcam("webcam tilted", 0.85, -8.0, 0.9, 8.0, (30.0, 140.0)).keystone(0.08, 0.0),
-        Shot::webcam("webcam jpeg", 0.9, 3.0, 0.8, 6.0, (25.0, 130.0)).jpeg(60),
+        Shot::camera("webcam far", 0.75, 2.0, 0.6, 5.0, (35.0, 170.0)).webcam(),
+        Shot::camera("webcam far dim", 0.8, -4.0, 0.8, 6.0, (20.0, 100.0)).webcam(),
+        Shot::camera("webcam dim gradient", 0.9, 5.0, 0.7, 6.0, (15.0, 120.0)).webcam().gradient(0.5),
+        Shot::camera("webcam tilted", 0.85, -8.0, 0.9, 8.0, (30.0, 140.0)).webcam().keystone(0.08, 0.0),
+        Shot::camera("webcam jpeg", 0.9, 3.0, 0.8, 6.0, (25.0, 130.0)).webcam().jpeg(60),
         // What neither rqrr nor zbar reads well: a code ~2.5 px a module across a
         // webcam frame, very dim light, heavy noise, strong blur, a deep shadow.
-        Shot::webcam("webcam distant", 0.62, -2.0, 0.7, 5.0, (30.0, 150.0)),
-        Shot::webcam("webcam distant dim", 0.66, 3.0, 0.8, 6.0, (15.0, 80.0)),
-        Shot::at("very dim 15%", 1.0)
-            .light(10.0, 50.0)
-            .noise(3.0)
-            .blur(0.6),
+        Shot::camera("webcam distant", 0.62, -2.0, 0.7, 5.0, (30.0, 150.0)).webcam(),
+        Shot::camera("webcam distant dim", 0.66, 3.0, 0.8, 6.0, (15.0, 80.0)).webcam(),
+        Shot::at("very dim 15%", 1.0).light(10.0, 50.0).noise(3.0).blur(0.6),
         Shot::at("heavy noise 40", 1.2).noise(40.0),
-        Shot::webcam("dark noisy webcam", 0.9, -5.0, 1.0, 10.0, (5.0, 60.0)),
+        Shot::camera("dark noisy webcam", 0.9, -5.0, 1.0, 10.0, (5.0, 60.0)).webcam(),
         Shot::at("strong blur 2.2", 1.5).blur(2.2),
-        Shot::at("deep shadow", 1.1)
-            .light(10.0, 220.0)
-            .gradient(0.85)
-            .noise(5.0),
+        Shot::at("deep shadow", 1.1).light(10.0, 220.0).gradient(0.85).noise(5.0),
         Shot::at("jpeg q20 small", 0.85).blur(0.6).jpeg(20),
     ]
 }

@@ -10,6 +10,7 @@
 pub mod base45;
 pub mod qr;
 pub(crate) mod tag;
+pub(crate) mod visit;
 
 /// Owned byte strings, as the wire types hold them (`bstr` in CBOR).
 pub use serde_bytes::ByteBuf;
@@ -113,6 +114,29 @@ pub(crate) fn from_cbor_versioned<T: Serialize + DeserializeOwned>(
     }
 }
 
+/// Adds `to_bytes` and a strict `from_bytes` ([`from_cbor_bounded`]) to a wire type:
+/// `what` names it in errors, and `limit`, when given, replaces [`MAX_ITEM_BYTES`] as the
+/// bound of its encoding.
+macro_rules! wire_bytes {
+    ($name:ident, $what:literal) => {
+        $crate::codec::wire_bytes!($name, $what, $crate::codec::MAX_ITEM_BYTES);
+    };
+    ($name:ident, $what:literal, $limit:expr) => {
+        impl $name {
+            #[doc = concat!("Encodes the ", $what, ".")]
+            pub fn to_bytes(&self) -> Result<Vec<u8>, $crate::SchemaError> {
+                $crate::codec::to_cbor(self)
+            }
+
+            #[doc = concat!("Decodes the ", $what, " strictly: bounded size, no trailing bytes, deterministic encoding.")]
+            pub fn from_bytes(bytes: &[u8]) -> Result<$name, $crate::SchemaError> {
+                $crate::codec::from_cbor_bounded($what, bytes, $limit)
+            }
+        }
+    };
+}
+pub(crate) use wire_bytes;
+
 /// Declares a struct that travels as a CBOR array of its fields, in declaration order.
 ///
 /// Arrays keep QR payloads small and leave no room for duplicate keys.
@@ -134,28 +158,28 @@ macro_rules! cbor_array {
 
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                struct V;
-                impl<'de> serde::de::Visitor<'de> for V {
-                    type Value = $name;
-                    fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-                        write!(f, "an array of {} items ({})", [$(stringify!($field)),+].len(), stringify!($name))
-                    }
-                    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<$name, A::Error> {
-                        let mut seen = 0usize;
-                        $(
-                            let $field: $fty = match seq.next_element()? {
-                                Some(v) => v,
-                                None => return Err(serde::de::Error::invalid_length(seen, &self)),
-                            };
-                            seen += 1;
-                        )+
-                        if seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
-                            return Err(serde::de::Error::invalid_length(seen + 1, &self));
-                        }
-                        Ok($name { $($field),+ })
-                    }
-                }
-                d.deserialize_tuple([$(stringify!($field)),+].len(), V)
+                $crate::codec::visit::deserialize_seq(d)
+            }
+        }
+
+        impl $crate::codec::visit::FromSeq for $name {
+            const LEN: usize = [$(stringify!($field)),+].len();
+
+            fn expecting(f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                write!(f, "an array of {} items ({})", Self::LEN, stringify!($name))
+            }
+
+            fn from_seq<'de, A: serde::de::SeqAccess<'de>>(
+                mut seq: A,
+                expected: &dyn serde::de::Expected,
+            ) -> Result<Self, A::Error> {
+                let mut seen = 0usize;
+                $(
+                    let $field: $fty = $crate::codec::visit::next_item(&mut seq, seen, expected)?;
+                    seen += 1;
+                )+
+                $crate::codec::visit::no_more_items(&mut seq, seen, expected)?;
+                Ok($name { $($field),+ })
             }
         }
     };

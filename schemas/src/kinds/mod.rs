@@ -491,38 +491,48 @@ mod tests {
             .contains(&IssuerId::new("public-security").unwrap()));
     }
 
+    /// The built-in kind `id`.
+    fn builtin(id: &str) -> Kind {
+        KindRegistry::builtin()
+            .unwrap()
+            .get_str(id)
+            .unwrap()
+            .clone()
+    }
+
     #[test]
     fn valid_claims_pass() {
-        let reg = KindRegistry::builtin().unwrap();
-        reg.get_str("id-card")
-            .unwrap()
+        builtin("id-card")
             .validate_claims(&id_card_claims())
             .unwrap();
     }
 
     #[test]
-    fn missing_mandatory_field_is_named() {
-        let reg = KindRegistry::builtin().unwrap();
-        let mut c = id_card_claims();
-        c.remove("birth_date");
-        let err = reg
-            .get_str("id-card")
-            .unwrap()
-            .validate_claims(&c)
-            .unwrap_err();
+    fn missing_and_unknown_fields_are_named() {
+        let kind = builtin("id-card");
+        let mut missing = id_card_claims();
+        missing.remove("birth_date");
+        let mut unknown = id_card_claims();
+        unknown.insert("blood_type".into(), text("A"));
         assert_eq!(
-            err,
+            kind.validate_claims(&missing).unwrap_err(),
             SchemaError::MissingField {
                 kind: "id-card".into(),
                 field: "birth_date".into()
+            }
+        );
+        assert_eq!(
+            kind.validate_claims(&unknown).unwrap_err(),
+            SchemaError::UnknownField {
+                kind: "id-card".into(),
+                field: "blood_type".into()
             }
         );
     }
 
     #[test]
     fn optional_field_may_be_absent_but_must_be_right_when_present() {
-        let reg = KindRegistry::builtin().unwrap();
-        let kind = reg.get_str("id-card").unwrap();
+        let kind = builtin("id-card");
         let mut c = id_card_claims();
         c.insert("portrait_digest".into(), FieldValue::Bytes(vec![0; 31]));
         assert!(matches!(
@@ -534,26 +544,8 @@ mod tests {
     }
 
     #[test]
-    fn unknown_field_is_named() {
-        let reg = KindRegistry::builtin().unwrap();
-        let mut c = id_card_claims();
-        c.insert("blood_type".into(), text("A"));
-        assert_eq!(
-            reg.get_str("id-card")
-                .unwrap()
-                .validate_claims(&c)
-                .unwrap_err(),
-            SchemaError::UnknownField {
-                kind: "id-card".into(),
-                field: "blood_type".into()
-            }
-        );
-    }
-
-    #[test]
     fn wrong_types_and_formats_are_named() {
-        let reg = KindRegistry::builtin().unwrap();
-        let kind = reg.get_str("id-card").unwrap();
+        let kind = builtin("id-card");
         let cases: [(&str, FieldValue); 6] = [
             ("birth_date", text("07/03/1990")),
             ("sex", text("x")),
@@ -576,8 +568,7 @@ mod tests {
 
     #[test]
     fn enum_lists_are_checked() {
-        let reg = KindRegistry::builtin().unwrap();
-        let kind = reg.get_str("driver-licence").unwrap();
+        let kind = builtin("driver-licence");
         let field = kind.field_by_key("vehicle_classes").unwrap();
         let list = |v: &[&str]| FieldValue::TextList(v.iter().map(|s| s.to_string()).collect());
         assert!(kind.validate_value(field, &list(&["C1", "D"])).is_ok());
@@ -588,8 +579,7 @@ mod tests {
 
     #[test]
     fn validity_rule() {
-        let reg = KindRegistry::builtin().unwrap();
-        let ncr = reg.get_str("no-criminal-record").unwrap();
+        let ncr = builtin("no-criminal-record");
         assert!(ncr.validate_validity(0, 183 * 86_400).is_ok());
         assert!(ncr.validate_validity(0, 184 * 86_400).is_err());
         assert!(ncr.validate_validity(10, 10).is_err());

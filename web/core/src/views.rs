@@ -3,7 +3,7 @@
 //! become `null`). The TypeScript interfaces in `bindings.rs` describe the same shapes.
 //! Times are whole seconds since 1970-01-01 UTC; dates are `YYYY-MM-DD` (UTC).
 
-use ecert_schemas::{Kind, KindRegistry, UnixTime};
+use ecert_schemas::{FieldDef, Kind, KindRegistry, UnixTime};
 use ecert_verifier::report::Outcome;
 use ecert_wallet::certs::{Entry, Validity};
 use serde::{Deserialize, Serialize};
@@ -125,6 +125,16 @@ pub struct FieldLabel {
     pub label: String,
     /// Label in the local language.
     pub label_local: Option<String>,
+}
+
+impl From<&FieldDef> for FieldLabel {
+    fn from(field: &FieldDef) -> FieldLabel {
+        FieldLabel {
+            key: field.key.clone(),
+            label: field.label.clone(),
+            label_local: field.label_local.clone(),
+        }
+    }
 }
 
 /// One certificate of a presentation and what it discloses.
@@ -287,6 +297,18 @@ pub struct KindField {
     pub mandatory: bool,
 }
 
+impl From<&FieldDef> for KindField {
+    fn from(field: &FieldDef) -> KindField {
+        KindField {
+            number: field.number,
+            key: field.key.clone(),
+            label: field.label.clone(),
+            label_local: field.label_local.clone(),
+            mandatory: field.mandatory,
+        }
+    }
+}
+
 /// A certificate kind this software knows.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -313,17 +335,7 @@ impl From<&Kind> for KindView {
             name_local: kind.name_local.clone(),
             description: kind.description.clone(),
             issuers: kind.issuers.iter().map(ToString::to_string).collect(),
-            fields: kind
-                .fields
-                .iter()
-                .map(|f| KindField {
-                    number: f.number,
-                    key: f.key.clone(),
-                    label: f.label.clone(),
-                    label_local: f.label_local.clone(),
-                    mandatory: f.mandatory,
-                })
-                .collect(),
+            fields: kind.fields.iter().map(KindField::from).collect(),
         }
     }
 }

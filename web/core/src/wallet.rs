@@ -216,11 +216,7 @@ impl Wallet {
                         kind.fields
                             .iter()
                             .filter(|f| c.fields.contains(&f.key))
-                            .map(|f| FieldLabel {
-                                key: f.key.clone(),
-                                label: f.label.clone(),
-                                label_local: f.label_local.clone(),
-                            })
+                            .map(FieldLabel::from)
                             .collect()
                     })
                     .unwrap_or_default(),

@@ -2,7 +2,7 @@
  * The real four-node local network, started by the real `ecert-testnet up` and stopped
  * by `ecert-testnet down`.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { run } from "./tools.mjs";
 
@@ -41,4 +41,19 @@ export async function testnetUp(dir, { web = null } = {}) {
     issuerHome: (department) => join(dir, "issuers", department),
     down: () => run("ecert-testnet", ["down", "--dir", dir], { check: false }),
   };
+}
+
+/**
+ * Ends a browser suite whose state `s` holds the network (`s.net`) and its scratch folder
+ * (`s.tmp`): first what it started on them, in the order given (browsers are closed,
+ * servers stopped; what a failed `before` never started is skipped), then the network,
+ * then the folder.
+ */
+export async function endSuite(s, ...started) {
+  for (const thing of started) {
+    if (thing?.close) await thing.close();
+    else if (thing?.stop) await thing.stop();
+  }
+  await s.net?.down();
+  if (s.tmp) rmSync(s.tmp, { recursive: true, force: true });
 }

@@ -36,7 +36,7 @@ Passphrase: the department's signing key is encrypted with a passphrase. You are
 it when a command signs something; for scripts it can be taken from the environment variable \
 ECERT_ISSUER_PASSPHRASE instead.",
     after_help = "Run 'ecert-issuer COMMAND --help' for more about a command.",
-    after_long_help = crate::exit::TABLE
+    after_long_help = crate::exit::help()
 )]
 pub struct Cli {
     /// The department's home folder [default: $ECERT_ISSUER_HOME, else

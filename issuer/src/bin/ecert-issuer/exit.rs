@@ -10,30 +10,34 @@ use ecert_issuer::register::FindError;
 use ecert_shell::files::FileError;
 use ecert_shell::passphrase::PassphraseError;
 
-/// Failed for a reason not listed below (a file could not be written, ...).
-pub const OTHER: u8 = 1;
-/// Wrong usage or bad input: options, claims, CSV rows, certificate ids, files given.
-pub const INPUT: u8 = 2;
-/// The home: not set up, already set up, not configured, wrong passphrase, busy.
-pub const HOME: u8 = 3;
-/// The ledger node: unreachable, unavailable, refused the transaction, not certified in
-/// time.
-pub const NODE: u8 = 4;
-/// The ledger's proof, or its certified export, did not verify against the trust anchor.
-pub const PROOF: u8 = 5;
-/// `audit` found batches this department did not issue, or misses some of its own.
-pub const AUDIT: u8 = 6;
+ecert_shell::exit_codes! {
+    /// The table, for `--help` ([`help`]).
+    pub const CODES;
+    /// The command did what it was asked (`ecert_shell::exit::run` ends with it).
+    OK = 0: "done";
+    /// Failed for a reason not listed below (a file could not be written, ...).
+    OTHER = 1: "failed for another reason (for example a file could not be written)";
+    /// Wrong usage or bad input: options, claims, CSV rows, certificate ids, files given.
+    INPUT = 2: "wrong usage or bad input (options, claims, CSV rows, certificate ids); \
+                nothing was issued";
+    /// The home: not set up, already set up, not configured, wrong passphrase, busy.
+    HOME = 3: "the issuer home: not set up, already set up, not configured, wrong \
+               passphrase, or busy";
+    /// The ledger node: unreachable, unavailable, refused the transaction, not certified in
+    /// time.
+    NODE = 4: "the ledger node: unreachable (network, or its certificate not trusted), \
+               unavailable,\nrefused the transaction, or too slow";
+    /// The ledger's proof, or its certified export, did not verify against the trust anchor.
+    PROOF = 5: "the ledger's proof or data did not verify against the trust anchor: do not \
+                trust that node";
+    /// `audit` found batches this department did not issue, or misses some of its own.
+    AUDIT = 6: "audit: batches this department did not issue, or its own batches missing";
+}
 
-/// The table, for `--help`.
-pub const TABLE: &str = "Exit codes:
-  0  done
-  1  failed for another reason (for example a file could not be written)
-  2  wrong usage or bad input (options, claims, CSV rows, certificate ids); nothing was issued
-  3  the issuer home: not set up, already set up, not configured, wrong passphrase, or busy
-  4  the ledger node: unreachable (network, or its certificate not trusted), unavailable,
-     refused the transaction, or too slow
-  5  the ledger's proof or data did not verify against the trust anchor: do not trust that node
-  6  audit: batches this department did not issue, or its own batches missing";
+/// The table as `--help` shows it.
+pub fn help() -> String {
+    ecert_shell::exit::help_table(CODES, 2)
+}
 
 pub use ecert_shell::Failure;
 

@@ -95,6 +95,11 @@ enum Command {
         /// lost its data, catches up from the snapshot).
         #[arg(long, default_value_t = 1_000, value_parser = clap::value_parser!(u64).range(2..))]
         snapshot_every: u64,
+        /// How often this validator signs that the newest certified block is still the
+        /// newest, in seconds: counters and wallets stay current on a ledger without new
+        /// blocks for as long as more than two thirds of the validators do so.
+        #[arg(long, value_name = "SECS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+        freshness_period: u64,
     },
     /// Approve a governance proposal (an issuer key registration, rotation or retirement,
     /// a new issuer or kind) with this node's validator key. Prints what the proposal
@@ -239,6 +244,7 @@ fn run(cli: Cli) -> Result<()> {
             block_interval_ms,
             max_block_txs,
             snapshot_every,
+            freshness_period,
         } => {
             // The serving options are checked before the key's passphrase is asked for.
             let security = match TlsFiles::from_flags(tls_cert, tls_key) {
@@ -286,6 +292,7 @@ fn run(cli: Cli) -> Result<()> {
                     block_interval: Duration::from_millis(block_interval_ms),
                     max_block_txs,
                     snapshot_every,
+                    freshness_period: Duration::from_secs(freshness_period),
                 })
                 .await?;
                 eprintln!("ecert-node: client API on {}", node.http_url());

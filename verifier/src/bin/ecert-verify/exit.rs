@@ -7,19 +7,25 @@
 
 use ecert_verifier::VerifyError;
 
-/// VALID, or the command did what it was asked.
-pub const OK: u8 = 0;
-/// INVALID for a reason this table does not list (only if the verifier gained a reason
-/// this program does not know yet).
-pub const OTHER_REASON: u8 = 1;
-/// The counter could not do its job: wrong usage, a file that cannot be read or written,
-/// a ledger node that cannot be reached or does not answer properly (`sync --node`), the
-/// counter not set up (`init`) or not synced (`sync`), the clock before 1970.
-pub const COUNTER_ERROR: u8 = 2;
-/// The command refused to replace what the counter already has: a trust bundle older than
-/// the stored one (`sync`, see `--allow-older`) or a different trust anchor (`init`, see
-/// `--force`).
-pub const REFUSED: u8 = 3;
+ecert_shell::exit_codes! {
+    /// The codes below the rejection reasons', for `--help` ([`help_table`]).
+    pub const GENERAL;
+    /// VALID, or the command did what it was asked.
+    OK = 0: "VALID (other commands: done)";
+    /// INVALID for a reason this table does not list (only if the verifier gained a reason
+    /// this program does not know yet).
+    OTHER_REASON = 1: "INVALID for a reason without its own code (update ecert-verify)";
+    /// The counter could not do its job: wrong usage, a file that cannot be read or written,
+    /// a ledger node that cannot be reached or does not answer properly (`sync --node`), the
+    /// counter not set up (`init`) or not synced (`sync`), the clock before 1970.
+    COUNTER_ERROR = 2: "the counter could not check: wrong usage, unreadable file, ledger node \
+                        unreachable, not set up (run `init`) or not synced (run `sync`)";
+    /// The command refused to replace what the counter already has: a trust bundle older than
+    /// the stored one (`sync`, see `--allow-older`) or a different trust anchor (`init`, see
+    /// `--force`).
+    REFUSED = 3: "refused to replace stored data (sync: older bundle, see --allow-older; \
+                  init: other anchor, see --force)";
+}
 
 /// One rejection reason: its stable code, its exit code and what counter staff should do.
 pub struct Reason {
@@ -34,7 +40,7 @@ pub struct Reason {
 }
 
 /// Every rejection reason, in exit-code order. Codes are never renumbered or reused.
-pub const REASONS: [Reason; 33] = [
+pub const REASONS: [Reason; 34] = [
     Reason {
         code: "malformed",
         title: "the code could not be read",
@@ -265,6 +271,15 @@ pub const REASONS: [Reason; 33] = [
         advice: "A ledger governance error that should never reach a counter. Tell your IT \
                  contact.",
     },
+    Reason {
+        code: "freshness-not-confirmed",
+        title: "sync: the ledger no longer confirms its data is current",
+        exit: 43,
+        advice: "(sync) Too few of the departments' ledger nodes vouch that the ledger's \
+                 newest data is current: more than a third of them are down or cut off. \
+                 The data this counter has keeps working until it is too old; tell your IT \
+                 contact, and sync again later.",
+    },
 ];
 
 /// The table entry for a reason code.
@@ -287,15 +302,8 @@ pub fn advice(error: &VerifyError) -> &'static str {
 
 /// The exit-code table as text, for `--help`.
 pub fn help_table() -> String {
-    let mut text = String::from(
-        "Exit codes:\n  \
-         0   VALID (other commands: done)\n  \
-         1   INVALID for a reason without its own code (update ecert-verify)\n  \
-         2   the counter could not check: wrong usage, unreadable file, ledger node \
-         unreachable, not set up (run `init`) or not synced (run `sync`)\n  \
-         3   refused to replace stored data (sync: older bundle, see --allow-older; \
-         init: other anchor, see --force)\n",
-    );
+    let mut text = ecert_shell::exit::help_table(GENERAL, 3);
+    text.push('\n');
     text.push_str(
         "  From 10 up: INVALID (verify), or the data was refused (sync), one code per reason:\n",
     );
@@ -406,6 +414,11 @@ mod tests {
                 age_secs: 0,
                 max_secs: 0,
             },
+            VerifyError::FreshnessNotConfirmed {
+                signed: 0,
+                validators: 0,
+                height: 0,
+            },
             VerifyError::TransactionRefused { detail: "x".into() },
             VerifyError::TooFewApprovals {
                 approvals: 0,
@@ -459,6 +472,7 @@ mod tests {
                 | VerifyError::TrustDataMismatch { .. }
                 | VerifyError::Revoked { .. }
                 | VerifyError::RevocationDataTooOld { .. }
+                | VerifyError::FreshnessNotConfirmed { .. }
                 | VerifyError::TransactionRefused { .. }
                 | VerifyError::TooFewApprovals { .. }
                 | VerifyError::UnknownValidator { .. }

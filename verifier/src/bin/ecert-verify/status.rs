@@ -34,6 +34,7 @@ pub fn run(store: &Store, now: UnixTime) -> Result<String> {
     text.push_str(&format!(
         "Synced height:    block #{} ({} of {} validators signed)\n\
          Header time:      {}\n\
+         Data as of:       {}{}\n\
          Data age:         {}{}\n\
          Batches known:    {}\n\
          Revoked:          {} certificate(s)\n\
@@ -41,7 +42,17 @@ pub fn run(store: &Store, now: UnixTime) -> Result<String> {
         trust.header().height,
         trust.vote_count(),
         trust.validators().len(),
+        trust.header().time(),
         trust.as_of(),
+        match trust.freshness() {
+            Some(fresh) => format!(
+                " ({} of {} validators vouched that block #{} was still the newest)",
+                fresh.signed,
+                trust.validators().len(),
+                trust.header().height
+            ),
+            None => " (the header's time: no freshness statements synced)".to_owned(),
+        },
         data_age(now, trust.as_of()),
         if age_secs > max_age {
             format!(

@@ -1,6 +1,7 @@
 //! The counter's store: one folder holding the trust anchor it was set up with
-//! (`anchor.toml`) and the last synced trust bundle (`bundle.cbor`, the exact bytes of the
-//! ledger's export). Files are replaced atomically (temporary file, fsync, rename).
+//! (`anchor.toml`), the last synced trust bundle (`bundle.cbor`, the exact bytes of the
+//! ledger's export) and the newest validators' freshness statements about it
+//! (`freshness.cbor`). Files are replaced atomically (temporary file, fsync, rename).
 //!
 //! Nothing read back from the store is trusted: the bundle is verified against the anchor
 //! every time it is loaded.
@@ -10,6 +11,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use ecert_schemas::freshness::{Freshness, MAX_FRESHNESS_BYTES};
 use ecert_schemas::ledger::{TrustBundle, MAX_TRUST_BUNDLE_BYTES};
 use ecert_schemas::KindRegistry;
 use ecert_shell::files::{write_atomically, Existing};
@@ -18,6 +20,7 @@ use ecert_verifier::{TrustAnchor, TrustStore, VerifyError};
 
 const ANCHOR_FILE: &str = "anchor.toml";
 const BUNDLE_FILE: &str = "bundle.cbor";
+const FRESHNESS_FILE: &str = "freshness.cbor";
 /// Longest anchor file read (it holds two short lines).
 const MAX_ANCHOR_BYTES: u64 = 64 * 1024;
 
@@ -108,6 +111,23 @@ impl Store {
         )?)
     }
 
+    fn freshness_path(&self) -> PathBuf {
+        self.dir.join(FRESHNESS_FILE)
+    }
+
+    /// Replaces the stored freshness statements (already checked against the stored
+    /// bundle).
+    pub fn write_freshness(&self, freshness: &Freshness) -> Result<()> {
+        let bytes = freshness
+            .to_bytes()
+            .context("the freshness statements could not be encoded")?;
+        Ok(write_atomically(
+            &self.freshness_path(),
+            &bytes,
+            Existing::Replace,
+        )?)
+    }
+
     /// Deletes the stored bundle; whether there was one.
     pub fn remove_bundle(&self) -> Result<bool> {
         let path = self.bundle_path();
@@ -129,14 +149,29 @@ impl Store {
                 self.dir.display()
             ))
         })?;
-        check_bundle(&bytes, &anchor).map_err(|e| {
+        let mut trust = check_bundle(&bytes, &anchor).map_err(|e| {
             crate::exit::counter(format!(
                 "the stored ledger data ({}) does not verify any more: {e}. Run \
                  `ecert-verify sync --from-file BUNDLE` again",
                 self.bundle_path().display()
             ))
-            .into()
-        })
+        })?;
+        self.apply_stored_freshness(&mut trust)?;
+        Ok(trust)
+    }
+
+    /// Applies the stored freshness statements to `trust` when they are about its header
+    /// and hold (checked again, like everything read back). Statements about an older
+    /// header, or that do not verify, only leave the data as old as its header.
+    pub fn apply_stored_freshness(&self, trust: &mut TrustStore) -> Result<()> {
+        let Some(bytes) = read_optional(&self.freshness_path(), MAX_FRESHNESS_BYTES as u64)? else {
+            return Ok(());
+        };
+        if let Ok(freshness) = Freshness::from_bytes(&bytes) {
+            // A refusal leaves the store as it was: nothing to report at a scan.
+            let _ = trust.apply_freshness(&freshness);
+        }
+        Ok(())
     }
 }
 

@@ -8,18 +8,25 @@ use anyhow::{Context, Result};
 use ecert_client::http::{BadAnswer, ErrorBody, Http, Unreachable};
 use ecert_client::{NodeClient, NodeError, ServerUrl, Transport};
 use ecert_schemas::UnixTime;
-use ecert_verifier::{Policy, VerifyError};
+use ecert_verifier::{Policy, TrustStore, VerifyError};
 
 use crate::cli::SyncArgs;
 use crate::exit::{self, Failure};
 use crate::output::{age, data_age};
 use crate::store::{self, Store};
 
+/// A new block whose freshness no quorum has stated yet is not a fault for this long after
+/// its time: validators state freshness as soon as they certify a block.
+const FRESHNESS_GRACE_SECS: u64 = 60;
+
 /// Reads the bundle from `--from-file` or fetches it from `--node`, checks it against the
-/// anchor and stores it; refuses older data without `--allow-older`.
+/// anchor and stores it; refuses older data without `--allow-older`. From a node, it then
+/// fetches the validators' freshness statements about the synced block, checks and stores
+/// them: on a ledger without new blocks they keep the data current. When too few
+/// validators vouch for an older block, it says so with the reason's own exit code.
 pub fn run(store: &Store, args: &SyncArgs, net: &Transport, now: UnixTime) -> Result<String> {
     let anchor = store.anchor()?;
-    let (shown, bytes) = match (&args.node, &args.from_file) {
+    let (shown, bytes, client) = match (&args.node, &args.from_file) {
         (Some(node), _) => {
             let node = net
                 .server(node)
@@ -29,14 +36,16 @@ pub fn run(store: &Store, args: &SyncArgs, net: &Transport, now: UnixTime) -> Re
                 Duration::from_secs(args.timeout),
                 net,
             );
-            let bytes = NodeClient::with_http(node.clone(), http)
+            let client = NodeClient::with_http(node.clone(), http);
+            let bytes = client
                 .export_bytes()
                 .map_err(|e| fetch_failure(&node, &e, args.timeout))?;
-            (format!("ledger node {}", node.base()), bytes)
+            (format!("ledger node {}", node.base()), bytes, Some(client))
         }
         (None, Some(file)) => (
             file.display().to_string(),
             store::read_limited(file, store::bundle_limit())?,
+            None,
         ),
         (None, None) => {
             return Err(crate::exit::counter(
@@ -45,19 +54,13 @@ pub fn run(store: &Store, args: &SyncArgs, net: &Transport, now: UnixTime) -> Re
             .into())
         }
     };
-    let trust = store::check_bundle(&bytes, &anchor).map_err(|e| refusal(&e, &shown))?;
-    let header = trust.header();
-    let height = header.height;
+    let mut trust = store::check_bundle(&bytes, &anchor).map_err(|e| refusal(&e, &shown))?;
+    let height = trust.header().height;
 
     let previous = store.read_bundle()?;
     let previous_height = previous.as_deref().and_then(store::bundle_height);
-    if previous.as_deref() == Some(bytes.as_slice()) {
-        return Ok(format!(
-            "Already up to date: the counter has this data (block #{height}, {}).\n",
-            data_age(now, trust.as_of())
-        ));
-    }
-    if let Some(old) = previous_height {
+    let unchanged = previous.as_deref() == Some(bytes.as_slice());
+    if let Some(old) = previous_height.filter(|_| !unchanged) {
         if height < old && !args.allow_older {
             return Err(crate::exit::refused(format!(
                 "refused {shown}: its data is older (block #{height}) than the data this \
@@ -68,31 +71,54 @@ pub fn run(store: &Store, args: &SyncArgs, net: &Transport, now: UnixTime) -> Re
             .into());
         }
     }
-    store
-        .write_bundle(&bytes)
-        .context("the new ledger data could not be stored; the old data is unchanged")?;
+    if unchanged {
+        store.apply_stored_freshness(&mut trust)?;
+    } else {
+        store
+            .write_bundle(&bytes)
+            .context("the new ledger data could not be stored; the old data is unchanged")?;
+    }
+    let (freshness_line, freshness_failure) = match &client {
+        Some(client) => sync_freshness(store, &mut trust, client, now)?,
+        None => (
+            "  freshness:        not synced from a file (sync from a ledger node for it)\n"
+                .to_owned(),
+            None,
+        ),
+    };
 
     let max_age = Policy::default().max_revocation_age_secs;
-    let mut text = format!(
-        "Synced ledger {} from {shown}\n\
-         \x20 certified height: block #{height} ({} of {} validators signed)\n\
-         \x20 header time:      {}\n\
-         \x20 data age:         {}\n\
-         \x20 batches known:    {}\n\
-         \x20 revoked:          {} certificate(s)\n",
-        trust.chain_id(),
-        trust.vote_count(),
-        trust.validators().len(),
-        trust.as_of(),
-        data_age(now, trust.as_of()),
-        trust.anchor_count(),
-        trust.revoked_count(),
-    );
-    text.push_str(&match (previous.is_some(), previous_height) {
-        (false, _) => "  previous:         none (first sync)\n".to_owned(),
-        (true, Some(old)) => format!("  previous:         block #{old}\n"),
-        (true, None) => "  previous:         unreadable data, replaced\n".to_owned(),
-    });
+    let mut text = if unchanged {
+        format!(
+            "Already up to date: the counter has this data (block #{height}, {}).\n",
+            data_age(now, trust.as_of())
+        )
+    } else {
+        let mut text = format!(
+            "Synced ledger {} from {shown}\n\
+             \x20 certified height: block #{height} ({} of {} validators signed)\n\
+             \x20 header time:      {}\n\
+             \x20 data as of:       {}\n\
+             \x20 data age:         {}\n\
+             \x20 batches known:    {}\n\
+             \x20 revoked:          {} certificate(s)\n",
+            trust.chain_id(),
+            trust.vote_count(),
+            trust.validators().len(),
+            trust.header().time(),
+            trust.as_of(),
+            data_age(now, trust.as_of()),
+            trust.anchor_count(),
+            trust.revoked_count(),
+        );
+        text.push_str(&match (previous.is_some(), previous_height) {
+            (false, _) => "  previous:         none (first sync)\n".to_owned(),
+            (true, Some(old)) => format!("  previous:         block #{old}\n"),
+            (true, None) => "  previous:         unreadable data, replaced\n".to_owned(),
+        });
+        text
+    };
+    text.push_str(&freshness_line);
     if now.secs().saturating_sub(trust.as_of().secs()) > max_age {
         text.push_str(&format!(
             "Warning: this data is already more than {} old; `verify` refuses it by default. \
@@ -100,7 +126,88 @@ pub fn run(store: &Store, args: &SyncArgs, net: &Transport, now: UnixTime) -> Re
             age(max_age)
         ));
     }
-    Ok(text)
+    match freshness_failure {
+        Some(failure) => {
+            crate::output::print(&text)?;
+            Err(failure.into())
+        }
+        None => Ok(text),
+    }
+}
+
+/// Fetches the freshness statements about the synced block from `client`, applies them
+/// to `trust` and stores them when they hold. Returns the line to show, and the failure
+/// to end with when the ledger has stopped confirming freshness.
+fn sync_freshness(
+    store: &Store,
+    trust: &mut TrustStore,
+    client: &NodeClient,
+    now: UnixTime,
+) -> Result<(String, Option<Failure>)> {
+    let freshness = match client.freshness() {
+        Ok(Some(freshness)) => freshness,
+        Ok(None) => {
+            return Ok((
+                "  freshness:        not offered by this node\n".to_owned(),
+                None,
+            ))
+        }
+        Err(e) => {
+            return Ok((
+                format!("  freshness:        not available from this node ({e})\n"),
+                None,
+            ))
+        }
+    };
+    match trust.apply_freshness(&freshness) {
+        Ok(fresh) => {
+            store
+                .write_freshness(&freshness)
+                .context("the freshness statements could not be stored")?;
+            Ok((
+                format!(
+                    "  freshness:        {} of {} validators vouch the data is current as of {}\n",
+                    fresh.signed,
+                    trust.validators().len(),
+                    fresh.as_of
+                ),
+                None,
+            ))
+        }
+        Err(e @ VerifyError::FreshnessNotConfirmed { .. }) => {
+            let header_age = now.secs().saturating_sub(trust.header().time().secs());
+            let line = format!("  freshness:        NOT CONFIRMED: {e}\n");
+            if header_age <= FRESHNESS_GRACE_SECS {
+                return Ok((line, None));
+            }
+            let code = exit::for_error(&e);
+            Ok((
+                line,
+                Some(Failure {
+                    code,
+                    message: format!(
+                        "the ledger does not confirm that this counter's data is current \
+                         (code {}, exit code {code}). {}",
+                        e.code(),
+                        exit::advice(&e)
+                    ),
+                }),
+            ))
+        }
+        Err(VerifyError::TrustDataMismatch { .. }) if freshness.height > trust.header().height => {
+            Ok((
+                format!(
+                    "  freshness:        the node has certified block #{} since: sync again\n",
+                    freshness.height
+                ),
+                None,
+            ))
+        }
+        Err(e) => Ok((
+            format!("  freshness:        refused ({}): {e}\n", e.code()),
+            None,
+        )),
+    }
 }
 
 /// A failed download from a ledger node, in plain words, with exit code
