@@ -369,12 +369,18 @@ pub fn certify(province: &Province, header_bytes: &[u8]) -> ecert_schemas::ledge
 /// Lets a test's fixture that keeps a [`World`] in its field `world`, beside what the
 /// test adds (a device, a folder), be used as that world: `Deref` and `DerefMut` to it.
 ///
-/// ```ignore
+/// ```
+/// use ecert_testkit::{Scratch, World};
+///
 /// struct Counter {
 ///     world: World,
 ///     dir: Scratch,
 /// }
 /// ecert_testkit::deref_to_world!(Counter);
+///
+/// fn clock(counter: &Counter) -> ecert_schemas::UnixTime {
+///     counter.now // the world's field, through `Deref`
+/// }
 /// ```
 #[macro_export]
 macro_rules! deref_to_world {

@@ -44,6 +44,10 @@ enum Command {
         /// on every interface. Repeatable.
         #[arg(long = "tls-host", value_name = "NAME")]
         tls_hosts: Vec<String>,
+        /// How often each node vouches that the newest certified block is still the
+        /// newest, in seconds (the node's default: 120). Kept for later `up`s.
+        #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
+        freshness_period: Option<u64>,
     },
     /// Show each node: process, role, leader, height and certified height.
     Status {
@@ -136,6 +140,7 @@ fn main() -> Result<()> {
             base_port,
             web,
             tls_hosts,
+            freshness_period,
         } => {
             let options = cmd::net::UpOptions {
                 base_port,
@@ -143,6 +148,7 @@ fn main() -> Result<()> {
                 tls_hosts,
                 ca,
                 explain_trust: true,
+                freshness_period,
             };
             cmd::net::up(&dir, &options).map(|_| ())
         }

@@ -26,6 +26,9 @@ pub struct UpOptions {
     pub ca: Option<PathBuf>,
     /// Print how to trust the CA in browsers and phones.
     pub explain_trust: bool,
+    /// How often each node states freshness, in seconds (`--freshness-period`; kept for
+    /// later starts). `None`: as before, else the node's default.
+    pub freshness_period: Option<u64>,
 }
 
 /// The folder the web apps are served from: `--web DIR`, else `./web` when
@@ -177,6 +180,9 @@ pub fn up(dir: &Path, options: &UpOptions) -> Result<LocalNetwork> {
     net.make_certificates(&hosts)?;
     use_ca(&mut net, options.ca.as_deref())?;
     net.serve_apps(web.clone());
+    if let Some(secs) = options.freshness_period {
+        net.set_freshness_period(secs)?;
+    }
     configure_issuers(&net)?;
     ecert_shell::outln!("Starting {} department nodes", net.len());
     net.start_all()?;
