@@ -39,6 +39,17 @@ pub struct Fresh {
     pub signed: usize,
 }
 
+/// How long after its time a new block may lack a quorum of freshness statements without
+/// that being a fault: validators state freshness as soon as they certify a block.
+pub const FRESHNESS_GRACE_SECS: u64 = 60;
+
+/// Whether a missing quorum of freshness statements about a header of `header_time`
+/// means, at `now`, that the ledger has stopped confirming freshness (more than a third of
+/// the validators down or cut off), rather than that the block is too new to have them.
+pub fn freshness_lost(header_time: UnixTime, now: UnixTime) -> bool {
+    now.secs().saturating_sub(header_time.secs()) > FRESHNESS_GRACE_SECS
+}
+
 /// The smallest number of validators, out of `validators`, that is more than two thirds.
 pub fn quorum_size(validators: usize) -> usize {
     validators.saturating_mul(2) / 3 + 1
@@ -191,6 +202,23 @@ mod tests {
             height: 9,
             hash: Hash32([7; 32]),
         }
+    }
+
+    #[test]
+    fn a_missing_quorum_is_a_fault_only_after_the_grace() {
+        let header = UnixTime(1_000);
+        assert!(!freshness_lost(
+            header,
+            UnixTime(1_000 + FRESHNESS_GRACE_SECS)
+        ));
+        assert!(freshness_lost(
+            header,
+            UnixTime(1_001 + FRESHNESS_GRACE_SECS)
+        ));
+        assert!(
+            !freshness_lost(header, UnixTime(900)),
+            "a clock behind the block"
+        );
     }
 
     #[test]

@@ -8,16 +8,13 @@ use anyhow::{Context, Result};
 use ecert_client::http::{BadAnswer, ErrorBody, Http, Unreachable};
 use ecert_client::{NodeClient, NodeError, ServerUrl, Transport};
 use ecert_schemas::UnixTime;
+use ecert_verifier::freshness::freshness_lost;
 use ecert_verifier::{Policy, TrustStore, VerifyError};
 
 use crate::cli::SyncArgs;
 use crate::exit::{self, Failure};
 use crate::output::{age, data_age};
 use crate::store::{self, Store};
-
-/// A new block whose freshness no quorum has stated yet is not a fault for this long after
-/// its time: validators state freshness as soon as they certify a block.
-const FRESHNESS_GRACE_SECS: u64 = 60;
 
 /// Reads the bundle from `--from-file` or fetches it from `--node`, checks it against the
 /// anchor and stores it; refuses older data without `--allow-older`. From a node, it then
@@ -161,9 +158,13 @@ fn sync_freshness(
     };
     match trust.apply_freshness(&freshness) {
         Ok(fresh) => {
-            store
-                .write_freshness(&freshness)
-                .context("the freshness statements could not be stored")?;
+            // Kept only when newer than what the counter has (a lagging node's older
+            // statements must not replace them on disk).
+            if trust.freshness() == Some(fresh) {
+                store
+                    .write_freshness(&freshness)
+                    .context("the freshness statements could not be stored")?;
+            }
             Ok((
                 format!(
                     "  freshness:        {} of {} validators vouch the data is current as of {}\n",
@@ -175,9 +176,8 @@ fn sync_freshness(
             ))
         }
         Err(e @ VerifyError::FreshnessNotConfirmed { .. }) => {
-            let header_age = now.secs().saturating_sub(trust.header().time().secs());
             let line = format!("  freshness:        NOT CONFIRMED: {e}\n");
-            if header_age <= FRESHNESS_GRACE_SECS {
+            if !freshness_lost(trust.header().time(), now) {
                 return Ok((line, None));
             }
             let code = exit::for_error(&e);
