@@ -18,7 +18,7 @@ use ecert_schemas::codec::{from_cbor_bounded, MAX_ITEM_BYTES};
 use ecert_schemas::freshness::{Freshness, MAX_FRESHNESS_BYTES};
 use ecert_schemas::ledger::{
     AnchorReceipt, BatchRecord, BlockHeader, Checkpoint, Registry, RevocationDelta,
-    RevocationSnapshot, Transaction, TrustBundle, MAX_TRUST_BUNDLE_BYTES,
+    RevocationSnapshot, Transaction, TrustBundle, ValidatorInfo, MAX_TRUST_BUNDLE_BYTES,
 };
 use ecert_schemas::{Hash32, IssuerId, KindRegistry, SchemaError};
 use serde::Deserialize;
@@ -198,6 +198,21 @@ pub struct SubmitReceipt {
     /// The batch's place in the anchor log (anchor batches), when known.
     #[serde(default)]
     pub batch_seq: Option<u64>,
+}
+
+/// A revocation state checked against the trust anchor
+/// ([`NodeClient::certified_revocations`]), with what certified it: what freshness
+/// statements about that header are checked against.
+#[derive(Clone, Debug)]
+pub struct CertifiedRevocations {
+    /// The certified header the state is of.
+    pub header: BlockHeader,
+    /// The revocation state at that header.
+    pub snapshot: RevocationSnapshot,
+    /// The checkpoint that certifies the header.
+    pub checkpoint: Checkpoint,
+    /// The validator set that signed it.
+    pub validators: Vec<ValidatorInfo>,
 }
 
 /// A node's health (`GET /health`, JSON). Not certified: for operators and probes.
@@ -427,7 +442,7 @@ impl NodeClient {
     pub fn certified_revocations<A: LedgerCheck>(
         &self,
         anchor: &A,
-    ) -> Result<(BlockHeader, RevocationSnapshot), NodeError> {
+    ) -> Result<CertifiedRevocations, NodeError> {
         let genesis = RevocationSnapshot {
             height: 0,
             lists: Vec::new(),
@@ -442,15 +457,36 @@ impl NodeClient {
         &self,
         held: &RevocationSnapshot,
         anchor: &A,
-    ) -> Result<(BlockHeader, RevocationSnapshot), NodeError> {
+    ) -> Result<CertifiedRevocations, NodeError> {
         let (url, reply) = self.get(&api::revocations_since(held.height), MAX_BUNDLE_BYTES)?;
         match reply.status {
             200 => {
                 let delta = RevocationDelta::from_bytes(&reply.body).map_err(|e| bad(&url, e))?;
-                anchor
+                let (header, snapshot) = anchor
                     .check_revocations(held, &delta)
-                    .map_err(unverified::<A>)
+                    .map_err(unverified::<A>)?;
+                Ok(CertifiedRevocations {
+                    header,
+                    snapshot,
+                    checkpoint: delta.checkpoint,
+                    validators: delta.validators,
+                })
             }
+            409 => Err(NodeError::NotCertifiedYet),
+            _ => Err(other(url, &reply)),
+        }
+    }
+
+    /// What changed after the certified header at height `since` up to the node's newest
+    /// certified header (`GET /v1/updates?since=H`, a `TrustUpdate`), as the node sent it,
+    /// at most the largest trust bundle: the caller decodes and checks it
+    /// (`TrustStore::apply_update`). `None` when the node cannot serve it (it does not hold
+    /// that header's checkpoint, or predates incremental sync): fetch the export instead.
+    pub fn update_bytes(&self, since: u64) -> Result<Option<Vec<u8>>, NodeError> {
+        let (url, reply) = self.get(&api::updates_since(since), MAX_BUNDLE_BYTES)?;
+        match reply.status {
+            200 => Ok(Some(reply.body)),
+            404 => Ok(None),
             409 => Err(NodeError::NotCertifiedYet),
             _ => Err(other(url, &reply)),
         }

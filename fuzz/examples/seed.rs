@@ -20,6 +20,7 @@ use ecert_ledger_node::governance::{approve, assemble_governance};
 use ecert_schemas::codec::{qr::decode_qr, to_cbor, ByteBuf};
 use ecert_schemas::ledger::{
     GovernanceAction, GovernanceBody, GrantKind, RevocationEntry, RevocationReason, Transaction,
+    TrustBundle,
 };
 use ecert_schemas::{
     Certificate, CertificatePackage, FieldValue, IssuerId, KindId, Nonce, Presentation,
@@ -29,7 +30,7 @@ use ecert_testkit::province::{Order, Province};
 use ecert_testkit::world::{status_index, FIXED_NOW};
 use ecert_testkit::{sample, seeds, DAY, HOUR};
 use ecert_verifier::anchor_file::anchor_to_toml;
-use ecert_verifier::{verify_presentation, Policy};
+use ecert_verifier::{verify_presentation, Policy, TrustStore};
 use ecert_wallet::{sealed, store, HolderKey, KdfParams, WalletContents};
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
@@ -219,6 +220,7 @@ fn main() {
     out.fixture("anchor.toml", world.anchor_toml());
     let bundle = world.bundle_bytes();
     out.fixture("bundle.cbor", &bundle);
+    out.fixture("bundle-before.cbor", &bundle_before);
     let ledger = world.province.ledger().clone();
     out.fixture("ledger.cbor", to_cbor(&ledger.snapshot()).unwrap());
 
@@ -344,6 +346,60 @@ fn main() {
         let bytes = delta.to_bytes().unwrap();
         out.seed("revocation_delta", &format!("since-{since}"), &bytes);
         out.wire(&format!("delta-{since}"), 10, &bytes);
+    }
+
+    // Incremental sync: from the store a block older (the revocation) and from the current
+    // one (nothing new).
+    let anchor_store = |bytes: &[u8]| {
+        TrustStore::from_bundle(
+            TrustBundle::from_bytes(bytes).unwrap(),
+            &anchor,
+            world.province.kinds.clone(),
+        )
+        .unwrap()
+    };
+    for (name, held) in [("since-before", anchor_store(&bundle_before)), ("since-now", anchor_store(&bundle))] {
+        let update = ledger.trust_update(held.header(), checkpoint.clone()).unwrap();
+        held.apply_update(&update, &anchor).unwrap();
+        out.seed("trust_update", name, update.to_bytes().unwrap());
+    }
+
+    // Federation: a national trust list naming the world's ledger, approved by three of
+    // the four national keys (the world's validator keys stand in for them), and a
+    // national anchor file.
+    {
+        use ecert_schemas::federation::{
+            NationalAnchor, NationalTrustList, ProvinceEntry, TrustListBody, TRUST_LIST_VERSION,
+        };
+        let keys = world.province.validator_keys();
+        let body = TrustListBody {
+            version: TRUST_LIST_VERSION,
+            federation: ecert_schemas::ChainId::new("ecert-fuzz-national").unwrap(),
+            seq: 1,
+            issued_at: now.minus(HOUR),
+            expires: now.plus(30 * 24 * HOUR),
+            provinces: vec![ProvinceEntry {
+                name: "Fuzz province".into(),
+                chain_id: anchor.chain_id.clone(),
+                validators_hash: anchor.validators_hash,
+                kinds: kinds_of(&world),
+            }],
+        };
+        let approvals = (0u16..3)
+            .map(|i| {
+                ecert_verifier::federation::approve_trust_list(&keys[usize::from(i)], i, &body)
+                    .unwrap()
+            })
+            .collect();
+        let list = NationalTrustList { body, approvals };
+        let national = NationalAnchor {
+            federation: list.body.federation.clone(),
+            keys: keys.iter().map(ecert_verifier::crypto::public_key).collect(),
+        };
+        ecert_verifier::federation::verify_trust_list(&list, &national, now).unwrap();
+        out.seed("trust_list", "list", prefixed(0, &list.to_bytes().unwrap()));
+        let toml = ecert_verifier::anchor_file::national_anchor_to_toml(&national, "fuzz");
+        out.seed("trust_list", "national-anchor", prefixed(1, toml.as_bytes()));
     }
 
     // Transactions a node would accept now: an anchor batch, a revocation, a governance
@@ -578,4 +634,11 @@ fn main() {
         );
     }
     println!("fixtures and seeds written under {}", out.root.display());
+}
+
+/// The world's kinds, sorted: what a national trust list lets its province issue.
+fn kinds_of(world: &World) -> Vec<KindId> {
+    let mut kinds: Vec<KindId> = world.province.kinds.iter().map(|k| k.id.clone()).collect();
+    kinds.sort();
+    kinds
 }

@@ -27,6 +27,7 @@ pub const OFFER_CODE: &str = "K7Q2-99XF-M3PA-77CD";
 const WORLD: &str = include_str!("../fixtures/world.toml");
 const ANCHOR: &str = include_str!("../fixtures/anchor.toml");
 const BUNDLE: &[u8] = include_bytes!("../fixtures/bundle.cbor");
+const BUNDLE_BEFORE: &[u8] = include_bytes!("../fixtures/bundle-before.cbor");
 const LEDGER: &[u8] = include_bytes!("../fixtures/ledger.cbor");
 
 #[derive(serde::Deserialize)]
@@ -48,6 +49,9 @@ pub struct World {
     pub bundle: TrustBundle,
     /// The counter's trust store, checked from the bundle.
     pub store: TrustStore,
+    /// A counter's store synced one block earlier (before the revocation): what the
+    /// incremental-sync seeds apply to.
+    pub store_before: TrustStore,
     /// The built-in certificate kinds.
     pub kinds: KindRegistry,
     /// The ledger state at `now` (what a node checks transactions against).
@@ -89,6 +93,13 @@ pub fn world() -> &'static World {
             "bundle.cbor against anchor.toml",
             TrustStore::from_bundle(bundle.clone(), &anchor, kinds.clone()),
         );
+        let store_before = stale(
+            "bundle-before.cbor against anchor.toml",
+            TrustBundle::from_bytes(BUNDLE_BEFORE)
+                .and_then(|b| Ok(TrustStore::from_bundle(b, &anchor, kinds.clone())))
+                .map_err(|e| format!("{e:?}"))
+                .and_then(|r| r.map_err(|e| format!("{e:?}"))),
+        );
         let snapshot: LedgerSnapshot = stale(
             "ledger.cbor",
             from_cbor_bounded("ledger snapshot", LEDGER, MAX_TRUST_BUNDLE_BYTES),
@@ -105,6 +116,7 @@ pub fn world() -> &'static World {
             anchor,
             bundle,
             store,
+            store_before,
             kinds,
             ledger,
             wallet_seed: seed,

@@ -4,7 +4,7 @@ use ecert_schemas::{IssuerId, KeyId, PublicKeyBytes};
 use ecert_verifier::crypto;
 use ed25519_dalek::SigningKey;
 use rand_core::CryptoRngCore;
-use zeroize::Zeroizing;
+use zeroize::{ZeroizeOnDrop, Zeroizing};
 
 /// A department's Ed25519 issuing key, with the department it belongs to.
 ///
@@ -60,11 +60,31 @@ impl IssuerKey {
     }
 }
 
+/// The secret is wiped when the key is dropped: its `ed25519_dalek::SigningKey` is itself
+/// zeroized on drop (the `zeroize` feature, on for the whole workspace); the department and
+/// the key id are not secret.
+impl ZeroizeOnDrop for IssuerKey {}
+
 impl core::fmt::Debug for IssuerKey {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("IssuerKey")
             .field("issuer", &self.issuer)
             .field("key_id", &self.key_id)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Compiles only for types that wipe their secret when dropped.
+    fn zeroized_on_drop<T: ZeroizeOnDrop>() {}
+
+    #[test]
+    fn the_key_is_zeroized_on_drop() {
+        zeroized_on_drop::<SigningKey>();
+        zeroized_on_drop::<IssuerKey>();
+        zeroized_on_drop::<Zeroizing<[u8; 32]>>();
     }
 }

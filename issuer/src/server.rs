@@ -5,13 +5,15 @@
 //! link in a browser ([`offer_page`]).
 //!
 //! The work of each request (files, signature) runs on the blocking pool through
-//! [`OfferStore::redeem`]; this module is only the HTTP shape around it. Listening, TLS and
-//! CORS are `ecert-serve`'s.
+//! [`OfferStore::redeem`]; this module is only the HTTP shape around it, and the shell that
+//! reads the clock for it and for the sweep of delivered packages past their redelivery
+//! window ([`sweep`], [`sweep_periodically`]). Listening, TLS and CORS are `ecert-serve`'s.
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::body::Bytes;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -19,12 +21,17 @@ use axum::routing::{get, post};
 use axum::Router;
 use ecert_schemas::address::wallet_app_link;
 use ecert_schemas::UnixTime;
+use ecert_serve::limits::{ConcurrencyLimit, Limits, SubmissionLimit};
 
 use crate::offer::{self, OfferStore, RedeemError};
 use crate::register::short_id;
 
 /// Largest request body accepted (an `OfferRedemption` is about 100 bytes).
 pub const MAX_BODY_BYTES: usize = 4096;
+
+/// How often a running endpoint deletes the delivered packages past their redelivery
+/// window ([`sweep_periodically`]).
+pub const SWEEP_EVERY: Duration = Duration::from_secs(60 * 60);
 
 /// The content security policy of the offer page: no script, no outside resource.
 const PAGE_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; \
@@ -51,11 +58,17 @@ struct Endpoint {
     page: OfferPage,
 }
 
-/// The routes, over the offers of one home.
-pub fn router(store: OfferStore, page: OfferPage) -> Router {
+/// The routes, over the offers of one home, within `limits`: redemptions at each
+/// client's rate and a few at a time (each is file work and a signature check), JSON
+/// errors for every refusal.
+pub fn router(store: OfferStore, page: OfferPage, limits: &Limits) -> Router {
+    let redeeming = Router::new().route(ecert_schemas::api::OFFER_REDEEM_ROUTE, post(redeem));
+    let redeeming = ConcurrencyLimit::new(limits.max_heavy_requests, Limits::HEAVY_WAIT)
+        .guard(SubmissionLimit::new(limits.submissions).guard(redeeming));
     Router::new()
-        .route(ecert_schemas::api::OFFER_REDEEM_ROUTE, post(redeem))
+        .merge(redeeming)
         .route(ecert_schemas::api::OFFER_ROUTE, get(page_handler))
+        .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(Arc::new(Endpoint { store, page }))
@@ -146,10 +159,13 @@ pub fn offer_page(page: &OfferPage, offer_url: &str) -> String {
 
 async fn page_handler(
     State(endpoint): State<Arc<Endpoint>>,
-    Path(code): Path<String>,
+    code: Result<Path<String>, PathRejection>,
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
+    let Ok(Path(code)) = code else {
+        return error_response(404, "invalid-offer-code", "this is not an offer code");
+    };
     if offer::canonical(&code).is_none() {
         return error_response(404, "invalid-offer-code", "this is not an offer code");
     }
@@ -196,6 +212,14 @@ async fn not_found() -> Response {
     error_response(404, "not-found", "no such endpoint")
 }
 
+async fn method_not_allowed() -> Response {
+    error_response(
+        405,
+        "method-not-allowed",
+        "this endpoint does not take this method",
+    )
+}
+
 /// The first characters of a code, for logs (a code is a secret until it is used).
 fn code_hint(code: &str) -> String {
     let hint: String = code.chars().take(4).collect();
@@ -204,19 +228,30 @@ fn code_hint(code: &str) -> String {
 
 async fn redeem(
     State(endpoint): State<Arc<Endpoint>>,
-    Path(code): Path<String>,
+    code: Result<Path<String>, PathRejection>,
     body: Bytes,
 ) -> Response {
+    let Ok(Path(code)) = code else {
+        return error_response(404, "unknown-offer", "no such offer");
+    };
     let hint = code_hint(&code);
     let work =
         tokio::task::spawn_blocking(move || endpoint.store.redeem(&code, &body, now())).await;
     match work {
         Ok(Ok(redeemed)) => {
-            tracing::info!(
-                offer = %hint,
-                certificate = %short_id(&redeemed.certificate),
-                "offer redeemed: package delivered"
-            );
+            if redeemed.again {
+                tracing::info!(
+                    offer = %hint,
+                    certificate = %short_id(&redeemed.certificate),
+                    "offer redeemed again by its wallet: package delivered again"
+                );
+            } else {
+                tracing::info!(
+                    offer = %hint,
+                    certificate = %short_id(&redeemed.certificate),
+                    "offer redeemed: package delivered"
+                );
+            }
             (
                 StatusCode::OK,
                 [(header::CONTENT_TYPE, "application/cbor")],
@@ -237,6 +272,40 @@ async fn redeem(
         Err(e) => {
             tracing::error!(offer = %hint, error = %e, "redeeming failed");
             error_response(500, "internal", "the request could not be handled")
+        }
+    }
+}
+
+/// Deletes the delivered packages of `store` whose redelivery window has passed now
+/// ([`OfferStore::sweep`], told the clock's time), and logs what it did.
+pub fn sweep(store: &OfferStore) {
+    match store.sweep(now()) {
+        Ok(swept) => {
+            if swept.deleted > 0 {
+                tracing::info!(
+                    deleted = swept.deleted,
+                    kept = swept.kept,
+                    "delivered packages past their redelivery window deleted"
+                );
+            }
+            for e in &swept.failed {
+                tracing::error!(error = %e, "a delivered package could not be checked or deleted");
+            }
+        }
+        Err(e) => tracing::error!(error = %e, "the delivered packages could not be listed"),
+    }
+}
+
+/// Runs [`sweep`] on the blocking pool every `every`, the first time after one interval
+/// (the endpoint sweeps once as it starts); until the runtime stops.
+pub async fn sweep_periodically(store: OfferStore, every: Duration) {
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let store = store.clone();
+        if let Err(e) = tokio::task::spawn_blocking(move || sweep(&store)).await {
+            tracing::error!(error = %e, "sweeping the delivered packages failed");
         }
     }
 }

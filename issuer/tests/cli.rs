@@ -447,7 +447,7 @@ impl Offered {
 }
 
 #[test]
-fn offers_are_redeemed_once_by_the_holder_only() {
+fn offers_are_redeemed_by_their_holder_only() {
     let Offered {
         s,
         citizen,
@@ -478,16 +478,70 @@ fn offers_are_redeemed_once_by_the_holder_only() {
     let package = CertificatePackage::from_bytes(&body).unwrap();
     let cert = Certificate::from_bytes(&package.certificate).unwrap();
     assert_eq!(cert.claims.holder, crypto::public_key(&citizen));
-    let (status, text, _) = redeem(&server.url, &code, &citizen);
+    // Within the redelivery window (7 days by default) the wallet that collected it gets
+    // the same package again; anyone else only hears that the offer was used.
+    let (status, text, again) = redeem(&server.url, &code, &citizen);
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(again, body, "the same package");
+    let (status, text, _) = redeem(&server.url, &code, &holder());
     assert_eq!(status, 410, "{text}");
     assert!(text.contains("offer-used"));
-    // The delivered package is no longer kept in the home.
     assert_eq!(
         std::fs::read_dir(s.home.join("offers/open"))
             .unwrap()
             .count(),
         0
     );
+    assert_eq!(
+        used_files(&s.home),
+        ["json", "offer"],
+        "the package is kept"
+    );
+}
+
+/// The extensions of the files in the home's `offers/used/`, sorted.
+fn used_files(home: &Path) -> Vec<String> {
+    let mut found: Vec<String> = std::fs::read_dir(home.join("offers/used"))
+        .unwrap()
+        .map(|e| {
+            let path = e.unwrap().path();
+            path.extension().unwrap().to_string_lossy().into_owned()
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+#[test]
+fn without_a_redelivery_window_an_offer_is_answered_once() {
+    let Offered {
+        s, citizen, code, ..
+    } = Offered::new("offer-once", "http://127.0.0.1:7400");
+    let err = s.run(&["serve", "--redelivery-days", "366"]).fails_with(2);
+    assert!(err.contains("366"), "{err}");
+    let server = serve_with(&s.home, &["--redelivery-days", "0"]);
+    let (status, text, _) = redeem(&server.url, &code, &citizen);
+    assert_eq!(status, 200, "{text}");
+    let (status, text, _) = redeem(&server.url, &code, &citizen);
+    assert_eq!(status, 410, "{text}");
+    assert!(text.contains("offer-used"));
+    // The delivered package is no longer kept in the home: only the note of who collected
+    // it and when.
+    assert_eq!(used_files(&s.home), ["json"]);
+    drop(server);
+
+    // An endpoint started with a window keeps packages delivered from then on; one
+    // restarted without deletes them as it starts.
+    let other = Offered::new("offer-restart", "http://127.0.0.1:7400");
+    let server = serve(&other.s.home);
+    let (status, text, _) = redeem(&server.url, &other.code, &other.citizen);
+    assert_eq!(status, 200, "{text}");
+    drop(server);
+    assert_eq!(used_files(&other.s.home), ["json", "offer"]);
+    let server = serve_with(&other.s.home, &["--redelivery-days", "0"]);
+    assert_eq!(used_files(&other.s.home), ["json"], "swept at the start");
+    let (status, text, _) = redeem(&server.url, &other.code, &other.citizen);
+    assert_eq!(status, 410, "{text}");
 }
 
 #[test]

@@ -9,11 +9,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use ecert_schemas::ledger::{
     AnchorReceipt, BatchRecord, BlockHeader, Checkpoint, Registry, RevocationDelta,
-    RevocationSnapshot, RevokedAt, StatusList, StatusListProof, Transaction, TrustBundle,
-    ValidatorInfo, TRUST_BUNDLE_VERSION,
+    RevocationSnapshot, RevokedAt, RevokedGroup, StatusList, StatusListProof, Transaction,
+    TrustBundle, TrustUpdate, ValidatorInfo, TRUST_BUNDLE_VERSION, TRUST_UPDATE_VERSION,
 };
 use ecert_schemas::{ChainId, Hash32, IssuerId, StatusIndex, UnixTime};
-use ecert_verifier::merkle::{Frontier, LeafTree};
+use ecert_verifier::merkle::LeafTree;
+use ecert_verifier::merkle_log::LogTree;
 use ecert_verifier::{commit, transaction, VerifyError};
 
 use crate::governance::apply_governance;
@@ -76,7 +77,9 @@ pub struct LedgerState {
     registry: Registry,
     registry_root: Hash32,
     anchors: Vec<BatchRecord>,
-    anchor_log: Frontier,
+    /// The anchor log's Merkle tree, every complete subtree kept: roots, receipts and
+    /// consistency proofs for any earlier size in O(log² n).
+    anchor_log: LogTree,
     anchored_roots: HashMap<Hash32, u64>,
     /// The issuers' status lists, sorted by issuer, none empty.
     revocations: Vec<StatusList>,
@@ -94,7 +97,6 @@ pub struct LedgerState {
 /// hashes, one per issuer's list) only when a block touches it.
 struct Undo {
     anchors: usize,
-    anchor_log: Frontier,
     revocation_log: usize,
     registry: Registry,
     registry_root: Hash32,
@@ -111,7 +113,6 @@ impl Undo {
     fn mark(state: &LedgerState) -> Undo {
         Undo {
             anchors: state.anchors.len(),
-            anchor_log: state.anchor_log.clone(),
             revocation_log: state.revocation_log.len(),
             registry: state.registry.clone(),
             registry_root: state.registry_root,
@@ -144,7 +145,7 @@ impl Undo {
                 state.anchored_roots.remove(&record.batch_root);
             }
         }
-        state.anchor_log = self.anchor_log;
+        state.anchor_log.truncate(self.anchors as u64);
         state.revocation_log.truncate(self.revocation_log);
         state.registry = self.registry;
         state.registry_root = self.registry_root;
@@ -215,7 +216,7 @@ impl LedgerState {
             validators,
             registry,
             anchors: Vec::new(),
-            anchor_log: Frontier::new(),
+            anchor_log: LogTree::new(),
             anchored_roots: HashMap::new(),
             revocations: Vec::new(),
             revocation_log: Vec::new(),
@@ -271,7 +272,7 @@ impl LedgerState {
     /// the anchor log of the checkpoint header's `anchor_count` records, the checkpoint and
     /// the validator set. `None` when the checkpoint does not cover the batch yet (it was
     /// anchored later, or not at all) or this state has fewer records than the checkpoint's
-    /// header counts. Computes O(anchor_count) hashes.
+    /// header counts. Computes O(log² anchor_count) hashes.
     pub fn anchor_receipt(
         &self,
         batch_seq: u64,
@@ -284,8 +285,9 @@ impl LedgerState {
         let Some(record) = record else {
             return Ok(None);
         };
-        let Some(path) =
-            commit::anchor_inclusion_path(&self.anchors, header.anchor_count, batch_seq)?
+        let Some(path) = self
+            .anchor_log
+            .inclusion_path(batch_seq, header.anchor_count)
         else {
             return Ok(None);
         };
@@ -598,6 +600,42 @@ impl LedgerState {
             checkpoint: checkpoint.clone(),
             validators: self.validators.clone(),
         }))
+    }
+
+    /// What changed after the certified header `since` (of this ledger, at or below the
+    /// current height) up to the current height, with that height's certified
+    /// `checkpoint`: a counter's incremental sync, checked by
+    /// `TrustStore::apply_update`. The new anchor records and their consistency proof, the
+    /// registry only when its root changed, and the revocations after `since`: O(changes)
+    /// and O(log² n) hashes, never O(ledger). `None` when `since` is above the current
+    /// height or counts more anchored batches than this state holds.
+    pub fn trust_update(&self, since: &BlockHeader, checkpoint: Checkpoint) -> Option<TrustUpdate> {
+        let new_count = self.anchor_log.size();
+        if since.height > self.height || since.anchor_count > new_count {
+            return None;
+        }
+        let from = usize::try_from(since.anchor_count).ok()?;
+        let revocations_from = self
+            .revocation_log
+            .partition_point(|e| e.height <= since.height);
+        Some(TrustUpdate {
+            version: TRUST_UPDATE_VERSION,
+            chain_id: self.chain_id.clone(),
+            since: since.height,
+            since_anchor_count: since.anchor_count,
+            anchors: self.anchors.get(from..)?.to_vec(),
+            consistency: self
+                .anchor_log
+                .consistency_proof(since.anchor_count, new_count)?,
+            registry: if since.registry_root == self.registry_root {
+                Vec::new()
+            } else {
+                vec![self.registry.clone()]
+            },
+            revocations: RevokedGroup::group(self.revocation_log.get(revocations_from..)?),
+            checkpoint,
+            validators: self.validators.clone(),
+        })
     }
 
     /// Everything a counter needs, as of the current height, with that height's

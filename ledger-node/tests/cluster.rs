@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use ecert_issuer::Batch;
 use ecert_schemas::ledger::{
     AnchorReceipt, Checkpoint, RevocationDelta, RevocationEntry, RevocationReason,
-    RevocationSnapshot, Transaction, TrustBundle,
+    RevocationSnapshot, Transaction, TrustBundle, TrustUpdate,
 };
 use ecert_schemas::{Certificate, Hash32, IssuerId, KindRegistry};
 use ecert_testkit::network::{CreateOptions, LocalNetwork};
@@ -276,6 +276,35 @@ fn four_nodes_certify_anchors_and_serve_proofs_that_verify_against_another_nodes
         &w,
         other,
         &format!("/v1/revocations?since={}", header.height + 1000),
+    );
+    assert_eq!(ahead.status, 409);
+
+    // The counter synced before the revocation catches up incrementally from another
+    // node: only what changed, checked against the trust anchor, giving the full export.
+    let third = (other + 1) % 4;
+    wait_for(
+        "the revocation to be certified on a third node",
+        Duration::from_secs(10),
+        || checkpoint_at(&w, third, revoked_at).is_some(),
+    );
+    let update = get(
+        &w,
+        third,
+        &format!("/v1/updates?since={}", store.header().height),
+    );
+    assert_eq!(update.status, 200, "{update:?}");
+    let update = TrustUpdate::from_bytes(&update.body).unwrap();
+    assert_eq!(update.revocations.len(), 1);
+    let updated = store.apply_update(&update, &w.anchor).unwrap();
+    assert!(updated.is_revoked(&IssuerId::new("public-security").unwrap(), status_index));
+    let full = store_from(&w, third);
+    if full.header().height == updated.header().height {
+        assert_eq!(full.to_bundle(), updated.to_bundle());
+    }
+    let ahead = get(
+        &w,
+        third,
+        &format!("/v1/updates?since={}", header.height + 1000),
     );
     assert_eq!(ahead.status, 409);
 

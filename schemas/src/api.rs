@@ -43,6 +43,9 @@ pub const REVOCATIONS: &str = "/v1/revocations";
 pub const SINCE: &str = "since";
 /// `GET`: the trust bundle.
 pub const EXPORT: &str = "/v1/export";
+/// `GET`: what changed after the certified header at height [`SINCE`], up to the newest
+/// certified header (`TrustUpdate`, CBOR): a counter's incremental sync.
+pub const UPDATES: &str = "/v1/updates";
 /// `GET`: the validators' freshness statements over the newest certified header
 /// (`Freshness`, CBOR).
 pub const FRESHNESS: &str = "/v1/freshness";
@@ -111,6 +114,11 @@ pub fn transactions(wait: &str, timeout_ms: u64) -> String {
 /// The path of the certified revocation delta after height `since`.
 pub fn revocations_since(since: u64) -> String {
     format!("{REVOCATIONS}?{SINCE}={since}")
+}
+
+/// The path of the trust update after the certified header at height `since`.
+pub fn updates_since(since: u64) -> String {
+    format!("{UPDATES}?{SINCE}={since}")
 }
 
 /// The path of at most `limit` checkpoints from height `from`.

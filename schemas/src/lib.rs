@@ -17,6 +17,7 @@ pub mod codec;
 pub mod cose;
 pub mod date;
 mod error;
+pub mod federation;
 pub mod freshness;
 mod ids;
 pub mod kinds;

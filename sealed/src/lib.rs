@@ -29,7 +29,11 @@
 //! reader allocate gigabytes of memory or run for hours.
 //!
 //! The passphrase, the derived key and the opened secret are held in [`Zeroizing`]
-//! buffers and wiped when dropped, as are Argon2's working memory blocks.
+//! buffers and wiped when dropped, as are Argon2's working memory blocks and the cipher's
+//! copy of the key (`XChaCha20Poly1305` is zeroized on drop). The secret being sealed is
+//! encrypted in place in the output buffer, which is sized so that it never moves.
+
+pub mod passphrase_rule;
 
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use chacha20poly1305::aead::{AeadInPlace, KeyInit};
@@ -286,11 +290,16 @@ fn derive_key(
         key.as_mut_slice(),
         &mut blocks,
     );
-    for block in &mut blocks {
-        AsMut::<[u64]>::as_mut(block).zeroize();
-    }
+    wipe(&mut blocks);
     result.map_err(kdf_error)?;
     Ok(key)
+}
+
+/// Wipes Argon2's working memory, which holds values derived from the passphrase.
+fn wipe(blocks: &mut [Block]) {
+    for block in blocks {
+        AsMut::<[u64]>::as_mut(block).zeroize();
+    }
 }
 
 /// Seals `secret` under `passphrase` in a file starting with `magic`: a fresh random salt
@@ -618,6 +627,38 @@ mod tests {
             open_secret(KEY_MAGIC, &huge, &pass("pw")),
             Err(SealError::TooLarge { .. })
         ));
+    }
+
+    /// Compiles only for types that wipe their secret when dropped.
+    fn zeroized_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+
+    #[test]
+    fn keys_and_secrets_are_wiped() {
+        // The cipher keeps a copy of the derived key: wiped when it is dropped.
+        zeroized_on_drop::<XChaCha20Poly1305>();
+        zeroized_on_drop::<Zeroizing<[u8; KEY_LEN]>>();
+        zeroized_on_drop::<Zeroizing<Vec<u8>>>();
+        // Argon2's working memory, filled as a derivation leaves it.
+        let argon = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(64, 1, 1, Some(KEY_LEN)).unwrap(),
+        );
+        let mut blocks = vec![Block::default(); argon.params().block_count()];
+        let mut key = [0u8; KEY_LEN];
+        argon
+            .hash_password_into_with_memory(b"pw", &[1; SALT_LEN], &mut key, &mut blocks)
+            .unwrap();
+        let nonzero = |b: &[Block]| {
+            b.iter()
+                .any(|block| AsRef::<[u64]>::as_ref(block).iter().any(|w| *w != 0))
+        };
+        assert!(nonzero(&blocks));
+        wipe(&mut blocks);
+        assert!(!nonzero(&blocks));
+        // The derived key, through the function the envelope uses.
+        let derived = derive_key(&pass("pw"), fast(), &[1; SALT_LEN]).unwrap();
+        assert_eq!(*derived, key);
     }
 
     #[test]

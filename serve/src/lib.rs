@@ -8,6 +8,9 @@
 //! - [`server`]: binding and serving an axum `Router` over TLS or plain TCP, with graceful
 //!   shutdown; plain HTTP only on loopback unless `--insecure-http`;
 //! - [`cors`]: cross-origin calls for exactly the origins of `--allow-origin`;
+//! - [`limits`]: what keeps a server up under hostile clients — connections bounded in all
+//!   and per client, header, body and idle timeouts, body sizes, per-client submission
+//!   rates, expensive requests at once — and their flags (`LimitArgs`);
 //! - [`apps`]: the web apps' static files (`--web DIR`), with their content types,
 //!   compression and page headers;
 //! - [`shutdown_signal`]: Ctrl-C or SIGTERM.
@@ -16,11 +19,13 @@
 
 pub mod apps;
 pub mod cors;
+pub mod limits;
 pub mod server;
 pub mod tls;
 
 pub use apps::AppsError;
 pub use cors::{Origin, OriginError};
+pub use limits::{LimitArgs, Limits};
 pub use server::{check_plain, Listener, Security, ServeError};
 pub use tls::{TlsFileError, TlsFiles};
 

@@ -17,10 +17,20 @@ use axum_server::Handle;
 use rustls::ServerConfig;
 use thiserror::Error;
 
+use crate::limits::conn::Gate;
+use crate::limits::{read_bodies_whole, Limits};
+
 /// How long requests in flight may take to finish after the stop signal.
 pub const GRACE: Duration = Duration::from_secs(10);
-/// How long a new connection may take to send its first request (TLS handshake included).
-pub const FIRST_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Largest buffer an HTTP/1.1 connection reads into (the request line and headers must
+/// fit; hyper's own default is about 400 KiB).
+const HTTP1_MAX_BUF: usize = 64 * 1024;
+/// Largest header list of an HTTP/2 request.
+const HTTP2_MAX_HEADER_LIST: u32 = 32 * 1024;
+/// Requests at once on one HTTP/2 connection.
+const HTTP2_MAX_STREAMS: u32 = 32;
+/// HTTP/2 pings: how often on a quiet connection, and how long to wait for the answer.
+const HTTP2_KEEP_ALIVE: Duration = Duration::from_secs(30);
 
 /// Why a server cannot listen.
 #[derive(Debug, Error)]
@@ -79,6 +89,7 @@ pub struct Listener {
     socket: std::net::TcpListener,
     addr: SocketAddr,
     security: Security,
+    limits: Limits,
 }
 
 impl Listener {
@@ -100,7 +111,19 @@ impl Listener {
             socket,
             addr: bound,
             security,
+            limits: Limits::default(),
         })
+    }
+
+    /// Serves with these limits instead of [`Limits::default`].
+    pub fn with_limits(mut self, limits: Limits) -> Listener {
+        self.limits = limits;
+        self
+    }
+
+    /// The limits it will serve with.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
     }
 
     /// The address bound.
@@ -120,39 +143,77 @@ impl Listener {
     }
 
     /// Serves `router` until `shutdown` completes, then lets requests in flight finish (at
-    /// most [`GRACE`]). Must run inside a Tokio runtime.
+    /// most [`GRACE`]), within the listener's [`Limits`]: connections bounded in all and
+    /// per client, slow and idle clients cut off, every body read whole within its size and
+    /// time before a route sees it. Must run inside a Tokio runtime.
     pub async fn serve(
         self,
         router: Router,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        let limits = self.limits;
         let handle: Handle<SocketAddr> = Handle::new();
         let stopper = handle.clone();
         tokio::spawn(async move {
             shutdown.await;
             stopper.graceful_shutdown(Some(GRACE));
         });
-        let service = router.into_make_service();
+        let router = read_bodies_whole(router, limits.max_body_bytes, limits.body_timeout);
+        let gate = Gate::new(
+            router,
+            limits.max_connections,
+            limits.max_connections_per_client,
+            limits.idle_timeout,
+        );
+        let refused = |client: Option<&SocketAddr>, e: &std::io::Error| {
+            tracing::debug!(?client, "connection not served: {e}");
+        };
         match self.security {
             Security::Tls(config) => {
-                axum_server::tls_rustls::from_tcp_rustls(
+                let mut server = axum_server::tls_rustls::from_tcp_rustls(
                     self.socket,
                     RustlsConfig::from_config(config),
                 )?
-                .handle(handle)
-                .first_request_timeout(FIRST_REQUEST_TIMEOUT)
-                .serve(service)
-                .await
+                .map(|acceptor| acceptor.handshake_timeout(limits.header_timeout));
+                tune(server.http_builder(), &limits);
+                server
+                    .handle(handle)
+                    .first_request_timeout(limits.header_timeout)
+                    .accept_error_handler(refused)
+                    .serve(gate)
+                    .await
             }
             Security::Plain => {
-                axum_server::from_tcp(self.socket)?
+                let mut server = axum_server::from_tcp(self.socket)?;
+                tune(server.http_builder(), &limits);
+                server
                     .handle(handle)
-                    .first_request_timeout(FIRST_REQUEST_TIMEOUT)
-                    .serve(service)
+                    .first_request_timeout(limits.header_timeout)
+                    .accept_error_handler(refused)
+                    .serve(gate)
                     .await
             }
         }
     }
+}
+
+/// The HTTP protocol settings that bound one connection: the header timeout (also the
+/// wait for the next request on a kept-alive HTTP/1.1 connection), buffer and header
+/// sizes, HTTP/2 streams and pings.
+fn tune(
+    builder: &mut hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>,
+    limits: &Limits,
+) {
+    builder
+        .http1()
+        .header_read_timeout(limits.header_timeout)
+        .max_buf_size(HTTP1_MAX_BUF);
+    builder
+        .http2()
+        .max_concurrent_streams(HTTP2_MAX_STREAMS)
+        .max_header_list_size(HTTP2_MAX_HEADER_LIST)
+        .keep_alive_interval(HTTP2_KEEP_ALIVE)
+        .keep_alive_timeout(HTTP2_KEEP_ALIVE);
 }
 
 #[cfg(test)]

@@ -9,10 +9,10 @@
 //! crash is rewritten, never trusted.
 
 use std::fs::{File, OpenOptions};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::files::FileError;
+use crate::crash_points::{self, Point};
+use crate::files::{write_in_halves, FileError};
 
 /// How [`write_unsynced`] treats an existing file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,6 +42,7 @@ pub fn write_unsynced(path: &Path, bytes: &[u8], existing: IfExists) -> Result<(
         path: path.to_owned(),
         source: e,
     };
+    crash_points::reached(Point::Before, path);
     let mut file = options.open(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::AlreadyExists {
             FileError::AlreadyExists(path.to_owned())
@@ -49,13 +50,16 @@ pub fn write_unsynced(path: &Path, bytes: &[u8], existing: IfExists) -> Result<(
             io("create", e)
         }
     })?;
-    file.write_all(bytes).map_err(|e| io("write", e))
+    write_in_halves(&mut file, path, bytes).map_err(|e| io("write", e))?;
+    crash_points::reached(Point::Written, path);
+    Ok(())
 }
 
 /// Flushes to disk everything written to the file system that holds `dir` (Linux:
 /// `syncfs`, one call whatever the number of files), then `dir`'s own entries. On other
 /// systems, each of `files` and then `dir` is flushed instead.
 pub fn sync_file_system(dir: &Path, files: &[PathBuf]) -> Result<(), FileError> {
+    crash_points::reached(Point::Sync, dir);
     let folder = File::open(dir).map_err(|e| FileError::Io {
         action: "open the folder",
         path: dir.to_owned(),

@@ -3,7 +3,16 @@
 //! A passphrase comes, in this order, from the environment variable named by its
 //! [`Source`] (for scripts), from the file named by that variable with `_FILE` appended
 //! (for services: the first line of the file), or from the terminal. A new passphrase is
-//! asked twice and must be at least [`MIN_CHARS`] characters long.
+//! asked twice.
+//!
+//! # The rules for a new passphrase
+//!
+//! The same for the wallet (command line and app), the department's key and the node's
+//! key, wherever a new one is chosen (`ecert-wallet init`, `passwd`, `restore`, `backup`;
+//! `ecert-issuer init`; `ecert-node init`), checked by [`check_new`] and, for a change,
+//! [`check_change`], with the rules of [`ecert_sealed::passphrase_rule`]: 8 to 1024
+//! characters, not only white space, and not the one it replaces. Nobody can recover a
+//! forgotten passphrase.
 
 use std::path::PathBuf;
 
@@ -13,8 +22,8 @@ use zeroize::Zeroizing;
 
 use crate::files::{read_text_limited, FileError};
 
-/// Shortest new passphrase accepted, in characters.
-pub const MIN_CHARS: usize = 8;
+use ecert_sealed::passphrase_rule::{self, WeakPassphrase};
+pub use ecert_sealed::passphrase_rule::{MAX_CHARS, MIN_CHARS};
 
 /// TEST ONLY: when this environment variable is `1`, [`kdf_params`] returns cheap
 /// settings so that tests and throw-away test networks run fast.
@@ -59,6 +68,24 @@ pub enum PassphraseError {
         /// What it is.
         what: &'static str,
     },
+    /// A new passphrase is too long.
+    #[error("the {what} must be at most {MAX_CHARS} characters long; nothing was changed")]
+    TooLong {
+        /// What it is.
+        what: &'static str,
+    },
+    /// A new passphrase is only white space.
+    #[error("the {what} must not be only spaces; nothing was changed")]
+    Blank {
+        /// What it is.
+        what: &'static str,
+    },
+    /// A new passphrase is the same as the one it replaces.
+    #[error("the {what} is the same as the current one; nothing was changed")]
+    Unchanged {
+        /// What it is.
+        what: &'static str,
+    },
     /// The key-derivation settings are out of bounds (never for the built-in ones).
     #[error(transparent)]
     Kdf(#[from] ecert_sealed::SealError),
@@ -99,8 +126,8 @@ pub fn existing(source: Source) -> Result<Zeroizing<String>, PassphraseError> {
     }
 }
 
-/// A new passphrase: from the environment or its file, or asked twice; at least
-/// [`MIN_CHARS`] characters.
+/// A new passphrase: from the environment or its file, or asked twice; checked by
+/// [`check_new`] (see [the rules](self#the-rules-for-a-new-passphrase)).
 pub fn new(source: Source) -> Result<Zeroizing<String>, PassphraseError> {
     let passphrase = match from_environment(source)? {
         Some(p) => p,
@@ -122,12 +149,37 @@ pub fn new(source: Source) -> Result<Zeroizing<String>, PassphraseError> {
     Ok(passphrase)
 }
 
-/// The rule for a new passphrase: at least [`MIN_CHARS`] characters.
+/// A new passphrase that replaces `current` (a changed wallet passphrase): [`new`], and
+/// refused if it is the same as `current` ([`check_change`]).
+pub fn replacement(
+    source: Source,
+    current: &Zeroizing<String>,
+) -> Result<Zeroizing<String>, PassphraseError> {
+    let passphrase = new(source)?;
+    check_change(source, current, &passphrase)?;
+    Ok(passphrase)
+}
+
+/// The rules for a new passphrase (see [the rules](self#the-rules-for-a-new-passphrase)):
+/// [`MIN_CHARS`] to [`MAX_CHARS`] characters, not only white space.
 pub fn check_new(source: Source, passphrase: &str) -> Result<(), PassphraseError> {
-    if passphrase.chars().count() < MIN_CHARS {
-        return Err(PassphraseError::TooShort { what: source.what });
+    passphrase_rule::check_new(passphrase).map_err(|weak| refusal(source, weak))
+}
+
+/// The rules for a passphrase that replaces `current`: [`check_new`], and not the same.
+pub fn check_change(source: Source, current: &str, new: &str) -> Result<(), PassphraseError> {
+    passphrase_rule::check_change(current, new).map_err(|weak| refusal(source, weak))
+}
+
+/// The tool's words for a broken rule.
+fn refusal(source: Source, weak: WeakPassphrase) -> PassphraseError {
+    let what = source.what;
+    match weak {
+        WeakPassphrase::TooShort => PassphraseError::TooShort { what },
+        WeakPassphrase::TooLong => PassphraseError::TooLong { what },
+        WeakPassphrase::Blank => PassphraseError::Blank { what },
+        WeakPassphrase::Unchanged => PassphraseError::Unchanged { what },
     }
-    Ok(())
 }
 
 /// The Argon2id settings for sealing: [`KdfParams::default`] (64 MiB, 3 passes).
@@ -159,19 +211,68 @@ fn capitalised(text: &str) -> String {
 mod tests {
     use super::*;
 
+    const SOURCE: Source = Source {
+        env: "UNUSED",
+        what: "test passphrase",
+    };
+
     #[test]
     fn new_passphrases_are_long_enough() {
-        let source = Source {
-            env: "UNUSED",
-            what: "test passphrase",
-        };
+        let source = SOURCE;
         assert!(matches!(
             check_new(source, "short"),
+            Err(PassphraseError::TooShort { .. })
+        ));
+        assert!(matches!(
+            check_new(source, ""),
             Err(PassphraseError::TooShort { .. })
         ));
         // Characters, not bytes.
         assert!(check_new(source, "密码密码密码密码").is_ok());
         assert!(check_new(source, "密码密码密码密").is_err());
         assert_eq!(capitalised("wallet passphrase"), "Wallet passphrase");
+        let err = check_new(source, "seven77").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the test passphrase must be at least 8 characters long; nothing was changed"
+        );
+    }
+
+    #[test]
+    fn new_passphrases_are_not_too_long_nor_blank() {
+        assert!(check_new(SOURCE, &"x".repeat(MAX_CHARS)).is_ok());
+        assert!(check_new(SOURCE, &"密".repeat(MAX_CHARS)).is_ok());
+        assert!(matches!(
+            check_new(SOURCE, &"x".repeat(MAX_CHARS + 1)),
+            Err(PassphraseError::TooLong { .. })
+        ));
+        for blank in [
+            "        ",
+            "\t\t\t\t\t\t\t\t",
+            "\u{3000}\u{3000}   \u{a0}   ",
+        ] {
+            assert!(
+                matches!(check_new(SOURCE, blank), Err(PassphraseError::Blank { .. })),
+                "{blank:?}"
+            );
+        }
+        // Spaces inside a passphrase are fine.
+        assert!(check_new(SOURCE, "  a sentence  ").is_ok());
+    }
+
+    #[test]
+    fn a_changed_passphrase_differs_from_the_current_one() {
+        assert!(check_change(SOURCE, "old passphrase", "new passphrase").is_ok());
+        let err = check_change(SOURCE, "same passphrase", "same passphrase").unwrap_err();
+        assert!(matches!(err, PassphraseError::Unchanged { .. }));
+        assert_eq!(
+            err.to_string(),
+            "the test passphrase is the same as the current one; nothing was changed"
+        );
+        // The rules for any new passphrase come first.
+        assert!(matches!(
+            check_change(SOURCE, "short", "short"),
+            Err(PassphraseError::TooShort { .. })
+        ));
     }
 }

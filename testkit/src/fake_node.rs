@@ -7,27 +7,27 @@
 //! has moved on since; an impostor is one serving another province (same chain name,
 //! other validators).
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use ecert_issuer::IssuerKey;
 use ecert_ledger_node::state::{LedgerState, TxOutcome};
 use ecert_schemas::codec::to_cbor;
-use ecert_schemas::freshness::{Freshness, FreshnessStatement};
+use ecert_schemas::freshness::Freshness;
 use ecert_schemas::ledger::{
-    BatchRecord, Checkpoint, IssuerKeyRecord, IssuerRecord, Registry, Transaction, TrustBundle,
+    BatchRecord, BlockHeader, Checkpoint, IssuerKeyRecord, IssuerRecord, Registry, Transaction,
+    TrustBundle,
 };
 use ecert_schemas::{
     ChainId, Hash32, IssuerId, KeyId, Kind, KindId, KindRegistry, PublicKeyBytes, UnixTime,
 };
-use ecert_verifier::commit::header_hash;
-use ecert_verifier::freshness::sign_statement;
 use ecert_verifier::{TrustAnchor, TrustStore, VerifyError};
 use ed25519_dalek::SigningKey;
 use rand_core::OsRng;
 
 use crate::http::{Reply, Request, Server};
-use crate::province::{certified_by, Province};
+use crate::province::{certified_by, stated_fresh, Province};
 
 /// How a fake node lies.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -54,6 +54,8 @@ struct Ledger {
     state: LedgerState,
     validator_keys: Vec<SigningKey>,
     checkpoint: Option<Checkpoint>,
+    /// The header of every checkpoint it served, by height (for `GET /v1/updates`).
+    headers: BTreeMap<u64, BlockHeader>,
     received: Vec<Transaction>,
     clock_ms: u64,
     lie: Lie,
@@ -75,6 +77,7 @@ impl Ledger {
             .apply_block(std::slice::from_ref(tx), self.clock_ms)
             .unwrap();
         self.checkpoint = certified_by(&self.validator_keys, &block.header_bytes);
+        self.remember_header();
         Ok(block.outcomes[0].clone())
     }
 
@@ -97,6 +100,7 @@ impl Ledger {
                 None => Reply::cbor(to_cbor(&self.state.revocation_snapshot()).unwrap()),
                 Some(since) => self.delta(since).unwrap_or_else(|refusal| refusal),
             },
+            ("GET", "/v1/updates") => self.update(request.query("since").unwrap_or_default()),
             ("GET", "/v1/export") => {
                 let Some(mut bundle) = self.bundle() else {
                     return Reply::error(503, "no-checkpoint", "nothing certified yet");
@@ -169,6 +173,42 @@ impl Ledger {
         Ok(Reply::cbor(receipt.to_bytes().unwrap()))
     }
 
+    /// Keeps the newest checkpoint's header.
+    fn remember_header(&mut self) {
+        if let Some(header) = self
+            .checkpoint
+            .as_ref()
+            .and_then(|c| c.decode_header().ok())
+        {
+            self.headers.insert(header.height, header);
+        }
+    }
+
+    /// `GET /v1/updates?since={height}`: what changed after the header of that height
+    /// (`404` for a header it never served; with [`Lie::HideNewestBatch`], the newest
+    /// batch left out).
+    fn update(&self, since: &str) -> Reply {
+        let Ok(since) = since.parse::<u64>() else {
+            return Reply::error(400, "bad-query", "since is not a height");
+        };
+        let Some(held) = self.headers.get(&since) else {
+            return Reply::error(404, "no-checkpoint", "no checkpoint of that block here");
+        };
+        let update = self
+            .checkpoint
+            .clone()
+            .and_then(|c| self.state.trust_update(held, c));
+        match update {
+            Some(mut update) => {
+                if self.lie == Lie::HideNewestBatch {
+                    update.anchors.pop();
+                }
+                Reply::cbor(update.to_bytes().unwrap())
+            }
+            None => Reply::error(409, "not-certified-yet", "not applied here yet"),
+        }
+    }
+
     /// `GET /v1/revocations?since={height}`: the revocations after that height.
     fn delta(&self, since: &str) -> Result<Reply, Reply> {
         let since = since
@@ -200,26 +240,12 @@ impl Ledger {
     /// [`FakeNode::state_freshness`].
     fn freshness(&self) -> Option<Freshness> {
         let (signers, time) = self.freshness?;
-        let header = self.checkpoint.as_ref()?;
-        let height = header.decode_header().ok()?.height;
-        let statement = FreshnessStatement {
-            chain_id: self.state.chain_id().clone(),
-            height,
-            header_hash: header_hash(&header.header),
-            time_ms: time.secs() * 1000,
-        };
-        let votes = (0..signers)
-            .map(|i| {
-                let me = u16::try_from(i).unwrap();
-                sign_statement(&self.validator_keys[i], me, &statement).unwrap()
-            })
-            .collect();
-        Some(Freshness {
-            chain_id: statement.chain_id,
-            height,
-            header_hash: statement.header_hash,
-            votes,
-        })
+        stated_fresh(
+            &self.validator_keys,
+            self.checkpoint.as_ref()?,
+            signers,
+            time,
+        )
     }
 
     fn bundle(&self) -> Option<TrustBundle> {
@@ -248,15 +274,18 @@ impl FakeNode {
         validator_keys: Vec<SigningKey>,
         checkpoint: Option<Checkpoint>,
     ) -> FakeNode {
-        let ledger = Arc::new(Mutex::new(Ledger {
+        let mut ledger = Ledger {
             clock_ms: state.last_time_ms(),
             state,
             validator_keys,
             checkpoint,
+            headers: BTreeMap::new(),
             received: Vec::new(),
             lie: Lie::Honest,
             freshness: None,
-        }));
+        };
+        ledger.remember_header();
+        let ledger = Arc::new(Mutex::new(ledger));
         let shared = Arc::clone(&ledger);
         let server = Server::start(move |request| shared.lock().unwrap().answer(request));
         FakeNode {

@@ -13,6 +13,8 @@
 //! - [`scratch`]: temporary folders;
 //! - [`cmd`]: running the workspace's binaries, with the test key-derivation switch set
 //!   and helpful failure messages;
+//! - [`crash`]: killing them at their write points or at random moments, and a small full
+//!   disk;
 //! - [`http`] and [`fake_node`]: one tiny HTTP server (and a raw request for what a
 //!   library client hides), and one fake ledger node speaking `docs/api.md` on the real
 //!   ledger state machine, honest or lying;
@@ -20,6 +22,7 @@
 //!   CA, [`ecert_testnet::tls`]);
 //! - [`issuer`]: a department's `ecert-issuer` home set up against a fake node, and the
 //!   `ecert-issuer issue` command line;
+//! - [`federation`]: a national body's keys, anchor and signed trust lists;
 //! - [`vectors`]: the public test vectors in `shared/testdata/` beside the checkout.
 //!
 //! Only `[dev-dependencies]` may name this crate.
@@ -34,7 +37,9 @@
 
 pub mod attacker;
 pub mod cmd;
+pub mod crash;
 pub mod fake_node;
+pub mod federation;
 pub mod http;
 pub mod issuer;
 pub mod scratch;

@@ -83,6 +83,25 @@ fn random_root(size: u64) -> Hash32 {
     root_of(&leaves)
 }
 
+/// A signed anchor transaction (encoded) for a batch of `batch_size` random certificate
+/// hashes by `key`, of `kind`.
+pub fn anchor_transaction(
+    chain_id: &ChainId,
+    key: &IssuerKey,
+    kind: &KindId,
+    batch_size: u64,
+) -> Result<Vec<u8>, TestnetError> {
+    let body = AnchorBatchBody {
+        chain_id: chain_id.clone(),
+        issuer: key.issuer().clone(),
+        key_id: key.key_id(),
+        kinds: vec![kind.clone()],
+        batch_root: random_root(batch_size),
+        count: batch_size,
+    };
+    Ok(Transaction::AnchorBatch(sign_anchor_body(key, body)?).to_bytes()?)
+}
+
 /// Runs the load; `progress` is called about once a second with the certificates
 /// anchored so far.
 pub fn run(
@@ -118,17 +137,8 @@ pub fn run(
                     else {
                         return;
                     };
-                    let body = AnchorBatchBody {
-                        chain_id: options.chain_id.clone(),
-                        issuer: key.issuer().clone(),
-                        key_id: key.key_id(),
-                        kinds: vec![kind.clone()],
-                        batch_root: random_root(options.batch_size),
-                        count: options.batch_size,
-                    };
-                    let Ok(tx) = sign_anchor_body(key, body)
-                        .map_err(TestnetError::from)
-                        .and_then(|tx| Ok(Transaction::AnchorBatch(tx).to_bytes()?))
+                    let Ok(tx) =
+                        anchor_transaction(&options.chain_id, key, kind, options.batch_size)
                     else {
                         stop.store(true, Ordering::Relaxed);
                         return;

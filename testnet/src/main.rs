@@ -115,6 +115,67 @@ enum Command {
         #[arg(long, default_value_t = 16)]
         clients: usize,
     },
+    /// Attack a one-node ledger of its own with hostile clients (a submission flood from
+    /// one client, malformed and oversized bodies, slow clients, thousands of connections
+    /// held open from many addresses) while an honest client submits and reads; report
+    /// the honest client's latency in each phase, the node's memory and the answers the
+    /// attackers got (docs/reliability.md, "Hostile clients").
+    #[cfg(target_os = "linux")]
+    Hostile {
+        /// Seconds per phase (idle, flood, connections, after).
+        #[arg(long, default_value_t = 15)]
+        seconds: u64,
+        /// Connections held open in the connections phase.
+        #[arg(long, default_value_t = 10_000)]
+        connections: usize,
+        /// Connections from each attacking address then.
+        #[arg(long, default_value_t = 50)]
+        per_address: usize,
+    },
+    /// Check the ledger's promises under faults: four nodes of their own (each in its own
+    /// network namespace when it can be made) under concurrent anchoring and revocation
+    /// clients and counters, while a seeded nemesis kills, restarts, wipes and partitions
+    /// them; then every node's certified state is checked against every client's history
+    /// (docs/reliability.md, "A history checker"). Fails on any anomaly.
+    History {
+        /// Seconds of clients and faults.
+        #[arg(long, default_value_t = 600)]
+        duration: u64,
+        /// The nemesis's seed, to replay a run [default: random, printed].
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Process faults only (kill, restart, wipe), even where namespaces can be made.
+        #[arg(long)]
+        no_netns: bool,
+        /// Keep the network's folder and the node logs afterwards.
+        #[arg(long)]
+        keep: bool,
+    },
+    /// Simulate a province's year in process (the real ledger state machine and verifier,
+    /// a simulated clock, no network): batches anchored on working days, revocations every
+    /// evening, each department's key rotated once; prints per node storage, the
+    /// counter's full bundle, the daily incremental sync, block times at the year's end
+    /// and an idle week kept current by freshness statements.
+    Simulate {
+        /// Certificates issued over the year.
+        #[arg(long, default_value_t = 100_000_000)]
+        certificates: u64,
+        /// Certificates per anchored batch.
+        #[arg(long, default_value_t = 1_000)]
+        batch_size: u64,
+        /// Simulated days (the first is a Monday; Saturdays and Sundays are idle).
+        #[arg(long, default_value_t = 365)]
+        days: u64,
+        /// Share of the certificates revoked over the year, in percent.
+        #[arg(long, default_value_t = 1.0)]
+        revoked_percent: f64,
+        /// Seed of every random choice and key, to replay a run [default: random, printed].
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Departments issue and revoke seven days a week (default: Monday to Friday).
+        #[arg(long)]
+        seven_day_week: bool,
+    },
     /// Issue all four kinds to a new wallet, present ID card + no-criminal-record in one
     /// QR, verify it offline, revoke, re-sync and verify again.
     Story {
@@ -129,6 +190,13 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         web: Option<PathBuf>,
     },
+    /// Make a national body's keys (one secret seed file each) and the national anchor
+    /// file counters pin (`ecert-verify init --national-anchor`). For tests and demos: a
+    /// real national body keeps each key offline.
+    NationalKeys(cmd::trust_list::NationalKeysArgs),
+    /// Make and approve a version of the national trust list (each province by its trust
+    /// anchor file, with the kinds it may issue), for `ecert-verify sync --trust-list`.
+    TrustList(cmd::trust_list::TrustListArgs),
 }
 
 fn main() -> Result<()> {
@@ -180,6 +248,42 @@ fn main() -> Result<()> {
             batch_size,
             clients,
         } => cmd::net::load(&dir, ca.as_deref(), seconds, batch_size, clients),
+        #[cfg(target_os = "linux")]
+        Command::Hostile {
+            seconds,
+            connections,
+            per_address,
+        } => cmd::hostile::hostile(&cmd::hostile::Options {
+            seconds,
+            connections,
+            per_address,
+        }),
+        Command::History {
+            duration,
+            seed,
+            no_netns,
+            keep,
+        } => cmd::history::history(&cmd::history::Options {
+            duration,
+            seed,
+            no_netns,
+            keep,
+        }),
+        Command::Simulate {
+            certificates,
+            batch_size,
+            days,
+            revoked_percent,
+            seed,
+            seven_day_week,
+        } => cmd::simulate::simulate(cmd::simulate::Args {
+            certificates,
+            batch_size,
+            days,
+            revoked_percent,
+            seed,
+            seven_day_week,
+        }),
         Command::Story {
             out,
             in_process,
@@ -191,5 +295,7 @@ fn main() -> Result<()> {
                 cmd::story::story(&out, web, ca)
             }
         }
+        Command::NationalKeys(args) => cmd::trust_list::national_keys(&args),
+        Command::TrustList(args) => cmd::trust_list::trust_list(&args, cmd::local_story::now()?),
     }
 }

@@ -52,6 +52,21 @@ pub struct NodeEntry {
     pub p2p_port: u16,
     /// Its client API port on 127.0.0.1.
     pub http_port: u16,
+    /// Where it runs, when not on this computer's loopback: see [`Placement`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placement: Option<Placement>,
+}
+
+/// Where a node runs when not on loopback: inside a network namespace (for example one of
+/// a [`crate::netns::NetLab`]), listening for other nodes and for clients on its address
+/// there. Its client API then serves plain HTTP off loopback (`--insecure-http`) unless
+/// the network serves HTTPS, and this network's clients allow that.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Placement {
+    /// The network namespace the node runs in (`ip netns exec NAME`).
+    pub netns: String,
+    /// Its address there, for libp2p and the client API.
+    pub host: std::net::Ipv4Addr,
 }
 
 /// The network's layout, kept in `DIR/testnet.toml`.
@@ -75,6 +90,10 @@ pub struct Layout {
     /// default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub freshness_period_secs: Option<u64>,
+    /// Raft's heartbeat interval in milliseconds (`None`: the node's default); it must
+    /// exceed the round trip between nodes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heartbeat_ms: Option<u64>,
 }
 
 /// How to create a network.
@@ -165,6 +184,18 @@ impl LocalNetwork {
         node_bin: &Path,
         options: CreateOptions,
     ) -> Result<LocalNetwork, TestnetError> {
+        LocalNetwork::create_placed(dir, node_bin, options, &[])
+    }
+
+    /// Creates the network like [`LocalNetwork::create`], node `i` placed at
+    /// `placements[i]` (in its network namespace, on its address there); nodes without a
+    /// placement run on loopback.
+    pub fn create_placed(
+        dir: &Path,
+        node_bin: &Path,
+        options: CreateOptions,
+        placements: &[Placement],
+    ) -> Result<LocalNetwork, TestnetError> {
         if dir.join(LAYOUT_FILE).exists() {
             return Err(TestnetError::local(
                 dir.display().to_string(),
@@ -196,15 +227,20 @@ impl LocalNetwork {
                 Command::new(node_bin).arg("key").arg("--home").arg(&home),
                 &format!("ecert-node key for {department}"),
             )?;
+            let placement = placements.get(i).cloned();
+            let host = placement
+                .as_ref()
+                .map_or_else(|| "127.0.0.1".to_owned(), |p| p.host.to_string());
             validators.push(GenesisValidator {
                 department: department.clone(),
                 key: key.trim().to_owned(),
-                address: format!("/ip4/127.0.0.1/tcp/{p2p_port}"),
+                address: format!("/ip4/{host}/tcp/{p2p_port}"),
             });
             nodes.push(NodeEntry {
                 department: department.clone(),
                 p2p_port,
                 http_port,
+                placement,
             });
         }
         let file = GenesisFile {
@@ -237,6 +273,7 @@ impl LocalNetwork {
             weak_kdf: options.weak_kdf,
             tls: false,
             freshness_period_secs: None,
+            heartbeat_ms: None,
         };
         write_layout(dir, &layout)?;
         let mut net = LocalNetwork::open(dir, node_bin)?;
@@ -307,6 +344,13 @@ impl LocalNetwork {
         write_layout(&self.dir, &self.layout)
     }
 
+    /// Makes every node started from now on use this Raft heartbeat interval (kept in
+    /// `testnet.toml`): longer than the round trip between nodes.
+    pub fn set_heartbeat_ms(&mut self, ms: u64) -> Result<(), TestnetError> {
+        self.layout.heartbeat_ms = Some(ms);
+        write_layout(&self.dir, &self.layout)
+    }
+
     /// Serves the web apps from `web` (the repository's `web/` folder) on every node
     /// started from now on.
     pub fn serve_apps(&mut self, web: Option<PathBuf>) {
@@ -336,15 +380,25 @@ impl LocalNetwork {
     }
 
     /// The connection policy of a client of these nodes: the network's CA pinned when it
-    /// serves HTTPS.
+    /// serves HTTPS; plain HTTP to placed nodes' addresses when it does not.
     pub fn transport(&self) -> Result<Transport, TestnetError> {
         if let Some(transport) = &self.transport {
             return Ok(transport.clone());
         }
         match self.ca_path() {
             Some(ca) => Transport::pinned_file(&ca).map_err(|e| TestnetError::local("the CA", e)),
-            None => Ok(Transport::default()),
+            None => Ok(Transport::default().allow_insecure_http(self.is_placed())),
         }
+    }
+
+    /// Whether some node runs in a network namespace rather than on loopback.
+    fn is_placed(&self) -> bool {
+        self.layout.nodes.iter().any(|n| n.placement.is_some())
+    }
+
+    /// Node `i`'s placement, when it runs in a network namespace.
+    pub fn placement(&self, i: usize) -> Option<&Placement> {
+        self.layout.nodes.get(i).and_then(|n| n.placement.as_ref())
     }
 
     /// Uses `transport` for this network's clients instead of the network's own CA.
@@ -437,10 +491,14 @@ impl LocalNetwork {
         self.dir.join("nodes").join(dept)
     }
 
-    /// Node `i`'s client API base URL (`https://127.0.0.1:PORT` with TLS).
+    /// Node `i`'s client API base URL (`https://127.0.0.1:PORT` with TLS; its address in
+    /// its namespace when placed).
     pub fn url(&self, i: usize) -> String {
         let port = self.layout.nodes.get(i).map(|n| n.http_port).unwrap_or(0);
-        format!("{}://127.0.0.1:{port}", self.scheme())
+        let host = self
+            .placement(i)
+            .map_or_else(|| "127.0.0.1".to_owned(), |p| p.host.to_string());
+        format!("{}://{host}:{port}", self.scheme())
     }
 
     /// Number of nodes.
@@ -492,14 +550,30 @@ impl LocalNetwork {
         let log2 = log
             .try_clone()
             .map_err(|e| TestnetError::local("node.log", e))?;
-        let mut command = Command::new(&self.node_bin);
-        let listen = if self.layout.tls && !self.public_hosts.is_empty() {
-            "0.0.0.0"
+        let listen = if let Some(placement) = &entry.placement {
+            placement.host.to_string()
+        } else if self.layout.tls && !self.public_hosts.is_empty() {
+            "0.0.0.0".to_owned()
         } else {
-            "127.0.0.1"
+            "127.0.0.1".to_owned()
         };
+        // A placed node runs inside its namespace; `ip netns exec` replaces itself with
+        // the node, so the child's id is the node's.
+        let mut command = match &entry.placement {
+            Some(placement) => {
+                let mut c = Command::new("ip");
+                c.args(["netns", "exec", &placement.netns])
+                    .arg(&self.node_bin);
+                c
+            }
+            None => Command::new(&self.node_bin),
+        };
+        command.arg("run");
+        if entry.placement.is_some() && !self.layout.tls {
+            // The lab's private subnet, reached only through the lab's own switch.
+            command.arg("--insecure-http");
+        }
         command
-            .arg("run")
             .arg("--home")
             .arg(&home)
             .arg("--genesis")
@@ -518,6 +592,9 @@ impl LocalNetwork {
             .stderr(log2);
         if let Some(secs) = self.layout.freshness_period_secs {
             command.args(["--freshness-period", &secs.to_string()]);
+        }
+        if let Some(ms) = self.layout.heartbeat_ms {
+            command.args(["--heartbeat-ms", &ms.to_string()]);
         }
         if self.layout.weak_kdf {
             command.env(ecert_shell::passphrase::TEST_KDF_ENV, "1");

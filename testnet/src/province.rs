@@ -10,6 +10,7 @@ use ecert_issuer::{
 };
 use ecert_ledger_node::certify::{assemble_checkpoint, sign_vote};
 use ecert_ledger_node::state::{AppliedBlock, LedgerState, TxOutcome};
+use ecert_schemas::freshness::{Freshness, FreshnessStatement};
 use ecert_schemas::ledger::{
     Checkpoint, IssuerKeyRecord, IssuerRecord, Registry, RevocationEntry, RevocationReason,
     Transaction, TrustBundle, ValidatorInfo,
@@ -18,7 +19,8 @@ use ecert_schemas::{
     CertificatePackage, ChainId, Claims, IssuerId, Kind, KindId, KindRegistry, PublicKeyBytes,
     StatusIndex, UnixTime,
 };
-use ecert_verifier::{crypto, TrustAnchor, TrustStore};
+use ecert_verifier::freshness::sign_statement;
+use ecert_verifier::{commit, crypto, TrustAnchor, TrustStore};
 use ed25519_dalek::SigningKey;
 use rand_core::CryptoRngCore;
 
@@ -81,6 +83,35 @@ pub fn certified_by(validator_keys: &[SigningKey], header_bytes: &[u8]) -> Optio
         .map(|(i, key)| sign_vote(key, i, header_bytes))
         .collect();
     assemble_checkpoint(header_bytes, votes, validator_keys.len())
+}
+
+/// The freshness statements of the first `signers` validators (validator `i` holds
+/// `validator_keys[i]`), made at `time`, that the header `checkpoint` certifies is still
+/// the newest, as validators serve them (`GET /v1/freshness`); `None` if the checkpoint's
+/// header cannot be read or there are fewer keys than signers.
+pub fn stated_fresh(
+    validator_keys: &[SigningKey],
+    checkpoint: &Checkpoint,
+    signers: usize,
+    time: UnixTime,
+) -> Option<Freshness> {
+    let header = checkpoint.decode_header().ok()?;
+    let statement = FreshnessStatement {
+        chain_id: header.chain_id,
+        height: header.height,
+        header_hash: commit::header_hash(&checkpoint.header),
+        time_ms: time.secs().checked_mul(1000)?,
+    };
+    let votes = (0u16..)
+        .zip(validator_keys.get(..signers)?)
+        .map(|(i, key)| sign_statement(key, i, &statement).ok())
+        .collect::<Option<Vec<_>>>()?;
+    Some(Freshness {
+        chain_id: statement.chain_id,
+        height: statement.height,
+        header_hash: statement.header_hash,
+        votes,
+    })
 }
 
 /// The province: departments, the ledger state and the newest checkpoint.

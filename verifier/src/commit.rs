@@ -11,7 +11,7 @@ use ecert_schemas::ledger::{
 use ecert_schemas::{Hash32, SchemaError};
 use sha2::{Digest, Sha256};
 
-use crate::merkle::{inclusion_path, leaf_hash, root_of, verify_inclusion, LeafTree};
+use crate::merkle::{leaf_hash, root_of, verify_inclusion, LeafTree};
 use crate::VerifyError;
 
 fn tagged_hash(tag: &[u8], bytes: &[u8]) -> Hash32 {
@@ -105,25 +105,6 @@ pub fn anchors_root(records: &[BatchRecord]) -> Result<Hash32, SchemaError> {
         .map(anchor_leaf)
         .collect::<Result<Vec<_>, _>>()?;
     Ok(root_of(&leaves))
-}
-
-/// The RFC 9162 inclusion path of record `batch_seq` in the anchor log as it was at
-/// `size` records (the `anchor_count` of a certified header), computed from the log's
-/// records: what an [`AnchorReceipt`](ecert_schemas::ledger::AnchorReceipt) carries.
-/// `None` when `batch_seq ≥ size` or the log holds fewer than `size` records.
-pub fn anchor_inclusion_path(
-    records: &[BatchRecord],
-    size: u64,
-    batch_seq: u64,
-) -> Result<Option<Vec<Hash32>>, SchemaError> {
-    let Some(prefix) = usize::try_from(size).ok().and_then(|n| records.get(..n)) else {
-        return Ok(None);
-    };
-    let leaves = prefix
-        .iter()
-        .map(anchor_leaf)
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(inclusion_path(&leaves, batch_seq))
 }
 
 /// RFC 6962 root over a block's encoded transactions.

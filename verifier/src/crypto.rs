@@ -27,11 +27,13 @@ pub enum SigningContext {
     OfferRedeem,
     /// A validator's statement that a certified header is still the newest it holds.
     Freshness,
+    /// A national key's approval of a national trust list.
+    TrustList,
 }
 
 impl SigningContext {
     /// All contexts.
-    pub const ALL: [SigningContext; 7] = [
+    pub const ALL: [SigningContext; 8] = [
         SigningContext::HolderProof,
         SigningContext::AnchorBatch,
         SigningContext::Revocation,
@@ -39,6 +41,7 @@ impl SigningContext {
         SigningContext::Governance,
         SigningContext::OfferRedeem,
         SigningContext::Freshness,
+        SigningContext::TrustList,
     ];
 
     /// The context string, NUL included, that prefixes the signed bytes.
@@ -51,6 +54,7 @@ impl SigningContext {
             SigningContext::Governance => b"ecert/v1/governance\0",
             SigningContext::OfferRedeem => b"ecert/v1/offer-redeem\0",
             SigningContext::Freshness => b"ecert/v1/freshness\0",
+            SigningContext::TrustList => b"ecert/v1/trust-list\0",
         }
     }
 }
@@ -178,10 +182,11 @@ mod tests {
                 | SigningContext::HeaderVote
                 | SigningContext::Governance
                 | SigningContext::OfferRedeem
-                | SigningContext::Freshness => {}
+                | SigningContext::Freshness
+                | SigningContext::TrustList => {}
             }
         }
-        assert_eq!(SigningContext::ALL.len(), 7);
+        assert_eq!(SigningContext::ALL.len(), 8);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The one error type of this crate: every reason a presentation, a trust bundle or a
 //! ledger transaction is refused.
 
-use ecert_schemas::{IssuerId, KeyId, KindId, SchemaError, StatusIndex, UnixTime};
+use ecert_schemas::{ChainId, IssuerId, KeyId, KindId, SchemaError, StatusIndex, UnixTime};
 use thiserror::Error;
 
 /// Why something did not verify. Each variant says, in words a counter clerk or an
@@ -161,6 +161,36 @@ pub enum VerifyError {
         /// The block the statements are about.
         height: u64,
     },
+    /// A national trust list lacks approvals from more than two thirds of the national
+    /// body's keys.
+    #[error("the national trust list is approved by {approvals} of the {keys} national keys; more than two thirds must approve it")]
+    TrustListNotApproved {
+        /// Valid approvals.
+        approvals: usize,
+        /// National keys pinned.
+        keys: usize,
+    },
+    /// The national trust list is past its expiry: get the current one.
+    #[error("the national trust list expired at {expires}: get the current list")]
+    TrustListExpired {
+        /// When it expired.
+        expires: UnixTime,
+    },
+    /// A certificate's batch is in none of the provinces' ledgers this counter trusts and
+    /// synced (its province is not on the national list, or its data was not synced).
+    #[error("the certificate's batch is in no province ledger this counter trusts and synced ({detail})")]
+    ProvinceUnknown {
+        /// What was looked for.
+        detail: String,
+    },
+    /// The national trust list does not let this province's issuers issue this kind.
+    #[error("the national trust list does not let province {province} issue {kind} certificates")]
+    ProvinceNotEntitled {
+        /// The province's ledger.
+        province: ChainId,
+        /// The kind.
+        kind: KindId,
+    },
     /// A ledger transaction was refused.
     #[error("transaction refused: {detail}")]
     TransactionRefused {
@@ -259,6 +289,10 @@ impl VerifyError {
             VerifyError::Revoked { .. } => "revoked",
             VerifyError::RevocationDataTooOld { .. } => "revocation-data-too-old",
             VerifyError::FreshnessNotConfirmed { .. } => "freshness-not-confirmed",
+            VerifyError::TrustListNotApproved { .. } => "trust-list-not-approved",
+            VerifyError::TrustListExpired { .. } => "trust-list-expired",
+            VerifyError::ProvinceUnknown { .. } => "province-unknown",
+            VerifyError::ProvinceNotEntitled { .. } => "province-not-entitled",
             VerifyError::TransactionRefused { .. } => "transaction-refused",
             VerifyError::TooFewApprovals { .. } => "too-few-approvals",
             VerifyError::UnknownValidator { .. } => "unknown-validator",

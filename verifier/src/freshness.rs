@@ -10,11 +10,12 @@
 //! ahead does not raise it.
 
 use ecert_schemas::freshness::{Freshness, FreshnessStatement, FreshnessVote};
-use ecert_schemas::ledger::ValidatorInfo;
+use ecert_schemas::ledger::{BlockHeader, Checkpoint, ValidatorInfo};
 use ecert_schemas::{ChainId, Hash32, SignatureBytes, UnixTime};
 use ed25519_dalek::SigningKey;
 
 use crate::checkpoint::is_quorum;
+use crate::commit;
 use crate::crypto::{self, SigningContext};
 use crate::VerifyError;
 
@@ -28,6 +29,18 @@ pub struct HeldHeader<'a> {
     pub height: u64,
     /// SHA-256 of its encoding.
     pub hash: Hash32,
+}
+
+impl<'a> HeldHeader<'a> {
+    /// The header `checkpoint` certifies, decoded as `header` (for data checked against
+    /// a checkpoint, such as a revocation delta accepted by `verify_revocation_delta`).
+    pub fn of_checkpoint(header: &'a BlockHeader, checkpoint: &Checkpoint) -> HeldHeader<'a> {
+        HeldHeader {
+            chain_id: &header.chain_id,
+            height: header.height,
+            hash: commit::header_hash(&checkpoint.header),
+        }
+    }
 }
 
 /// A checked freshness proof.
@@ -320,5 +333,30 @@ mod tests {
         let bytes = statement.to_bytes().unwrap();
         let vote_sig = crypto::sign(&k[0], SigningContext::HeaderVote, &bytes);
         assert!(!statement_signed_by(&set(&k), 0, &statement, &vote_sig));
+    }
+
+    #[test]
+    fn the_held_header_of_a_checkpoint_is_the_hash_of_its_signed_bytes() {
+        let header = BlockHeader {
+            chain_id: chain(),
+            height: 9,
+            prev_hash: Hash32([1; 32]),
+            time_ms: 1_000,
+            txs_root: Hash32([2; 32]),
+            anchors_root: Hash32([3; 32]),
+            anchor_count: 4,
+            revocation_root: Hash32([5; 32]),
+            registry_root: Hash32([6; 32]),
+            validators_hash: Hash32([7; 32]),
+        };
+        let bytes = header.to_bytes().unwrap();
+        let checkpoint = Checkpoint {
+            header: bytes.clone().into(),
+            votes: vec![],
+        };
+        let held = HeldHeader::of_checkpoint(&header, &checkpoint);
+        assert_eq!(held.chain_id, &header.chain_id);
+        assert_eq!(held.height, 9);
+        assert_eq!(held.hash, commit::header_hash(&bytes));
     }
 }

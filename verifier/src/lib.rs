@@ -1,9 +1,10 @@
 //! # ecert-verifier
 //!
 //! The verification core of ecert, as pure functions: Ed25519 with domain-separated
-//! signing contexts ([`crypto`]), RFC 6962 Merkle trees and proofs ([`merkle`]), header
+//! signing contexts ([`crypto`]), RFC 6962 Merkle trees and proofs ([`merkle`]; an
+//! append-only log with consistency proofs, [`merkle_log`]), header
 //! commitments ([`commit`]), checkpoint quorum ([`checkpoint`]), freshness statements
-//! ([`freshness`]), the counter's verified
+//! ([`freshness`]), federation across provinces ([`federation`]), the counter's verified
 //! trust store ([`trust`]), the whole offline check of a presentation
 //! ([`presentation::verify_presentation`]), anchor receipts ([`receipt`]) and the ledger's
 //! transaction rules ([`transaction`]).
@@ -16,9 +17,11 @@ pub mod checkpoint;
 pub mod commit;
 pub mod crypto;
 mod error;
+pub mod federation;
 pub mod freshness;
 mod ledger_check;
 pub mod merkle;
+pub mod merkle_log;
 pub mod offer;
 pub mod presentation;
 pub mod receipt;

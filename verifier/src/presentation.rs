@@ -55,6 +55,8 @@ pub struct DisclosedField {
 /// One verified certificate.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VerifiedCertificate {
+    /// The ledger (the province's) it is anchored on.
+    pub ledger: ecert_schemas::ChainId,
     /// The kind.
     pub kind: KindId,
     /// The kind's name.
@@ -117,14 +119,45 @@ pub fn verify_decoded(
     now: UnixTime,
     policy: &Policy,
 ) -> Result<Verdict, VerifyError> {
-    let synced_at = store.as_of();
-    let revocation_age_secs = now.secs().saturating_sub(synced_at.secs());
-    if revocation_age_secs > policy.max_revocation_age_secs {
+    data_age(store, now, policy)?;
+    verify_with(presentation, now, policy, |_, _| {
+        Ok(Ledger { store, kinds: None })
+    })
+}
+
+/// The ledger a certificate is checked against: a synced store and, for a province of a
+/// federation, the kinds the national trust list lets its issuers issue.
+pub(crate) struct Ledger<'a> {
+    /// The province's (or the only) ledger data.
+    pub store: &'a TrustStore,
+    /// The kinds it may issue, when a national trust list says.
+    pub kinds: Option<(&'a ecert_schemas::ChainId, &'a [ecert_schemas::KindId])>,
+}
+
+/// How old `store`'s revocation data is at `now`: refused when older than `policy` allows.
+pub(crate) fn data_age(
+    store: &TrustStore,
+    now: UnixTime,
+    policy: &Policy,
+) -> Result<u64, VerifyError> {
+    let age_secs = now.secs().saturating_sub(store.as_of().secs());
+    if age_secs > policy.max_revocation_age_secs {
         return Err(VerifyError::RevocationDataTooOld {
-            age_secs: revocation_age_secs,
+            age_secs,
             max_secs: policy.max_revocation_age_secs,
         });
     }
+    Ok(age_secs)
+}
+
+/// The checks of [`verify_decoded`] with each certificate checked against the ledger
+/// `ledger_of` picks for it (whose data must be fresh enough).
+pub(crate) fn verify_with<'a>(
+    presentation: &Presentation,
+    now: UnixTime,
+    policy: &Policy,
+    ledger_of: impl Fn(&PresentedCertificate, &Certificate) -> Result<Ledger<'a>, VerifyError>,
+) -> Result<Verdict, VerifyError> {
     let proof = presentation
         .holder
         .as_ref()
@@ -170,18 +203,33 @@ pub fn verify_decoded(
         }
     }
 
-    let certificates = items
-        .iter()
-        .zip(&certificates)
-        .map(|(item, cert)| verify_certificate(item, cert, store, now, policy))
-        .collect::<Result<Vec<_>, _>>()?;
+    // The oldest data any certificate was checked against is what the verdict reports.
+    let mut oldest: Option<(&TrustStore, u64)> = None;
+    let mut verified = Vec::with_capacity(items.len());
+    for (item, cert) in items.iter().zip(&certificates) {
+        let ledger = ledger_of(item, cert)?;
+        let age = data_age(ledger.store, now, policy)?;
+        if let Some((province, kinds)) = ledger.kinds {
+            if !kinds.contains(&cert.claims.kind) {
+                return Err(VerifyError::ProvinceNotEntitled {
+                    province: province.clone(),
+                    kind: cert.claims.kind.clone(),
+                });
+            }
+        }
+        verified.push(verify_certificate(item, cert, ledger.store, now, policy)?);
+        if oldest.is_none_or(|(_, a)| age > a) {
+            oldest = Some((ledger.store, age));
+        }
+    }
+    let (store, revocation_age_secs) = oldest.ok_or(VerifyError::HolderProofMissing)?;
     Ok(Verdict {
         holder,
         signed_at: proof.time,
         nonce_checked: policy.expected_nonce.is_some(),
-        certificates,
+        certificates: verified,
         synced_height: store.header().height,
-        synced_at,
+        synced_at: store.as_of(),
         revocation_age_secs,
     })
 }
@@ -322,6 +370,7 @@ fn verify_certificate(
     disclosed.sort_by_key(|d| order(&d.key));
 
     Ok(VerifiedCertificate {
+        ledger: store.chain_id().clone(),
         kind: claims.kind.clone(),
         kind_name: kind.name.clone(),
         issuer: claims.issuer.clone(),

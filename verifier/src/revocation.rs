@@ -8,7 +8,9 @@
 
 use std::collections::BTreeMap;
 
-use ecert_schemas::ledger::{BlockHeader, RevocationDelta, RevocationSnapshot, StatusList};
+use ecert_schemas::ledger::{
+    BlockHeader, RevocationDelta, RevocationSnapshot, RevokedAt, StatusList,
+};
 use ecert_schemas::{IssuerId, StatusIndex};
 
 use crate::checkpoint::verify_checkpoint_for_anchor;
@@ -56,14 +58,27 @@ pub fn verify_revocation_delta(
             header.height, delta.since
         )));
     }
-    let mut previous = delta.since;
+    let snapshot = apply_revocations(base, &delta.entries, &header)?;
+    Ok((header, snapshot))
+}
+
+/// Applies the revocations after `base` (at its height) up to the certified `header`
+/// (not below `base`) and checks the result against the header's `revocation_root`:
+/// steps 4 and 5 of [`verify_revocation_delta`]. Returns the state at the header's height.
+pub(crate) fn apply_revocations(
+    base: &RevocationSnapshot,
+    entries: &[RevokedAt],
+    header: &BlockHeader,
+) -> Result<RevocationSnapshot, VerifyError> {
+    let since = base.height;
+    let mut previous = since;
     let mut added: BTreeMap<&IssuerId, Vec<StatusIndex>> = BTreeMap::new();
-    for entry in &delta.entries {
-        if entry.height <= delta.since || entry.height > header.height || entry.height < previous {
+    for entry in entries {
+        if entry.height <= since || entry.height > header.height || entry.height < previous {
             return Err(mismatch(format!(
                 "a revocation at block #{} is out of order or outside blocks #{}..#{}",
                 entry.height,
-                delta.since + 1,
+                since + 1,
                 header.height
             )));
         }
@@ -82,7 +97,7 @@ pub fn verify_revocation_delta(
         // Every entry must be new: none revoked before, none listed twice.
         let newly = list
             .revoke(&indexes)
-            .map_err(|e| mismatch(format!("{issuer}'s revocations in the delta: {e}")))?;
+            .map_err(|e| mismatch(format!("{issuer}'s new revocations: {e}")))?;
         if newly.len() != indexes.len() {
             return Err(mismatch(format!(
                 "{issuer} has a status index listed as newly revoked that was revoked \
@@ -97,9 +112,8 @@ pub fn verify_revocation_delta(
             header.height
         )));
     }
-    let snapshot = RevocationSnapshot {
+    Ok(RevocationSnapshot {
         height: header.height,
         lists,
-    };
-    Ok((header, snapshot))
+    })
 }

@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 
 use ecert_schemas::freshness::Freshness;
 use ecert_schemas::ledger::{
-    BatchRecord, BlockHeader, IssuerKeyRecord, IssuerRecord, Registry, RevocationSnapshot,
-    TrustBundle, ValidatorInfo,
+    BatchRecord, BlockHeader, Checkpoint, IssuerKeyRecord, IssuerRecord, Registry,
+    RevocationSnapshot, TrustBundle, ValidatorInfo, TRUST_BUNDLE_VERSION,
 };
 use ecert_schemas::{
     ChainId, Hash32, IssuerId, KeyId, Kind, KindId, KindRegistry, StatusIndex, UnixTime,
@@ -20,7 +20,10 @@ use ed25519_dalek::VerifyingKey;
 
 use crate::checkpoint::verify_checkpoint;
 use crate::freshness::{verify_freshness, Fresh, HeldHeader};
+use crate::merkle::Frontier;
 use crate::{commit, crypto, VerifyError};
+
+mod update;
 
 /// What a counter trusts before it syncs anything: the ledger's chain id and the hash of
 /// its validator set, taken from the genesis file it was configured with.
@@ -52,14 +55,19 @@ pub struct TrustStore {
     validators: Vec<ValidatorInfo>,
     header: BlockHeader,
     header_hash: Hash32,
-    votes: usize,
+    checkpoint: Checkpoint,
     fresh: Option<Fresh>,
     registry: Registry,
     kinds: KindRegistry,
     anchors: Vec<BatchRecord>,
+    /// The anchor log's right edge, to extend it with an update's records.
+    anchor_frontier: Frontier,
     revocations: RevocationSnapshot,
-    issuer_keys: BTreeMap<(IssuerId, KeyId), VerifyingKey>,
+    issuer_keys: IssuerKeys,
 }
+
+/// Every registered issuer key that decodes, by issuer and key id.
+type IssuerKeys = BTreeMap<(IssuerId, KeyId), VerifyingKey>;
 
 impl TrustStore {
     /// Checks a synced bundle against the counter's trust anchor and its certified
@@ -94,8 +102,12 @@ impl TrustStore {
         if commit::registry_root(&bundle.registry)? != header.registry_root {
             return Err(mismatch("issuer registry".into()));
         }
+        let mut anchor_frontier = Frontier::new();
+        for record in &bundle.anchors {
+            anchor_frontier.push(commit::anchor_leaf(record)?);
+        }
         if bundle.anchors.len() as u64 != header.anchor_count
-            || commit::anchors_root(&bundle.anchors)? != header.anchors_root
+            || anchor_frontier.root() != header.anchors_root
         {
             return Err(mismatch("anchor log".into()));
         }
@@ -104,36 +116,35 @@ impl TrustStore {
         {
             return Err(mismatch("revocation state".into()));
         }
-        let mut issuer_keys = BTreeMap::new();
-        for issuer in &bundle.registry.issuers {
-            for key in &issuer.keys {
-                if KeyId::of(&key.key) != key.key_id
-                    || issuer_keys.contains_key(&(issuer.issuer.clone(), key.key_id))
-                {
-                    return Err(mismatch(format!(
-                        "issuer {} has a key whose id is wrong or repeated",
-                        issuer.issuer
-                    )));
-                }
-                // A registry entry with an unusable key simply cannot verify anything.
-                if let Some(vk) = crypto::parse_public_key(&key.key) {
-                    issuer_keys.insert((issuer.issuer.clone(), key.key_id), vk);
-                }
-            }
-        }
+        let issuer_keys = issuer_keys(&bundle.registry)?;
         Ok(TrustStore {
             chain_id: bundle.chain_id,
             validators: bundle.validators,
             header,
             header_hash: commit::header_hash(&bundle.checkpoint.header),
-            votes: bundle.checkpoint.votes.len(),
+            checkpoint: bundle.checkpoint,
             fresh: None,
             registry: bundle.registry,
             kinds,
             anchors: bundle.anchors,
+            anchor_frontier,
             revocations: bundle.revocations,
             issuer_keys,
         })
+    }
+
+    /// The bundle this store holds: what a full sync of its certified header gives (to
+    /// keep on disk after an incremental update, [`TrustStore::apply_update`]).
+    pub fn to_bundle(&self) -> TrustBundle {
+        TrustBundle {
+            version: TRUST_BUNDLE_VERSION,
+            chain_id: self.chain_id.clone(),
+            validators: self.validators.clone(),
+            checkpoint: self.checkpoint.clone(),
+            registry: self.registry.clone(),
+            anchors: self.anchors.clone(),
+            revocations: self.revocations.clone(),
+        }
     }
 
     /// The ledger this store is for.
@@ -148,7 +159,7 @@ impl TrustStore {
 
     /// How many validators signed the certified header.
     pub fn vote_count(&self) -> usize {
-        self.votes
+        self.checkpoint.votes.len()
     }
 
     /// How many certificates are revoked as of the header, all issuers together.
@@ -258,4 +269,28 @@ impl TrustStore {
     pub fn is_revoked(&self, issuer: &IssuerId, index: StatusIndex) -> bool {
         self.revocations.is_revoked(issuer, index)
     }
+}
+
+/// The keys of `registry`'s issuers, each checked to have the id of its key and to be
+/// listed once; a key that does not decode is left out (it cannot verify anything).
+fn issuer_keys(registry: &Registry) -> Result<IssuerKeys, VerifyError> {
+    let mut keys = BTreeMap::new();
+    for issuer in &registry.issuers {
+        for key in &issuer.keys {
+            if KeyId::of(&key.key) != key.key_id
+                || keys.contains_key(&(issuer.issuer.clone(), key.key_id))
+            {
+                return Err(VerifyError::TrustDataMismatch {
+                    detail: format!(
+                        "issuer {} has a key whose id is wrong or repeated",
+                        issuer.issuer
+                    ),
+                });
+            }
+            if let Some(vk) = crypto::parse_public_key(&key.key) {
+                keys.insert((issuer.issuer.clone(), key.key_id), vk);
+            }
+        }
+    }
+    Ok(keys)
 }

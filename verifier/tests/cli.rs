@@ -552,7 +552,7 @@ fn every_command_explains_itself_and_the_exit_codes_are_documented() {
     // The table in --help has every reason once, with distinct codes, and the user guide
     // gives the same numbers.
     let table = help_exit_codes();
-    assert_eq!(table.len(), 34, "{table:?}");
+    assert_eq!(table.len(), 38, "{table:?}");
     let exits: BTreeSet<i32> = table.values().copied().collect();
     assert_eq!(exits.len(), table.len());
     assert!(exits.iter().all(|&e| e >= 10));
@@ -721,5 +721,95 @@ fn sync_from_a_ledger_node_checks_like_a_file() {
         w.run(&["sync", "--from-file", "x", "--timeout", "5"])
             .code(),
         2
+    );
+}
+
+#[test]
+fn sync_fetches_only_what_changed_since_the_data_held() {
+    let mut w = Counter::new("sync-incremental");
+    w.run(&["init", "--anchor", arg(&w.anchor_file())]).ok();
+    let fake = FakeNode::serving(&w.province);
+    let url = fake.url.clone();
+    let sync = |w: &Counter| w.run(&["sync", "--node", url.as_str()]);
+    let stored = w.store_dir().join("bundle.cbor");
+    let out = sync(&w).ok();
+    assert!(out.contains("transfer:         full export"), "{out}");
+
+    // Two new batches and a revocation on the ledger.
+    let now = ecert_testkit::now();
+    let holder = ecert_verifier::crypto::public_key(&SigningKey::from_bytes(&[7; 32]));
+    for (dept, order) in [
+        ("transport", sample::driver_licence(now)),
+        ("social-security", sample::social_security_card(now)),
+    ] {
+        let (_, tx) = ecert_testkit::world::batch_of(
+            &mut w.province,
+            dept,
+            holder,
+            &[order],
+            now.minus(HOUR),
+        );
+        fake.apply(&tx).unwrap();
+    }
+    let index = status_index(&w.id_card);
+    let key = &w.province.department("public-security").unwrap().issuer_key;
+    let revocation = ecert_issuer::revocation_transaction(
+        key,
+        &fake.chain_id(),
+        vec![ecert_schemas::ledger::RevocationEntry {
+            index,
+            reason: RevocationReason::Withdrawn,
+        }],
+        now.minus(HOUR),
+    )
+    .unwrap();
+    fake.apply(&ecert_schemas::ledger::Transaction::Revocation(revocation))
+        .unwrap();
+
+    // Only that travels, and the counter holds what a full sync gives.
+    let out = sync(&w).ok();
+    assert!(
+        out.contains("transfer:         incremental from block #")
+            && out.contains("2 new batch(es), 1 revocation(s))"),
+        "{out}"
+    );
+    let incremental = std::fs::read(&stored).unwrap();
+    let full_export = {
+        let full = Counter::new("sync-incremental-full");
+        full.run(&["init", "--anchor", arg(&w.anchor_file())]).ok();
+        let out = full
+            .run(&["sync", "--node", fake.url.as_str(), "--full"])
+            .ok();
+        assert!(out.contains("transfer:         full export"), "{out}");
+        std::fs::read(full.store_dir().join("bundle.cbor")).unwrap()
+    };
+    assert_eq!(incremental, full_export, "the same data as a full sync");
+    let verdict = w.run(&["verify", &w.show(&w.id_card, &["name"], now)]);
+    assert_eq!(verdict.code(), exit_code_of("revoked"), "{}", verdict.all());
+    let out = sync(&w).ok();
+    assert!(out.contains("Already up to date"), "{out}");
+
+    // A node that leaves a new batch out of the update is refused; nothing changes.
+    let (_, tx) = ecert_testkit::world::batch_of(
+        &mut w.province,
+        "justice",
+        holder,
+        &[sample::no_criminal_record(now)],
+        now.minus(HOUR),
+    );
+    fake.apply(&tx).unwrap();
+    fake.lie(Lie::HideNewestBatch);
+    let out = sync(&w);
+    assert_eq!(
+        out.code(),
+        exit_code_of("trust-data-mismatch"),
+        "{}",
+        out.all()
+    );
+    assert!(out.stderr.contains("Nothing was changed"), "{}", out.stderr);
+    assert_eq!(
+        std::fs::read(&stored).unwrap(),
+        incremental,
+        "store unchanged"
     );
 }

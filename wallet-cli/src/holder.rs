@@ -5,7 +5,7 @@ use ecert_schemas::SignatureBytes;
 use ecert_verifier::crypto::{self, SigningContext};
 use ed25519_dalek::SigningKey;
 use rand_core::CryptoRngCore;
-use zeroize::Zeroizing;
+use zeroize::{ZeroizeOnDrop, Zeroizing};
 
 /// The wallet's key. Its secret is zeroized when dropped.
 pub struct HolderKey {
@@ -46,8 +46,27 @@ impl HolderKey {
     }
 }
 
+/// The secret is wiped when the key is dropped: its one field, `ed25519_dalek::SigningKey`,
+/// is itself zeroized on drop (the `zeroize` feature, on for the whole workspace).
+impl ZeroizeOnDrop for HolderKey {}
+
 impl core::fmt::Debug for HolderKey {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(f, "HolderKey({})", self.public_key())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Compiles only for types that wipe their secret when dropped.
+    fn zeroized_on_drop<T: ZeroizeOnDrop>() {}
+
+    #[test]
+    fn the_key_is_zeroized_on_drop() {
+        zeroized_on_drop::<SigningKey>();
+        zeroized_on_drop::<HolderKey>();
+        zeroized_on_drop::<Zeroizing<[u8; 32]>>();
     }
 }

@@ -28,10 +28,12 @@
 //!
 //! The passphrase, the derived key, the seed and the plaintext are held in
 //! [`Zeroizing`] buffers and wiped when dropped, as are Argon2's working memory blocks.
-//! (The CBOR codec's own temporary buffers — growth while encoding, and the re-encoding
-//! by which strict decoding checks its input — are outside this module's control.)
+//! The plaintext is encoded into a buffer reserved for its whole size, so that it never
+//! moves (a growing buffer would leave partial copies of the seed in freed memory), and the
+//! re-encoding by which strict decoding checks it goes into a wiped buffer too. (A damaged
+//! plaintext that re-encodes longer than it is may still make that buffer grow.)
 
-use ecert_schemas::codec::{from_cbor_bounded, to_cbor, ByteBuf};
+use ecert_schemas::codec::{from_cbor_bounded_in, to_cbor_into, ByteBuf};
 use ecert_schemas::{CertificatePackage, SchemaError};
 use rand_core::CryptoRngCore;
 use zeroize::{Zeroize, Zeroizing};
@@ -75,34 +77,49 @@ fn encode_contents(contents: &WalletContents) -> Result<Zeroizing<Vec<u8>>, Wall
         packages.push(ByteBuf::from(package.to_bytes()?));
     }
     let seed = contents.holder.seed();
+    // Room for the whole encoding (the packages, the seed, and at most 9 bytes of CBOR
+    // heads per item), so that it is written in place: a growing buffer would leave
+    // partial copies of the seed behind in freed memory.
+    let room = packages
+        .iter()
+        .map(|p| p.len().saturating_add(9))
+        .fold(seed.len().saturating_add(64), usize::saturating_add);
     let mut value = (CONTENTS_VERSION, ByteBuf::from(seed.to_vec()), packages);
-    let encoded = to_cbor(&value).map(Zeroizing::new);
+    let mut encoded = Zeroizing::new(Vec::with_capacity(room));
+    let result = to_cbor_into(&value, &mut encoded);
     // The seed's copy inside the tuple: wipe it before it is freed.
     value.1.as_mut_slice().zeroize();
-    Ok(encoded?)
+    result?;
+    Ok(encoded)
 }
 
 /// Reads the plaintext written by [`encode_contents`].
 fn decode_contents(plaintext: &[u8]) -> Result<WalletContents, WalletError> {
     type Plain = (u64, ByteBuf, Vec<ByteBuf>);
-    let (version, seed_buf, packages) =
-        match from_cbor_bounded::<Plain>("wallet contents", plaintext, MAX_CONTENTS_BYTES) {
-            Ok(value) => value,
-            Err(e) => {
-                // A future layout still starts with its version number.
-                if let (Some(0x80..=0x97), Some(&v @ 0..=0x17)) =
-                    (plaintext.first(), plaintext.get(1))
-                {
-                    if u64::from(v) != CONTENTS_VERSION {
-                        return Err(WalletError::UnsupportedWalletVersion {
-                            found: u64::from(v),
-                            supported: CONTENTS_VERSION,
-                        });
-                    }
+    // The strict decoder re-encodes the contents to compare them: into a buffer wiped
+    // when dropped, since the re-encoding holds the seed too.
+    let mut again = Zeroizing::new(Vec::new());
+    let (version, seed_buf, packages) = match from_cbor_bounded_in::<Plain>(
+        "wallet contents",
+        plaintext,
+        MAX_CONTENTS_BYTES,
+        &mut again,
+    ) {
+        Ok(value) => value,
+        Err(e) => {
+            // A future layout still starts with its version number.
+            if let (Some(0x80..=0x97), Some(&v @ 0..=0x17)) = (plaintext.first(), plaintext.get(1))
+            {
+                if u64::from(v) != CONTENTS_VERSION {
+                    return Err(WalletError::UnsupportedWalletVersion {
+                        found: u64::from(v),
+                        supported: CONTENTS_VERSION,
+                    });
                 }
-                return Err(WalletError::WalletDamaged(e.to_string()));
             }
-        };
+            return Err(WalletError::WalletDamaged(e.to_string()));
+        }
+    };
     let seed_vec = Zeroizing::new(seed_buf.into_vec());
     if version != CONTENTS_VERSION {
         return Err(WalletError::UnsupportedWalletVersion {
@@ -166,6 +183,7 @@ pub fn open(file: &[u8], passphrase: &Zeroizing<String>) -> Result<WalletContent
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ecert_schemas::codec::to_cbor;
     use ecert_schemas::{AnchorProof, Disclosure, FieldValue, Hash32, Salt};
     use rand_core::OsRng;
 
@@ -204,6 +222,27 @@ mod tests {
 
     fn contains(haystack: &[u8], needle: &[u8]) -> bool {
         haystack.windows(needle.len()).any(|w| w == needle)
+    }
+
+    #[test]
+    fn the_plaintext_is_written_in_place_and_wiped() {
+        for count in [0, 1, 5, 40] {
+            let contents = WalletContents {
+                holder: HolderKey::generate(&mut OsRng),
+                packages: (0..count)
+                    .map(|i| package("张伟", &"9".repeat(i)))
+                    .collect(),
+            };
+            let mut plaintext = encode_contents(&contents).unwrap();
+            // The buffer never grew: what is left of it is the room reserved beyond the
+            // encoding, not the doubling of a buffer that moved (and left copies behind).
+            let slack = plaintext.capacity() - plaintext.len();
+            assert!(slack <= 64 + 9 * (count + 1), "{count}: slack {slack}");
+            assert!(contains(&plaintext, contents.holder.seed().as_slice()));
+            // What `Zeroizing` does when it is dropped.
+            plaintext.zeroize();
+            assert!(plaintext.iter().all(|b| *b == 0));
+        }
     }
 
     #[test]

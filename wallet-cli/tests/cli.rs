@@ -108,12 +108,18 @@ ecert_testkit::deref_to_world!(Citizen);
 
 impl Citizen {
     fn new(name: &str) -> Citizen {
+        Citizen::at(name, now())
+    }
+
+    /// A citizen of a world whose newest block is of `ledger_time`.
+    fn at(name: &str, ledger_time: ecert_schemas::UnixTime) -> Citizen {
         let device = Device::new(name);
         let out = device.ok(&["init"]);
         assert!(out.contains("Created your wallet"), "{out}");
         let world = World::builder()
             .chain("ecert-cli-test")
             .genesis_age(200 * DAY)
+            .now(ledger_time)
             .build_for(device.wallet_id());
         let id_file = device.write_package("id-card.ecp", &world.id_card);
         let record_file = device.write_package("record.ecp", &world.record);
@@ -1122,4 +1128,40 @@ fn trust_and_refresh_check_the_ledger() {
     assert!(report.contains("validator set this trust anchor does not trust"));
     assert!(report.contains("revocation status unknown"), "{report}");
     assert!(!report.contains("not revoked"), "{report}");
+}
+
+#[test]
+fn refresh_says_how_current_the_validators_vouch_the_revocation_data_is() {
+    // The ledger's newest block is two days old.
+    let world = Citizen::at("refresh-freshness", now().minus(2 * DAY));
+    let device = &world.device;
+    let anchor_file = device.path("anchor.toml");
+    world.write_anchor(&anchor_file);
+    device.ok(&["trust", "--anchor", anchor_file.to_str().unwrap()]);
+    let node = FakeNode::serving(&world.province);
+    let report = |parts: &[&str]| {
+        let out = refresh(device, &node.url, 0).stdout;
+        says(&out, parts);
+        out
+    };
+
+    let out = report(&["no freshness statements from the validators (the node offers none)"]);
+    assert!(
+        out.contains("not revoked (certified status as of block #"),
+        "{out}"
+    );
+
+    // Every validator vouches, just now, that the block is still the newest.
+    let time = now();
+    node.state_freshness(4, time);
+    let out = report(&[
+        &format!("current as of {time}: 4 of 4 validators vouch for it"),
+        &format!("not revoked (certified status as of {time} (block #"),
+    ]);
+    assert!(!out.contains("WARNING"), "{out}");
+
+    // Two of four: the wallet warns that counters may refuse its certificates.
+    node.state_freshness(2, time);
+    let out = report(&["WARNING: the validators no longer confirm", "2 of 4"]);
+    assert!(!out.contains(&format!("as of {time}")), "{out}");
 }

@@ -21,7 +21,8 @@
  *                       choice of on or off is remembered on the device)
  *   camera-status, camera-start, camera-toggle
  *   manual-form, manual-input, manual-check    the scanner's (keyboard) field
- *   sync-button, sync-status                   sync; data-state on sync-status = ok | error | busy
+ *   sync-button, sync-status                   sync; data-state on sync-status = ok | error | busy,
+ *                                              data-transfer = incremental | full (new data)
  *   challenge-button    starts challenge mode; challenge (the panel), challenge-qr,
  *                       challenge-code (16 hex digits), challenge-new, challenge-cancel,
  *                       challenge-banner
@@ -167,6 +168,15 @@ async function start() {
       console.warn("the stored ledger data was refused:", e);
     }
   }
+  const freshness = state.store ? await state.db.get("freshness") : null;
+  if (freshness) {
+    try {
+      state.store.applyFreshness(freshness);
+    } catch (e) {
+      console.warn("the stored freshness statements were dropped:", e);
+      await state.db.delete("freshness");
+    }
+  }
   setInterval(renderAge, 15000);
   document.addEventListener("visibilitychange", onVisibility);
   if (state.anchor && state.store) {
@@ -258,6 +268,7 @@ async function dropData() {
   state.store = null;
   state.bundle = null;
   await state.db.delete("bundle");
+  await state.db.delete("freshness");
   renderAge();
 }
 
@@ -314,6 +325,8 @@ function sync(nodeText = state.node, { quiet = false } = {}) {
     if (!state.anchor) return { ok: false, code: "no-anchor", text: t("sync.noanchor") };
     if (!node) return { ok: false, code: "no-node", text: t("sync.nonode") };
     if (!quiet) syncBusy(true);
+    const incremental = await syncUpdate(node);
+    if (incremental) return incremental;
     let bytes;
     try {
       bytes = await fetchBytes(`${node}/v1/export`);
@@ -328,7 +341,7 @@ function sync(nodeText = state.node, { quiet = false } = {}) {
     const held = state.store ? state.store.info(now()).height : undefined;
     if (state.bundle && sameBytes(bytes, state.bundle)) {
       await rememberNode(node);
-      return { ok: true, same: true, text: t("sync.same", { height: held }) };
+      return { ok: true, same: true, text: withFreshness(t("sync.same", { height: held }), await syncFreshness(node)) };
     }
     let next;
     try {
@@ -341,12 +354,13 @@ function sync(nodeText = state.node, { quiet = false } = {}) {
       return { ok: false, code: e.code, text: t("sync.refused", { node, reason: `${reason} ` }) };
     }
     await state.db.setMany({ bundle: bytes, syncedAt: Date.now() });
+    await state.db.delete("freshness");
     await rememberNode(node);
     state.store?.free();
     state.store = next;
     state.bundle = bytes;
     const info = next.info(now());
-    return { ok: true, text: t("sync.done", info) };
+    return { ok: true, text: withFreshness(t("sync.done", info), await syncFreshness(node)) };
   })().finally(() => {
     state.syncing = null;
     syncBusy(false);
@@ -354,6 +368,78 @@ function sync(nodeText = state.node, { quiet = false } = {}) {
     renderSettings();
   });
   return state.syncing;
+}
+
+/**
+ * Brings the data held up to the node's newest block with only what changed
+ * (`GET /v1/updates?since=HEIGHT`), checked by the core as strictly as a whole export, and
+ * keeps it as the bundle a full sync would give. Resolves to the sync's result, or null
+ * when the whole export is needed instead: no data held, or a node that cannot answer
+ * that way (it joined from a snapshot: 404; it is behind this counter: 409).
+ */
+async function syncUpdate(node) {
+  if (!state.store) return null;
+  const held = state.store.info(now()).height;
+  let bytes;
+  try {
+    bytes = await fetchBytes(`${node}/v1/updates?since=${held}`);
+  } catch (e) {
+    if (e.code === "network") return { ok: false, code: "network", text: t("sync.unreachable", { node }) };
+    return null;
+  }
+  let next;
+  let bundle;
+  try {
+    next = state.store.update(bytes, state.anchor.text);
+    bundle = next.toBundle();
+  } catch (e) {
+    next?.free();
+    const reason = `${errorText(e.code, i18n.lang)} (${e.code}: ${e.message})`;
+    return { ok: false, code: e.code, text: t("sync.refused", { node, reason: `${reason} ` }) };
+  }
+  await rememberNode(node);
+  if (state.bundle && sameBytes(bundle, state.bundle)) {
+    next.free();
+    return { ok: true, same: true, text: withFreshness(t("sync.same", { height: held }), await syncFreshness(node)) };
+  }
+  await state.db.setMany({ bundle, syncedAt: Date.now() });
+  await state.db.delete("freshness");
+  state.store?.free();
+  state.store = next;
+  state.bundle = bundle;
+  const info = next.info(now());
+  return {
+    ok: true, incremental: bytes.length,
+    text: withFreshness(t("sync.done", info), await syncFreshness(node)),
+  };
+}
+
+/**
+ * Fetches the validators' freshness statements about the synced block
+ * (`GET /v1/freshness`) and has the core check and apply them; kept in the database
+ * (applied again on load) when they bring the data's time forward. Resolves to a line for
+ * the sync notice: empty when the node offers none (or is a node without them).
+ */
+async function syncFreshness(node) {
+  let bytes;
+  try {
+    bytes = await fetchBytes(`${node}/v1/freshness`);
+  } catch {
+    return "";
+  }
+  const before = state.store.info(now()).time;
+  try {
+    const f = state.store.applyFreshness(bytes);
+    if (f.asOf >= before) await state.db.set("freshness", bytes);
+    return t("sync.fresh", { signed: f.signed, validators: f.validators, when: i18n.dateTime(f.asOf) });
+  } catch (e) {
+    if (e.code !== "freshness-not-confirmed") return "";
+    return t("sync.notFresh", { height: state.store.info(now()).height });
+  }
+}
+
+function withFreshness(text, line) {
+  return line ? `${text} ${line}` : text;
 }
 
 function olderHeights(message) {
@@ -389,6 +475,8 @@ let syncNoticeTimer = null;
 function syncNotice(result) {
   clearTimeout(syncNoticeTimer);
   notice($("sync-status"), result.ok ? "ok" : "error", result.text);
+  // How the data came: only what changed, or the whole export.
+  $("sync-status").dataset.transfer = !result.ok || result.same ? "" : result.incremental ? "incremental" : "full";
   // A success needs no attention for long; a failure stays until the next sync.
   if (result.ok) syncNoticeTimer = setTimeout(() => { $("sync-status").hidden = true; }, 10000);
 }
@@ -685,7 +773,9 @@ function renderSettings() {
   $("settings-hash").textContent = state.anchor ? groupHex(state.anchor.validatorsHash) : "–";
   if (state.store) {
     const info = state.store.info(now());
-    $("settings-data").textContent = t("settings.data.line", { ...info, time: i18n.dateTime(info.time) });
+    const fresh = info.vouched === null ? ""
+      : ` ${t("sync.fresh", { signed: info.vouched, validators: info.validators, when: i18n.dateTime(info.time) })}`;
+    $("settings-data").textContent = t("settings.data.line", { ...info, blockTime: i18n.dateTime(info.blockTime) }) + fresh;
   } else {
     $("settings-data").textContent = t("age.none");
   }

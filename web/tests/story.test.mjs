@@ -299,6 +299,8 @@ describe("the story in Chromium: wallet and counter apps on the four-node networ
     await c.locator('[data-testid="sync-status"][data-state="ok"]').waitFor();
     const afterHeight = Number(await by(c, "data-age").getAttribute("data-height"));
     assert.ok(afterHeight > before, `a newer certified block (${before} → ${afterHeight})`);
+    assert.equal(await by(c, "sync-status").getAttribute("data-transfer"), "incremental",
+      "only what changed since the data held travelled");
     // The wallet renews its code; the desk scanner reads the current one.
     const fresh = await walletQr(s.wallet.page);
     const v = await checkCode(c, fresh.text);
@@ -328,6 +330,9 @@ describe("the story in Chromium: wallet and counter apps on the four-node networ
     const height = Number(await row.getAttribute("data-height"));
     assert.ok(height > 0, `anchored in block ${height}`);
     assert.match(await row.innerText(), anchoredIn(height));
+    // How current the status is: the validators' freshness statements, checked by the core.
+    assert.match(await by(w, "refresh-as-of").innerText(),
+      /[34] of 4 validators vouch it is current as of|4 个验证节点中 [34] 个确认其截至/);
     await shot(w, "wallet-status");
     await walletHome(w);
     const card = by(w, "cert-list").locator(`[data-testid="cert-card"][data-id="${s.certId}"]`);
@@ -360,6 +365,8 @@ describe("the story in Chromium: wallet and counter apps on the four-node networ
     await by(c, "verdict-next").click();
     await by(c, "sync-button").click();
     await c.locator('[data-testid="sync-status"][data-state="ok"]').waitFor();
+    assert.match(await by(c, "sync-status").innerText(),
+      /[34] of 4 validators vouch it is current as of|4 个验证节点中 [34] 个确认数据截至/);
   });
 
   step("with the nodes stopped and the browser offline, the counter restarts from its service worker and still verifies", async () => {

@@ -8,6 +8,8 @@
  *                key and the certificates, never anything unencrypted
  *   anchor       the trusted ledger's anchor file text (not secret)
  *   revocations  the last revocation state (Revocations.toBytes, checked again on load)
+ *   freshness    the validators' freshness statements about its block (applied again on
+ *                load: how current it is on a ledger with no new blocks)
  *   receipts     the anchor receipts of the last check, by batch root (checked again by
  *                the core each time they are shown)
  *   checkedAt, node   when and where the status was last checked
@@ -78,6 +80,7 @@ const state = {
   passphrase: null, // while open: to seal the wallet again after a change
   anchor: null, // trusted ledger's anchor text
   revocations: null, // core Revocations
+  freshnessNote: "", // what the last refresh's freshness statements showed, when not a quorum
   checkedAt: null,
   node: "",
   offer: null, // { server, code, url, redeemUrl } waiting to be collected
@@ -354,6 +357,39 @@ async function loadRevocations() {
   } catch (e) {
     console.warn("the stored revocation state was dropped:", e);
     await state.kv.delete("revocations");
+    return;
+  }
+  const freshness = await state.kv.get("freshness");
+  if (!freshness) return;
+  try {
+    state.revocations.applyFreshness(freshness);
+  } catch (e) {
+    console.warn("the stored freshness statements were dropped:", e);
+    await state.kv.delete("freshness");
+  }
+}
+
+/**
+ * Fetches the validators' freshness statements about the block of `revocations`
+ * (`GET /v1/freshness`) and has the core check and apply them. Resolves to the bytes to
+ * keep (applied again on load), or null; `state.freshnessNote` says what they showed.
+ */
+async function fetchFreshness(node, revocations) {
+  state.freshnessNote = "";
+  let bytes;
+  try {
+    bytes = await fetchBytes(`${node}/v1/freshness`);
+  } catch {
+    return null; // a node without freshness statements, or none yet
+  }
+  try {
+    revocations.applyFreshness(bytes);
+    return bytes;
+  } catch (e) {
+    if (e.code === "freshness-not-confirmed") {
+      state.freshnessNote = t("status.notFresh", { height: revocations.info().height });
+    }
+    return null;
   }
 }
 
@@ -1023,6 +1059,7 @@ async function onAnchorText(text, { fromScan = false } = {}) {
   if (differs || !current) {
     await state.kv.setMany({ anchor: info.text });
     await state.kv.delete("revocations");
+    await state.kv.delete("freshness");
     await state.kv.delete("receipts");
     state.revocations?.free();
     state.revocations = null;
@@ -1091,6 +1128,7 @@ async function onRefresh() {
       showMessage("refresh-error", `${errorMessage(e)}${e?.code === "network" ? ` (${node})` : ""}`);
       return;
     }
+    const freshness = await fetchFreshness(node, next);
     state.revocations?.free();
     state.revocations = next;
     state.checkedAt = now();
@@ -1100,6 +1138,8 @@ async function onRefresh() {
     await state.kv.setMany({
       revocations: next.toBytes(), receipts: state.receipts, checkedAt: state.checkedAt, node: state.node,
     });
+    if (freshness) await state.kv.set("freshness", freshness);
+    else await state.kv.delete("freshness");
     updateRevoked();
     updateAnchoring();
     renderRefreshResult();
@@ -1117,7 +1157,10 @@ function renderRefreshResult() {
   const statuses = state.wallet.revocationStatus(state.revocations, now());
   box.hidden = false;
   box.replaceChildren(
-    el("p", { class: "small muted" }, t("status.result", { height: info.height, when: i18n.dateTime(info.time) })),
+    el("p", { class: "small muted", dataset: { testid: "refresh-as-of" } },
+      t("status.result", { height: info.height, when: i18n.dateTime(info.blockTime) }),
+      info.vouched === null ? "" : ` ${t("status.fresh", { signed: info.vouched, validators: info.validators, when: i18n.dateTime(info.time) })}`),
+    state.freshnessNote ? el("p", { class: "small" }, state.freshnessNote) : null,
     el("ul", { class: "cards" }, statuses.map((s) => {
       const a = state.anchoring.get(s.certificate.id);
       const anchored = a ? String(a.anchored) : "unknown";

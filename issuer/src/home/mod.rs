@@ -2,7 +2,7 @@
 //! status-index counter and issuance register.
 //!
 //! ```text
-//! HOME/                          created private to its owner (0700)
+//! HOME/                          private to its owner (0700), checked by every command
 //!   config.toml                  issuer id, ledger node URL, offer endpoint URL
 //!   anchor.toml                  the ledger's trust anchor (same file as ecert-verify's)
 //!   key.eck                      the current signing key's seed, sealed with the passphrase
@@ -144,13 +144,10 @@ pub(crate) fn read_text(path: &Path) -> Result<String, HomeError> {
     })
 }
 
-/// Removes a file if it exists.
+/// Removes a file if it exists, its folder flushed ([`files::remove_if_present`]).
 pub(crate) fn remove_if_present(path: &Path) -> Result<(), HomeError> {
-    match fs::remove_file(path) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(io_err("remove", path)(e)),
-    }
+    files::remove_if_present(path)?;
+    Ok(())
 }
 
 /// The configuration file `config.toml`.
@@ -282,6 +279,8 @@ impl Home {
             }
         }
         create_private_dir(&self.dir)?;
+        // An empty folder made beforehand (with the user's default mode) becomes private.
+        files::make_private(&self.dir)?;
         let lock = self.lock()?;
         for sub in [
             BATCHES_DIR,
@@ -317,10 +316,24 @@ impl Home {
         }
         let file = options.open(&path).map_err(io_err("open", &path))?;
         match file.try_lock() {
-            Ok(()) => Ok(HomeLock { _file: file }),
+            Ok(()) => {
+                let lock = HomeLock { _file: file };
+                self.remove_stale_temporaries()?;
+                Ok(lock)
+            }
             Err(fs::TryLockError::WouldBlock) => Err(HomeError::Busy(self.dir.clone())),
             Err(fs::TryLockError::Error(e)) => Err(io_err("lock", &path)(e)),
         }
+    }
+
+    /// Removes what a command killed while writing left half-written: the temporary files
+    /// of its atomic writes (a spool's may hold claim values). Only under the lock, so that
+    /// no other command of this home is writing them.
+    fn remove_stale_temporaries(&self) -> Result<(), HomeError> {
+        for sub in ["", BATCHES_DIR, ISSUING_DIR, REVOCATIONS_DIR, RETIRED_DIR] {
+            files::remove_stale_temporaries(&self.path(sub))?;
+        }
+        Ok(())
     }
 
     /// Fails with [`HomeError::NotSetUp`] unless the home exists.
@@ -400,6 +413,34 @@ impl Home {
     /// Where the sealed key is kept.
     pub fn key_path(&self) -> PathBuf {
         self.path(KEY_FILE)
+    }
+
+    /// Every file of the home that keeps a key sealed: the current key, the next one while
+    /// a rotation is pending, and the retired ones (`retired-keys/*.eck`), for checking who
+    /// may read them.
+    pub fn sealed_key_files(&self) -> Result<Vec<PathBuf>, HomeError> {
+        let mut keys = vec![self.key_path()];
+        let pending = self.path(PENDING_KEY_FILE);
+        if pending.exists() {
+            keys.push(pending);
+        }
+        let retired = self.path(RETIRED_DIR);
+        match fs::read_dir(&retired) {
+            Ok(entries) => {
+                let mut old = Vec::new();
+                for entry in entries {
+                    let path = entry.map_err(io_err("read", &retired))?.path();
+                    if path.extension().is_some_and(|e| e == "eck") {
+                        old.push(path);
+                    }
+                }
+                old.sort();
+                keys.extend(old);
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io_err("read", &retired)(e)),
+        }
+        Ok(keys)
     }
 
     /// The current public key (from `key.pub`, no passphrase needed).
@@ -499,6 +540,7 @@ mod tests {
         assert_eq!(home.reserve_status_indexes(2).unwrap(), 3);
         assert_eq!(home.next_status_index().unwrap(), 5);
         assert!(home.anchor().unwrap().is_none());
+        assert_eq!(home.sealed_key_files().unwrap(), vec![home.key_path()]);
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -549,6 +591,10 @@ mod tests {
             b"old sealed"
         );
         assert!(retired.join(format!("{old_id}.rotation.cbor")).exists());
+        assert_eq!(
+            home.sealed_key_files().unwrap(),
+            vec![home.key_path(), retired.join(format!("{old_id}.eck"))]
+        );
         fs::remove_dir_all(home.dir()).unwrap();
     }
 

@@ -25,7 +25,9 @@ pub struct PendingRotation {
 
 impl Home {
     /// Keeps the current key under `retired-keys/KEYID.*` and makes `sealed`/`public` the
-    /// current key. The retired copy is written before the current one is replaced.
+    /// current key. The retired copy is written before the current one is replaced, and
+    /// never replaced: when an interrupted switch is done again, `key.eck` may already
+    /// hold the new key, and the copy made the first time is the old key's.
     pub fn replace_key(
         &self,
         sealed: &[u8],
@@ -33,14 +35,13 @@ impl Home {
         old_public: &PublicKeyBytes,
     ) -> Result<(), HomeError> {
         let old_id = KeyId::of(old_public).to_hex();
-        let old_sealed = self.sealed_key()?;
         let retired = self.path(RETIRED_DIR);
         create_private_dir(&retired)?;
-        write_atomically(
-            &retired.join(format!("{old_id}.eck")),
-            &old_sealed,
-            Existing::Replace,
-        )?;
+        let retired_key = retired.join(format!("{old_id}.eck"));
+        if !retired_key.exists() {
+            let old_sealed = self.sealed_key()?;
+            write_atomically(&retired_key, &old_sealed, Existing::Refuse)?;
+        }
         write_atomically(
             &retired.join(format!("{old_id}.pub")),
             format!("{}\n", old_public.to_hex()).as_bytes(),
@@ -52,6 +53,11 @@ impl Home {
             format!("{}\n", public.to_hex()).as_bytes(),
             Existing::Replace,
         )
+    }
+
+    /// Where the proposal of the rotation in progress is kept.
+    pub fn pending_proposal_path(&self) -> std::path::PathBuf {
+        self.path(PENDING_PROPOSAL_FILE)
     }
 
     /// A key rotation in progress: the sealed next key, its public key, the proposal's
@@ -93,6 +99,9 @@ impl Home {
         public: &PublicKeyBytes,
         proposal: &[u8],
     ) -> Result<(), HomeError> {
+        // A new rotation is not certified: a mark left by an earlier one interrupted while
+        // it was cleared must not carry over.
+        remove_if_present(&self.path(PENDING_CERTIFIED_FILE))?;
         write_atomically(
             &self.path(PENDING_PROPOSAL_FILE),
             proposal,

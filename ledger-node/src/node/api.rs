@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -15,6 +16,7 @@ use ecert_schemas::codec::to_cbor;
 use ecert_schemas::freshness::Freshness;
 use ecert_schemas::ledger::Checkpoint;
 use ecert_schemas::{Hash32, IssuerId, SchemaError};
+use ecert_serve::limits::{ConcurrencyLimit, Limits, SubmissionLimit};
 use ecert_verifier::commit::transaction_hash;
 use serde::Deserialize;
 use serde_json::json;
@@ -22,32 +24,66 @@ use serde_json::json;
 use super::shared::Now;
 use super::{wait_certified, Shared, SubmitError, TxDone};
 use crate::raft::TxResult;
+use crate::state::LedgerState;
 use crate::NodeError;
 
 /// Longest a request body may be (one transaction).
-const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 /// Default and largest wait for a submission.
 const DEFAULT_WAIT_MS: u64 = 10_000;
 const MAX_WAIT_MS: u64 = 60_000;
 /// How long an export waits for the applied height to be certified.
 const EXPORT_WAIT: Duration = Duration::from_secs(5);
 
-/// The API's routes.
-pub fn router(shared: Arc<Shared>) -> Router {
+/// The API's routes, within `limits`: submissions at each client's rate, the routes that
+/// read the whole ledger a few at a time, JSON errors for every refusal (bad query, unknown
+/// path, wrong method).
+pub fn router(shared: Arc<Shared>, limits: &Limits) -> Router {
+    let submissions = SubmissionLimit::new(limits.submissions)
+        .guard(Router::new().route(api::TRANSACTIONS, post(submit)));
+    let heavy = ConcurrencyLimit::new(limits.max_heavy_requests, Limits::HEAVY_WAIT).guard(
+        Router::new()
+            .route(api::CHECKPOINTS, get(checkpoints))
+            .route(api::REGISTRY, get(registry))
+            .route(api::BATCHES, get(batches))
+            .route(api::REVOCATIONS, get(revocations))
+            .route(api::EXPORT, get(export))
+            .route(api::UPDATES, get(updates)),
+    );
     Router::new()
-        .route(api::TRANSACTIONS, post(submit))
+        .merge(submissions)
+        .merge(heavy)
         .route(api::ANCHOR_ROUTE, get(anchor_receipt))
-        .route(api::CHECKPOINTS, get(checkpoints))
         .route(api::CHECKPOINTS_LATEST, get(latest_checkpoint))
-        .route(api::REGISTRY, get(registry))
-        .route(api::BATCHES, get(batches))
-        .route(api::REVOCATIONS, get(revocations))
-        .route(api::EXPORT, get(export))
         .route(api::FRESHNESS, get(freshness))
         .route(api::HEALTH, get(health))
         .route(api::METRICS, get(metrics))
+        .method_not_allowed_fallback(method_not_allowed)
+        .fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(shared)
+}
+
+async fn not_found() -> Response {
+    error(StatusCode::NOT_FOUND, "not-found", "no such endpoint")
+}
+
+async fn method_not_allowed() -> Response {
+    error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+        "this endpoint does not take this method",
+    )
+}
+
+/// A query that does not parse, as a JSON `400 bad-query`.
+fn bad_query(rejection: &QueryRejection) -> Response {
+    error(StatusCode::BAD_REQUEST, "bad-query", rejection.body_text())
+}
+
+/// A path segment that does not decode, as a JSON `400 bad-path`.
+fn bad_path(rejection: &PathRejection) -> Response {
+    error(StatusCode::BAD_REQUEST, "bad-path", rejection.body_text())
 }
 
 fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
@@ -94,10 +130,14 @@ enum Wait {
 
 async fn submit(
     State(shared): State<Arc<Shared>>,
-    Query(query): Query<SubmitQuery>,
+    query: Result<Query<SubmitQuery>, QueryRejection>,
     body: Bytes,
 ) -> Response {
     let started = Instant::now();
+    let query = match query {
+        Ok(Query(q)) => q,
+        Err(e) => return bad_query(&e),
+    };
     let wait = match query.wait.as_deref() {
         None | Some("certified") => Wait::Certified,
         Some("committed") => Wait::Committed,
@@ -218,7 +258,14 @@ fn newest_checkpoint(shared: &Shared) -> Result<Checkpoint, Response> {
     }
 }
 
-async fn anchor_receipt(State(shared): State<Arc<Shared>>, Path(root): Path<String>) -> Response {
+async fn anchor_receipt(
+    State(shared): State<Arc<Shared>>,
+    root: Result<Path<String>, PathRejection>,
+) -> Response {
+    let root = match root {
+        Ok(Path(root)) => root,
+        Err(e) => return bad_path(&e),
+    };
     let Ok(root) = Hash32::from_hex(&root) else {
         return error(
             StatusCode::BAD_REQUEST,
@@ -261,8 +308,12 @@ struct CheckpointQuery {
 
 async fn checkpoints(
     State(shared): State<Arc<Shared>>,
-    Query(q): Query<CheckpointQuery>,
+    q: Result<Query<CheckpointQuery>, QueryRejection>,
 ) -> Response {
+    let q = match q {
+        Ok(Query(q)) => q,
+        Err(e) => return bad_query(&e),
+    };
     let limit = q.limit.unwrap_or(1_000).min(1_000);
     let list = match shared
         .certifier
@@ -326,7 +377,14 @@ struct BatchQuery {
     issuer: String,
 }
 
-async fn batches(State(shared): State<Arc<Shared>>, Query(q): Query<BatchQuery>) -> Response {
+async fn batches(
+    State(shared): State<Arc<Shared>>,
+    q: Result<Query<BatchQuery>, QueryRejection>,
+) -> Response {
+    let q = match q {
+        Ok(Query(q)) => q,
+        Err(e) => return bad_query(&e),
+    };
     let Ok(issuer) = IssuerId::new(q.issuer.clone()) else {
         return error(
             StatusCode::BAD_REQUEST,
@@ -357,8 +415,12 @@ struct RevocationsQuery {
 /// height `H` to the newest certified height (checkable against the trust anchor).
 async fn revocations(
     State(shared): State<Arc<Shared>>,
-    Query(q): Query<RevocationsQuery>,
+    q: Result<Query<RevocationsQuery>, QueryRejection>,
 ) -> Response {
+    let q = match q {
+        Ok(Query(q)) => q,
+        Err(e) => return bad_query(&e),
+    };
     if let Some(since) = q.since {
         return revocation_delta(&shared, since);
     }
@@ -372,17 +434,25 @@ async fn revocations(
     }
 }
 
-fn revocation_delta(shared: &Shared, since: u64) -> Response {
+/// `409 not-certified-yet` when a client asks about block `since` and this node has not
+/// certified it yet.
+fn ahead_of_certified(shared: &Shared, since: u64) -> Option<Response> {
     let certified = shared.certifier.certified_height();
-    if since > certified {
-        return error(
+    (since > certified).then(|| {
+        error(
             StatusCode::CONFLICT,
             "not-certified-yet",
             format!(
                 "block #{since} is not certified on this node yet (certified: #{certified}); \
                  retry, or ask another node"
             ),
-        );
+        )
+    })
+}
+
+fn revocation_delta(shared: &Shared, since: u64) -> Response {
+    if let Some(response) = ahead_of_certified(shared, since) {
+        return response;
     }
     let checkpoint = match newest_checkpoint(shared) {
         Ok(c) => c,
@@ -408,43 +478,108 @@ fn revocation_delta(shared: &Shared, since: u64) -> Response {
 /// Everything a counter needs, consistent with the certified header it carries: the state
 /// is read at a height this node holds a checkpoint for.
 async fn export(State(shared): State<Arc<Shared>>) -> Response {
+    match at_certified_height(&shared, |s, checkpoint| Ok(s.trust_bundle(checkpoint))).await {
+        Ok(bundle) => match bundle.to_bytes() {
+            Ok(bytes) => cbor(bytes),
+            Err(e) => internal(e.into()),
+        },
+        Err(response) => response,
+    }
+}
+
+#[derive(Deserialize)]
+struct UpdatesQuery {
+    since: u64,
+}
+
+/// What changed after the certified header at `?since=H` up to the newest certified height
+/// this node has applied (`TrustUpdate`): a counter's incremental sync, O(changes) to
+/// serve. `409 not-certified-yet` when `H` is above this node's certified height; `404
+/// no-checkpoint` when this node does not hold the checkpoint of `H` (it caught up from a
+/// snapshot): the counter syncs the full export instead.
+async fn updates(
+    State(shared): State<Arc<Shared>>,
+    q: Result<Query<UpdatesQuery>, QueryRejection>,
+) -> Response {
+    let since = match q {
+        Ok(Query(q)) => q.since,
+        Err(e) => return bad_query(&e),
+    };
+    if let Some(response) = ahead_of_certified(&shared, since) {
+        return response;
+    }
+    let held = match shared.certifier.checkpoint(since) {
+        Ok(Some(checkpoint)) => checkpoint,
+        Ok(None) => {
+            return error(
+                StatusCode::NOT_FOUND,
+                "no-checkpoint",
+                format!("this node holds no checkpoint of block #{since}: sync the full export"),
+            )
+        }
+        Err(e) => return internal(e),
+    };
+    let held = match held.decode_header() {
+        Ok(header) => header,
+        Err(e) => return internal(e.into()),
+    };
+    let update = at_certified_height(&shared, |s, checkpoint| {
+        Ok(s.trust_update(&held, checkpoint))
+    })
+    .await;
+    match update {
+        Ok(Some(update)) => match update.to_bytes() {
+            Ok(bytes) => cbor(bytes),
+            Err(e) => internal(e.into()),
+        },
+        Ok(None) => error(
+            StatusCode::CONFLICT,
+            "not-certified-yet",
+            format!("block #{since} is not applied on this node yet: retry"),
+        ),
+        Err(response) => response,
+    }
+}
+
+/// `build` over the ledger state at its applied height, with that height's certified
+/// checkpoint: waits (up to [`EXPORT_WAIT`]) for the height to be certified; `503` when
+/// nothing is, or it is not in time.
+async fn at_certified_height<T>(
+    shared: &Shared,
+    build: impl Fn(&LedgerState, Checkpoint) -> Result<T, NodeError>,
+) -> Result<T, Response> {
     let deadline = tokio::time::Instant::now() + EXPORT_WAIT;
     loop {
         let attempt = shared.machine.read(|s| {
             let height = s.height();
             match shared.certifier.checkpoint(height) {
-                Ok(Some(checkpoint)) => Ok(Some(s.trust_bundle(checkpoint))),
+                Ok(Some(checkpoint)) => build(s, checkpoint).map(Some),
                 Ok(None) => Ok(None),
                 Err(e) => Err(e),
             }
         });
         match attempt {
-            Ok(Ok(Some(bundle))) => {
-                return match bundle.to_bytes() {
-                    Ok(bytes) => cbor(bytes),
-                    Err(e) => internal(e.into()),
-                }
-            }
+            Ok(Ok(Some(built))) => return Ok(built),
             Ok(Ok(None)) => {
                 let height = shared.height().unwrap_or(0);
                 if height == 0 {
-                    return error(
+                    return Err(error(
                         StatusCode::SERVICE_UNAVAILABLE,
                         "no-checkpoint",
                         "nothing certified yet: the ledger has no block",
-                    );
+                    ));
                 }
-                if !wait_certified(&shared, height, deadline).await
+                if !wait_certified(shared, height, deadline).await
                     && tokio::time::Instant::now() >= deadline
                 {
-                    return error(
+                    return Err(error(
                         StatusCode::SERVICE_UNAVAILABLE,
                         "not-certified",
                         format!("block {height} is not certified yet: too few validators signing"),
-                    );
+                    ));
                 }
             }
-            Ok(Err(e)) | Err(e) => return internal(e),
+            Ok(Err(e)) | Err(e) => return Err(internal(e)),
         }
     }
 }

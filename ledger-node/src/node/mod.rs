@@ -45,5 +45,5 @@ pub use certifier::Certifier;
 pub use checkpoints::wait_certified;
 pub use metrics::{Gauges, Metrics};
 pub use shared::{Shared, TxDone};
-pub use start::{Node, NodeConfig, Serving};
+pub use start::{Node, NodeConfig, Serving, DEFAULT_HEARTBEAT_MS};
 pub use submit::SubmitError;

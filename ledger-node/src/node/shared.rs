@@ -84,6 +84,33 @@ pub struct Shared {
     pub(super) freshness: Mutex<FreshnessPool>,
     /// How often this validator states freshness.
     pub(super) freshness_period: Duration,
+    /// How long this node may lead without answers from a quorum (see [`named_leader`]).
+    pub(super) leader_lease_ms: u64,
+}
+
+/// The leader a node names, from Raft's state, its current leader and how long ago a
+/// quorum last answered it as leader.
+///
+/// A leader may go `lease_ms` (the longest election timeout, after which the others have
+/// elected a new leader) without answers from a quorum of validators and still act as
+/// leader. openraft 0.9 keeps a leader cut off from the others in the leader state until
+/// it hears of a higher term, so without this a leader cut off from the majority would go
+/// on calling itself leader (in `/health`) and taking submissions that can never commit
+/// (clients waited for their timeout) while the majority has another leader. Past the
+/// lease it names no leader and refuses submissions with `no-leader`, so that clients go
+/// to another node; it leads again as soon as a quorum answers.
+fn named_leader(
+    state: ServerState,
+    current_leader: Option<NodeId>,
+    me: NodeId,
+    millis_since_quorum_ack: Option<u64>,
+    lease_ms: u64,
+) -> Option<NodeId> {
+    let leading = state == ServerState::Leader && current_leader == Some(me);
+    if leading && millis_since_quorum_ack.is_none_or(|ms| ms > lease_ms) {
+        return None;
+    }
+    current_leader
 }
 
 /// Locks one of the node's mutexes.
@@ -102,9 +129,18 @@ impl Shared {
             .unwrap_or_default()
     }
 
-    /// The current leader, if known.
+    /// The current leader, if known: never this node while it leads without a quorum
+    /// (see [`named_leader`]).
     pub fn leader(&self) -> Option<NodeId> {
-        self.raft.metrics().borrow().current_leader
+        let m = self.raft.metrics();
+        let m = m.borrow();
+        named_leader(
+            m.state,
+            m.current_leader,
+            self.me,
+            m.millis_since_quorum_ack,
+            self.leader_lease_ms,
+        )
     }
 
     /// The peer id of the current leader, when it is another validator.
@@ -112,11 +148,10 @@ impl Shared {
         self.leader().and_then(|l| self.peers.get(&l).copied())
     }
 
-    /// Whether this node leads now.
+    /// Whether this node leads now: Raft says so and a quorum of validators answered it
+    /// within its lease (see [`named_leader`]).
     pub(super) fn is_leader(&self) -> bool {
-        let m = self.raft.metrics();
-        let m = m.borrow();
-        m.state == ServerState::Leader && m.current_leader == Some(self.me)
+        self.leader() == Some(self.me)
     }
 
     /// Applied height.
@@ -153,5 +188,29 @@ impl Shared {
         let (tx, rx) = oneshot::channel();
         lock(&self.waiters)?.entry(hash).or_default().push(tx);
         Ok(rx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_leader_without_a_quorum_for_longer_than_the_lease_names_no_leader() {
+        let (leader, lease) = (ServerState::Leader, 2_000);
+        assert_eq!(named_leader(leader, Some(1), 1, Some(150), lease), Some(1));
+        assert_eq!(
+            named_leader(leader, Some(1), 1, Some(lease), lease),
+            Some(1)
+        );
+        assert_eq!(
+            named_leader(leader, Some(1), 1, Some(lease + 1), lease),
+            None
+        );
+        assert_eq!(named_leader(leader, Some(1), 1, None, lease), None);
+        // Followers name whom Raft names.
+        let follower = ServerState::Follower;
+        assert_eq!(named_leader(follower, Some(2), 1, None, lease), Some(2));
+        assert_eq!(named_leader(follower, None, 1, None, lease), None);
     }
 }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ecert_serve::{Listener, Origin, Security};
+use ecert_serve::{Limits, Listener, Origin, Security};
 use ed25519_dalek::SigningKey;
 use libp2p::{Multiaddr, PeerId};
 use openraft::{BasicNode, Raft, SnapshotPolicy};
@@ -68,6 +68,9 @@ pub struct NodeConfig {
     /// How often this validator signs that the newest certified header is still the
     /// newest (freshness on an idle ledger).
     pub freshness_period: Duration,
+    /// Raft's heartbeat interval, also how long the leader waits for an append's answer:
+    /// longer than the round trip between validators ([`DEFAULT_HEARTBEAT_MS`]).
+    pub heartbeat: Duration,
 }
 
 /// How the client API is served.
@@ -81,6 +84,9 @@ pub struct Serving {
     pub web: Option<PathBuf>,
     /// The web origins allowed to call the API from a browser (`--allow-origin`).
     pub allow_origins: Vec<Origin>,
+    /// Connections, timeouts and per-client rates (the largest body is the API's own,
+    /// [`api::MAX_BODY_BYTES`]).
+    pub limits: Limits,
 }
 
 impl Default for Serving {
@@ -91,6 +97,7 @@ impl Default for Serving {
             insecure_http: false,
             web: None,
             allow_origins: Vec::new(),
+            limits: Limits::default(),
         }
     }
 }
@@ -160,12 +167,30 @@ fn membership(genesis: &Genesis, me: NodeId) -> Result<Membership, NodeError> {
     Ok(out)
 }
 
-fn raft_config(genesis: &Genesis, snapshot_every: u64) -> Result<openraft::Config, NodeError> {
+/// The default heartbeat interval, in milliseconds (`--heartbeat-ms`).
+pub const DEFAULT_HEARTBEAT_MS: u64 = 150;
+
+/// Raft's timing from the heartbeat interval: (heartbeat, shortest and longest election
+/// timeout), in milliseconds. openraft 0.9 also gives up on each append (heartbeats
+/// included) after one heartbeat interval, so the interval must exceed the round trip
+/// between validators: with a longer round trip no append is ever answered in time and
+/// nothing commits. The election timeouts are 6 and 12 heartbeats, at least 1 and 2 s.
+pub(super) fn raft_timing(heartbeat_ms: u64) -> (u64, u64, u64) {
+    let election_min = heartbeat_ms.saturating_mul(6).max(1_000);
+    (heartbeat_ms, election_min, election_min.saturating_mul(2))
+}
+
+fn raft_config(
+    genesis: &Genesis,
+    snapshot_every: u64,
+    heartbeat_ms: u64,
+) -> Result<openraft::Config, NodeError> {
+    let (heartbeat, election_min, election_max) = raft_timing(heartbeat_ms);
     openraft::Config {
         cluster_name: genesis.chain_id.to_string(),
-        heartbeat_interval: 150,
-        election_timeout_min: 1_000,
-        election_timeout_max: 2_000,
+        heartbeat_interval: heartbeat,
+        election_timeout_min: election_min,
+        election_timeout_max: election_max,
         install_snapshot_timeout: 10_000,
         max_payload_entries: 64,
         snapshot_policy: SnapshotPolicy::LogsSinceLast(snapshot_every),
@@ -207,13 +232,18 @@ async fn start_raft(
 /// The client API's listener and router, checked before anything else starts: a refused
 /// address, an unusable web folder or a port in use fail the start at once.
 fn http_listener(addr: SocketAddr, serving: &Serving) -> Result<Listener, NodeError> {
+    let limits = Limits {
+        max_body_bytes: api::MAX_BODY_BYTES,
+        ..serving.limits
+    };
     Listener::bind(addr, serving.security.clone(), serving.insecure_http)
+        .map(|listener| listener.with_limits(limits))
         .map_err(|e| NodeError::Network(e.to_string()))
 }
 
 /// The client API's routes, with the web apps and CORS as configured.
 fn http_router(shared: Arc<Shared>, serving: &Serving) -> Result<axum::Router, NodeError> {
-    let mut router = api::router(shared);
+    let mut router = api::router(shared, &serving.limits);
     if let Some(web) = &serving.web {
         let secure = matches!(serving.security, Security::Tls(_));
         let apps =
@@ -294,9 +324,12 @@ impl Node {
         })?;
 
         let network = raft_net::Network::new(net.clone(), peers.clone());
+        let heartbeat_ms = u64::try_from(config.heartbeat.as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1);
         let raft = start_raft(
             me,
-            raft_config(&genesis, config.snapshot_every)?,
+            raft_config(&genesis, config.snapshot_every, heartbeat_ms)?,
             network,
             log,
             machine.clone(),
@@ -326,6 +359,7 @@ impl Node {
             signing_key: config.key.clone(),
             freshness,
             freshness_period,
+            leader_lease_ms: raft_timing(heartbeat_ms).2,
         });
 
         let http_addr = listener.local_addr();

@@ -31,6 +31,14 @@ pub fn to_cbor<T: Serialize>(value: &T) -> Result<Vec<u8>, SchemaError> {
     serde_cbor::to_vec(value).map_err(|e| SchemaError::malformed("value to encode", e))
 }
 
+/// [`to_cbor`], appended to `out`. For a value that holds a secret (a wallet's key): with
+/// `out` reserved large enough beforehand, the encoding is written in place and never
+/// moved, so a growing buffer leaves no partial copy behind in freed memory, and the caller
+/// wipes `out` when done.
+pub fn to_cbor_into<T: Serialize>(value: &T, out: &mut Vec<u8>) -> Result<(), SchemaError> {
+    serde_cbor::to_writer(out, value).map_err(|e| SchemaError::malformed("value to encode", e))
+}
+
 /// Decodes `bytes` as a `T`, strictly: bounded size, no trailing bytes, deterministic encoding.
 pub fn from_cbor<T: Serialize + DeserializeOwned>(
     what: &'static str,
@@ -46,6 +54,19 @@ pub fn from_cbor_bounded<T: Serialize + DeserializeOwned>(
     bytes: &[u8],
     limit: usize,
 ) -> Result<T, SchemaError> {
+    from_cbor_bounded_in(what, bytes, limit, &mut Vec::new())
+}
+
+/// [`from_cbor_bounded`] for a value that holds a secret (a wallet's key): the re-encoding
+/// made for the comparison is written into `scratch` (emptied, and reserved to the size of
+/// `bytes` so that a canonical input is re-encoded in place, never moved), which the
+/// caller wipes when done.
+pub fn from_cbor_bounded_in<T: Serialize + DeserializeOwned>(
+    what: &'static str,
+    bytes: &[u8],
+    limit: usize,
+    scratch: &mut Vec<u8>,
+) -> Result<T, SchemaError> {
     if bytes.len() > limit {
         return Err(SchemaError::TooLarge {
             actual: bytes.len(),
@@ -53,8 +74,10 @@ pub fn from_cbor_bounded<T: Serialize + DeserializeOwned>(
         });
     }
     let value: T = serde_cbor::from_slice(bytes).map_err(|e| SchemaError::malformed(what, e))?;
-    let again = to_cbor(&value)?;
-    if again != bytes {
+    scratch.clear();
+    scratch.reserve(bytes.len());
+    to_cbor_into(&value, scratch)?;
+    if scratch.as_slice() != bytes {
         return Err(SchemaError::NonCanonical { what });
     }
     Ok(value)

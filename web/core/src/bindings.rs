@@ -55,11 +55,18 @@ export interface AnchorStatus {
   root: string; batchSeq: number; height: number; time: number; date: string;
   certifiedHeight: number; certificates: AnchoredCertificate[];
 }
-export interface RevocationInfo { height: number; time: number; revokedCount: number; }
-export interface StoreInfo {
-  chainId: string; height: number; time: number; ageSecs: number; tooOld: boolean;
-  votes: number; validators: number; batches: number; revoked: number;
+/** `time`: when the state was current (the block's time, or the later time validators vouched for). */
+export interface RevocationInfo {
+  height: number; time: number; blockTime: number; vouched: number | null; validators: number;
+  revokedCount: number;
 }
+export interface StoreInfo {
+  chainId: string; height: number; time: number; blockTime: number; vouched: number | null;
+  ageSecs: number; tooOld: boolean; votes: number; validators: number; batches: number;
+  revoked: number;
+}
+/** Validators' freshness statements, checked: the data is current as of `asOf`. */
+export interface Freshness { asOf: number; signed: number; validators: number; }
 /** Every member optional: defaults 86400, 60, 30, no challenge. */
 export interface Policy {
   maxRevocationAgeSecs?: number; holderProofMaxAgeSecs?: number;
@@ -291,10 +298,41 @@ impl JsTrustStore {
             .map_err(js_error)
     }
 
+    /// This data brought up to a node's newer block with only what changed
+    /// (`GET /v1/updates?since=HEIGHT`, HEIGHT `info().height`), checked against the trust
+    /// anchor file's text as strictly as a full export. Throws the verifier's code; this
+    /// data is unchanged.
+    pub fn update(
+        &self,
+        update: &[u8],
+        #[wasm_bindgen(js_name = anchorText)] anchor_text: &str,
+    ) -> JsResult<JsTrustStore> {
+        self.0
+            .update(update, anchor_text)
+            .map(JsTrustStore)
+            .map_err(js_error)
+    }
+
+    /// The data as a trust bundle (what a full export of its block gives), to store and
+    /// read back with `sync`.
+    #[wasm_bindgen(js_name = toBundle)]
+    pub fn to_bundle(&self) -> JsResult<Vec<u8>> {
+        self.0.to_bundle().map_err(js_error)
+    }
+
     /// The ledger, its certified block, and the data's age at `now`.
     #[wasm_bindgen(unchecked_return_type = "StoreInfo")]
     pub fn info(&self, now: f64) -> JsResult<JsValue> {
         to_js(&self.0.info(now_of(now)?))
+    }
+
+    /// Checks validators' freshness statements (a node's `GET /v1/freshness`) about the
+    /// synced block and takes the time they vouch for as the data's time when newer.
+    /// Throws `freshness-not-confirmed` when too few signed, `trust-data-mismatch` when
+    /// they are about another block or do not verify.
+    #[wasm_bindgen(js_name = applyFreshness, unchecked_return_type = "Freshness")]
+    pub fn apply_freshness(&mut self, bytes: &[u8]) -> JsResult<JsValue> {
+        to_js(&self.0.apply_freshness(bytes).map_err(js_error)?)
     }
 
     /// Verifies a QR string offline at `now` under `policy`. INVALID is a result
@@ -363,6 +401,15 @@ impl JsRevocations {
     #[wasm_bindgen(unchecked_return_type = "RevocationInfo")]
     pub fn info(&self) -> JsResult<JsValue> {
         to_js(&self.0.info())
+    }
+
+    /// Checks validators' freshness statements (a node's `GET /v1/freshness`) about this
+    /// state's block and takes the time they vouch for as its time when newer (not kept
+    /// by `toBytes`: store the statements and apply them again). Throws
+    /// `freshness-not-confirmed` or `trust-data-mismatch`, the state unchanged.
+    #[wasm_bindgen(js_name = applyFreshness, unchecked_return_type = "Freshness")]
+    pub fn apply_freshness(&mut self, bytes: &[u8]) -> JsResult<JsValue> {
+        to_js(&self.0.apply_freshness(bytes).map_err(js_error)?)
     }
 
     /// Whether `issuer` revoked its certificate with status index `index`.

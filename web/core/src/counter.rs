@@ -3,18 +3,20 @@
 //! `ecert_verifier`'s, exactly as in `ecert-verify`.
 
 use ecert_schemas::codec::{from_cbor_bounded, to_cbor};
+use ecert_schemas::freshness::Freshness;
 use ecert_schemas::ledger::{
-    BlockHeader, Checkpoint, RevocationDelta, RevocationSnapshot, TrustBundle, ValidatorInfo,
-    MAX_TRUST_BUNDLE_BYTES,
+    BlockHeader, Checkpoint, RevocationDelta, RevocationSnapshot, TrustBundle, TrustUpdate,
+    ValidatorInfo, MAX_TRUST_BUNDLE_BYTES,
 };
 use ecert_schemas::{IssuerId, KindRegistry, Nonce, StatusIndex, UnixTime};
 use ecert_verifier::anchor_file::{anchor_to_toml, parse_anchor};
+use ecert_verifier::freshness::{verify_freshness, Fresh, HeldHeader};
 use ecert_verifier::report::Outcome;
 use ecert_verifier::{verify_presentation, verify_revocation_delta, Policy, TrustStore};
 use rand_core::CryptoRngCore;
 
 use crate::views::{
-    AnchorView, PolicyInput, RevocationInfo, StoreInfo, VerifiedView, VerifyResult,
+    AnchorView, FreshnessView, PolicyInput, RevocationInfo, StoreInfo, VerifiedView, VerifyResult,
 };
 use crate::WebError;
 
@@ -52,6 +54,28 @@ impl Counter {
         Ok(Counter { store, kinds })
     }
 
+    /// This data brought up to a node's newer certified header with only what changed
+    /// (`GET /v1/updates?since=HEIGHT`, HEIGHT this data's block), checked against the
+    /// trust anchor file's text as strictly as a full export
+    /// ([`TrustStore::apply_update`]). This data is unchanged on error.
+    pub fn update(&self, update: &[u8], anchor_text: &str) -> Result<Counter, WebError> {
+        let anchor = parse_anchor(anchor_text)?;
+        let update = TrustUpdate::from_bytes(update).map_err(ecert_verifier::VerifyError::from)?;
+        Ok(Counter {
+            store: self.store.apply_update(&update, &anchor)?,
+            kinds: self.kinds.clone(),
+        })
+    }
+
+    /// The data as a trust bundle, to keep between sessions (what a full export of its
+    /// block gives, byte for byte); read back with [`Counter::sync`].
+    pub fn to_bundle(&self) -> Result<Vec<u8>, WebError> {
+        self.store
+            .to_bundle()
+            .to_bytes()
+            .map_err(|e| WebError::Internal(format!("the ledger data: {e}")))
+    }
+
     /// The verified store.
     pub fn store(&self) -> &TrustStore {
         &self.store
@@ -64,6 +88,8 @@ impl Counter {
             chain_id: self.store.chain_id().to_string(),
             height: self.store.header().height,
             time: self.store.as_of().secs(),
+            block_time: self.store.header().time().secs(),
+            vouched: self.store.freshness().map(|f| f.signed),
             age_secs,
             too_old: age_secs > Policy::default().max_revocation_age_secs,
             votes: self.store.vote_count(),
@@ -71,6 +97,15 @@ impl Counter {
             batches: self.store.anchor_count(),
             revoked: self.store.revoked_count(),
         }
+    }
+
+    /// Checks validators' freshness statements (a node's `GET /v1/freshness`) about the
+    /// synced block, as `ecert-verify sync` does, and takes the time they vouch for as the
+    /// data's "as of" time when it is newer ([`TrustStore::apply_freshness`]).
+    pub fn apply_freshness(&mut self, bytes: &[u8]) -> Result<FreshnessView, WebError> {
+        let freshness = Freshness::from_bytes(bytes).map_err(ecert_verifier::VerifyError::from)?;
+        let fresh = self.store.apply_freshness(&freshness)?;
+        Ok(FreshnessView::of(fresh, self.store.validators().len()))
     }
 
     /// Verifies a QR string at `now` under `policy` (defaults for what it leaves out).
@@ -135,6 +170,8 @@ pub struct Revocations {
     snapshot: RevocationSnapshot,
     checkpoint: Checkpoint,
     validators: Vec<ValidatorInfo>,
+    /// The newest freshness applied ([`Revocations::apply_freshness`]); not stored.
+    fresh: Option<Fresh>,
 }
 
 /// The version of [`Revocations::to_bytes`] (2: status lists in the compact coding and
@@ -167,6 +204,7 @@ impl Revocations {
             snapshot,
             checkpoint: delta.checkpoint,
             validators: delta.validators,
+            fresh: None,
         })
     }
 
@@ -221,6 +259,7 @@ impl Revocations {
             snapshot: checked,
             checkpoint: delta.checkpoint,
             validators: delta.validators,
+            fresh: None,
         })
     }
 
@@ -229,13 +268,34 @@ impl Revocations {
         &self.snapshot
     }
 
-    /// The block it is as of, and how many certificates are revoked.
+    /// The block it is as of, when it was current, and how many certificates are revoked.
     pub fn info(&self) -> RevocationInfo {
+        let block_time = self.header.time();
         RevocationInfo {
             height: self.header.height,
-            time: self.header.time().secs(),
+            time: self
+                .fresh
+                .map_or(block_time, |f| f.as_of.max(block_time))
+                .secs(),
+            block_time: block_time.secs(),
+            vouched: self.fresh.map(|f| f.signed),
+            validators: self.validators.len(),
             revoked_count: self.snapshot.revoked_count(),
         }
+    }
+
+    /// Checks validators' freshness statements (a node's `GET /v1/freshness`) about this
+    /// state's certified block, signed by the validator set that certified it
+    /// ([`verify_freshness`]), and takes the time they vouch for when it is newer. On
+    /// error the state is unchanged.
+    pub fn apply_freshness(&mut self, bytes: &[u8]) -> Result<FreshnessView, WebError> {
+        let freshness = Freshness::from_bytes(bytes).map_err(ecert_verifier::VerifyError::from)?;
+        let held = HeldHeader::of_checkpoint(&self.header, &self.checkpoint);
+        let fresh = verify_freshness(&freshness, &self.validators, held)?;
+        if self.fresh.is_none_or(|old| fresh.as_of >= old.as_of) {
+            self.fresh = Some(fresh);
+        }
+        Ok(FreshnessView::of(fresh, self.validators.len()))
     }
 
     /// Whether `issuer` revoked its certificate with status index `index`.

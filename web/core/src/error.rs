@@ -53,12 +53,10 @@ pub enum WebError {
         /// The root of the receipt's batch, in hex.
         root: String,
     },
-    /// A new passphrase too short to protect a wallet.
-    #[error(
-        "choose a passphrase of at least {} characters",
-        crate::wallet::MIN_PASSPHRASE_CHARS
-    )]
-    WeakPassphrase,
+    /// A new passphrase that breaks the rules (too short to protect a wallet, too long,
+    /// only spaces).
+    #[error("choose another passphrase: {0}")]
+    WeakPassphrase(ecert_sealed::passphrase_rule::WeakPassphrase),
     /// A fault of this software (its built-in kinds cannot be read).
     #[error("internal error: {0}")]
     Internal(String),
@@ -110,7 +108,7 @@ impl WebError {
             },
             WebError::OlderData { .. } => "older-data",
             WebError::OtherBatch { .. } => "other-batch",
-            WebError::WeakPassphrase => "weak-passphrase",
+            WebError::WeakPassphrase(_) => "weak-passphrase",
             WebError::Internal(_) => "internal",
             WebError::BadArgument(_) => "bad-argument",
         }

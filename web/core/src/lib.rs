@@ -53,7 +53,7 @@
 //! | `unsupported-wallet-version` | made by newer software |
 //! | `wallet-damaged` | the file or a certificate in it cannot be read |
 //! | `kdf-out-of-bounds` | key-derivation settings outside the safe bounds |
-//! | `weak-passphrase` | a new passphrase shorter than 8 characters |
+//! | `weak-passphrase` | a new passphrase that breaks the rules: shorter than 8 characters, longer than 1024, or only spaces |
 //! | `not-a-package` | `receive`: not a certificate file (`position` says which) |
 //! | `package-damaged` | `receive`: unreadable certificate, or a field not matching it |
 //! | `issued-to-another-wallet` | `receive`: bound to another wallet ID |

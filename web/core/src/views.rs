@@ -237,10 +237,40 @@ pub struct AnchorStatus {
 pub struct RevocationInfo {
     /// The certified block it is as of.
     pub height: u64,
-    /// That block's time.
+    /// When the state was current: the block's time, or the later time a quorum of
+    /// validators vouched for (`applyFreshness`).
     pub time: u64,
+    /// The block's time.
+    pub block_time: u64,
+    /// How many validators vouched for `time`, when freshness statements were applied.
+    pub vouched: Option<usize>,
+    /// Validators of the set that certified the block.
+    pub validators: usize,
     /// Certificates revoked, all issuers together.
     pub revoked_count: u64,
+}
+
+/// Validators' freshness statements, checked: the data is current as of `as_of`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FreshnessView {
+    /// The time a quorum of validators vouched the data is current as of.
+    pub as_of: u64,
+    /// How many validators signed.
+    pub signed: usize,
+    /// Validators of the ledger.
+    pub validators: usize,
+}
+
+impl FreshnessView {
+    /// The view of a checked freshness proof of a ledger of `validators` validators.
+    pub fn of(fresh: ecert_verifier::freshness::Fresh, validators: usize) -> FreshnessView {
+        FreshnessView {
+            as_of: fresh.as_of.secs(),
+            signed: fresh.signed,
+            validators,
+        }
+    }
 }
 
 /// A counter's synced ledger data.
@@ -251,8 +281,13 @@ pub struct StoreInfo {
     pub chain_id: String,
     /// The certified block the data is as of.
     pub height: u64,
-    /// That block's time.
+    /// When the data was current: the block's time, or the later time a quorum of
+    /// validators vouched for (`applyFreshness`).
     pub time: u64,
+    /// The block's time.
+    pub block_time: u64,
+    /// How many validators vouched for `time`, when freshness statements were applied.
+    pub vouched: Option<usize>,
     /// Age of the data at the time asked (0 if it seems to come from the future).
     pub age_secs: u64,
     /// Whether it is older than the default policy accepts (24 h): `verify` would refuse.

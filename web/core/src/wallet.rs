@@ -18,8 +18,9 @@ use crate::views::{
 };
 use crate::WebError;
 
-/// Fewest characters of a new wallet passphrase (the command-line wallet's rule).
-pub const MIN_PASSPHRASE_CHARS: usize = 8;
+/// Fewest characters of a new wallet passphrase (the rules of
+/// [`ecert_sealed::passphrase_rule`], the command-line wallet's).
+pub const MIN_PASSPHRASE_CHARS: usize = ecert_sealed::passphrase_rule::MIN_CHARS;
 
 /// The key-derivation settings new wallet files are sealed with unless others are given:
 /// those of the command-line wallet (Argon2id, 64 MiB, 3 passes, 1 lane).
@@ -86,17 +87,16 @@ impl Wallet {
         })
     }
 
-    /// The wallet file: the contents sealed under `passphrase` (at least
-    /// [`MIN_PASSPHRASE_CHARS`] characters) with `kdf`, fresh salt and nonce from `rng`.
+    /// The wallet file: the contents sealed under `passphrase` (which must follow the rules
+    /// of [`ecert_sealed::passphrase_rule`]: 8 to 1024 characters, not only white space)
+    /// with `kdf`, fresh salt and nonce from `rng`.
     pub fn seal(
         &self,
         passphrase: &Zeroizing<String>,
         kdf: KdfSettings,
         rng: &mut impl CryptoRngCore,
     ) -> Result<Vec<u8>, WebError> {
-        if passphrase.chars().count() < MIN_PASSPHRASE_CHARS {
-            return Err(WebError::WeakPassphrase);
-        }
+        ecert_sealed::passphrase_rule::check_new(passphrase).map_err(WebError::WeakPassphrase)?;
         let params = KdfParams::new(kdf.memory_kib, kdf.passes, kdf.lanes)
             .map_err(ecert_wallet::WalletError::from)?;
         Ok(store::seal(&self.contents, passphrase, params, rng)?)

@@ -378,3 +378,143 @@ fn revocations_through_a_verified_delta() {
     assert_eq!(verdict.code, Some("revoked"));
     assert!(verdict.reason.unwrap().contains("justice"));
 }
+
+#[test]
+fn freshness_statements_bring_the_data_of_an_idle_ledger_forward() {
+    let world = World::builder().now(FIXED_NOW.minus(2 * DAY)).build();
+    let checkpoint = world.province.checkpoint().unwrap();
+    let keys = world.province.validator_keys();
+    let fresh = |signers: usize, time| {
+        ecert_testkit::province::stated_fresh(&keys, checkpoint, signers, time)
+            .unwrap()
+            .to_bytes()
+            .unwrap()
+    };
+    // The counter: the data is as of its block until a quorum vouches for a later time.
+    let mut counter = counter(&world);
+    let before = counter.info(FIXED_NOW);
+    let block_time = before.block_time;
+    assert!(block_time <= FIXED_NOW.minus(2 * DAY).secs());
+    assert_eq!((before.time, before.vouched), (block_time, None));
+    assert!(before.too_old);
+    let view = counter.apply_freshness(&fresh(3, FIXED_NOW)).unwrap();
+    assert_eq!(
+        (view.as_of, view.signed, view.validators),
+        (FIXED_NOW.secs(), 3, 4)
+    );
+    let after = counter.info(FIXED_NOW);
+    assert_eq!(
+        (after.time, after.block_time),
+        (FIXED_NOW.secs(), block_time)
+    );
+    assert_eq!(
+        (after.vouched, after.age_secs, after.too_old),
+        (Some(3), 0, false)
+    );
+    // Too few signers, or statements about another block, change nothing.
+    let err = counter.apply_freshness(&fresh(2, FIXED_NOW)).unwrap_err();
+    assert_eq!(err.code(), "freshness-not-confirmed");
+    let twin = World::builder().now(FIXED_NOW.minus(2 * DAY)).build();
+    let foreign = ecert_testkit::province::stated_fresh(
+        &twin.province.validator_keys(),
+        twin.province.checkpoint().unwrap(),
+        4,
+        FIXED_NOW,
+    )
+    .unwrap()
+    .to_bytes()
+    .unwrap();
+    assert_eq!(
+        counter.apply_freshness(&foreign).unwrap_err().code(),
+        "trust-data-mismatch"
+    );
+    assert_eq!(
+        counter.apply_freshness(b"junk").unwrap_err().code(),
+        "malformed"
+    );
+    // Older statements do not move the time back.
+    counter
+        .apply_freshness(&fresh(4, FIXED_NOW.minus(HOUR)))
+        .unwrap();
+    assert_eq!(counter.info(FIXED_NOW), after);
+
+    // The wallet's revocation state, the same way.
+    let delta = world
+        .province
+        .ledger()
+        .revocation_delta(0, checkpoint)
+        .unwrap()
+        .unwrap()
+        .to_bytes()
+        .unwrap();
+    let mut state = Revocations::from_delta(&delta, &world.anchor_toml(), None).unwrap();
+    assert_eq!(
+        (state.info().time, state.info().vouched),
+        (block_time, None)
+    );
+    state.apply_freshness(&fresh(4, FIXED_NOW)).unwrap();
+    let info = state.info();
+    assert_eq!(
+        (info.time, info.block_time, info.vouched),
+        (FIXED_NOW.secs(), block_time, Some(4))
+    );
+    assert_eq!(
+        state.apply_freshness(&foreign).unwrap_err().code(),
+        "trust-data-mismatch"
+    );
+    assert_eq!(
+        state
+            .apply_freshness(&fresh(1, FIXED_NOW))
+            .unwrap_err()
+            .code(),
+        "freshness-not-confirmed"
+    );
+    assert_eq!(state.info(), info);
+    // Not stored with the state: read back, it is as of its block again.
+    let back = Revocations::from_bytes(&state.to_bytes().unwrap(), &world.anchor_toml()).unwrap();
+    assert_eq!(back.info().time, block_time);
+}
+
+#[test]
+fn a_counter_catches_up_with_only_what_changed() {
+    let mut world = World::new();
+    let anchor = world.anchor_toml();
+    let held = counter(&world);
+    let now = world.now;
+    world.issue_now("transport", sample::driver_licence(now));
+    let record = world.record.clone();
+    world.revoke("justice", &record, now.minus(HOUR));
+    let update = world
+        .province
+        .ledger()
+        .trust_update(
+            held.store().header(),
+            world.province.checkpoint().unwrap().clone(),
+        )
+        .unwrap()
+        .to_bytes()
+        .unwrap();
+
+    let updated = held.update(&update, &anchor).unwrap();
+    assert_eq!(updated.to_bundle().unwrap(), world.bundle_bytes());
+    assert_eq!(updated.info(now).revoked, 1);
+    // Stored and read back like a synced export.
+    let again = Counter::sync(&updated.to_bundle().unwrap(), &anchor, None, false).unwrap();
+    assert_eq!(again.info(now), updated.info(now));
+    // Refused: junk, another ledger's anchor, or an update applied twice.
+    assert_eq!(
+        held.update(b"junk", &anchor).unwrap_err().code(),
+        "malformed"
+    );
+    let twin = World::new();
+    assert_eq!(
+        held.update(&update, &twin.anchor_toml())
+            .unwrap_err()
+            .code(),
+        "header-not-certified"
+    );
+    assert_eq!(
+        updated.update(&update, &anchor).unwrap_err().code(),
+        "trust-data-mismatch"
+    );
+}

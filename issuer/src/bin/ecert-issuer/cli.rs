@@ -185,6 +185,11 @@ one-time offer codes made by 'issue --offer' here and receive their certificate.
 works once, and only for the wallet the certificate was issued to. No passphrase is needed: \
 the certificates were signed when issued.
 
+A delivered certificate is kept in the home for --redelivery-days (default 7) so that the \
+same wallet, if it was interrupted before saving it, can collect it again with the same \
+code; nobody else can. Then it is deleted (checked at the start and every hour); only a \
+note of who collected it and when stays. --redelivery-days 0 deletes it at once.
+
 Listens on --listen ADDRESS:PORT (default 127.0.0.1:7400; use 0.0.0.0:7400 to accept \
 connections from other computers, which needs HTTPS: --tls-cert FILE --tls-key FILE, or \
 --insecure-http to serve plain HTTP on a network you trust). \
@@ -396,6 +401,21 @@ pub struct ServeArgs {
     /// link opens in a browser links to it, with the offer.
     #[arg(long, value_name = "URL")]
     pub wallet_app: Option<String>,
+
+    /// Days a delivered certificate is kept after its offer was redeemed, to be handed
+    /// again to the same wallet only (one that was interrupted before saving it); then it
+    /// is deleted. 0: deleted at once, an offer is answered only once.
+    #[arg(
+        long,
+        value_name = "DAYS",
+        default_value_t = 7,
+        value_parser = clap::value_parser!(u64).range(0..=365)
+    )]
+    pub redelivery_days: u64,
+
+    /// The offer endpoint's limits against hostile clients (docs/api.md, "Limits").
+    #[command(flatten)]
+    pub limits: ecert_serve::LimitArgs,
 }
 
 #[cfg(test)]

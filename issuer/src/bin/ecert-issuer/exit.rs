@@ -9,6 +9,7 @@ use ecert_issuer::node::NodeError;
 use ecert_issuer::register::FindError;
 use ecert_shell::files::FileError;
 use ecert_shell::passphrase::PassphraseError;
+use ecert_shell::permissions::PermissionError;
 
 ecert_shell::exit_codes! {
     /// The table, for `--help` ([`help`]).
@@ -32,6 +33,10 @@ ecert_shell::exit_codes! {
                 trust that node";
     /// `audit` found batches this department did not issue, or misses some of its own.
     AUDIT = 6: "audit: batches this department did not issue, or its own batches missing";
+    /// The home or a key file in it is open to other users (or is another user's): the
+    /// message gives the command that fixes it. Nothing was read or changed.
+    PERMISSIONS = 7: "the home or its key file is open to other users: the message says how \
+                      to fix it";
 }
 
 /// The table as `--help` shows it.
@@ -78,9 +83,16 @@ pub fn for_error(error: &anyhow::Error) -> u8 {
                 | IssuanceError::WorkerFailed => return OTHER,
             }
         }
+        if cause.is::<PermissionError>() {
+            return PERMISSIONS;
+        }
         if let Some(e) = cause.downcast_ref::<PassphraseError>() {
             return match e {
-                PassphraseError::Mismatch | PassphraseError::TooShort { .. } => INPUT,
+                PassphraseError::Mismatch
+                | PassphraseError::TooShort { .. }
+                | PassphraseError::TooLong { .. }
+                | PassphraseError::Blank { .. }
+                | PassphraseError::Unchanged { .. } => INPUT,
                 _ => OTHER,
             };
         }

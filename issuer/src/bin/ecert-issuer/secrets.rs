@@ -8,6 +8,7 @@ use ecert_issuer::IssuerKey;
 use ecert_schemas::IssuerId;
 use ecert_sealed::{open_secret, seal_secret, KdfParams, SealError};
 use ecert_shell::passphrase::{self, Source};
+use ecert_shell::permissions::{self, Folder};
 use rand_core::OsRng;
 use zeroize::Zeroizing;
 
@@ -26,7 +27,8 @@ pub fn existing() -> Result<Zeroizing<String>> {
     Ok(passphrase::existing(PASSPHRASE)?)
 }
 
-/// A new passphrase: from the environment, or asked twice; at least 8 characters.
+/// A new passphrase: from the environment, or asked twice; the rules of
+/// [`ecert_shell::passphrase`] (8 to 1024 characters, not only spaces).
 pub fn new() -> Result<Zeroizing<String>> {
     Ok(passphrase::new(PASSPHRASE)?)
 }
@@ -77,11 +79,26 @@ pub fn unlock(home: &Home, issuer: IssuerId) -> Result<IssuerKey> {
     unlock_keeping_passphrase(home, issuer).map(|(key, _)| key)
 }
 
+/// Refuses the home, or any of its sealed keys (current, pending, retired), if other users
+/// could read or change them ([`ecert_shell::permissions`]: the home `0700`, the keys
+/// `0600`, all owned by this user), before anything else is read from it.
+pub fn check_private(home: &Home) -> Result<()> {
+    permissions::check_home(home.dir())?;
+    for path in home.sealed_key_files()? {
+        if path.exists() {
+            permissions::check_secret_file(&path, Folder::Home)?;
+        }
+    }
+    Ok(())
+}
+
 /// [`unlock`], also returning the passphrase (to seal a new key with it).
 pub fn unlock_keeping_passphrase(
     home: &Home,
     issuer: IssuerId,
 ) -> Result<(IssuerKey, Zeroizing<String>)> {
+    home.require()?;
+    check_private(home)?;
     let now = ecert_shell::clock::now()?;
     if home.promote_due_rotation(now.secs())? {
         eprintln!(

@@ -1,6 +1,10 @@
 //! The node's home folder: `node.key` (the validator key, sealed under the operator's
 //! passphrase with Argon2id + XChaCha20-Poly1305), `node.pub` (the public key, hex),
 //! `node.toml` (the department), and `data/` (RocksDB).
+//!
+//! The home and the key file are private to the node's user (`0700`, `0600`): `init`
+//! creates them so, and the key is not opened, nor its passphrase asked for, while other
+//! users could read or change either ([`ecert_shell::permissions`]).
 
 use std::path::{Path, PathBuf};
 
@@ -8,6 +12,7 @@ use anyhow::{bail, Context, Result};
 use ecert_sealed::{open_secret, seal_secret};
 use ecert_shell::files::{self, read_limited, read_text_limited, FileError};
 use ecert_shell::passphrase::{self, Source};
+use ecert_shell::permissions::{self, Folder};
 use ed25519_dalek::SigningKey;
 use rand_core::OsRng;
 use zeroize::Zeroizing;
@@ -81,9 +86,23 @@ pub fn public_key(home: &Path) -> Result<String> {
     Ok(text.trim().to_owned())
 }
 
-/// Opens the sealed validator key.
+/// Refuses the home and its key file if other users could read or change them (the home
+/// `0700`, `node.key` `0600`, both owned by this user): `run` and `approve` check this
+/// first, before reading anything else. A home without a key is left to [`open_key`],
+/// which says what to do.
+pub fn check_private(home: &Path) -> Result<()> {
+    let key = home.join(KEY_FILE);
+    if key.exists() {
+        permissions::check_secret_file(&key, Folder::Home)?;
+    }
+    Ok(())
+}
+
+/// Opens the sealed validator key; refuses it, before asking for the passphrase, if other
+/// users could read or change the key file or the home.
 pub fn open_key(home: &Path) -> Result<SigningKey> {
     let (path, sealed) = read_home_file(home, KEY_FILE, read_limited)?;
+    permissions::check_secret_file(&path, Folder::Home)?;
     let pass = passphrase::existing(PASSPHRASE)?;
     let seed = open_secret(KEY_MAGIC, &sealed, &pass)
         .with_context(|| format!("cannot open the node key {}", path.display()))?;
@@ -92,4 +111,20 @@ pub fn open_key(home: &Path) -> Result<SigningKey> {
         .try_into()
         .map_err(|_| anyhow::anyhow!("{} does not hold an Ed25519 key", path.display()))?;
     Ok(SigningKey::from_bytes(seed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Compiles only for types that wipe their secret when dropped.
+    fn zeroized_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+
+    #[test]
+    fn the_validator_key_and_its_seed_are_zeroized_on_drop() {
+        // `ed25519-dalek`'s `zeroize` feature, on for the whole workspace.
+        zeroized_on_drop::<SigningKey>();
+        zeroized_on_drop::<Zeroizing<[u8; 32]>>();
+        zeroized_on_drop::<Zeroizing<Vec<u8>>>();
+    }
 }

@@ -5,6 +5,7 @@
 //! `key` prints the validator key for the genesis; `trust-anchor` prints what counters,
 //! issuers and wallets pin to trust this ledger.
 
+mod exit;
 mod home;
 
 use std::net::SocketAddr;
@@ -16,7 +17,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use ecert_ledger_node::genesis::Genesis;
 use ecert_ledger_node::node::{Node, NodeConfig, Serving};
-use ecert_serve::{Origin, Security, TlsFiles};
+use ecert_serve::{LimitArgs, Origin, Security, TlsFiles};
 use ecert_shell::files::{read_limited, read_text_limited, Existing};
 use ecert_shell::outln;
 
@@ -25,7 +26,13 @@ use ecert_shell::outln;
 /// serves certified headers, anchor proofs and revocations to issuers, wallets and
 /// counters.
 #[derive(Parser)]
-#[command(name = "ecert-node", version, about, long_about = None)]
+#[command(
+    name = "ecert-node",
+    version,
+    about,
+    long_about = None,
+    after_long_help = exit::help()
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -100,6 +107,15 @@ enum Command {
         /// blocks for as long as more than two thirds of the validators do so.
         #[arg(long, value_name = "SECS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=86_400))]
         freshness_period: u64,
+        /// Raft's heartbeat interval in milliseconds. The leader also waits this long for
+        /// each answer to an append, so it must exceed the longest round trip between
+        /// validators, or nothing commits. Election timeouts follow: 6 to 12 heartbeats,
+        /// at least 1 to 2 s.
+        #[arg(long, value_name = "MS", default_value_t = ecert_ledger_node::node::DEFAULT_HEARTBEAT_MS, value_parser = clap::value_parser!(u64).range(50..=10_000))]
+        heartbeat_ms: u64,
+        /// The client API's limits against hostile clients (docs/api.md, "Limits").
+        #[command(flatten)]
+        limits: Box<LimitArgs>,
     },
     /// Approve a governance proposal (an issuer key registration, rotation or retirement,
     /// a new issuer or kind) with this node's validator key. Prints what the proposal
@@ -152,8 +168,7 @@ fn write_anchor_qr(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
 const MAX_INPUT_BYTES: u64 = 16 * 1024 * 1024;
 
 fn main() -> ExitCode {
-    // Exit codes: 0 done, 1 failed, 2 wrong usage.
-    ecert_shell::exit::run::<Cli>(2, run, |_| 1)
+    ecert_shell::exit::run::<Cli>(exit::USAGE, run, exit::for_error)
 }
 
 fn read_genesis(path: &Path) -> Result<Genesis> {
@@ -180,6 +195,7 @@ fn run(cli: Cli) -> Result<()> {
             proposal,
             out,
         } => {
+            home::check_private(&home)?;
             let genesis = read_genesis(&genesis)?;
             let bytes = read_limited(&proposal, MAX_INPUT_BYTES)
                 .with_context(|| format!("cannot read {}", proposal.display()))?;
@@ -245,7 +261,11 @@ fn run(cli: Cli) -> Result<()> {
             max_block_txs,
             snapshot_every,
             freshness_period,
+            heartbeat_ms,
+            limits,
         } => {
+            // A key open to other users is refused before anything else is done.
+            home::check_private(&home)?;
             // The serving options are checked before the key's passphrase is asked for.
             let security = match TlsFiles::from_flags(tls_cert, tls_key) {
                 Some(files) => Security::Tls(files.load()?),
@@ -264,6 +284,7 @@ fn run(cli: Cli) -> Result<()> {
                 insecure_http,
                 web,
                 allow_origins,
+                limits: limits.limits(ecert_ledger_node::node::api::MAX_BODY_BYTES),
             };
             let genesis = read_genesis(&genesis)?;
             genesis
@@ -293,6 +314,7 @@ fn run(cli: Cli) -> Result<()> {
                     max_block_txs,
                     snapshot_every,
                     freshness_period: Duration::from_secs(freshness_period),
+                    heartbeat: Duration::from_millis(heartbeat_ms),
                 })
                 .await?;
                 eprintln!("ecert-node: client API on {}", node.http_url());

@@ -22,7 +22,14 @@ First setup (once):  ecert-verify init --anchor anchor.toml
 Every day:           ecert-verify sync --node https://HOST:PORT
                      (--ca FILE: trust only the department's certificate authority)
                      (or: ecert-verify sync --from-file bundle.cbor)
-At the counter:      ecert-verify verify          (then scan the code)";
+At the counter:      ecert-verify verify          (then scan the code)
+
+Certificates from other provinces (a counter that serves several):
+  once:              ecert-verify init --national-anchor national-anchor.toml
+  when a new list comes out:
+                     ecert-verify sync --trust-list trust-list.cbor
+  every day, for each province served:
+                     ecert-verify sync --province CHAIN_ID --node https://HOST:PORT";
 
 const STORE_HELP: &str = "Folder where this counter keeps its trust anchor and ledger data \
 [default: $ECERT_VERIFY_STORE, else $XDG_DATA_HOME/ecert-verify, else \
@@ -53,7 +60,7 @@ pub struct Cli {
 /// The commands.
 #[derive(Subcommand)]
 pub enum Command {
-    /// Set up this counter with the ledger's trust anchor (once)
+    /// Set up this counter with the ledger's trust anchor and/or the national anchor (once)
     #[command(long_about = "\
 Set up this counter with the ledger's trust anchor (do this once).
 
@@ -63,8 +70,18 @@ genesis). It names the ledger and its validators, and holds two lines:
     chain_id = \"ecert-demo-province\"
     validators_hash = \"<64 hex digits>\"
 
-Only ledger data certified by these validators will ever be accepted by `sync`. If the
-counter already has a different anchor, `init` refuses unless you add --force.")]
+Only ledger data certified by these validators will ever be accepted by `sync`.
+
+A counter that also accepts certificates from other provinces is set up with the national
+anchor file from the national body (--national-anchor, alone or with --anchor): the
+federation's name and the national body's keys, more than two thirds of which must approve
+a national trust list before `sync --trust-list` takes it:
+
+    federation = \"ecert-national\"
+    keys = [\"<64 hex digits>\", \"<64 hex digits>\", ...]
+
+If the counter already has a different anchor (or national anchor), `init` refuses unless
+you add --force.")]
     Init(InitArgs),
     /// Load the ledger's latest data from a ledger node, or from a file it exported
     #[command(long_about = "\
@@ -84,9 +101,23 @@ certified. Data older than the data already stored is refused unless you add
 --allow-older. Prints the certified block height, the number of batches known, the block's
 time and how old the data is.
 
+Other provinces (a counter set up with `init --national-anchor`):
+
+  ecert-verify sync --trust-list trust-list.cbor
+  ecert-verify sync --province ecert-east --node https://10.9.8.7:7200
+  ecert-verify sync --province ecert-east --from-file east-bundle.cbor
+
+--trust-list takes the national body's list when more than two thirds of the national keys
+approved it, it has not expired, and it is newer (higher version) than the list held; an
+older list is always refused. The synced data of a province the new list leaves out, or
+names with another validator set, is deleted. --province syncs a listed province's ledger
+exactly as the counter's own (same checks, incremental updates, freshness), against the
+trust anchor the list gives it; a province not on the list is refused (exit code 46).
+
 Exit codes: 0 synced (or already up to date); 2 the data could not be had (file unreadable,
 node unreachable or not answering in time, counter not set up); 3 older than the stored
-data; 10 and up: the data was refused, one code per reason (see `verify --help`).")]
+data (or trust list); 10 and up: the data was refused, one code per reason (see
+`verify --help`).")]
     Sync(SyncArgs),
     /// Check a citizen's QR code (from a scanner, an argument or a photo)
     #[command(long_about = "\
@@ -119,19 +150,27 @@ The challenge alone is printed on standard output; the instructions go to standa
 Show what this counter trusts and how fresh its ledger data is: the ledger (chain id) and
 validator set of its trust anchor, the synced block height, that block's time and age, the
 number of anchored batches, revoked certificates, and the issuing offices with the kinds of
-certificate each may issue. Exits with 2 if the counter is not set up or not synced.")]
+certificate each may issue. With a national anchor: the national trust list (federation,
+version, expiry, approvals) and each listed province, with its synced height and data age.
+Exits with 2 if the counter is not set up or not synced.")]
     Status,
 }
 
 /// `init`.
 #[derive(Args)]
+#[command(group = clap::ArgGroup::new("anchors").required(true).multiple(true))]
 pub struct InitArgs {
     /// The trust anchor file from the department running the ledger (TOML: chain_id and
     /// validators_hash)
-    #[arg(long, value_name = "FILE")]
-    pub anchor: PathBuf,
-    /// Replace a different anchor this counter already has (this also deletes its synced
-    /// data). Only do this when the department running the ledger tells you to
+    #[arg(long, value_name = "FILE", group = "anchors")]
+    pub anchor: Option<PathBuf>,
+    /// The national anchor file from the national body (TOML: federation and keys), for
+    /// certificates from other provinces
+    #[arg(long, value_name = "FILE", group = "anchors")]
+    pub national_anchor: Option<PathBuf>,
+    /// Replace a different anchor (or national anchor) this counter already has (this also
+    /// deletes the data synced under it). Only do this when the department running the
+    /// ledger (or the national body) tells you to
     #[arg(long)]
     pub force: bool,
 }
@@ -143,10 +182,22 @@ pub struct SyncArgs {
     #[arg(
         long,
         value_name = "BUNDLE",
-        required_unless_present = "node",
+        required_unless_present_any = ["node", "trust_list"],
         conflicts_with = "node"
     )]
     pub from_file: Option<PathBuf>,
+    /// A national trust list file from the national body: checked against the national
+    /// anchor and kept if newer than the one held
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with_all = ["node", "from_file", "province", "allow_older"]
+    )]
+    pub trust_list: Option<PathBuf>,
+    /// Sync another province's ledger (by its chain id on the national trust list), with
+    /// --node or --from-file: checked against the trust anchor the list gives it
+    #[arg(long, value_name = "CHAIN_ID")]
+    pub province: Option<String>,
     /// Fetch the data from this ledger node over the network: https://HOST:PORT
     #[arg(long, value_name = "URL")]
     pub node: Option<String>,
@@ -162,6 +213,10 @@ pub struct SyncArgs {
     /// Accept data older (lower block height) than the data already stored
     #[arg(long)]
     pub allow_older: bool,
+    /// With --node: fetch the node's whole export, not only what changed since the data
+    /// this counter holds
+    #[arg(long, requires = "node")]
+    pub full: bool,
 }
 
 /// `verify`.

@@ -21,10 +21,10 @@ ecert_shell::exit_codes! {
     COUNTER_ERROR = 2: "the counter could not check: wrong usage, unreadable file, ledger node \
                         unreachable, not set up (run `init`) or not synced (run `sync`)";
     /// The command refused to replace what the counter already has: a trust bundle older than
-    /// the stored one (`sync`, see `--allow-older`) or a different trust anchor (`init`, see
-    /// `--force`).
-    REFUSED = 3: "refused to replace stored data (sync: older bundle, see --allow-older; \
-                  init: other anchor, see --force)";
+    /// the stored one (`sync`, see `--allow-older`), a national trust list older than the
+    /// stored one (`sync --trust-list`) or a different trust anchor (`init`, see `--force`).
+    REFUSED = 3: "refused to replace stored data (sync: older bundle, see --allow-older, or \
+                  older trust list; init: other anchor, see --force)";
 }
 
 /// One rejection reason: its stable code, its exit code and what counter staff should do.
@@ -40,7 +40,7 @@ pub struct Reason {
 }
 
 /// Every rejection reason, in exit-code order. Codes are never renumbered or reused.
-pub const REASONS: [Reason; 34] = [
+pub const REASONS: [Reason; 38] = [
     Reason {
         code: "malformed",
         title: "the code could not be read",
@@ -280,6 +280,38 @@ pub const REASONS: [Reason; 34] = [
                  The data this counter has keeps working until it is too old; tell your IT \
                  contact, and sync again later.",
     },
+    Reason {
+        code: "trust-list-not-approved",
+        title: "national trust list not approved",
+        exit: 44,
+        advice: "(sync) Too few of the national body's keys approved this national trust \
+                 list: do not use it. Get the list from the national body again; if it is \
+                 refused again, tell your IT contact.",
+    },
+    Reason {
+        code: "trust-list-expired",
+        title: "national trust list expired",
+        exit: 45,
+        advice: "The national trust list this counter holds has expired: sync the current \
+                 list (`ecert-verify sync --trust-list FILE`). Until then certificates of \
+                 other provinces cannot be checked.",
+    },
+    Reason {
+        code: "province-unknown",
+        title: "certificate from a province this counter does not trust or has not synced",
+        exit: 46,
+        advice: "The certificate is on the ledger of a province this counter has no data \
+                 for: if the province is on the national trust list, sync it \
+                 (`ecert-verify sync --province CHAIN --node URL`) and check again; if it is \
+                 not on the list, do not accept it.",
+    },
+    Reason {
+        code: "province-not-entitled",
+        title: "kind not recognised from that province",
+        exit: 47,
+        advice: "The national trust list does not let that province issue this kind of \
+                 certificate: do not accept it. Ask the holder for another proof.",
+    },
 ];
 
 /// The table entry for a reason code.
@@ -419,6 +451,18 @@ mod tests {
                 validators: 0,
                 height: 0,
             },
+            VerifyError::TrustListNotApproved {
+                approvals: 0,
+                keys: 0,
+            },
+            VerifyError::TrustListExpired {
+                expires: UnixTime(0),
+            },
+            VerifyError::ProvinceUnknown { detail: "x".into() },
+            VerifyError::ProvinceNotEntitled {
+                province: ecert_schemas::ChainId::new("x").unwrap(),
+                kind: kind.clone(),
+            },
             VerifyError::TransactionRefused { detail: "x".into() },
             VerifyError::TooFewApprovals {
                 approvals: 0,
@@ -473,6 +517,10 @@ mod tests {
                 | VerifyError::Revoked { .. }
                 | VerifyError::RevocationDataTooOld { .. }
                 | VerifyError::FreshnessNotConfirmed { .. }
+                | VerifyError::TrustListNotApproved { .. }
+                | VerifyError::TrustListExpired { .. }
+                | VerifyError::ProvinceUnknown { .. }
+                | VerifyError::ProvinceNotEntitled { .. }
                 | VerifyError::TransactionRefused { .. }
                 | VerifyError::TooFewApprovals { .. }
                 | VerifyError::UnknownValidator { .. }

@@ -3,19 +3,25 @@
 //! the pure verifier library.
 //!
 //! Modules: [`cli`] (commands and help), [`store`] (the folder, atomic writes),
-//! [`scan`] (QR input: argument, scanner, photo), [`output`] (human and JSON verdicts),
-//! [`exit`] (the exit-code table), and one
-//! module per command.
+//! [`ledger_dir`] (one ledger's synced data), [`national`] (the national trust list held),
+//! [`checker`] (what codes are checked against: one ledger or the provinces on the
+//! national list), [`scan`] (QR input: argument, scanner, photo), [`output`] (human and
+//! JSON verdicts), [`exit`] (the exit-code table), and one module per command
+//! ([`sync_list`]: `sync --trust-list`).
 
 mod challenge;
+mod checker;
 mod cli;
 mod exit;
 mod init;
+mod ledger_dir;
+mod national;
 mod output;
 mod scan;
 mod status;
 mod store;
 mod sync;
+mod sync_list;
 mod verify;
 
 use std::process::ExitCode;

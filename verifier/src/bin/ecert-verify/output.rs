@@ -3,11 +3,12 @@
 
 use std::io::{self, IsTerminal, Write};
 
-use ecert_schemas::{KindRegistry, UnixTime};
+use ecert_schemas::{ChainId, KindRegistry, UnixTime};
 use ecert_verifier::report::{Outcome, ValueView, VerifiedView};
 use ecert_verifier::{TrustStore, Verdict, VerifyError};
 use serde::Serialize;
 
+use crate::checker::Checker;
 use crate::exit;
 
 /// Writes `text` to standard output. A reader that stopped reading (a closed pipe) is not
@@ -96,10 +97,40 @@ fn sync_line(store: &TrustStore, now: UnixTime) -> String {
     )
 }
 
+/// How fresh the data behind a verdict is: the one ledger's, or, with a national list,
+/// each province's whose chain id `only` admits.
+fn sync_lines(checker: &Checker, now: UnixTime, only: impl Fn(&ChainId) -> bool) -> String {
+    match checker {
+        Checker::Single(store) => sync_line(store, now),
+        Checker::Federation { .. } => checker
+            .ledgers()
+            .into_iter()
+            .filter(|(_, store)| only(store.chain_id()))
+            .map(|(name, store)| {
+                format!(
+                    "Revocation data of {}: {}, as of block #{} ({}).\n",
+                    province(name.as_deref(), store.chain_id()),
+                    data_age(now, store.as_of()),
+                    store.header().height,
+                    store.as_of()
+                )
+            })
+            .collect(),
+    }
+}
+
+/// A province for people: `West (ecert-west)`, or the chain id alone.
+fn province(name: Option<&str>, chain_id: &ChainId) -> String {
+    match name {
+        Some(name) => format!("{name} ({chain_id})"),
+        None => chain_id.to_string(),
+    }
+}
+
 /// The human verdict for a valid presentation.
 pub fn valid_text(
     verdict: &Verdict,
-    store: &TrustStore,
+    checker: &Checker,
     kinds: &KindRegistry,
     now: UnixTime,
 ) -> String {
@@ -122,9 +153,18 @@ pub fn valid_text(
     } else {
         "Challenge: not used.\n"
     });
-    for (i, cert) in verdict.certificates.iter().enumerate() {
-        let cert = VerifiedView::of(cert, kinds);
+    for (i, verified) in verdict.certificates.iter().enumerate() {
+        let cert = VerifiedView::of(verified, kinds);
         text.push_str(&format!("\n[{}] {}\n", i + 1, cert.title()));
+        if checker.is_federation() {
+            text.push_str(&format!(
+                "    Province:  {}\n",
+                province(
+                    checker.province_name(&verified.ledger).as_deref(),
+                    &verified.ledger
+                )
+            ));
+        }
         text.push_str(&format!(
             "    Issued by: {} ({})\n",
             cert.issuer_name, cert.issuer
@@ -141,12 +181,14 @@ pub fn valid_text(
         }
     }
     text.push('\n');
-    text.push_str(&sync_line(store, now));
+    text.push_str(&sync_lines(checker, now, |chain_id| {
+        verdict.certificates.iter().any(|c| &c.ledger == chain_id)
+    }));
     text
 }
 
 /// The human verdict for a rejected presentation.
-pub fn invalid_text(error: &VerifyError, store: &TrustStore, now: UnixTime) -> String {
+pub fn invalid_text(error: &VerifyError, checker: &Checker, now: UnixTime) -> String {
     let mut text = banner("INVALID", "31");
     text.push_str(&format!("Reason:     {error}\n"));
     text.push_str(&format!(
@@ -155,7 +197,7 @@ pub fn invalid_text(error: &VerifyError, store: &TrustStore, now: UnixTime) -> S
         exit::for_error(error)
     ));
     text.push_str(&format!("What to do: {}\n\n", exit::advice(error)));
-    text.push_str(&sync_line(store, now));
+    text.push_str(&sync_lines(checker, now, |_| true));
     text
 }
 
@@ -180,10 +222,15 @@ struct JsonCertificate {
     valid_from: u64,
     expires: u64,
     disclosed: Vec<JsonField>,
+    /// The chain id of the ledger (province) it is anchored on.
+    ledger: String,
+    /// The province's name on the national trust list (with a list only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    province: Option<String>,
 }
 
-impl From<VerifiedView> for JsonCertificate {
-    fn from(view: VerifiedView) -> JsonCertificate {
+impl JsonCertificate {
+    fn of(view: VerifiedView, ledger: &ChainId, province: Option<String>) -> JsonCertificate {
         let disclosed = view.disclosed.into_iter().map(|f| JsonField {
             key: f.key,
             label: f.label,
@@ -200,8 +247,20 @@ impl From<VerifiedView> for JsonCertificate {
             valid_from: view.valid_from,
             expires: view.expires,
             disclosed: disclosed.collect(),
+            ledger: ledger.to_string(),
+            province,
         }
     }
+}
+
+/// A province's data in the JSON verdict (with a national list only).
+#[derive(Serialize)]
+struct JsonProvince {
+    ledger: String,
+    name: Option<String>,
+    synced_height: u64,
+    synced_at: u64,
+    revocation_age_secs: u64,
 }
 
 /// The JSON verdict: the [`Outcome`] with the exit code, in the documented `snake_case`
@@ -220,22 +279,44 @@ struct JsonVerdict {
     synced_height: u64,
     synced_at: u64,
     revocation_age_secs: u64,
+    /// With a national list: each synced province (the `synced_*` above are the oldest's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    provinces: Option<Vec<JsonProvince>>,
 }
 
 /// One JSON object (and a newline) for the result of a verification.
 pub fn json(
     result: &Result<Verdict, VerifyError>,
-    store: &TrustStore,
+    checker: &Checker,
     kinds: &KindRegistry,
     now: UnixTime,
 ) -> serde_json::Result<String> {
-    let outcome = Outcome::of(result, store, now, |c| VerifiedView::of(c, kinds));
+    let outcome = Outcome::of(result, checker.reported(), now, |c| {
+        JsonCertificate::of(
+            VerifiedView::of(c, kinds),
+            &c.ledger,
+            checker.province_name(&c.ledger),
+        )
+    });
+    let provinces = checker.is_federation().then(|| {
+        checker
+            .ledgers()
+            .into_iter()
+            .map(|(name, store)| JsonProvince {
+                ledger: store.chain_id().to_string(),
+                name,
+                synced_height: store.header().height,
+                synced_at: store.as_of().secs(),
+                revocation_age_secs: now.secs().saturating_sub(store.as_of().secs()),
+            })
+            .collect()
+    });
     let value = JsonVerdict {
         valid: outcome.valid,
         exit_code: result.as_ref().err().map_or(exit::OK, exit::for_error),
         code: outcome.code,
         reason: outcome.reason,
-        certificates: outcome.certificates.into_iter().map(Into::into).collect(),
+        certificates: outcome.certificates,
         holder: outcome.holder,
         signed_at: outcome.signed_at,
         nonce_checked: outcome.nonce_checked,
@@ -243,6 +324,7 @@ pub fn json(
         synced_height: outcome.synced_height,
         synced_at: outcome.synced_at,
         revocation_age_secs: outcome.revocation_age_secs,
+        provinces,
     };
     let mut text = serde_json::to_string_pretty(&value)?;
     text.push('\n');

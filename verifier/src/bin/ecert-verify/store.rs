@@ -1,28 +1,34 @@
-//! The counter's store: one folder holding the trust anchor it was set up with
-//! (`anchor.toml`), the last synced trust bundle (`bundle.cbor`, the exact bytes of the
-//! ledger's export) and the newest validators' freshness statements about it
-//! (`freshness.cbor`). Files are replaced atomically (temporary file, fsync, rename).
+//! The counter's store: one folder holding the trust anchor of the counter's own ledger
+//! (`anchor.toml`) and that ledger's synced data ([`LedgerDir`]: `bundle.cbor`,
+//! `freshness.cbor`); for a counter that serves several provinces, the national anchor
+//! (`national-anchor.toml`), the national trust list (`trust-list.cbor`) and each other
+//! province's synced data (`provinces/CHAIN_ID/`). Files are replaced atomically
+//! (temporary file, fsync, rename).
 //!
 //! Nothing read back from the store is trusted: the bundle is verified against the anchor
-//! every time it is loaded.
+//! every time it is loaded, the trust list against the national anchor.
 
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use ecert_schemas::freshness::{Freshness, MAX_FRESHNESS_BYTES};
+use ecert_schemas::federation::{NationalAnchor, MAX_TRUST_LIST_BYTES};
 use ecert_schemas::ledger::{TrustBundle, MAX_TRUST_BUNDLE_BYTES};
-use ecert_schemas::KindRegistry;
-use ecert_shell::files::{write_atomically, Existing};
+use ecert_schemas::{ChainId, KindRegistry};
+use ecert_shell::files::{remove_if_present, write_atomically, Existing};
 use ecert_shell::paths::DataPlace;
 use ecert_verifier::{TrustAnchor, TrustStore, VerifyError};
 
+use crate::ledger_dir::LedgerDir;
+
 const ANCHOR_FILE: &str = "anchor.toml";
-const BUNDLE_FILE: &str = "bundle.cbor";
-const FRESHNESS_FILE: &str = "freshness.cbor";
-/// Longest anchor file read (it holds two short lines).
-const MAX_ANCHOR_BYTES: u64 = 64 * 1024;
+const NATIONAL_ANCHOR_FILE: &str = "national-anchor.toml";
+const TRUST_LIST_FILE: &str = "trust-list.cbor";
+const PROVINCES_DIR: &str = "provinces";
+/// Longest anchor file read (the trust anchor holds two short lines, the national anchor
+/// a line per national key).
+const MAX_ANCHOR_BYTES: u64 = 256 * 1024;
 
 /// The environment variable that names the store folder.
 pub const STORE_ENV: &str = "ECERT_VERIFY_STORE";
@@ -53,9 +59,46 @@ impl Store {
         &self.dir
     }
 
-    /// Where the synced bundle is kept.
-    pub fn bundle_path(&self) -> PathBuf {
-        self.dir.join(BUNDLE_FILE)
+    /// The synced data of the counter's own ledger (the one `init --anchor` set).
+    pub fn home(&self) -> LedgerDir {
+        LedgerDir::at(self.dir.clone())
+    }
+
+    /// The synced data of another province's ledger.
+    pub fn province(&self, chain_id: &ChainId) -> LedgerDir {
+        // A chain id is 1 to 64 of a-z 0-9 - . starting with a letter or digit: a safe
+        // folder name.
+        LedgerDir::at(self.dir.join(PROVINCES_DIR).join(chain_id.as_str()))
+    }
+
+    /// The provinces with a folder of synced data, by chain id (folders with other names
+    /// are ignored).
+    pub fn synced_provinces(&self) -> Result<Vec<ChainId>> {
+        let dir = self.dir.join(PROVINCES_DIR);
+        let entries = match fs::read_dir(&dir) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            other => other.with_context(|| format!("cannot read {}", dir.display()))?,
+        };
+        let mut found = Vec::new();
+        for entry in entries {
+            let entry = entry.with_context(|| format!("cannot read {}", dir.display()))?;
+            let name = entry.file_name();
+            let chain_id = name.to_str().and_then(|n| ChainId::new(n).ok());
+            if let Some(chain_id) = chain_id.filter(|_| entry.path().is_dir()) {
+                found.push(chain_id);
+            }
+        }
+        found.sort();
+        Ok(found)
+    }
+
+    /// Deletes a province's synced data and its folder; whether it had a bundle.
+    pub fn remove_province(&self, chain_id: &ChainId) -> Result<bool> {
+        let place = self.province(chain_id);
+        let had = place.remove_all()?;
+        // Only an empty folder is removed; anything else left in it stays.
+        let _ = fs::remove_dir(place.dir());
+        Ok(had)
     }
 
     fn anchor_path(&self) -> PathBuf {
@@ -97,81 +140,91 @@ impl Store {
         )?)
     }
 
-    /// The stored bundle's bytes, if the counter has synced.
-    pub fn read_bundle(&self) -> Result<Option<Vec<u8>>> {
-        read_optional(&self.bundle_path(), bundle_limit())
+    fn national_anchor_path(&self) -> PathBuf {
+        self.dir.join(NATIONAL_ANCHOR_FILE)
     }
 
-    /// Replaces the stored bundle.
-    pub fn write_bundle(&self, bytes: &[u8]) -> Result<()> {
+    /// The stored national anchor, if the counter was set up with one.
+    pub fn read_national_anchor(&self) -> Result<Option<NationalAnchor>> {
+        let path = self.national_anchor_path();
+        let Some(bytes) = read_optional(&path, MAX_ANCHOR_BYTES)? else {
+            return Ok(None);
+        };
+        let text = String::from_utf8(bytes)
+            .map_err(|_| anyhow::anyhow!("{} is not a text file", path.display()))?;
+        parse_national_anchor(&text)
+            .map(Some)
+            .with_context(|| format!("the stored national anchor {} is damaged", path.display()))
+    }
+
+    /// The stored national anchor, or a hint to run `init --national-anchor`.
+    pub fn national_anchor(&self) -> Result<NationalAnchor> {
+        self.read_national_anchor()?.ok_or_else(|| {
+            crate::exit::counter(format!(
+                "this counter is not set up for other provinces (no national anchor in {}): \
+                 run `ecert-verify init --national-anchor FILE` with the national anchor file \
+                 from the national body",
+                self.dir.display()
+            ))
+            .into()
+        })
+    }
+
+    /// Stores the national anchor, creating the folder if needed.
+    pub fn write_national_anchor(&self, anchor: &NationalAnchor) -> Result<()> {
+        let text = ecert_verifier::anchor_file::national_anchor_to_toml(
+            anchor,
+            "The national body whose trust lists this counter takes (set by `ecert-verify init`).",
+        );
         Ok(write_atomically(
-            &self.bundle_path(),
+            &self.national_anchor_path(),
+            text.as_bytes(),
+            Existing::Replace,
+        )?)
+    }
+
+    /// Where the national trust list is kept.
+    pub fn trust_list_path(&self) -> PathBuf {
+        self.dir.join(TRUST_LIST_FILE)
+    }
+
+    /// The stored national trust list's bytes, if one was synced.
+    pub fn read_trust_list(&self) -> Result<Option<Vec<u8>>> {
+        read_optional(&self.trust_list_path(), trust_list_limit())
+    }
+
+    /// Replaces the stored national trust list.
+    pub fn write_trust_list(&self, bytes: &[u8]) -> Result<()> {
+        Ok(write_atomically(
+            &self.trust_list_path(),
             bytes,
             Existing::Replace,
         )?)
     }
 
-    fn freshness_path(&self) -> PathBuf {
-        self.dir.join(FRESHNESS_FILE)
+    /// Deletes the stored national trust list; whether there was one.
+    pub fn remove_trust_list(&self) -> Result<bool> {
+        Ok(remove_if_present(&self.trust_list_path())?)
     }
 
-    /// Replaces the stored freshness statements (already checked against the stored
-    /// bundle).
-    pub fn write_freshness(&self, freshness: &Freshness) -> Result<()> {
-        let bytes = freshness
-            .to_bytes()
-            .context("the freshness statements could not be encoded")?;
-        Ok(write_atomically(
-            &self.freshness_path(),
-            &bytes,
-            Existing::Replace,
-        )?)
-    }
-
-    /// Deletes the stored bundle; whether there was one.
-    pub fn remove_bundle(&self) -> Result<bool> {
-        let path = self.bundle_path();
-        match fs::remove_file(&path) {
-            Ok(()) => Ok(true),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
-            Err(e) => Err(e).with_context(|| format!("cannot delete {}", path.display())),
-        }
-    }
-
-    /// The anchor and the stored bundle, verified again (no network). Errors say what to
-    /// run when the counter is not set up or not synced.
+    /// The anchor and the stored bundle of the counter's own ledger, verified again (no
+    /// network). Errors say what to run when the counter is not set up or not synced.
     pub fn load(&self) -> Result<TrustStore> {
         let anchor = self.anchor()?;
-        let bytes = self.read_bundle()?.ok_or_else(|| {
+        let home = self.home();
+        let loaded = home.load(&anchor).map_err(|e| {
+            crate::exit::counter(format!(
+                "{e:#}. Run `ecert-verify sync --from-file BUNDLE` (or --node URL) again"
+            ))
+        })?;
+        loaded.ok_or_else(|| {
             crate::exit::counter(format!(
                 "this counter has not synced yet (no ledger data in {}): run \
                  `ecert-verify sync --from-file BUNDLE` with a file exported by a ledger node",
                 self.dir.display()
             ))
-        })?;
-        let mut trust = check_bundle(&bytes, &anchor).map_err(|e| {
-            crate::exit::counter(format!(
-                "the stored ledger data ({}) does not verify any more: {e}. Run \
-                 `ecert-verify sync --from-file BUNDLE` again",
-                self.bundle_path().display()
-            ))
-        })?;
-        self.apply_stored_freshness(&mut trust)?;
-        Ok(trust)
-    }
-
-    /// Applies the stored freshness statements to `trust` when they are about its header
-    /// and hold (checked again, like everything read back). Statements about an older
-    /// header, or that do not verify, only leave the data as old as its header.
-    pub fn apply_stored_freshness(&self, trust: &mut TrustStore) -> Result<()> {
-        let Some(bytes) = read_optional(&self.freshness_path(), MAX_FRESHNESS_BYTES as u64)? else {
-            return Ok(());
-        };
-        if let Ok(freshness) = Freshness::from_bytes(&bytes) {
-            // A refusal leaves the store as it was: nothing to report at a scan.
-            let _ = trust.apply_freshness(&freshness);
-        }
-        Ok(())
+            .into()
+        })
     }
 }
 
@@ -223,7 +276,18 @@ pub fn anchor_limit() -> u64 {
     MAX_ANCHOR_BYTES
 }
 
-fn read_optional(path: &Path, limit: u64) -> Result<Option<Vec<u8>>> {
+/// Largest national trust list accepted, in bytes.
+pub fn trust_list_limit() -> u64 {
+    MAX_TRUST_LIST_BYTES as u64
+}
+
+/// Reads a national anchor file ([`ecert_verifier::anchor_file::parse_national_anchor`]).
+pub fn parse_national_anchor(text: &str) -> Result<NationalAnchor> {
+    Ok(ecert_verifier::anchor_file::parse_national_anchor(text)?)
+}
+
+/// Reads the file at `path` if it exists, up to `limit` bytes.
+pub fn read_optional(path: &Path, limit: u64) -> Result<Option<Vec<u8>>> {
     match fs::metadata(path) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),

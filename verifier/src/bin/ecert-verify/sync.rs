@@ -7,22 +7,107 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use ecert_client::http::{BadAnswer, ErrorBody, Http, Unreachable};
 use ecert_client::{NodeClient, NodeError, ServerUrl, Transport};
-use ecert_schemas::UnixTime;
+use ecert_schemas::ledger::TrustUpdate;
+use ecert_schemas::{ChainId, UnixTime};
 use ecert_verifier::freshness::freshness_lost;
-use ecert_verifier::{Policy, TrustStore, VerifyError};
+use ecert_verifier::{Policy, TrustAnchor, TrustStore, VerifyError};
 
 use crate::cli::SyncArgs;
 use crate::exit::{self, Failure};
+use crate::ledger_dir::LedgerDir;
+use crate::national::{self, province_label};
 use crate::output::{age, data_age};
 use crate::store::{self, Store};
 
-/// Reads the bundle from `--from-file` or fetches it from `--node`, checks it against the
-/// anchor and stores it; refuses older data without `--allow-older`. From a node, it then
-/// fetches the validators' freshness statements about the synced block, checks and stores
-/// them: on a ledger without new blocks they keep the data current. When too few
-/// validators vouch for an older block, it says so with the reason's own exit code.
+/// `sync`: the national trust list (`--trust-list`), another province's ledger
+/// (`--province`, checked against the anchor the held list gives it and kept in its own
+/// folder), or the counter's own ledger; a ledger's data goes through [`sync_ledger`]
+/// either way.
 pub fn run(store: &Store, args: &SyncArgs, net: &Transport, now: UnixTime) -> Result<String> {
-    let anchor = store.anchor()?;
+    if let Some(file) = &args.trust_list {
+        return crate::sync_list::run(store, file, now);
+    }
+    match &args.province {
+        Some(chain) => {
+            let (place, anchor, label) = province_target(store, chain, now)?;
+            let mut text = sync_ledger(&place, &anchor, args, net, now)?;
+            text.insert_str(0, &format!("Province {label}\n"));
+            Ok(text)
+        }
+        None => sync_ledger(&store.home(), &store.anchor()?, args, net, now),
+    }
+}
+
+/// Where a province's data goes and the trust anchor it is checked against: the one the
+/// held national list (checked at `now`) gives it.
+fn province_target(
+    store: &Store,
+    chain: &str,
+    now: UnixTime,
+) -> Result<(LedgerDir, TrustAnchor, String)> {
+    let chain_id = ChainId::new(chain)
+        .map_err(|e| exit::counter(format!("--province {chain:?} is not a chain id: {e}")))?;
+    store.national_anchor()?;
+    let list = national::list_in_force(store, now)?.ok_or_else(|| {
+        exit::counter(
+            "this counter has no national trust list yet: run `ecert-verify sync \
+             --trust-list FILE` with the list from the national body first",
+        )
+    })?;
+    if store
+        .read_anchor()?
+        .is_some_and(|home| home.chain_id == chain_id)
+    {
+        return Err(exit::counter(format!(
+            "ledger {chain_id} is this counter's own ledger: sync it without --province \
+             (`ecert-verify sync --node URL` or `--from-file BUNDLE`)"
+        ))
+        .into());
+    }
+    let Some(anchor) = list.province_anchor(&chain_id) else {
+        let error = VerifyError::ProvinceUnknown {
+            detail: format!(
+                "ledger {chain_id} is not on the national trust list (version {})",
+                list.seq()
+            ),
+        };
+        let code = exit::for_error(&error);
+        let listed: Vec<String> = list.provinces().iter().map(province_label).collect();
+        return Err(Failure::new(
+            code,
+            format!(
+                "refused --province {chain_id}: {error} (code {}, exit code {code}). Nothing \
+                 was synced. Provinces on the list: {}",
+                error.code(),
+                if listed.is_empty() {
+                    "none".to_owned()
+                } else {
+                    listed.join(", ")
+                }
+            ),
+        )
+        .into());
+    };
+    Ok((
+        store.province(&chain_id),
+        anchor,
+        national::label_of(&list, &chain_id),
+    ))
+}
+
+/// Reads the bundle from `--from-file` or fetches it from `--node`, checks it against
+/// `anchor` and stores it in `place`; refuses older data without `--allow-older`. From a
+/// node, it then fetches the validators' freshness statements about the synced block,
+/// checks and stores them: on a ledger without new blocks they keep the data current.
+/// When too few validators vouch for an older block, it says so with the reason's own
+/// exit code.
+fn sync_ledger(
+    place: &LedgerDir,
+    anchor: &TrustAnchor,
+    args: &SyncArgs,
+    net: &Transport,
+    now: UnixTime,
+) -> Result<String> {
     let (shown, bytes, client) = match (&args.node, &args.from_file) {
         (Some(node), _) => {
             let node = net
@@ -34,10 +119,25 @@ pub fn run(store: &Store, args: &SyncArgs, net: &Transport, now: UnixTime) -> Re
                 net,
             );
             let client = NodeClient::with_http(node.clone(), http);
-            let bytes = client
-                .export_bytes()
-                .map_err(|e| fetch_failure(&node, &e, args.timeout))?;
-            (format!("ledger node {}", node.base()), bytes, Some(client))
+            let shown = format!("ledger node {}", node.base());
+            let updated = if args.full {
+                None
+            } else {
+                sync_incrementally(place, &client, anchor, &shown).map_err(|e| match e {
+                    Incremental::Fetch(e) => fetch_failure(&node, &e, args.timeout),
+                    Incremental::Refused(failure) => failure,
+                })?
+            };
+            match updated {
+                Some((bundle, transfer)) => (shown, bundle, Some((client, transfer))),
+                None => {
+                    let bytes = client
+                        .export_bytes()
+                        .map_err(|e| fetch_failure(&node, &e, args.timeout))?;
+                    let transfer = format!("full export, {} bytes", bytes.len());
+                    (shown, bytes, Some((client, transfer)))
+                }
+            }
         }
         (None, Some(file)) => (
             file.display().to_string(),
@@ -51,10 +151,10 @@ pub fn run(store: &Store, args: &SyncArgs, net: &Transport, now: UnixTime) -> Re
             .into())
         }
     };
-    let mut trust = store::check_bundle(&bytes, &anchor).map_err(|e| refusal(&e, &shown))?;
+    let mut trust = store::check_bundle(&bytes, anchor).map_err(|e| refusal(&e, &shown))?;
     let height = trust.header().height;
 
-    let previous = store.read_bundle()?;
+    let previous = place.read_bundle()?;
     let previous_height = previous.as_deref().and_then(store::bundle_height);
     let unchanged = previous.as_deref() == Some(bytes.as_slice());
     if let Some(old) = previous_height.filter(|_| !unchanged) {
@@ -69,14 +169,14 @@ pub fn run(store: &Store, args: &SyncArgs, net: &Transport, now: UnixTime) -> Re
         }
     }
     if unchanged {
-        store.apply_stored_freshness(&mut trust)?;
+        place.apply_stored_freshness(&mut trust)?;
     } else {
-        store
+        place
             .write_bundle(&bytes)
             .context("the new ledger data could not be stored; the old data is unchanged")?;
     }
     let (freshness_line, freshness_failure) = match &client {
-        Some(client) => sync_freshness(store, &mut trust, client, now)?,
+        Some((client, _)) => sync_freshness(place, &mut trust, client, now)?,
         None => (
             "  freshness:        not synced from a file (sync from a ledger node for it)\n"
                 .to_owned(),
@@ -113,6 +213,9 @@ pub fn run(store: &Store, args: &SyncArgs, net: &Transport, now: UnixTime) -> Re
             (true, Some(old)) => format!("  previous:         block #{old}\n"),
             (true, None) => "  previous:         unreadable data, replaced\n".to_owned(),
         });
+        if let Some((_, transfer)) = &client {
+            text.push_str(&format!("  transfer:         {transfer}\n"));
+        }
         text
     };
     text.push_str(&freshness_line);
@@ -132,11 +235,68 @@ pub fn run(store: &Store, args: &SyncArgs, net: &Transport, now: UnixTime) -> Re
     }
 }
 
+/// Why an incremental sync ended the command.
+enum Incremental {
+    /// The node could not be asked.
+    Fetch(NodeError),
+    /// Its answer was refused.
+    Refused(Failure),
+}
+
+/// Brings the counter's stored data up to the node's newest certified header with only
+/// what changed (`GET /v1/updates?since=H`), checked by `TrustStore::apply_update` as
+/// strictly as a full export. Returns the new bundle to store and how it came, or `None`
+/// when a full export is needed instead: no stored data (or unreadable), or a node that
+/// cannot serve the update (it lacks the stored header's checkpoint, is behind this
+/// counter, or predates incremental sync). A refused update ends the sync.
+fn sync_incrementally(
+    place: &LedgerDir,
+    client: &NodeClient,
+    anchor: &TrustAnchor,
+    shown: &str,
+) -> Result<Option<(Vec<u8>, String)>, Incremental> {
+    let Ok(Some(previous)) = place.read_bundle() else {
+        return Ok(None);
+    };
+    let Ok(held) = store::check_bundle(&previous, anchor) else {
+        return Ok(None);
+    };
+    let bytes = match client.update_bytes(held.header().height) {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) | Err(NodeError::NotCertifiedYet) => return Ok(None),
+        Err(e) => return Err(Incremental::Fetch(e)),
+    };
+    let refused = |e: VerifyError| Incremental::Refused(refusal(&e, &shown));
+    let update = TrustUpdate::from_bytes(&bytes).map_err(|e| refused(e.into()))?;
+    let updated = held.apply_update(&update, anchor).map_err(refused)?;
+    let bundle = updated
+        .to_bundle()
+        .to_bytes()
+        .map_err(|e| refused(e.into()))?;
+    let transfer = format!(
+        "incremental from block #{}, {} bytes ({} new batch(es), {} revocation(s){})",
+        update.since,
+        bytes.len(),
+        update.anchors.len(),
+        update
+            .revocations
+            .iter()
+            .map(|g| g.indexes.len())
+            .sum::<usize>(),
+        if update.registry.is_empty() {
+            ""
+        } else {
+            ", registry changed"
+        }
+    );
+    Ok(Some((bundle, transfer)))
+}
+
 /// Fetches the freshness statements about the synced block from `client`, applies them
 /// to `trust` and stores them when they hold. Returns the line to show, and the failure
 /// to end with when the ledger has stopped confirming freshness.
 fn sync_freshness(
-    store: &Store,
+    place: &LedgerDir,
     trust: &mut TrustStore,
     client: &NodeClient,
     now: UnixTime,
@@ -161,7 +321,7 @@ fn sync_freshness(
             // Kept only when newer than what the counter has (a lagging node's older
             // statements must not replace them on disk).
             if trust.freshness() == Some(fresh) {
-                store
+                place
                     .write_freshness(&freshness)
                     .context("the freshness statements could not be stored")?;
             }

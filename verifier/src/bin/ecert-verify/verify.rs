@@ -2,8 +2,9 @@
 
 use anyhow::Result;
 use ecert_schemas::{KindRegistry, Nonce};
-use ecert_verifier::{verify_presentation, Policy};
+use ecert_verifier::Policy;
 
+use crate::checker::Checker;
 use crate::cli::VerifyArgs;
 use crate::exit;
 use crate::output;
@@ -12,10 +13,11 @@ use crate::store::Store;
 
 /// Verifies the code given, or every code the scanner sends until the end of its input,
 /// printing one verdict per code. The exit code is the last verdict's (0 only for VALID).
+/// With a national anchor and list, codes are checked against every synced province.
 pub fn run(store: &Store, args: VerifyArgs) -> Result<u8> {
     let expected_nonce = args.nonce.as_deref().map(parse_nonce).transpose()?;
     // Load the ledger data first: a counter that cannot check says so before the scan.
-    let synced = store.load()?;
+    let synced = Checker::load(store, crate::now()?)?;
     let kinds = KindRegistry::builtin()?;
     let policy = Policy {
         max_revocation_age_secs: args.max_revocation_age,
@@ -26,7 +28,7 @@ pub fn run(store: &Store, args: VerifyArgs) -> Result<u8> {
     let check = |qr: &str| -> Result<u8> {
         // The clock is read after each scan: the holder proof's age counts from now.
         let now = crate::now()?;
-        let result = verify_presentation(qr, &synced, now, &policy);
+        let result = synced.verify(qr, now, &policy);
         let text = if args.json {
             output::json(&result, &synced, &kinds, now)?
         } else {

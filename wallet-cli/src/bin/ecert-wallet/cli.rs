@@ -93,8 +93,10 @@ With an offer: the department gives you an offer link (as text or as a QR code),
 https://10.1.2.3:8443/v1/offers/K7Q2-99XF, or an offer code and its server's address. \
 The wallet proves to the server that it holds the wallet ID the certificate was issued \
 to, collects the certificate, and checks and adds it exactly like a file. An offer works \
-once: if the certificate cannot be added after it was collected, a copy is kept in a \
-file beside your wallet and the message says where.
+for one wallet: if this one was interrupted after collecting it, run the same command \
+again (the department hands the certificate again to the same wallet for a few days, 7 \
+unless it says otherwise). If the certificate cannot be added after it was collected, a \
+copy is kept in a file beside your wallet and the message says where.
 
 Examples:
   ecert-wallet receive id-card.ecp

@@ -1,6 +1,8 @@
 //! Exit codes: one fixed table, used by the program, printed in `--help` and copied into
 //! `docs/user-guide.md#citizens-your-certificate-wallet`. Codes are never renumbered or reused.
 
+use ecert_shell::permissions::PermissionError;
+
 ecert_shell::exit_codes! {
     /// The table, for `--help` ([`help`]).
     pub const CODES;
@@ -32,19 +34,32 @@ ecert_shell::exit_codes! {
                               signature";
     /// `refresh`: at least one certificate in the wallet is revoked.
     REVOKED = 9: "refresh: at least one of your certificates is revoked";
+    /// The wallet file, or its folder, is open to other users (or is another user's): the
+    /// message gives the command that fixes it. Nothing was read or changed.
+    PERMISSIONS = 10: "the wallet file or its folder is open to other users: the message \
+                       says how to fix it";
 }
 
 /// The table as `--help` shows it.
 pub fn help() -> String {
-    ecert_shell::exit::help_table(CODES, 2)
+    ecert_shell::exit::help_table(CODES, 3)
 }
 
 pub use ecert_shell::Failure;
 
 /// The exit code for an error that ended a command: a [`Failure`]'s own code (wherever
-/// it is in the chain of causes), otherwise [`ERROR`].
+/// it is in the chain of causes), [`PERMISSIONS`] for a wallet open to other users,
+/// otherwise [`ERROR`].
 pub fn for_anyhow(error: &anyhow::Error) -> u8 {
-    ecert_shell::exit::failure_code(error).unwrap_or(ERROR)
+    if let Some(code) = ecert_shell::exit::failure_code(error) {
+        return code;
+    }
+    let permissions = error.chain().any(|cause| cause.is::<PermissionError>());
+    if permissions {
+        PERMISSIONS
+    } else {
+        ERROR
+    }
 }
 
 #[cfg(test)]
@@ -56,9 +71,15 @@ mod tests {
         for (i, c) in CODES.iter().enumerate() {
             assert_eq!(usize::from(c.code), i, "{}", c.meaning);
         }
-        assert_eq!(CODES.last().map(|c| c.code), Some(REVOKED));
+        assert_eq!(CODES.last().map(|c| c.code), Some(PERMISSIONS));
         let wrapped = anyhow::Error::new(Failure::new(OFFER_USED, "used")).context("receiving");
         assert_eq!(for_anyhow(&wrapped), OFFER_USED);
         assert_eq!(for_anyhow(&anyhow::anyhow!("plain")), ERROR);
+        let open = PermissionError::Io {
+            path: "w".into(),
+            source: std::io::ErrorKind::NotFound.into(),
+        };
+        let wrapped = anyhow::Error::new(open).context("opening the wallet");
+        assert_eq!(for_anyhow(&wrapped), PERMISSIONS);
     }
 }

@@ -4,8 +4,11 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-pub use ecert_shell::files::{write_atomically, Existing, FileError};
+pub use ecert_shell::files::{
+    remove_if_present, remove_stale_temporaries, write_atomically, Existing, FileError,
+};
 use ecert_shell::paths::DataPlace;
+use ecert_shell::permissions::{self, Folder, PermissionError};
 
 /// Largest file read as a wallet, a backup, a trust anchor or a certificate package.
 const MAX_READ_BYTES: u64 = ecert_shell::files::MAX_READ_BYTES;
@@ -41,4 +44,24 @@ pub fn read_wallet(path: &Path) -> Result<Vec<u8>> {
         ),
         Err(e) => Err(e).with_context(|| format!("cannot read the wallet {}", path.display())),
     }
+}
+
+/// Refuses the wallet at `path` if other users could read it or change its folder
+/// ([`ecert_shell::permissions`]: the file `0600`, owned by this user; its folder, which
+/// the user chose, not writable by others). The file must exist: read it first.
+pub fn check_wallet(path: &Path) -> Result<(), PermissionError> {
+    permissions::check_secret_file(path, Folder::Chosen)
+}
+
+/// Before a new wallet is written to `path`: refuses a folder that others could change
+/// (a missing folder is created private to this user when the wallet is written).
+pub fn check_new_wallet_folder(path: &Path) -> Result<(), PermissionError> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if !dir.exists() {
+        return Ok(());
+    }
+    permissions::check_folder(dir, Folder::Chosen)
 }

@@ -27,9 +27,15 @@ pub fn existing(source: Source) -> Result<Zeroizing<String>> {
     Ok(passphrase::existing(source)?)
 }
 
-/// A new passphrase: from the environment, or asked twice; at least 8 characters.
+/// A new passphrase: from the environment, or asked twice; the rules of
+/// [`ecert_shell::passphrase`] (8 to 1024 characters, not only spaces).
 pub fn new(source: Source) -> Result<Zeroizing<String>> {
     Ok(passphrase::new(source)?)
+}
+
+/// A new passphrase replacing `current` (`passwd`): as [`new`], and not the same.
+pub fn replacement(source: Source, current: &Zeroizing<String>) -> Result<Zeroizing<String>> {
+    Ok(passphrase::replacement(source, current)?)
 }
 
 /// The Argon2id settings for sealing (see [`ecert_shell::passphrase::kdf_params`]).

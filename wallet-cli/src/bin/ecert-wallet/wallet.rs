@@ -22,9 +22,14 @@ pub struct Wallet {
 }
 
 impl Wallet {
-    /// Reads the wallet at `path`, asking for its passphrase.
+    /// Reads the wallet at `path`, asking for its passphrase; refuses it first if other
+    /// users could read it or change its folder ([`files::check_wallet`]). A file that is
+    /// no wallet at all holds no secret: it is refused as such once it is opened.
     pub fn open(path: PathBuf) -> Result<Wallet> {
         let bytes = files::read_wallet(&path)?;
+        if bytes.starts_with(&store::MAGIC) {
+            files::check_wallet(&path)?;
+        }
         let passphrase = secrets::existing(secrets::WALLET)?;
         let contents = open_bytes(&bytes, &passphrase, &path, "wallet")?;
         Ok(Wallet {
@@ -34,9 +39,16 @@ impl Wallet {
         })
     }
 
-    /// Encrypts the contents again and replaces the wallet file atomically.
+    /// Encrypts the contents again and replaces the wallet file atomically. Temporary
+    /// files that an earlier save left beside it when it was killed (encrypted, but
+    /// possibly under an old passphrase) are removed first.
     pub fn save(&self) -> Result<()> {
         let bytes = seal(&self.contents, &self.passphrase)?;
+        let folder = match self.path.parent() {
+            Some(folder) if !folder.as_os_str().is_empty() => folder,
+            _ => Path::new("."),
+        };
+        files::remove_stale_temporaries(folder)?;
         Ok(files::write_atomically(
             &self.path,
             &bytes,

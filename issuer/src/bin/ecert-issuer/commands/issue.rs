@@ -133,7 +133,7 @@ pub fn run(home: &Home, args: &IssueArgs, net: &ecert_client::Transport) -> Resu
         let shell = Shell::new(&node_url, &job, true);
         let ctx = context(home, &key, &kinds, &anchor, &ledger, &shell);
         let kind_of = |id: &KindId| kinds.get(id).ok().cloned();
-        let outcome = issuance::resume(&ctx, kind_of).map_err(|e| explain(e, &job))?;
+        let outcome = issuance::resume(&ctx, kind_of).map_err(|e| explain(e, &job, home))?;
         return shell.finish(outcome);
     }
     let Some(kind_name) = args.kind.as_deref() else {
@@ -182,7 +182,7 @@ pub fn run(home: &Home, args: &IssueArgs, net: &ecert_client::Transport) -> Resu
     job.expires = now.plus(u64::from(days) * 86_400).secs();
     let shell = Shell::new(&node_url, &job, args.csv.is_some());
     let ctx = context(home, &key, &kinds, &anchor, &ledger, &shell);
-    let outcome = issuance::start(&ctx, kind, job.clone()).map_err(|e| explain(e, &job))?;
+    let outcome = issuance::start(&ctx, kind, job.clone()).map_err(|e| explain(e, &job, home))?;
     shell.finish(outcome)
 }
 
@@ -206,7 +206,15 @@ fn context<'a, P: Progress>(
 }
 
 /// The error, with what to do next.
-fn explain(e: IssuanceError, job: &Job) -> anyhow::Error {
+fn explain(e: IssuanceError, job: &Job, home: &Home) -> anyhow::Error {
+    // Stopped before the job was recorded (a full disk, say): nothing to resume.
+    if matches!(e, IssuanceError::Home(_)) && !issuance::is_pending(home).unwrap_or(true) {
+        return anyhow::Error::new(e).context(format!(
+            "{} was not issued: nothing was issued; run the same command again once the \
+             problem is solved",
+            job.input_path().display()
+        ));
+    }
     let hint = match &e {
         IssuanceError::NotAnchored {
             source: NodeError::Refused { .. },

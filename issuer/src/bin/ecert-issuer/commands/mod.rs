@@ -18,6 +18,7 @@ use ecert_schemas::UnixTime;
 
 use crate::cli::{Cli, Command};
 use crate::exit;
+use crate::secrets;
 
 /// How long one request to the ledger node may take in all (a certified submission waits
 /// up to [`SUBMIT_WAIT_MS`] on the node's side).
@@ -28,6 +29,11 @@ pub const SUBMIT_WAIT_MS: u64 = 60_000;
 /// Runs the command line's command.
 pub fn run(cli: Cli) -> Result<()> {
     let home = Home::locate(cli.home)?;
+    // A home or key file open to other users is refused by every command, before anything
+    // else is read.
+    if !matches!(cli.command, Command::Init(_)) && home.exists() {
+        secrets::check_private(&home)?;
+    }
     let net = cli
         .net
         .transport()

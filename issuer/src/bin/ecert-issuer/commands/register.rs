@@ -142,13 +142,14 @@ pub fn revoke(home: &Home, args: &RevokeArgs, net: &ecert_client::Transport) -> 
     // The node's word is not enough: the revocation must show in data the validators
     // certified. Only then is it recorded here; until then running the command again is
     // safe (revoking a revoked certificate changes nothing on the ledger).
-    let (header, state) = client.certified_revocations(&anchor).map_err(|e| {
+    let certified = client.certified_revocations(&anchor).map_err(|e| {
         anyhow::Error::new(e).context(
             "the revocation was sent, but could not be confirmed from the certified ledger; \
              nothing was recorded here: run the command again, against another node if this \
              persists",
         )
     })?;
+    let (header, state) = (certified.header, certified.snapshot);
     let unconfirmed: Vec<String> = chosen
         .iter()
         .filter(|r| !state.is_revoked(&issuer, StatusIndex(r.certificate.status_index)))

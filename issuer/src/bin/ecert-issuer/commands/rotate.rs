@@ -14,7 +14,7 @@ use ecert_schemas::codec::{from_cbor, to_cbor};
 use ecert_schemas::ledger::{
     Approval, GovernanceAction, GovernanceBody, GovernanceTx, RotateIssuerKey, Transaction,
 };
-use ecert_schemas::KeyId;
+use ecert_schemas::{KeyId, PublicKeyBytes};
 use ecert_shell::files::{read_limited, write_atomically, Existing, MAX_READ_BYTES};
 use rand_core::OsRng;
 
@@ -54,11 +54,22 @@ fn propose(home: &Home, args: &RotateKeyArgs, net: &ecert_client::Transport) -> 
     let node_url = config.node_url()?.to_owned();
     let anchor = home.require_anchor()?;
     let _lock = home.lock()?;
+    // A certified rotation whose time has come is done first: it is no longer "under way".
+    if home.promote_due_rotation(now()?.secs())? {
+        eprintln!(
+            "The new signing key approved by the ledger took over; the old one is kept in {}.",
+            home.dir().join("retired-keys").display()
+        );
+    }
     if let Some(pending) = home.pending_rotation()? {
+        let kept = home.pending_proposal_path();
         return Err(exit::home(format!(
-            "a key rotation is already under way (new key {}): submit its proposal with \
-             'ecert-issuer rotate-key --submit PROPOSAL --approvals FILE...'",
-            KeyId::of(&pending.public_key).to_hex()
+            "a key rotation is already under way (new key {}); its proposal is kept in {}: \
+             once approved, submit it with 'ecert-issuer rotate-key --submit {} --approvals \
+             FILE...', or abandon it with 'ecert-issuer rotate-key --cancel'",
+            KeyId::of(&pending.public_key).to_hex(),
+            kept.display(),
+            kept.display()
         ))
         .into());
     }
@@ -84,9 +95,18 @@ fn propose(home: &Home, args: &RotateKeyArgs, net: &ecert_client::Transport) -> 
             registry.governance_seq
         ))
     });
-    write_atomically(&out, &proposal, Existing::Refuse)?;
+    if out.exists() {
+        return Err(exit::input(format!(
+            "{} already exists; nothing was changed (choose another --out)",
+            out.display()
+        ))
+        .into());
+    }
+    // The home first: interrupted before the proposal file is written, the rotation is
+    // under way and its proposal kept in the home (the message above says where).
     let sealed = secrets::seal_key(&next, &passphrase, secrets::kdf_params(false)?)?;
     home.write_pending_rotation(&sealed, &next.public_key(), &proposal)?;
+    write_atomically(&out, &proposal, Existing::Refuse)?;
     print(&format!(
         "Made a new signing key for {issuer}.\n\
          New public key: {}\n\
@@ -134,11 +154,30 @@ fn submit(
     let issuer = config.issuer_id()?;
     let node_url = config.node_url()?.to_owned();
     let _lock = home.lock()?;
-    let pending = home.pending_rotation()?.ok_or_else(|| {
-        exit::home("no key rotation is under way: start one with 'ecert-issuer rotate-key'")
-    })?;
     let proposal = read_limited(proposal_path, MAX_READ_BYTES)
         .map_err(|e| exit::input(format!("cannot read the proposal: {e}")))?;
+    let Some(pending) = home.pending_rotation()? else {
+        // Done already (by an earlier `--submit` that switched keys, and may have been
+        // interrupted just after): say so rather than ask for a new rotation.
+        let done = from_cbor::<GovernanceBody>("governance proposal", &proposal)
+            .ok()
+            .and_then(|body| match body.action {
+                GovernanceAction::RotateIssuerKey(a) => Some(a.new_key),
+                _ => None,
+            })
+            .filter(|key| home.public_key().ok().as_ref() == Some(key));
+        if let Some(key) = done {
+            print(&format!(
+                "This key rotation is done: the new key {} is this department's signing key.\n",
+                KeyId::of(&key).to_hex()
+            ))?;
+            return Ok(());
+        }
+        return Err(exit::home(
+            "no key rotation is under way: start one with 'ecert-issuer rotate-key'",
+        )
+        .into());
+    };
     if proposal != pending.proposal {
         return Err(exit::input(format!(
             "{} is not the proposal of the rotation under way in this home",
@@ -160,6 +199,19 @@ fn submit(
         ))?;
         return Ok(());
     }
+    let client = node_client(&node_url, net)?;
+    // Certified by an earlier `--submit` interrupted before it was recorded here: the
+    // ledger already lists the new key, and a second submission would be refused.
+    let registered = client.registry()?.issuer(&issuer).and_then(|record| {
+        record
+            .keys
+            .iter()
+            .find(|k| k.key == pending.public_key)
+            .map(|k| k.valid_from)
+    });
+    if let Some(valid_from) = registered {
+        return finish_certified(home, &action.new_key, valid_from.secs());
+    }
     let mut approvals = Vec::new();
     for path in approval_paths {
         approvals.extend(read_approvals(path)?);
@@ -175,23 +227,29 @@ fn submit(
     eprintln!(
         "Sending the key rotation to the ledger ({node_url}); waiting until it is certified..."
     );
-    node_client(&node_url, net)?
+    client
         .submit(&tx, Wait::Certified, SUBMIT_WAIT_MS)
         .map_err(|e| anyhow::Error::new(e).context("the key rotation was not recorded"))?;
-    home.mark_rotation_certified(action.valid_from.secs())?;
+    finish_certified(home, &action.new_key, action.valid_from.secs())
+}
+
+/// Records the certified rotation to `new_key`, taking over at `valid_from`, and switches
+/// to it if that time has come.
+fn finish_certified(home: &Home, new_key: &PublicKeyBytes, valid_from: u64) -> Result<()> {
+    home.mark_rotation_certified(valid_from)?;
     let switched = home.promote_due_rotation(now()?.secs())?;
     let text = if switched {
         format!(
             "The ledger certified the key rotation. The new key {} is now this department's \
              signing key.\n",
-            KeyId::of(&action.new_key).to_hex()
+            KeyId::of(new_key).to_hex()
         )
     } else {
         format!(
             "The ledger certified the key rotation. The new key {} takes over at {}; until \
              then the current key keeps signing.\n",
-            KeyId::of(&action.new_key).to_hex(),
-            when(action.valid_from.secs())
+            KeyId::of(new_key).to_hex(),
+            when(valid_from)
         )
     };
     print(&text)?;

@@ -14,6 +14,9 @@ use super::print;
 use crate::cli::ServeArgs;
 use crate::exit;
 
+/// Seconds in a day, for `--redelivery-days`.
+const SECS_PER_DAY: u64 = 24 * 60 * 60;
+
 /// `serve`.
 pub fn run(home: &Home, args: &ServeArgs, net: &Transport) -> Result<()> {
     home.require()?;
@@ -38,15 +41,19 @@ pub fn run(home: &Home, args: &ServeArgs, net: &Transport) -> Result<()> {
             .into());
         }
     }
+    let limits = args.limits.limits(server::MAX_BODY_BYTES);
     let listener = Listener::bind(addr, security, net.insecure_http())
-        .map_err(|e| exit::input(e.to_string()))?;
+        .map_err(|e| exit::input(e.to_string()))?
+        .with_limits(limits);
     let page = OfferPage {
         department: config.issuer.clone(),
         public_url: config.serve_url.clone(),
         scheme: listener.scheme(),
         wallet_app: args.wallet_app.clone(),
     };
-    let mut router = server::router(OfferStore::new(home.offers_dir()), page);
+    let store = OfferStore::new(home.offers_dir())
+        .with_redelivery_secs(args.redelivery_days.saturating_mul(SECS_PER_DAY));
+    let mut router = server::router(store.clone(), page, &limits);
     if let Some(cors) = ecert_serve::cors::layer(&args.allow_origins) {
         router = router.layer(cors);
     }
@@ -57,6 +64,9 @@ pub fn run(home: &Home, args: &ServeArgs, net: &Transport) -> Result<()> {
         .with_writer(std::io::stderr)
         .with_env_filter(filter)
         .init();
+    // Packages kept past their redelivery window (the endpoint was stopped, or the window
+    // shortened) are deleted before anything is served.
+    server::sweep(&store);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -68,6 +78,7 @@ pub fn run(home: &Home, args: &ServeArgs, net: &Transport) -> Result<()> {
         listener.url()
     ))?;
     runtime.block_on(async {
+        tokio::spawn(server::sweep_periodically(store, server::SWEEP_EVERY));
         let shutdown = async {
             ecert_serve::shutdown_signal().await;
             tracing::info!("shutting down: finishing the requests in flight");

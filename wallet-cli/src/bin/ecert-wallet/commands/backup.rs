@@ -65,6 +65,7 @@ pub fn restore(path: PathBuf, args: &RestoreArgs) -> Result<()> {
             path.display()
         );
     }
+    files::check_new_wallet_folder(&path)?;
     let bytes = files::read_limited(&args.file)
         .with_context(|| format!("cannot read the backup {}", args.file.display()))?;
     let backup_passphrase = secrets::existing(secrets::BACKUP)?;

@@ -7,13 +7,15 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use ecert_client::http::BadAnswer;
+use ecert_client::node::CertifiedRevocations;
 use ecert_client::{NodeClient, NodeError, Transport};
 use ecert_schemas::date::date_of_unix;
 use ecert_schemas::ledger::{BlockHeader, RevocationSnapshot};
-use ecert_schemas::{Hash32, KindRegistry};
+use ecert_schemas::{Hash32, KindRegistry, UnixTime};
 use ecert_verifier::anchor_file::{anchor_to_toml, parse_anchor};
+use ecert_verifier::freshness::{freshness_lost, verify_freshness, Fresh, HeldHeader};
 use ecert_verifier::merkle::{leaf_hash, root_from_path, verify_inclusion};
-use ecert_verifier::TrustAnchor;
+use ecert_verifier::{TrustAnchor, VerifyError};
 
 use crate::certs::{self, Entry};
 use crate::cli::{RefreshArgs, TrustArgs};
@@ -183,8 +185,9 @@ pub fn refresh(wallet: PathBuf, args: &RefreshArgs, transport: &Transport) -> Re
         batches.insert(root, status);
     }
 
+    let now = certs::now()?;
     let (snapshot, revocations): (RevocationSnapshot, Certification) = match &anchor {
-        Some(anchor) => certified_revocations(&client, anchor)?,
+        Some(anchor) => certified_revocations(&client, anchor, now)?,
         None => match client.revocations() {
             Ok(snapshot) => (snapshot, Err(("no trust anchor set".to_owned(), false))),
             Err(NodeError::BadAnswer {
@@ -219,14 +222,24 @@ pub fn refresh(wallet: PathBuf, args: &RefreshArgs, transport: &Transport) -> Re
         ),
     }
     let revocation_note = match &revocations {
-        Ok(header) => format!(
+        Ok(Certified {
+            header,
+            currency: Currency::Vouched { fresh, .. },
+        }) => format!(
+            "certified status as of {} (block #{})",
+            fresh.as_of.max(header.time()),
+            header.height
+        ),
+        Ok(Certified { header, .. }) => format!(
             "certified status as of block #{}, {}",
             header.height,
             date_of_unix(header.time().secs())
         ),
         Err((why, _)) => format!("unverified: {why}"),
     };
-    let now = certs::now()?;
+    if let Ok(certified) = &revocations {
+        ecert_shell::outln!("{}", currency_line(certified));
+    }
     let (mut revoked, mut refused, mut damaged) = (0usize, 0usize, 0usize);
     if let Err((why, true)) = &revocations {
         refused += 1;
@@ -382,14 +395,37 @@ fn anchoring(
 
 /// Whether revocation data is certified: the certified header, or why not and whether
 /// because it failed a check (`true`) rather than there being nothing to check it with.
-type Certification = Result<BlockHeader, (String, bool)>;
+type Certification = Result<Certified, (String, bool)>;
+
+/// A revocation state the trust anchor certifies, and how current the validators say it
+/// is.
+struct Certified {
+    /// The certified header the state is of.
+    header: BlockHeader,
+    /// The validators' freshness statements about that header.
+    currency: Currency,
+}
+
+/// What the validators' freshness statements say about a certified revocation state.
+enum Currency {
+    /// More than two thirds of the validators vouch the state is current as of a time.
+    Vouched { fresh: Fresh, validators: usize },
+    /// Fewer signed (`lost`: for long enough that the ledger has stopped confirming).
+    NotConfirmed { why: VerifyError, lost: bool },
+    /// The node has certified a newer block since the state was fetched.
+    Superseded { height: u64 },
+    /// The node offers none, or its answer was unusable.
+    Unavailable(String),
+}
 
 /// The revocation state, from the node's revocations since genesis checked against the
-/// trust anchor ([`NodeClient::certified_revocations`]): the certified header and the
-/// state, or an empty state with why the answer was refused.
+/// trust anchor ([`NodeClient::certified_revocations`]): the certified header, how
+/// current the validators say it is, and the state; or an empty state with why the answer
+/// was refused.
 fn certified_revocations(
     client: &NodeClient,
     anchor: &TrustAnchor,
+    now: UnixTime,
 ) -> Result<(RevocationSnapshot, Certification), Failure> {
     let refused = |why: String| {
         let genesis = RevocationSnapshot {
@@ -399,7 +435,11 @@ fn certified_revocations(
         (genesis, Err((why, true)))
     };
     match client.certified_revocations(anchor) {
-        Ok((header, snapshot)) => Ok((snapshot, Ok(header))),
+        Ok(certified) => {
+            let currency = currency(client, &certified, now);
+            let header = certified.header;
+            Ok((certified.snapshot, Ok(Certified { header, currency })))
+        }
         Err(NodeError::BadAnswer {
             cause: BadAnswer::Content(e),
             ..
@@ -408,5 +448,62 @@ fn certified_revocations(
             Ok(refused(format!("it fails its check ({source})")))
         }
         Err(e) => Err(net::failure(client.server(), &e)),
+    }
+}
+
+/// The validators' freshness statements about the certified header of `certified`
+/// (`GET /v1/freshness`), checked against the validator set that certified it
+/// ([`verify_freshness`]).
+fn currency(client: &NodeClient, certified: &CertifiedRevocations, now: UnixTime) -> Currency {
+    let freshness = match client.freshness() {
+        Ok(Some(freshness)) => freshness,
+        Ok(None) => return Currency::Unavailable("the node offers none".into()),
+        Err(e) => return Currency::Unavailable(e.to_string()),
+    };
+    let held = HeldHeader::of_checkpoint(&certified.header, &certified.checkpoint);
+    match verify_freshness(&freshness, &certified.validators, held) {
+        Ok(fresh) => Currency::Vouched {
+            fresh,
+            validators: certified.validators.len(),
+        },
+        Err(why @ VerifyError::FreshnessNotConfirmed { .. }) => Currency::NotConfirmed {
+            why,
+            lost: freshness_lost(certified.header.time(), now),
+        },
+        Err(VerifyError::TrustDataMismatch { .. }) if freshness.height > held.height => {
+            Currency::Superseded {
+                height: freshness.height,
+            }
+        }
+        Err(e) => Currency::Unavailable(format!("refused ({}): {e}", e.code())),
+    }
+}
+
+/// The line saying how current the certified revocation state is.
+fn currency_line(certified: &Certified) -> String {
+    let height = certified.header.height;
+    match &certified.currency {
+        Currency::Vouched { fresh, validators } => format!(
+            "Revocation data of block #{height} is current as of {}: {} of {validators} \
+             validators vouch for it.",
+            fresh.as_of, fresh.signed
+        ),
+        Currency::NotConfirmed { why, lost: true } => format!(
+            "WARNING: the validators no longer confirm that block #{height} is the newest \
+             ({why}). The ledger may have lost validators; counters may refuse your \
+             certificates until it recovers."
+        ),
+        Currency::NotConfirmed { why, lost: false } => format!(
+            "Revocation data of block #{height} is as of its block time; the validators \
+             have not confirmed it since yet ({why})."
+        ),
+        Currency::Superseded { height: newer } => format!(
+            "The ledger has certified block #{newer} since block #{height} was fetched: \
+             refresh again for the newest revocation data."
+        ),
+        Currency::Unavailable(why) => format!(
+            "Revocation data of block #{height} is as of its block time; no freshness \
+             statements from the validators ({why})."
+        ),
     }
 }

@@ -49,7 +49,14 @@ fn receive_files(path: PathBuf, paths: &[PathBuf]) -> Result<()> {
 
 /// Why offer `code` could not be collected from `server` by wallet `me`, in plain words
 /// with the wallet's exit code; nothing was added.
-fn offer_failure(e: OfferError, server: &ServerUrl, code: &str, me: &PublicKeyBytes) -> Failure {
+/// `kept`: a copy of what the server sent when the offer was collected, if one is kept.
+fn offer_failure(
+    e: OfferError,
+    server: &ServerUrl,
+    code: &str,
+    me: &PublicKeyBytes,
+    kept: Option<&Path>,
+) -> Failure {
     let base = server.base();
     let (exit_code, text) = match &e {
         OfferError::Unknown { .. } => (
@@ -60,10 +67,25 @@ fn offer_failure(e: OfferError, server: &ServerUrl, code: &str, me: &PublicKeyBy
                  gave it to you. Nothing was added."
             ),
         ),
+        OfferError::Used { .. } if kept.is_some() => {
+            let kept = kept
+                .map(Path::display)
+                .map(|p| p.to_string())
+                .unwrap_or_default();
+            (
+                exit::OFFER_USED,
+                format!(
+                    "the offer {code} was already collected, and what the server sent then \
+                     is kept in {kept}: add it to your wallet with 'ecert-wallet receive \
+                     {kept}'."
+                ),
+            )
+        }
         OfferError::Used { .. } => (
             exit::OFFER_USED,
             format!(
-                "the offer {code} was already collected. If it is not already in your \
+                "the offer {code} was already collected, by another wallet or too long ago \
+                 for the department to hand it over again. If it is not already in your \
                  wallet ('ecert-wallet list'), tell the department: someone else may have \
                  used the code. Nothing was added."
             ),
@@ -101,11 +123,18 @@ fn receive_offer(path: PathBuf, offer: &str, issuer: Option<&str>, net: &Transpo
     let me = w.contents.holder.public_key();
     let request = redeem_request(&w.contents.holder, &code);
     let base = server.base();
-    let bytes = offer::redeem(&net::http(net), &server, &code, &request)
-        .map_err(|e| offer_failure(e, &server, &code, &me))?;
+    let bytes = offer::redeem(&net::http(net), &server, &code, &request).map_err(|e| {
+        let kept = matches!(e, OfferError::Used { .. })
+            .then(|| kept_copy(&w.path, &code))
+            .flatten();
+        offer_failure(e, &server, &code, &me, kept.as_deref())
+    })?;
 
-    // The offer is used up now: from here on, a package that cannot be added is kept in a
-    // file so that it is not lost.
+    // The offer is used now: what the server sent is kept in a file before anything else,
+    // so that neither an interruption nor a failure loses it (the department hands it
+    // again to this wallet for a few days only); the copy is deleted once the wallet holds
+    // the certificate.
+    let copy = keep_copy(&w.path, &code, &bytes);
     let source = format!("the certificate of offer {code} from {base}");
     let outcome = match check_package(source, &bytes) {
         Err(e) => Err(Failure::new(exit::BAD_ANSWER, format!("{e:#}")).into()),
@@ -119,8 +148,21 @@ fn receive_offer(path: PathBuf, offer: &str, issuer: Option<&str>, net: &Transpo
         .into()),
         Ok(sourced) => add(&mut w, vec![sourced]),
     };
-    if let Err(error) = outcome {
-        return Err(match keep_copy(&w.path, &code, &bytes) {
+    match outcome {
+        Ok(()) => {
+            // Best effort: a copy left behind is only a file the wallet already holds.
+            // Copies of the same package kept by an earlier, interrupted run go too.
+            if let Some(copy) = copy {
+                let _ = files::remove_if_present(&copy);
+            }
+            for earlier in kept_copies(&w.path, &code) {
+                if files::read_limited(&earlier).is_ok_and(|kept| kept == bytes) {
+                    let _ = files::remove_if_present(&earlier);
+                }
+            }
+            Ok(())
+        }
+        Err(error) => Err(match copy {
             Some(copy) => error.context(format!(
                 "what the server sent was kept in {}: add it later with 'ecert-wallet \
                  receive {}', or show it to the department",
@@ -128,25 +170,60 @@ fn receive_offer(path: PathBuf, offer: &str, issuer: Option<&str>, net: &Transpo
                 copy.display()
             )),
             None => error,
-        });
+        }),
     }
-    Ok(())
 }
 
-/// Saves a collected package beside the wallet (the offer cannot be collected twice).
-fn keep_copy(wallet: &Path, code: &str, bytes: &[u8]) -> Option<PathBuf> {
-    let dir = wallet.parent().unwrap_or_else(|| Path::new("."));
-    (1..10).find_map(|n| {
-        let name = if n == 1 {
+/// The folders a collected package is kept in: beside the wallet, else (that disk full,
+/// say) the system's temporary folder.
+fn copy_dirs(wallet: &Path) -> [PathBuf; 2] {
+    [
+        wallet.parent().unwrap_or_else(|| Path::new(".")).to_owned(),
+        std::env::temp_dir(),
+    ]
+}
+
+/// The names a kept copy of offer `code` may have, in order.
+fn copy_names(code: &str) -> impl Iterator<Item = String> + '_ {
+    (1..10).map(move |n| {
+        if n == 1 {
             format!("offer-{code}.ecp")
         } else {
             format!("offer-{code}-{n}.ecp")
-        };
-        let path = dir.join(name);
-        files::write_atomically(&path, bytes, Existing::Refuse)
-            .ok()
-            .map(|()| path)
+        }
     })
+}
+
+/// Saves a collected package beside the wallet (once the offer is used, the department
+/// hands it again to this wallet for a few days only).
+fn keep_copy(wallet: &Path, code: &str, bytes: &[u8]) -> Option<PathBuf> {
+    copy_dirs(wallet).iter().find_map(|dir| {
+        copy_names(code).find_map(|name| {
+            let path = dir.join(name);
+            files::write_atomically(&path, bytes, Existing::Refuse)
+                .ok()
+                .map(|()| path)
+        })
+    })
+}
+
+/// The newest copy kept of offer `code`, if any (see [`keep_copy`]).
+fn kept_copy(wallet: &Path, code: &str) -> Option<PathBuf> {
+    copy_dirs(wallet).iter().find_map(|dir| {
+        copy_names(code)
+            .map(|name| dir.join(name))
+            .take_while(|path| path.is_file())
+            .last()
+    })
+}
+
+/// Every copy kept of offer `code` (see [`keep_copy`]).
+fn kept_copies(wallet: &Path, code: &str) -> Vec<PathBuf> {
+    copy_dirs(wallet)
+        .iter()
+        .flat_map(|dir| copy_names(code).map(move |name| dir.join(name)))
+        .filter(|path| path.is_file())
+        .collect()
 }
 
 /// The server and the code of `--offer LINK` (the offer link, or the wallet app link of
@@ -232,7 +309,10 @@ fn add(w: &mut Wallet, sourced: Vec<Sourced>) -> Result<()> {
     }
     if let Err(e) = w.save() {
         w.contents.packages.truncate(first_new);
-        return Err(e);
+        return Err(e.context(
+            "nothing was added and your wallet is unchanged; run the command again once \
+             this is solved",
+        ));
     }
     let now = certs::now()?;
     let entries = certs::entries(&w.contents.packages)?;

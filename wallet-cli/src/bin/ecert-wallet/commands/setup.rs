@@ -21,6 +21,7 @@ pub fn init(path: PathBuf) -> Result<()> {
             path.display()
         );
     }
+    files::check_new_wallet_folder(&path)?;
     let passphrase = secrets::new(secrets::WALLET)?;
     let contents = WalletContents {
         holder: HolderKey::generate(&mut OsRng),
@@ -57,11 +58,13 @@ pub fn id(path: PathBuf, args: &IdArgs) -> Result<()> {
     Ok(())
 }
 
-/// `passwd`: the same contents under a new passphrase.
+/// `passwd`: the same contents under a new passphrase, which must differ from the current
+/// one.
 pub fn passwd(path: PathBuf) -> Result<()> {
     let mut w = Wallet::open(path)?;
-    w.passphrase = secrets::new(secrets::NEW_WALLET)?;
-    w.save()?;
+    w.passphrase = secrets::replacement(secrets::NEW_WALLET, &w.passphrase)?;
+    w.save()
+        .context("the passphrase was not changed: the wallet opens with the old one")?;
     ecert_shell::outln!("Your wallet's passphrase has been changed.");
     Ok(())
 }
