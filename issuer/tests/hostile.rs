@@ -14,6 +14,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::process::Child;
 use std::time::Duration;
 
+use ecert_testkit::http::assert_json_error;
 use ecert_testkit::issuer::Department;
 use ecert_testkit::testnet::hostile::raw::{self, Answer};
 use tokio::io::AsyncWriteExt;
@@ -65,17 +66,6 @@ async fn redeem(server: SocketAddr, from: IpAddr, body: &[u8]) -> Answer {
     raw::exchange(server, from, &bytes, Duration::from_secs(30))
         .await
         .unwrap()
-}
-
-fn assert_json_error(answer: &Answer, status: u16, code: &str) {
-    assert_eq!(answer.status, status, "{}", answer.text());
-    assert_eq!(answer.header("content-type"), Some("application/json"));
-    assert_eq!(
-        answer.error_code().as_deref(),
-        Some(code),
-        "{}",
-        answer.text()
-    );
 }
 
 #[test]

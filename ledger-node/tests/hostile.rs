@@ -15,6 +15,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use ecert_testkit::http::assert_json_error;
 use ecert_testkit::network::{dev_passphrase, CreateOptions, LocalNetwork};
 use ecert_testkit::province::Province;
 use ecert_testkit::testnet::hostile::raw::{self, Answer};
@@ -118,17 +119,6 @@ async fn post(server: SocketAddr, from: IpAddr, kind: &str, body: &[u8]) -> Answ
     raw::exchange(server, from, &bytes, Duration::from_secs(30))
         .await
         .unwrap()
-}
-
-fn assert_json_error(answer: &Answer, status: u16, code: &str) {
-    assert_eq!(answer.status, status, "{}", answer.text());
-    assert_eq!(answer.header("content-type"), Some("application/json"));
-    assert_eq!(
-        answer.error_code().as_deref(),
-        Some(code),
-        "{}",
-        answer.text()
-    );
 }
 
 #[test]

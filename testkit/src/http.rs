@@ -281,3 +281,17 @@ fn dechunk(mut raw: &[u8]) -> Vec<u8> {
         raw = &raw[start + size + 2..];
     }
 }
+
+/// Asserts that a raw exchange's answer (`ecert-testnet`'s hostile-client tools) is the
+/// JSON error `code` with `status`, as every refusal of the node and the offer endpoint
+/// is.
+pub fn assert_json_error(answer: &ecert_testnet::hostile::raw::Answer, status: u16, code: &str) {
+    assert_eq!(answer.status, status, "{}", answer.text());
+    assert_eq!(answer.header("content-type"), Some("application/json"));
+    assert_eq!(
+        answer.error_code().as_deref(),
+        Some(code),
+        "{}",
+        answer.text()
+    );
+}

@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use ecert_schemas::federation::{NationalAnchor, NationalTrustList, ProvinceEntry};
+use ecert_schemas::federation::{NationalAnchor, NationalTrustList, ProvinceEntry, TrustListBody};
 use ecert_schemas::presentation::Presentation;
 use ecert_schemas::{ChainId, UnixTime};
 
@@ -177,7 +177,33 @@ impl VerifiedTrustList {
     /// (a counter never goes back to an older list, which might still name a province
     /// since removed).
     pub fn replaces(&self, held: &VerifiedTrustList) -> bool {
-        self.list.body.federation == held.list.body.federation && self.seq() > held.seq()
+        self.list.body.federation == held.list.body.federation
+            && list_version(&self.list.body, &held.list.body) == ListVersion::Newer
+    }
+}
+
+/// A national list against the one a counter holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListVersion {
+    /// A higher version: it replaces the held one.
+    Newer,
+    /// The held list itself.
+    Same,
+    /// A lower version: refused (it might still name a province removed since).
+    Older,
+    /// Another list with the held one's version number: refused (each version has one
+    /// content).
+    Conflicting,
+}
+
+/// How the body of a national list `new` stands against that of the list held, `held`
+/// (both of one federation): only a higher version replaces it.
+pub fn list_version(new: &TrustListBody, held: &TrustListBody) -> ListVersion {
+    match new.seq.cmp(&held.seq) {
+        std::cmp::Ordering::Greater => ListVersion::Newer,
+        std::cmp::Ordering::Less => ListVersion::Older,
+        std::cmp::Ordering::Equal if new == held => ListVersion::Same,
+        std::cmp::Ordering::Equal => ListVersion::Conflicting,
     }
 }
 

@@ -186,3 +186,16 @@ fn only_a_list_more_than_two_thirds_of_the_national_keys_approve_counts() {
         commit::validators_hash(west.store().validators()).unwrap()
     );
 }
+
+#[test]
+fn only_a_higher_version_replaces_the_list_held() {
+    use ecert_verifier::federation::{list_version, ListVersion};
+    let (west, east) = two_provinces();
+    let one = trust_list(1, vec![entry("West", &west, &[])], &[0, 1, 2]).body;
+    let two = trust_list(2, vec![entry("West", &west, &[])], &[0, 1, 2]).body;
+    let other_one = trust_list(1, vec![entry("East", &east, &[])], &[0, 1, 2]).body;
+    assert_eq!(list_version(&two, &one), ListVersion::Newer);
+    assert_eq!(list_version(&one, &two), ListVersion::Older);
+    assert_eq!(list_version(&one, &one), ListVersion::Same);
+    assert_eq!(list_version(&other_one, &one), ListVersion::Conflicting);
+}

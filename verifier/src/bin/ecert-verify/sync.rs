@@ -108,7 +108,10 @@ fn sync_ledger(
     net: &Transport,
     now: UnixTime,
 ) -> Result<String> {
-    let (shown, bytes, client) = match (&args.node, &args.from_file) {
+    let previous = place.read_bundle()?;
+    // The data fetched, and the store it makes when an incremental update already checked
+    // it (a whole export or file is checked below).
+    let (shown, bytes, checked, client) = match (&args.node, &args.from_file) {
         (Some(node), _) => {
             let node = net
                 .server(node)
@@ -123,25 +126,29 @@ fn sync_ledger(
             let updated = if args.full {
                 None
             } else {
-                sync_incrementally(place, &client, anchor, &shown).map_err(|e| match e {
+                let held = previous.as_deref();
+                sync_incrementally(held, &client, anchor, &shown).map_err(|e| match e {
                     Incremental::Fetch(e) => fetch_failure(&node, &e, args.timeout),
                     Incremental::Refused(failure) => failure,
                 })?
             };
             match updated {
-                Some((bundle, transfer)) => (shown, bundle, Some((client, transfer))),
+                Some((bundle, trust, transfer)) => {
+                    (shown, bundle, Some(trust), Some((client, transfer)))
+                }
                 None => {
                     let bytes = client
                         .export_bytes()
                         .map_err(|e| fetch_failure(&node, &e, args.timeout))?;
                     let transfer = format!("full export, {} bytes", bytes.len());
-                    (shown, bytes, Some((client, transfer)))
+                    (shown, bytes, None, Some((client, transfer)))
                 }
             }
         }
         (None, Some(file)) => (
             file.display().to_string(),
             store::read_limited(file, store::bundle_limit())?,
+            None,
             None,
         ),
         (None, None) => {
@@ -151,10 +158,12 @@ fn sync_ledger(
             .into())
         }
     };
-    let mut trust = store::check_bundle(&bytes, anchor).map_err(|e| refusal(&e, &shown))?;
+    let mut trust = match checked {
+        Some(trust) => trust,
+        None => store::check_bundle(&bytes, anchor).map_err(|e| refusal(&e, &shown))?,
+    };
     let height = trust.header().height;
 
-    let previous = place.read_bundle()?;
     let previous_height = previous.as_deref().and_then(store::bundle_height);
     let unchanged = previous.as_deref() == Some(bytes.as_slice());
     if let Some(old) = previous_height.filter(|_| !unchanged) {
@@ -245,20 +254,18 @@ enum Incremental {
 
 /// Brings the counter's stored data up to the node's newest certified header with only
 /// what changed (`GET /v1/updates?since=H`), checked by `TrustStore::apply_update` as
-/// strictly as a full export. Returns the new bundle to store and how it came, or `None`
-/// when a full export is needed instead: no stored data (or unreadable), or a node that
-/// cannot serve the update (it lacks the stored header's checkpoint, is behind this
-/// counter, or predates incremental sync). A refused update ends the sync.
+/// strictly as a full export. `previous` is the stored bundle. Returns the new bundle to
+/// store, the store it makes and how it came, or `None` when a full export is needed
+/// instead: no stored data (or unreadable), or a node that cannot serve the update (it
+/// lacks the stored header's checkpoint, is behind this counter, or predates incremental
+/// sync). A refused update ends the sync.
 fn sync_incrementally(
-    place: &LedgerDir,
+    previous: Option<&[u8]>,
     client: &NodeClient,
     anchor: &TrustAnchor,
     shown: &str,
-) -> Result<Option<(Vec<u8>, String)>, Incremental> {
-    let Ok(Some(previous)) = place.read_bundle() else {
-        return Ok(None);
-    };
-    let Ok(held) = store::check_bundle(&previous, anchor) else {
+) -> Result<Option<(Vec<u8>, TrustStore, String)>, Incremental> {
+    let Some(Ok(held)) = previous.map(|bytes| store::check_bundle(bytes, anchor)) else {
         return Ok(None);
     };
     let bytes = match client.update_bytes(held.header().height) {
@@ -289,7 +296,7 @@ fn sync_incrementally(
             ", registry changed"
         }
     );
-    Ok(Some((bundle, transfer)))
+    Ok(Some((bundle, updated, transfer)))
 }
 
 /// Fetches the freshness statements about the synced block from `client`, applies them

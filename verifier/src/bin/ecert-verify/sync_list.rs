@@ -7,7 +7,9 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use ecert_schemas::federation::NationalTrustList;
 use ecert_schemas::UnixTime;
-use ecert_verifier::federation::{verify_trust_list, Federation, VerifiedTrustList};
+use ecert_verifier::federation::{
+    list_version, verify_trust_list, Federation, ListVersion, VerifiedTrustList,
+};
 use ecert_verifier::VerifyError;
 
 use crate::exit::{self, Failure};
@@ -36,29 +38,32 @@ pub fn run(store: &Store, file: &Path, now: UnixTime) -> Result<String> {
     let previous = held.as_ref().map(|h| h.list.body.seq);
     if let Some(held) = &held {
         let old = held.list.body.seq;
-        if seq < old {
-            return Err(exit::refused(format!(
-                "refused {shown}: it is version {seq} of the national trust list, older than \
-                 the version this counter holds ({old}). Nothing was changed. A counter never \
-                 goes back to an older list (it may still name a province removed since): get \
-                 the national body's current list"
-            ))
-            .into());
-        }
-        if seq == old {
-            if held.list.body == list.body {
+        match list_version(&list.body, &held.list.body) {
+            ListVersion::Newer => {}
+            ListVersion::Older => {
+                return Err(exit::refused(format!(
+                    "refused {shown}: it is version {seq} of the national trust list, older \
+                     than the version this counter holds ({old}). Nothing was changed. A \
+                     counter never goes back to an older list (it may still name a province \
+                     removed since): get the national body's current list"
+                ))
+                .into());
+            }
+            ListVersion::Same => {
                 return Ok(format!(
                     "Already up to date: this counter holds version {seq} of the national \
                      trust list of {} (expires {}).\n",
                     list.body.federation, list.body.expires
                 ));
             }
-            return Err(exit::refused(format!(
-                "refused {shown}: it is a different list with the same version number ({seq}) \
-                 as the one this counter holds. Nothing was changed. Tell the national body: \
-                 each version of the list must have its own number"
-            ))
-            .into());
+            ListVersion::Conflicting => {
+                return Err(exit::refused(format!(
+                    "refused {shown}: it is a different list with the same version number \
+                     ({seq}) as the one this counter holds. Nothing was changed. Tell the \
+                     national body: each version of the list must have its own number"
+                ))
+                .into());
+            }
         }
     }
 
