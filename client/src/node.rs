@@ -1,5 +1,6 @@
 //! The ledger node's client API (`docs/api.md`): submit a transaction, fetch anchor
-//! receipts, the registry, checkpoints, revocations, the export, health and metrics.
+//! receipts, the registry, checkpoints, revocations, the export, the validator set, health
+//! and metrics.
 //!
 //! Nothing a node answers is trusted: the `certified_*` calls return data already checked
 //! against the trust anchor (`ecert_verifier::TrustAnchor`, through
@@ -18,7 +19,8 @@ use ecert_schemas::codec::{from_cbor_bounded, MAX_ITEM_BYTES};
 use ecert_schemas::freshness::{Freshness, MAX_FRESHNESS_BYTES};
 use ecert_schemas::ledger::{
     AnchorReceipt, BatchRecord, BlockHeader, Checkpoint, Registry, RevocationDelta,
-    RevocationSnapshot, Transaction, TrustBundle, ValidatorInfo, MAX_TRUST_BUNDLE_BYTES,
+    RevocationSnapshot, Transaction, TrustBundle, ValidatorInfo, ValidatorSetProof,
+    MAX_TRUST_BUNDLE_BYTES,
 };
 use ecert_schemas::{Hash32, IssuerId, KindRegistry, SchemaError};
 use serde::Deserialize;
@@ -492,6 +494,19 @@ impl NodeClient {
         }
     }
 
+    /// The node's current validator set with its proof from genesis (`GET /v1/validators`,
+    /// a `ValidatorSetProof`: the newest certified checkpoint, the set that certified it and
+    /// the validator-set changes since genesis), as the node sent it: not checked here. The
+    /// caller checks it against its trust anchor (`ecert_verifier::verify_validator_set`)
+    /// before using the set. Read up to the largest trust bundle.
+    pub fn validator_set(&self) -> Result<ValidatorSetProof, NodeError> {
+        let (url, reply) = self.get(api::VALIDATORS, MAX_BUNDLE_BYTES)?;
+        match reply.status {
+            200 => ValidatorSetProof::from_bytes(&reply.body).map_err(|e| bad(&url, e)),
+            _ => Err(other(url, &reply)),
+        }
+    }
+
     /// The node's export (`GET /v1/export`) as it sent it, at most the largest trust
     /// bundle: for a caller that checks it and keeps these exact bytes (a counter).
     pub fn export_bytes(&self) -> Result<Vec<u8>, NodeError> {
@@ -716,6 +731,8 @@ mod tests {
                 "application/json",
                 br#"{"status":"ok","leader":2,"height":7}"#.to_vec(),
             ),
+            (200, "application/cbor", b"junk".to_vec()),
+            (503, "application/json", json_error("no-quorum", "")),
         ]);
         let client = NodeClient::at(ServerUrl::parse(&base).unwrap(), Duration::from_secs(10));
         assert!(matches!(
@@ -733,11 +750,23 @@ mod tests {
         assert_eq!(client.latest_checkpoint().unwrap(), None);
         let health = client.health().unwrap();
         assert_eq!((health.leader, health.height), (Some(2), 7));
+        assert!(matches!(
+            client.validator_set(),
+            Err(NodeError::BadAnswer {
+                cause: BadAnswer::Content(_),
+                ..
+            })
+        ));
+        assert!(matches!(
+            client.validator_set(),
+            Err(NodeError::Unavailable { .. })
+        ));
         let seen = server.join().unwrap();
         assert!(seen[1].0.starts_with("GET /v1/revocations "));
         assert!(seen[2].0.starts_with("GET /v1/export "));
         assert!(seen[3].0.starts_with("GET /v1/checkpoints/latest "));
         assert!(seen[4].0.starts_with("GET /health "));
+        assert!(seen[5].0.starts_with("GET /v1/validators "));
     }
 
     #[test]

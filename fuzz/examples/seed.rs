@@ -325,7 +325,10 @@ fn main() {
     out.wire("registry", 13, &to_cbor(ledger.registry()).unwrap());
     out.wire("snapshot", 15, &to_cbor(&ledger.snapshot()).unwrap());
     for seq in 0..ledger.anchors().len() as u64 {
-        let receipt = ledger.anchor_receipt(seq, &checkpoint).unwrap().unwrap();
+        let receipt = ledger
+            .anchor_receipt(seq, &checkpoint, Vec::new())
+            .unwrap()
+            .unwrap();
         ecert_verifier::verify_anchor_receipt(&receipt, &anchor).unwrap();
         let bytes = receipt.to_bytes().unwrap();
         out.seed("anchor_receipt", &format!("batch-{seq}"), &bytes);
@@ -337,7 +340,7 @@ fn main() {
     };
     for since in [0, height_before] {
         let delta = ledger
-            .revocation_delta(since, &checkpoint)
+            .revocation_delta(since, &checkpoint, Vec::new())
             .unwrap()
             .unwrap();
         if since == 0 {
@@ -350,16 +353,22 @@ fn main() {
 
     // Incremental sync: from the store a block older (the revocation) and from the current
     // one (nothing new).
+    let kinds = world.province.kinds.clone();
     let anchor_store = |bytes: &[u8]| {
         TrustStore::from_bundle(
             TrustBundle::from_bytes(bytes).unwrap(),
             &anchor,
-            world.province.kinds.clone(),
+            kinds.clone(),
         )
         .unwrap()
     };
-    for (name, held) in [("since-before", anchor_store(&bundle_before)), ("since-now", anchor_store(&bundle))] {
-        let update = ledger.trust_update(held.header(), checkpoint.clone()).unwrap();
+    for (name, held) in [
+        ("since-before", anchor_store(&bundle_before)),
+        ("since-now", anchor_store(&bundle)),
+    ] {
+        let update = ledger
+            .trust_update(held.header(), checkpoint.clone(), Vec::new())
+            .unwrap();
         held.apply_update(&update, &anchor).unwrap();
         out.seed("trust_update", name, update.to_bytes().unwrap());
     }
@@ -394,12 +403,19 @@ fn main() {
         let list = NationalTrustList { body, approvals };
         let national = NationalAnchor {
             federation: list.body.federation.clone(),
-            keys: keys.iter().map(ecert_verifier::crypto::public_key).collect(),
+            keys: keys
+                .iter()
+                .map(ecert_verifier::crypto::public_key)
+                .collect(),
         };
         ecert_verifier::federation::verify_trust_list(&list, &national, now).unwrap();
         out.seed("trust_list", "list", prefixed(0, &list.to_bytes().unwrap()));
         let toml = ecert_verifier::anchor_file::national_anchor_to_toml(&national, "fuzz");
-        out.seed("trust_list", "national-anchor", prefixed(1, toml.as_bytes()));
+        out.seed(
+            "trust_list",
+            "national-anchor",
+            prefixed(1, toml.as_bytes()),
+        );
     }
 
     // Transactions a node would accept now: an anchor batch, a revocation, a governance
@@ -633,6 +649,44 @@ fn main() {
             prefixed(1, &cbor_value(value)),
         );
     }
+
+    // Validator-set changes: the social security department's validator key replaced
+    // (the change alone in its block, certified by the old set), then a batch anchored and
+    // certified under the new set. Every artefact now carries the change, and checks
+    // against the same genesis anchor as the fixtures.
+    let held = anchor_store(&bundle);
+    let (change_tx, _) = world
+        .province
+        .replace_validator_key(2, ed25519_dalek::SigningKey::from_bytes(&[0x5e; 32]), now)
+        .unwrap();
+    out.seed("transaction", "change-validators", change_tx.to_bytes().unwrap());
+    world.issue("transport", sample::driver_licence(now), now);
+    let after = world.province.ledger().clone();
+    let checkpoint = world.province.checkpoint().unwrap().clone();
+    let changes = world.province.validator_changes().unwrap();
+    assert_eq!(changes.len(), 1);
+    let changed_bundle = world.bundle_bytes();
+    anchor_store(&changed_bundle);
+    out.seed("trust_bundle", "after-validator-change", &changed_bundle);
+    let last = after.anchors().len() as u64 - 1;
+    let receipt = after
+        .anchor_receipt(last, &checkpoint, changes.clone())
+        .unwrap()
+        .unwrap();
+    ecert_verifier::verify_anchor_receipt(&receipt, &anchor).unwrap();
+    out.seed("anchor_receipt", "after-validator-change", receipt.to_bytes().unwrap());
+    let delta = after
+        .revocation_delta(0, &checkpoint, changes.clone())
+        .unwrap()
+        .unwrap();
+    ecert_verifier::verify_revocation_delta(&genesis_revocations, &delta, &anchor).unwrap();
+    out.seed("revocation_delta", "after-validator-change", delta.to_bytes().unwrap());
+    let update = after
+        .trust_update(held.header(), checkpoint, changes)
+        .unwrap();
+    held.apply_update(&update, &anchor).unwrap();
+    out.seed("trust_update", "across-validator-change", update.to_bytes().unwrap());
+
     println!("fixtures and seeds written under {}", out.root.display());
 }
 

@@ -11,7 +11,7 @@
 use ecert_ledger_node::node::wire::{
     NodeRequest, NodeResponse, MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES, PROTOCOL,
 };
-use ecert_ledger_node::vote_pool::VotePool;
+use ecert_ledger_node::vote_pool::{ValidatorSets, VotePool};
 use ecert_schemas::ledger::{Checkpoint, Transaction};
 use futures::executor::block_on;
 use futures::io::Cursor;
@@ -43,7 +43,9 @@ fuzz_target!(|data: &[u8]| {
             NodeRequest::Submit(tx) => check_transaction(&tx),
             NodeRequest::HeaderVote { height, vote } => {
                 let world = ecert_fuzz::world();
-                let mut pool = VotePool::new(world.bundle.validators.clone(), 0);
+                let sets = ValidatorSets::genesis(world.bundle.validators.clone());
+                let me = world.bundle.validators.first().map_or(ecert_schemas::PublicKeyBytes([0; 32]), |v| v.key);
+                let mut pool = VotePool::new(sets, me);
                 let _ = pool.on_vote(height, vote);
             }
             NodeRequest::AppendEntries(rpc) => {

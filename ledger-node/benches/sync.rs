@@ -106,7 +106,7 @@ fn bench_day(c: &mut Criterion) {
     let checkpoint = p.checkpoint().unwrap().clone();
     let update = p
         .ledger()
-        .trust_update(held.header(), checkpoint.clone())
+        .trust_update(held.header(), checkpoint.clone(), Vec::new())
         .unwrap();
     let update_bytes = update.to_bytes().unwrap().len();
     let export = p.trust_bundle().unwrap().to_bytes().unwrap().len();
@@ -120,7 +120,10 @@ fn bench_day(c: &mut Criterion) {
     let mut group = c.benchmark_group("sync/day");
     group.sample_size(10);
     group.bench_function("serve (node)", |b| {
-        b.iter(|| p.ledger().trust_update(held.header(), checkpoint.clone()))
+        b.iter(|| {
+            p.ledger()
+                .trust_update(held.header(), checkpoint.clone(), Vec::new())
+        })
     });
     group.bench_function("check and apply (counter)", |b| {
         b.iter(|| held.apply_update(&update, &anchor).unwrap())

@@ -5,12 +5,19 @@
 //! than the pool's `max_age_ms` is no longer served, so when more than a third of the
 //! validators stop stating (down or cut off), the served statements stop being a quorum
 //! and counters learn that freshness is no longer confirmed.
+//!
+//! Statements about a header are counted against the validator set that certified it (the
+//! set a counter holding that header checks them against), by position in that set. This
+//! node states only while it is in that set and still in the ledger's current set: a
+//! validator removed by a change stops vouching for the ledger, and a node that is no
+//! validator (joining, or removed) signs nothing but still collects and serves the
+//! others' statements.
 
 use std::collections::BTreeMap;
 
 use ecert_schemas::freshness::{Freshness, FreshnessStatement, FreshnessVote};
 use ecert_schemas::ledger::ValidatorInfo;
-use ecert_schemas::{ChainId, Hash32};
+use ecert_schemas::{ChainId, Hash32, PublicKeyBytes};
 use ecert_verifier::freshness::{sign_statement, statement_signed_by};
 use ed25519_dalek::SigningKey;
 
@@ -35,7 +42,7 @@ pub enum StatementOutcome {
     Known,
     /// About another header (older, or newer than this node has certified yet): left.
     OtherHeader,
-    /// From no validator of the set, or its signature does not verify: dropped.
+    /// From no validator of the header's set, or its signature does not verify: dropped.
     Invalid,
 }
 
@@ -43,25 +50,28 @@ pub enum StatementOutcome {
 #[derive(Debug)]
 pub struct FreshnessPool {
     chain_id: ChainId,
-    validators: Vec<ValidatorInfo>,
+    /// This node's validator key.
+    me: PublicKeyBytes,
     max_age_ms: u64,
     header: Option<FreshHeader>,
+    /// The set that certified the header: statements are counted against it.
+    validators: Vec<ValidatorInfo>,
+    /// This node's position in `validators` while it states, `None` when it does not.
+    position: Option<u16>,
     votes: BTreeMap<u16, FreshnessVote>,
 }
 
 impl FreshnessPool {
-    /// An empty pool for `validators` of ledger `chain_id`, serving statements at most
-    /// `max_age_ms` old.
-    pub fn new(
-        chain_id: ChainId,
-        validators: Vec<ValidatorInfo>,
-        max_age_ms: u64,
-    ) -> FreshnessPool {
+    /// An empty pool of the node with key `me` on ledger `chain_id`, serving statements at
+    /// most `max_age_ms` old.
+    pub fn new(chain_id: ChainId, me: PublicKeyBytes, max_age_ms: u64) -> FreshnessPool {
         FreshnessPool {
             chain_id,
-            validators,
+            me,
             max_age_ms,
             header: None,
+            validators: Vec::new(),
+            position: None,
             votes: BTreeMap::new(),
         }
     }
@@ -71,13 +81,35 @@ impl FreshnessPool {
         self.header
     }
 
-    /// This node certified `header`: statements about older headers are dropped. A header
-    /// at or below the current one's height changes nothing.
-    pub fn advance(&mut self, header: FreshHeader) {
-        if self.header.is_none_or(|h| header.height > h.height) {
-            self.header = Some(header);
-            self.votes.clear();
+    /// This node's position among the header's validators while it states (`None`: it
+    /// signs no statement).
+    pub fn position(&self) -> Option<u16> {
+        self.position
+    }
+
+    /// This node certified `header`, certified by `validators`; `member` tells whether it
+    /// is in the ledger's current set. A newer header drops the statements about older
+    /// ones; the current header only has `member` updated (a node that left the set stops
+    /// stating at once); an older header changes nothing.
+    pub fn advance(&mut self, header: FreshHeader, validators: &[ValidatorInfo], member: bool) {
+        match self.header {
+            Some(h) if header.height < h.height => return,
+            Some(h) if h == header => {}
+            Some(h) if header.height == h.height => return,
+            _ => {
+                self.header = Some(header);
+                self.validators = validators.to_vec();
+                self.votes.clear();
+            }
         }
+        self.position = if member {
+            self.validators
+                .iter()
+                .position(|v| v.key == self.me)
+                .and_then(|i| u16::try_from(i).ok())
+        } else {
+            None
+        };
     }
 
     fn statement(&self, header: FreshHeader, time_ms: u64) -> FreshnessStatement {
@@ -89,15 +121,15 @@ impl FreshnessPool {
         }
     }
 
-    /// Signs this validator's (`me`) statement about the current header at `now_ms` and
-    /// keeps it. `None` before the first certified header.
+    /// Signs this node's statement about the current header at `now_ms` with `key` (this
+    /// node's key) and keeps it. `None` before the first certified header, and while this
+    /// node is not a validator stating ([`FreshnessPool::position`]).
     pub fn sign_own(
         &mut self,
         key: &SigningKey,
-        me: u16,
         now_ms: u64,
     ) -> Result<Option<(FreshHeader, FreshnessVote)>, LedgerError> {
-        let Some(header) = self.header else {
+        let (Some(header), Some(me)) = (self.header, self.position) else {
             return Ok(None);
         };
         let vote = sign_statement(key, me, &self.statement(header, now_ms))?;
@@ -106,7 +138,8 @@ impl FreshnessPool {
     }
 
     /// A peer's statement about `header`: kept when it is about the current header, from a
-    /// validator of the set, correctly signed, and newer than that validator's last.
+    /// validator of the header's set, correctly signed, and newer than that validator's
+    /// last.
     pub fn on_statement(&mut self, header: FreshHeader, vote: FreshnessVote) -> StatementOutcome {
         if self.header != Some(header) {
             return StatementOutcome::OtherHeader;
@@ -202,9 +235,9 @@ mod tests {
                 })
                 .collect();
             let pools = (0..4)
-                .map(|_| {
-                    let mut pool = FreshnessPool::new(chain(), set.clone(), MAX_AGE);
-                    pool.advance(H5);
+                .map(|i| {
+                    let mut pool = FreshnessPool::new(chain(), set[i].key, MAX_AGE);
+                    pool.advance(H5, &set, true);
                     pool
                 })
                 .collect();
@@ -213,9 +246,8 @@ mod tests {
 
         /// Validator `i` states freshness at `time_ms`: its statement.
         fn state(&mut self, i: usize, time_ms: u64) -> FreshnessVote {
-            let me = u16::try_from(i).unwrap();
             let (header, vote) = self.pools[i]
-                .sign_own(&self.keys[i], me, time_ms)
+                .sign_own(&self.keys[i], time_ms)
                 .unwrap()
                 .unwrap();
             assert_eq!(header, H5);
@@ -231,8 +263,8 @@ mod tests {
     #[test]
     fn nothing_to_sign_before_the_first_certified_header() {
         let four = Four::new();
-        let mut pool = FreshnessPool::new(chain(), four.set.clone(), MAX_AGE);
-        assert!(pool.sign_own(&four.keys[0], 0, 1_000).unwrap().is_none());
+        let mut pool = FreshnessPool::new(chain(), four.set[0].key, MAX_AGE);
+        assert!(pool.sign_own(&four.keys[0], 1_000).unwrap().is_none());
         assert!(pool.freshness(1_000).is_none());
     }
 
@@ -262,12 +294,12 @@ mod tests {
         let mut four = Four::new();
         let old = four.state(1, 1_000);
         assert_eq!(four.take(old.clone()), StatementOutcome::Taken);
-        four.pools[0].advance(H6);
+        four.pools[0].advance(H6, &four.set.clone(), true);
         assert!(four.pools[0].votes_about(H5, 1_000).is_empty());
         assert!(four.pools[0].freshness(1_000).unwrap().votes.is_empty());
         assert_eq!(four.take(old), StatementOutcome::OtherHeader);
         // Going back to an older header changes nothing.
-        four.pools[0].advance(H5);
+        four.pools[0].advance(H5, &four.set.clone(), true);
         assert_eq!(four.pools[0].header(), Some(H6));
     }
 
@@ -316,5 +348,118 @@ mod tests {
         assert_eq!(four.take(newer), StatementOutcome::Taken);
         assert_eq!(four.take(older), StatementOutcome::Known);
         assert_eq!(four.pools[0].votes_about(H5, 9_000)[0].time_ms, 9_000);
+    }
+
+    /// The header at height 6 holds a change: the set certifying it is the four, and the
+    /// set after it drops validator 3 (`justice`) and puts a fifth key first.
+    fn next_set(four: &Four) -> (SigningKey, Vec<ValidatorInfo>) {
+        let fifth = SigningKey::from_bytes(&[5; 32]);
+        let mut set = vec![ValidatorInfo {
+            department: IssuerId::new("health").unwrap(),
+            key: crypto::public_key(&fifth),
+        }];
+        set.extend(four.set[..3].iter().cloned());
+        (fifth, set)
+    }
+
+    #[test]
+    fn statements_count_against_the_set_that_certified_the_header() {
+        let mut four = Four::new();
+        let (fifth, new_set) = next_set(&four);
+        // Header 6 (the change block) is certified by the four: statements about it are
+        // counted against them, by their positions there.
+        for i in 0..4 {
+            let member = i != 3;
+            four.pools[i].advance(H6, &four.set.clone(), member);
+        }
+        assert_eq!(
+            four.pools[3].position(),
+            None,
+            "removed: it no longer states"
+        );
+        assert!(four.pools[3]
+            .sign_own(&four.keys[3], 1_000)
+            .unwrap()
+            .is_none());
+        for i in 1..3 {
+            let (_, vote) = four.pools[i]
+                .sign_own(&four.keys[i], 1_000)
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                four.pools[0].on_statement(H6, vote),
+                StatementOutcome::Taken
+            );
+        }
+        // The fifth key is not in the set that certified header 6: its statement is not
+        // one of them, and it signs none about it.
+        let mut joiner = FreshnessPool::new(chain(), new_set[0].key, MAX_AGE);
+        joiner.advance(H6, &four.set, true);
+        assert_eq!(joiner.position(), None);
+        let statement = FreshnessStatement {
+            chain_id: chain(),
+            height: 6,
+            header_hash: H6.hash,
+            time_ms: 1_000,
+        };
+        let forged = sign_statement(&fifth, 0, &statement).unwrap();
+        assert_eq!(
+            four.pools[0].on_statement(H6, forged),
+            StatementOutcome::Invalid
+        );
+
+        // Header 7 is certified by the new set: positions are the new set's.
+        const H7: FreshHeader = FreshHeader {
+            height: 7,
+            hash: Hash32([7; 32]),
+        };
+        joiner.advance(H7, &new_set, true);
+        assert_eq!(joiner.position(), Some(0));
+        four.pools[0].advance(H7, &new_set, true);
+        assert_eq!(four.pools[0].position(), Some(1));
+        let (_, vote) = joiner.sign_own(&fifth, 2_000).unwrap().unwrap();
+        assert_eq!(vote.validator, 0);
+        assert_eq!(
+            four.pools[0].on_statement(H7, vote),
+            StatementOutcome::Taken
+        );
+        // The removed validator's statement about header 7 is refused.
+        let mut removed = FreshnessPool::new(chain(), four.set[3].key, MAX_AGE);
+        removed.advance(H7, &new_set, false);
+        assert!(removed.sign_own(&four.keys[3], 2_000).unwrap().is_none());
+        let stale = sign_statement(
+            &four.keys[3],
+            3,
+            &FreshnessStatement {
+                chain_id: chain(),
+                height: 7,
+                header_hash: H7.hash,
+                time_ms: 2_000,
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            four.pools[0].on_statement(H7, stale),
+            StatementOutcome::Invalid
+        );
+        let (_, own) = four.pools[0]
+            .sign_own(&four.keys[0], 2_000)
+            .unwrap()
+            .unwrap();
+        assert_eq!(own.validator, 1);
+        let served = four.pools[0].freshness(2_000).unwrap();
+        assert_eq!(served.votes.len(), 2);
+    }
+
+    #[test]
+    fn a_node_that_leaves_the_set_stops_stating_about_the_header_it_holds() {
+        let mut four = Four::new();
+        assert_eq!(four.pools[2].position(), Some(2));
+        four.pools[2].advance(H5, &four.set.clone(), false);
+        assert_eq!(four.pools[2].position(), None);
+        assert!(four.pools[2]
+            .sign_own(&four.keys[2], 1_000)
+            .unwrap()
+            .is_none());
     }
 }

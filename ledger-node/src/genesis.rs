@@ -85,7 +85,9 @@ pub struct GenesisKind {
 pub struct GenesisFile {
     /// The ledger's id.
     pub chain_id: String,
-    /// The validators, in order: a validator's position is its vote index and Raft id.
+    /// The validators, in order: a validator's position is its vote and approval index
+    /// until a validator-set change (its Raft id comes from its key,
+    /// `raft::node_id_of`).
     pub validators: Vec<GenesisValidator>,
     /// The issuers.
     pub issuers: Vec<GenesisIssuer>,

@@ -83,7 +83,9 @@ fn new_key(key: ecert_schemas::PublicKeyBytes, valid_from: UnixTime) -> IssuerKe
 ///   is appended, valid from `valid_from`;
 /// - `RetireIssuerKey`: the key's `valid_until` becomes `at`;
 /// - `RegisterIssuer`, `AddKind`: the record is inserted in id order;
-/// - `GrantKind`: the kind is inserted in the issuer's kinds, in order.
+/// - `GrantKind`: the kind is inserted in the issuer's kinds, in order;
+/// - `ChangeValidators`: only `governance_seq` advances (the ledger state replaces the
+///   validator set).
 ///
 /// Errors only if the change does not fit the registry (it was not checked against it):
 /// the reason, as `check_governance` would give it; the registry is then unchanged.
@@ -122,6 +124,9 @@ pub fn apply_governance(registry: &mut Registry, body: &GovernanceBody) -> Resul
             let at = kinds.partition_point(|k| k < &g.kind);
             kinds.insert(at, g.kind.clone());
         }
+        // The set lives beside the registry ([`crate::state::LedgerState`]); the registry
+        // only counts the change.
+        GovernanceAction::ChangeValidators(_) => {}
     }
     *registry = next;
     Ok(())

@@ -8,9 +8,10 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use ecert_schemas::ledger::{
-    AnchorReceipt, BatchRecord, BlockHeader, Checkpoint, Registry, RevocationDelta,
-    RevocationSnapshot, RevokedAt, RevokedGroup, StatusList, StatusListProof, Transaction,
-    TrustBundle, TrustUpdate, ValidatorInfo, TRUST_BUNDLE_VERSION, TRUST_UPDATE_VERSION,
+    AnchorReceipt, BatchRecord, BlockHeader, Checkpoint, GovernanceAction, GovernanceTx, Registry,
+    RevocationDelta, RevocationSnapshot, RevokedAt, RevokedGroup, StatusList, StatusListProof,
+    Transaction, TrustBundle, TrustUpdate, ValidatorChange, ValidatorInfo, ValidatorSetChange,
+    ValidatorSetProof, TRUST_BUNDLE_VERSION, TRUST_UPDATE_VERSION,
 };
 use ecert_schemas::{ChainId, Hash32, IssuerId, StatusIndex, UnixTime};
 use ecert_verifier::merkle::LeafTree;
@@ -42,6 +43,38 @@ pub enum TxOutcome {
     Skipped(VerifyError),
 }
 
+/// A validator-set change the ledger applied: the block that holds it (alone), the set
+/// before it (which approved it and certifies that block) and the transaction. With the
+/// block's certified checkpoint it is the [`ValidatorChange`] every artefact carries.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AppliedValidatorChange {
+    /// The height of the block holding the change.
+    pub height: u64,
+    /// The set before the change.
+    pub previous: Vec<ValidatorInfo>,
+    /// The governance transaction (a `ChangeValidators` action).
+    pub change: GovernanceTx,
+}
+
+impl AppliedValidatorChange {
+    /// The new set and its addresses.
+    pub fn new_set(&self) -> Option<&ValidatorSetChange> {
+        match &self.change.body.action {
+            GovernanceAction::ChangeValidators(set) => Some(set),
+            _ => None,
+        }
+    }
+}
+
+/// Whether `tx` changes the validator set: such a transaction is applied only alone in
+/// its block (a block cutter puts it in one of its own).
+pub fn is_validator_change(tx: &Transaction) -> bool {
+    matches!(
+        tx,
+        Transaction::Governance(g) if matches!(g.body.action, GovernanceAction::ChangeValidators(_))
+    )
+}
+
 /// A block after it was applied.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AppliedBlock {
@@ -51,6 +84,8 @@ pub struct AppliedBlock {
     pub header_bytes: Vec<u8>,
     /// One outcome per transaction, in block order.
     pub outcomes: Vec<TxOutcome>,
+    /// Whether the block changed the validator set (it certifies from the next block).
+    pub validators_changed: bool,
 }
 
 /// Everything needed to rebuild a [`LedgerState`]: what a Raft snapshot carries.
@@ -66,6 +101,9 @@ pub struct LedgerSnapshot {
     height: u64,
     last_header_hash: Hash32,
     last_time_ms: u64,
+    /// The validator-set changes, in ledger order (`validators` is the set after them).
+    #[serde(default)]
+    validator_changes: Vec<AppliedValidatorChange>,
 }
 
 /// The ledger state after some height.
@@ -89,6 +127,8 @@ pub struct LedgerState {
     height: u64,
     last_header_hash: Hash32,
     last_time_ms: u64,
+    /// The validator-set changes, in ledger order.
+    validator_changes: Vec<AppliedValidatorChange>,
 }
 
 /// What a block changed in place, to put back if the block is refused. The anchor log,
@@ -223,6 +263,7 @@ impl LedgerState {
             height: 0,
             last_header_hash: Hash32([0; 32]),
             last_time_ms: 0,
+            validator_changes: Vec::new(),
         })
     }
 
@@ -231,9 +272,54 @@ impl LedgerState {
         &self.chain_id
     }
 
-    /// The validator set.
+    /// The validator set now: it certifies the next block.
     pub fn validators(&self) -> &[ValidatorInfo] {
         &self.validators
+    }
+
+    /// The current set's libp2p addresses, as the last validator-set change named them
+    /// (same order as [`LedgerState::validators`]); empty while the set is the genesis
+    /// one, whose addresses are in the genesis file.
+    pub fn validator_addresses(&self) -> &[String] {
+        self.validator_changes
+            .last()
+            .and_then(AppliedValidatorChange::new_set)
+            .map_or(&[], |set| set.addresses.as_slice())
+    }
+
+    /// The validator-set changes applied so far, in ledger order.
+    pub fn validator_changes(&self) -> &[AppliedValidatorChange] {
+        &self.validator_changes
+    }
+
+    /// The set that certifies block `height`: the set before the first change at or
+    /// above it, or the current set.
+    pub fn validators_at(&self, height: u64) -> &[ValidatorInfo] {
+        self.validator_changes
+            .iter()
+            .find(|c| c.height >= height)
+            .map_or(&self.validators, |c| &c.previous)
+    }
+
+    /// The changes below `height`, each with the certified checkpoint of its block
+    /// (`checkpoint_at`): what an artefact of a checkpoint at `height` carries. `None`
+    /// when one of those blocks has no checkpoint yet.
+    pub fn certified_changes(
+        &self,
+        height: u64,
+        mut checkpoint_at: impl FnMut(u64) -> Option<Checkpoint>,
+    ) -> Option<Vec<ValidatorChange>> {
+        self.validator_changes
+            .iter()
+            .take_while(|c| c.height < height)
+            .map(|c| {
+                Some(ValidatorChange {
+                    previous: c.previous.clone(),
+                    checkpoint: checkpoint_at(c.height)?,
+                    change: c.change.clone(),
+                })
+            })
+            .collect()
     }
 
     /// The current registry.
@@ -269,14 +355,16 @@ impl LedgerState {
 
     /// The receipt of the batch at `batch_seq` as of `checkpoint` (a certified checkpoint
     /// of this ledger, at or below the current height): the record, its inclusion path in
-    /// the anchor log of the checkpoint header's `anchor_count` records, the checkpoint and
-    /// the validator set. `None` when the checkpoint does not cover the batch yet (it was
+    /// the anchor log of the checkpoint header's `anchor_count` records, the checkpoint, the
+    /// validator set that certified it and `changes` ([`LedgerState::certified_changes`]
+    /// of its height). `None` when the checkpoint does not cover the batch yet (it was
     /// anchored later, or not at all) or this state has fewer records than the checkpoint's
     /// header counts. Computes O(log² anchor_count) hashes.
     pub fn anchor_receipt(
         &self,
         batch_seq: u64,
         checkpoint: &Checkpoint,
+        changes: Vec<ValidatorChange>,
     ) -> Result<Option<AnchorReceipt>, LedgerError> {
         let header = checkpoint.decode_header()?;
         let record = usize::try_from(batch_seq)
@@ -296,7 +384,8 @@ impl LedgerState {
             batch_seq,
             path,
             checkpoint: checkpoint.clone(),
-            validators: self.validators.clone(),
+            validators: self.validators_at(header.height).to_vec(),
+            changes,
         }))
     }
 
@@ -364,7 +453,15 @@ impl LedgerState {
         // Issuers whose lists this block changed.
         let mut touched: BTreeSet<IssuerId> = BTreeSet::new();
         let mut registry_changed = false;
+        // A validator-set change applied in this block (it is alone in it).
+        let mut new_set: Option<(&GovernanceTx, &ValidatorSetChange)> = None;
         for tx in txs {
+            if is_validator_change(tx) && txs.len() > 1 {
+                outcomes.push(TxOutcome::Skipped(VerifyError::TransactionRefused {
+                    detail: "a validator-set change must be alone in its block".into(),
+                }));
+                continue;
+            }
             if let Err(e) = self.check(tx, time_ms) {
                 outcomes.push(TxOutcome::Skipped(e));
                 continue;
@@ -435,6 +532,9 @@ impl LedgerState {
                     // any refused transaction.
                     match apply_governance(&mut self.registry, &tx.body) {
                         Ok(()) => {
+                            if let GovernanceAction::ChangeValidators(set) = &tx.body.action {
+                                new_set = Some((tx, set));
+                            }
                             registry_changed = true;
                             outcomes.push(TxOutcome::Governed { seq: tx.body.seq });
                         }
@@ -480,6 +580,22 @@ impl LedgerState {
             validators_hash: self.validators_hash,
         };
         let header_bytes = header.to_bytes()?;
+        // This block is certified by the set before the change; the new set certifies
+        // from the next one. Nothing can fail after this point, so no undo is needed.
+        let validators_changed = match new_set {
+            Some((tx, set)) => {
+                let new_hash = commit::validators_hash(&set.validators)?;
+                let previous = std::mem::replace(&mut self.validators, set.validators.clone());
+                self.validators_hash = new_hash;
+                self.validator_changes.push(AppliedValidatorChange {
+                    height,
+                    previous,
+                    change: tx.clone(),
+                });
+                true
+            }
+            None => false,
+        };
         self.height = height;
         self.last_header_hash = commit::header_hash(&header_bytes);
         self.last_time_ms = time_ms;
@@ -487,6 +603,7 @@ impl LedgerState {
             header,
             header_bytes,
             outcomes,
+            validators_changed,
         })
     }
 
@@ -507,6 +624,7 @@ impl LedgerState {
             height: self.height,
             last_header_hash: self.last_header_hash,
             last_time_ms: self.last_time_ms,
+            validator_changes: self.validator_changes.clone(),
         }
     }
 
@@ -544,6 +662,21 @@ impl LedgerState {
         state.height = snapshot.height;
         state.last_header_hash = snapshot.last_header_hash;
         state.last_time_ms = snapshot.last_time_ms;
+        // The changes must lead to the snapshot's set, in ledger order, below its height.
+        let ordered = snapshot
+            .validator_changes
+            .windows(2)
+            .all(|w| matches!(w, [a, b] if a.height < b.height));
+        let leads_to_set = snapshot.validator_changes.last().is_none_or(|c| {
+            c.height <= snapshot.height
+                && c.new_set().map(|set| &set.validators) == Some(&state.validators)
+        });
+        if !ordered || !leads_to_set {
+            return Err(LedgerError::InconsistentSnapshot(
+                "its validator-set changes do not lead to its validator set".into(),
+            ));
+        }
+        state.validator_changes = snapshot.validator_changes;
         Ok(state)
     }
 
@@ -583,6 +716,7 @@ impl LedgerState {
         &self,
         since: u64,
         checkpoint: &Checkpoint,
+        changes: Vec<ValidatorChange>,
     ) -> Result<Option<RevocationDelta>, LedgerError> {
         let upto = checkpoint.decode_header()?.height;
         if since > upto || upto > self.height {
@@ -598,7 +732,8 @@ impl LedgerState {
                 .map(<[RevokedAt]>::to_vec)
                 .unwrap_or_default(),
             checkpoint: checkpoint.clone(),
-            validators: self.validators.clone(),
+            validators: self.validators_at(upto).to_vec(),
+            changes,
         }))
     }
 
@@ -609,7 +744,12 @@ impl LedgerState {
     /// registry only when its root changed, and the revocations after `since`: O(changes)
     /// and O(log² n) hashes, never O(ledger). `None` when `since` is above the current
     /// height or counts more anchored batches than this state holds.
-    pub fn trust_update(&self, since: &BlockHeader, checkpoint: Checkpoint) -> Option<TrustUpdate> {
+    pub fn trust_update(
+        &self,
+        since: &BlockHeader,
+        checkpoint: Checkpoint,
+        changes: Vec<ValidatorChange>,
+    ) -> Option<TrustUpdate> {
         let new_count = self.anchor_log.size();
         if since.height > self.height || since.anchor_count > new_count {
             return None;
@@ -634,22 +774,47 @@ impl LedgerState {
             },
             revocations: RevokedGroup::group(self.revocation_log.get(revocations_from..)?),
             checkpoint,
-            validators: self.validators.clone(),
+            validators: self.validators_at(self.height).to_vec(),
+            changes,
         })
     }
 
     /// Everything a counter needs, as of the current height, with that height's
-    /// certified checkpoint.
-    pub fn trust_bundle(&self, checkpoint: Checkpoint) -> TrustBundle {
+    /// certified checkpoint and the validator-set changes below it
+    /// ([`LedgerState::certified_changes`]).
+    pub fn trust_bundle(
+        &self,
+        checkpoint: Checkpoint,
+        changes: Vec<ValidatorChange>,
+    ) -> TrustBundle {
         TrustBundle {
             version: TRUST_BUNDLE_VERSION,
             chain_id: self.chain_id.clone(),
-            validators: self.validators.clone(),
+            validators: self.validators_at(self.height).to_vec(),
             checkpoint,
             registry: self.registry.clone(),
             anchors: self.anchors.clone(),
             revocations: self.revocation_snapshot(),
+            changes,
         }
+    }
+
+    /// The validator set that certifies the blocks after `checkpoint` (a certified header
+    /// of this ledger, at or below the current height), with `changes`, the changes up to
+    /// and including its height ([`LedgerState::certified_changes`] of the height after
+    /// it): `GET /v1/validators`. When the checkpoint's block is a change, the set is the
+    /// one it brings in, so tools see it without waiting for another block.
+    pub fn validator_set_proof(
+        &self,
+        checkpoint: Checkpoint,
+        changes: Vec<ValidatorChange>,
+    ) -> Result<ValidatorSetProof, LedgerError> {
+        let height = checkpoint.decode_header()?.height;
+        Ok(ValidatorSetProof {
+            validators: self.validators_at(height.saturating_add(1)).to_vec(),
+            checkpoint,
+            changes,
+        })
     }
 }
 
@@ -827,5 +992,250 @@ mod tests {
             Err(LedgerError::TimeWentBackwards { .. })
         ));
         assert_eq!(ledger.state.snapshot(), before);
+    }
+
+    fn info(n: usize, key: &SigningKey) -> ValidatorInfo {
+        ValidatorInfo {
+            department: IssuerId::new(format!("validator-{n}")).unwrap(),
+            key: ecert_verifier::crypto::public_key(key),
+        }
+    }
+
+    impl Ledger {
+        /// A change to `new_set`, approved by the current validators at `approvers`.
+        fn change_validators(
+            &self,
+            new_set: &[(usize, &SigningKey)],
+            approvers: &[u16],
+        ) -> Transaction {
+            let validators: Vec<ValidatorInfo> = new_set.iter().map(|(n, k)| info(*n, k)).collect();
+            let addresses = (0..validators.len())
+                .map(|n| format!("/ip4/127.0.0.1/tcp/{}", 7000 + n))
+                .collect();
+            let body = GovernanceBody {
+                chain_id: self.state.chain_id().clone(),
+                seq: self.state.registry().governance_seq,
+                action: GovernanceAction::ChangeValidators(ValidatorSetChange {
+                    validators,
+                    addresses,
+                }),
+            };
+            let approvals = approvers
+                .iter()
+                .map(|&i| approve(&self.validators[usize::from(i)], i, &body).unwrap())
+                .collect();
+            Transaction::Governance(GovernanceTx { body, approvals })
+        }
+    }
+
+    fn certify(block: &AppliedBlock, keys: &[&SigningKey]) -> Checkpoint {
+        let votes = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| crate::certify::sign_vote(k, i as u16, &block.header_bytes))
+            .collect();
+        crate::certify::assemble_checkpoint(&block.header_bytes, votes, keys.len()).unwrap()
+    }
+
+    #[test]
+    fn a_validator_change_applies_alone_and_the_new_set_certifies_from_the_next_block() {
+        let mut ledger = ledger();
+        let genesis_set = ledger.state.validators().to_vec();
+        let anchor =
+            ecert_verifier::TrustAnchor::new(ledger.state.chain_id().clone(), &genesis_set)
+                .unwrap();
+        let first = ledger
+            .state
+            .apply_block(&[ledger.anchor(0, 1)], NOW.secs() * 1000)
+            .unwrap();
+        let old: Vec<&SigningKey> = ledger.validators.iter().collect();
+        let first_checkpoint = certify(&first, &old);
+
+        // Validator 3's key replaced, a fifth validator added.
+        let replacement = SigningKey::generate(&mut OsRng);
+        let fifth = SigningKey::generate(&mut OsRng);
+        let keys = &ledger.validators;
+        let new_set = [
+            (0, &keys[0]),
+            (1, &keys[1]),
+            (2, &keys[2]),
+            (3, &replacement),
+            (4, &fifth),
+        ];
+        let change = ledger.change_validators(&new_set, &[0, 1, 2]);
+
+        // Not alone in its block: skipped, the set stays.
+        let mixed = ledger
+            .state
+            .apply_block(
+                &[ledger.anchor(0, 2), change.clone()],
+                NOW.secs() * 1000 + 1,
+            )
+            .unwrap();
+        assert!(matches!(mixed.outcomes[1], TxOutcome::Skipped(_)));
+        assert!(!mixed.validators_changed);
+        assert_eq!(ledger.state.validators(), genesis_set.as_slice());
+        let mixed_checkpoint = certify(&mixed, &old);
+
+        // Too few approvals: refused when checked, and skipped when applied.
+        let weak = ledger.change_validators(&new_set, &[0, 1]);
+        assert!(matches!(
+            ledger.state.check(&weak, NOW.secs() * 1000),
+            Err(VerifyError::TooFewApprovals { .. })
+        ));
+
+        let applied = ledger
+            .state
+            .apply_block(&[change], NOW.secs() * 1000 + 2)
+            .unwrap();
+        assert!(applied.validators_changed);
+        let change_height = applied.header.height;
+        assert_eq!(applied.header.validators_hash, anchor.validators_hash);
+        assert_eq!(
+            ledger.state.validators_at(change_height),
+            genesis_set.as_slice()
+        );
+        assert_eq!(ledger.state.validators().len(), 5);
+        assert_eq!(ledger.state.validators_at(change_height + 1).len(), 5);
+        assert_eq!(ledger.state.validator_addresses().len(), 5);
+        let change_checkpoint = certify(&applied, &old);
+
+        let next = ledger
+            .state
+            .apply_block(&[ledger.anchor(1, 3)], NOW.secs() * 1000 + 3)
+            .unwrap();
+        let new_keys = [&keys[0], &keys[1], &keys[2], &replacement, &fifth];
+        assert_eq!(
+            next.header.validators_hash,
+            commit::validators_hash(ledger.state.validators()).unwrap()
+        );
+        let next_checkpoint = certify(&next, &new_keys);
+
+        let lookup = |h: u64| (h == change_height).then(|| change_checkpoint.clone());
+        assert!(ledger
+            .state
+            .certified_changes(next.header.height, |_| None)
+            .is_none());
+        let changes = ledger
+            .state
+            .certified_changes(next.header.height, lookup)
+            .unwrap();
+        assert_eq!(changes.len(), 1);
+        assert!(ledger
+            .state
+            .certified_changes(change_height, lookup)
+            .unwrap()
+            .is_empty());
+
+        // A counter pinned at genesis follows the change to the new set's checkpoint.
+        let bundle = ledger
+            .state
+            .trust_bundle(next_checkpoint.clone(), changes.clone());
+        let bytes = bundle.to_bytes().unwrap();
+        let bundle = TrustBundle::from_bytes(&bytes).unwrap();
+        let kinds = ecert_schemas::KindRegistry::builtin().unwrap();
+        let store = ecert_verifier::TrustStore::from_bundle(bundle.clone(), &anchor, kinds.clone())
+            .unwrap();
+        assert_eq!(store.validators().len(), 5);
+        assert_eq!(store.anchor().unwrap(), anchor);
+        // Without the change it does not.
+        let bare = TrustBundle {
+            changes: Vec::new(),
+            ..bundle.clone()
+        };
+        assert!(matches!(
+            ecert_verifier::TrustStore::from_bundle(bare, &anchor, kinds.clone()),
+            Err(VerifyError::HeaderNotCertified { .. })
+        ));
+        // The replaced key's vote no longer counts: in its old position it does not verify.
+        let mut stolen = next_checkpoint.clone();
+        stolen.votes[3] = crate::certify::sign_vote(&keys[3], 3, &next.header_bytes);
+        let forged = TrustBundle {
+            checkpoint: stolen,
+            ..bundle.clone()
+        };
+        assert!(matches!(
+            ecert_verifier::TrustStore::from_bundle(forged, &anchor, kinds.clone()),
+            Err(VerifyError::HeaderNotCertified { .. })
+        ));
+        // A change the old set did not approve is not followed.
+        let mut unapproved = changes.clone();
+        if let Some(c) = unapproved.first_mut() {
+            c.change.approvals.truncate(2);
+        }
+        let forged = TrustBundle {
+            changes: unapproved,
+            ..bundle
+        };
+        assert!(matches!(
+            ecert_verifier::TrustStore::from_bundle(forged, &anchor, kinds),
+            Err(VerifyError::HeaderNotCertified { .. })
+        ));
+        // A change in a block with other transactions is not followed either.
+        let mut not_alone = changes.clone();
+        if let Some(c) = not_alone.first_mut() {
+            c.checkpoint = mixed_checkpoint.clone();
+        }
+        assert!(matches!(
+            ecert_verifier::validator_chain::follow_changes(&anchor, &not_alone),
+            Err(VerifyError::HeaderNotCertified { .. })
+        ));
+
+        // Receipts before the change need no change; after it, they carry it.
+        let old_receipt = ledger
+            .state
+            .anchor_receipt(0, &first_checkpoint, Vec::new())
+            .unwrap()
+            .unwrap();
+        assert!(ecert_verifier::verify_anchor_receipt(&old_receipt, &anchor).is_ok());
+        let new_receipt = ledger
+            .state
+            .anchor_receipt(1, &next_checkpoint, changes.clone())
+            .unwrap()
+            .unwrap();
+        let new_receipt = AnchorReceipt::from_bytes(&new_receipt.to_bytes().unwrap()).unwrap();
+        assert!(ecert_verifier::verify_anchor_receipt(&new_receipt, &anchor).is_ok());
+        let proof = ledger
+            .state
+            .validator_set_proof(next_checkpoint, changes)
+            .unwrap();
+        let set = ecert_verifier::verify_validator_set(&proof, &anchor).unwrap();
+        assert_eq!(set.validators.len(), 5);
+        // At the change block itself, the proof already names the set it brings in.
+        let at_change = ledger
+            .state
+            .validator_set_proof(
+                change_checkpoint.clone(),
+                ledger
+                    .state
+                    .certified_changes(change_height + 1, lookup)
+                    .unwrap(),
+            )
+            .unwrap();
+        let set = ecert_verifier::verify_validator_set(&at_change, &anchor).unwrap();
+        assert_eq!(set.validators, ledger.state.validators());
+        assert_eq!(set.header.height, change_height);
+        // Before it, the genesis set.
+        let before = ledger
+            .state
+            .validator_set_proof(mixed_checkpoint.clone(), Vec::new())
+            .unwrap();
+        let set = ecert_verifier::verify_validator_set(&before, &anchor).unwrap();
+        assert_eq!(set.validators, genesis_set);
+
+        // A snapshot keeps the history; one whose history does not add up is refused.
+        let snapshot = ledger.state.snapshot();
+        let rebuilt = LedgerState::from_snapshot(snapshot.clone()).unwrap();
+        assert_eq!(
+            rebuilt.validator_changes(),
+            ledger.state.validator_changes()
+        );
+        assert_eq!(rebuilt.validators_at(change_height), genesis_set.as_slice());
+        let mut broken = snapshot;
+        broken.validators = genesis_set;
+        assert!(matches!(
+            LedgerState::from_snapshot(broken),
+            Err(LedgerError::InconsistentSnapshot(_))
+        ));
     }
 }

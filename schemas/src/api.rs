@@ -49,6 +49,9 @@ pub const UPDATES: &str = "/v1/updates";
 /// `GET`: the validators' freshness statements over the newest certified header
 /// (`Freshness`, CBOR).
 pub const FRESHNESS: &str = "/v1/freshness";
+/// The validator set as of the newest certified header, proven from genesis (CBOR
+/// `ValidatorSetProof`).
+pub const VALIDATORS: &str = "/v1/validators";
 /// `GET`: the node's health (JSON).
 pub const HEALTH: &str = "/health";
 /// `GET`: Prometheus metrics (text).

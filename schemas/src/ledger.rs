@@ -292,6 +292,46 @@ cbor_typed_enum! {
         AddKind(KindRecord) = 4,
         /// `[5, GrantKind]`.
         GrantKind(GrantKind) = 5,
+        /// `[6, ValidatorSetChange]`: a new validator set, certifying from the block after
+        /// the one that holds this change (alone).
+        ChangeValidators(ValidatorSetChange) = 6,
+    }
+}
+
+/// Longest libp2p address text a validator-set change may name.
+pub const MAX_VALIDATOR_ADDRESS_LEN: usize = 256;
+
+cbor_array! {
+    /// Replace the validator set: add, remove or replace validators (a replaced key is a
+    /// removed validator and an added one). Approved by more than two thirds of the set
+    /// before it, like any governance change, and carried in a block of its own; that
+    /// block is still certified by the set before, and the new set certifies every block
+    /// after it.
+    pub struct ValidatorSetChange {
+        /// The whole new set, in order: a validator's position is its vote and approval
+        /// index from the next block on. Keys distinct.
+        pub validators: Vec<ValidatorInfo>,
+        /// Each new validator's libp2p address (multiaddr text), in the same order, where
+        /// the other nodes reach it.
+        pub addresses: Vec<String>,
+    }
+}
+
+cbor_array! {
+    /// One step of the chain of validator sets from genesis, as every artefact checked
+    /// against a trust anchor carries it: the set before the change, the certified block
+    /// that holds the change and nothing else, and the change itself. A verifier that
+    /// trusts `previous` learns the set after: `previous` approved the change and
+    /// certified the block that applied it.
+    pub struct ValidatorChange {
+        /// The set before the change (hashes to the trusted set of this step).
+        pub previous: Vec<ValidatorInfo>,
+        /// The checkpoint of the block holding the change, certified by `previous`; its
+        /// `txs_root` is the leaf of the change transaction alone.
+        pub checkpoint: Checkpoint,
+        /// The change: a governance transaction whose action is `ChangeValidators`,
+        /// approved by more than two thirds of `previous`.
+        pub change: GovernanceTx,
     }
 }
 
@@ -472,11 +512,38 @@ cbor_array! {
         /// The certified header whose `anchors_root` the path leads to.
         pub checkpoint: Checkpoint,
         /// The validator set that certified it (hashes to the header's `validators_hash`).
-        pub validators: Vec<ValidatorInfo>,
+        pub validators: Vec<ValidatorInfo>;
+        /// The validator-set changes from genesis up to the checkpoint, in ledger order
+        /// (left out when the set never changed before it): how a verifier pinned at
+        /// genesis reaches the set that certified the checkpoint.
+        pub changes: Vec<ValidatorChange>,
     }
 }
 
 wire_bytes!(AnchorReceipt, "anchor receipt");
+
+cbor_array! {
+    /// The validator set as of a certified header, with the changes that lead to it from
+    /// genesis (`GET /v1/validators`): what an operator checks before approving a change
+    /// and a tool uses to find a validator's position. Checked with the verifier against
+    /// the genesis trust anchor, so the node that served it is not trusted.
+    pub struct ValidatorSetProof {
+        /// The newest certified header.
+        pub checkpoint: Checkpoint,
+        /// The set that certifies the blocks after it: the set that certified it, or, when
+        /// its block is a change, the set that change brings in.
+        pub validators: Vec<ValidatorInfo>;
+        /// The validator-set changes from genesis up to and including the checkpoint's
+        /// height (left out when none).
+        pub changes: Vec<ValidatorChange>,
+    }
+}
+
+wire_bytes!(
+    ValidatorSetProof,
+    "validator set proof",
+    MAX_TRUST_BUNDLE_BYTES
+);
 
 cbor_array! {
     /// One key of an issuer and when it may be used.
@@ -650,7 +717,11 @@ cbor_array! {
         /// The certified header the result must match.
         pub checkpoint: Checkpoint,
         /// The validator set that certified it (hashes to the header's `validators_hash`).
-        pub validators: Vec<ValidatorInfo>,
+        pub validators: Vec<ValidatorInfo>;
+        /// The validator-set changes from genesis up to the checkpoint, in ledger order
+        /// (left out when the set never changed before it): how a verifier pinned at
+        /// genesis reaches the set that certified the checkpoint.
+        pub changes: Vec<ValidatorChange>,
     }
 }
 
@@ -747,7 +818,11 @@ cbor_array! {
         /// The new certified header.
         pub checkpoint: Checkpoint,
         /// The validator set that certified it.
-        pub validators: Vec<ValidatorInfo>,
+        pub validators: Vec<ValidatorInfo>;
+        /// The validator-set changes from genesis up to the checkpoint, in ledger order
+        /// (left out when the set never changed before it): how a verifier pinned at
+        /// genesis reaches the set that certified the checkpoint.
+        pub changes: Vec<ValidatorChange>,
     }
 }
 
@@ -779,7 +854,8 @@ cbor_array! {
         pub version: u64,
         /// The ledger.
         pub chain_id: ChainId,
-        /// The validator set (from genesis and governance).
+        /// The validator set that certified the checkpoint (from genesis and
+        /// governance).
         pub validators: Vec<ValidatorInfo>,
         /// The newest certified checkpoint.
         pub checkpoint: Checkpoint,
@@ -788,7 +864,11 @@ cbor_array! {
         /// The whole anchor log as of the checkpoint.
         pub anchors: Vec<BatchRecord>,
         /// The revocation state as of the checkpoint.
-        pub revocations: RevocationSnapshot,
+        pub revocations: RevocationSnapshot;
+        /// The validator-set changes from genesis up to the checkpoint, in ledger order
+        /// (left out when the set never changed before it): how a verifier pinned at
+        /// genesis reaches the set that certified the checkpoint.
+        pub changes: Vec<ValidatorChange>,
     }
 }
 

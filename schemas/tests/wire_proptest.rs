@@ -33,8 +33,8 @@ use ecert_schemas::ledger::{
     GovernanceAction, GovernanceBody, GovernanceTx, GrantKind, IssuerKeyRecord, IssuerRecord,
     KindRecord, RegisterIssuerKey, Registry, RetireIssuerKey, RevocationBody, RevocationDelta,
     RevocationEntry, RevocationReason, RevocationSnapshot, RevocationTx, RevokedAt,
-    RotateIssuerKey, StatusList, Transaction, TrustBundle, ValidatorInfo, Vote,
-    TRUST_BUNDLE_VERSION,
+    RotateIssuerKey, StatusList, Transaction, TrustBundle, ValidatorChange, ValidatorInfo,
+    ValidatorSetChange, Vote, TRUST_BUNDLE_VERSION,
 };
 use ecert_schemas::presentation::PRESENTATION_VERSION;
 use ecert_schemas::status_code::StatusCode;
@@ -352,7 +352,29 @@ fn governance_action() -> impl Strategy<Value = GovernanceAction> {
         kind_record().prop_map(GovernanceAction::AddKind),
         (issuer_id(), kind_id())
             .prop_map(|(issuer, kind)| GovernanceAction::GrantKind(GrantKind { issuer, kind })),
+        (vec(validator_info(), 0..4), vec(any::<String>(), 0..4)).prop_map(
+            |(validators, addresses)| {
+                GovernanceAction::ChangeValidators(ValidatorSetChange {
+                    validators,
+                    addresses,
+                })
+            }
+        ),
     ]
+}
+
+fn validator_change() -> impl Strategy<Value = ValidatorChange> {
+    (vec(validator_info(), 0..4), checkpoint(), governance_tx()).prop_map(
+        |(previous, checkpoint, change)| ValidatorChange {
+            previous,
+            checkpoint,
+            change,
+        },
+    )
+}
+
+fn validator_changes() -> impl Strategy<Value = Vec<ValidatorChange>> {
+    vec(validator_change(), 0..2)
 }
 
 fn governance_body() -> impl Strategy<Value = GovernanceBody> {
@@ -466,13 +488,17 @@ fn revocation_delta() -> impl Strategy<Value = RevocationDelta> {
         ),
         checkpoint(),
         vec(validator_info(), 0..4),
+        validator_changes(),
     )
-        .prop_map(|(since, entries, checkpoint, validators)| RevocationDelta {
-            since,
-            entries,
-            checkpoint,
-            validators,
-        })
+        .prop_map(
+            |(since, entries, checkpoint, validators, changes)| RevocationDelta {
+                since,
+                entries,
+                checkpoint,
+                validators,
+                changes,
+            },
+        )
 }
 
 fn anchor_receipt() -> impl Strategy<Value = AnchorReceipt> {
@@ -482,14 +508,16 @@ fn anchor_receipt() -> impl Strategy<Value = AnchorReceipt> {
         vec(hash32(), 0..6),
         checkpoint(),
         vec(validator_info(), 0..4),
+        validator_changes(),
     )
         .prop_map(
-            |(record, batch_seq, path, checkpoint, validators)| AnchorReceipt {
+            |(record, batch_seq, path, checkpoint, validators, changes)| AnchorReceipt {
                 record,
                 batch_seq,
                 path,
                 checkpoint,
                 validators,
+                changes,
             },
         )
 }
@@ -560,16 +588,20 @@ fn trust_bundle() -> impl Strategy<Value = TrustBundle> {
         registry(),
         vec(batch_record(), 0..3),
         revocation_snapshot(),
+        validator_changes(),
     )
         .prop_map(
-            |(chain_id, validators, checkpoint, registry, anchors, revocations)| TrustBundle {
-                version: TRUST_BUNDLE_VERSION,
-                chain_id,
-                validators,
-                checkpoint,
-                registry,
-                anchors,
-                revocations,
+            |(chain_id, validators, checkpoint, registry, anchors, revocations, changes)| {
+                TrustBundle {
+                    version: TRUST_BUNDLE_VERSION,
+                    chain_id,
+                    validators,
+                    checkpoint,
+                    registry,
+                    anchors,
+                    revocations,
+                    changes,
+                }
             },
         )
 }
@@ -1053,7 +1085,7 @@ proptest! {
     }
 
     #[test]
-    fn governance_round_trip(t in governance_tx(), bad_code in 6u8..=23) {
+    fn governance_round_trip(t in governance_tx(), bad_code in 7u8..=23) {
         round_trip("governance action", &t.body.action)?;
         round_trip("approval", &t.approvals)?;
         let body = round_trip("governance body", &t.body)?;
@@ -1103,8 +1135,8 @@ proptest! {
     fn revocation_delta_round_trip(d in revocation_delta()) {
         let bytes = round_trip("revocation delta", &d)?;
         prop_assert_eq!(&RevocationDelta::from_bytes(&bytes).unwrap(), &d);
-        // [since, entries, checkpoint, validators]
-        prop_assert_eq!(bytes[0], 0x84);
+        // [since, entries, checkpoint, validators (, changes)]
+        prop_assert_eq!(bytes[0], if d.changes.is_empty() { 0x84 } else { 0x85 });
     }
 
     #[test]
@@ -1112,9 +1144,23 @@ proptest! {
         let bytes = round_trip("anchor receipt", &r)?;
         prop_assert_eq!(r.to_bytes().unwrap(), bytes.clone());
         prop_assert_eq!(&AnchorReceipt::from_bytes(&bytes).unwrap(), &r);
-        // [record, batch_seq, path, checkpoint, validators]
-        prop_assert_eq!(bytes[0], 0x85);
+        // [record, batch_seq, path, checkpoint, validators (, changes)]
+        prop_assert_eq!(bytes[0], if r.changes.is_empty() { 0x85 } else { 0x86 });
         prop_assert_eq!(&bytes[1..][..r.record.to_bytes().unwrap().len()], &r.record.to_bytes().unwrap()[..]);
+    }
+
+    #[test]
+    fn validator_changes_are_left_out_when_empty_and_never_written_empty(r in anchor_receipt()) {
+        let without = AnchorReceipt { changes: Vec::new(), ..r };
+        let bytes = without.to_bytes().unwrap();
+        prop_assert_eq!(bytes[0], 0x85);
+        // The same receipt with an empty list written out: a second encoding, refused.
+        let Value::Array(mut items) = serde_cbor::from_slice::<Value>(&bytes).unwrap() else {
+            return Err(TestCaseError::fail("a receipt is an array"));
+        };
+        items.push(Value::Array(Vec::new()));
+        let padded = serde_cbor::to_vec(&Value::Array(items)).unwrap();
+        prop_assert!(AnchorReceipt::from_bytes(&padded).is_err());
     }
 
     #[test]

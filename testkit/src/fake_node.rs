@@ -165,7 +165,7 @@ impl Ledger {
             .batch_seq_of(&root)
             .ok_or_else(|| Reply::error(404, "not-anchored", "unknown batch"))?;
         let mut receipt = self.certified("still collecting votes", |c| {
-            self.state.anchor_receipt(seq, c).unwrap()
+            self.state.anchor_receipt(seq, c, Vec::new()).unwrap()
         })?;
         if self.lie == Lie::UnderSignedReceipts {
             receipt.checkpoint.votes.truncate(1);
@@ -197,7 +197,7 @@ impl Ledger {
         let update = self
             .checkpoint
             .clone()
-            .and_then(|c| self.state.trust_update(held, c));
+            .and_then(|c| self.state.trust_update(held, c, Vec::new()));
         match update {
             Some(mut update) => {
                 if self.lie == Lie::HideNewestBatch {
@@ -215,7 +215,7 @@ impl Ledger {
             .parse()
             .map_err(|_| Reply::error(400, "malformed", "since is not a height"))?;
         let mut delta = self.certified("not certified yet", |c| {
-            self.state.revocation_delta(since, c).unwrap()
+            self.state.revocation_delta(since, c, Vec::new()).unwrap()
         })?;
         if self.lie == Lie::EmptyRevocationDelta {
             delta.entries.clear();
@@ -249,7 +249,10 @@ impl Ledger {
     }
 
     fn bundle(&self) -> Option<TrustBundle> {
-        Some(self.state.trust_bundle(self.checkpoint.clone()?))
+        Some(
+            self.state
+                .trust_bundle(self.checkpoint.clone()?, Vec::new()),
+        )
     }
 
     fn certified_height(&self) -> Option<u64> {

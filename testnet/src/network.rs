@@ -2,6 +2,11 @@
 //! created once (keys, genesis, trust anchor, ports in `DIR/testnet.toml`), then started,
 //! stopped, killed, wiped and restarted at will. Data survives stop and start.
 //!
+//! Nodes can be added after genesis ([`LocalNetwork::add_node`]: a department's node with a
+//! key that is not in the genesis, which becomes a validator once a validator-set change
+//! names it; [`LocalNetwork::add_replacement`]: a department's node with a new key, to
+//! replace its validator) and retired for good ([`LocalNetwork::retire`]).
+//!
 //! Layout of `DIR`:
 //!
 //! ```text
@@ -11,6 +16,8 @@
 //! anchor.svg          the same as a QR code, for the apps to scan
 //! dev-passphrase      the passphrase of every node key (local networks only)
 //! nodes/<department>/ node home: node.key (sealed), node.pub, data/, node.log, node.pid
+//!                     (a node added later for a department that already has one, with a
+//!                     new key: nodes/<department>-2/, ...)
 //! tls/                with TLS: the local CA (ca.pem, ca.key) and each node's
 //!                     certificate and key (<department>.pem, <department>.key)
 //! ```
@@ -55,6 +62,18 @@ pub struct NodeEntry {
     /// Where it runs, when not on this computer's loopback: see [`Placement`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub placement: Option<Placement>,
+    /// Its home's folder name under `nodes/` when not the department's name (a second
+    /// node of the department, with a new key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub home: Option<String>,
+    /// Added after genesis: its key and address are not in the genesis file, so it runs
+    /// with its own `--listen` address, and validates only once a validator-set change
+    /// names it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub added: bool,
+    /// Stopped for good ([`LocalNetwork::retire`]): `start_all` leaves it stopped.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub retired: bool,
 }
 
 /// Where a node runs when not on loopback: inside a network namespace (for example one of
@@ -165,6 +184,30 @@ fn run_tool(command: &mut Command, what: &str) -> Result<String, TestnetError> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+/// Creates a node home at `home` for `department` with a new key (`ecert-node init`);
+/// returns its validator key (hex).
+fn init_home(
+    node_bin: &Path,
+    home: &Path,
+    department: &str,
+    passphrase: &str,
+    weak_kdf: bool,
+) -> Result<String, TestnetError> {
+    let mut init = Command::new(node_bin);
+    init.args(["init", "--department", department, "--home"])
+        .arg(home)
+        .env("ECERT_NODE_PASSPHRASE", passphrase);
+    if weak_kdf {
+        init.env(ecert_shell::passphrase::TEST_KDF_ENV, "1");
+    }
+    run_tool(&mut init, &format!("ecert-node init for {department}"))?;
+    let key = run_tool(
+        Command::new(node_bin).arg("key").arg("--home").arg(home),
+        &format!("ecert-node key for {department}"),
+    )?;
+    Ok(key.trim().to_owned())
+}
+
 /// The kinds of this build, as the genesis lists them.
 pub fn genesis_kinds() -> Result<Vec<GenesisKind>, TestnetError> {
     Ok(KindRegistry::builtin()?
@@ -215,25 +258,14 @@ impl LocalNetwork {
                 None => (free_port()?, free_port()?),
             };
             let home = dir.join("nodes").join(department);
-            let mut init = Command::new(node_bin);
-            init.args(["init", "--department", department, "--home"])
-                .arg(&home)
-                .env("ECERT_NODE_PASSPHRASE", &passphrase);
-            if options.weak_kdf {
-                init.env(ecert_shell::passphrase::TEST_KDF_ENV, "1");
-            }
-            run_tool(&mut init, &format!("ecert-node init for {department}"))?;
-            let key = run_tool(
-                Command::new(node_bin).arg("key").arg("--home").arg(&home),
-                &format!("ecert-node key for {department}"),
-            )?;
+            let key = init_home(node_bin, &home, department, &passphrase, options.weak_kdf)?;
             let placement = placements.get(i).cloned();
             let host = placement
                 .as_ref()
                 .map_or_else(|| "127.0.0.1".to_owned(), |p| p.host.to_string());
             validators.push(GenesisValidator {
                 department: department.clone(),
-                key: key.trim().to_owned(),
+                key,
                 address: format!("/ip4/{host}/tcp/{p2p_port}"),
             });
             nodes.push(NodeEntry {
@@ -241,6 +273,9 @@ impl LocalNetwork {
                 p2p_port,
                 http_port,
                 placement,
+                home: None,
+                added: false,
+                retired: false,
             });
         }
         let file = GenesisFile {
@@ -325,7 +360,7 @@ impl LocalNetwork {
         let ca = LocalCa::open_or_create(&self.tls_dir(), now)?;
         for i in 0..self.len() {
             let (cert, key) = self.node_tls_files(i);
-            let name = format!("ecert node {}", self.department(i));
+            let name = format!("ecert node {}", self.home_name(i));
             ca.write(&name, hosts, now, &cert, &key)?;
         }
         hosts.clone_into(&mut self.public_hosts);
@@ -371,7 +406,7 @@ impl LocalNetwork {
 
     /// Node `i`'s certificate and key files.
     pub fn node_tls_files(&self, i: usize) -> (PathBuf, PathBuf) {
-        let dept = self.department(i);
+        let dept = self.home_name(i);
         let dir = self.tls_dir();
         (
             dir.join(format!("{dept}.pem")),
@@ -442,11 +477,22 @@ impl LocalNetwork {
         }
     }
 
-    fn department(&self, i: usize) -> &str {
+    /// The department running node `i`.
+    pub fn department(&self, i: usize) -> &str {
         self.layout
             .nodes
             .get(i)
             .map(|n| n.department.as_str())
+            .unwrap_or("unknown")
+    }
+
+    /// The folder name of node `i`'s home under `nodes/` (its department's name, unless
+    /// it is a department's second node).
+    fn home_name(&self, i: usize) -> &str {
+        self.layout
+            .nodes
+            .get(i)
+            .map(|n| n.home.as_deref().unwrap_or(n.department.as_str()))
             .unwrap_or("unknown")
     }
 
@@ -482,13 +528,132 @@ impl LocalNetwork {
 
     /// Node `i`'s home.
     pub fn home(&self, i: usize) -> PathBuf {
-        let dept = self
+        self.dir.join("nodes").join(self.home_name(i))
+    }
+
+    /// Node `i`'s validator key (hex), as `ecert-node key` prints it.
+    pub fn node_key(&self, i: usize) -> Result<String, TestnetError> {
+        let text = run_tool(
+            Command::new(&self.node_bin)
+                .arg("key")
+                .arg("--home")
+                .arg(self.home(i)),
+            &format!("ecert-node key for {}", self.home_name(i)),
+        )?;
+        Ok(text.trim().to_owned())
+    }
+
+    /// Node `i`'s libp2p address, where the other nodes reach it.
+    pub fn p2p_address(&self, i: usize) -> String {
+        let port = self.layout.nodes.get(i).map(|n| n.p2p_port).unwrap_or(0);
+        let host = self
+            .placement(i)
+            .map_or_else(|| "127.0.0.1".to_owned(), |p| p.host.to_string());
+        format!("/ip4/{host}/tcp/{port}")
+    }
+
+    /// Node `i` as a validator-set change names it: `DEPARTMENT=KEY@ADDRESS` (the form of
+    /// `ecert-node propose-validators --add` and `--replace`).
+    pub fn member(&self, i: usize) -> Result<String, TestnetError> {
+        Ok(format!(
+            "{}={}@{}",
+            self.department(i),
+            self.node_key(i)?,
+            self.p2p_address(i)
+        ))
+    }
+
+    /// Adds a node for `department` that is not in the genesis: a new home with a new key
+    /// (`ecert-node init`), free ports, its certificate when the network serves HTTPS.
+    /// It runs against the same genesis and becomes a validator once a validator-set
+    /// change names it ([`LocalNetwork::member`]). Returns its index; start it with
+    /// [`LocalNetwork::start`].
+    pub fn add_node(&mut self, department: &str) -> Result<usize, TestnetError> {
+        if self.layout.nodes.iter().any(|n| n.department == department) {
+            return Err(TestnetError::local(
+                format!("add a node for {department}"),
+                "the department has a node already (add_replacement gives it another)",
+            ));
+        }
+        self.add_entry(department, None)
+    }
+
+    /// Adds a second node for the department of node `i`, with a new key (its home is
+    /// `nodes/<department>-2/`, ...): what a department runs when its validator key is
+    /// replaced. It is not in the genesis; it validates once a validator-set change gives
+    /// the department its key ([`LocalNetwork::member`] in `--replace`). Returns its index.
+    pub fn add_replacement(&mut self, i: usize) -> Result<usize, TestnetError> {
+        let department = self
             .layout
             .nodes
             .get(i)
-            .map(|n| n.department.as_str())
-            .unwrap_or("unknown");
-        self.dir.join("nodes").join(dept)
+            .map(|n| n.department.clone())
+            .ok_or_else(|| TestnetError::local("add a replacement", format!("no node {i}")))?;
+        let taken = |name: &str| {
+            self.layout
+                .nodes
+                .iter()
+                .any(|n| n.home.as_deref().unwrap_or(n.department.as_str()) == name)
+                || self.dir.join("nodes").join(name).exists()
+        };
+        let home = (2u32..)
+            .map(|n| format!("{department}-{n}"))
+            .find(|name| !taken(name))
+            .ok_or_else(|| TestnetError::local("add a replacement", "no free home name"))?;
+        self.add_entry(&department, Some(home))
+    }
+
+    fn add_entry(&mut self, department: &str, home: Option<String>) -> Result<usize, TestnetError> {
+        let folder = home.clone().unwrap_or_else(|| department.to_owned());
+        let path = self.dir.join("nodes").join(&folder);
+        init_home(
+            &self.node_bin,
+            &path,
+            department,
+            &self.passphrase,
+            self.layout.weak_kdf,
+        )?;
+        self.layout.nodes.push(NodeEntry {
+            department: department.to_owned(),
+            p2p_port: free_port()?,
+            http_port: free_port()?,
+            placement: None,
+            home,
+            added: true,
+            retired: false,
+        });
+        self.children.push(None);
+        let index = self.len() - 1;
+        if self.layout.tls {
+            let now = ecert_shell::clock::now()
+                .map_err(|e| TestnetError::local("read the clock", e))?
+                .0;
+            let ca = LocalCa::open_or_create(&self.tls_dir(), now)?;
+            let (cert, key) = self.node_tls_files(index);
+            let name = format!("ecert node {folder}");
+            ca.write(&name, &self.public_hosts, now, &cert, &key)?;
+        }
+        write_layout(&self.dir, &self.layout)?;
+        Ok(index)
+    }
+
+    /// Stops node `i` for good (SIGTERM, waits): [`LocalNetwork::start_all`] leaves it
+    /// stopped from now on, as a department does with a node whose validator was removed
+    /// or replaced. Its home stays (its key too, for tests that use it afterwards).
+    pub fn retire(&mut self, i: usize) -> Result<(), TestnetError> {
+        self.stop(i)?;
+        let entry = self
+            .layout
+            .nodes
+            .get_mut(i)
+            .ok_or_else(|| TestnetError::local("retire", format!("no node {i}")))?;
+        entry.retired = true;
+        write_layout(&self.dir, &self.layout)
+    }
+
+    /// Whether node `i` was retired.
+    pub fn is_retired(&self, i: usize) -> bool {
+        self.layout.nodes.get(i).is_some_and(|n| n.retired)
     }
 
     /// Node `i`'s client API base URL (`https://127.0.0.1:PORT` with TLS; its address in
@@ -590,6 +755,14 @@ impl LocalNetwork {
             .stdin(Stdio::null())
             .stdout(log)
             .stderr(log2);
+        if entry.added {
+            // Not in the genesis: its own address.
+            let host = entry
+                .placement
+                .as_ref()
+                .map_or_else(|| "127.0.0.1".to_owned(), |p| p.host.to_string());
+            command.args(["--listen", &format!("/ip4/{host}/tcp/{}", entry.p2p_port)]);
+        }
         if let Some(secs) = self.layout.freshness_period_secs {
             command.args(["--freshness-period", &secs.to_string()]);
         }
@@ -626,10 +799,12 @@ impl LocalNetwork {
         Ok(())
     }
 
-    /// Starts every node.
+    /// Starts every node but the retired ones.
     pub fn start_all(&mut self) -> Result<(), TestnetError> {
         for i in 0..self.len() {
-            self.start(i)?;
+            if !self.is_retired(i) {
+                self.start(i)?;
+            }
         }
         Ok(())
     }

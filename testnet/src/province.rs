@@ -8,12 +8,16 @@
 use ecert_issuer::{
     issue, revocation_transaction, Batch, CertificateRequest, IssuedCertificate, IssuerKey,
 };
+use std::collections::BTreeMap;
+
 use ecert_ledger_node::certify::{assemble_checkpoint, sign_vote};
+use ecert_ledger_node::governance::{approve, assemble_governance};
 use ecert_ledger_node::state::{AppliedBlock, LedgerState, TxOutcome};
 use ecert_schemas::freshness::{Freshness, FreshnessStatement};
 use ecert_schemas::ledger::{
-    Checkpoint, IssuerKeyRecord, IssuerRecord, Registry, RevocationEntry, RevocationReason,
-    Transaction, TrustBundle, ValidatorInfo,
+    Checkpoint, GovernanceAction, GovernanceBody, IssuerKeyRecord, IssuerRecord, Registry,
+    RevocationEntry, RevocationReason, Transaction, TrustBundle, ValidatorChange, ValidatorInfo,
+    ValidatorSetChange,
 };
 use ecert_schemas::{
     CertificatePackage, ChainId, Claims, IssuerId, Kind, KindId, KindRegistry, PublicKeyBytes,
@@ -122,6 +126,10 @@ pub struct Province {
     pub departments: Vec<Department>,
     ledger: LedgerState,
     checkpoint: Option<Checkpoint>,
+    /// The genesis trust anchor.
+    anchor: TrustAnchor,
+    /// The checkpoints of the blocks that changed the validator set, by height.
+    change_checkpoints: BTreeMap<u64, Checkpoint>,
     clock_ms: u64,
     genesis_time: UnixTime,
 }
@@ -179,8 +187,10 @@ impl Province {
         Ok(Province {
             kinds,
             departments,
+            anchor: TrustAnchor::new(ledger.chain_id().clone(), ledger.validators())?,
             ledger,
             checkpoint: None,
+            change_checkpoints: BTreeMap::new(),
             clock_ms: genesis.secs().saturating_mul(1000),
             genesis_time: genesis,
         })
@@ -210,10 +220,84 @@ impl Province {
         self.clock_ms = (time.secs().saturating_mul(1000)).max(self.clock_ms + 1);
         let block = self.ledger.apply_block(txs, self.clock_ms)?;
         self.checkpoint = certified_by(&self.validator_keys(), &block.header_bytes);
+        if block.validators_changed {
+            if let Some(checkpoint) = &self.checkpoint {
+                self.change_checkpoints
+                    .insert(block.header.height, checkpoint.clone());
+            }
+        }
         Ok(block)
     }
 
-    /// The validators' keys: validator `i` is department `i`.
+    /// Replaces department `dept`'s validator key with `new_key` at `time` (after a
+    /// compromise): a validator-set change approved by the other validators, alone in its
+    /// block, which the old set certifies; the new key votes from the next block.
+    pub fn replace_validator_key(
+        &mut self,
+        dept: usize,
+        new_key: SigningKey,
+        time: UnixTime,
+    ) -> Result<(Transaction, AppliedBlock), TestnetError> {
+        let keys = self.validator_keys();
+        let validators: Vec<ValidatorInfo> = (0..)
+            .zip(&self.departments)
+            .map(|(i, d)| ValidatorInfo {
+                department: d.id.clone(),
+                key: if i == dept {
+                    crypto::public_key(&new_key)
+                } else {
+                    crypto::public_key(&d.validator_key)
+                },
+            })
+            .collect();
+        let addresses = self
+            .departments
+            .iter()
+            .map(|d| format!("/dns4/{}.validators.example/tcp/4001", d.id))
+            .collect();
+        let body = GovernanceBody {
+            chain_id: self.ledger.chain_id().clone(),
+            seq: self.ledger.registry().governance_seq,
+            action: GovernanceAction::ChangeValidators(ValidatorSetChange {
+                validators,
+                addresses,
+            }),
+        };
+        let approvals = (0u16..)
+            .zip(&keys)
+            .filter(|(i, _)| usize::from(*i) != dept)
+            .map(|(i, key)| approve(key, i, &body))
+            .collect::<Result<Vec<_>, _>>()?;
+        let tx = assemble_governance(body, approvals, keys.len()).ok_or_else(|| {
+            TestnetError::local("replacing a validator key", "the approvals are no quorum")
+        })?;
+        let tx = Transaction::Governance(tx);
+        let block = self.commit_block(std::slice::from_ref(&tx), time)?;
+        if let Some(TxOutcome::Skipped(e)) = block.outcomes.first() {
+            return Err(TestnetError::Skipped(e.clone()));
+        }
+        if block.validators_changed {
+            if let Some(d) = self.departments.get_mut(dept) {
+                d.validator_key = new_key;
+            }
+        }
+        Ok((tx, block))
+    }
+
+    /// The validator-set changes below the newest checkpoint, with their checkpoints.
+    pub fn validator_changes(&self) -> Result<Vec<ValidatorChange>, TestnetError> {
+        let height = self.checkpoint()?.decode_header()?.height;
+        self.ledger
+            .certified_changes(height, |h| self.change_checkpoints.get(&h).cloned())
+            .ok_or_else(|| {
+                TestnetError::local(
+                    "the validator-set changes",
+                    "a change block is not certified",
+                )
+            })
+    }
+
+    /// The validators' keys now: validator `i` is department `i`.
     pub fn validator_keys(&self) -> Vec<SigningKey> {
         self.departments
             .iter()
@@ -343,16 +427,15 @@ impl Province {
 
     /// What a counter syncs now.
     pub fn trust_bundle(&self) -> Result<TrustBundle, TestnetError> {
-        Ok(self.ledger.trust_bundle(self.checkpoint()?.clone()))
+        Ok(self
+            .ledger
+            .trust_bundle(self.checkpoint()?.clone(), self.validator_changes()?))
     }
 
     /// What a counter of this province is configured with: the chain id and the
     /// genesis validator set's hash.
     pub fn trust_anchor(&self) -> Result<TrustAnchor, TestnetError> {
-        Ok(TrustAnchor::new(
-            self.ledger.chain_id().clone(),
-            self.ledger.validators(),
-        )?)
+        Ok(self.anchor.clone())
     }
 
     /// A counter's trust store synced now (through the bundle's bytes, as a counter would).

@@ -42,6 +42,11 @@ fn a_week_at_a_thousandth_of_the_scale() {
         r.syncs.iter().any(|d| d.registry),
         "a rotation brings the registry"
     );
+    // A validator key replaced on the middle working day (Wednesday): the counter that
+    // synced incrementally followed the change and still holds exactly the full bundle.
+    let change = r.validator_change.as_ref().expect("a validator change");
+    assert_eq!((change.day, change.issuer.as_str()), (2, "social-security"));
+    assert!(change.height > 1 && change.height < r.height);
     assert!(r.update_equals_bundle);
     assert_eq!(r.year_end.bundle_batches, 100);
     assert_eq!(r.year_end.bundle_revoked, 1_000);

@@ -3,39 +3,11 @@
 use ecert_schemas::ledger::{BlockHeader, Checkpoint, ValidatorInfo};
 
 use crate::crypto::{self, SigningContext};
-use crate::{commit, TrustAnchor, VerifyError};
+use crate::{commit, VerifyError};
 
 /// Whether `signers` out of `validators` is a certifying quorum: strictly more than 2/3.
 pub fn is_quorum(signers: usize, validators: usize) -> bool {
     validators > 0 && signers.saturating_mul(3) > validators.saturating_mul(2)
-}
-
-/// Verifies that `checkpoint` is certified by the validator set `anchor` pins, for the
-/// anchor's chain: `validators` hash to the anchor's `validators_hash`, else
-/// [`VerifyError::HeaderNotCertified`]; [`verify_checkpoint`]; the header's chain is the
-/// anchor's, else [`VerifyError::TrustDataMismatch`] (`what` names the data in the
-/// message: "receipt", "delta"). Returns the decoded header.
-pub fn verify_checkpoint_for_anchor(
-    checkpoint: &Checkpoint,
-    validators: &[ValidatorInfo],
-    anchor: &TrustAnchor,
-    what: &str,
-) -> Result<BlockHeader, VerifyError> {
-    if commit::validators_hash(validators)? != anchor.validators_hash {
-        return Err(VerifyError::HeaderNotCertified {
-            detail: "signed by a validator set this trust anchor does not trust".into(),
-        });
-    }
-    let header = verify_checkpoint(checkpoint, validators)?;
-    if header.chain_id != anchor.chain_id {
-        return Err(VerifyError::TrustDataMismatch {
-            detail: format!(
-                "the {what} is for ledger {}, the trust anchor for ledger {}",
-                header.chain_id, anchor.chain_id
-            ),
-        });
-    }
-    Ok(header)
 }
 
 /// Verifies that `checkpoint` is certified by `validators`: the header commits to this

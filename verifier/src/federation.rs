@@ -18,7 +18,7 @@ use crate::checkpoint::is_quorum;
 use crate::crypto::{self, SigningContext};
 use crate::merkle::{leaf_hash, root_from_path};
 use crate::presentation::{verify_with, Ledger};
-use crate::{commit, Policy, TrustAnchor, TrustStore, Verdict, VerifyError};
+use crate::{Policy, TrustAnchor, TrustStore, Verdict, VerifyError};
 
 fn mismatch(detail: impl Into<String>) -> VerifyError {
     VerifyError::TrustDataMismatch {
@@ -245,7 +245,7 @@ impl Federation {
         }
         let still_listed = |chain_id: &ChainId, store: &TrustStore| {
             list.province(chain_id).is_some_and(|p| {
-                commit::validators_hash(store.validators()).ok() == Some(p.validators_hash)
+                store.anchor().ok().map(|a| a.validators_hash) == Some(p.validators_hash)
             })
         };
         let dropped: Vec<ChainId> = self
@@ -262,7 +262,8 @@ impl Federation {
     }
 
     /// Adds (or replaces) a province's synced data. Refused unless the province is on the
-    /// list and the data was certified by the validator set the list names for it
+    /// list and the data follows from the genesis validator set the list names for it
+    /// (through the province's validator-set changes, checked when the store was built)
     /// ([`VerifyError::ProvinceUnknown`], [`VerifyError::HeaderNotCertified`]).
     pub fn add(&mut self, store: TrustStore) -> Result<(), VerifyError> {
         let chain_id = store.chain_id().clone();
@@ -271,11 +272,11 @@ impl Federation {
                 detail: format!("ledger {chain_id} is not on the national trust list"),
             });
         };
-        if commit::validators_hash(store.validators())? != entry.validators_hash {
+        if store.anchor()?.validators_hash != entry.validators_hash {
             return Err(VerifyError::HeaderNotCertified {
                 detail: format!(
-                    "ledger {chain_id}'s data is signed by a validator set the national trust \
-                     list does not name for it"
+                    "ledger {chain_id}'s data does not follow from the genesis validator set \
+                     the national trust list names for it"
                 ),
             });
         }

@@ -4,7 +4,8 @@
 //! signing contexts ([`crypto`]), RFC 6962 Merkle trees and proofs ([`merkle`]; an
 //! append-only log with consistency proofs, [`merkle_log`]), header
 //! commitments ([`commit`]), checkpoint quorum ([`checkpoint`]), freshness statements
-//! ([`freshness`]), federation across provinces ([`federation`]), the counter's verified
+//! ([`freshness`]), validator-set changes followed from genesis ([`validator_chain`]),
+//! federation across provinces ([`federation`]), the counter's verified
 //! trust store ([`trust`]), the whole offline check of a presentation
 //! ([`presentation::verify_presentation`]), anchor receipts ([`receipt`]) and the ledger's
 //! transaction rules ([`transaction`]).
@@ -29,6 +30,7 @@ pub mod report;
 pub mod revocation;
 pub mod transaction;
 pub mod trust;
+pub mod validator_chain;
 
 pub use error::VerifyError;
 pub use presentation::{
@@ -38,3 +40,4 @@ pub use presentation::{
 pub use receipt::{verify_anchor_receipt, VerifiedAnchor};
 pub use revocation::verify_revocation_delta;
 pub use trust::{TrustAnchor, TrustStore};
+pub use validator_chain::{verify_validator_set, VerifiedValidatorSet};

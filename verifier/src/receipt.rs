@@ -9,8 +9,8 @@
 
 use ecert_schemas::ledger::{AnchorReceipt, BatchRecord, BlockHeader};
 
-use crate::checkpoint::verify_checkpoint_for_anchor;
 use crate::merkle::verify_inclusion;
+use crate::validator_chain::verify_checkpoint_from_anchor;
 use crate::{commit, TrustAnchor, VerifyError};
 
 /// A batch proven to be anchored: its record, its position in the anchor log and the
@@ -28,7 +28,8 @@ pub struct VerifiedAnchor {
 
 /// Checks an [`AnchorReceipt`] against the counter's or issuer's trust anchor, in order:
 ///
-/// 1. the receipt's validator set hashes to the anchor's `validators_hash`, else
+/// 1. the receipt's validator set is the one its validator-set changes lead to from the
+///    anchor's genesis set ([`crate::validator_chain::follow_changes`]), else
 ///    [`VerifyError::HeaderNotCertified`];
 /// 2. the checkpoint is certified by that set ([`crate::checkpoint::verify_checkpoint`]:
 ///    the header commits to the set, votes ascending, each valid, more than two thirds),
@@ -43,8 +44,13 @@ pub fn verify_anchor_receipt(
     receipt: &AnchorReceipt,
     anchor: &TrustAnchor,
 ) -> Result<VerifiedAnchor, VerifyError> {
-    let header =
-        verify_checkpoint_for_anchor(&receipt.checkpoint, &receipt.validators, anchor, "receipt")?;
+    let header = verify_checkpoint_from_anchor(
+        &receipt.checkpoint,
+        &receipt.validators,
+        &receipt.changes,
+        anchor,
+        "receipt",
+    )?;
     if receipt.batch_seq >= header.anchor_count {
         return Err(VerifyError::HeaderUnknown {
             batch_seq: receipt.batch_seq,

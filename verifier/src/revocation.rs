@@ -13,7 +13,7 @@ use ecert_schemas::ledger::{
 };
 use ecert_schemas::{IssuerId, StatusIndex};
 
-use crate::checkpoint::verify_checkpoint_for_anchor;
+use crate::validator_chain::verify_checkpoint_from_anchor;
 use crate::{commit, TrustAnchor, VerifyError};
 
 fn mismatch(detail: impl Into<String>) -> VerifyError {
@@ -25,7 +25,8 @@ fn mismatch(detail: impl Into<String>) -> VerifyError {
 /// Applies `delta` to `base` and checks the result against the delta's certified header,
 /// in order:
 ///
-/// 1. the delta's validator set hashes to the anchor's `validators_hash`, else
+/// 1. the delta's validator set is the one its validator-set changes lead to from the
+///    anchor's genesis set ([`crate::validator_chain::follow_changes`]), else
 ///    [`VerifyError::HeaderNotCertified`];
 /// 2. the checkpoint is certified by that set
 ///    ([`crate::checkpoint::verify_checkpoint`]), else [`VerifyError::HeaderNotCertified`];
@@ -44,8 +45,13 @@ pub fn verify_revocation_delta(
     delta: &RevocationDelta,
     anchor: &TrustAnchor,
 ) -> Result<(BlockHeader, RevocationSnapshot), VerifyError> {
-    let header =
-        verify_checkpoint_for_anchor(&delta.checkpoint, &delta.validators, anchor, "delta")?;
+    let header = verify_checkpoint_from_anchor(
+        &delta.checkpoint,
+        &delta.validators,
+        &delta.changes,
+        anchor,
+        "delta",
+    )?;
     if delta.since != base.height {
         return Err(mismatch(format!(
             "the delta starts after block #{}, the revocation data held is of block #{}",

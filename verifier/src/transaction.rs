@@ -4,7 +4,8 @@
 use ecert_schemas::codec::to_cbor;
 use ecert_schemas::ledger::{
     AnchorBatchTx, GovernanceAction, GovernanceTx, IssuerRecord, Registry, RevocationTx,
-    ValidatorInfo, MAX_BATCH_KINDS, MAX_REVOCATIONS_PER_TX, MAX_STATUS_INDEX,
+    ValidatorInfo, ValidatorSetChange, MAX_BATCH_KINDS, MAX_REVOCATIONS_PER_TX, MAX_STATUS_INDEX,
+    MAX_VALIDATOR_ADDRESS_LEN,
 };
 use ecert_schemas::{ChainId, Hash32, IssuerId, KeyId, PublicKeyBytes, SignatureBytes, UnixTime};
 use ed25519_dalek::VerifyingKey;
@@ -179,7 +180,9 @@ pub fn check_revocation(
 ///    ([`VerifyError::TooFewApprovals`]);
 /// 5. each approval verifies under its validator's key over the `governance` context and
 ///    the body's encoding ([`VerifyError::BadApprovalSignature`]);
-/// 6. the action applies to the registry (see [`check_governance_action`]).
+/// 6. the action applies to the registry (see [`check_governance_action`]), or, for a
+///    validator-set change, the new set is well formed and differs from the current one
+///    ([`check_validator_set_change`]).
 pub fn check_governance(
     tx: &GovernanceTx,
     chain_id: &ChainId,
@@ -198,6 +201,20 @@ pub fn check_governance(
     if body.seq == u64::MAX {
         return Err(refused("the governance sequence is exhausted"));
     }
+    check_approvals(tx, validators)?;
+    match &body.action {
+        GovernanceAction::ChangeValidators(change) => {
+            check_validator_set_change(change, validators)
+        }
+        action => check_governance_action(action, registry, at),
+    }
+}
+
+/// Checks that more than two thirds of `validators` approved `tx.body`: steps 3 to 5 of
+/// [`check_governance`], without the registry. What a verifier checks of a validator-set
+/// change it follows from its trust anchor.
+pub fn check_approvals(tx: &GovernanceTx, validators: &[ValidatorInfo]) -> Result<(), VerifyError> {
+    let body = &tx.body;
     let mut previous: Option<u16> = None;
     for approval in &tx.approvals {
         if previous.is_some_and(|p| approval.validator <= p) {
@@ -237,7 +254,59 @@ pub fn check_governance(
             return Err(bad());
         }
     }
-    check_governance_action(&body.action, registry, at)
+    Ok(())
+}
+
+/// Most validators a set may have (positions are `u16`).
+pub const MAX_VALIDATORS: usize = u16::MAX as usize;
+
+/// Checks a new validator set against the `current` one: 1 to [`MAX_VALIDATORS`]
+/// validators, each key a usable Ed25519 key and no key twice, one address per validator
+/// (non-blank, at most [`MAX_VALIDATOR_ADDRESS_LEN`] bytes of printable ASCII), and a set
+/// different from the current one ([`VerifyError::TransactionRefused`] otherwise).
+pub fn check_validator_set_change(
+    change: &ValidatorSetChange,
+    current: &[ValidatorInfo],
+) -> Result<(), VerifyError> {
+    let set = &change.validators;
+    if set.is_empty() || set.len() > MAX_VALIDATORS {
+        return Err(refused(format!(
+            "a validator set has 1 to {MAX_VALIDATORS} validators"
+        )));
+    }
+    if change.addresses.len() != set.len() {
+        return Err(refused(format!(
+            "{} addresses for {} validators: one address per validator",
+            change.addresses.len(),
+            set.len()
+        )));
+    }
+    for (i, (validator, address)) in set.iter().zip(&change.addresses).enumerate() {
+        if crypto::parse_public_key(&validator.key).is_none() {
+            return Err(refused(format!(
+                "the key of validator {} is not a usable Ed25519 key",
+                validator.department
+            )));
+        }
+        if set.iter().take(i).any(|v| v.key == validator.key) {
+            return Err(refused(format!(
+                "validator {}'s key is in the set twice",
+                validator.department
+            )));
+        }
+        let printable = address.bytes().all(|b| b.is_ascii_graphic());
+        if address.is_empty() || address.len() > MAX_VALIDATOR_ADDRESS_LEN || !printable {
+            return Err(refused(format!(
+                "validator {}'s address must be 1 to {MAX_VALIDATOR_ADDRESS_LEN} printable \
+                 ASCII characters",
+                validator.department
+            )));
+        }
+    }
+    if set.as_slice() == current {
+        return Err(refused("the new validator set is the current one"));
+    }
+    Ok(())
 }
 
 /// Checks that a governance action applies to `registry` at block time `at`:
@@ -260,6 +329,8 @@ pub fn check_governance(
 /// - `AddKind`: not registered yet ([`VerifyError::KindAlreadyRegistered`]).
 /// - `GrantKind`: the issuer and kind are registered; the issuer is not entitled to the
 ///   kind yet ([`VerifyError::TransactionRefused`]).
+/// - `ChangeValidators`: nothing of the registry; [`check_governance`] checks the new set
+///   against the current one.
 pub fn check_governance_action(
     action: &GovernanceAction,
     registry: &Registry,
@@ -329,6 +400,9 @@ pub fn check_governance_action(
             }
             Ok(())
         }
+        // It depends on the validator set, not the registry: `check_governance` checks it
+        // with `check_validator_set_change`; on its own it fits any registry.
+        GovernanceAction::ChangeValidators(_) => Ok(()),
         GovernanceAction::GrantKind(g) => {
             let issuer = registered_issuer(registry, &g.issuer)?;
             if registry.kind(&g.kind).is_none() {

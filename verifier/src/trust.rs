@@ -11,16 +11,16 @@ use std::collections::BTreeMap;
 use ecert_schemas::freshness::Freshness;
 use ecert_schemas::ledger::{
     BatchRecord, BlockHeader, Checkpoint, IssuerKeyRecord, IssuerRecord, Registry,
-    RevocationSnapshot, TrustBundle, ValidatorInfo, TRUST_BUNDLE_VERSION,
+    RevocationSnapshot, TrustBundle, ValidatorChange, ValidatorInfo, TRUST_BUNDLE_VERSION,
 };
 use ecert_schemas::{
     ChainId, Hash32, IssuerId, KeyId, Kind, KindId, KindRegistry, StatusIndex, UnixTime,
 };
 use ed25519_dalek::VerifyingKey;
 
-use crate::checkpoint::verify_checkpoint;
 use crate::freshness::{verify_freshness, Fresh, HeldHeader};
 use crate::merkle::Frontier;
+use crate::validator_chain::verify_checkpoint_from_anchor;
 use crate::{commit, crypto, VerifyError};
 
 mod update;
@@ -63,6 +63,8 @@ pub struct TrustStore {
     /// The anchor log's right edge, to extend it with an update's records.
     anchor_frontier: Frontier,
     revocations: RevocationSnapshot,
+    /// The validator-set changes from genesis to the header.
+    changes: Vec<ValidatorChange>,
     issuer_keys: IssuerKeys,
 }
 
@@ -87,12 +89,13 @@ impl TrustStore {
                 bundle.chain_id, anchor.chain_id
             )));
         }
-        if commit::validators_hash(&bundle.validators)? != anchor.validators_hash {
-            return Err(VerifyError::HeaderNotCertified {
-                detail: "signed by a validator set this counter does not trust".into(),
-            });
-        }
-        let header = verify_checkpoint(&bundle.checkpoint, &bundle.validators)?;
+        let header = verify_checkpoint_from_anchor(
+            &bundle.checkpoint,
+            &bundle.validators,
+            &bundle.changes,
+            anchor,
+            "data",
+        )?;
         if header.chain_id != bundle.chain_id {
             return Err(mismatch(format!(
                 "the header is for chain {}, the bundle for {}",
@@ -129,6 +132,7 @@ impl TrustStore {
             anchors: bundle.anchors,
             anchor_frontier,
             revocations: bundle.revocations,
+            changes: bundle.changes,
             issuer_keys,
         })
     }
@@ -144,7 +148,23 @@ impl TrustStore {
             registry: self.registry.clone(),
             anchors: self.anchors.clone(),
             revocations: self.revocations.clone(),
+            changes: self.changes.clone(),
         }
+    }
+
+    /// The trust anchor this store follows from: its chain and the genesis validator set
+    /// (the set before its first validator-set change, or its set when there was none).
+    pub fn anchor(&self) -> Result<TrustAnchor, VerifyError> {
+        let genesis_set = self
+            .changes
+            .first()
+            .map_or(self.validators.as_slice(), |c| c.previous.as_slice());
+        TrustAnchor::new(self.chain_id.clone(), genesis_set)
+    }
+
+    /// The validator-set changes from genesis to the store's header, in ledger order.
+    pub fn validator_changes(&self) -> &[ValidatorChange] {
+        &self.changes
     }
 
     /// The ledger this store is for.

@@ -41,7 +41,7 @@ fn province() -> (Province, Checkpoint) {
 
 fn receipt(p: &Province, batch_seq: u64) -> AnchorReceipt {
     p.ledger()
-        .anchor_receipt(batch_seq, p.checkpoint().unwrap())
+        .anchor_receipt(batch_seq, p.checkpoint().unwrap(), Vec::new())
         .unwrap()
         .unwrap()
 }
@@ -62,16 +62,23 @@ fn a_served_receipt_is_accepted_for_every_batch_and_round_trips() {
     }
     // Against an older checkpoint: the path is in the log as it was then.
     for seq in 0..2 {
-        let r = p.ledger().anchor_receipt(seq, &early).unwrap().unwrap();
+        let r = p
+            .ledger()
+            .anchor_receipt(seq, &early, Vec::new())
+            .unwrap()
+            .unwrap();
         let verified = verify_anchor_receipt(&r, &anchor).unwrap();
         assert_eq!(verified.header.anchor_count, 2);
         assert_eq!(verified.header.height, 2);
     }
     // Batches the older checkpoint does not cover have no receipt under it.
-    assert_eq!(p.ledger().anchor_receipt(2, &early).unwrap(), None);
+    assert_eq!(
+        p.ledger().anchor_receipt(2, &early, Vec::new()).unwrap(),
+        None
+    );
     assert_eq!(
         p.ledger()
-            .anchor_receipt(5, p.checkpoint().unwrap())
+            .anchor_receipt(5, p.checkpoint().unwrap(), Vec::new())
             .unwrap(),
         None
     );
@@ -195,7 +202,10 @@ fn another_chain_of_the_same_validators_is_refused() {
         .unwrap();
     assert_eq!(block.outcomes, [TxOutcome::Anchored { batch_seq: 0 }]);
     let checkpoint = certify(&p, &block.header_bytes);
-    let r = ledger.anchor_receipt(0, &checkpoint).unwrap().unwrap();
+    let r = ledger
+        .anchor_receipt(0, &checkpoint, Vec::new())
+        .unwrap()
+        .unwrap();
     // Fine for the other chain's anchor, refused for ours.
     let theirs = TrustAnchor::new(other_chain, p.ledger().validators()).unwrap();
     verify_anchor_receipt(&r, &theirs).unwrap();

@@ -466,7 +466,7 @@ fn sync_refuses_data_it_cannot_trust_or_older_data() {
     );
     assert!(
         out.stderr
-            .contains("validator set this counter does not trust"),
+            .contains("validator set this trust anchor does not trust"),
         "{}",
         out.stderr
     );

@@ -41,7 +41,7 @@ fn revocation_deltas_rebuild_the_certified_revocation_state_and_catch_a_lying_no
     // From genesis, and from a state held since the middle: both give today's state.
     let full = p
         .ledger()
-        .revocation_delta(0, &checkpoint)
+        .revocation_delta(0, &checkpoint, Vec::new())
         .unwrap()
         .unwrap();
     assert_eq!(full.entries.len(), 4);
@@ -52,7 +52,7 @@ fn revocation_deltas_rebuild_the_certified_revocation_state_and_catch_a_lying_no
     assert_eq!(rebuilt, now);
     let since_middle = p
         .ledger()
-        .revocation_delta(middle.height, &checkpoint)
+        .revocation_delta(middle.height, &checkpoint, Vec::new())
         .unwrap()
         .unwrap();
     assert_eq!(since_middle.entries.len(), 2);
@@ -65,7 +65,7 @@ fn revocation_deltas_rebuild_the_certified_revocation_state_and_catch_a_lying_no
     // Nothing new: an empty delta that still proves the state is current.
     let none = p
         .ledger()
-        .revocation_delta(now.height, &checkpoint)
+        .revocation_delta(now.height, &checkpoint, Vec::new())
         .unwrap()
         .unwrap();
     assert!(none.entries.is_empty());
@@ -76,13 +76,17 @@ fn revocation_deltas_rebuild_the_certified_revocation_state_and_catch_a_lying_no
     // A node rebuilt from a Raft snapshot answers the same.
     let restored = LedgerState::from_snapshot(p.ledger().snapshot()).unwrap();
     assert_eq!(
-        restored.revocation_delta(0, &checkpoint).unwrap(),
-        p.ledger().revocation_delta(0, &checkpoint).unwrap()
+        restored
+            .revocation_delta(0, &checkpoint, Vec::new())
+            .unwrap(),
+        p.ledger()
+            .revocation_delta(0, &checkpoint, Vec::new())
+            .unwrap()
     );
     // A start above the certified height has no delta.
     assert!(p
         .ledger()
-        .revocation_delta(now.height + 1, &checkpoint)
+        .revocation_delta(now.height + 1, &checkpoint, Vec::new())
         .unwrap()
         .is_none());
 

@@ -25,7 +25,7 @@ fn update_after(world: &World, store: &TrustStore) -> TrustUpdate {
     world
         .province
         .ledger()
-        .trust_update(store.header(), checkpoint)
+        .trust_update(store.header(), checkpoint, Vec::new())
         .unwrap()
 }
 

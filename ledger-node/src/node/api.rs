@@ -14,13 +14,14 @@ use axum::Router;
 use ecert_schemas::api;
 use ecert_schemas::codec::to_cbor;
 use ecert_schemas::freshness::Freshness;
-use ecert_schemas::ledger::Checkpoint;
+use ecert_schemas::ledger::{Checkpoint, ValidatorChange};
 use ecert_schemas::{Hash32, IssuerId, SchemaError};
 use ecert_serve::limits::{ConcurrencyLimit, Limits, SubmissionLimit};
 use ecert_verifier::commit::transaction_hash;
 use serde::Deserialize;
 use serde_json::json;
 
+use super::roster::ChangesUnavailable;
 use super::shared::Now;
 use super::{wait_certified, Shared, SubmitError, TxDone};
 use crate::raft::TxResult;
@@ -56,6 +57,7 @@ pub fn router(shared: Arc<Shared>, limits: &Limits) -> Router {
         .route(api::ANCHOR_ROUTE, get(anchor_receipt))
         .route(api::CHECKPOINTS_LATEST, get(latest_checkpoint))
         .route(api::FRESHNESS, get(freshness))
+        .route(api::VALIDATORS, get(validators))
         .route(api::HEALTH, get(health))
         .route(api::METRICS, get(metrics))
         .method_not_allowed_fallback(method_not_allowed)
@@ -177,6 +179,11 @@ async fn submit(
                     error(StatusCode::SERVICE_UNAVAILABLE, "no-leader", e.to_string())
                 }
                 SubmitError::Busy => error(StatusCode::SERVICE_UNAVAILABLE, "busy", e.to_string()),
+                SubmitError::NotValidator => error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "not-a-validator",
+                    e.to_string(),
+                ),
                 SubmitError::Node(e) => internal(e),
             };
         }
@@ -243,6 +250,34 @@ async fn submit(
     receipt("certified", Some(height), batch_seq)
 }
 
+/// The answer when an artefact cannot carry its validator-set changes yet: `503
+/// not-certified` while the block holding a change is not certified on this node.
+fn changes_unavailable(e: ChangesUnavailable) -> Response {
+    match e {
+        ChangesUnavailable::NotCertified(height) => error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not-certified",
+            format!(
+                "block #{height}, which changed the validator set, is not certified on this \
+                 node yet: retry"
+            ),
+        ),
+        ChangesUnavailable::Node(e) => internal(e),
+    }
+}
+
+/// The validator-set changes below `height` with their certified checkpoints, read from
+/// `state`, or the answer to give.
+fn changes_below(
+    shared: &Shared,
+    state: &LedgerState,
+    height: u64,
+) -> Result<Vec<ValidatorChange>, Response> {
+    shared
+        .changes_below(state, height)
+        .map_err(changes_unavailable)
+}
+
 /// The checkpoint of this node's newest certified height, or the answer to give when
 /// there is none yet.
 fn newest_checkpoint(shared: &Shared) -> Result<Checkpoint, Response> {
@@ -277,12 +312,20 @@ async fn anchor_receipt(
         Ok(c) => c,
         Err(response) => return response,
     };
+    let height = match checkpoint.decode_header() {
+        Ok(header) => header.height,
+        Err(e) => return internal(e.into()),
+    };
     let found = shared.machine.read(|s| {
-        s.batch_seq_of(&root)
-            .map(|seq| s.anchor_receipt(seq, &checkpoint).map_err(NodeError::from))
+        s.batch_seq_of(&root).map(|seq| {
+            let changes = changes_below(&shared, s, height)?;
+            s.anchor_receipt(seq, &checkpoint, changes)
+                .map_err(|e| internal(e.into()))
+        })
     });
     match found {
-        Err(e) | Ok(Some(Err(e))) => internal(e),
+        Err(e) => internal(e),
+        Ok(Some(Err(response))) => response,
         Ok(None) => error(
             StatusCode::NOT_FOUND,
             "not-anchored",
@@ -342,6 +385,25 @@ async fn latest_checkpoint(State(shared): State<Arc<Shared>>) -> Response {
 /// or not: the client's verifier decides (and says how many signed when too few did).
 async fn freshness(State(shared): State<Arc<Shared>>) -> Response {
     about_newest_certified(shared.freshness(Now::read()), Freshness::to_bytes)
+}
+
+/// The validator set as of the newest certified header, proven from genesis
+/// (`ValidatorSetProof`): the checkpoint, the set that certified it and the validator-set
+/// changes from genesis. `404` before the first certified header; `503 not-certified`
+/// while a change's block is not certified on this node.
+async fn validators(State(shared): State<Arc<Shared>>) -> Response {
+    let height = shared.certifier.certified_height();
+    let checkpoint = match shared.certifier.checkpoint(height) {
+        Ok(Some(checkpoint)) => checkpoint,
+        found => return about_newest_certified(found, Checkpoint::to_bytes),
+    };
+    match shared.validator_set_proof(checkpoint) {
+        Ok(proof) => match proof.to_bytes() {
+            Ok(bytes) => cbor(bytes),
+            Err(e) => internal(e.into()),
+        },
+        Err(e) => changes_unavailable(e),
+    }
 }
 
 /// Something about the newest certified header, as CBOR; `404` before the first one.
@@ -458,11 +520,17 @@ fn revocation_delta(shared: &Shared, since: u64) -> Response {
         Ok(c) => c,
         Err(response) => return response,
     };
+    let height = match checkpoint.decode_header() {
+        Ok(header) => header.height,
+        Err(e) => return internal(e.into()),
+    };
     match shared.machine.read(|s| {
-        s.revocation_delta(since, &checkpoint)
-            .map_err(NodeError::from)
+        let changes = changes_below(shared, s, height)?;
+        s.revocation_delta(since, &checkpoint, changes)
+            .map_err(|e| internal(e.into()))
     }) {
-        Err(e) | Ok(Err(e)) => internal(e),
+        Err(e) => internal(e),
+        Ok(Err(response)) => response,
         Ok(Ok(None)) => error(
             StatusCode::CONFLICT,
             "not-certified-yet",
@@ -478,7 +546,11 @@ fn revocation_delta(shared: &Shared, since: u64) -> Response {
 /// Everything a counter needs, consistent with the certified header it carries: the state
 /// is read at a height this node holds a checkpoint for.
 async fn export(State(shared): State<Arc<Shared>>) -> Response {
-    match at_certified_height(&shared, |s, checkpoint| Ok(s.trust_bundle(checkpoint))).await {
+    match at_certified_height(&shared, |s, checkpoint, changes| {
+        Ok(s.trust_bundle(checkpoint, changes))
+    })
+    .await
+    {
         Ok(bundle) => match bundle.to_bytes() {
             Ok(bytes) => cbor(bytes),
             Err(e) => internal(e.into()),
@@ -523,8 +595,8 @@ async fn updates(
         Ok(header) => header,
         Err(e) => return internal(e.into()),
     };
-    let update = at_certified_height(&shared, |s, checkpoint| {
-        Ok(s.trust_update(&held, checkpoint))
+    let update = at_certified_height(&shared, |s, checkpoint, changes| {
+        Ok(s.trust_update(&held, checkpoint, changes))
     })
     .await;
     match update {
@@ -542,24 +614,30 @@ async fn updates(
 }
 
 /// `build` over the ledger state at its applied height, with that height's certified
-/// checkpoint: waits (up to [`EXPORT_WAIT`]) for the height to be certified; `503` when
-/// nothing is, or it is not in time.
+/// checkpoint and the validator-set changes below it: waits (up to [`EXPORT_WAIT`]) for the
+/// height to be certified; `503` when nothing is, it is not in time, or a change's block
+/// is not certified on this node yet.
 async fn at_certified_height<T>(
     shared: &Shared,
-    build: impl Fn(&LedgerState, Checkpoint) -> Result<T, NodeError>,
+    build: impl Fn(&LedgerState, Checkpoint, Vec<ValidatorChange>) -> Result<T, NodeError>,
 ) -> Result<T, Response> {
     let deadline = tokio::time::Instant::now() + EXPORT_WAIT;
     loop {
         let attempt = shared.machine.read(|s| {
             let height = s.height();
             match shared.certifier.checkpoint(height) {
-                Ok(Some(checkpoint)) => build(s, checkpoint).map(Some),
+                Ok(Some(checkpoint)) => match shared.changes_below(s, height) {
+                    Ok(changes) => build(s, checkpoint, changes).map(|t| Some(Ok(t))),
+                    Err(ChangesUnavailable::Node(e)) => Err(e),
+                    Err(e) => Ok(Some(Err(e))),
+                },
                 Ok(None) => Ok(None),
                 Err(e) => Err(e),
             }
         });
         match attempt {
-            Ok(Ok(Some(built))) => return Ok(built),
+            Ok(Ok(Some(Ok(built)))) => return Ok(built),
+            Ok(Ok(Some(Err(e)))) => return Err(changes_unavailable(e)),
             Ok(Ok(None)) => {
                 let height = shared.height().unwrap_or(0);
                 if height == 0 {
@@ -601,9 +679,14 @@ async fn health(State(shared): State<Arc<Shared>>) -> Response {
     } else {
         "degraded"
     };
+    // Positions in the current validator set (`null`: not in it).
+    let node = shared.position_of_node(shared.me);
+    let leader = leader.and_then(|l| shared.position_of_node(l));
     json_ok(json!({
         "status": status,
-        "node": shared.me,
+        "node": node,
+        "validator": node.is_some(),
+        "validators": shared.current_validators().len(),
         "department": shared.department(),
         "chain_id": shared.genesis.chain_id.to_string(),
         "role": role,

@@ -1,6 +1,7 @@
-//! Certification on a running node: sign the header of every applied block (never two
-//! different headers at one height, remembered in RocksDB across restarts), collect the
-//! other validators' votes, and store a checkpoint once more than two thirds signed.
+//! Certification on a running node: sign the header of every applied block at a height
+//! whose validator set holds this node's key (never two different headers at one height,
+//! remembered in RocksDB across restarts), collect the other validators' votes, and store
+//! a checkpoint once more than two thirds of that height's set signed.
 
 use std::sync::Mutex;
 
@@ -12,16 +13,16 @@ use tokio::sync::watch;
 
 use crate::certify::sign_vote;
 use crate::raft::{durable, from_key, key, Db, CF_CHECKPOINTS, CF_SIGNED};
-use crate::vote_pool::{VoteOutcome, VotePool, VoteStatus};
+use crate::vote_pool::{ValidatorSets, VoteOutcome, VotePool, VoteStatus};
 use crate::NodeError;
 
 /// The node's certification: the pure [`VotePool`] decides, this stores what it decides
-/// (the `signed` record, checkpoints) and announces the certified height.
+/// (the `signed` record, checkpoints) and announces the certified height. The pool checks
+/// each height against its own validator set, which the node keeps up to date from the
+/// applied state ([`Certifier::update_sets`]).
 pub struct Certifier {
     db: Db,
     key: SigningKey,
-    me: u16,
-    validators: Vec<ValidatorInfo>,
     pool: Mutex<VotePool>,
     certified: watch::Sender<u64>,
 }
@@ -31,11 +32,11 @@ fn storage(e: impl std::fmt::Display) -> NodeError {
 }
 
 impl Certifier {
-    /// Opens the certifier of validator `me`, reading the highest stored checkpoint.
+    /// Opens the certifier of the node with `key`, checking votes against the genesis
+    /// `validators` until told of later sets, and reads the highest stored checkpoint.
     pub fn open(
         db: Db,
         key: SigningKey,
-        me: u16,
         validators: Vec<ValidatorInfo>,
     ) -> Result<Certifier, NodeError> {
         let certified = {
@@ -46,14 +47,47 @@ impl Certifier {
             it.seek_to_last();
             it.key().and_then(from_key).unwrap_or(0)
         };
+        let me = ecert_verifier::crypto::public_key(&key);
         Ok(Certifier {
             db,
             key,
-            me,
-            pool: Mutex::new(VotePool::new(validators.clone(), me)),
-            validators,
+            pool: Mutex::new(VotePool::new(ValidatorSets::genesis(validators), me)),
             certified: watch::channel(certified).0,
         })
+    }
+
+    /// The ledger applied more blocks or changed its validator set: votes and imported
+    /// checkpoints are checked against `sets` from now on. Stores the checkpoints that
+    /// votes held until their height's set was known now complete.
+    pub fn update_sets(&self, sets: ValidatorSets) -> Result<(), NodeError> {
+        let mut pool = self.lock()?;
+        // Sets read from an older state than the pool's (another task was faster) are
+        // not taken: the sets only grow with the applied height.
+        if pool.sets() == &sets || sets.known_through() < pool.sets().known_through() {
+            return Ok(());
+        }
+        for (height, checkpoint) in pool.update_sets(sets) {
+            if self.checkpoint(height)?.is_none() {
+                self.store_checkpoint(height, &checkpoint)?;
+            }
+            pool.certified(height);
+        }
+        Ok(())
+    }
+
+    /// The validator set that certifies `height`, when known (at most one above the
+    /// applied height).
+    pub fn validators_at(&self, height: u64) -> Result<Option<Vec<ValidatorInfo>>, NodeError> {
+        Ok(self
+            .lock()?
+            .sets()
+            .at(height)
+            .map(<[ValidatorInfo]>::to_vec))
+    }
+
+    /// This node's position in the set of `height`, `None` when it is no validator there.
+    pub fn position_at(&self, height: u64) -> Result<Option<u16>, NodeError> {
+        Ok(self.lock()?.own_position(height))
     }
 
     /// Follows the highest certified height.
@@ -92,29 +126,35 @@ impl Certifier {
         }
     }
 
-    /// A block was applied at `height` with `header`: sign it (unless this validator
-    /// already signed a different header at that height, which it never does) and return
-    /// the vote to spread. `None` when the height is already certified or signing was
-    /// refused.
+    /// A block was applied at `height` with `header`: when this node is a validator of
+    /// that height, sign it (unless it already signed a different header at that height,
+    /// which it never does) and return the vote to spread. `None` when the height is
+    /// already certified, this node is no validator there, or signing was refused; the
+    /// header is held either way, to count the others' votes on it.
     pub fn on_applied(&self, height: u64, header: &[u8]) -> Result<Option<Vote>, NodeError> {
-        if !self.record_signing(height, header)? {
-            tracing::error!(
-                height,
-                "refusing to sign a second, different header at this height"
-            );
-            return Ok(None);
-        }
-        let vote = sign_vote(&self.key, self.me, header);
         let mut pool = self.lock()?;
         if self.checkpoint(height)?.is_some() {
             pool.on_applied_certified(height);
             return Ok(None);
         }
+        let vote = match pool.own_position(height) {
+            Some(me) if self.record_signing(height, header)? => {
+                Some(sign_vote(&self.key, me, header))
+            }
+            Some(_) => {
+                tracing::error!(
+                    height,
+                    "refusing to sign a second, different header at this height"
+                );
+                None
+            }
+            None => None,
+        };
         if let Some(checkpoint) = pool.on_applied(height, header, vote.clone()) {
             self.store_checkpoint(height, &checkpoint)?;
             pool.certified(height);
         }
-        Ok(Some(vote))
+        Ok(vote)
     }
 
     /// A vote from a peer for `height`. Returns the votes this node holds for that height
@@ -196,15 +236,22 @@ impl Certifier {
         Ok(out)
     }
 
-    /// Stores a checkpoint learned from a peer, if it verifies against the validators.
+    /// Stores a checkpoint learned from a peer, if it verifies against the validator set
+    /// of its height. `false` when this node holds it already or does not know the set of
+    /// its height yet (it is above the applied height + 1).
     pub fn import(&self, bytes: &[u8]) -> Result<bool, NodeError> {
         let checkpoint = Checkpoint::from_bytes(bytes)?;
-        let header = ecert_verifier::checkpoint::verify_checkpoint(&checkpoint, &self.validators)?;
+        let height = checkpoint.decode_header()?.height;
+        let mut pool = self.lock()?;
+        let Some(validators) = pool.sets().at(height) else {
+            return Ok(false);
+        };
+        let header = ecert_verifier::checkpoint::verify_checkpoint(&checkpoint, validators)?;
         if self.checkpoint(header.height)?.is_some() {
             return Ok(false);
         }
         self.store_checkpoint(header.height, &checkpoint)?;
-        self.lock()?.certified(header.height);
+        pool.certified(header.height);
         Ok(true)
     }
 }

@@ -1,12 +1,14 @@
 //! Block cutting on the leader: a block when the oldest queued transaction has waited a
-//! block interval or the queue holds a full block; never an empty block. A node that is
-//! not the leader hands what it queued to the leader.
+//! block interval or the queue holds a full block; never an empty block. A validator-set
+//! change goes into a block of its own, never with other transactions (the state machine
+//! skips it otherwise). A node that is not the leader hands what it queued to the leader.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ecert_schemas::codec::ByteBuf;
+use ecert_schemas::ledger::Transaction;
 use ecert_schemas::Hash32;
 use openraft::error::{ClientWriteError, RaftError};
 
@@ -14,6 +16,7 @@ use super::mempool::Mempool;
 use super::shared::{Now, Shared};
 use super::wire::{NodeRequest, NodeResponse};
 use crate::raft::ProposedBlock;
+use crate::state::is_validator_change;
 
 /// Most bytes of transactions in one block.
 const MAX_BLOCK_BYTES: usize = 4 * 1024 * 1024;
@@ -43,12 +46,17 @@ fn next_cut(
         return Cut::Wait;
     }
     if !leader {
-        return Cut::HandOver(pool.take(usize::MAX, usize::MAX));
+        return Cut::HandOver(pool.take_all());
     }
     if !pool.block_due(now, interval, max_block_txs) {
         return Cut::Wait;
     }
     Cut::Propose(pool.take(max_block_txs, MAX_BLOCK_BYTES))
+}
+
+/// Whether `tx` must be alone in its block: a validator-set change.
+pub(super) fn must_be_alone(tx: &Transaction) -> bool {
+    is_validator_change(tx)
 }
 
 /// The block time: the leader's clock, never before the previous block's.
@@ -115,7 +123,12 @@ async fn requeue_at_leader(shared: &Shared, txs: Vec<(Hash32, ByteBuf)>) {
         let now = Now::read();
         if let Ok(mut pool) = shared.mempool.lock() {
             for (hash, tx) in txs {
-                let _ = pool.push(hash, tx, now.at);
+                let alone = Transaction::from_bytes(&tx).is_ok_and(|t| must_be_alone(&t));
+                let _ = if alone {
+                    pool.push_alone(hash, tx, now.at)
+                } else {
+                    pool.push(hash, tx, now.at)
+                };
             }
         }
         return;
@@ -181,5 +194,29 @@ mod tests {
     fn block_time_never_goes_back() {
         assert_eq!(block_time_ms(1_000, 900), 1_000);
         assert_eq!(block_time_ms(800, 900), 900);
+    }
+
+    #[test]
+    fn a_validator_set_change_is_cut_into_a_block_of_its_own() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        let mut pool = filled(2, t0);
+        pool.push_alone(Hash32([7; 32]), ByteBuf::from(vec![7; 4]), t0)
+            .unwrap();
+        pool.push(Hash32([8; 32]), ByteBuf::from(vec![8; 4]), t0)
+            .unwrap();
+        let mut blocks = Vec::new();
+        while let Cut::Propose(txs) = next_cut(&mut pool, true, t0 + ms(100), ms(100), 10) {
+            blocks.push(txs.iter().map(|(h, _)| h.0[0]).collect::<Vec<_>>());
+        }
+        assert_eq!(blocks, vec![vec![0, 1], vec![7], vec![8]]);
+        // Handed over to a leader, all at once (the leader cuts them).
+        let mut pool = filled(1, t0);
+        pool.push_alone(Hash32([7; 32]), ByteBuf::from(vec![7; 4]), t0)
+            .unwrap();
+        match next_cut(&mut pool, false, t0, ms(100), 10) {
+            Cut::HandOver(txs) => assert_eq!(txs.len(), 2),
+            other => panic!("expected a hand-over, got {other:?}"),
+        }
     }
 }

@@ -1,5 +1,6 @@
-//! Following applied blocks on every node: count outcomes, sign and spread the header
-//! vote, answer the clients waiting on the block's transactions.
+//! Following applied blocks on every node: count outcomes, keep the validator sets up to
+//! date, sign and spread the header vote (at heights whose set holds this node), answer
+//! the clients waiting on the block's transactions.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -21,6 +22,9 @@ pub(super) async fn follow_blocks(
         count_outcomes(&shared, &event);
         let height = event.applied.as_ref().map(|(h, _)| *h);
         if let Some((height, header)) = &event.applied {
+            // The block may have changed the validator set: certification and the network
+            // follow before the header is signed.
+            shared.sync_roster();
             match shared.certifier.on_applied(*height, header) {
                 Ok(Some(vote)) => shared.spread_vote(*height, vote),
                 Ok(None) => {}

@@ -1,7 +1,9 @@
 //! Freshness on a running node: every period, this validator signs that the newest
-//! certified header it holds is still the newest, sends the statement to every other
-//! validator and takes in the statements they answer with (the pure
-//! [`crate::freshness_pool::FreshnessPool`] decides what is kept).
+//! certified header it holds is still the newest, sends the statement to the other
+//! validators (of the set that certified the header and of the current set) and takes in
+//! the statements they answer with (the pure [`crate::freshness_pool::FreshnessPool`]
+//! decides what is kept, and whether this node states at all: only while it is a
+//! validator of both).
 
 use std::sync::Arc;
 
@@ -14,10 +16,16 @@ use crate::freshness_pool::{FreshHeader, StatementOutcome};
 use crate::NodeError;
 
 impl Shared {
-    /// Moves the freshness pool to the newest certified header this node holds.
+    /// Moves the freshness pool to the newest certified header this node holds, with the
+    /// set that certified it and whether this node is still a validator of the current
+    /// set.
     fn advance_freshness(&self) -> Result<Option<FreshHeader>, NodeError> {
         let height = self.certifier.certified_height();
-        let Some(checkpoint) = self.certifier.checkpoint(height)? else {
+        let member = self.is_validator();
+        let (Some(checkpoint), Some(validators)) = (
+            self.certifier.checkpoint(height)?,
+            self.certifier.validators_at(height)?,
+        ) else {
             return Ok(lock(&self.freshness)?.header());
         };
         let header = FreshHeader {
@@ -25,24 +33,21 @@ impl Shared {
             hash: header_hash(&checkpoint.header),
         };
         let mut pool = lock(&self.freshness)?;
-        pool.advance(header);
+        pool.advance(header, &validators, member);
         Ok(pool.header())
     }
 
-    /// Signs this validator's statement at `now` and sends it to every other validator.
+    /// Signs this node's statement at `now`, when it states, and sends it to the other
+    /// validators.
     fn state_freshness(self: &Arc<Self>, now: Now) -> Result<(), NodeError> {
         self.advance_freshness()?;
-        let signed = {
-            let me = u16::try_from(self.me)
-                .map_err(|_| NodeError::Config("validator index out of range".into()))?;
-            lock(&self.freshness)?
-                .sign_own(&self.signing_key, me, now.wall_ms)
-                .map_err(|e| NodeError::Storage(e.to_string()))?
-        };
+        let signed = lock(&self.freshness)?
+            .sign_own(&self.signing_key, now.wall_ms)
+            .map_err(|e| NodeError::Storage(e.to_string()))?;
         let Some((header, vote)) = signed else {
             return Ok(());
         };
-        for peer in self.peers.values().copied() {
+        for peer in self.peers_for(header.height) {
             let shared = self.clone();
             let vote = vote.clone();
             tokio::spawn(async move {

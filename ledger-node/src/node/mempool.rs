@@ -2,6 +2,10 @@
 //!
 //! Pure: it never reads the clock. Whoever pushes a transaction says when it arrived, and
 //! whoever asks whether a block is due says what time it is now.
+//!
+//! A transaction that must be alone in its block (a validator-set change, which the state
+//! machine skips in a block with others) is queued as such: a block taken from the queue
+//! is either that transaction alone or transactions up to the next such one.
 
 use std::collections::{HashSet, VecDeque};
 use std::time::{Duration, Instant};
@@ -11,7 +15,8 @@ use ecert_schemas::Hash32;
 
 /// Transactions waiting to be ordered, oldest first, without repeats.
 pub struct Mempool {
-    queue: VecDeque<(Hash32, ByteBuf, Instant)>,
+    /// Hash, bytes, arrival, and whether it must be alone in its block.
+    queue: VecDeque<(Hash32, ByteBuf, Instant, bool)>,
     known: HashSet<Hash32>,
     max_txs: usize,
 }
@@ -37,6 +42,26 @@ impl Mempool {
 
     /// Queues a transaction that arrived at `now`.
     pub fn push(&mut self, hash: Hash32, tx: ByteBuf, now: Instant) -> Result<(), QueueRefusal> {
+        self.enqueue(hash, tx, false, now)
+    }
+
+    /// Queues a transaction that arrived at `now` and must be alone in its block.
+    pub fn push_alone(
+        &mut self,
+        hash: Hash32,
+        tx: ByteBuf,
+        now: Instant,
+    ) -> Result<(), QueueRefusal> {
+        self.enqueue(hash, tx, true, now)
+    }
+
+    fn enqueue(
+        &mut self,
+        hash: Hash32,
+        tx: ByteBuf,
+        alone: bool,
+        now: Instant,
+    ) -> Result<(), QueueRefusal> {
         if self.known.contains(&hash) {
             return Err(QueueRefusal::Duplicate);
         }
@@ -44,7 +69,7 @@ impl Mempool {
             return Err(QueueRefusal::Full);
         }
         self.known.insert(hash);
-        self.queue.push_back((hash, tx, now));
+        self.queue.push_back((hash, tx, now, alone));
         Ok(())
     }
 
@@ -52,7 +77,7 @@ impl Mempool {
     pub fn oldest_wait(&self, now: Instant) -> Option<Duration> {
         self.queue
             .front()
-            .map(|(_, _, at)| now.saturating_duration_since(*at))
+            .map(|(_, _, at, _)| now.saturating_duration_since(*at))
     }
 
     /// Whether a block is due at `now`: the oldest transaction has waited `interval`, or
@@ -71,24 +96,38 @@ impl Mempool {
         self.queue.is_empty()
     }
 
+    /// Takes every waiting transaction, oldest first (to hand them to the leader).
+    pub fn take_all(&mut self) -> Vec<(Hash32, ByteBuf)> {
+        self.known.clear();
+        self.queue
+            .drain(..)
+            .map(|(hash, tx, _, _)| (hash, tx))
+            .collect()
+    }
+
     /// Takes the oldest transactions, at most `max_txs` of them and at most `max_bytes`
-    /// in all (always at least one when not empty).
+    /// in all (always at least one when not empty): one block. A transaction that must be
+    /// alone is taken alone, and ends the block of those before it.
     pub fn take(&mut self, max_txs: usize, max_bytes: usize) -> Vec<(Hash32, ByteBuf)> {
         let mut out = Vec::new();
         let mut size = 0;
         while out.len() < max_txs {
-            let Some((_, tx, _)) = self.queue.front() else {
+            let Some((_, tx, _, alone)) = self.queue.front() else {
                 break;
             };
-            if !out.is_empty() && size + tx.len() > max_bytes {
+            if !out.is_empty() && (*alone || size + tx.len() > max_bytes) {
                 break;
             }
-            let Some((hash, tx, _)) = self.queue.pop_front() else {
+            let alone = *alone;
+            let Some((hash, tx, _, _)) = self.queue.pop_front() else {
                 break;
             };
             size += tx.len();
             self.known.remove(&hash);
             out.push((hash, tx));
+            if alone {
+                break;
+            }
         }
         out
     }
@@ -168,5 +207,35 @@ mod tests {
             pool.block_due(t0, ms(100), 3),
             "a full block is due at once"
         );
+    }
+
+    #[test]
+    fn a_transaction_that_must_be_alone_gets_a_block_of_its_own() {
+        let t0 = Instant::now();
+        let mut pool = Mempool::new(10);
+        let (h1, t1) = tx(1, 1);
+        let (h2, t2) = tx(2, 1);
+        let (h3, t3) = tx(3, 1);
+        let (h4, t4) = tx(4, 1);
+        let (h5, t5) = tx(5, 1);
+        pool.push(h1, t1, t0).unwrap();
+        pool.push(h2, t2, t0).unwrap();
+        pool.push_alone(h3, t3, t0).unwrap();
+        pool.push_alone(h4, t4, t0).unwrap();
+        pool.push(h5, t5, t0).unwrap();
+        let hashes = |block: Vec<(Hash32, ByteBuf)>| block.iter().map(|t| t.0).collect::<Vec<_>>();
+        assert_eq!(
+            hashes(pool.take(10, 1_000)),
+            vec![h1, h2],
+            "the ones before it"
+        );
+        assert_eq!(hashes(pool.take(10, 1_000)), vec![h3], "alone");
+        assert_eq!(
+            hashes(pool.take(10, 1_000)),
+            vec![h4],
+            "the next one alone too"
+        );
+        assert_eq!(hashes(pool.take(10, 1_000)), vec![h5], "then the others");
+        assert!(pool.is_empty());
     }
 }

@@ -6,9 +6,13 @@
 //! the leader (forwarding it over libp2p when it is not the leader). The leader cuts a
 //! block from its queue every block interval (never an empty one) and proposes it through
 //! Raft. Every node applies committed blocks with the deterministic state machine, signs
-//! the resulting header, spreads its vote to the other validators and stores a checkpoint
-//! once more than two thirds signed. Clients waiting on a transaction are answered when its
-//! block is certified.
+//! the resulting header (when it is a validator of that height's set), spreads its vote to
+//! the other validators and stores a checkpoint once more than two thirds of that set
+//! signed. Clients waiting on a transaction are answered when its block is certified.
+//!
+//! The validator set changes by governance: the roster follows the applied state (peers,
+//! permissions, certification's sets), and the leader brings Raft's membership to the new
+//! set (`membership`).
 //!
 //! | module | what it is |
 //! |---|---|
@@ -23,6 +27,8 @@
 //! | `checkpoints` | pulling missed checkpoints, waiting for certification |
 //! | `certifier` | the storage shell around the pure [`crate::vote_pool::VotePool`] |
 //! | `mempool` | the leader's queue (pure: told the time) |
+//! | `roster` | the validators as the node sees them: sets by height, peers to dial, who may send what, the proven set learned from peers |
+//! | `membership` | Raft's membership brought to the validator set by the leader |
 
 pub mod api;
 mod certifier;
@@ -31,10 +37,12 @@ mod cutter;
 mod dispatch;
 mod follower;
 mod freshness;
+mod membership;
 mod mempool;
 mod metrics;
 pub mod net;
 mod raft_net;
+mod roster;
 mod shared;
 mod start;
 mod submit;

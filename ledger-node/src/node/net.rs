@@ -1,15 +1,18 @@
 //! The libp2p side of a node: TCP + Noise + Yamux, one request-response protocol, and a
 //! handle the rest of the node uses to send requests and answer inbound ones.
 //!
-//! A node's libp2p identity is its validator key, so a peer id says which genesis validator
-//! is on the other end (Noise authenticates it). Who may use which request is decided by
-//! the node from [`Inbound::validator`], never from what a message claims.
+//! A node's libp2p identity is its validator key, so a peer id says which validator key is
+//! on the other end (Noise authenticates it). Who may use which request is decided by the
+//! node from [`Inbound::key`] and the validator sets it knows, never from what a message
+//! claims. The validators to dial follow the ledger's validator set
+//! ([`NetHandle::set_dial`]): a node that joins is dialled, one that left is not.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use ecert_schemas::PublicKeyBytes;
 use futures::StreamExt;
 use libp2p::request_response::{self, OutboundRequestId, ProtocolSupport, ResponseChannel};
 use libp2p::swarm::SwarmEvent;
@@ -24,7 +27,7 @@ type Behaviour = request_response::cbor::Behaviour<NodeRequest, NodeResponse>;
 
 /// How long a request may take before it fails (Raft uses shorter limits of its own).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-/// How often unreachable validators are dialled again.
+/// How often unreachable peers are dialled again.
 const REDIAL_EVERY: Duration = Duration::from_secs(1);
 /// Most inbound requests waiting for the node to take them.
 const INBOUND_QUEUE: usize = 4096;
@@ -36,12 +39,27 @@ pub fn peer_id_of(key: &[u8; 32]) -> Result<PeerId, NodeError> {
     Ok(identity::PublicKey::from(public).to_peer_id())
 }
 
+/// The Ed25519 key a peer id is made from (a validator key, for a node of this ledger);
+/// `None` for a peer id of another kind of key.
+pub fn key_of(peer: &PeerId) -> Option<PublicKeyBytes> {
+    let hash: &libp2p::multihash::Multihash<64> = peer.as_ref();
+    // Ed25519 peer ids hold the key itself (the identity multihash, code 0).
+    if hash.code() != 0 {
+        return None;
+    }
+    let public = identity::PublicKey::try_decode_protobuf(hash.digest())
+        .ok()?
+        .try_into_ed25519()
+        .ok()?;
+    Some(PublicKeyBytes(public.to_bytes()))
+}
+
 /// A request that reached this node.
 pub struct Inbound {
     /// Who sent it (authenticated by Noise).
     pub peer: PeerId,
-    /// The sender's validator index, if it is a genesis validator.
-    pub validator: Option<NodeId>,
+    /// The sender's Ed25519 key, from its peer id: which validator it is, if it is one.
+    pub key: Option<PublicKeyBytes>,
     /// The request.
     pub request: NodeRequest,
     /// Where the answer goes.
@@ -69,6 +87,7 @@ enum Command {
         channel: ResponseChannel<NodeResponse>,
         response: NodeResponse,
     },
+    SetDial(Vec<(PeerId, Multiaddr)>),
 }
 
 /// The node's handle on its network task. Cheap to clone.
@@ -102,6 +121,12 @@ impl NetHandle {
         let _ = self.commands.send(Command::Respond { channel, response });
     }
 
+    /// The peers to keep dialling (every validator of the current set but this node, and
+    /// the others the node needs): replaces the list given before.
+    pub fn set_dial(&self, peers: Vec<(PeerId, Multiaddr)>) {
+        let _ = self.commands.send(Command::SetDial(peers));
+    }
+
     /// How many peers are connected now.
     pub fn connected_peers(&self) -> usize {
         self.connected.load(Ordering::Relaxed)
@@ -114,7 +139,8 @@ pub struct NetConfig {
     pub keypair: identity::Keypair,
     /// Where to listen.
     pub listen: Multiaddr,
-    /// The genesis validators: index, peer id, address. The node's own entry is skipped.
+    /// The validators to dial first: Raft id, peer id, address (the node's own entry is
+    /// skipped). [`NetHandle::set_dial`] replaces the list.
     pub validators: Vec<(NodeId, PeerId, Multiaddr)>,
 }
 
@@ -149,10 +175,8 @@ pub fn start(config: NetConfig) -> Result<(NetHandle, mpsc::Receiver<Inbound>), 
         .listen_on(config.listen.clone())
         .map_err(|e| NodeError::Network(format!("cannot listen on {}: {e}", config.listen)))?;
 
-    let mut validators = HashMap::new();
     let mut dial = Vec::new();
-    for (index, peer, address) in config.validators {
-        validators.insert(peer, index);
+    for (_, peer, address) in config.validators {
         if peer != local {
             swarm.add_peer_address(peer, address.clone());
             dial.push((peer, address));
@@ -166,9 +190,7 @@ pub fn start(config: NetConfig) -> Result<(NetHandle, mpsc::Receiver<Inbound>), 
         commands,
         connected: connected.clone(),
     };
-    tokio::spawn(run(
-        swarm, command_rx, inbound_tx, validators, dial, connected,
-    ));
+    tokio::spawn(run(swarm, command_rx, inbound_tx, local, dial, connected));
     Ok((handle, inbound_rx))
 }
 
@@ -176,8 +198,8 @@ async fn run(
     mut swarm: Swarm<Behaviour>,
     mut commands: mpsc::UnboundedReceiver<Command>,
     inbound: mpsc::Sender<Inbound>,
-    validators: HashMap<PeerId, NodeId>,
-    dial: Vec<(PeerId, Multiaddr)>,
+    local: PeerId,
+    mut dial: Vec<(PeerId, Multiaddr)>,
     connected: Arc<AtomicUsize>,
 ) {
     let mut pending: HashMap<OutboundRequestId, oneshot::Sender<Result<NodeResponse, SendError>>> =
@@ -208,6 +230,12 @@ async fn run(
                         tracing::debug!("a peer left before its answer was sent");
                     }
                 }
+                Some(Command::SetDial(peers)) => {
+                    dial = peers.into_iter().filter(|(peer, _)| *peer != local).collect();
+                    for (peer, address) in &dial {
+                        swarm.add_peer_address(*peer, address.clone());
+                    }
+                }
             },
             event = swarm.select_next_some() => match event {
                 SwarmEvent::Behaviour(request_response::Event::Message { peer, message, .. }) => {
@@ -215,7 +243,7 @@ async fn run(
                         request_response::Message::Request { request, channel, .. } => {
                             let item = Inbound {
                                 peer,
-                                validator: validators.get(&peer).copied(),
+                                key: key_of(&peer),
                                 request,
                                 channel,
                             };
@@ -246,7 +274,7 @@ async fn run(
                     if num_established.get() == 1 =>
                 {
                     connected.fetch_add(1, Ordering::Relaxed);
-                    tracing::info!(peer = %peer_id, validator = ?validators.get(&peer_id), "peer connected");
+                    tracing::info!(peer = %peer_id, "peer connected");
                 }
                 SwarmEvent::ConnectionClosed { peer_id, num_established: 0, .. } => {
                     connected.fetch_sub(1, Ordering::Relaxed);
@@ -258,5 +286,21 @@ async fn run(
                 _ => {}
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_peer_id_gives_back_the_validator_key_it_was_made_from() {
+        let key =
+            ecert_verifier::crypto::public_key(&ed25519_dalek::SigningKey::from_bytes(&[3; 32]));
+        let peer = peer_id_of(&key.0).unwrap();
+        assert_eq!(key_of(&peer), Some(key));
+        // A peer id that hashes its key (SHA-256) does not hold it.
+        let hashed = libp2p::multihash::Multihash::<64>::wrap(0x12, &[1; 32]).unwrap();
+        assert_eq!(key_of(&PeerId::from_multihash(hashed).unwrap()), None);
     }
 }

@@ -1,19 +1,21 @@
 //! What the node's tasks and its client API share, and the clock reading they pass in.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use ecert_schemas::Hash32;
+use ecert_schemas::{Hash32, PublicKeyBytes};
 use ed25519_dalek::SigningKey;
 use libp2p::PeerId;
 use openraft::{Raft, ServerState};
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, Notify};
 
 use super::certifier::Certifier;
 use super::mempool::Mempool;
 use super::metrics::{Gauges, Metrics};
 use super::net::NetHandle;
+use super::raft_net::Directory;
+use super::roster::Roster;
 use crate::freshness_pool::FreshnessPool;
 use crate::genesis::Genesis;
 use crate::raft::{LedgerStateMachine, NodeId, TxResult, TypeConfig};
@@ -54,8 +56,10 @@ impl Now {
 
 /// State shared by the node's tasks and its API.
 pub struct Shared {
-    /// This validator's index.
+    /// This node's Raft id (from its key, [`crate::raft::node_id_of`]).
     pub me: NodeId,
+    /// This node's validator key.
+    pub key: PublicKeyBytes,
     /// The genesis.
     pub genesis: Genesis,
     /// The Raft instance.
@@ -68,8 +72,17 @@ pub struct Shared {
     pub net: NetHandle,
     /// Counters.
     pub metrics: Metrics,
-    /// The other validators' peer ids.
-    pub(super) peers: HashMap<NodeId, PeerId>,
+    /// The validators as this node sees them (sets by height, peers, permissions).
+    pub(super) roster: RwLock<Roster>,
+    /// Raft id → peer id of every validator key known.
+    pub(super) directory: Directory,
+    /// Wakes the task that asks peers for the proven validator set.
+    pub(super) learn: Notify,
+    /// The peer to ask first.
+    pub(super) learn_from: Mutex<Option<PeerId>>,
+    /// Wakes the task that brings Raft's membership to the validator set (the set
+    /// changed).
+    pub(super) set_changed: Notify,
     /// The queue of checked transactions (on the leader).
     pub(super) mempool: Mutex<Mempool>,
     /// Clients waiting for their transaction's block.
@@ -78,7 +91,7 @@ pub struct Shared {
     pub(super) block_interval: Duration,
     /// Most transactions in one block.
     pub(super) max_block_txs: usize,
-    /// This validator's key, for freshness statements (the certifier holds it for votes).
+    /// This node's key, for freshness statements (the certifier holds it for votes).
     pub(super) signing_key: SigningKey,
     /// Freshness statements about the newest certified header.
     pub(super) freshness: Mutex<FreshnessPool>,
@@ -120,11 +133,17 @@ pub(super) fn lock<T>(m: &Mutex<T>) -> Result<MutexGuard<'_, T>, NodeError> {
 }
 
 impl Shared {
-    /// This validator's department.
+    /// This node's department: as the newest validator set naming its key has it (empty
+    /// when no set it knows does).
     pub fn department(&self) -> String {
-        self.genesis
-            .validators
-            .get(self.me as usize)
+        let Ok(roster) = self.roster.read() else {
+            return String::new();
+        };
+        let mut epochs: Vec<_> = roster.sets.epochs().collect();
+        epochs.reverse();
+        epochs
+            .into_iter()
+            .find_map(|(_, set)| set.iter().find(|v| v.key == self.key))
             .map(|v| v.department.to_string())
             .unwrap_or_default()
     }
@@ -143,9 +162,11 @@ impl Shared {
         )
     }
 
-    /// The peer id of the current leader, when it is another validator.
+    /// The peer id of the current leader, when it is another node.
     pub(super) fn leader_peer(&self) -> Option<PeerId> {
-        self.leader().and_then(|l| self.peers.get(&l).copied())
+        self.leader()
+            .filter(|l| *l != self.me)
+            .and_then(|l| self.peer_of_node(l))
     }
 
     /// Whether this node leads now: Raft says so and a quorum of validators answered it

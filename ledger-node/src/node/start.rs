@@ -1,17 +1,26 @@
 //! Wiring a node together: storage, the network, Raft, the client API and the background
 //! tasks.
+//!
+//! A node whose key is a genesis validator initialises Raft with the genesis membership on
+//! its first start (every genesis validator does the same, which is how openraft forms the
+//! cluster). A node with any other key starts as no validator: it does not initialise
+//! Raft, dials the genesis validators, learns the current set from them, and is added to
+//! Raft as a learner by the leader once a validator-set change naming it is applied; it
+//! follows the log and is a validator from the height its set starts. Raft ids come from
+//! the validator keys ([`crate::raft::node_id_of`]).
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
+use ecert_schemas::PublicKeyBytes;
 use ecert_serve::{Limits, Listener, Origin, Security};
 use ed25519_dalek::SigningKey;
 use libp2p::{Multiaddr, PeerId};
 use openraft::{BasicNode, Raft, SnapshotPolicy};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, Notify};
 use tokio::task::JoinHandle;
 
 use super::certifier::Certifier;
@@ -20,15 +29,19 @@ use super::cutter::cut_blocks;
 use super::dispatch::dispatch;
 use super::follower::follow_blocks;
 use super::freshness::keep_fresh;
+use super::membership::follow_validator_set;
 use super::mempool::Mempool;
 use super::metrics::Metrics;
 use super::net::{self, NetConfig};
+use super::raft_net::{member_node, Directory};
+use super::roster::{learn_validator_sets, Roster};
 use super::shared::Shared;
 use super::votes::respread_votes;
 use super::{api, raft_net};
 use crate::freshness_pool::FreshnessPool;
 use crate::genesis::Genesis;
-use crate::raft::{open_db, LedgerStateMachine, LogStore, NodeId, TypeConfig};
+use crate::raft::{node_id_of, open_db, LedgerStateMachine, LogStore, NodeId, TypeConfig};
+use crate::state::LedgerState;
 use crate::NodeError;
 
 /// Most transactions waiting on a leader.
@@ -51,9 +64,13 @@ pub struct NodeConfig {
     pub data_dir: PathBuf,
     /// The checked genesis.
     pub genesis: Genesis,
-    /// The validator key (also the libp2p identity).
+    /// The validator key (also the libp2p identity). A key that is no genesis validator
+    /// starts a node that is no validator until a validator-set change names it.
     pub key: SigningKey,
-    /// Where libp2p listens (default: this validator's genesis address).
+    /// Where libp2p listens (default: this key's address in the newest validator-set
+    /// change that names it in the state the node starts from, its latest snapshot, else
+    /// in the genesis; required when neither names it, as for a node that joins and
+    /// starts from nothing).
     pub listen: Option<Multiaddr>,
     /// Where the client API listens.
     pub http: SocketAddr,
@@ -112,45 +129,21 @@ pub struct Node {
     stop_http: Option<oneshot::Sender<()>>,
 }
 
-/// The validators as the network and Raft see them.
-struct Membership {
+/// The genesis validators as the network and Raft see them.
+struct GenesisMembers {
     /// Each validator's Raft id, peer id and address.
     validators: Vec<(NodeId, PeerId, Multiaddr)>,
     /// Raft's initial membership.
     members: BTreeMap<NodeId, BasicNode>,
-    /// The other validators' peer ids.
-    peers: HashMap<NodeId, PeerId>,
 }
 
-/// This node's position in the genesis validator set.
-fn position_of(genesis: &Genesis, key: &SigningKey) -> Result<u16, NodeError> {
-    let public = ecert_verifier::crypto::public_key(key);
-    let me = genesis
-        .validators
-        .iter()
-        .position(|v| v.key == public)
-        .ok_or_else(|| {
-            NodeError::Config(format!(
-                "this node's key {} is not a validator in the genesis",
-                public.to_hex()
-            ))
-        })?;
-    u16::try_from(me).map_err(|_| NodeError::Config("too many validators".into()))
-}
-
-fn membership(genesis: &Genesis, me: NodeId) -> Result<Membership, NodeError> {
-    let mut out = Membership {
+fn genesis_members(genesis: &Genesis) -> Result<GenesisMembers, NodeError> {
+    let mut out = GenesisMembers {
         validators: Vec::new(),
         members: BTreeMap::new(),
-        peers: HashMap::new(),
     };
-    for (i, (v, address)) in genesis
-        .validators
-        .iter()
-        .zip(genesis.addresses.iter())
-        .enumerate()
-    {
-        let id = i as NodeId;
+    for (v, address) in genesis.validators.iter().zip(genesis.addresses.iter()) {
+        let id = node_id_of(&v.key);
         let peer = net::peer_id_of(&v.key.0)?;
         let addr: Multiaddr = address.parse().map_err(|e| {
             NodeError::Config(format!(
@@ -158,13 +151,40 @@ fn membership(genesis: &Genesis, me: NodeId) -> Result<Membership, NodeError> {
                 v.department
             ))
         })?;
-        out.validators.push((id, peer, addr));
-        out.members.insert(id, BasicNode::new(address.clone()));
-        if id != me {
-            out.peers.insert(id, peer);
+        if out.members.insert(id, member_node(address, peer)).is_some() {
+            return Err(NodeError::Config(format!(
+                "validator {}: two genesis keys have the same Raft id",
+                v.department
+            )));
         }
+        out.validators.push((id, peer, addr));
     }
     Ok(out)
+}
+
+/// Where this node listens by default: its address in the newest validator-set change of
+/// `state` that names its key, else in the genesis.
+fn default_listen(
+    genesis: &Genesis,
+    state: &LedgerState,
+    key: &PublicKeyBytes,
+) -> Option<Result<Multiaddr, NodeError>> {
+    let named = state
+        .validator_changes()
+        .iter()
+        .rev()
+        .filter_map(|c| c.new_set())
+        .find_map(|set| {
+            let i = set.validators.iter().position(|v| &v.key == key)?;
+            set.addresses.get(i).cloned()
+        })
+        .or_else(|| {
+            let i = genesis.validators.iter().position(|v| &v.key == key)?;
+            genesis.addresses.get(i).cloned()
+        })?;
+    Some(raft_net::dial_address(&named).ok_or_else(|| {
+        NodeError::Config(format!("this node's address {named}: not a multiaddress"))
+    }))
 }
 
 /// The default heartbeat interval, in milliseconds (`--heartbeat-ms`).
@@ -203,14 +223,15 @@ fn raft_config(
     .map_err(|e| NodeError::Config(format!("raft: {e}")))
 }
 
-/// Starts Raft with the genesis membership (on the first start only).
+/// Starts Raft, with the genesis membership `members` on the first start of a genesis
+/// validator (`None`: a node that joins later waits for the leader to add it).
 async fn start_raft(
     me: NodeId,
     config: openraft::Config,
     network: raft_net::Network,
     log: LogStore,
     machine: LedgerStateMachine,
-    members: BTreeMap<NodeId, BasicNode>,
+    members: Option<BTreeMap<NodeId, BasicNode>>,
 ) -> Result<Raft<TypeConfig>, NodeError> {
     let raft = Raft::new(me, Arc::new(config), network, log, machine)
         .await
@@ -219,9 +240,9 @@ async fn start_raft(
         .is_initialized()
         .await
         .map_err(|e| NodeError::Storage(format!("raft: {e}")))?;
-    if !initialized {
-        // Every validator starts from the same genesis membership; initializing each with
-        // the same set is how openraft forms a fixed cluster.
+    if let (false, Some(members)) = (initialized, members) {
+        // Every genesis validator starts from the same genesis membership; initializing
+        // each with the same set is how openraft forms the cluster.
         if let Err(e) = raft.initialize(members).await {
             tracing::debug!("raft initialize: {e}");
         }
@@ -285,21 +306,13 @@ impl Node {
             }
         }
         let genesis = config.genesis;
-        let me_vote = position_of(&genesis, &config.key)?;
-        let me = NodeId::from(me_vote);
-        let Membership {
+        let public = ecert_verifier::crypto::public_key(&config.key);
+        let me = node_id_of(&public);
+        let GenesisMembers {
             validators,
             members,
-            peers,
-        } = membership(&genesis, me)?;
-        let listen = match config.listen {
-            Some(addr) => addr,
-            None => validators
-                .iter()
-                .find(|(id, _, _)| *id == me)
-                .map(|(_, _, a)| a.clone())
-                .ok_or_else(|| NodeError::Config("no listen address".into()))?,
-        };
+        } = genesis_members(&genesis)?;
+        let in_genesis = genesis.validators.iter().any(|v| v.key == public);
 
         std::fs::create_dir_all(&config.data_dir)
             .map_err(|e| NodeError::Storage(format!("{}: {e}", config.data_dir.display())))?;
@@ -310,9 +323,20 @@ impl Node {
             genesis.ledger_state()?,
             Some(events_tx),
         )?;
+        let listen = match config.listen {
+            Some(addr) => addr,
+            None => machine
+                .read(|s| default_listen(&genesis, s, &public))?
+                .ok_or_else(|| {
+                    NodeError::Config(format!(
+                        "this node's key {} is named by neither the genesis nor a validator-set \
+                         change it knows of: give the address to listen on (--listen)",
+                        public.to_hex()
+                    ))
+                })??,
+        };
         let log = LogStore::new(db.clone());
-        let certifier =
-            Certifier::open(db, config.key.clone(), me_vote, genesis.validators.clone())?;
+        let certifier = Certifier::open(db, config.key.clone(), genesis.validators.clone())?;
 
         let mut secret = config.key.to_bytes();
         let keypair = libp2p::identity::Keypair::ed25519_from_bytes(&mut secret)
@@ -323,7 +347,9 @@ impl Node {
             validators,
         })?;
 
-        let network = raft_net::Network::new(net.clone(), peers.clone());
+        let directory = Directory::default();
+        directory.learn(genesis.validators.iter().map(|v| &v.key));
+        let network = raft_net::Network::new(net.clone(), directory.clone());
         let heartbeat_ms = u64::try_from(config.heartbeat.as_millis())
             .unwrap_or(u64::MAX)
             .max(1);
@@ -333,25 +359,31 @@ impl Node {
             network,
             log,
             machine.clone(),
-            members,
+            in_genesis.then_some(members),
         )
         .await?;
 
         let freshness_period = config.freshness_period.max(MIN_FRESHNESS_PERIOD);
         let freshness = Mutex::new(FreshnessPool::new(
             genesis.chain_id.clone(),
-            genesis.validators.clone(),
+            public,
             freshness_max_age(freshness_period),
         ));
+        let roster = RwLock::new(Roster::new(&genesis));
         let shared = Arc::new(Shared {
             me,
+            key: public,
             genesis,
             raft,
             machine,
             certifier,
             net,
             metrics: Metrics::default(),
-            peers,
+            roster,
+            directory,
+            learn: Notify::new(),
+            learn_from: Mutex::new(None),
+            set_changed: Notify::new(),
             mempool: Mutex::new(Mempool::new(MEMPOOL_LIMIT)),
             waiters: Mutex::new(HashMap::new()),
             block_interval: config.block_interval,
@@ -361,6 +393,8 @@ impl Node {
             freshness_period,
             leader_lease_ms: raft_timing(heartbeat_ms).2,
         });
+
+        shared.sync_roster();
 
         let http_addr = listener.local_addr();
         let http_url = listener.url();
@@ -373,9 +407,13 @@ impl Node {
             tokio::spawn(respread_votes(shared.clone())),
             tokio::spawn(pull_checkpoints(shared.clone())),
             tokio::spawn(keep_fresh(shared.clone())),
+            tokio::spawn(follow_validator_set(shared.clone())),
+            tokio::spawn(learn_validator_sets(shared.clone())),
         ];
         tracing::info!(
-            validator = me,
+            raft_id = me,
+            key = %shared.key.to_hex(),
+            validator = shared.is_validator(),
             department = %shared.department(),
             %http_addr,
             "node started"

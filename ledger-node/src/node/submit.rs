@@ -1,6 +1,8 @@
 //! Taking in a transaction: decode, check against the current ledger state, queue on the
 //! leader. A client's submission ([`Shared::submit`]) and a transaction forwarded by
 //! another validator ([`Shared::take_forwarded`]) go through the same [`Shared::admit`].
+//! A node that is no validator of the current set (joining, or removed) serves the ledger
+//! read-only and refuses submissions.
 
 use std::time::Duration;
 
@@ -9,13 +11,14 @@ use ecert_schemas::ledger::Transaction;
 use ecert_schemas::Hash32;
 use ecert_verifier::commit::transaction_hash;
 
+use super::cutter::must_be_alone;
 use super::mempool::QueueRefusal;
 use super::shared::{lock, Now, Shared};
 use super::wire::{NodeRequest, NodeResponse, SubmitRefusal};
 use crate::NodeError;
 
-/// How many times a submission looks for a leader (elections, leader changes).
-const SUBMIT_ATTEMPTS: u32 = 20;
+/// Shortest time a submission looks for a leader (elections, leader changes).
+const SUBMIT_LOOK_AT_LEAST: Duration = Duration::from_secs(2);
 /// How long it waits between two looks.
 const SUBMIT_RETRY: Duration = Duration::from_millis(100);
 
@@ -36,6 +39,9 @@ pub enum SubmitError {
     /// The leader's queue is full.
     #[error("the ledger is busy: retry shortly")]
     Busy,
+    /// This node is no validator of the current set: it serves the ledger read-only.
+    #[error("this node is not a validator of the ledger's current set: submit to a validator")]
+    NotValidator,
     /// The node failed.
     #[error(transparent)]
     Node(#[from] NodeError),
@@ -54,7 +60,10 @@ impl SubmitError {
         match self {
             SubmitError::Invalid { code, message } => SubmitRefusal::Invalid { code, message },
             // A node failure here is the leader's own; the sender may retry.
-            SubmitError::NoLeader | SubmitError::Busy | SubmitError::Node(_) => SubmitRefusal::Busy,
+            SubmitError::NoLeader
+            | SubmitError::Busy
+            | SubmitError::NotValidator
+            | SubmitError::Node(_) => SubmitRefusal::Busy,
         }
     }
 }
@@ -62,11 +71,22 @@ impl SubmitError {
 impl Shared {
     /// Checks a transaction against the current ledger state and hands it to the leader.
     pub async fn submit(&self, bytes: Vec<u8>) -> Result<Hash32, SubmitError> {
+        if !self.is_validator() {
+            return Err(SubmitError::NotValidator);
+        }
         let bytes = ByteBuf::from(bytes);
         let mut checked = false;
-        // Election or leader change: try a few times before giving up.
-        for attempt in 0..SUBMIT_ATTEMPTS {
+        // Election or leader change: look for a leader for as long as an election after a
+        // leader stopped may take (the followers' lease on the old leader, then a vote)
+        // before giving up.
+        let look_for =
+            Duration::from_millis(self.leader_lease_ms.saturating_mul(2)).max(SUBMIT_LOOK_AT_LEAST);
+        let deadline = tokio::time::Instant::now() + look_for;
+        for attempt in 0u32.. {
             if attempt > 0 {
+                if tokio::time::Instant::now() >= deadline {
+                    break;
+                }
                 tokio::time::sleep(SUBMIT_RETRY).await;
             }
             if self.is_leader() {
@@ -111,21 +131,27 @@ impl Shared {
     /// Decodes, checks and queues a transaction on this node (the leader): what a client's
     /// submission and a forwarded transaction both go through.
     fn admit(&self, bytes: ByteBuf, now: Now) -> Result<Hash32, SubmitError> {
-        let hash = self.check(&bytes, now.wall_ms)?;
-        match lock(&self.mempool)?.push(hash, bytes, now.at) {
+        let (hash, alone) = self.check(&bytes, now.wall_ms)?;
+        let mut pool = lock(&self.mempool)?;
+        let queued = if alone {
+            pool.push_alone(hash, bytes, now.at)
+        } else {
+            pool.push(hash, bytes, now.at)
+        };
+        match queued {
             Ok(()) | Err(QueueRefusal::Duplicate) => Ok(hash),
             Err(QueueRefusal::Full) => Err(SubmitError::Busy),
         }
     }
 
     /// Decodes a transaction and checks it as if in a block at `now_ms` (never before the
-    /// last block). Returns its hash.
-    fn check(&self, bytes: &[u8], now_ms: u64) -> Result<Hash32, SubmitError> {
+    /// last block). Returns its hash, and whether it must be alone in its block.
+    fn check(&self, bytes: &[u8], now_ms: u64) -> Result<(Hash32, bool), SubmitError> {
         let tx =
             Transaction::from_bytes(bytes).map_err(|e| SubmitError::invalid("malformed", e))?;
         self.machine
             .read(|s| s.check(&tx, now_ms.max(s.last_time_ms())))?
             .map_err(|e| SubmitError::invalid(e.code(), &e))?;
-        Ok(transaction_hash(bytes))
+        Ok((transaction_hash(bytes), must_be_alone(&tx)))
     }
 }

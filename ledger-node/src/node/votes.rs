@@ -1,5 +1,6 @@
-//! Spreading header votes: this node's vote goes to every other validator, which answers
-//! with the votes it holds; votes for headers not yet certified go out again now and then.
+//! Spreading header votes: this node's vote goes to every other validator of the vote's
+//! height and of the current set, which answers with the votes it holds; votes for headers
+//! not yet certified go out again now and then.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,10 +16,10 @@ const RESPREAD_EVERY: Duration = Duration::from_millis(500);
 const RESPREAD_HEIGHTS: usize = 16;
 
 impl Shared {
-    /// Sends this node's vote on `height` to every other validator and takes in the votes
-    /// they answer with.
+    /// Sends this node's vote on `height` to the other validators of that height and of
+    /// the current set, and takes in the votes they answer with.
     pub(super) fn spread_vote(self: &Arc<Self>, height: u64, vote: Vote) {
-        for peer in self.peers.values().copied() {
+        for peer in self.peers_for(height) {
             let shared = self.clone();
             let vote = vote.clone();
             tokio::spawn(async move {

@@ -1,6 +1,6 @@
 //! What nodes say to each other over libp2p: one request-response protocol carrying Raft's
-//! RPCs, header votes, freshness statements, forwarded transactions and certified
-//! checkpoints.
+//! RPCs, header votes, freshness statements, forwarded transactions, certified checkpoints
+//! and the proven validator set.
 //!
 //! Framing is libp2p's request-response CBOR codec. Everything that is signed or hashed
 //! (transactions, headers, votes over header bytes) travels as the exact bytes `schemas`
@@ -31,14 +31,14 @@ pub const MAX_CHECKPOINTS_PER_PAGE: u32 = 256;
 /// A request from one node to another.
 #[derive(Debug, Serialize, Deserialize)]
 pub enum NodeRequest {
-    /// Raft: replicate entries (validators only).
+    /// Raft: replicate entries (Raft members and current validators only).
     AppendEntries(AppendEntriesRequest<TypeConfig>),
-    /// Raft: a snapshot chunk (validators only).
+    /// Raft: a snapshot chunk (Raft members and current validators only).
     InstallSnapshot(InstallSnapshotRequest<TypeConfig>),
-    /// Raft: a leader election vote request (validators only).
+    /// Raft: a leader election vote request (Raft members and current validators only).
     RequestVote(VoteRequest<NodeId>),
-    /// A validator's vote on the header at `height` (validators only). The answer carries
-    /// the votes the receiver holds for that height.
+    /// A validator's vote on the header at `height` (validators of that height only). The
+    /// answer carries the votes the receiver holds for that height.
     HeaderVote {
         /// The header's height.
         height: u64,
@@ -46,7 +46,8 @@ pub enum NodeRequest {
         vote: Vote,
     },
     /// A validator's freshness statement about the certified header at `height` (validators
-    /// only). The answer carries the statements the receiver holds about that header.
+    /// of the set that certified it only). The answer carries the statements the receiver
+    /// holds about that header.
     Freshness {
         /// The header's height.
         height: u64,
@@ -55,7 +56,7 @@ pub enum NodeRequest {
         /// The statement (its validator, time and signature).
         vote: FreshnessVote,
     },
-    /// A transaction forwarded to the leader (validators only).
+    /// A transaction forwarded to the leader (current validators only).
     Submit(ByteBuf),
     /// Certified checkpoints from `from` on (anyone may ask).
     Checkpoints {
@@ -64,6 +65,10 @@ pub enum NodeRequest {
         /// Most checkpoints wanted.
         limit: u32,
     },
+    /// The validator set as of the receiver's newest certified header, proven from genesis
+    /// (anyone may ask): how a node that is no validator yet, or lags behind, learns which
+    /// keys are validators now and where they listen.
+    ValidatorSet,
 }
 
 /// Why a forwarded transaction was not taken.
@@ -101,7 +106,10 @@ pub enum NodeResponse {
     Submitted(Result<(), SubmitRefusal>),
     /// Checkpoints, each in its exact encoding, ascending.
     Checkpoints(Vec<ByteBuf>),
-    /// The request is not allowed from this peer (ordering and votes are for genesis
-    /// validators only).
+    /// The `ValidatorSetProof` in its exact encoding; `None` while nothing is certified
+    /// (or a change's block is not certified on the receiver yet).
+    ValidatorSet(Option<ByteBuf>),
+    /// The request is not allowed from this peer (ordering and votes are for the
+    /// validators of the sets the receiver knows only).
     NotPermitted,
 }

@@ -13,15 +13,27 @@ mod storage;
 use std::io::Cursor;
 
 use ecert_schemas::codec::ByteBuf;
-use ecert_schemas::Hash32;
+use ecert_schemas::{Hash32, KeyId, PublicKeyBytes};
 use serde::{Deserialize, Serialize};
 
 pub use log_store::LogStore;
 pub use state_machine::{LedgerStateMachine, StoredSnapshot};
 pub use storage::{durable, from_key, key, open_db, Db, CF_CHECKPOINTS, CF_SIGNED};
 
-/// A node's id in the Raft group: its position in the genesis validator set.
+/// A node's id in the Raft group, derived from its validator key ([`node_id_of`]): the
+/// same on every node and across validator-set changes, whatever the key's position in a
+/// set.
 pub type NodeId = u64;
+
+/// The Raft node id of the validator with Ed25519 public key `key`: the first 8 bytes of
+/// SHA-256 of the key (its [`KeyId`]) read as a big-endian integer. Every node derives it
+/// the same way, for the genesis membership Raft starts with as for a validator added
+/// later, so a validator keeps its id when other validators join or leave and a replaced
+/// key is a new node. Two keys of one set with the same id are refused where sets are
+/// formed into Raft membership (a collision needs a 64-bit SHA-256 prefix match).
+pub fn node_id_of(key: &PublicKeyBytes) -> NodeId {
+    u64::from_be_bytes(KeyId::of(key).0)
+}
 
 /// What the leader proposes: the block time and the encoded transactions of one block.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -101,3 +113,21 @@ openraft::declare_raft_types!(
 
 /// openraft's storage error for this configuration.
 pub type StorageError = openraft::StorageError<NodeId>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_node_id_is_the_big_endian_key_id_of_the_validator_key() {
+        let key = PublicKeyBytes([7; 32]);
+        // SHA-256 of 32 bytes 0x07 begins 4bb06f8e4e3a7715.
+        assert_eq!(node_id_of(&key), 0x4bb0_6f8e_4e3a_7715);
+        let id = KeyId::of(&key).0;
+        assert_eq!(node_id_of(&key), u64::from_be_bytes(id));
+        assert_eq!(node_id_of(&key).to_be_bytes(), id);
+        // Stable, and different for different keys.
+        assert_eq!(node_id_of(&key), node_id_of(&PublicKeyBytes([7; 32])));
+        assert_ne!(node_id_of(&key), node_id_of(&PublicKeyBytes([8; 32])));
+    }
+}

@@ -163,7 +163,81 @@ pub(crate) use wire_bytes;
 /// Declares a struct that travels as a CBOR array of its fields, in declaration order.
 ///
 /// Arrays keep QR payloads small and leave no room for duplicate keys.
+///
+/// A struct may end with one optional list after a `;`: it is written as one more item
+/// only when it is not empty, and a present but empty list is refused, so every value has
+/// one encoding and values without it encode as before the list existed.
 macro_rules! cbor_array {
+    (
+        $(#[$meta:meta])* pub struct $name:ident {
+            $($(#[$fmeta:meta])* pub $field:ident : $fty:ty),+ ;
+            $(#[$tmeta:meta])* pub $tail:ident : Vec<$tty:ty> $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, PartialEq, Eq)]
+        pub struct $name { $($(#[$fmeta])* pub $field: $fty,)+ $(#[$tmeta])* pub $tail: Vec<$tty> }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                use serde::ser::SerializeTuple;
+                let len = [$(stringify!($field)),+].len() + usize::from(!self.$tail.is_empty());
+                let mut t = s.serialize_tuple(len)?;
+                $( t.serialize_element(&self.$field)?; )+
+                if !self.$tail.is_empty() {
+                    t.serialize_element(&self.$tail)?;
+                }
+                t.end()
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                $crate::codec::visit::deserialize_seq(d)
+            }
+        }
+
+        impl $crate::codec::visit::FromSeq for $name {
+            const LEN: usize = [$(stringify!($field)),+].len();
+
+            fn expecting(f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                write!(
+                    f,
+                    "an array of {} or {} items ({})",
+                    Self::LEN,
+                    Self::LEN + 1,
+                    stringify!($name)
+                )
+            }
+
+            fn from_seq<'de, A: serde::de::SeqAccess<'de>>(
+                mut seq: A,
+                expected: &dyn serde::de::Expected,
+            ) -> Result<Self, A::Error> {
+                let mut seen = 0usize;
+                $(
+                    let $field: $fty = $crate::codec::visit::next_item(&mut seq, seen, expected)?;
+                    seen += 1;
+                )+
+                let $tail: Vec<$tty> = match seq.next_element::<Vec<$tty>>()? {
+                    Some(list) if list.is_empty() => {
+                        return Err(serde::de::Error::custom(concat!(
+                            "an empty ",
+                            stringify!($tail),
+                            " list is left out, not written"
+                        )))
+                    }
+                    Some(list) => {
+                        seen += 1;
+                        list
+                    }
+                    None => Vec::new(),
+                };
+                $crate::codec::visit::no_more_items(&mut seq, seen, expected)?;
+                Ok($name { $($field,)+ $tail })
+            }
+        }
+    };
     ($(#[$meta:meta])* pub struct $name:ident { $($(#[$fmeta:meta])* pub $field:ident : $fty:ty),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Clone, Debug, PartialEq, Eq)]

@@ -138,10 +138,17 @@ fn print(r: &Report) {
             rot.height
         );
     }
-    outln!(
-        "  validator change: NOT simulated (validator-set changes are not implemented by \
-         the ledger yet)"
-    );
+    match &r.validator_change {
+        Some(change) => outln!(
+            "  validator change: {}'s validator key replaced on day {} ({}), height {}, \
+             approved by 3 of 4 validators; the counter followed it from the genesis anchor",
+            change.issuer,
+            change.day,
+            weekday(change.day),
+            change.height
+        ),
+        None => outln!("  validator change: none (no working day for it)"),
+    }
 
     let s = &r.storage;
     outln!("\nPer node storage (encoded bytes the node writes; RocksDB overhead not counted)");

@@ -129,6 +129,12 @@ pub fn real_issuance_at(day: u64, dept: usize) -> UnixTime {
     at(day, OPEN - 10 * 60 + dept as u64)
 }
 
+/// When a validator-set change is applied: 07:00, after the counters' morning sync and
+/// before the offices open.
+pub fn validator_change_at(day: u64) -> UnixTime {
+    at(day, 7 * HOUR)
+}
+
 /// The time of the late issuance of real certificates under rotated keys: mid-afternoon.
 pub fn late_issuance_at(day: u64, dept: usize) -> UnixTime {
     at(day, 16 * HOUR + JOB_EVERY / 2 + dept as u64)

@@ -197,6 +197,9 @@ pub struct Report {
     pub revoked: u64,
     /// The key rotations.
     pub rotations: Vec<Rotation>,
+    /// The validator-set change: a department's validator key replaced halfway through
+    /// the year (none when the year has no working day left for it).
+    pub validator_change: Option<Rotation>,
     /// What one node stores.
     pub storage: NodeStorage,
     /// A counter's mornings: one per day with changes.

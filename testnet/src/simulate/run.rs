@@ -29,6 +29,8 @@ use crate::{sample, TestnetError};
 
 /// The simulated ledger's chain id.
 const CHAIN_ID: &str = "ecert-province-simulated";
+/// The department whose validator key is replaced halfway through the year.
+const VALIDATOR_REPLACED: usize = 2;
 
 /// Each department's share of the issuance (and so of the revocations), in percent.
 fn weight(issuer: &str) -> u64 {
@@ -112,6 +114,7 @@ struct Year {
     batches: u64,
     transactions: u64,
     rotations: Vec<Rotation>,
+    validator_change: Option<Rotation>,
     citizen: Citizen,
     counter: Option<TrustStore>,
     syncs: Vec<DaySync>,
@@ -152,6 +155,7 @@ impl Year {
             batches: 0,
             transactions: 0,
             rotations: Vec::new(),
+            validator_change: None,
             citizen,
             counter: None,
             syncs: Vec::new(),
@@ -325,6 +329,41 @@ impl Year {
         Ok(())
     }
 
+    /// Department `dept`'s validator key is replaced at `time` (after a simulated
+    /// compromise): a validator-set change approved by the three other validators.
+    fn replace_validator(
+        &mut self,
+        dept: usize,
+        day: u64,
+        time: UnixTime,
+    ) -> Result<(), TestnetError> {
+        let new_key = ed25519_dalek::SigningKey::generate(&mut self.rng);
+        let (tx, block) = self.province.replace_validator_key(dept, new_key, time)?;
+        if !block.validators_changed {
+            return Err(sim_error("the validator change was not applied"));
+        }
+        let checkpoint = self.province.checkpoint()?;
+        self.storage.add_block(
+            &[tx],
+            self.province.ledger().last_time_ms(),
+            &block.header_bytes,
+            checkpoint,
+        )?;
+        self.transactions += 1;
+        let issuer = self
+            .province
+            .departments
+            .get(dept)
+            .map(|d| d.id.to_string())
+            .unwrap_or_default();
+        self.validator_change = Some(Rotation {
+            day,
+            issuer,
+            height: block.header.height,
+        });
+        Ok(())
+    }
+
     /// Department `dept` revokes `count` of its certificates at `time`.
     fn revoke(&mut self, dept: usize, count: u64, time: UnixTime) -> Result<(), TestnetError> {
         let statuses = self
@@ -391,7 +430,11 @@ impl Year {
         let update = self
             .province
             .ledger()
-            .trust_update(held.header(), checkpoint)
+            .trust_update(
+                held.header(),
+                checkpoint,
+                self.province.validator_changes()?,
+            )
             .ok_or_else(|| sim_error("no update for the counter's header"))?;
         let serve = started.elapsed();
         let bytes = update.to_bytes()?;
@@ -438,6 +481,8 @@ pub fn run(options: Options, mut progress: impl FnMut(Progress)) -> Result<Repor
             .ok_or_else(|| TestnetError::UnknownDepartment(id.to_owned()))
     };
     // Department d rotates on the working day (d + 1) / (departments + 1) into the year.
+    // A validator key is replaced on the working day halfway through the year.
+    let validator_change_day = working.get(working.len() / 2).copied();
     let rotation_day = |dept: usize| {
         let at = (dept as u64 + 1) * parts / (departments as u64 + 1);
         working
@@ -485,6 +530,10 @@ pub fn run(options: Options, mut progress: impl FnMut(Progress)) -> Result<Repor
             let mut events =
                 calendar::working_day(day, batches, &year.weights, &rotating, &mut year.rng);
             let mut late_done = day != last;
+            if Some(day) == validator_change_day {
+                let time = calendar::validator_change_at(day);
+                year.replace_validator(VALIDATOR_REPLACED, day, time)?;
+            }
             for (time, event) in events.drain(..) {
                 if !late_done && time >= calendar::late_issuance_at(day, 0) {
                     issue_late(&mut year, day, &late, index_of)?;
@@ -712,6 +761,7 @@ fn finish(
         certificates: year.certificates,
         revoked: counter.revoked_count(),
         rotations: year.rotations,
+        validator_change: year.validator_change,
         storage: year.storage,
         syncs: year.syncs,
         update_equals_bundle,

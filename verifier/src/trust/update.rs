@@ -4,9 +4,9 @@
 use ecert_schemas::ledger::{RevokedGroup, TrustUpdate};
 
 use super::{issuer_keys, TrustStore};
-use crate::checkpoint::verify_checkpoint_for_anchor;
 use crate::merkle_log::verify_consistency;
 use crate::revocation::apply_revocations;
+use crate::validator_chain::{extends, verify_checkpoint_from_anchor};
 use crate::{commit, TrustAnchor, VerifyError};
 
 fn mismatch(detail: impl Into<String>) -> VerifyError {
@@ -21,12 +21,13 @@ impl TrustStore {
     /// [`TrustStore::from_bundle`] gives for a full bundle of that header. Checks, in
     /// order:
     ///
-    /// 1. the update's validator set hashes to the anchor's `validators_hash` and certifies
-    ///    its checkpoint, of the anchor's chain
-    ///    ([`verify_checkpoint_for_anchor`]), else [`VerifyError::HeaderNotCertified`] or
+    /// 1. the update's validator set is the one its validator-set changes lead to from the
+    ///    anchor's genesis set, and certifies its checkpoint, of the anchor's chain
+    ///    ([`verify_checkpoint_from_anchor`]), else [`VerifyError::HeaderNotCertified`] or
     ///    [`VerifyError::TrustDataMismatch`];
     /// 2. it starts at this store's header (`since`, `since_anchor_count`) and its header
-    ///    is not older; at the same height it is the same header, else
+    ///    is not older; at the same height it is the same header; its validator-set
+    ///    changes continue the ones held; else
     ///    [`VerifyError::TrustDataMismatch`] (two certified headers at one height would be
     ///    a fork);
     /// 3. the anchor log: the new records extend this store's log to the header's
@@ -54,8 +55,13 @@ impl TrustStore {
                 update.chain_id, self.chain_id
             )));
         }
-        let header =
-            verify_checkpoint_for_anchor(&update.checkpoint, &update.validators, anchor, "update")?;
+        let header = verify_checkpoint_from_anchor(
+            &update.checkpoint,
+            &update.validators,
+            &update.changes,
+            anchor,
+            "update",
+        )?;
 
         // 2. From this store's header.
         let held = &self.header;
@@ -78,6 +84,12 @@ impl TrustStore {
                 "the update certifies another block #{} than the one held",
                 header.height
             )));
+        }
+
+        if !extends(&self.changes, &update.changes) {
+            return Err(mismatch(
+                "the update's validator-set changes do not continue the ones held",
+            ));
         }
 
         // 3. The anchor log only grew, by these records.
@@ -145,6 +157,7 @@ impl TrustStore {
             anchors,
             anchor_frontier,
             revocations,
+            changes: update.changes.clone(),
             issuer_keys,
         })
     }

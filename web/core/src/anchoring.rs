@@ -173,7 +173,7 @@ mod tests {
         world
             .province
             .ledger()
-            .anchor_receipt(batch_seq, checkpoint)
+            .anchor_receipt(batch_seq, checkpoint, Vec::new())
             .unwrap()
             .unwrap()
             .to_bytes()

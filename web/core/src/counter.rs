@@ -6,7 +6,7 @@ use ecert_schemas::codec::{from_cbor_bounded, to_cbor};
 use ecert_schemas::freshness::Freshness;
 use ecert_schemas::ledger::{
     BlockHeader, Checkpoint, RevocationDelta, RevocationSnapshot, TrustBundle, TrustUpdate,
-    ValidatorInfo, MAX_TRUST_BUNDLE_BYTES,
+    ValidatorChange, ValidatorInfo, MAX_TRUST_BUNDLE_BYTES,
 };
 use ecert_schemas::{IssuerId, KindRegistry, Nonce, StatusIndex, UnixTime};
 use ecert_verifier::anchor_file::{anchor_to_toml, parse_anchor};
@@ -170,17 +170,29 @@ pub struct Revocations {
     snapshot: RevocationSnapshot,
     checkpoint: Checkpoint,
     validators: Vec<ValidatorInfo>,
+    /// The validator-set changes from genesis to the checkpoint.
+    changes: Vec<ValidatorChange>,
     /// The newest freshness applied ([`Revocations::apply_freshness`]); not stored.
     fresh: Option<Fresh>,
 }
 
-/// The version of [`Revocations::to_bytes`] (2: status lists in the compact coding and
-/// the Merkle revocation root of trust bundle version 2; a state stored as version 1 is
+/// The version of [`Revocations::to_bytes`] (3: with the validator-set changes from
+/// genesis; 2: status lists in the compact coding and the Merkle revocation root of trust
+/// bundle version 2, read as version 3 without changes; a state stored as version 1 is
 /// refused, and the apps sync again from genesis).
-const STORED_REVOCATIONS_VERSION: u8 = 2;
+const STORED_REVOCATIONS_VERSION: u8 = 3;
 
-/// A revocation state as stored: `[2, snapshot, checkpoint, validators]` (CBOR).
-type StoredRevocations = (u8, RevocationSnapshot, Checkpoint, Vec<ValidatorInfo>);
+/// A revocation state as stored: `[3, snapshot, checkpoint, validators, changes]` (CBOR).
+type StoredRevocations = (
+    u8,
+    RevocationSnapshot,
+    Checkpoint,
+    Vec<ValidatorInfo>,
+    Vec<ValidatorChange>,
+);
+
+/// A state stored as version 2: `[2, snapshot, checkpoint, validators]`.
+type StoredRevocationsV2 = (u8, RevocationSnapshot, Checkpoint, Vec<ValidatorInfo>);
 
 impl Revocations {
     /// Checks `delta` against the trust anchor file's text, applied to `base` (the empty
@@ -204,6 +216,7 @@ impl Revocations {
             snapshot,
             checkpoint: delta.checkpoint,
             validators: delta.validators,
+            changes: delta.changes,
             fresh: None,
         })
     }
@@ -217,6 +230,7 @@ impl Revocations {
             self.snapshot.clone(),
             self.checkpoint.clone(),
             self.validators.clone(),
+            self.changes.clone(),
         );
         to_cbor(&stored).map_err(|e| WebError::Internal(format!("the revocation state: {e}")))
     }
@@ -227,9 +241,25 @@ impl Revocations {
     /// from the stored state, [`verify_revocation_delta`]).
     pub fn from_bytes(bytes: &[u8], anchor_text: &str) -> Result<Revocations, WebError> {
         let anchor = parse_anchor(anchor_text)?;
-        let (version, snapshot, checkpoint, validators): StoredRevocations =
-            from_cbor_bounded("stored revocation state", bytes, MAX_TRUST_BUNDLE_BYTES)
-                .map_err(ecert_verifier::VerifyError::from)?;
+        let what = "stored revocation state";
+        let (version, snapshot, checkpoint, validators, changes): StoredRevocations =
+            match from_cbor_bounded(what, bytes, MAX_TRUST_BUNDLE_BYTES) {
+                Ok(stored) => stored,
+                Err(e) => match from_cbor_bounded::<StoredRevocationsV2>(
+                    what,
+                    bytes,
+                    MAX_TRUST_BUNDLE_BYTES,
+                ) {
+                    Ok((2, snapshot, checkpoint, validators)) => (
+                        STORED_REVOCATIONS_VERSION,
+                        snapshot,
+                        checkpoint,
+                        validators,
+                        Vec::new(),
+                    ),
+                    _ => return Err(ecert_verifier::VerifyError::from(e).into()),
+                },
+            };
         if version != STORED_REVOCATIONS_VERSION {
             return Err(ecert_verifier::VerifyError::UnsupportedVersion {
                 what: "stored revocation state",
@@ -243,6 +273,7 @@ impl Revocations {
             entries: Vec::new(),
             checkpoint,
             validators,
+            changes,
         };
         let (header, checked) = verify_revocation_delta(&snapshot, &delta, &anchor)?;
         if checked.height != snapshot.height {
@@ -259,6 +290,7 @@ impl Revocations {
             snapshot: checked,
             checkpoint: delta.checkpoint,
             validators: delta.validators,
+            changes: delta.changes,
             fresh: None,
         })
     }

@@ -305,7 +305,11 @@ fn revocations_through_a_verified_delta() {
         world
             .province
             .ledger()
-            .revocation_delta(since, checkpoint)
+            .revocation_delta(
+                since,
+                checkpoint,
+                world.province.validator_changes().unwrap(),
+            )
             .unwrap()
             .unwrap()
             .to_bytes()
@@ -442,7 +446,7 @@ fn freshness_statements_bring_the_data_of_an_idle_ledger_forward() {
     let delta = world
         .province
         .ledger()
-        .revocation_delta(0, checkpoint)
+        .revocation_delta(0, checkpoint, world.province.validator_changes().unwrap())
         .unwrap()
         .unwrap()
         .to_bytes()
@@ -490,6 +494,7 @@ fn a_counter_catches_up_with_only_what_changed() {
         .trust_update(
             held.store().header(),
             world.province.checkpoint().unwrap().clone(),
+            world.province.validator_changes().unwrap(),
         )
         .unwrap()
         .to_bytes()

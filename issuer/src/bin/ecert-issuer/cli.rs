@@ -208,7 +208,7 @@ Example:
 
 1. 'ecert-issuer rotate-key' makes a new key (kept encrypted with the same passphrase) and \
 writes a proposal file. Send it to the operators of the ledger's validator nodes: each \
-approves it with 'ecert-node governance approve' and sends back an approval file.
+approves it with 'ecert-node approve' and sends back an approval file.
 
 2. 'ecert-issuer rotate-key --submit PROPOSAL --approvals FILE...' sends the proposal with \
 the approvals (more than two thirds of the validators are needed) to the ledger and waits \

@@ -1,7 +1,9 @@
 //! Exit codes: one fixed table, printed in `--help` and copied into
 //! `docs/operator-guide.md`. Codes are never renumbered or reused.
 
+use ecert_client::NodeError;
 use ecert_shell::permissions::PermissionError;
+use ecert_shell::Failure;
 
 ecert_shell::exit_codes! {
     /// The table, for `--help` ([`help`]).
@@ -16,6 +18,23 @@ ecert_shell::exit_codes! {
     /// message gives the command that fixes it. The key was not opened.
     PERMISSIONS = 3: "the home or its key file is open to other users: the message says how \
                       to fix it";
+    /// Governance input that cannot be used: a file that is not a proposal or approval (or
+    /// not this proposal's), an unknown department, a key or address that is not valid, a
+    /// change the ledger would refuse, a node address refused. Nothing was written or sent.
+    INPUT = 4: "governance: bad input (a proposal or approval file, a department, key or \
+                address);\nthe message says which; nothing was written or sent";
+    /// `submit-governance`: the approvals are not from more than two thirds of the current
+    /// validators. Nothing was sent.
+    NO_QUORUM = 5: "submit-governance: approvals from two thirds of the current validators or \
+                    fewer;\nnothing was sent";
+    /// The ledger node could not be reached, was unavailable, or did not certify in time.
+    NODE = 6: "the ledger node: unreachable (network, or its certificate not trusted), \
+               unavailable,\nor too slow";
+    /// The ledger refused the governance transaction; the message gives its reason.
+    REFUSED = 7: "the ledger refused the governance transaction: the message gives its reason";
+    /// The node's validator set did not verify against the trust anchor.
+    PROOF = 8: "the node's validator set did not verify against the genesis or trust \
+                anchor:\ndo not trust that node";
 }
 
 /// The table as `--help` shows it.
@@ -23,14 +42,28 @@ pub fn help() -> String {
     ecert_shell::exit::help_table(CODES, 2)
 }
 
-/// The exit code for an error that ended a command: [`PERMISSIONS`] for a home or key
-/// open to other users, otherwise [`FAILED`].
+/// The exit code for an error that ended a command: the code a [`Failure`] carries,
+/// [`PERMISSIONS`] for a home or key open to other users, [`REFUSED`], [`PROOF`] or
+/// [`NODE`] for the ledger node's answers, otherwise [`FAILED`].
 pub fn for_error(error: &anyhow::Error) -> u8 {
-    if error.chain().any(|cause| cause.is::<PermissionError>()) {
-        PERMISSIONS
-    } else {
-        FAILED
+    for cause in error.chain() {
+        if let Some(failure) = cause.downcast_ref::<Failure>() {
+            return failure.code;
+        }
+        if cause.is::<PermissionError>() {
+            return PERMISSIONS;
+        }
+        if let Some(e) = cause.downcast_ref::<NodeError>() {
+            return match e {
+                NodeError::Refused { .. } => REFUSED,
+                NodeError::Unverified { .. } => PROOF,
+                NodeError::InvalidUrl { .. } => INPUT,
+                NodeError::Request(_) => FAILED,
+                _ => NODE,
+            };
+        }
     }
+    FAILED
 }
 
 #[cfg(test)]
@@ -49,5 +82,16 @@ mod tests {
         let wrapped = anyhow::Error::new(open).context("opening the node key");
         assert_eq!(for_error(&wrapped), PERMISSIONS);
         assert_eq!(for_error(&anyhow::anyhow!("plain")), FAILED);
+        let refused = NodeError::Refused {
+            code: "too-few-approvals".into(),
+            message: "2 of 4".into(),
+        };
+        assert_eq!(
+            for_error(&anyhow::Error::new(refused).context("sent")),
+            REFUSED
+        );
+        let quorum = anyhow::Error::new(Failure::new(NO_QUORUM, "2 of 4")).context("x");
+        assert_eq!(for_error(&quorum), NO_QUORUM);
+        assert_eq!(for_error(&NodeError::NotAnchored.into()), NODE);
     }
 }

@@ -3,10 +3,13 @@
 //! `init` creates the node's home (its validator key, sealed under a passphrase);
 //! `run` joins the ledger named by a genesis file and serves the client API;
 //! `key` prints the validator key for the genesis; `trust-anchor` prints what counters,
-//! issuers and wallets pin to trust this ledger.
+//! issuers and wallets pin to trust this ledger; `approve`, `propose-validators` and
+//! `submit-governance` are the validator operators' side of governance (`governance`).
 
 mod exit;
+mod governance;
 mod home;
+mod ledger;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -15,10 +18,11 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
+use ecert_client::TransportArgs;
 use ecert_ledger_node::genesis::Genesis;
 use ecert_ledger_node::node::{Node, NodeConfig, Serving};
 use ecert_serve::{LimitArgs, Origin, Security, TlsFiles};
-use ecert_shell::files::{read_limited, read_text_limited, Existing};
+use ecert_shell::files::{read_text_limited, Existing};
 use ecert_shell::outln;
 
 /// A department's node of the ecert ledger: orders anchor and revocation transactions
@@ -66,7 +70,9 @@ enum Command {
         /// The genesis file all departments agreed on.
         #[arg(long)]
         genesis: PathBuf,
-        /// libp2p address to listen on (default: this validator's address in the genesis).
+        /// libp2p address to listen on (default: this validator's address in the newest
+        /// validator-set change naming it, else in the genesis; required for a node whose
+        /// key neither names yet).
         #[arg(long)]
         listen: Option<String>,
         /// Address of the client API. Without --tls-cert it serves plain HTTP, which is
@@ -117,23 +123,116 @@ enum Command {
         #[command(flatten)]
         limits: Box<LimitArgs>,
     },
-    /// Approve a governance proposal (an issuer key registration, rotation or retirement,
-    /// a new issuer or kind) with this node's validator key. Prints what the proposal
-    /// changes; writes the approval to --out for whoever assembles the transaction. More
-    /// than two thirds of the validators must approve before the ledger accepts it.
+    /// Approve a governance proposal (a validator-set change, an issuer key registration,
+    /// rotation or retirement, a new issuer or kind) with this node's validator key. Prints
+    /// what the proposal changes (for a validator-set change: who is added, removed or
+    /// given a new key); writes the approval to --out for whoever submits the transaction.
+    /// More than two thirds of the current validators must approve before the ledger
+    /// accepts it.
+    #[command(
+        after_long_help = "This validator's position comes from the current validator \
+set when --node is given (read from that node and checked against the genesis or trust \
+anchor, so the node is not trusted), else from the genesis file. Once the validator set has \
+changed, give --node: an approval at a genesis position the set no longer has is refused."
+    )]
     Approve {
         /// The node's home folder.
         #[arg(long, env = "ECERT_NODE_HOME")]
         home: PathBuf,
-        /// The genesis file (to find this validator's position).
-        #[arg(long)]
-        genesis: PathBuf,
-        /// The proposal file (a CBOR governance body, e.g. from `ecert-issuer rotate-key`).
+        /// The genesis file (its trust anchor checks the node's answer; without --node,
+        /// this validator's position is its place in the genesis).
+        #[arg(long, required_unless_present = "anchor")]
+        genesis: Option<PathBuf>,
+        /// With --node, the trust anchor file instead of the genesis file.
+        #[arg(
+            long,
+            value_name = "FILE",
+            requires = "node",
+            conflicts_with = "genesis"
+        )]
+        anchor: Option<PathBuf>,
+        /// A ledger node (https://HOST:PORT) to read the current validator set from.
+        #[arg(long, value_name = "URL")]
+        node: Option<String>,
+        /// The proposal file (a CBOR governance body, from `ecert-node propose-validators`
+        /// or `ecert-issuer rotate-key`).
         #[arg(long)]
         proposal: PathBuf,
         /// Where to write the approval.
         #[arg(long)]
         out: PathBuf,
+        /// How to reach the node (--ca, --insecure-http).
+        #[command(flatten)]
+        transport: TransportArgs,
+    },
+    /// Propose a change of the validator set: add a department's node, remove one, or give
+    /// one a new key. Reads the current set from a node (checked against the genesis or
+    /// trust anchor), prints what changes and writes the proposal for the validators to
+    /// approve (`ecert-node approve`).
+    #[command(
+        after_long_help = "A replaced validator keeps its position; added validators \
+come after the others. The change is approved by more than two thirds of the current \
+validators, sits alone in its block, which the current set still certifies; from the next \
+block on the new set certifies. Start an added department's node (`ecert-node run` with the \
+genesis file and its --listen address) before or soon after the change is submitted.
+
+Example:
+  ecert-node propose-validators --node https://10.0.3.7:7200 --genesis genesis.toml \\
+      --add health=5f0c…e1a2@/ip4/10.0.3.9/tcp/7100 --out add-health.cbor"
+    )]
+    ProposeValidators {
+        /// A ledger node (https://HOST:PORT) to read the current validator set and the next
+        /// governance number from.
+        #[arg(long, value_name = "URL")]
+        node: String,
+        /// The genesis file (its trust anchor checks the node's answer, and it gives the
+        /// validators' addresses while the set has never changed).
+        #[arg(long, value_name = "FILE", required_unless_present = "anchor")]
+        genesis: Option<PathBuf>,
+        /// The trust anchor file instead of the genesis file.
+        #[arg(long, value_name = "FILE", conflicts_with = "genesis")]
+        anchor: Option<PathBuf>,
+        /// Add a department's validator: its key (`ecert-node key`) and libp2p address.
+        /// Repeatable.
+        #[arg(long, value_name = "DEPT=KEY@ADDRESS", value_parser = governance::parse_member)]
+        add: Vec<governance::Member>,
+        /// Remove a validator: its department (or its key in hex). Repeatable.
+        #[arg(long, value_name = "DEPT")]
+        remove: Vec<String>,
+        /// Give a department's validator a new key (a new node), at a new address.
+        /// Repeatable.
+        #[arg(long, value_name = "DEPT=KEY@ADDRESS", value_parser = governance::parse_member)]
+        replace: Vec<governance::Member>,
+        /// Where to write the proposal (must not exist).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// How to reach the node (--ca, --insecure-http).
+        #[command(flatten)]
+        transport: TransportArgs,
+    },
+    /// Submit a governance proposal with its approvals to the ledger, and wait until it is
+    /// certified. The approvals are checked first against the current validator set (read
+    /// from the node, checked against the genesis or trust anchor): each must be this
+    /// proposal's, by a current validator, and more than two thirds of them are needed.
+    SubmitGovernance {
+        /// A ledger node (https://HOST:PORT).
+        #[arg(long, value_name = "URL")]
+        node: String,
+        /// The genesis file (its trust anchor checks the node's answer).
+        #[arg(long, value_name = "FILE", required_unless_present = "anchor")]
+        genesis: Option<PathBuf>,
+        /// The trust anchor file instead of the genesis file.
+        #[arg(long, value_name = "FILE", conflicts_with = "genesis")]
+        anchor: Option<PathBuf>,
+        /// The proposal file.
+        #[arg(long, value_name = "FILE")]
+        proposal: PathBuf,
+        /// The validators' approval files (from `ecert-node approve`).
+        #[arg(long = "approval", value_name = "FILE", num_args = 1.., required = true)]
+        approvals: Vec<PathBuf>,
+        /// How to reach the node (--ca, --insecure-http).
+        #[command(flatten)]
+        transport: TransportArgs,
     },
     /// Print the trust anchor of a genesis (chain id and validator-set hash): the file
     /// counters (`ecert-verify init --anchor`), issuers and wallets pin.
@@ -192,44 +291,60 @@ fn run(cli: Cli) -> Result<()> {
         Command::Approve {
             home,
             genesis,
+            anchor,
+            node,
             proposal,
             out,
+            transport,
         } => {
             home::check_private(&home)?;
-            let genesis = read_genesis(&genesis)?;
-            let bytes = read_limited(&proposal, MAX_INPUT_BYTES)
-                .with_context(|| format!("cannot read {}", proposal.display()))?;
-            let body: ecert_schemas::ledger::GovernanceBody =
-                ecert_schemas::codec::from_cbor("governance proposal", &bytes).with_context(
-                    || format!("{} is not a governance proposal", proposal.display()),
-                )?;
-            if body.chain_id != genesis.chain_id {
-                anyhow::bail!(
-                    "the proposal is for ledger {}, this node's genesis is {}",
-                    body.chain_id,
-                    genesis.chain_id
-                );
+            let trust = ledger::Trust::read(genesis.as_deref(), anchor.as_deref())?;
+            let node = node
+                .map(|url| ledger::client(&url, &transport))
+                .transpose()?;
+            // The proposal is read (and refused if it is none) before the passphrase is
+            // asked.
+            let body = governance::read_proposal(&proposal)?;
+            if out.exists() {
+                return Err(ledger::input(format!(
+                    "{} already exists; nothing was approved (choose another --out)",
+                    out.display()
+                ))
+                .into());
             }
             let key = home::open_key(&home)?;
-            let public = ecert_verifier::crypto::public_key(&key);
-            let index = genesis
-                .validators
-                .iter()
-                .position(|v| v.key == public)
-                .ok_or_else(|| {
-                    anyhow::anyhow!("this node's key is not a validator in the genesis")
-                })?;
-            let index = u16::try_from(index).context("validator position")?;
-            outln!("Proposal #{} for ledger {}:", body.seq, body.chain_id);
-            outln!("  {:?}", body.action);
-            let approval = ecert_ledger_node::governance::approve(&key, index, &body)?;
-            let encoded = ecert_schemas::codec::to_cbor(&approval)?;
-            ecert_shell::files::write_atomically(&out, &encoded, Existing::Refuse)?;
-            outln!(
-                "Approved as validator #{index}; approval written to {}",
-                out.display()
-            );
-            Ok(())
+            governance::approve(&key, &trust, node.as_ref(), &body, &out)
+        }
+        Command::ProposeValidators {
+            node,
+            genesis,
+            anchor,
+            add,
+            remove,
+            replace,
+            out,
+            transport,
+        } => {
+            let trust = ledger::Trust::read(genesis.as_deref(), anchor.as_deref())?;
+            let node = ledger::client(&node, &transport)?;
+            let changes = governance::Changes {
+                add,
+                remove,
+                replace,
+            };
+            governance::propose(&node, &trust, &changes, &out)
+        }
+        Command::SubmitGovernance {
+            node,
+            genesis,
+            anchor,
+            proposal,
+            approvals,
+            transport,
+        } => {
+            let trust = ledger::Trust::read(genesis.as_deref(), anchor.as_deref())?;
+            let node = ledger::client(&node, &transport)?;
+            governance::submit(&node, &trust, &proposal, &approvals)
         }
         Command::TrustAnchor { genesis, qr } => {
             let genesis = read_genesis(&genesis)?;

@@ -159,6 +159,7 @@ fn home_status(store: &Store, now: UnixTime) -> (String, Option<anyhow::Error>) 
          Header time:      {}\n\
          Data as of:       {}{}\n\
          Data age:         {}{}\n\
+         Validators:       {}\n\
          Batches known:    {}\n\
          Revoked:          {} certificate(s)\n\
          Issuers:\n",
@@ -185,6 +186,7 @@ fn home_status(store: &Store, now: UnixTime) -> (String, Option<anyhow::Error>) 
         } else {
             String::new()
         },
+        validator_set(&trust),
         trust.anchor_count(),
         trust.revoked_count(),
     ));
@@ -209,4 +211,26 @@ fn home_status(store: &Store, now: UnixTime) -> (String, Option<anyhow::Error>) 
         ));
     }
     (text, None)
+}
+
+/// The validator set the data was certified by, and how the counter reached it from the
+/// genesis anchor it trusts.
+fn validator_set(trust: &ecert_verifier::TrustStore) -> String {
+    let n = trust.validators().len();
+    match trust.validator_changes() {
+        [] => format!("{n} (the genesis set)"),
+        changes => {
+            let last = changes
+                .last()
+                .and_then(|c| c.checkpoint.decode_header().ok())
+                .map_or_else(String::new, |h| {
+                    format!(", the last at block #{}", h.height)
+                });
+            format!(
+                "{n}, after {} validator-set change(s) since genesis{last}, each approved and \
+                 certified by the set before it",
+                changes.len()
+            )
+        }
+    }
 }

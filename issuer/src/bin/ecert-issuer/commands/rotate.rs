@@ -114,7 +114,7 @@ fn propose(home: &Home, args: &RotateKeyArgs, net: &ecert_client::Transport) -> 
          Takes over:     {} (if approved and submitted before then)\n\
          Proposal:       {}\n\n\
          Send the proposal to the operators of the ledger's validator nodes. Each approves it \
-         with 'ecert-node governance approve {}' and sends back an approval file. With the \
+         with 'ecert-node approve {}' and sends back an approval file. With the \
          approvals of more than two thirds of the validators, run:\n  \
          ecert-issuer rotate-key --submit {} --approvals FILE...\n\
          Until the new key takes over, the current key ({}) keeps signing.\n",
@@ -137,7 +137,7 @@ fn read_approvals(path: &Path) -> Result<Vec<Approval>> {
     }
     from_cbor::<Vec<Approval>>("approvals", &bytes).map_err(|e| {
         exit::input(format!(
-            "{} is not an approval file (from 'ecert-node governance approve'): {e}",
+            "{} is not an approval file (from 'ecert-node approve'): {e}",
             path.display()
         ))
         .into()
