@@ -9,7 +9,7 @@
 #![no_main]
 
 use ecert_ledger_node::state::{LedgerSnapshot, LedgerState};
-use ecert_ledger_node::vote_pool::VotePool;
+use ecert_ledger_node::vote_pool::{ValidatorSets, VotePool};
 use ecert_schemas::certificate::CertificateClaims;
 use ecert_schemas::codec::{from_cbor, from_cbor_bounded, to_cbor, ByteBuf};
 use ecert_schemas::cose::CoseSign1;
@@ -20,7 +20,8 @@ use ecert_schemas::ledger::{
 use ecert_schemas::{
     CertificatePackage, Disclosure, OfferRedemption, Presentation, PresentedCertificate,
 };
-use ecert_verifier::checkpoint::{verify_checkpoint, verify_checkpoint_for_anchor};
+use ecert_verifier::checkpoint::verify_checkpoint;
+use ecert_verifier::validator_chain::verify_checkpoint_from_anchor;
 use libfuzzer_sys::fuzz_target;
 
 /// Decodes `bytes` with `decode` and asserts that the value, if it decoded, encodes back to
@@ -57,16 +58,19 @@ fn checkpoint(checkpoint: &Checkpoint) {
     let world = ecert_fuzz::world();
     let validators = &world.bundle.validators;
     let _ = verify_checkpoint(checkpoint, validators);
-    let _ = verify_checkpoint_for_anchor(checkpoint, validators, &world.anchor, "fuzz");
+    let _ = verify_checkpoint_from_anchor(checkpoint, validators, &[], &world.anchor, "fuzz");
     let Ok(header) = checkpoint.decode_header() else {
         return;
     };
-    let mut pool = VotePool::new(validators.clone(), 0);
+    let Some(me) = validators.first().map(|v| v.key) else {
+        return;
+    };
+    let mut pool = VotePool::new(ValidatorSets::genesis(validators.clone()), me);
     for vote in &checkpoint.votes {
         let _ = pool.on_vote(header.height, vote.clone());
     }
     if let Some(own) = checkpoint.votes.first() {
-        let _ = pool.on_applied(header.height, &checkpoint.header, own.clone());
+        let _ = pool.on_applied(header.height, &checkpoint.header, Some(own.clone()));
         for vote in &checkpoint.votes {
             let _ = pool.on_vote(header.height, vote.clone());
         }

@@ -102,7 +102,6 @@ pub struct LedgerSnapshot {
     last_header_hash: Hash32,
     last_time_ms: u64,
     /// The validator-set changes, in ledger order (`validators` is the set after them).
-    #[serde(default)]
     validator_changes: Vec<AppliedValidatorChange>,
 }
 
