@@ -31,6 +31,7 @@ use ecert_testkit::world::{status_index, FIXED_NOW};
 use ecert_testkit::{sample, seeds, DAY, HOUR};
 use ecert_verifier::anchor_file::anchor_to_toml;
 use ecert_verifier::{verify_presentation, Policy, TrustStore};
+use ecert_wallet::history::{Entry as HistoryEntry, History, Shown};
 use ecert_wallet::{sealed, store, HolderKey, KdfParams, WalletContents};
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
@@ -96,6 +97,7 @@ fn claims_toml(claims: &BTreeMap<String, FieldValue>) -> String {
                 toml::Value::Array(l.iter().cloned().map(toml::Value::String).collect())
             }
             FieldValue::Bytes(b) => toml::Value::String(hex::encode(b)),
+            FieldValue::Bool(b) => toml::Value::Boolean(*b),
         };
         table.insert(k.clone(), value);
     }
@@ -112,6 +114,7 @@ fn claims_csv(holder: &str, claims: &BTreeMap<String, FieldValue>) -> String {
             FieldValue::Text(t) => quote(t),
             FieldValue::TextList(l) => quote(&l.join(";")),
             FieldValue::Bytes(b) => hex::encode(b),
+            FieldValue::Bool(b) => b.to_string(),
         }))
         .collect();
     format!(
@@ -547,6 +550,47 @@ fn main() {
     }
     let plaintext = sealed::open_secret(store::MAGIC, &wallet_file, &passphrase).unwrap();
     out.seed("sealed_files", "wallet-contents", prefixed(3, &plaintext));
+    // The same wallet with one presentation in its history, and as version 1 of the
+    // contents (before the history), which is still read.
+    let mut history = History::new();
+    history
+        .record(HistoryEntry {
+            time: UnixTime(1_777_600_000),
+            challenge: Some(Nonce::from_hex("9f3a61c2").unwrap()),
+            counter: None,
+            certificates: vec![Shown {
+                short_id: "0123abcd".into(),
+                kind: KindId::new("id-card").unwrap(),
+                issuer: IssuerId::new("public-security").unwrap(),
+                fields: vec!["name".into(), "id_number".into()],
+            }],
+        })
+        .unwrap();
+    let with_history =
+        store::seal_with_history(&contents, &history, &passphrase, params, &mut rng).unwrap();
+    out.seed("sealed_files", "wallet-history", prefixed(0, &with_history));
+    let plaintext = sealed::open_secret(store::MAGIC, &with_history, &passphrase).unwrap();
+    out.seed(
+        "sealed_files",
+        "wallet-contents-history",
+        prefixed(3, &plaintext),
+    );
+    let packages: Vec<ByteBuf> = contents
+        .packages
+        .iter()
+        .map(|p| ByteBuf::from(p.to_bytes().unwrap()))
+        .collect();
+    let version_1 = to_cbor(&(
+        1u64,
+        ByteBuf::from(contents.holder.seed().to_vec()),
+        packages,
+    ))
+    .unwrap();
+    out.seed(
+        "sealed_files",
+        "wallet-contents-version-1",
+        prefixed(3, &version_1),
+    );
 
     // Offers and addresses.
     let redemption = ecert_wallet::offer::redeem_request(&wallet, ecert_fuzz::OFFER_CODE);

@@ -8,8 +8,10 @@
 //!   skipped: the bounds themselves are checked, but a derivation within them would cost
 //!   each run up to seconds (the tests of `ecert-sealed` cover large parameters);
 //! - 3: a wallet's contents (the plaintext), sealed here with a cheap derivation and then
-//!   opened by `store::open`: the authenticated contents a mutated file can never reach
-//!   (its tag would not verify), read as the wallet reads them.
+//!   opened by `store::open_with_history`: the authenticated contents a mutated file can
+//!   never reach (its tag would not verify), read as the wallet reads them. Contents that
+//!   open seal again to the same file, except those of version 1 (before the history),
+//!   which are written as version 2 with the same key and certificates and no history.
 #![no_main]
 
 use ecert_sealed::{open_secret, seal_secret, KdfParams};
@@ -71,13 +73,23 @@ fuzz_target!(|data: &[u8]| {
             let params = KdfParams::new(8, 1, 1).expect("cheap parameters");
             let file = seal_secret(store::MAGIC, rest, &passphrase, params, &mut Fixed)
                 .expect("a secret under 16 MiB seals");
-            if let Ok(contents) = store::open(&file, &passphrase) {
-                let again = store::seal(&contents, &passphrase, params, &mut Fixed)
-                    .expect("opened contents seal again");
-                assert_eq!(
-                    again, file,
-                    "wallet contents do not re-encode to the same bytes"
-                );
+            if let Ok((contents, history)) = store::open_with_history(&file, &passphrase) {
+                let again =
+                    store::seal_with_history(&contents, &history, &passphrase, params, &mut Fixed)
+                        .expect("opened contents seal again");
+                if rest.starts_with(&[0x83, 0x01]) {
+                    assert!(history.is_empty(), "a version-1 wallet has no history");
+                    let (migrated, kept) = store::open_with_history(&again, &passphrase)
+                        .expect("a version-1 wallet written again opens");
+                    assert_eq!(*migrated.holder.seed(), *contents.holder.seed());
+                    assert_eq!(migrated.packages, contents.packages);
+                    assert!(kept.is_empty());
+                } else {
+                    assert_eq!(
+                        again, file,
+                        "wallet contents do not re-encode to the same bytes"
+                    );
+                }
             }
         }
         _ => {}

@@ -11,6 +11,8 @@
 //!
 //! Text, date (`YYYY-MM-DD`), choice and ID-number fields are strings; a list field
 //! (driver licence classes) is an array of strings; a digest field is 64 hex digits.
+//! A kind's derived facts (`age_over_18`, ...) are computed when a certificate is issued:
+//! input that gives one is refused.
 //!
 //! A CSV file has a header row with a `holder` column (the citizen's wallet ID, 64 hex
 //! digits) and one column per field key; an empty cell leaves an optional field out; a
@@ -191,6 +193,10 @@ fn claims_from_raw(
             ));
             continue;
         };
+        if let Some(message) = derived_message(field) {
+            problems.push(problem(&key, message));
+            continue;
+        }
         match convert(field, raw) {
             Ok(value) => {
                 if let Err(e) = kind.validate_value(field, &value) {
@@ -202,7 +208,7 @@ fn claims_from_raw(
             Err(message) => problems.push(problem(&key, message)),
         }
     }
-    for field in &kind.fields {
+    for field in kind.claim_fields() {
         if field.mandatory
             && !claims.contains_key(&field.key)
             && !problems
@@ -236,9 +242,20 @@ fn strip_kind(message: &str, kind: &Kind, key: &str) -> String {
         .unwrap_or_else(|| message.to_owned())
 }
 
+/// Why a derived fact cannot be given, if `field` is one.
+fn derived_message(field: &FieldDef) -> Option<String> {
+    field.derived.as_ref().map(|rule| {
+        format!(
+            "is a derived fact: it is computed from {:?} when the certificate is issued, so it \
+             cannot be given; leave it out",
+            rule.source()
+        )
+    })
+}
+
+/// The keys of the fields an input gives (derived facts are computed, not given).
 fn field_list(kind: &Kind) -> String {
-    kind.fields
-        .iter()
+    kind.claim_fields()
         .map(|f| f.key.as_str())
         .collect::<Vec<_>>()
         .join(", ")
@@ -377,16 +394,22 @@ impl<'k, R: io::Read> CsvRows<'k, R> {
                     field: Some(name.clone()),
                     message: "this column appears twice".into(),
                 });
-            } else if name != "holder" && kind.field_by_key(name).is_none() {
-                header_problems.push(InputProblem {
-                    row: Some(1),
-                    field: Some(name.clone()),
-                    message: format!(
+            } else if name != "holder" {
+                let message = match kind.field_by_key(name) {
+                    None => Some(format!(
                         "{} certificates have no such field (columns: holder, {})",
                         kind.id,
                         field_list(kind)
-                    ),
-                });
+                    )),
+                    Some(field) => derived_message(field),
+                };
+                if let Some(message) = message {
+                    header_problems.push(InputProblem {
+                        row: Some(1),
+                        field: Some(name.clone()),
+                        message,
+                    });
+                }
             }
         }
         if !seen.contains("holder") {
@@ -396,7 +419,7 @@ impl<'k, R: io::Read> CsvRows<'k, R> {
                 message: "the header row has no holder column (the citizens' wallet IDs)".into(),
             });
         }
-        for field in &kind.fields {
+        for field in kind.claim_fields() {
             if field.mandatory && !seen.contains(field.key.as_str()) {
                 header_problems.push(InputProblem {
                     row: Some(1),
@@ -597,6 +620,53 @@ mod tests {
         assert!(text.contains("field \"colour\""), "{text}");
         assert!(text.contains("field \"purpose\""), "{text}");
         assert!(parse_csv(&k, "holder,name,id_number,purpose,result,checked_through\n").is_err());
+    }
+
+    #[test]
+    fn derived_facts_are_refused_in_every_format() {
+        let k = kind("id-card");
+        let json = r#"{"name": "张伟", "sex": "male", "ethnicity": "汉", "birth_date": "1990-03-07",
+            "address": "北京", "id_number": "110108199003070016", "issuing_authority": "北京市公安局",
+            "age_over_18": true}"#;
+        let err = parse_claims_file(&k, ClaimsFormat::Json, json).unwrap_err();
+        assert_eq!(err.problems.len(), 1, "{err}");
+        let text = err.to_string();
+        assert!(
+            text.contains(
+                "field \"age_over_18\": is a derived fact: it is computed from \"birth_date\""
+            ),
+            "{text}"
+        );
+        let toml_text =
+            "name = \"张伟\"\nsex = \"male\"\nethnicity = \"汉\"\nbirth_date = \"1990-03-07\"\n\
+                         address = \"北京\"\nid_number = \"110108199003070016\"\n\
+                         issuing_authority = \"北京市公安局\"\nage_over_60 = \"no\"\n";
+        let err = parse_claims_file(&k, ClaimsFormat::Toml, toml_text).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("field \"age_over_60\": is a derived fact"),
+            "{err}"
+        );
+        let csv_text = format!(
+            "holder,name,sex,ethnicity,birth_date,address,id_number,issuing_authority,age_over_18\n\
+             {},张伟,male,汉,1990-03-07,北京,110108199003070016,北京市公安局,yes\n",
+            holder()
+        );
+        let err = parse_csv(&k, &csv_text).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("row 1, field \"age_over_18\": is a derived fact"),
+            "{text}"
+        );
+        // The facts are not asked for, and not offered among the fields.
+        let unknown = parse_claims_file(&k, ClaimsFormat::Json, r#"{"shoe_size": "42"}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(!unknown.contains("age_over"), "{unknown}");
+        assert!(
+            unknown.contains("issuing_authority, portrait_digest)"),
+            "{unknown}"
+        );
     }
 
     #[test]

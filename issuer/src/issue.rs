@@ -30,19 +30,21 @@ pub struct CertificateRequest {
     pub status_index: StatusIndex,
 }
 
-/// A signed certificate with the disclosures of all its fields.
+/// A signed certificate with the disclosures of all its fields, derived facts included.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IssuedCertificate {
     /// The certificate id.
     pub id: CertificateId,
     /// The COSE_Sign1 bytes.
     pub certificate: Vec<u8>,
-    /// One disclosure per field, in the kind's field order, as exact bytes.
+    /// One disclosure per field the certificate carries (its claims, then its derived
+    /// facts), in the kind's field order, as exact bytes.
     pub disclosures: Vec<Vec<u8>>,
 }
 
-/// Issues a certificate: checks entitlement, claims and validity against the kind, salts
-/// and digests every field, and signs the CWT claims as a COSE_Sign1.
+/// Issues a certificate: checks entitlement, claims and validity against the kind, computes
+/// the kind's derived facts from the claims as of `issued_at`, salts and digests every
+/// field and fact, and signs the CWT claims as a COSE_Sign1.
 pub fn issue(
     key: &IssuerKey,
     kinds: &KindRegistry,
@@ -57,7 +59,8 @@ pub fn issue(
             kind: request.kind.clone(),
         });
     }
-    kind.validate_claims(&request.claims)?;
+    // The claims, validated, and the derived facts as of the issue date.
+    let values = kind.with_derived(&request.claims, issued_at)?;
     kind.validate_validity(request.valid_from.secs(), request.expires.secs())?;
     if request.expires <= issued_at {
         return Err(IssueError::ExpiredAtIssue);
@@ -70,9 +73,9 @@ pub fn issue(
     }
 
     let mut digests = BTreeMap::new();
-    let mut disclosures = Vec::with_capacity(request.claims.len());
+    let mut disclosures = Vec::with_capacity(values.len());
     for field in &kind.fields {
-        let Some(value) = request.claims.get(&field.key) else {
+        let Some(value) = values.get(&field.key) else {
             continue;
         };
         let mut salt = [0u8; 16];
@@ -167,8 +170,9 @@ mod tests {
         let cert = Certificate::from_bytes(&issued.certificate).unwrap();
         assert_eq!(cert.key_id, k.key_id());
         assert_eq!(cert.claims.status_index, StatusIndex(12));
-        assert_eq!(cert.claims.digests.len(), 5);
-        assert_eq!(issued.disclosures.len(), 5);
+        // Five fields and the derived fact `no_record`.
+        assert_eq!(cert.claims.digests.len(), 6);
+        assert_eq!(issued.disclosures.len(), 6);
         for (bytes, (number, digest)) in issued.disclosures.iter().zip(&cert.claims.digests) {
             assert_eq!(Disclosure::from_bytes(bytes).unwrap().field, *number);
             assert_eq!(field_digest(bytes), *digest);
@@ -180,6 +184,72 @@ mod tests {
         );
         let vk = crypto::parse_public_key(&k.public_key()).unwrap();
         assert!(crypto::verify_cose_sign1(&vk, &cert.cose, &[]));
+    }
+
+    /// The value of field `number` among `issued`'s disclosures.
+    fn disclosed(issued: &IssuedCertificate, number: u16) -> Option<FieldValue> {
+        issued
+            .disclosures
+            .iter()
+            .map(|bytes| Disclosure::from_bytes(bytes).unwrap())
+            .find(|d| d.field == number)
+            .map(|d| d.value)
+    }
+
+    #[test]
+    fn derived_facts_are_issued_as_of_the_issue_date_true_or_false() {
+        let k = key("justice");
+        let issued = issue_at(&k, &request("no-criminal-record"), AT).unwrap();
+        assert_eq!(disclosed(&issued, 5), Some(FieldValue::Bool(true)));
+        let mut found = request("no-criminal-record");
+        found
+            .claims
+            .insert("result".into(), FieldValue::Text("record-found".into()));
+        let issued = issue_at(&k, &found, AT).unwrap();
+        assert_eq!(disclosed(&issued, 5), Some(FieldValue::Bool(false)));
+
+        // An ID card of someone born on 12 January 1970 (day 11 since the epoch), issued
+        // on the days around their 18th birthday, 12 January 1988 (day 6585).
+        let k = key("public-security");
+        let mut card = request("id-card");
+        card.claims = [
+            ("name", "王芳"),
+            ("sex", "female"),
+            ("ethnicity", "汉"),
+            ("birth_date", "1970-01-12"),
+            ("address", "北京市海淀区"),
+            ("id_number", "110108199003070016"),
+            ("issuing_authority", "北京市公安局海淀分局"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), FieldValue::Text(v.to_owned())))
+        .collect();
+        card.valid_from = UnixTime(0);
+        card.expires = UnixTime(36_500 * 86_400);
+        let birthday = 6585 * 86_400;
+        for (at, adult) in [
+            (birthday - 1, false),
+            (birthday, true),
+            (birthday + 86_399, true),
+        ] {
+            let issued = issue_at(&k, &card, UnixTime(at)).unwrap();
+            assert_eq!(disclosed(&issued, 8), Some(FieldValue::Bool(adult)), "{at}");
+            assert_eq!(disclosed(&issued, 9), Some(FieldValue::Bool(false)), "{at}");
+            let cert = Certificate::from_bytes(&issued.certificate).unwrap();
+            assert_eq!(cert.claims.digests.len(), 9);
+        }
+    }
+
+    #[test]
+    fn a_derived_fact_in_the_claims_is_refused() {
+        let mut given = request("no-criminal-record");
+        given
+            .claims
+            .insert("no_record".into(), FieldValue::Bool(true));
+        assert!(matches!(
+            issue_at(&key("justice"), &given, AT),
+            Err(IssueError::Schema(SchemaError::DerivedField { field, .. })) if field == "no_record"
+        ));
     }
 
     #[test]

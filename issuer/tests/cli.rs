@@ -334,6 +334,75 @@ fn bad_claims_are_refused_naming_row_and_field() {
 }
 
 #[test]
+fn derived_facts_are_computed_at_issuance_and_never_taken_from_the_input() {
+    let s = Department::setup("derived");
+    let h = holder_hex(&holder());
+    // Given in a claims file or a CSV column, a derived fact is refused by name and
+    // nothing is issued.
+    let given = s.write(
+        "given.json",
+        &NCR_JSON.replace("\"visa\",", "\"visa\", \"no_record\": true,"),
+    );
+    let err = issue(NCR, &given, &h).run(&s.home).fails_with(2);
+    assert!(
+        err.contains("field \"no_record\": is a derived fact: it is computed from \"result\""),
+        "{err}"
+    );
+    let csv = s.write(
+        "given.csv",
+        &format!(
+            "holder,name,id_number,purpose,result,checked_through,no_record\n\
+             {h},王芳,110108199003070016,visa,record-found,2026-01-31,yes\n"
+        ),
+    );
+    let err = issue_csv(NCR, &csv).run(&s.home).fails_with(2);
+    assert!(
+        err.contains("row 1, field \"no_record\": is a derived fact"),
+        "{err}"
+    );
+    assert!(s.node.received().is_empty());
+    assert_eq!(status_index(&s.home), "0");
+
+    // Issued from the claims alone, the certificate carries the fact, salted and digested
+    // like the fields, and a counter shows it without the result it comes from.
+    let wang = holder();
+    let (_, file) = issue_to_file(&s, &wang, &[]);
+    let (package, cert) = read_package(&file);
+    assert_eq!(cert.claims.digests.len(), 6);
+    let fact = package
+        .disclosures
+        .iter()
+        .map(|bytes| ecert_schemas::Disclosure::from_bytes(bytes).unwrap())
+        .find(|d| d.field == 5)
+        .unwrap();
+    assert_eq!(fact.value, FieldValue::Bool(true));
+    let kinds = KindRegistry::builtin().unwrap();
+    let wallet = ecert_wallet::HolderKey::from_seed(&zeroize::Zeroizing::new(wang.to_bytes()));
+    let presentation = ecert_wallet::present(
+        &wallet,
+        &kinds,
+        &[ecert_wallet::Selection {
+            package: &package,
+            fields: vec!["no_record".into()],
+        }],
+        now(),
+        None,
+    )
+    .unwrap();
+    let verdict = ecert_verifier::verify_presentation(
+        &presentation.to_qr_string().unwrap(),
+        &s.node.sync_counter(),
+        now(),
+        &ecert_verifier::Policy::default(),
+    )
+    .unwrap();
+    let shown = &verdict.certificates[0].disclosed;
+    assert_eq!(shown.len(), 1);
+    assert_eq!(shown[0].key, "no_record");
+    assert_eq!(shown[0].value, FieldValue::Bool(true));
+}
+
+#[test]
 fn a_wrong_passphrase_fails_cleanly_and_changes_nothing() {
     let s = Department::setup("passphrase");
     let before_key = std::fs::read(s.home.join("key.eck")).unwrap();

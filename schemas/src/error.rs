@@ -99,6 +99,17 @@ pub enum SchemaError {
         /// The field key (or number, for a field number not in the kind).
         field: String,
     },
+    /// A claim gives a value for a derived fact, which is computed when the certificate
+    /// is issued.
+    #[error("{kind}: field {field:?} is derived from {from:?} when the certificate is issued; it cannot be given")]
+    DerivedField {
+        /// The kind id.
+        kind: String,
+        /// The derived fact's key.
+        field: String,
+        /// The key of the field it is derived from.
+        from: String,
+    },
     /// A value of the wrong type or format for its field.
     #[error("{kind}: field {field:?} {problem}")]
     InvalidFieldValue {

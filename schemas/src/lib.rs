@@ -31,7 +31,7 @@ pub use ids::{
     CertificateId, ChainId, FieldDigest, Hash32, IssuerId, KeyId, KindId, Nonce, PublicKeyBytes,
     Salt, SignatureBytes, StatusIndex, UnixTime,
 };
-pub use kinds::{Claims, FieldDef, FieldType, FieldValue, Kind, KindRegistry};
+pub use kinds::{Claims, DerivedRule, FieldDef, FieldType, FieldValue, Kind, KindRegistry};
 pub use presentation::{
     field_digest, AnchorProof, CertificatePackage, Disclosure, HolderProof, HolderSignedData,
     OfferRedemption, Presentation, PresentedCertificate,

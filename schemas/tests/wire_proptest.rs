@@ -182,6 +182,7 @@ fn field_value() -> impl Strategy<Value = FieldValue> {
         any::<String>().prop_map(FieldValue::Text),
         vec(any::<String>(), 0..=10).prop_map(FieldValue::TextList),
         vec(any::<u8>(), 0..64).prop_map(FieldValue::Bytes),
+        any::<bool>().prop_map(FieldValue::Bool),
     ]
 }
 
@@ -209,6 +210,9 @@ fn disclosure_bytes() -> impl Strategy<Value = ByteBuf> {
     prop_oneof![
         3 => (salt(), any::<u16>(), "[ -~]{0,12}").prop_map(|(salt, field, text)| {
             ByteBuf::from(Disclosure { salt, field, value: FieldValue::Text(text) }.to_bytes().unwrap())
+        }),
+        1 => (salt(), any::<u16>(), any::<bool>()).prop_map(|(salt, field, fact)| {
+            ByteBuf::from(Disclosure { salt, field, value: FieldValue::Bool(fact) }.to_bytes().unwrap())
         }),
         1 => byte_buf(40),
     ]

@@ -112,6 +112,7 @@ pub fn claims_json(claims: &Claims) -> String {
                 FieldValue::Text(t) => serde_json::Value::from(t.clone()),
                 FieldValue::TextList(l) => serde_json::Value::from(l.clone()),
                 FieldValue::Bytes(b) => serde_json::Value::from(hex::encode(b)),
+                FieldValue::Bool(b) => serde_json::Value::from(*b),
             };
             (k.as_str(), value)
         })

@@ -79,7 +79,8 @@ pub enum VerifyError {
         field: String,
     },
     /// A disclosure names a field the certificate does not have, or repeats one, or has a
-    /// value of the wrong type.
+    /// value of the wrong type, or is a derived fact that disagrees with the disclosed
+    /// field it comes from.
     #[error("invalid disclosure: {detail}")]
     DisclosureInvalid {
         /// What is wrong.

@@ -366,6 +366,14 @@ fn verify_certificate(
             value: disclosure.value,
         });
     }
+    // A derived fact shown with the field it comes from must agree with it as of `iat`.
+    kind.check_derived(
+        |key| disclosed.iter().find(|d| d.key == key).map(|d| &d.value),
+        claims.issued_at,
+    )
+    .map_err(|e| VerifyError::DisclosureInvalid {
+        detail: e.to_string(),
+    })?;
     let order = |key: &str| kind.fields.iter().position(|f| f.key == key);
     disclosed.sort_by_key(|d| order(&d.key));
 

@@ -18,8 +18,8 @@ pub fn day(t: UnixTime) -> String {
     date_of_unix(t.secs()).to_string()
 }
 
-/// A field value as data: text, or a list of texts (driver licence classes); digests as
-/// hexadecimal text.
+/// A field value as data: text, a list of texts (driver licence classes), or yes/no (a
+/// derived fact, `true`/`false` in JSON); digests as hexadecimal text.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum ValueView {
@@ -27,6 +27,8 @@ pub enum ValueView {
     Text(String),
     /// A list of texts.
     List(Vec<String>),
+    /// A derived fact: yes or no.
+    Bool(bool),
 }
 
 impl From<&FieldValue> for ValueView {
@@ -35,7 +37,18 @@ impl From<&FieldValue> for ValueView {
             FieldValue::Text(t) => ValueView::Text(t.clone()),
             FieldValue::TextList(list) => ValueView::List(list.clone()),
             FieldValue::Bytes(_) => ValueView::Text(value.to_string()),
+            FieldValue::Bool(b) => ValueView::Bool(*b),
         }
+    }
+}
+
+/// A value as one line of text for a counter: text as it is, a list joined with commas,
+/// a digest in hexadecimal, a derived fact in both languages (`yes / 是`, `no / 否`).
+pub fn value_text(value: &FieldValue) -> String {
+    match value {
+        FieldValue::Bool(true) => both("yes", Some("是")),
+        FieldValue::Bool(false) => both("no", Some("否")),
+        other => other.to_string(),
     }
 }
 
@@ -69,7 +82,7 @@ impl From<&DisclosedField> for DisclosedView {
             label: f.label.clone(),
             label_local: f.label_local.clone(),
             value: ValueView::from(&f.value),
-            text: f.value.to_string(),
+            text: value_text(&f.value),
         }
     }
 }
@@ -228,6 +241,20 @@ mod tests {
         assert_eq!(
             ValueView::from(&FieldValue::TextList(vec!["C1".into()])),
             ValueView::List(vec!["C1".into()])
+        );
+        assert_eq!(
+            ValueView::from(&FieldValue::Bool(true)),
+            ValueView::Bool(true)
+        );
+        assert_eq!(value_text(&FieldValue::Bool(true)), "yes / 是");
+        assert_eq!(value_text(&FieldValue::Bool(false)), "no / 否");
+        assert_eq!(
+            value_text(&FieldValue::TextList(vec!["C1".into(), "D".into()])),
+            "C1, D"
+        );
+        assert_eq!(
+            serde_json::to_value(ValueView::Bool(false)).unwrap(),
+            serde_json::json!(false)
         );
         assert_eq!(both("Name", Some("姓名")), "Name / 姓名");
         assert_eq!(both("Name", Some("")), "Name");

@@ -269,6 +269,70 @@ fn a_valid_code_from_the_argument_the_scanner_and_a_photo() {
     }
 }
 
+/// A citizen proves they are 18 or over with the derived fact alone: the counter shows the
+/// fact in both languages, and nothing of the date of birth.
+#[test]
+fn a_derived_fact_is_shown_without_the_field_it_comes_from() {
+    let w = Counter::new("derived");
+    w.init_and_sync();
+    let qr = w.show(&w.id_card, &["age_over_18", "age_over_60"], w.now);
+    let out = w.run(&["verify", &qr]);
+    assert_eq!(out.code(), 0, "{}", out.all());
+    assert!(is_valid(&out), "{}", out.stdout);
+    for expected in [
+        "National ID card / 居民身份证",
+        "Aged 18 or over / 年满18周岁: yes / 是",
+        "Aged 60 or over / 年满60周岁: no / 否",
+    ] {
+        assert!(
+            out.stdout.contains(expected),
+            "{expected:?} in\n{}",
+            out.stdout
+        );
+    }
+    for hidden in ["Date of birth", "出生日期", "1990", sample::ID_NUMBER] {
+        assert!(
+            !out.stdout.contains(hidden),
+            "{hidden:?} in\n{}",
+            out.stdout
+        );
+    }
+
+    let out = w.run(&["verify", "--json", &qr]);
+    assert_eq!(out.code(), 0, "{}", out.all());
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let disclosed = &json["certificates"][0]["disclosed"];
+    assert_eq!(disclosed[0]["key"], "age_over_18");
+    assert_eq!(disclosed[0]["label_local"], "年满18周岁");
+    assert_eq!(disclosed[0]["value"], true);
+    assert_eq!(disclosed[1]["key"], "age_over_60");
+    assert_eq!(disclosed[1]["value"], false);
+    assert_eq!(disclosed.as_array().unwrap().len(), 2);
+
+    // Shown with the date of birth, the two agree; the record's fact likewise.
+    let qr = w.show_all(
+        &[
+            (&w.id_card, &["birth_date", "age_over_18"]),
+            (&w.record, &["no_record"]),
+        ],
+        w.now,
+        None,
+    );
+    let out = w.run(&["verify", &qr]);
+    assert_eq!(out.code(), 0, "{}", out.all());
+    for expected in [
+        "Date of birth / 出生日期: 1990-03-07",
+        "Aged 18 or over / 年满18周岁: yes / 是",
+        "No criminal record / 无犯罪记录: yes / 是",
+    ] {
+        assert!(
+            out.stdout.contains(expected),
+            "{expected:?} in\n{}",
+            out.stdout
+        );
+    }
+}
+
 #[test]
 fn challenge_mode() {
     let w = Counter::new("challenge");

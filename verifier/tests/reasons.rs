@@ -687,3 +687,83 @@ fn every_single_bit_flip_of_a_valid_presentation_string_is_rejected() {
     }
     assert_eq!(checked, qr.len() * 7);
 }
+
+/// The built-in kinds, but with the ID card's `age_over_18` computed as "aged 80 or over":
+/// what a department's software with a wrong rule would issue.
+fn kinds_with_a_wrong_rule() -> KindRegistry {
+    let mut kinds = KindRegistry::default();
+    for kind in KindRegistry::builtin().unwrap().iter() {
+        let mut kind = kind.clone();
+        if kind.id.as_str() == "id-card" {
+            let fact = kind
+                .fields
+                .iter_mut()
+                .find(|f| f.key == "age_over_18")
+                .unwrap();
+            fact.derived = Some(ecert_schemas::DerivedRule::AgeAtLeast {
+                field: "birth_date".into(),
+                years: 80,
+            });
+        }
+        kinds.add(kind).unwrap();
+    }
+    kinds
+}
+
+#[test]
+fn a_derived_fact_that_disagrees_with_the_field_it_comes_from_is_refused() {
+    let mut w = world();
+    // Shown together, the issued fact and the date of birth agree.
+    let qr = w.show(
+        &w.id_card,
+        &["birth_date", "age_over_18", "age_over_60"],
+        NOW,
+    );
+    let verdict = verify(&qr, &w.store()).unwrap();
+    let values: Vec<&FieldValue> = verdict.certificates[0]
+        .disclosed
+        .iter()
+        .map(|d| &d.value)
+        .collect();
+    assert_eq!(
+        values,
+        [
+            &FieldValue::Text("1990-03-07".into()),
+            &FieldValue::Bool(true),
+            &FieldValue::Bool(false)
+        ]
+    );
+
+    // A card signed and anchored by the department with a wrong rule says "no" for a
+    // citizen born in 1990.
+    let right = std::mem::replace(&mut w.province.kinds, kinds_with_a_wrong_rule());
+    let wrong = w.issue_now("public-security", sample::id_card(NOW));
+    w.province.kinds = right;
+    // Alone, a counter cannot tell: the fact is what the department signed.
+    let verdict = verify(&w.show(&wrong, &["age_over_18"], NOW), &w.store()).unwrap();
+    assert_eq!(
+        verdict.certificates[0].disclosed[0].value,
+        FieldValue::Bool(false)
+    );
+    // With the date of birth, it can, in either order of the fields asked for.
+    for fields in [
+        &["birth_date", "age_over_18"][..],
+        &["age_over_18", "birth_date"],
+    ] {
+        match refusal(&w, &wrong, fields) {
+            VerifyError::DisclosureInvalid { detail } => assert!(
+                detail.contains(
+                    "\"age_over_18\" is no, but \"birth_date\" (1990-03-07) makes it yes"
+                ),
+                "{detail}"
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+    // The other fact of that card is right, and shows.
+    assert!(verify(
+        &w.show(&wrong, &["birth_date", "age_over_60"], NOW),
+        &w.store()
+    )
+    .is_ok());
+}

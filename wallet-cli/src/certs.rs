@@ -7,7 +7,7 @@
 
 use ecert_schemas::presentation::MAX_ITEMS;
 use ecert_schemas::{Certificate, CertificatePackage, Disclosure, FieldValue, Kind, KindRegistry};
-use ecert_schemas::{FieldDef, SchemaError, UnixTime};
+use ecert_schemas::{FieldDef, KindId, SchemaError, UnixTime};
 use ecert_verifier::report::ValueView;
 use serde::Serialize;
 use thiserror::Error;
@@ -118,13 +118,7 @@ impl Entry<'_> {
     /// The kind's name for people, e.g. "National ID card (居民身份证)"; the kind id if
     /// this software does not know the kind.
     pub fn kind_name(&self, kinds: &KindRegistry) -> String {
-        match self.kind(kinds) {
-            Some(kind) => match &kind.name_local {
-                Some(local) => format!("{} ({local})", kind.name),
-                None => kind.name.clone(),
-            },
-            None => self.certificate.claims.kind.to_string(),
-        }
+        kind_name(&self.certificate.claims.kind, kinds)
     }
 
     /// The certificate's validity at `now`.
@@ -214,6 +208,18 @@ impl FieldLine {
             text: value.as_ref().map(FieldValue::to_string),
             value: value.as_ref().map(ValueView::from),
         }
+    }
+}
+
+/// A kind's name for people, e.g. "National ID card (居民身份证)"; the kind id if this
+/// software does not know the kind.
+pub fn kind_name(kind: &KindId, kinds: &KindRegistry) -> String {
+    match kinds.get(kind) {
+        Ok(known) => match &known.name_local {
+            Some(local) => format!("{} ({local})", known.name),
+            None => known.name.clone(),
+        },
+        Err(_) => kind.to_string(),
     }
 }
 

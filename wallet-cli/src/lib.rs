@@ -4,11 +4,13 @@
 //! fields from one or more certificates ([`present()`]) (drawn as QR codes by `ecert-qr`), the request that redeems a department's one-time offer
 //! code ([`offer`]), the encrypted wallet file ([`store`]) and the passphrase envelope it
 //! is built on (`ecert_sealed`, re-exported as [`sealed`]), the checks of a received
-//! package ([`receive`]) and the holder's view of the certificates ([`certs`]). Time,
-//! nonce and randomness are passed in; nothing here reads or writes files.
+//! package ([`receive`]), the holder's view of the certificates ([`certs`]) and the
+//! holder's own record of the presentations made ([`history`]), kept inside the wallet
+//! file. Time, nonce and randomness are passed in; nothing here reads or writes files.
 
 pub mod certs;
 mod error;
+pub mod history;
 mod holder;
 pub mod offer;
 mod present;

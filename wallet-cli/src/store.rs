@@ -1,10 +1,10 @@
-//! The encrypted wallet file: the holder key's seed and the certificate packages, sealed
-//! with a passphrase.
+//! The encrypted wallet file: the holder key's seed, the certificate packages and the
+//! holder's history of presentations ([`crate::history`]), sealed with a passphrase.
 //!
 //! This module is pure: it reads and writes no files and reads no clock; randomness (the
 //! salt and the nonce) is passed in. The command-line wallet writes the bytes to disk.
 //!
-//! # Format (version 1)
+//! # Format (envelope version 1, contents version 2)
 //!
 //! ```text
 //! file      = header ‖ ciphertext ‖ tag
@@ -17,8 +17,23 @@
 //!             nonce             24 bytes, random            (57 bytes in all)
 //! key       = Argon2id v0x13(passphrase (UTF-8), salt, m_cost, t_cost, p_cost) → 32 bytes
 //! ciphertext ‖ tag = XChaCha20-Poly1305(key, nonce, associated data = header, plaintext)
-//! plaintext = CBOR [ 1, bstr .size 32 (holder key seed), [ * bstr .cbor CertificatePackage ] ]
+//! plaintext = CBOR [ 2, bstr .size 32 (holder key seed), [ * bstr .cbor CertificatePackage ],
+//!                    history ]
+//! history   = [ * entry ]   (crate::history: when, which certificates, which field keys)
 //! ```
+//!
+//! Contents version 1, written before the history existed, is the same without it:
+//! `[ 1, seed, [ * package ] ]`. It is still read, as a wallet with an empty history, and
+//! the wallet is written as version 2 the next time it is saved. Software that reads only
+//! version 1 refuses a version-2 wallet as [`WalletError::UnsupportedWalletVersion`]
+//! rather than misreading it.
+//!
+//! The history is inside the wallet file rather than in a file of its own so that one
+//! atomic write keeps the certificates and the history together: a new passphrase
+//! (`passwd`), a backup and a restore carry both, and no crash can leave the two under
+//! different passphrases. [`open`] and [`seal`] leave the history out; a tool that writes
+//! back a wallet it opened uses [`open_with_history`] and [`seal_with_history`], so that
+//! the holder's history is kept.
 //!
 //! The envelope (header, key derivation, encryption) is `ecert_sealed`'s, with the
 //! magic `ECW1`. The whole header is authenticated, so a changed byte anywhere in the file
@@ -33,11 +48,12 @@
 //! re-encoding by which strict decoding checks it goes into a wiped buffer too. (A damaged
 //! plaintext that re-encodes longer than it is may still make that buffer grow.)
 
-use ecert_schemas::codec::{from_cbor_bounded_in, to_cbor_into, ByteBuf};
+use ecert_schemas::codec::{from_cbor_bounded_in, to_cbor, to_cbor_into, ByteBuf};
 use ecert_schemas::{CertificatePackage, SchemaError};
 use rand_core::CryptoRngCore;
 use zeroize::{Zeroize, Zeroizing};
 
+use crate::history::{Entry, History};
 use crate::sealed::{self, open_secret, seal_secret};
 use crate::{HolderKey, WalletError};
 
@@ -47,8 +63,11 @@ pub use crate::sealed::KdfParams;
 pub const MAGIC: [u8; 4] = *b"ECW1";
 /// The version of the file format (the byte after the magic).
 pub const FORMAT_VERSION: u8 = sealed::FORMAT_VERSION;
-/// The version of the encrypted contents (the first item of the plaintext array).
-pub const CONTENTS_VERSION: u64 = 1;
+/// The version of the encrypted contents written (the first item of the plaintext array):
+/// 2, with the holder's history.
+pub const CONTENTS_VERSION: u64 = 2;
+/// The oldest version of the contents still read: 1, before the history existed.
+pub const OLDEST_CONTENTS_VERSION: u64 = 1;
 /// Length of the salt fed to Argon2id.
 pub const SALT_LEN: usize = sealed::SALT_LEN;
 /// Length of the XChaCha20-Poly1305 nonce.
@@ -70,21 +89,30 @@ pub struct WalletContents {
     pub packages: Vec<CertificatePackage>,
 }
 
-/// The plaintext as CBOR: `[CONTENTS_VERSION, seed, [* package bytes]]`.
-fn encode_contents(contents: &WalletContents) -> Result<Zeroizing<Vec<u8>>, WalletError> {
+/// The plaintext as CBOR: `[CONTENTS_VERSION, seed, [* package bytes], history]`.
+fn encode_contents(
+    contents: &WalletContents,
+    history: &History,
+) -> Result<Zeroizing<Vec<u8>>, WalletError> {
     let mut packages = Vec::with_capacity(contents.packages.len());
     for package in &contents.packages {
         packages.push(ByteBuf::from(package.to_bytes()?));
     }
+    let history_len = to_cbor(&history.entries())?.len();
     let seed = contents.holder.seed();
-    // Room for the whole encoding (the packages, the seed, and at most 9 bytes of CBOR
-    // heads per item), so that it is written in place: a growing buffer would leave
-    // partial copies of the seed behind in freed memory.
-    let room = packages
-        .iter()
-        .map(|p| p.len().saturating_add(9))
-        .fold(seed.len().saturating_add(64), usize::saturating_add);
-    let mut value = (CONTENTS_VERSION, ByteBuf::from(seed.to_vec()), packages);
+    // Room for the whole encoding (the packages, the history, the seed, and at most 9
+    // bytes of CBOR heads per item), so that it is written in place: a growing buffer
+    // would leave partial copies of the seed behind in freed memory.
+    let room = packages.iter().map(|p| p.len().saturating_add(9)).fold(
+        seed.len().saturating_add(64).saturating_add(history_len),
+        usize::saturating_add,
+    );
+    let mut value = (
+        CONTENTS_VERSION,
+        ByteBuf::from(seed.to_vec()),
+        packages,
+        history.entries(),
+    );
     let mut encoded = Zeroizing::new(Vec::with_capacity(room));
     let result = to_cbor_into(&value, &mut encoded);
     // The seed's copy inside the tuple: wipe it before it is freed.
@@ -93,39 +121,53 @@ fn encode_contents(contents: &WalletContents) -> Result<Zeroizing<Vec<u8>>, Wall
     Ok(encoded)
 }
 
-/// Reads the plaintext written by [`encode_contents`].
-fn decode_contents(plaintext: &[u8]) -> Result<WalletContents, WalletError> {
-    type Plain = (u64, ByteBuf, Vec<ByteBuf>);
+/// The version a plaintext says it is: its first item, when it is an array (of up to 23
+/// items) whose first item is an unsigned integer, as every version's is.
+fn contents_version(plaintext: &[u8]) -> Option<u64> {
+    if !matches!(plaintext.first(), Some(0x80..=0x97)) {
+        return None;
+    }
+    let head = *plaintext.get(1)?;
+    let big_endian = |n: usize| -> Option<u64> {
+        let bytes = plaintext.get(2..2 + n)?;
+        Some(bytes.iter().fold(0u64, |v, b| v << 8 | u64::from(*b)))
+    };
+    match head {
+        0x00..=0x17 => Some(u64::from(head)),
+        0x18 => big_endian(1),
+        0x19 => big_endian(2),
+        0x1a => big_endian(4),
+        0x1b => big_endian(8),
+        _ => None,
+    }
+}
+
+/// Reads the plaintext written by [`encode_contents`], or by a version-1 wallet.
+fn decode_contents(plaintext: &[u8]) -> Result<(WalletContents, History), WalletError> {
+    type PlainV1 = (u64, ByteBuf, Vec<ByteBuf>);
+    type PlainV2 = (u64, ByteBuf, Vec<ByteBuf>, Vec<Entry>);
+    let unsupported = |found: u64| WalletError::UnsupportedWalletVersion {
+        found,
+        supported: CONTENTS_VERSION,
+    };
     // The strict decoder re-encodes the contents to compare them: into a buffer wiped
     // when dropped, since the re-encoding holds the seed too.
     let mut again = Zeroizing::new(Vec::new());
-    let (version, seed_buf, packages) = match from_cbor_bounded_in::<Plain>(
-        "wallet contents",
-        plaintext,
-        MAX_CONTENTS_BYTES,
-        &mut again,
-    ) {
-        Ok(value) => value,
-        Err(e) => {
-            // A future layout still starts with its version number.
-            if let (Some(0x80..=0x97), Some(&v @ 0..=0x17)) = (plaintext.first(), plaintext.get(1))
-            {
-                if u64::from(v) != CONTENTS_VERSION {
-                    return Err(WalletError::UnsupportedWalletVersion {
-                        found: u64::from(v),
-                        supported: CONTENTS_VERSION,
-                    });
-                }
-            }
-            return Err(WalletError::WalletDamaged(e.to_string()));
+    let what = "wallet contents";
+    let decoded = match contents_version(plaintext) {
+        Some(1) => from_cbor_bounded_in::<PlainV1>(what, plaintext, MAX_CONTENTS_BYTES, &mut again)
+            .map(|(v, seed, packages)| (v, seed, packages, Vec::new())),
+        Some(CONTENTS_VERSION) | None => {
+            from_cbor_bounded_in::<PlainV2>(what, plaintext, MAX_CONTENTS_BYTES, &mut again)
         }
+        // A future layout still starts with its version number.
+        Some(other) => return Err(unsupported(other)),
     };
+    let (version, seed_buf, packages, history) =
+        decoded.map_err(|e| WalletError::WalletDamaged(e.to_string()))?;
     let seed_vec = Zeroizing::new(seed_buf.into_vec());
-    if version != CONTENTS_VERSION {
-        return Err(WalletError::UnsupportedWalletVersion {
-            found: version,
-            supported: CONTENTS_VERSION,
-        });
+    if !(OLDEST_CONTENTS_VERSION..=CONTENTS_VERSION).contains(&version) {
+        return Err(unsupported(version));
     }
     let mut seed = Zeroizing::new([0u8; 32]);
     if seed_vec.len() != seed.len() {
@@ -142,21 +184,37 @@ fn decode_contents(plaintext: &[u8]) -> Result<WalletContents, WalletError> {
             WalletError::WalletDamaged(format!("certificate package {}: {e}", i + 1))
         })?);
     }
-    Ok(WalletContents {
+    let contents = WalletContents {
         holder,
         packages: parsed,
-    })
+    };
+    Ok((contents, History::from_entries(history)))
 }
 
-/// Encrypts `contents` under `passphrase`: a fresh random salt and nonce from `rng`, key
-/// from Argon2id with `params`. Returns the whole file.
+/// Encrypts `contents` under `passphrase`, with an empty history: a fresh random salt and
+/// nonce from `rng`, key from Argon2id with `params`. Returns the whole file.
+///
+/// To write back a wallet that was opened, use [`seal_with_history`] with the history
+/// [`open_with_history`] gave, or the holder's history is lost.
 pub fn seal(
     contents: &WalletContents,
     passphrase: &Zeroizing<String>,
     params: KdfParams,
     rng: &mut impl CryptoRngCore,
 ) -> Result<Vec<u8>, WalletError> {
-    let plaintext = encode_contents(contents)?;
+    seal_with_history(contents, &History::new(), passphrase, params, rng)
+}
+
+/// Encrypts `contents` and `history` under `passphrase`: a fresh random salt and nonce
+/// from `rng`, key from Argon2id with `params`. Returns the whole file.
+pub fn seal_with_history(
+    contents: &WalletContents,
+    history: &History,
+    passphrase: &Zeroizing<String>,
+    params: KdfParams,
+    rng: &mut impl CryptoRngCore,
+) -> Result<Vec<u8>, WalletError> {
+    let plaintext = encode_contents(contents, history)?;
     if plaintext.len() > MAX_CONTENTS_BYTES {
         return Err(WalletError::Schema(SchemaError::TooLarge {
             actual: plaintext.len(),
@@ -166,7 +224,8 @@ pub fn seal(
     Ok(seal_secret(MAGIC, &plaintext, passphrase, params, rng)?)
 }
 
-/// Decrypts a wallet file with `passphrase`.
+/// Decrypts a wallet file with `passphrase`: its key and certificates (its history is
+/// left out; see [`open_with_history`]).
 ///
 /// Errors, in the order they are checked: [`WalletError::NotAWalletFile`] (no `ECW1`
 /// magic), [`WalletError::UnsupportedWalletVersion`], [`WalletError::WalletDamaged`]
@@ -176,6 +235,15 @@ pub fn seal(
 /// [`WalletError::UnsupportedWalletVersion`] for authentic contents this software cannot
 /// read.
 pub fn open(file: &[u8], passphrase: &Zeroizing<String>) -> Result<WalletContents, WalletError> {
+    open_with_history(file, passphrase).map(|(contents, _)| contents)
+}
+
+/// Decrypts a wallet file with `passphrase`: its key and certificates, and the holder's
+/// history (empty for a wallet of contents version 1). Errors as [`open`].
+pub fn open_with_history(
+    file: &[u8],
+    passphrase: &Zeroizing<String>,
+) -> Result<(WalletContents, History), WalletError> {
     let plaintext = open_secret(MAGIC, file, passphrase)?;
     decode_contents(&plaintext)
 }
@@ -220,6 +288,20 @@ mod tests {
         }
     }
 
+    fn entry(time: u64, fields: &[&str]) -> Entry {
+        Entry {
+            time: ecert_schemas::UnixTime(time),
+            challenge: None,
+            counter: None,
+            certificates: vec![crate::history::Shown {
+                short_id: "abababab".into(),
+                kind: ecert_schemas::KindId::new("id-card").unwrap(),
+                issuer: ecert_schemas::IssuerId::new("public-security").unwrap(),
+                fields: fields.iter().map(|f| f.to_string()).collect(),
+            }],
+        }
+    }
+
     fn contains(haystack: &[u8], needle: &[u8]) -> bool {
         haystack.windows(needle.len()).any(|w| w == needle)
     }
@@ -233,7 +315,13 @@ mod tests {
                     .map(|i| package("张伟", &"9".repeat(i)))
                     .collect(),
             };
-            let mut plaintext = encode_contents(&contents).unwrap();
+            let mut history = History::new();
+            for t in 0..count {
+                history
+                    .record(entry(t as u64, &["name", "id_number"]))
+                    .unwrap();
+            }
+            let mut plaintext = encode_contents(&contents, &history).unwrap();
             // The buffer never grew: what is left of it is the room reserved beyond the
             // encoding, not the doubling of a buffer that moved (and left copies behind).
             let slack = plaintext.capacity() - plaintext.len();
@@ -266,7 +354,7 @@ mod tests {
             packages: vec![],
         };
         let file = seal(&empty, &pass(""), KdfParams::default(), &mut OsRng).unwrap();
-        assert_eq!(file.len(), HEADER_LEN + 1 + 1 + 2 + 32 + 1 + TAG_LEN);
+        assert_eq!(file.len(), HEADER_LEN + 1 + 1 + 2 + 32 + 1 + 1 + TAG_LEN);
         assert!(open(&file, &pass("")).unwrap().packages.is_empty());
 
         // Sealing twice gives different files (fresh salt and nonce).
@@ -380,11 +468,32 @@ mod tests {
         let seal_raw =
             |plaintext: &[u8]| seal_secret(MAGIC, plaintext, &p, fast(), &mut OsRng).unwrap();
         let seed = ByteBuf::from(vec![3u8; 32]);
-        let v2 = to_cbor(&(2u64, seed.clone(), Vec::<ByteBuf>::new())).unwrap();
-        assert!(matches!(
-            open(&seal_raw(&v2), &p),
-            Err(WalletError::UnsupportedWalletVersion { found: 2, .. })
-        ));
+        let none = Vec::<ByteBuf>::new();
+        let no_history = Vec::<Entry>::new();
+        for future in [
+            to_cbor(&(3u64, seed.clone(), none.clone(), no_history.clone())).unwrap(),
+            to_cbor(&(3u64, seed.clone(), none.clone())).unwrap(),
+            to_cbor(&(99u64, seed.clone())).unwrap(),
+            to_cbor(&(1000u64, seed.clone(), none.clone(), no_history.clone())).unwrap(),
+        ] {
+            assert!(
+                matches!(
+                    open(&seal_raw(&future), &p),
+                    Err(WalletError::UnsupportedWalletVersion { supported: 2, .. })
+                ),
+                "{future:02x?}"
+            );
+        }
+        // A version's number with the other version's layout.
+        for mixed in [
+            to_cbor(&(2u64, seed.clone(), none.clone())).unwrap(),
+            to_cbor(&(1u64, seed.clone(), none.clone(), no_history.clone())).unwrap(),
+        ] {
+            assert!(matches!(
+                open(&seal_raw(&mixed), &p),
+                Err(WalletError::WalletDamaged(_))
+            ));
+        }
         let short_seed =
             to_cbor(&(1u64, ByteBuf::from(vec![3u8; 31]), Vec::<ByteBuf>::new())).unwrap();
         assert!(matches!(
@@ -400,8 +509,97 @@ mod tests {
             open(&seal_raw(b"not cbor at all"), &p),
             Err(WalletError::WalletDamaged(_))
         ));
-        let good = to_cbor(&(1u64, seed, Vec::<ByteBuf>::new())).unwrap();
+        let good = to_cbor(&(2u64, seed.clone(), none.clone(), no_history)).unwrap();
         assert!(open(&seal_raw(&good), &p).is_ok());
+        // A damaged history entry (an authentic one is always well formed).
+        let bad_entry = to_cbor(&(
+            2u64,
+            seed,
+            none,
+            vec![(
+                1u64,
+                Option::<ByteBuf>::None,
+                Option::<String>::None,
+                none_shown(),
+            )],
+        ))
+        .unwrap();
+        assert!(matches!(
+            open(&seal_raw(&bad_entry), &p),
+            Err(WalletError::WalletDamaged(_))
+        ));
+    }
+
+    fn none_shown() -> Vec<(String, String, String, Vec<String>)> {
+        Vec::new()
+    }
+
+    #[test]
+    fn the_history_is_kept_and_sealed_with_the_wallet() {
+        let holder = HolderKey::generate(&mut OsRng);
+        let contents = WalletContents {
+            holder,
+            packages: vec![package("张伟", "110108199003070016")],
+        };
+        let mut history = History::new();
+        history
+            .record(entry(1_000, &["name", "id_number"]))
+            .unwrap();
+        let mut challenged = entry(2_000, &[]);
+        challenged.challenge = Some(ecert_schemas::Nonce::from_hex("9f3a61c2").unwrap());
+        history.record(challenged).unwrap();
+        let p = pass("correct horse");
+        let file = seal_with_history(&contents, &history, &p, fast(), &mut OsRng).unwrap();
+        let (opened, again) = open_with_history(&file, &p).unwrap();
+        assert_eq!(again, history);
+        assert_eq!(opened.packages, contents.packages);
+        // `open` and `seal` leave it out.
+        assert_eq!(open(&file, &p).unwrap().packages, contents.packages);
+        let without = seal(&opened, &p, fast(), &mut OsRng).unwrap();
+        assert!(open_with_history(&without, &p).unwrap().1.is_empty());
+        // Nothing of it in clear: not the kind, the issuer, a key, the short id.
+        for clear in [
+            &b"id-card"[..],
+            b"public-security",
+            b"id_number",
+            b"name",
+            b"abababab",
+        ] {
+            assert!(
+                !contains(&file, clear),
+                "{}",
+                String::from_utf8_lossy(clear)
+            );
+        }
+        assert_eq!(
+            open_with_history(&file, &pass("wrong horse")).unwrap_err(),
+            WalletError::WrongPassphrase
+        );
+    }
+
+    #[test]
+    fn a_version_1_wallet_opens_with_an_empty_history_and_is_saved_as_version_2() {
+        // A wallet written before the history existed: `[1, seed, [* package]]`.
+        let holder = HolderKey::generate(&mut OsRng);
+        let pkg = package("张伟", "110108199003070016");
+        let seed = ByteBuf::from(holder.seed().to_vec());
+        let v1 = to_cbor(&(1u64, seed, vec![ByteBuf::from(pkg.to_bytes().unwrap())])).unwrap();
+        let p = pass("correct horse");
+        let file = seal_secret(MAGIC, &v1, &p, fast(), &mut OsRng).unwrap();
+        let (contents, mut history) = open_with_history(&file, &p).unwrap();
+        assert_eq!(contents.holder.public_key(), holder.public_key());
+        assert_eq!(contents.packages, vec![pkg.clone()]);
+        assert!(history.is_empty());
+        assert_eq!(open(&file, &p).unwrap().packages, vec![pkg]);
+        // Saved again, it is version 2 and holds the history.
+        history.record(entry(5, &["name"])).unwrap();
+        let saved = seal_with_history(&contents, &history, &p, fast(), &mut OsRng).unwrap();
+        let plaintext = open_secret(MAGIC, &saved, &p).unwrap();
+        assert_eq!(plaintext.get(..2), Some(&[0x84, 0x02][..]));
+        let (again, kept) = open_with_history(&saved, &p).unwrap();
+        assert_eq!(again.packages, contents.packages);
+        assert_eq!(*again.holder.seed(), *holder.seed());
+        assert_eq!(kept, history);
     }
 
     #[test]

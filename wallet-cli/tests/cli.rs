@@ -167,13 +167,14 @@ fn help_explains_every_command() {
         "passwd",
         "trust",
         "refresh",
+        "history",
         "ECERT_WALLET_PASSPHRASE",
         "wallet.ecw",
         "Exit codes",
     ] {
         assert!(top.contains(word), "top-level help lacks {word:?}:\n{top}");
     }
-    let expected: [(&str, &[&str]); 11] = [
+    let expected: [(&str, &[&str]); 12] = [
         ("init", &["passphrase", "never overwritten"]),
         ("id", &["department", "--png"]),
         (
@@ -197,6 +198,18 @@ fn help_explains_every_command() {
                 "--svg",
                 "hotel",
                 "one minute",
+            ],
+        ),
+        (
+            "history",
+            &[
+                "--json",
+                "--since",
+                "--limit",
+                "--clear",
+                "--yes",
+                "never their values",
+                "10000",
             ],
         ),
         ("backup", &["ECERT_BACKUP_PASSPHRASE", "--force", "restore"]),
@@ -819,6 +832,359 @@ fn unreadable_files_are_reported_before_the_passphrase_is_asked() {
 }
 
 // ---------------------------------------------------------------------------------------
+// The holder's history: what was shown, when, kept in the wallet file.
+// ---------------------------------------------------------------------------------------
+
+/// `history --json`, parsed.
+fn history_json(device: &Device, more: &[&str]) -> serde_json::Value {
+    let out = device.ok(&[&["history", "--json"][..], more].concat());
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
+}
+
+#[test]
+fn the_history_records_every_presentation_with_keys_and_no_values() {
+    let world = Citizen::new("history");
+    let device = &world.device;
+    let id_short = short_id(&world.id_card);
+    let record_short = short_id(&world.record);
+
+    let out = device.ok(&["history"]);
+    assert!(out.contains("Your history is empty"), "{out}");
+    let json = history_json(device, &[]);
+    assert_eq!(json["total"], 0);
+    assert_eq!(json["entries"], serde_json::json!([]));
+
+    // Two presentations: two certificates as text, then one with a counter's challenge
+    // as a PNG file.
+    let before = now();
+    device.ok(&present_both(&["--text"]));
+    let png = device.path("challenge.png");
+    device.ok(&[
+        "present",
+        "--show",
+        "id-card:name",
+        "--nonce",
+        "9f3a61c2",
+        "--png",
+        png.to_str().unwrap(),
+    ]);
+    let after = now();
+
+    let out = device.ok(&["history"]);
+    says(
+        &out,
+        &[
+            "newest first: 2 of 2",
+            "never their values",
+            "answered a counter's challenge (9F3A61C2)",
+            &format!("{id_short}  National ID card (居民身份证), from public-security"),
+            &format!(
+                "{record_short}  No-criminal-record certificate (无犯罪记录证明), from justice"
+            ),
+            "Name (姓名), ID number (公民身份号码)",
+            "Result (查询结果)",
+            " UTC",
+        ],
+    );
+    // Newest first: the challenge's entry comes before the one with both certificates.
+    let challenge_at = out.find("challenge (9F3A61C2)").unwrap();
+    let both_at = out.find("ID number").unwrap();
+    assert!(challenge_at < both_at, "{out}");
+    let newest = &out[challenge_at..both_at];
+    assert!(!newest.contains("No-criminal-record"), "{out}");
+    // Keys and labels, never the values shown.
+    for value in ["张伟", sample::ID_NUMBER, "no-record", "北京市"] {
+        assert!(!out.contains(value), "{value:?} in:\n{out}");
+    }
+
+    let json = history_json(device, &[]);
+    assert_eq!(json["total"], 2);
+    let entries = json["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 2);
+    let (newest, oldest) = (&entries[0], &entries[1]);
+    assert_eq!(newest["challenge"], "9F3A61C2");
+    assert!(
+        newest["counter"].is_null(),
+        "reserved for counters that ask"
+    );
+    assert_eq!(
+        newest["certificates"],
+        serde_json::json!([{
+            "short_id": id_short,
+            "kind": "id-card",
+            "kind_name": "National ID card",
+            "kind_name_local": "居民身份证",
+            "issuer": "public-security",
+            "fields": [{ "key": "name", "label": "Name", "label_local": "姓名" }],
+        }])
+    );
+    assert!(oldest["challenge"].is_null());
+    let keys = |cert: &serde_json::Value| -> Vec<String> {
+        cert["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["key"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let certs = oldest["certificates"].as_array().unwrap();
+    assert_eq!(certs.len(), 2);
+    assert_eq!(keys(&certs[0]), ["name", "id_number"]);
+    assert_eq!(certs[1]["short_id"], record_short.as_str());
+    assert_eq!(certs[1]["issuer"], "justice");
+    assert_eq!(keys(&certs[1]), ["result"]);
+    for entry in entries {
+        let time = entry["time"].as_u64().unwrap();
+        assert!(before.secs() <= time && time <= after.secs(), "{entry}");
+    }
+    let text = json.to_string();
+    for value in ["张伟", sample::ID_NUMBER, "no-record"] {
+        assert!(!text.contains(value), "{value:?} in {text}");
+    }
+
+    // --limit and --since.
+    let out = device.ok(&["history", "--limit", "1"]);
+    says(&out, &["1 of 2", "9F3A61C2", "1 older not shown"]);
+    assert!(!out.contains("ID number"), "{out}");
+    assert_eq!(
+        history_json(device, &["--limit", "1"])["entries"][0]["challenge"],
+        "9F3A61C2"
+    );
+    let today = ecert_schemas::date::date_of_unix(before.secs()).to_string();
+    let tomorrow = ecert_schemas::date::date_of_unix(after.secs() + DAY).to_string();
+    let out = device.ok(&["history", "--since", &today]);
+    assert!(
+        out.contains(&format!("since {today}, newest first: 2 of 2")),
+        "{out}"
+    );
+    let out = device.ok(&["history", "--since", &tomorrow]);
+    assert!(
+        out.contains(&format!(
+            "No presentations since {tomorrow} (2 in your history in all)"
+        )),
+        "{out}"
+    );
+    let json = history_json(device, &["--since", &tomorrow]);
+    assert_eq!(
+        (
+            json["total"].as_u64(),
+            json["entries"].as_array().map(Vec::len)
+        ),
+        (Some(2), Some(0))
+    );
+    for bad in [
+        &["history", "--since", "2026-13-01"][..],
+        &["history", "--since", "yesterday"],
+        &["history", "--limit", "0"],
+        &["history", "--clear", "--json"],
+        &["history", "--clear", "--limit", "3"],
+        &["history", "--yes"],
+    ] {
+        assert_eq!(device.run(bad).code, Some(2), "{bad:?}");
+    }
+
+    // A live session is one entry; a presentation refused before any code is made, none.
+    device.present("id-card:", &["--live", "--interval", "1", "--count", "2"]);
+    device.fails(device.cmd(&["present", "--show", "id-card:shoe_size", "--text"]));
+    let json = history_json(device, &[]);
+    assert_eq!(json["total"], 3);
+    assert_eq!(
+        json["entries"][0]["certificates"][0]["fields"],
+        serde_json::json!([])
+    );
+    let out = device.ok(&["history", "--limit", "1"]);
+    assert!(
+        out.contains("no details: only its kind, issuer and validity"),
+        "{out}"
+    );
+}
+
+#[test]
+fn the_history_is_encrypted_and_cleared_only_when_confirmed() {
+    let world = Citizen::new("history-clear");
+    let device = &world.device;
+    device.ok(&present_both(&["--text"]));
+    device.ok(&[
+        "present",
+        "--show",
+        "id-card:name",
+        "--nonce",
+        "9f3a61c2",
+        "--text",
+    ]);
+
+    // On disk: one file, with nothing of the history in clear.
+    let file = device.wallet_bytes();
+    for clear in [
+        "id-card",
+        "no-criminal-record",
+        "public-security",
+        "justice",
+        "id_number",
+        "result",
+        &short_id(&world.id_card),
+        &short_id(&world.record),
+    ] {
+        assert!(!contains(&file, clear.as_bytes()), "{clear:?} in clear");
+    }
+    assert!(
+        !contains(&file, &[0x9f, 0x3a, 0x61, 0xc2]),
+        "the challenge in clear"
+    );
+    let names: Vec<_> = std::fs::read_dir(device.wallet.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        names,
+        ["wallet.ecw"],
+        "the history is inside the wallet file"
+    );
+    // The library reads it with the passphrase only.
+    let pass = Zeroizing::new(PASSPHRASE.to_owned());
+    let (_, history) = store::open_with_history(&file, &pass).unwrap();
+    assert_eq!(history.len(), 2);
+    let wrong = Zeroizing::new("not the passphrase".to_owned());
+    assert!(store::open_with_history(&file, &wrong).is_err());
+
+    // A wrong passphrase: refused, nothing shown or changed.
+    for args in [
+        &["history"][..],
+        &["history", "--json"],
+        &["history", "--clear", "--yes"],
+    ] {
+        let out = device
+            .cmd(args)
+            .env("ECERT_WALLET_PASSPHRASE", "not the passphrase")
+            .run();
+        assert_eq!(out.code, Some(1), "{args:?}");
+        assert!(out.stderr.contains("wrong passphrase"), "{}", out.stderr);
+        assert!(out.stdout.is_empty(), "{args:?} printed {}", out.stdout);
+        assert_eq!(device.wallet_bytes(), file, "{args:?} changed the wallet");
+    }
+
+    // --clear asks first; without a terminal to ask on it needs --yes, and an answer on
+    // standard input is not taken for one.
+    for cmd in [
+        device.cmd(&["history", "--clear"]),
+        device.cmd(&["history", "--clear"]).stdin("yes\n"),
+    ] {
+        let err = device.fails(cmd);
+        says(&err, &["--yes", "Nothing was deleted"]);
+        assert_eq!(device.wallet_bytes(), file);
+    }
+    let out = device.ok(&["history", "--clear", "--yes"]);
+    assert!(
+        out.contains("Deleted your history of 2 presentation(s)"),
+        "{out}"
+    );
+    assert!(device.ok(&["history"]).contains("Your history is empty"));
+    assert_eq!(history_json(device, &[])["total"], 0);
+    let out = device.ok(&["history", "--clear", "--yes"]);
+    assert!(out.contains("already empty"), "{out}");
+    // The certificates are untouched, and the next presentation is recorded again.
+    assert_eq!(device.ok(&["list"]).lines().count(), 3);
+    device.ok(&["present", "--show", "id-card:name", "--text"]);
+    assert_eq!(history_json(device, &[])["total"], 1);
+}
+
+#[test]
+fn the_history_travels_with_backups_and_a_new_passphrase() {
+    let world = Citizen::new("history-backup");
+    let device = &world.device;
+    device.ok(&present_both(&["--text"]));
+    device.ok(&[
+        "present",
+        "--show",
+        "id-card:name",
+        "--nonce",
+        "00ff",
+        "--text",
+    ]);
+    let history = history_json(device, &[]);
+    assert_eq!(history["total"], 2);
+
+    let backup = device.path("backup.ecw");
+    let out = device
+        .cmd(&["backup", backup.to_str().unwrap()])
+        .env("ECERT_BACKUP_PASSPHRASE", "the backup passphrase")
+        .run();
+    assert!(out.success(), "{}", out.stderr);
+    assert!(
+        out.stdout.contains("2 presentation(s) in its history"),
+        "{}",
+        out.stdout
+    );
+    assert!(!contains(&std::fs::read(&backup).unwrap(), b"id_number"));
+
+    let mut phone = Device::new("history-backup-phone");
+    phone.passphrase = "the new phone's passphrase".into();
+    let out = phone
+        .cmd(&["restore", backup.to_str().unwrap()])
+        .env("ECERT_BACKUP_PASSPHRASE", "the backup passphrase")
+        .run();
+    assert!(out.success(), "{}", out.stderr);
+    assert!(
+        out.stdout.contains("2 presentation(s) in its history"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(history_json(&phone, &[]), history);
+    assert_eq!(phone.ok(&["history"]), device.ok(&["history"]));
+
+    // A new passphrase keeps it; receiving a certificate keeps it.
+    let out = phone
+        .cmd(&["passwd"])
+        .env("ECERT_NEW_WALLET_PASSPHRASE", "another new passphrase")
+        .run();
+    assert!(out.success(), "{}", out.stderr);
+    phone.passphrase = "another new passphrase".into();
+    assert_eq!(history_json(&phone, &[]), history);
+    let mut world = world;
+    let card = world
+        .world
+        .issue_now("social-security", sample::social_security_card(now()));
+    let file = phone.write_package("card.ecp", &card);
+    phone.ok(&["receive", file.to_str().unwrap()]);
+    assert_eq!(history_json(&phone, &[]), history);
+}
+
+#[test]
+fn a_wallet_from_before_the_history_opens_and_gains_one() {
+    let world = Citizen::new("history-migration");
+    let device = &world.device;
+    // The same wallet written as version 1 of the contents: `[1, seed, [* package]]`.
+    let pass = Zeroizing::new(PASSPHRASE.to_owned());
+    let contents = store::open(&device.wallet_bytes(), &pass).unwrap();
+    let packages: Vec<ecert_schemas::codec::ByteBuf> = contents
+        .packages
+        .iter()
+        .map(|p| ecert_schemas::codec::ByteBuf::from(p.to_bytes().unwrap()))
+        .collect();
+    let seed = ecert_schemas::codec::ByteBuf::from(contents.holder.seed().to_vec());
+    let plaintext = ecert_schemas::codec::to_cbor(&(1u64, seed, packages)).unwrap();
+    let kdf = ecert_wallet::KdfParams::new(256, 1, 1).unwrap();
+    let v1 = ecert_wallet::sealed::seal_secret(store::MAGIC, &plaintext, &pass, kdf, &mut OsRng)
+        .unwrap();
+    std::fs::write(&device.wallet, &v1).unwrap();
+
+    assert_eq!(device.ok(&["list"]).lines().count(), 3);
+    assert!(device.ok(&["history"]).contains("Your history is empty"));
+    assert_eq!(device.wallet_bytes(), v1, "reading does not rewrite it");
+    let qr = device.present("id-card:name", &["--text"]);
+    assert!(world.verify(qr.trim(), &Policy::default()).is_ok());
+    assert_eq!(history_json(device, &[])["total"], 1);
+    // Now version 2 of the contents, with the same key and certificates.
+    let file = device.wallet_bytes();
+    let opened = ecert_wallet::sealed::open_secret(store::MAGIC, &file, &pass).unwrap();
+    assert_eq!(opened.get(..2), Some(&[0x84, 0x02][..]));
+    let (again, history) = store::open_with_history(&file, &pass).unwrap();
+    assert_eq!(again.packages, contents.packages);
+    assert_eq!(again.holder.public_key(), world.holder);
+    assert_eq!(history.len(), 1);
+}
+
+// ---------------------------------------------------------------------------------------
 // Servers: a department's offer endpoint played by the test kit's HTTP server, and the
 // test kit's fake ledger node.
 // ---------------------------------------------------------------------------------------
@@ -1164,4 +1530,40 @@ fn refresh_says_how_current_the_validators_vouch_the_revocation_data_is() {
     node.state_freshness(2, time);
     let out = report(&["WARNING: the validators no longer confirm", "2 of 4"]);
     assert!(!out.contains(&format!("as of {time}")), "{out}");
+}
+
+/// A citizen proves they are 18 or over without their date of birth: the wallet lists the
+/// ID card's derived facts like its fields and presents one by its key; a counter shows it
+/// as yes/no with its labels in both languages (the counter binary's own test,
+/// `verifier/tests/cli.rs`, shows the same through `ecert-verify`).
+#[test]
+fn a_citizen_proves_their_age_without_the_date_of_birth() {
+    let world = Citizen::new("derived");
+    let device = &world.device;
+    let show = device.ok(&["show", "id-card"]);
+    for part in [
+        "age_over_18        Aged 18 or over (年满18周岁): yes",
+        "age_over_60        Aged 60 or over (年满60周岁): no",
+    ] {
+        assert!(show.contains(part), "{part:?} missing in:\n{show}");
+    }
+
+    let out = device
+        .cmd(&present("id-card:age_over_18", &["--text"]))
+        .run();
+    assert!(out.success(), "{}", out.stderr);
+    assert!(out.stderr.contains("age_over_18"), "{}", out.stderr);
+    let qr = out.stdout.trim_end_matches('\n');
+    let verdict = world.verify(qr, &Policy::default()).unwrap();
+    assert_eq!(
+        disclosed(&verdict, 0),
+        [("age_over_18".to_owned(), "yes".to_owned())]
+    );
+    let view =
+        ecert_verifier::report::VerifiedView::of(&verdict.certificates[0], &world.province.kinds);
+    assert_eq!(view.disclosed[0].labels(), "Aged 18 or over / 年满18周岁");
+    assert_eq!(view.disclosed[0].text, "yes / 是");
+    // Neither the date of birth nor anything else of the card is in the code.
+    let presentation = ecert_schemas::Presentation::from_qr_string(qr).unwrap();
+    assert_eq!(presentation.decode_items().unwrap()[0].disclosures.len(), 1);
 }

@@ -1,7 +1,9 @@
-//! `ecert-wallet receive` (from a file and with an offer code), `passwd` and `restore`
-//! killed with SIGKILL at every write point (the test-only crash points of
-//! `ecert_shell::crash_points`) and at random moments; then the wallet must open, with
-//! the old or the new passphrase, holding what it held or what it was given, and the
+//! `ecert-wallet receive` (from a file and with an offer code), `passwd`, `restore`,
+//! `present` (which records the presentation in the wallet's history before showing it)
+//! and `history --clear` killed with SIGKILL at every write point (the test-only crash
+//! points of `ecert_shell::crash_points`) and at random moments; then the wallet must
+//! open, with the old or the new passphrase, holding what it held or what it was given
+//! (the history with or without the entry being written, never less), and the
 //! command run again (or the one its message names) must finish the work. With an offer,
 //! the department hands the package again to the wallet that collected it (its redelivery
 //! window), so nothing is lost at any point; past that window, the copy the wallet keeps. A full disk (a
@@ -71,6 +73,15 @@ fn held(path: &Path, passphrase: &str) -> Option<usize> {
     store::open(&bytes, &Zeroizing::new(passphrase.to_owned()))
         .ok()
         .map(|c| c.packages.len())
+}
+
+/// The certificates and the history entries of the wallet at `path`, opened with
+/// `passphrase` (`None`: it does not open with it).
+fn held_with_history(path: &Path, passphrase: &str) -> Option<(usize, usize)> {
+    let bytes = std::fs::read(path).ok()?;
+    store::open_with_history(&bytes, &Zeroizing::new(passphrase.to_owned()))
+        .ok()
+        .map(|(c, h)| (c.packages.len(), h.len()))
 }
 
 /// A wallet holding the world's ID card, and the world (its record not received yet).
@@ -351,6 +362,84 @@ fn restore_killed_at_every_write_point_is_whole_or_can_be_run_again() {
 }
 
 #[test]
+fn present_killed_at_every_write_point_shows_nothing_unrecorded_and_loses_no_history() {
+    let (device, _world, _, _) = setup("present");
+    let present = || device.cmd(&["present", "--show", "id-card:name", "--text"]);
+    present().run().ok();
+    let start = std::fs::read(&device.wallet).unwrap();
+    assert_eq!(held_with_history(&device.wallet, OLD), Some((1, 1)));
+    let (done, points) = crash::points(present(), &device.dir);
+    assert!(done.ok().starts_with("EC1"));
+    assert!(points.len() >= 4, "{points:?}");
+    let check_and_finish = |killed: Option<&str>| {
+        let (certs, entries) = held_with_history(&device.wallet, OLD).expect("the wallet opens");
+        assert_eq!(certs, 1, "the certificates are kept");
+        assert!(
+            entries == 1 || entries == 2,
+            "the history has the entry or not, and nothing else lost: {entries}"
+        );
+        if let Some(printed) = killed {
+            // Every write point comes before the code is shown: no code without its entry.
+            assert!(printed.is_empty(), "a code was shown: {printed}");
+        }
+        // The next presentation is recorded, and removes what the kill left behind.
+        present().run().ok();
+        assert_eq!(
+            held_with_history(&device.wallet, OLD),
+            Some((1, entries + 1))
+        );
+        let temporaries = crash::temporaries(device.wallet.parent().unwrap());
+        assert!(temporaries.is_empty(), "{temporaries:?}");
+    };
+    for n in 1..=points.len() {
+        std::fs::write(&device.wallet, &start).unwrap();
+        let run = crash::crash_at(present(), n);
+        check_and_finish(Some(&run.stdout));
+    }
+    std::fs::write(&device.wallet, &start).unwrap();
+    let whole = crash::duration(present());
+    let mut dice = Dice::new("wallet present");
+    for _ in 0..8 {
+        std::fs::write(&device.wallet, &start).unwrap();
+        crash::kill_after(present(), dice.delay(whole));
+        check_and_finish(None);
+    }
+    eprintln!(
+        "present: {} write points, all tried; 8 random kills",
+        points.len()
+    );
+}
+
+#[test]
+fn history_clear_killed_at_every_write_point_clears_all_or_nothing() {
+    let (device, _world, _, _) = setup("clear");
+    for _ in 0..3 {
+        device
+            .cmd(&["present", "--show", "id-card:name", "--text"])
+            .run()
+            .ok();
+    }
+    let start = std::fs::read(&device.wallet).unwrap();
+    let clear = || device.cmd(&["history", "--clear", "--yes"]);
+    let (done, points) = crash::points(clear(), &device.dir);
+    done.ok();
+    assert_eq!(held_with_history(&device.wallet, OLD), Some((1, 0)));
+    for n in 1..=points.len() {
+        std::fs::write(&device.wallet, &start).unwrap();
+        crash::crash_at(clear(), n);
+        match held_with_history(&device.wallet, OLD) {
+            Some((1, 3)) => {
+                clear().run().ok();
+                assert_eq!(held_with_history(&device.wallet, OLD), Some((1, 0)));
+            }
+            Some((1, 0)) => {}
+            other => panic!("after a kill at point {n}: {other:?}"),
+        }
+    }
+    eprintln!("history --clear: {} write points, all tried", points.len());
+}
+
+#[test]
 fn receive_on_a_full_disk_says_so_and_keeps_the_wallet() {
     let Some(disk) = Tmpfs::mount("wallet-full-disk", 256) else {
         return;
@@ -377,4 +466,31 @@ fn receive_on_a_full_disk_says_so_and_keeps_the_wallet() {
     receive().run().ok();
     assert_eq!(held(&device.wallet, OLD), Some(2));
     drop(world);
+}
+
+#[test]
+fn present_on_a_full_disk_shows_nothing_and_keeps_the_wallet() {
+    let Some(disk) = Tmpfs::mount("wallet-present-full-disk", 256) else {
+        return;
+    };
+    let (device, _world, _, _) = setup("present-full-disk");
+    let wallet = disk.dir().join("wallet.ecw");
+    std::fs::copy(&device.wallet, &wallet).unwrap();
+    let device = Device {
+        dir: device.dir,
+        wallet,
+    };
+    let before = std::fs::read(&device.wallet).unwrap();
+    let filler = disk.fill(512);
+    let present = || device.cmd(&["present", "--show", "id-card:name", "--text"]);
+    let run = present().run();
+    let err = run.fails_with(1);
+    assert!(err.contains("the disk is full"), "{err}");
+    assert!(err.contains("the QR code was not shown"), "{err}");
+    assert!(run.stdout.is_empty(), "a code was shown: {}", run.stdout);
+    assert_eq!(std::fs::read(&device.wallet).unwrap(), before, "unchanged");
+    assert!(crash::temporaries(disk.dir()).is_empty());
+    std::fs::remove_file(filler).unwrap();
+    assert!(present().run().ok().starts_with("EC1"));
+    assert_eq!(held_with_history(&device.wallet, OLD), Some((1, 1)));
 }

@@ -1,10 +1,13 @@
 //! Certificate kinds, defined as data.
 //!
-//! A kind is one TOML file in `schemas/kinds/`: its id, who may issue it, its validity rule
-//! and its fields (number, key, label, type, mandatory). The files are embedded at build
+//! A kind is one TOML file in `schemas/kinds/`: its id, who may issue it, its validity rule,
+//! its fields (number, key, label, type, mandatory) and its derived facts (yes/no fields the
+//! issuer computes from another field, [`DerivedRule`]). The files are embedded at build
 //! time; more can be loaded at run time from text with [`KindRegistry::add_file`].
-//! Claims are validated against their kind here, and nowhere else.
+//! Claims are validated against their kind, and derived facts computed and checked, here
+//! and nowhere else.
 
+mod derived;
 mod value;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -12,10 +15,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+pub use derived::{age_reached, DerivedRule, MAX_AGE_YEARS};
 pub use value::FieldValue;
 
+use crate::certificate::MAX_FIELDS;
 use crate::ledger::KindRecord;
-use crate::{Hash32, IssuerId, KindId, SchemaError};
+use crate::{Hash32, IssuerId, KindId, SchemaError, UnixTime};
 
 include!(concat!(env!("OUT_DIR"), "/builtin_kinds.rs"));
 
@@ -39,9 +44,14 @@ pub enum FieldType {
     /// An 18-character PRC resident identity number (GB 11643-1999) with a valid
     /// ISO 7064 MOD 11-2 check character and a valid embedded birth date.
     CnResidentId,
+    /// Yes or no: the type of every derived fact, and of nothing else (a `[[fields]]`
+    /// entry cannot have it).
+    Bool,
 }
 
-/// One field of a kind.
+/// One field of a kind: a `[[fields]]` entry, whose value the issuing department gives, or
+/// a `[[derived]]` entry (`derived` is set), whose value is computed when the certificate is
+/// issued. Both are salted, digested, disclosed and checked alike.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FieldDef {
@@ -65,6 +75,45 @@ pub struct FieldDef {
     /// Allowed values (enum and enum-list fields).
     #[serde(default)]
     pub values: Option<Vec<String>>,
+    /// For a derived fact (type `bool`, mandatory): how its value follows from another
+    /// field. Never read from a `[[fields]]` entry.
+    #[serde(skip)]
+    pub derived: Option<DerivedRule>,
+}
+
+impl FieldDef {
+    /// Whether the field is a derived fact: computed at issuance, never given in claims.
+    pub fn is_derived(&self) -> bool {
+        self.derived.is_some()
+    }
+}
+
+/// A `[[derived]]` entry of a kind file.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DerivedEntry {
+    number: u16,
+    key: String,
+    label: String,
+    #[serde(default)]
+    label_local: Option<String>,
+    rule: DerivedRule,
+}
+
+impl DerivedEntry {
+    fn into_field(self) -> FieldDef {
+        FieldDef {
+            number: self.number,
+            key: self.key,
+            label: self.label,
+            label_local: self.label_local,
+            field_type: FieldType::Bool,
+            mandatory: true,
+            max_len: None,
+            values: None,
+            derived: Some(self.rule),
+        }
+    }
 }
 
 /// The rule for a certificate's validity period.
@@ -87,6 +136,8 @@ struct KindFile {
     issuers: Vec<String>,
     validity: ValidityRule,
     fields: Vec<FieldDef>,
+    #[serde(default)]
+    derived: Vec<DerivedEntry>,
 }
 
 /// A certificate kind, read from its definition file.
@@ -106,7 +157,8 @@ pub struct Kind {
     pub issuers: BTreeSet<IssuerId>,
     /// Validity rule.
     pub validity: ValidityRule,
-    /// Fields, in the order of the file.
+    /// Fields: the `[[fields]]` entries in file order, then the `[[derived]]` entries in
+    /// file order (the order of disclosures in packages and of fields on screens).
     pub fields: Vec<FieldDef>,
     /// SHA-256 of the definition file's bytes: what a ledger's genesis names.
     pub content_hash: Hash32,
@@ -153,12 +205,18 @@ impl Kind {
         if file.validity.max_days == 0 {
             return Err(bad(&file.id, "validity.max_days must be at least 1".into()));
         }
-        if file.fields.is_empty() || file.fields.len() > 64 {
-            return Err(bad(&file.id, "a kind has 1 to 64 fields".into()));
+        if file.fields.is_empty() || file.fields.len() + file.derived.len() > MAX_FIELDS {
+            return Err(bad(
+                &file.id,
+                format!("a kind has 1 to {MAX_FIELDS} fields, derived facts included"),
+            ));
         }
+        // The given fields, then the derived facts: one space of numbers and keys.
+        let mut fields = file.fields;
+        fields.extend(file.derived.into_iter().map(DerivedEntry::into_field));
         let mut numbers = BTreeSet::new();
         let mut keys = BTreeSet::new();
-        for f in &file.fields {
+        for f in &fields {
             if !numbers.insert(f.number) {
                 return Err(bad(
                     &file.id,
@@ -169,6 +227,15 @@ impl Kind {
                 return Err(bad(
                     &file.id,
                     format!("field key {:?} is used twice", f.key),
+                ));
+            }
+            if f.field_type == FieldType::Bool && !f.is_derived() {
+                return Err(bad(
+                    &file.id,
+                    format!(
+                        "field {:?}: type bool is for derived facts only ([[derived]] entries)",
+                        f.key
+                    ),
                 ));
             }
             let key_ok = !f.key.is_empty()
@@ -207,6 +274,11 @@ impl Kind {
                 (None, false) => {}
             }
         }
+        for fact in &fields {
+            if let Some(rule) = &fact.derived {
+                check_rule(fact, rule, &fields).map_err(|detail| bad(&file.id, detail))?;
+            }
+        }
         Ok(Kind {
             id,
             version: file.version,
@@ -215,9 +287,19 @@ impl Kind {
             description: file.description,
             issuers,
             validity: file.validity,
-            fields: file.fields,
+            fields,
             content_hash: Hash32(Sha256::digest(text.as_bytes()).into()),
         })
+    }
+
+    /// The fields whose values the issuing department gives (`[[fields]]`), in order.
+    pub fn claim_fields(&self) -> impl Iterator<Item = &FieldDef> {
+        self.fields.iter().filter(|f| !f.is_derived())
+    }
+
+    /// The derived facts (`[[derived]]`), in order.
+    pub fn derived_fields(&self) -> impl Iterator<Item = &FieldDef> {
+        self.fields.iter().filter(|f| f.is_derived())
     }
 
     /// The field with this key.
@@ -230,18 +312,32 @@ impl Kind {
         self.fields.iter().find(|f| f.number == number)
     }
 
-    /// Checks a full set of claims: every mandatory field present, no unknown field, every
-    /// value of its field's type. The first problem found is returned, naming the field.
+    /// Checks a full set of claims: every mandatory field present, no unknown field and no
+    /// derived fact (those are computed at issuance, [`Kind::with_derived`]), every value of
+    /// its field's type. The first problem found is returned, naming the field.
     pub fn validate_claims(&self, claims: &Claims) -> Result<(), SchemaError> {
         for key in claims.keys() {
-            if self.field_by_key(key).is_none() {
-                return Err(SchemaError::UnknownField {
-                    kind: self.id.to_string(),
-                    field: key.clone(),
-                });
+            match self.field_by_key(key) {
+                None => {
+                    return Err(SchemaError::UnknownField {
+                        kind: self.id.to_string(),
+                        field: key.clone(),
+                    })
+                }
+                Some(FieldDef {
+                    derived: Some(rule),
+                    ..
+                }) => {
+                    return Err(SchemaError::DerivedField {
+                        kind: self.id.to_string(),
+                        field: key.clone(),
+                        from: rule.source().to_owned(),
+                    })
+                }
+                Some(_) => {}
             }
         }
-        for field in &self.fields {
+        for field in self.claim_fields() {
             match claims.get(&field.key) {
                 Some(value) => self.validate_value(field, value)?,
                 None if field.mandatory => {
@@ -252,6 +348,72 @@ impl Kind {
                 }
                 None => {}
             }
+        }
+        Ok(())
+    }
+
+    /// The values a certificate of the kind carries, by key: the claims, validated
+    /// ([`Kind::validate_claims`]), and every derived fact computed from them as of
+    /// `issued_at` (the certificate's `iat`).
+    pub fn with_derived(
+        &self,
+        claims: &Claims,
+        issued_at: UnixTime,
+    ) -> Result<Claims, SchemaError> {
+        self.validate_claims(claims)?;
+        let mut values = claims.clone();
+        for fact in self.derived_fields() {
+            let Some(rule) = &fact.derived else {
+                continue;
+            };
+            let source = claims
+                .get(rule.source())
+                .ok_or_else(|| SchemaError::MissingField {
+                    kind: self.id.to_string(),
+                    field: rule.source().to_owned(),
+                })?;
+            let value = rule.evaluate(source, issued_at).map_err(|problem| {
+                SchemaError::InvalidFieldValue {
+                    kind: self.id.to_string(),
+                    field: rule.source().to_owned(),
+                    problem,
+                }
+            })?;
+            values.insert(fact.key.clone(), FieldValue::Bool(value));
+        }
+        Ok(values)
+    }
+
+    /// Checks that derived facts agree with their source fields as of `issued_at` (the
+    /// certificate's `iat`), for every derived fact whose value and whose source's value
+    /// `value_of` (by key) both has: what a counter checks when a holder discloses both.
+    pub fn check_derived<'v>(
+        &self,
+        value_of: impl Fn(&str) -> Option<&'v FieldValue>,
+        issued_at: UnixTime,
+    ) -> Result<(), SchemaError> {
+        for fact in self.derived_fields() {
+            let Some(rule) = &fact.derived else {
+                continue;
+            };
+            let (Some(value), Some(source)) = (value_of(&fact.key), value_of(rule.source())) else {
+                continue;
+            };
+            let problem = match rule.evaluate(source, issued_at) {
+                Ok(expected) if *value == FieldValue::Bool(expected) => continue,
+                Ok(expected) => format!(
+                    "is {value}, but {:?} ({source}) makes it {} as of the issue date {}",
+                    rule.source(),
+                    FieldValue::Bool(expected),
+                    crate::date::date_of_unix(issued_at.secs())
+                ),
+                Err(problem) => problem,
+            };
+            return Err(SchemaError::InvalidFieldValue {
+                kind: self.id.to_string(),
+                field: fact.key.clone(),
+                problem,
+            });
         }
         Ok(())
     }
@@ -343,6 +505,7 @@ fn check_value(field: &FieldDef, value: &FieldValue) -> Result<(), String> {
             }
         }
         (FieldType::CnResidentId, FieldValue::Text(t)) => check_cn_resident_id(t),
+        (FieldType::Bool, FieldValue::Bool(_)) => Ok(()),
         (expected, _) => Err(format!(
             "has the wrong type: expected {}",
             type_name(expected)
@@ -358,7 +521,90 @@ fn type_name(t: FieldType) -> &'static str {
         FieldType::EnumList => "a list of text values",
         FieldType::Digest => "a 32-byte digest",
         FieldType::CnResidentId => "an 18-character ID number",
+        FieldType::Bool => "true or false",
     }
+}
+
+/// A type as kind files write it.
+fn file_type(t: FieldType) -> &'static str {
+    match t {
+        FieldType::Text => "text",
+        FieldType::Date => "date",
+        FieldType::Enum => "enum",
+        FieldType::EnumList => "enum-list",
+        FieldType::Digest => "digest",
+        FieldType::CnResidentId => "cn-resident-id",
+        FieldType::Bool => "bool",
+    }
+}
+
+/// Checks a derived fact's rule against the kind's fields: its source is a given (not
+/// derived), mandatory field of the rule's type, and the rule's values are the source's.
+fn check_rule(fact: &FieldDef, rule: &DerivedRule, fields: &[FieldDef]) -> Result<(), String> {
+    let name = &fact.key;
+    let key = rule.source();
+    let source = fields
+        .iter()
+        .find(|f| f.key == key)
+        .ok_or_else(|| format!("derived fact {name:?}: the kind has no field {key:?}"))?;
+    if source.is_derived() {
+        return Err(format!(
+            "derived fact {name:?}: {key:?} is itself derived; a fact is computed from a field the department gives"
+        ));
+    }
+    if source.field_type != rule.source_type() {
+        return Err(format!(
+            "derived fact {name:?}: the {} rule needs a field of type {}, but {key:?} is {}",
+            rule.name(),
+            file_type(rule.source_type()),
+            file_type(source.field_type)
+        ));
+    }
+    if !source.mandatory {
+        return Err(format!(
+            "derived fact {name:?}: its field {key:?} must be mandatory, so that every certificate carries the fact"
+        ));
+    }
+    let allowed = source.values.as_deref().unwrap_or(&[]);
+    let unknown = |value: &str| {
+        format!(
+            "derived fact {name:?}: {value:?} is not a value of {key:?} ({})",
+            allowed.join(", ")
+        )
+    };
+    match rule {
+        DerivedRule::AgeAtLeast { years, .. } => {
+            if *years == 0 || *years > MAX_AGE_YEARS {
+                return Err(format!(
+                    "derived fact {name:?}: years must be 1 to {MAX_AGE_YEARS}, found {years}"
+                ));
+            }
+        }
+        DerivedRule::ContainsAny { values, .. } => {
+            if values.is_empty() {
+                return Err(format!(
+                    "derived fact {name:?}: the contains-any rule needs at least one value"
+                ));
+            }
+            let mut seen = BTreeSet::new();
+            for value in values {
+                if !allowed.contains(value) {
+                    return Err(unknown(value));
+                }
+                if !seen.insert(value) {
+                    return Err(format!(
+                        "derived fact {name:?}: the rule lists {value:?} twice"
+                    ));
+                }
+            }
+        }
+        DerivedRule::Equals { value, .. } => {
+            if !allowed.contains(value) {
+                return Err(unknown(value));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// GB 11643-1999: 17 digits (6 region, 8 birth date, 3 sequence) and an ISO 7064
@@ -643,8 +889,378 @@ mandatory = true
             base(&(field(0, "a", "text") + "surprise = 1\n")),
             base(&field(0, "a", "enum").replace("mandatory", "values = [\"x\", \"x\"]\nmandatory")),
             base(&field(0, "a", "text")).replace("[\"ps\"]", "[\"ps\", \"ps\"]"),
+            base(&field(0, "a", "bool")),
         ] {
             assert!(Kind::from_toml("k", &bad).is_err(), "{bad}");
         }
+    }
+
+    /// A kind with a mandatory date, an optional date, a list and a choice, and `derived`.
+    fn with_derived_entries(derived: &str) -> Result<Kind, SchemaError> {
+        let file = format!(
+            r#"
+id = "k"
+version = 1
+name = "K"
+description = "d"
+issuers = ["ps"]
+[validity]
+max_days = 1
+[[fields]]
+number = 0
+key = "born"
+label = "Born"
+type = "date"
+mandatory = true
+[[fields]]
+number = 1
+key = "seen"
+label = "Seen"
+type = "date"
+mandatory = false
+[[fields]]
+number = 2
+key = "classes"
+label = "Classes"
+type = "enum-list"
+values = ["A", "B", "C"]
+mandatory = true
+[[fields]]
+number = 3
+key = "result"
+label = "Result"
+type = "enum"
+values = ["yes", "no"]
+mandatory = true
+{derived}"#
+        );
+        Kind::from_toml("k.toml", &file)
+    }
+
+    fn derived(number: u16, key: &str, rule: &str) -> String {
+        format!("[[derived]]\nnumber = {number}\nkey = \"{key}\"\nlabel = \"L\"\nrule = {rule}\n")
+    }
+
+    /// The detail of a kind file's error.
+    fn detail(result: Result<Kind, SchemaError>) -> String {
+        match result {
+            Err(SchemaError::KindDefinition { detail, .. }) => detail,
+            other => panic!("expected a kind definition error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn derived_facts_are_read_as_mandatory_bool_fields_after_the_given_ones() {
+        let kind = with_derived_entries(
+            &(derived(
+                7,
+                "adult",
+                r#"{ type = "age-at-least", field = "born", years = 18 }"#,
+            ) + &derived(
+                4,
+                "has_b",
+                r#"{ type = "contains-any", field = "classes", values = ["B", "C"] }"#,
+            ) + &derived(
+                5,
+                "is_yes",
+                r#"{ type = "equals", field = "result", value = "yes" }"#,
+            )),
+        )
+        .unwrap();
+        let keys: Vec<&str> = kind.fields.iter().map(|f| f.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            ["born", "seen", "classes", "result", "adult", "has_b", "is_yes"]
+        );
+        let adult = kind.field_by_number(7).unwrap();
+        assert_eq!(adult.field_type, FieldType::Bool);
+        assert!(adult.mandatory && adult.is_derived());
+        assert_eq!(
+            adult.derived,
+            Some(DerivedRule::AgeAtLeast {
+                field: "born".into(),
+                years: 18
+            })
+        );
+        assert_eq!(kind.claim_fields().count(), 4);
+        assert_eq!(kind.derived_fields().count(), 3);
+        assert!(kind.validate_value(adult, &FieldValue::Bool(false)).is_ok());
+        assert!(kind.validate_value(adult, &text("yes")).is_err());
+        let born = kind.field_by_key("born").unwrap();
+        assert!(kind.validate_value(born, &FieldValue::Bool(true)).is_err());
+    }
+
+    #[test]
+    fn bad_derived_facts_are_refused_with_what_is_wrong() {
+        let age = |field: &str, years: u16| {
+            format!(r#"{{ type = "age-at-least", field = "{field}", years = {years} }}"#)
+        };
+        let cases: Vec<(String, &str)> = vec![
+            (
+                derived(0, "adult", &age("born", 18)),
+                "field number 0 is used twice",
+            ),
+            (
+                derived(9, "born", &age("born", 18)),
+                "field key \"born\" is used twice",
+            ),
+            (
+                derived(9, "Adult", &age("born", 18)),
+                "must be 1 to 32 of a-z",
+            ),
+            (
+                derived(9, "adult", &age("died", 18)),
+                "the kind has no field \"died\"",
+            ),
+            (derived(9, "adult", &age("seen", 18)), "must be mandatory"),
+            (
+                derived(9, "adult", &age("result", 18)),
+                "needs a field of type date, but \"result\" is enum",
+            ),
+            (
+                derived(9, "adult", &age("born", 0)),
+                "years must be 1 to 150",
+            ),
+            (
+                derived(9, "adult", &age("born", 151)),
+                "years must be 1 to 150",
+            ),
+            (
+                derived(9, "adult", &age("born", 18))
+                    + &derived(
+                        10,
+                        "adult_too",
+                        r#"{ type = "equals", field = "adult", value = "x" }"#,
+                    ),
+                "\"adult\" is itself derived",
+            ),
+            (
+                derived(
+                    9,
+                    "any",
+                    r#"{ type = "contains-any", field = "classes", values = [] }"#,
+                ),
+                "needs at least one value",
+            ),
+            (
+                derived(
+                    9,
+                    "any",
+                    r#"{ type = "contains-any", field = "classes", values = ["D"] }"#,
+                ),
+                "\"D\" is not a value of \"classes\" (A, B, C)",
+            ),
+            (
+                derived(
+                    9,
+                    "any",
+                    r#"{ type = "contains-any", field = "classes", values = ["A", "A"] }"#,
+                ),
+                "lists \"A\" twice",
+            ),
+            (
+                derived(
+                    9,
+                    "any",
+                    r#"{ type = "contains-any", field = "result", values = ["yes"] }"#,
+                ),
+                "needs a field of type enum-list",
+            ),
+            (
+                derived(
+                    9,
+                    "same",
+                    r#"{ type = "equals", field = "result", value = "maybe" }"#,
+                ),
+                "\"maybe\" is not a value of \"result\"",
+            ),
+            (
+                derived(
+                    9,
+                    "same",
+                    r#"{ type = "equals", field = "classes", value = "A" }"#,
+                ),
+                "needs a field of type enum,",
+            ),
+            (
+                derived(
+                    9,
+                    "same",
+                    r#"{ type = "matches", field = "result", value = "yes" }"#,
+                ),
+                "unknown variant `matches`",
+            ),
+            (
+                derived(
+                    9,
+                    "same",
+                    r#"{ type = "equals", field = "result", value = "yes", also = 1 }"#,
+                ),
+                "unknown field `also`",
+            ),
+            (
+                derived(
+                    9,
+                    "same",
+                    r#"{ type = "equals", field = "result", value = "yes" }"#,
+                ) + "type = \"bool\"\n",
+                "unknown field `type`",
+            ),
+            (
+                derived(
+                    9,
+                    "same",
+                    r#"{ type = "equals", field = "result", value = "yes" }"#,
+                ) + "mandatory = true\n",
+                "unknown field `mandatory`",
+            ),
+            (
+                "[[derived]]\nnumber = 9\nkey = \"same\"\nlabel = \"L\"\n".into(),
+                "missing field `rule`",
+            ),
+        ];
+        for (entries, expected) in cases {
+            let found = detail(with_derived_entries(&entries));
+            assert!(
+                found.contains(expected),
+                "{entries}: {found:?} lacks {expected:?}"
+            );
+        }
+        // 64 fields in all, derived facts included.
+        let many: String = (4..=63)
+            .map(|n| derived(n, &format!("f{n}"), &age("born", 18)))
+            .collect();
+        assert!(with_derived_entries(&many).is_ok());
+        let too_many = many + &derived(64, "f64", &age("born", 18));
+        assert!(detail(with_derived_entries(&too_many)).contains("1 to 64 fields"));
+    }
+
+    /// `id_card_claims` issued at noon UTC of `day`: the derived facts.
+    fn id_card_facts(birth: &str, day: &str) -> (FieldValue, FieldValue) {
+        let kind = builtin("id-card");
+        let mut claims = id_card_claims();
+        claims.insert("birth_date".into(), text(birth));
+        let at =
+            crate::date::Date::parse(day).unwrap().days_since_epoch() as u64 * 86_400 + 12 * 3600;
+        let values = kind.with_derived(&claims, UnixTime(at)).unwrap();
+        assert_eq!(values.len(), claims.len() + 2);
+        (values["age_over_18"].clone(), values["age_over_60"].clone())
+    }
+
+    #[test]
+    fn the_built_in_facts_are_computed_as_of_the_issue_date() {
+        let (yes, no) = (FieldValue::Bool(true), FieldValue::Bool(false));
+        assert_eq!(
+            id_card_facts("2008-03-07", "2026-03-06"),
+            (no.clone(), no.clone())
+        );
+        assert_eq!(
+            id_card_facts("2008-03-07", "2026-03-07"),
+            (yes.clone(), no.clone())
+        );
+        assert_eq!(
+            id_card_facts("2008-02-29", "2026-02-28"),
+            (no.clone(), no.clone())
+        );
+        assert_eq!(
+            id_card_facts("2008-02-29", "2026-03-01"),
+            (yes.clone(), no.clone())
+        );
+        assert_eq!(
+            id_card_facts("1966-02-28", "2026-02-28"),
+            (yes.clone(), yes.clone())
+        );
+        assert_eq!(
+            id_card_facts("1966-03-01", "2026-02-28"),
+            (yes.clone(), no.clone())
+        );
+
+        let licence = builtin("driver-licence");
+        let c1 = licence.field_by_key("valid_for_class_c1").unwrap();
+        let rule = c1.derived.as_ref().unwrap();
+        let list = |v: &[&str]| FieldValue::TextList(v.iter().map(|s| s.to_string()).collect());
+        for (classes, expected) in [
+            (&["C1"][..], true),
+            (&["A1"], true),
+            (&["A2"], true),
+            (&["A3"], true),
+            (&["B1", "D"], true),
+            (&["B2"], true),
+            (&["C2"], false),
+            (
+                &["C2", "C3", "C4", "C5", "C6", "D", "E", "F", "M", "N", "P"],
+                false,
+            ),
+        ] {
+            assert_eq!(
+                rule.evaluate(&list(classes), UnixTime(0)),
+                Ok(expected),
+                "{classes:?}"
+            );
+        }
+
+        let record = builtin("no-criminal-record");
+        let rule = record
+            .field_by_key("no_record")
+            .unwrap()
+            .derived
+            .clone()
+            .unwrap();
+        assert_eq!(rule.evaluate(&text("no-record"), UnixTime(0)), Ok(true));
+        assert_eq!(rule.evaluate(&text("record-found"), UnixTime(0)), Ok(false));
+        assert!(builtin("social-security-card")
+            .derived_fields()
+            .next()
+            .is_none());
+    }
+
+    #[test]
+    fn claims_cannot_give_a_derived_fact() {
+        let kind = builtin("id-card");
+        let mut claims = id_card_claims();
+        claims.insert("age_over_18".into(), FieldValue::Bool(true));
+        let err = kind.validate_claims(&claims).unwrap_err();
+        assert_eq!(
+            err,
+            SchemaError::DerivedField {
+                kind: "id-card".into(),
+                field: "age_over_18".into(),
+                from: "birth_date".into()
+            }
+        );
+        assert!(err.to_string().contains("cannot be given"), "{err}");
+        assert!(kind.with_derived(&claims, UnixTime(0)).is_err());
+    }
+
+    #[test]
+    fn disclosed_facts_must_agree_with_their_disclosed_source() {
+        let kind = builtin("id-card");
+        // 2026-05-01, noon UTC.
+        let at = UnixTime(1_777_636_800);
+        let birth = text("2008-05-01");
+        let check = |values: &[(&str, &FieldValue)]| {
+            kind.check_derived(
+                |key| values.iter().find(|(k, _)| *k == key).map(|(_, v)| *v),
+                at,
+            )
+        };
+        let (yes, no) = (FieldValue::Bool(true), FieldValue::Bool(false));
+        assert!(check(&[("birth_date", &birth), ("age_over_18", &yes)]).is_ok());
+        assert!(check(&[("birth_date", &birth), ("age_over_60", &no)]).is_ok());
+        // Alone, a fact is what the issuer signed.
+        assert!(check(&[("age_over_18", &no)]).is_ok());
+        assert!(check(&[("birth_date", &birth)]).is_ok());
+        let err = check(&[("birth_date", &birth), ("age_over_18", &no)]).unwrap_err();
+        assert!(
+            matches!(&err, SchemaError::InvalidFieldValue { field, .. } if field == "age_over_18"),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string()
+                .contains("is no, but \"birth_date\" (2008-05-01) makes it yes as of the issue date 2026-05-01"),
+            "{err}"
+        );
+        // A fact that is not a yes/no value is refused too.
+        assert!(check(&[("birth_date", &birth), ("age_over_18", &text("yes"))]).is_err());
     }
 }

@@ -30,7 +30,8 @@ export interface CertificateSummary {
   issuer: string; issuedAt: number; validFrom: number; expires: number;
   validFromDate: string; expiresDate: string; status: CertificateStatus;
 }
-export type FieldValue = string | string[];
+/** Text, a list of texts (vehicle classes), or yes/no (a derived fact such as `age_over_18`). */
+export type FieldValue = string | string[] | boolean;
 export interface FieldView {
   number: number; key: string | null; label: string | null; labelLocal: string | null;
   value: FieldValue | null; text: string | null;

@@ -5,6 +5,7 @@ use ecert_qr::render;
 use ecert_schemas::address::{is_valid_offer_code, OfferLink, OfferLinkError};
 use ecert_schemas::{KindRegistry, Nonce, UnixTime};
 use ecert_wallet::certs::{self, Choice, Entry};
+use ecert_wallet::history::History;
 use ecert_wallet::offer;
 use ecert_wallet::{receive, store, HolderKey, KdfParams, Selection, WalletContents};
 use rand_core::CryptoRngCore;
@@ -60,6 +61,9 @@ pub fn read_offer_link(text: &str) -> Result<OfferLinkView, WebError> {
 #[derive(Debug)]
 pub struct Wallet {
     contents: WalletContents,
+    /// The holder's record of presentations, as the command-line wallet keeps it: carried
+    /// unchanged, so that a wallet or backup opened and saved here loses none of it.
+    history: History,
     kinds: KindRegistry,
 }
 
@@ -71,6 +75,7 @@ impl Wallet {
                 holder: HolderKey::generate(rng),
                 packages: Vec::new(),
             },
+            history: History::new(),
             kinds: crate::builtin_kinds()?,
         })
     }
@@ -78,11 +83,12 @@ impl Wallet {
     /// Opens a wallet or backup file (`ECW1`, as the command-line wallet writes it) with
     /// its passphrase, using the key-derivation settings in the file.
     pub fn open(file: &[u8], passphrase: &Zeroizing<String>) -> Result<Wallet, WebError> {
-        let contents = store::open(file, passphrase)?;
+        let (contents, history) = store::open_with_history(file, passphrase)?;
         // Every certificate must be readable, as for the command-line wallet.
         certs::entries(&contents.packages)?;
         Ok(Wallet {
             contents,
+            history,
             kinds: crate::builtin_kinds()?,
         })
     }
@@ -99,7 +105,13 @@ impl Wallet {
         ecert_sealed::passphrase_rule::check_new(passphrase).map_err(WebError::WeakPassphrase)?;
         let params = KdfParams::new(kdf.memory_kib, kdf.passes, kdf.lanes)
             .map_err(ecert_wallet::WalletError::from)?;
-        Ok(store::seal(&self.contents, passphrase, params, rng)?)
+        Ok(store::seal_with_history(
+            &self.contents,
+            &self.history,
+            passphrase,
+            params,
+            rng,
+        )?)
     }
 
     /// The wallet ID: the holder's public key, 64 hex digits.
@@ -284,6 +296,41 @@ mod tests {
 
     fn pass(text: &str) -> Zeroizing<String> {
         Zeroizing::new(text.to_owned())
+    }
+
+    #[test]
+    fn a_command_line_wallets_history_survives_being_saved_here() {
+        use ecert_wallet::history::{Entry, Shown};
+        let w = Wallet::create(&mut OsRng).unwrap();
+        let mut history = History::new();
+        history
+            .record(Entry {
+                time: UnixTime(1_790_000_000),
+                challenge: None,
+                counter: None,
+                certificates: vec![Shown {
+                    short_id: "ab12cd34".into(),
+                    kind: ecert_schemas::KindId::new("id-card").unwrap(),
+                    issuer: ecert_schemas::IssuerId::new("public-security").unwrap(),
+                    fields: vec!["name".into()],
+                }],
+            })
+            .unwrap();
+        let params = KdfParams::new(64, 1, 1).unwrap();
+        let file = store::seal_with_history(
+            &w.contents,
+            &history,
+            &pass("correct horse"),
+            params,
+            &mut OsRng,
+        )
+        .unwrap();
+        let opened = Wallet::open(&file, &pass("correct horse")).unwrap();
+        let again = opened
+            .seal(&pass("battery staple"), fast(), &mut OsRng)
+            .unwrap();
+        let (_, kept) = store::open_with_history(&again, &pass("battery staple")).unwrap();
+        assert_eq!(kept, history);
     }
 
     #[test]

@@ -195,6 +195,38 @@ fn receive_list_present_verify() {
     assert_eq!(err.code(), "no-such-certificate");
 }
 
+/// The browser wallet shows and presents a derived fact like any field; the browser
+/// counter's view gives it as a yes/no value with its labels in both languages.
+#[test]
+fn a_derived_fact_is_presented_and_shown_as_yes_or_no() {
+    let (world, mut wallet) = setup();
+    let now = world.now;
+    wallet
+        .receive(&[&world.id_card.to_bytes().unwrap()], now)
+        .unwrap();
+    let details = wallet.describe("id-card", now).unwrap();
+    let fact = details
+        .fields
+        .iter()
+        .find(|f| f.key.as_deref() == Some("age_over_18"))
+        .unwrap();
+    assert_eq!(fact.value, Some(ValueView::Bool(true)));
+    assert_eq!(fact.label_local.as_deref(), Some("年满18周岁"));
+
+    let shown = wallet
+        .present(&[choice("id-card", &["age_over_18"])], now, None)
+        .unwrap();
+    let verdict = counter(&world)
+        .verify(&shown.qr, now, &PolicyInput::default())
+        .unwrap();
+    assert!(verdict.valid, "{verdict:?}");
+    let disclosed = &verdict.certificates[0].disclosed;
+    assert_eq!(disclosed.len(), 1);
+    assert_eq!(disclosed[0].labels(), "Aged 18 or over / 年满18周岁");
+    assert_eq!(disclosed[0].value, ValueView::Bool(true));
+    assert_eq!(disclosed[0].text, "yes / 是");
+}
+
 #[test]
 fn wallet_files_are_the_command_line_wallets() {
     let (world, mut wallet) = setup();

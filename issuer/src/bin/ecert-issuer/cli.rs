@@ -114,6 +114,10 @@ One certificate:   --claims FILE (.json or .toml) --holder WALLET_ID
 Many certificates: --csv FILE (a 'holder' column and one column per field; a list, such as \
 driver licence classes, is written C1;C2; the header is row 1)
 
+A kind's derived facts (age_over_18 on an ID card, no_record on a no-criminal-record \
+certificate, ...) are computed from the other fields when the certificate is issued: they \
+are never given, and input that gives one is refused.
+
 The claims are checked against the kind before anything is signed; a mistake is reported \
 with its row and field, and NOTHING is issued from a file with any bad row: fix the rows \
 and run the command again. The citizen's wallet ID (64 hexadecimal digits) is shown by their \

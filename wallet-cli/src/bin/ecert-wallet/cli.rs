@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use ecert_schemas::date::Date;
 
 /// Your electronic certificates (ID card, licences, certificates from government
 /// departments), kept encrypted on this computer and shown as a QR code at a counter.
@@ -23,6 +24,7 @@ Getting started:
   ecert-wallet list                 see your certificates
   ecert-wallet present --show id-card:name,id_number
                                     show name and ID number as a QR code
+  ecert-wallet history              see which details you showed, and when
   ecert-wallet backup FILE          keep an encrypted copy somewhere safe
 
 Where the wallet is kept: the file given with --wallet, else $ECERT_WALLET, else \
@@ -152,6 +154,30 @@ Examples:
   counter challenge:   ecert-wallet present --show id-card:name --nonce 9f3a61c2"
     )]
     Present(PresentArgs),
+
+    /// See which details your wallet has shown, and when (your history of QR codes).
+    #[command(
+        long_about = "See which details your wallet has shown, and when: every QR code \
+made with 'ecert-wallet present' is recorded before it is shown, and listed here newest \
+first with the certificates it showed (short ID, kind, issuer), the details it disclosed, \
+and whether it answered a counter's challenge code. A live session (--live) is one entry.
+
+Only the names of the details are kept (for example Name, ID number), never their \
+values: the history tells you where your data went without becoming another copy of it. \
+It is kept inside your encrypted wallet file, so only your passphrase opens it, and \
+travels with your backups. The newest 10000 presentations are kept; older ones are \
+dropped as new ones come.
+
+--clear deletes the whole history from your wallet (backups made earlier keep theirs). \
+It asks you to confirm, unless you add --yes.
+
+Examples:
+  ecert-wallet history
+  ecert-wallet history --since 2026-05-01 --limit 20
+  ecert-wallet history --json
+  ecert-wallet history --clear"
+    )]
+    History(HistoryArgs),
 
     /// Write an encrypted backup of your wallet to a file.
     #[command(
@@ -332,6 +358,45 @@ pub struct PresentArgs {
         value_parser = clap::value_parser!(u64).range(1..)
     )]
     pub count: Option<u64>,
+}
+
+/// Options of `history`.
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Print the history as JSON, for scripts.
+    #[arg(long, conflicts_with = "clear")]
+    pub json: bool,
+
+    /// Only presentations made on or after DATE (YYYY-MM-DD, from 00:00 UTC).
+    #[arg(
+        long,
+        value_name = "DATE",
+        value_parser = parse_date,
+        conflicts_with = "clear"
+    )]
+    pub since: Option<Date>,
+
+    /// Only the newest N presentations.
+    #[arg(
+        long,
+        value_name = "N",
+        value_parser = clap::value_parser!(u64).range(1..),
+        conflicts_with = "clear"
+    )]
+    pub limit: Option<u64>,
+
+    /// Delete the whole history from your wallet (you are asked to confirm).
+    #[arg(long)]
+    pub clear: bool,
+
+    /// With --clear: do not ask to confirm.
+    #[arg(long, requires = "clear")]
+    pub yes: bool,
+}
+
+/// A `--since` date.
+fn parse_date(text: &str) -> Result<Date, String> {
+    Date::parse(text.trim())
 }
 
 /// Options of `backup`.

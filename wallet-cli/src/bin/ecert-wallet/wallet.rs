@@ -1,9 +1,10 @@
 //! Opening and saving the wallet: the file, the passphrase and the encrypted store
-//! together.
+//! together, the holder's history of presentations included.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use ecert_wallet::history::History;
 use ecert_wallet::{store, WalletContents, WalletError};
 use rand_core::OsRng;
 use zeroize::Zeroizing;
@@ -11,7 +12,7 @@ use zeroize::Zeroizing;
 use crate::files::{self, Existing};
 use crate::secrets;
 
-/// An opened wallet: where it lives, its passphrase and its decrypted contents.
+/// An opened wallet: where it lives, its passphrase, its decrypted contents and history.
 pub struct Wallet {
     /// The wallet file.
     pub path: PathBuf,
@@ -19,6 +20,8 @@ pub struct Wallet {
     pub passphrase: Zeroizing<String>,
     /// The key and certificates.
     pub contents: WalletContents,
+    /// The presentations made from it, kept in the same file.
+    pub history: History,
 }
 
 impl Wallet {
@@ -31,19 +34,21 @@ impl Wallet {
             files::check_wallet(&path)?;
         }
         let passphrase = secrets::existing(secrets::WALLET)?;
-        let contents = open_bytes(&bytes, &passphrase, &path, "wallet")?;
+        let (contents, history) = open_bytes(&bytes, &passphrase, &path, "wallet")?;
         Ok(Wallet {
             path,
             passphrase,
             contents,
+            history,
         })
     }
 
-    /// Encrypts the contents again and replaces the wallet file atomically. Temporary
+    /// Encrypts the contents and the history again and replaces the wallet file
+    /// atomically: a crash leaves the old file or the new one, whole. Temporary
     /// files that an earlier save left beside it when it was killed (encrypted, but
     /// possibly under an old passphrase) are removed first.
     pub fn save(&self) -> Result<()> {
-        let bytes = seal(&self.contents, &self.passphrase)?;
+        let bytes = seal(&self.contents, &self.history, &self.passphrase)?;
         let folder = match self.path.parent() {
             Some(folder) if !folder.as_os_str().is_empty() => folder,
             _ => Path::new("."),
@@ -57,20 +62,31 @@ impl Wallet {
     }
 }
 
-/// Encrypts `contents` under `passphrase` with fresh randomness.
-pub fn seal(contents: &WalletContents, passphrase: &Zeroizing<String>) -> Result<Vec<u8>> {
-    store::seal(contents, passphrase, secrets::kdf_params()?, &mut OsRng)
-        .context("cannot encrypt the wallet")
+/// Encrypts `contents` and `history` under `passphrase` with fresh randomness.
+pub fn seal(
+    contents: &WalletContents,
+    history: &History,
+    passphrase: &Zeroizing<String>,
+) -> Result<Vec<u8>> {
+    store::seal_with_history(
+        contents,
+        history,
+        passphrase,
+        secrets::kdf_params()?,
+        &mut OsRng,
+    )
+    .context("cannot encrypt the wallet")
 }
 
-/// Decrypts the bytes of a wallet or backup file, with messages for people.
+/// Decrypts the bytes of a wallet or backup file (a file written before the history
+/// existed opens with an empty one), with messages for people.
 pub fn open_bytes(
     bytes: &[u8],
     passphrase: &Zeroizing<String>,
     path: &Path,
     what: &str,
-) -> Result<WalletContents> {
-    store::open(bytes, passphrase).map_err(|e| match e {
+) -> Result<(WalletContents, History)> {
+    store::open_with_history(bytes, passphrase).map_err(|e| match e {
         WalletError::WrongPassphrase => anyhow::anyhow!(
             "cannot open the {what} {}: wrong passphrase (or the file is damaged); nothing \
              was changed",

@@ -1,4 +1,5 @@
-//! `backup` and `restore`: the wallet re-sealed under a backup passphrase, and back.
+//! `backup` and `restore`: the wallet re-sealed under a backup passphrase, and back. The
+//! holder's history of presentations travels with it, encrypted like the rest.
 
 use std::path::{Path, PathBuf};
 
@@ -42,11 +43,13 @@ pub fn backup(path: PathBuf, args: &BackupArgs) -> Result<()> {
     }
     let w = Wallet::open(path)?;
     let passphrase = secrets::new(secrets::BACKUP)?;
-    let bytes = wallet::seal(&w.contents, &passphrase)?;
+    let bytes = wallet::seal(&w.contents, &w.history, &passphrase)?;
     files::write_atomically(&args.file, &bytes, existing(args.force))?;
     ecert_shell::outln!(
-        "Backup of your wallet ({} certificate(s)) written to {}.",
+        "Backup of your wallet ({} certificate(s), {} presentation(s) in its history) \
+         written to {}.",
         w.contents.packages.len(),
+        w.history.len(),
         args.file.display()
     );
     ecert_shell::outln!(
@@ -69,15 +72,16 @@ pub fn restore(path: PathBuf, args: &RestoreArgs) -> Result<()> {
     let bytes = files::read_limited(&args.file)
         .with_context(|| format!("cannot read the backup {}", args.file.display()))?;
     let backup_passphrase = secrets::existing(secrets::BACKUP)?;
-    let contents = wallet::open_bytes(&bytes, &backup_passphrase, &args.file, "backup")?;
+    let (contents, history) = wallet::open_bytes(&bytes, &backup_passphrase, &args.file, "backup")?;
     drop(backup_passphrase);
     let passphrase = secrets::new(secrets::WALLET)?;
-    let sealed = wallet::seal(&contents, &passphrase)?;
+    let sealed = wallet::seal(&contents, &history, &passphrase)?;
     files::write_atomically(&path, &sealed, existing(args.force))?;
     ecert_shell::outln!(
-        "Restored your wallet to {} ({} certificate(s)).",
+        "Restored your wallet to {} ({} certificate(s), {} presentation(s) in its history).",
         path.display(),
-        contents.packages.len()
+        contents.packages.len(),
+        history.len()
     );
     ecert_shell::outln!("Your wallet ID: {}", contents.holder.public_key());
     Ok(())

@@ -1,10 +1,12 @@
 //! The commands, grouped: setting up ([`setup`]), receiving ([`receive`]), looking at
-//! certificates ([`browse`]), presenting ([`present`]), backups ([`backup`]) and the
-//! ledger ([`ledger`]: trust anchor, refresh); [`net`] is the wallet's side of
-//! `ecert-client` (addresses, exit codes of network failures).
+//! certificates ([`browse`]), presenting ([`present`]) and the record of what was
+//! presented ([`history`]), backups ([`backup`]) and the ledger ([`ledger`]: trust
+//! anchor, refresh); [`net`] is the wallet's side of `ecert-client` (addresses, exit codes
+//! of network failures).
 
 mod backup;
 mod browse;
+mod history;
 mod ledger;
 mod net;
 mod present;
@@ -28,6 +30,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::List => browse::list(path),
         Command::Show(args) => browse::show(path, &args),
         Command::Present(args) => present::present(path, &args),
+        Command::History(args) => history::history(path, &args),
         Command::Backup(args) => backup::backup(path, &args),
         Command::Restore(args) => backup::restore(path, &args),
         Command::Trust(args) => ledger::trust(path, &args),

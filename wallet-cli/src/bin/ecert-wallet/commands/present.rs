@@ -1,4 +1,5 @@
-//! `present`: chosen fields of chosen certificates as a holder-signed QR code.
+//! `present`: chosen fields of chosen certificates as a holder-signed QR code, recorded
+//! in the holder's history before it is shown.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -9,6 +10,7 @@ use ecert_qr::render;
 use ecert_schemas::presentation::MAX_ITEMS;
 use ecert_schemas::{KindRegistry, Nonce, UnixTime};
 use ecert_wallet::certs::Choice;
+use ecert_wallet::history::Entry as HistoryEntry;
 use ecert_wallet::{HolderKey, Selection};
 
 use crate::certs::{self, Entry};
@@ -32,14 +34,26 @@ pub fn present(path: PathBuf, args: &PresentArgs) -> Result<()> {
         })?),
         None => None,
     };
-    let w = Wallet::open(path)?;
+    let mut w = Wallet::open(path)?;
     let kinds = KindRegistry::builtin()?;
     let entries = certs::entries(&w.contents.packages)?;
     let now = certs::now()?;
     let choices = choose(&entries, &args.show, &kinds, now)?;
     let holder = &w.contents.holder;
     // Built before anything is printed: an unknown or missing field stops here.
-    let qr = qr_string(holder, &kinds, &choices, now, nonce)?;
+    let qr = qr_string(holder, &kinds, &choices, now, nonce.clone())?;
+    // Recorded before any code leaves the wallet (for --live, once for the session): no
+    // presentation without its entry in the history. If it cannot be recorded, nothing
+    // is shown.
+    let entry = HistoryEntry::of_presentation(&choices, &kinds, now, nonce.as_ref());
+    // (When the history is full, the oldest entries make room: 'history' says so.)
+    w.history
+        .record(entry)
+        .context("cannot record this presentation in your history")?;
+    w.save().context(
+        "the QR code was not shown, because it could not be recorded in your wallet's \
+         history of presentations; nothing was disclosed",
+    )?;
     let summary = disclosure_summary(&choices, &kinds);
     eprintln!("{summary}");
     for choice in &choices {

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use ecert_qr::render;
+use ecert_wallet::history::History;
 use ecert_wallet::{HolderKey, WalletContents};
 use rand_core::OsRng;
 
@@ -27,7 +28,7 @@ pub fn init(path: PathBuf) -> Result<()> {
         holder: HolderKey::generate(&mut OsRng),
         packages: Vec::new(),
     };
-    let bytes = wallet::seal(&contents, &passphrase)?;
+    let bytes = wallet::seal(&contents, &History::new(), &passphrase)?;
     files::write_atomically(&path, &bytes, Existing::Refuse)?;
     ecert_shell::outln!("Created your wallet: {}", path.display());
     ecert_shell::outln!("Your wallet ID: {}", contents.holder.public_key());
