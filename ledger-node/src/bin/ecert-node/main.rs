@@ -181,17 +181,10 @@ Example:
       --add health=5f0c…e1a2@/ip4/10.0.3.9/tcp/7100 --out add-health.cbor"
     )]
     ProposeValidators {
-        /// A ledger node (https://HOST:PORT) to read the current validator set and the next
-        /// governance number from.
-        #[arg(long, value_name = "URL")]
-        node: String,
-        /// The genesis file (its trust anchor checks the node's answer, and it gives the
-        /// validators' addresses while the set has never changed).
-        #[arg(long, value_name = "FILE", required_unless_present = "anchor")]
-        genesis: Option<PathBuf>,
-        /// The trust anchor file instead of the genesis file.
-        #[arg(long, value_name = "FILE", conflicts_with = "genesis")]
-        anchor: Option<PathBuf>,
+        /// The node to read the current validator set and the next governance number
+        /// from, and the genesis or trust anchor to check its answer with.
+        #[command(flatten)]
+        ledger: LedgerArgs,
         /// Add a department's validator: its key (`ecert-node key`) and libp2p address.
         /// Repeatable.
         #[arg(long, value_name = "DEPT=KEY@ADDRESS", value_parser = governance::parse_member)]
@@ -215,15 +208,10 @@ Example:
     /// from the node, checked against the genesis or trust anchor): each must be this
     /// proposal's, by a current validator, and more than two thirds of them are needed.
     SubmitGovernance {
-        /// A ledger node (https://HOST:PORT).
-        #[arg(long, value_name = "URL")]
-        node: String,
-        /// The genesis file (its trust anchor checks the node's answer).
-        #[arg(long, value_name = "FILE", required_unless_present = "anchor")]
-        genesis: Option<PathBuf>,
-        /// The trust anchor file instead of the genesis file.
-        #[arg(long, value_name = "FILE", conflicts_with = "genesis")]
-        anchor: Option<PathBuf>,
+        /// The node to submit to, and the genesis or trust anchor to check its answers
+        /// with.
+        #[command(flatten)]
+        ledger: LedgerArgs,
         /// The proposal file.
         #[arg(long, value_name = "FILE")]
         proposal: PathBuf,
@@ -245,6 +233,30 @@ Example:
         #[arg(long, value_name = "FILE")]
         qr: Option<PathBuf>,
     },
+}
+
+/// A ledger node and what checks its answers: the genesis file or the trust anchor.
+#[derive(clap::Args)]
+struct LedgerArgs {
+    /// A ledger node (https://HOST:PORT).
+    #[arg(long, value_name = "URL")]
+    node: String,
+    /// The genesis file: its trust anchor checks the node's answers, and it gives the
+    /// validators' addresses while the set has never changed.
+    #[arg(long, value_name = "FILE", required_unless_present = "anchor")]
+    genesis: Option<PathBuf>,
+    /// The trust anchor file instead of the genesis file.
+    #[arg(long, value_name = "FILE", conflicts_with = "genesis")]
+    anchor: Option<PathBuf>,
+}
+
+impl LedgerArgs {
+    /// The trust read from the genesis or anchor file, and the client of the node.
+    fn open(&self, transport: &TransportArgs) -> Result<(ledger::Trust, ecert_client::NodeClient)> {
+        let trust = ledger::Trust::read(self.genesis.as_deref(), self.anchor.as_deref())?;
+        let node = ledger::client(&self.node, transport)?;
+        Ok((trust, node))
+    }
 }
 
 /// Writes the trust anchor's text as a QR code to `path`: SVG if it ends in `.svg`, else
@@ -316,17 +328,14 @@ fn run(cli: Cli) -> Result<()> {
             governance::approve(&key, &trust, node.as_ref(), &body, &out)
         }
         Command::ProposeValidators {
-            node,
-            genesis,
-            anchor,
+            ledger,
             add,
             remove,
             replace,
             out,
             transport,
         } => {
-            let trust = ledger::Trust::read(genesis.as_deref(), anchor.as_deref())?;
-            let node = ledger::client(&node, &transport)?;
+            let (trust, node) = ledger.open(&transport)?;
             let changes = governance::Changes {
                 add,
                 remove,
@@ -335,15 +344,12 @@ fn run(cli: Cli) -> Result<()> {
             governance::propose(&node, &trust, &changes, &out)
         }
         Command::SubmitGovernance {
-            node,
-            genesis,
-            anchor,
+            ledger,
             proposal,
             approvals,
             transport,
         } => {
-            let trust = ledger::Trust::read(genesis.as_deref(), anchor.as_deref())?;
-            let node = ledger::client(&node, &transport)?;
+            let (trust, node) = ledger.open(&transport)?;
             governance::submit(&node, &trust, &proposal, &approvals)
         }
         Command::TrustAnchor { genesis, qr } => {
