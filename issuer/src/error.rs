@@ -49,4 +49,13 @@ pub enum IssueError {
         /// Its position.
         index: usize,
     },
+    /// A certificate is issued as 1 to 1,000 copies.
+    #[error("a certificate is issued as 1 to {max} copies, not {found}", max = ecert_schemas::copy::MAX_COPIES)]
+    CopyCount {
+        /// Copies asked for.
+        found: usize,
+    },
+    /// The order of a batch's copies does not name every copy exactly once.
+    #[error("the order of the batch's copies does not name every copy exactly once")]
+    BadCopyOrder,
 }

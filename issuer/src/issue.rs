@@ -52,25 +52,19 @@ pub fn issue(
     issued_at: UnixTime,
     rng: &mut impl CryptoRngCore,
 ) -> Result<IssuedCertificate, IssueError> {
-    let kind = kinds.get(&request.kind)?;
-    if !kind.issuers.contains(key.issuer()) {
-        return Err(IssueError::NotEntitled {
-            issuer: key.issuer().clone(),
-            kind: request.kind.clone(),
-        });
-    }
-    // The claims, validated, and the derived facts as of the issue date.
-    let values = kind.with_derived(&request.claims, issued_at)?;
-    kind.validate_validity(request.valid_from.secs(), request.expires.secs())?;
-    if request.expires <= issued_at {
-        return Err(IssueError::ExpiredAtIssue);
-    }
-    if request.status_index.0 > ecert_schemas::ledger::MAX_STATUS_INDEX {
-        return Err(IssueError::StatusIndexOutOfRange(request.status_index));
-    }
-    if crypto::parse_public_key(&request.holder).is_none() {
-        return Err(IssueError::InvalidHolderKey);
-    }
+    let (kind, values) = checked_values(
+        key,
+        kinds,
+        &Terms {
+            kind: &request.kind,
+            claims: &request.claims,
+            holder: &request.holder,
+            valid_from: request.valid_from,
+            expires: request.expires,
+        },
+        std::slice::from_ref(&request.status_index),
+        issued_at,
+    )?;
 
     let mut digests = BTreeMap::new();
     let mut disclosures = Vec::with_capacity(values.len());
@@ -110,6 +104,50 @@ pub fn issue(
         certificate: cose.to_bytes()?,
         disclosures,
     })
+}
+
+/// What every format shares about a certificate to issue.
+pub(crate) struct Terms<'a> {
+    pub kind: &'a KindId,
+    pub claims: &'a Claims,
+    pub holder: &'a PublicKeyBytes,
+    pub valid_from: UnixTime,
+    pub expires: UnixTime,
+}
+
+/// The checks before signing, for either format: entitlement, claims and validity against
+/// the kind, status indexes in range, a usable holder key. The kind and the values to
+/// issue (claims and derived facts as of `issued_at`).
+pub(crate) fn checked_values<'k>(
+    key: &IssuerKey,
+    kinds: &'k KindRegistry,
+    terms: &Terms<'_>,
+    status_indexes: &[StatusIndex],
+    issued_at: UnixTime,
+) -> Result<(&'k ecert_schemas::Kind, Claims), IssueError> {
+    let kind = kinds.get(terms.kind)?;
+    if !kind.issuers.contains(key.issuer()) {
+        return Err(IssueError::NotEntitled {
+            issuer: key.issuer().clone(),
+            kind: terms.kind.clone(),
+        });
+    }
+    // The claims, validated, and the derived facts as of the issue date.
+    let values = kind.with_derived(terms.claims, issued_at)?;
+    kind.validate_validity(terms.valid_from.secs(), terms.expires.secs())?;
+    if terms.expires <= issued_at {
+        return Err(IssueError::ExpiredAtIssue);
+    }
+    if let Some(index) = status_indexes
+        .iter()
+        .find(|i| i.0 > ecert_schemas::ledger::MAX_STATUS_INDEX)
+    {
+        return Err(IssueError::StatusIndexOutOfRange(*index));
+    }
+    if crypto::parse_public_key(terms.holder).is_none() {
+        return Err(IssueError::InvalidHolderKey);
+    }
+    Ok((kind, values))
 }
 
 #[cfg(test)]

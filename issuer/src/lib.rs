@@ -15,6 +15,7 @@
 //! the audit ([`audit`]).
 
 mod batch;
+pub mod copies;
 mod error;
 mod issue;
 mod key;
@@ -39,6 +40,7 @@ pub mod register;
 pub mod server;
 
 pub use batch::{revocation_transaction, sign_anchor_body, Batch};
+pub use copies::{issue_copies, shuffled_order, CopiesRequest, CopyBatch, IssuedCopies};
 pub use error::IssueError;
 pub use issue::{issue, CertificateRequest, IssuedCertificate};
 pub use key::IssuerKey;

@@ -96,6 +96,17 @@ fixed_bytes!(
     Salt, 16, "salt"
 );
 fixed_bytes!(
+    /// A node of a format-2 Merkle tree (over a copy's fields, or over a batch's copies
+    /// below its root): SHA-256 truncated to 128 bits.
+    Hash16, 16, "128-bit hash"
+);
+fixed_bytes!(
+    /// A one-time copy's secret, chosen by the issuer and known only to it and the
+    /// holder's wallet: the copy's salts, its hidden-field leaves and the tweak of its
+    /// holder key all derive from it.
+    CopySecret, 32, "copy secret"
+);
+fixed_bytes!(
     /// An Ed25519 public key, as its 32-byte compressed encoding. Not yet checked to be a
     /// valid curve point: the verifier does that.
     PublicKeyBytes, 32, "Ed25519 public key"

@@ -14,6 +14,7 @@ pub mod address;
 pub mod api;
 pub mod certificate;
 pub mod codec;
+pub mod copy;
 pub mod cose;
 pub mod date;
 mod error;
@@ -28,8 +29,8 @@ pub mod status_code;
 pub use certificate::{Certificate, CertificateClaims};
 pub use error::SchemaError;
 pub use ids::{
-    CertificateId, ChainId, FieldDigest, Hash32, IssuerId, KeyId, KindId, Nonce, PublicKeyBytes,
-    Salt, SignatureBytes, StatusIndex, UnixTime,
+    CertificateId, ChainId, CopySecret, FieldDigest, Hash16, Hash32, IssuerId, KeyId, KindId,
+    Nonce, PublicKeyBytes, Salt, SignatureBytes, StatusIndex, UnixTime,
 };
 pub use kinds::{Claims, DerivedRule, FieldDef, FieldType, FieldValue, Kind, KindRegistry};
 pub use presentation::{

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use ecert_schemas::copy::CopyPackage;
 use ecert_schemas::ledger::RevocationReason;
 use ecert_schemas::{
     Certificate, CertificatePackage, Nonce, PresentedCertificate, PublicKeyBytes, StatusIndex,
@@ -179,6 +180,64 @@ impl World {
     ) -> CertificatePackage {
         let at = self.now.minus(HOUR);
         issue_one(&mut self.province, dept, holder, order, at, at)
+    }
+
+    /// Issues `order` from `dept` to the holder as `copies` one-time copies (format 2) an
+    /// hour before now, anchored alone in a batch.
+    pub fn issue_copies_now(&mut self, dept: &str, order: Order, copies: u16) -> CopyPackage {
+        self.issue_copies_now_to(dept, self.holder, order, copies)
+    }
+
+    /// The same for any holder.
+    pub fn issue_copies_now_to(
+        &mut self,
+        dept: &str,
+        holder: PublicKeyBytes,
+        order: Order,
+        copies: u16,
+    ) -> CopyPackage {
+        let at = self.now.minus(HOUR);
+        let issued = self
+            .province
+            .issue_copies(dept, holder, &[order], copies, at, &mut OsRng)
+            .unwrap();
+        self.province
+            .anchor_copies(dept, issued, at, &mut OsRng)
+            .unwrap()
+            .remove(0)
+    }
+
+    /// Revokes every copy of `package` (issued by `dept`) in a certified block at `time`.
+    pub fn revoke_copies(&mut self, dept: &str, package: &CopyPackage, time: UnixTime) {
+        let indexes: Vec<StatusIndex> = package.copies.iter().map(|c| c.status_index).collect();
+        self.province
+            .revoke(dept, &indexes, RevocationReason::Withdrawn, time)
+            .unwrap();
+    }
+
+    /// The wallet's presentation of `fields` of copy `copy` of `package` at `time`, as a
+    /// QR string.
+    pub fn show_copy(
+        &self,
+        package: &CopyPackage,
+        copy: usize,
+        fields: &[&str],
+        time: UnixTime,
+    ) -> String {
+        ecert_wallet::present_copies(
+            self.wallet(),
+            &self.province.kinds,
+            &[ecert_wallet::CopySelection {
+                package,
+                copy,
+                fields: fields.iter().map(|f| f.to_string()).collect(),
+            }],
+            time,
+            None,
+        )
+        .unwrap()
+        .to_qr_string()
+        .unwrap()
     }
 
     /// Revokes `package` (issued by `dept`) in a certified block at `time`.

@@ -6,8 +6,10 @@
 //! can exercise the protocol end to end in one process.
 
 use ecert_issuer::{
-    issue, revocation_transaction, Batch, CertificateRequest, IssuedCertificate, IssuerKey,
+    issue, issue_copies, revocation_transaction, shuffled_order, Batch, CertificateRequest,
+    CopiesRequest, CopyBatch, IssuedCertificate, IssuedCopies, IssuerKey,
 };
+use ecert_schemas::copy::CopyPackage;
 use std::collections::BTreeMap;
 
 use ecert_ledger_node::certify::{assemble_checkpoint, sign_vote};
@@ -373,6 +375,71 @@ impl Province {
     ) -> Result<Vec<CertificatePackage>, TestnetError> {
         let issued = self.issue(dept, holder, orders, time, rng)?;
         self.anchor(dept, issued, time)
+    }
+
+    /// Issues `orders` to `holder` from department `dept` at `issued_at` as one-time
+    /// copies (format 2), `copies` each, with consecutive status indexes.
+    pub fn issue_copies(
+        &mut self,
+        dept: &str,
+        holder: PublicKeyBytes,
+        orders: &[Order],
+        copies: u16,
+        issued_at: UnixTime,
+        rng: &mut impl CryptoRngCore,
+    ) -> Result<Vec<IssuedCopies>, TestnetError> {
+        let kinds = &self.kinds;
+        let department = self
+            .departments
+            .iter_mut()
+            .find(|d| d.id.as_str() == dept)
+            .ok_or_else(|| TestnetError::UnknownDepartment(dept.to_owned()))?;
+        let mut issued = Vec::with_capacity(orders.len());
+        for order in orders {
+            let first = department.next_status_index;
+            let request = CopiesRequest {
+                kind: KindId::new(order.kind)?,
+                claims: order.claims.clone(),
+                holder,
+                valid_from: order.valid_from,
+                expires: order.expires,
+                status_indexes: (first..first + u32::from(copies))
+                    .map(StatusIndex)
+                    .collect(),
+            };
+            issued.push(issue_copies(
+                &department.issuer_key,
+                kinds,
+                &request,
+                issued_at,
+                rng,
+            )?);
+            department.next_status_index += u32::from(copies);
+        }
+        Ok(issued)
+    }
+
+    /// Anchors `issued` as one batch of department `dept`, its copies in an order drawn
+    /// from `rng`, in a certified block at `time`; the certificates' packages.
+    pub fn anchor_copies(
+        &mut self,
+        dept: &str,
+        issued: Vec<IssuedCopies>,
+        time: UnixTime,
+        rng: &mut impl CryptoRngCore,
+    ) -> Result<Vec<CopyPackage>, TestnetError> {
+        let department = self.department(dept)?;
+        let order = shuffled_order(&issued, rng);
+        let batch = CopyBatch::new(&department.issuer_key, issued, order)?;
+        let tx = batch.anchor_transaction(&department.issuer_key, self.ledger.chain_id())?;
+        let block = self.commit_block(&[Transaction::AnchorBatch(tx)], time)?;
+        match block.outcomes.first() {
+            Some(TxOutcome::Anchored { batch_seq }) => Ok((0..batch.len())
+                .filter_map(|i| batch.package(i, *batch_seq))
+                .collect()),
+            Some(TxOutcome::Skipped(e)) => Err(TestnetError::Skipped(e.clone())),
+            _ => Err(TestnetError::NothingCertified),
+        }
     }
 
     /// Revokes `indexes` of department `dept` at `time` in a certified block.

@@ -29,11 +29,17 @@ pub enum SigningContext {
     Freshness,
     /// A national key's approval of a national trust list.
     TrustList,
+    /// An issuer's signature over a one-time copy (format 2).
+    CopyIssue,
+    /// A holder's proof over a format-2 presentation, by its first copy's key.
+    HolderProofV2,
+    /// A link between two copies of one wallet in a format-2 presentation.
+    HolderLink,
 }
 
 impl SigningContext {
     /// All contexts.
-    pub const ALL: [SigningContext; 8] = [
+    pub const ALL: [SigningContext; 11] = [
         SigningContext::HolderProof,
         SigningContext::AnchorBatch,
         SigningContext::Revocation,
@@ -42,6 +48,9 @@ impl SigningContext {
         SigningContext::OfferRedeem,
         SigningContext::Freshness,
         SigningContext::TrustList,
+        SigningContext::CopyIssue,
+        SigningContext::HolderProofV2,
+        SigningContext::HolderLink,
     ];
 
     /// The context string, NUL included, that prefixes the signed bytes.
@@ -55,6 +64,9 @@ impl SigningContext {
             SigningContext::OfferRedeem => b"ecert/v1/offer-redeem\0",
             SigningContext::Freshness => b"ecert/v1/freshness\0",
             SigningContext::TrustList => b"ecert/v1/trust-list\0",
+            SigningContext::CopyIssue => b"ecert/v2/copy\0",
+            SigningContext::HolderProofV2 => b"ecert/v2/holder-proof\0",
+            SigningContext::HolderLink => b"ecert/v2/holder-link\0",
         }
     }
 }
@@ -163,7 +175,7 @@ mod tests {
     fn labels_are_exact_and_all_distinct() {
         let labels: Vec<&[u8]> = SigningContext::ALL.iter().map(|c| c.label()).collect();
         for (i, a) in labels.iter().enumerate() {
-            assert!(a.starts_with(b"ecert/v1/"));
+            assert!(a.starts_with(b"ecert/v1/") || a.starts_with(b"ecert/v2/"));
             for b in labels.iter().skip(i + 1) {
                 assert_ne!(a, b);
             }
@@ -183,10 +195,13 @@ mod tests {
                 | SigningContext::Governance
                 | SigningContext::OfferRedeem
                 | SigningContext::Freshness
-                | SigningContext::TrustList => {}
+                | SigningContext::TrustList
+                | SigningContext::CopyIssue
+                | SigningContext::HolderProofV2
+                | SigningContext::HolderLink => {}
             }
         }
-        assert_eq!(SigningContext::ALL.len(), 8);
+        assert_eq!(SigningContext::ALL.len(), 11);
     }
 
     #[test]

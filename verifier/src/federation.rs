@@ -18,7 +18,9 @@ use crate::checkpoint::is_quorum;
 use crate::crypto::{self, SigningContext};
 use crate::merkle::{leaf_hash, root_from_path};
 use crate::presentation::{verify_with, Ledger};
+use crate::presentation_v2::{store_holds_copy, verify_v2_with};
 use crate::{Policy, TrustAnchor, TrustStore, Verdict, VerifyError};
+use ecert_schemas::copy::{AnyPresentation, PresentationV2};
 
 fn mismatch(detail: impl Into<String>) -> VerifyError {
     VerifyError::TrustDataMismatch {
@@ -301,8 +303,30 @@ impl Federation {
         now: UnixTime,
         policy: &Policy,
     ) -> Result<Verdict, VerifyError> {
-        let presentation = Presentation::from_qr_string(qr)?;
-        self.verify_decoded(&presentation, now, policy)
+        match AnyPresentation::from_qr_string(qr)? {
+            AnyPresentation::V1(presentation) => self.verify_decoded(&presentation, now, policy),
+            AnyPresentation::V2(presentation) => self.verify_decoded_v2(&presentation, now, policy),
+        }
+    }
+
+    /// [`Federation::verify_presentation`] on an already-decoded format-2 presentation: a
+    /// copy names no issuer, so its province is the one whose anchor log holds it.
+    pub fn verify_decoded_v2(
+        &self,
+        presentation: &PresentationV2,
+        now: UnixTime,
+        policy: &Policy,
+    ) -> Result<Verdict, VerifyError> {
+        verify_v2_with(presentation, now, policy, |item| {
+            let store = self
+                .provinces
+                .values()
+                .find(|store| store_holds_copy(store, item))
+                .ok_or_else(|| VerifyError::ProvinceUnknown {
+                    detail: format!("a copy in batch #{}", item.batch_seq),
+                })?;
+            self.ledger_of_store(store)
+        })
     }
 
     /// [`Federation::verify_presentation`] on an already-decoded presentation.
@@ -328,18 +352,24 @@ impl Federation {
                     ),
                 }
             })?;
-            let entry = self.list.province(store.chain_id()).ok_or_else(|| {
-                VerifyError::ProvinceUnknown {
+            self.ledger_of_store(store)
+        })
+    }
+
+    /// A synced province's data with the kinds the national list lets it issue.
+    fn ledger_of_store<'a>(&'a self, store: &'a TrustStore) -> Result<Ledger<'a>, VerifyError> {
+        let entry =
+            self.list
+                .province(store.chain_id())
+                .ok_or_else(|| VerifyError::ProvinceUnknown {
                     detail: format!(
                         "ledger {} is not on the national trust list",
                         store.chain_id()
                     ),
-                }
-            })?;
-            Ok(Ledger {
-                store,
-                kinds: Some((&entry.chain_id, entry.kinds.as_slice())),
-            })
+                })?;
+        Ok(Ledger {
+            store,
+            kinds: Some((&entry.chain_id, entry.kinds.as_slice())),
         })
     }
 }

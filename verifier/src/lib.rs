@@ -16,15 +16,18 @@
 pub mod anchor_file;
 pub mod checkpoint;
 pub mod commit;
+pub mod copy_key;
 pub mod crypto;
 mod error;
 pub mod federation;
 pub mod freshness;
 mod ledger_check;
 pub mod merkle;
+pub mod merkle16;
 pub mod merkle_log;
 pub mod offer;
 pub mod presentation;
+pub mod presentation_v2;
 pub mod receipt;
 pub mod report;
 pub mod revocation;
@@ -37,6 +40,7 @@ pub use presentation::{
     disclosure_matches, verify_decoded, verify_presentation, DisclosedField, Policy, Verdict,
     VerifiedCertificate,
 };
+pub use presentation_v2::verify_decoded_v2;
 pub use receipt::{verify_anchor_receipt, VerifiedAnchor};
 pub use revocation::verify_revocation_delta;
 pub use trust::{TrustAnchor, TrustStore};

@@ -114,7 +114,7 @@ fn subtree_root(leaves: &[Hash32]) -> Hash32 {
 
 /// The largest power of two strictly below `n` (for `n ≥ 2`): where RFC 6962 splits a
 /// tree of `n` leaves.
-fn split_point(n: usize) -> usize {
+pub(crate) fn split_point(n: usize) -> usize {
     let below = n.saturating_sub(1).max(1);
     1 << (usize::BITS - 1 - below.leading_zeros())
 }
@@ -154,18 +154,30 @@ pub fn verify_inclusion(
     path: &[Hash32],
     root: &Hash32,
 ) -> bool {
+    root_of_inclusion(leaf, index, size, path, node_hash).as_ref() == Some(root)
+}
+
+/// The root an RFC 9162 §2.1.3.2 inclusion proof leads to, with `node` as the interior
+/// hash; `None` when the path's shape does not fit leaf `index` of a tree of `size`.
+pub(crate) fn root_of_inclusion<H: Copy>(
+    leaf: &H,
+    index: u64,
+    size: u64,
+    path: &[H],
+    node: impl Fn(&H, &H) -> H,
+) -> Option<H> {
     if index >= size {
-        return false;
+        return None;
     }
     let mut fn_ = index;
     let mut sn = size - 1;
     let mut r = *leaf;
     for p in path {
         if sn == 0 {
-            return false;
+            return None;
         }
         if fn_ & 1 == 1 || fn_ == sn {
-            r = node_hash(p, &r);
+            r = node(p, &r);
             if fn_ & 1 == 0 {
                 while fn_ & 1 == 0 && fn_ != 0 {
                     fn_ >>= 1;
@@ -173,12 +185,12 @@ pub fn verify_inclusion(
                 }
             }
         } else {
-            r = node_hash(&r, p);
+            r = node(&r, p);
         }
         fn_ >>= 1;
         sn >>= 1;
     }
-    sn == 0 && r == *root
+    (sn == 0).then_some(r)
 }
 
 /// The root of the RFC 6962 tree in which `leaf` is leaf `index` with audit `path` (leaf
@@ -192,6 +204,16 @@ pub fn verify_inclusion(
 /// root from a certificate package alone, and then check the result against the batch's
 /// real size with [`verify_inclusion`].
 pub fn root_from_path(leaf: &Hash32, index: u64, path: &[Hash32]) -> Option<Hash32> {
+    root_from_path_with(leaf, index, path, node_hash)
+}
+
+/// [`root_from_path`] with `node` as the interior hash.
+pub(crate) fn root_from_path_with<H: Copy>(
+    leaf: &H,
+    index: u64,
+    path: &[H],
+    node: impl Fn(&H, &H) -> H,
+) -> Option<H> {
     // `edge`: the level at which the leaf's ancestor is the last node of its level.
     let edge = (0..=path.len().min(63)).find(|&k| {
         let fresh = k == 0 || (index >> (k - 1)) & 1 == 0;
@@ -203,9 +225,9 @@ pub fn root_from_path(leaf: &Hash32, index: u64, path: &[Hash32]) -> Option<Hash
     for (level, sibling) in path.iter().enumerate() {
         let on_left = level >= edge || (index >> level) & 1 == 1;
         root = if on_left {
-            node_hash(sibling, &root)
+            node(sibling, &root)
         } else {
-            node_hash(&root, sibling)
+            node(&root, sibling)
         };
     }
     Some(root)

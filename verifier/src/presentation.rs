@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 
 use ecert_schemas::certificate::{Certificate, CertificateClaims};
+use ecert_schemas::copy::AnyPresentation;
 use ecert_schemas::presentation::{HolderSignedData, Presentation};
 use ecert_schemas::{
     field_digest, CertificateId, Disclosure, FieldValue, IssuerId, KindId, Nonce,
@@ -65,8 +66,8 @@ pub struct VerifiedCertificate {
     pub issuer: IssuerId,
     /// The issuer's name.
     pub issuer_name: String,
-    /// The certificate id.
-    pub id: CertificateId,
+    /// The certificate id (format 1); a one-time copy (format 2) shows none.
+    pub id: Option<CertificateId>,
     /// When it was issued.
     pub issued_at: UnixTime,
     /// Start of validity.
@@ -96,7 +97,8 @@ pub struct Verdict {
     pub revocation_age_secs: u64,
 }
 
-/// Verifies a QR string offline against `store` at time `now` under `policy`.
+/// Verifies a QR string offline against `store` at time `now` under `policy`: a
+/// presentation of format 1 (whole certificates) or 2 (one-time copies).
 ///
 /// The steps, in order (see `docs/protocol.md`): decode; revocation-data freshness; holder
 /// proof present; certificates readable and of one holder; holder signature; holder-proof
@@ -108,8 +110,12 @@ pub fn verify_presentation(
     now: UnixTime,
     policy: &Policy,
 ) -> Result<Verdict, VerifyError> {
-    let presentation = Presentation::from_qr_string(qr)?;
-    verify_decoded(&presentation, store, now, policy)
+    match AnyPresentation::from_qr_string(qr)? {
+        AnyPresentation::V1(presentation) => verify_decoded(&presentation, store, now, policy),
+        AnyPresentation::V2(presentation) => {
+            crate::presentation_v2::verify_decoded_v2(&presentation, store, now, policy)
+        }
+    }
 }
 
 /// [`verify_presentation`] on an already-decoded presentation.
@@ -250,53 +256,19 @@ fn verify_certificate(
     policy: &Policy,
 ) -> Result<VerifiedCertificate, VerifyError> {
     let claims = &cert.claims;
-    let kind = store.kind(&claims.kind)?;
-    let issuer = store.issuer(&claims.issuer)?;
-    if !issuer.kinds.contains(&claims.kind) || !kind.issuers.contains(&claims.issuer) {
-        return Err(VerifyError::IssuerNotEntitled {
-            issuer: claims.issuer.clone(),
-            kind: claims.kind.clone(),
-        });
-    }
-    let (key_record, key) = store.issuer_key(issuer, cert.key_id)?;
-    if !crypto::verify_cose_sign1(key, &cert.cose, &[]) {
+    let signer = entitled_signer(store, &claims.issuer, &claims.kind, cert.key_id)?;
+    if !crypto::verify_cose_sign1(signer.key, &cert.cose, &[]) {
         return Err(VerifyError::BadIssuerSignature {
             issuer: claims.issuer.clone(),
         });
     }
-    let key_valid_at = |t: UnixTime| {
-        t >= key_record.valid_from && key_record.valid_until.is_none_or(|until| t < until)
-    };
-    let key_invalid = || VerifyError::IssuerKeyNotValidAtIssue {
-        issuer: claims.issuer.clone(),
-        key_id: cert.key_id,
-    };
-    if !key_valid_at(claims.issued_at) {
-        return Err(key_invalid());
-    }
-    if now < claims.valid_from {
-        return Err(VerifyError::NotYetValid {
-            valid_from: claims.valid_from,
-        });
-    }
-    if now >= claims.expires {
-        return Err(VerifyError::Expired {
-            expired_at: claims.expires,
-        });
-    }
+    signer.check_issued(claims.issued_at)?;
+    check_validity(claims.valid_from, claims.expires, now)?;
 
     // Anchoring: the batch is in the certified anchor log, was anchored by this issuer's key
     // while it was valid, declared this kind, and its root covers this certificate.
     let anchor = &item.anchor;
-    let batch = store
-        .batch(anchor.batch_seq)
-        .ok_or(VerifyError::HeaderUnknown {
-            batch_seq: anchor.batch_seq,
-            synced: store.anchor_count(),
-        })?;
-    let anchor_invalid = |detail: &str| VerifyError::AnchorProofInvalid {
-        detail: detail.into(),
-    };
+    let batch = anchored_batch(store, anchor.batch_seq)?;
     if batch.issuer != claims.issuer || batch.key_id != cert.key_id {
         return Err(anchor_invalid(
             "the batch was anchored by another issuer or key",
@@ -318,26 +290,170 @@ fn verify_certificate(
             "the certificate is not in the anchored batch",
         ));
     }
-    let anchored_at = UnixTime(batch.time_ms / 1000);
-    if !key_valid_at(anchored_at) {
-        return Err(key_invalid());
-    }
-    if claims.issued_at > anchored_at.plus(policy.max_clock_skew_secs) {
-        return Err(anchor_invalid(
-            "the certificate claims to be issued after its batch was anchored",
-        ));
-    }
+    signer.check_anchored(batch, claims.issued_at, policy)?;
+    check_not_revoked(store, &claims.issuer, claims.status_index)?;
 
-    if store.is_revoked(&claims.issuer, claims.status_index) {
-        return Err(VerifyError::Revoked {
-            issuer: claims.issuer.clone(),
-            index: claims.status_index,
+    let disclosed = read_disclosures(
+        signer.kind,
+        &item.disclosures,
+        claims.issued_at,
+        |field, bytes| disclosure_matches(claims, field, bytes),
+    )?;
+    Ok(VerifiedCertificate {
+        ledger: store.chain_id().clone(),
+        kind: claims.kind.clone(),
+        kind_name: signer.kind.name.clone(),
+        issuer: claims.issuer.clone(),
+        issuer_name: signer.issuer.name.clone(),
+        id: Some(claims.id),
+        issued_at: claims.issued_at,
+        valid_from: claims.valid_from,
+        expires: claims.expires,
+        disclosed,
+    })
+}
+
+/// An issuer entitled to a kind, with the key that signed: what both formats check first.
+pub(crate) struct Signer<'a> {
+    /// The kind's definition.
+    pub kind: &'a ecert_schemas::Kind,
+    /// The issuer's registry entry.
+    pub issuer: &'a ecert_schemas::ledger::IssuerRecord,
+    /// The key's registry entry.
+    pub key_record: &'a ecert_schemas::ledger::IssuerKeyRecord,
+    /// The key.
+    pub key: &'a ed25519_dalek::VerifyingKey,
+}
+
+/// The kind and issuer as registered, the issuer entitled to the kind (both ways), and
+/// the signing key `key_id` among the issuer's keys.
+pub(crate) fn entitled_signer<'a>(
+    store: &'a TrustStore,
+    issuer_id: &IssuerId,
+    kind_id: &KindId,
+    key_id: ecert_schemas::KeyId,
+) -> Result<Signer<'a>, VerifyError> {
+    let kind = store.kind(kind_id)?;
+    let issuer = store.issuer(issuer_id)?;
+    if !issuer.kinds.contains(kind_id) || !kind.issuers.contains(issuer_id) {
+        return Err(VerifyError::IssuerNotEntitled {
+            issuer: issuer_id.clone(),
+            kind: kind_id.clone(),
         });
     }
+    let (key_record, key) = store.issuer_key(issuer, key_id)?;
+    Ok(Signer {
+        kind,
+        issuer,
+        key_record,
+        key,
+    })
+}
 
-    let mut disclosed = Vec::with_capacity(item.disclosures.len());
+impl Signer<'_> {
+    fn key_valid_at(&self, t: UnixTime) -> bool {
+        t >= self.key_record.valid_from && self.key_record.valid_until.is_none_or(|until| t < until)
+    }
+
+    fn key_invalid(&self) -> VerifyError {
+        VerifyError::IssuerKeyNotValidAtIssue {
+            issuer: self.issuer.issuer.clone(),
+            key_id: self.key_record.key_id,
+        }
+    }
+
+    /// The key was valid when the certificate says it was issued.
+    pub(crate) fn check_issued(&self, issued_at: UnixTime) -> Result<(), VerifyError> {
+        if self.key_valid_at(issued_at) {
+            Ok(())
+        } else {
+            Err(self.key_invalid())
+        }
+    }
+
+    /// The key was valid when the batch was anchored, and the certificate was not issued
+    /// after it (beyond the allowed clock skew).
+    pub(crate) fn check_anchored(
+        &self,
+        batch: &ecert_schemas::ledger::BatchRecord,
+        issued_at: UnixTime,
+        policy: &Policy,
+    ) -> Result<(), VerifyError> {
+        let anchored_at = UnixTime(batch.time_ms / 1000);
+        if !self.key_valid_at(anchored_at) {
+            return Err(self.key_invalid());
+        }
+        if issued_at > anchored_at.plus(policy.max_clock_skew_secs) {
+            return Err(anchor_invalid(
+                "the certificate claims to be issued after its batch was anchored",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The validity period covers `now`.
+pub(crate) fn check_validity(
+    valid_from: UnixTime,
+    expires: UnixTime,
+    now: UnixTime,
+) -> Result<(), VerifyError> {
+    if now < valid_from {
+        return Err(VerifyError::NotYetValid { valid_from });
+    }
+    if now >= expires {
+        return Err(VerifyError::Expired {
+            expired_at: expires,
+        });
+    }
+    Ok(())
+}
+
+/// The batch at `batch_seq` of the synced anchor log.
+pub(crate) fn anchored_batch(
+    store: &TrustStore,
+    batch_seq: u64,
+) -> Result<&ecert_schemas::ledger::BatchRecord, VerifyError> {
+    store.batch(batch_seq).ok_or(VerifyError::HeaderUnknown {
+        batch_seq,
+        synced: store.anchor_count(),
+    })
+}
+
+/// An anchor proof that does not hold.
+pub(crate) fn anchor_invalid(detail: &str) -> VerifyError {
+    VerifyError::AnchorProofInvalid {
+        detail: detail.into(),
+    }
+}
+
+/// The status index is not revoked in the synced lists.
+pub(crate) fn check_not_revoked(
+    store: &TrustStore,
+    issuer: &IssuerId,
+    index: ecert_schemas::StatusIndex,
+) -> Result<(), VerifyError> {
+    if store.is_revoked(issuer, index) {
+        return Err(VerifyError::Revoked {
+            issuer: issuer.clone(),
+            index,
+        });
+    }
+    Ok(())
+}
+
+/// Reads the disclosures: each of a field of the kind, at most once, matching what the
+/// issuer signed (`matches`), with a valid value; derived facts agreeing with the fields
+/// they come from as of `issued_at`. The fields in the kind's order.
+pub(crate) fn read_disclosures(
+    kind: &ecert_schemas::Kind,
+    disclosures: &[ecert_schemas::codec::ByteBuf],
+    issued_at: UnixTime,
+    mut matches: impl FnMut(u16, &[u8]) -> bool,
+) -> Result<Vec<DisclosedField>, VerifyError> {
+    let mut disclosed = Vec::with_capacity(disclosures.len());
     let mut seen = BTreeSet::new();
-    for bytes in &item.disclosures {
+    for bytes in disclosures {
         let disclosure = Disclosure::from_bytes(bytes)?;
         let field = kind.field_by_number(disclosure.field).ok_or_else(|| {
             VerifyError::DisclosureInvalid {
@@ -349,7 +465,7 @@ fn verify_certificate(
                 detail: format!("field {:?} is disclosed twice", field.key),
             });
         }
-        if !disclosure_matches(claims, disclosure.field, bytes) {
+        if !matches(disclosure.field, bytes) {
             return Err(VerifyError::DisclosureMismatch {
                 field: field.key.clone(),
             });
@@ -369,24 +485,12 @@ fn verify_certificate(
     // A derived fact shown with the field it comes from must agree with it as of `iat`.
     kind.check_derived(
         |key| disclosed.iter().find(|d| d.key == key).map(|d| &d.value),
-        claims.issued_at,
+        issued_at,
     )
     .map_err(|e| VerifyError::DisclosureInvalid {
         detail: e.to_string(),
     })?;
     let order = |key: &str| kind.fields.iter().position(|f| f.key == key);
     disclosed.sort_by_key(|d| order(&d.key));
-
-    Ok(VerifiedCertificate {
-        ledger: store.chain_id().clone(),
-        kind: claims.kind.clone(),
-        kind_name: kind.name.clone(),
-        issuer: claims.issuer.clone(),
-        issuer_name: issuer.name.clone(),
-        id: claims.id,
-        issued_at: claims.issued_at,
-        valid_from: claims.valid_from,
-        expires: claims.expires,
-        disclosed,
-    })
+    Ok(disclosed)
 }

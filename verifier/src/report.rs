@@ -101,8 +101,9 @@ pub struct VerifiedView {
     pub issuer: String,
     /// Issuer's name, from the ledger's registry.
     pub issuer_name: String,
-    /// Certificate id, 32 hex digits.
-    pub id: String,
+    /// Certificate id, 32 hex digits; none for a one-time copy (format 2), which shows
+    /// no id.
+    pub id: Option<String>,
     /// Issue time (seconds).
     pub issued_at: u64,
     /// Start of validity (seconds).
@@ -131,7 +132,7 @@ impl VerifiedView {
                 .and_then(|k| k.name_local.clone()),
             issuer: cert.issuer.to_string(),
             issuer_name: cert.issuer_name.clone(),
-            id: cert.id.to_hex(),
+            id: cert.id.map(|id| id.to_hex()),
             issued_at: cert.issued_at.secs(),
             valid_from: cert.valid_from.secs(),
             expires: cert.expires.secs(),

@@ -30,6 +30,20 @@ pub enum WalletError {
         /// The field.
         field: String,
     },
+    /// A package whose fields are not those of its kind as this wallet knows it.
+    #[error("this {kind} certificate's fields are not those of the {kind} kind this wallet knows: update the wallet software")]
+    PackageDoesNotFitKind {
+        /// The kind.
+        kind: KindId,
+    },
+    /// A copy the package does not have.
+    #[error("this certificate has {copies} copies; there is no copy {copy}")]
+    NoSuchCopy {
+        /// The copy asked for.
+        copy: usize,
+        /// The copies the package holds.
+        copies: usize,
+    },
     /// Nothing to present.
     #[error("choose at least one certificate to present (at most 8)")]
     NothingToPresent,

@@ -1,7 +1,8 @@
 //! The holder's key: the wallet's Ed25519 key that every presentation is signed with.
 
-use ecert_schemas::PublicKeyBytes;
 use ecert_schemas::SignatureBytes;
+use ecert_schemas::{CopySecret, PublicKeyBytes};
+use ecert_verifier::copy_key::CopyKey;
 use ecert_verifier::crypto::{self, SigningContext};
 use ed25519_dalek::SigningKey;
 use rand_core::CryptoRngCore;
@@ -35,6 +36,11 @@ impl HolderKey {
     /// The public key a department binds certificates to.
     pub fn public_key(&self) -> PublicKeyBytes {
         crypto::public_key(&self.signing)
+    }
+
+    /// The key of the one-time copy with `secret`: this key tweaked for it.
+    pub fn copy_key(&self, secret: &CopySecret) -> CopyKey {
+        CopyKey::derive(&self.signing, secret)
     }
 
     pub(crate) fn sign_holder_proof(&self, message: &[u8]) -> SignatureBytes {

@@ -14,6 +14,7 @@ pub mod history;
 mod holder;
 pub mod offer;
 mod present;
+mod present_v2;
 /// Receiving certificate packages: every check before one enters the wallet.
 pub mod receive;
 /// The passphrase envelope of the wallet file (the `ecert-sealed` crate).
@@ -23,5 +24,6 @@ pub mod store;
 pub use error::WalletError;
 pub use holder::HolderKey;
 pub use present::{present, Selection};
+pub use present_v2::{present_copies, CopySelection};
 pub use sealed::KdfParams;
 pub use store::WalletContents;

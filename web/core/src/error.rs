@@ -81,6 +81,8 @@ impl WebError {
                 WalletError::UnsupportedWalletVersion { .. } => "unsupported-wallet-version",
                 WalletError::WrongPassphrase => "wrong-passphrase",
                 WalletError::KdfParamsOutOfBounds(_) => "kdf-out-of-bounds",
+                WalletError::PackageDoesNotFitKind { .. } => "package-damaged",
+                WalletError::NoSuchCopy { .. } => "no-copies-left",
             },
             WebError::Receive(r) => match r.error {
                 ReceiveError::NotAPackage(_) => "not-a-package",

@@ -217,7 +217,7 @@ struct JsonCertificate {
     kind_name: String,
     issuer: String,
     issuer_name: String,
-    id: String,
+    id: Option<String>,
     issued_at: u64,
     valid_from: u64,
     expires: u64,
