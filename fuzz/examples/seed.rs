@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use ecert_ledger_node::genesis::Genesis;
 use ecert_ledger_node::governance::{approve, assemble_governance};
 use ecert_schemas::codec::{qr::decode_qr, to_cbor, ByteBuf};
+use ecert_schemas::copy::{CopyPackage, PresentationV2};
 use ecert_schemas::ledger::{
     GovernanceAction, GovernanceBody, GrantKind, RevocationEntry, RevocationReason, Transaction,
     TrustBundle,
@@ -27,7 +28,7 @@ use ecert_schemas::{
 };
 use ecert_schemas::{PublicKeyBytes, UnixTime};
 use ecert_testkit::province::{Order, Province};
-use ecert_testkit::world::{status_index, FIXED_NOW};
+use ecert_testkit::world::{copy_status_indexes, status_index, FIXED_NOW};
 use ecert_testkit::{sample, seeds, DAY, HOUR};
 use ecert_verifier::anchor_file::anchor_to_toml;
 use ecert_verifier::{verify_presentation, Policy, TrustStore};
@@ -156,10 +157,37 @@ impl World {
         self.province.anchor(dept, issued, at).unwrap().remove(0)
     }
 
-    fn revoke(&mut self, dept: &str, package: &CertificatePackage, at: UnixTime) {
-        let index = status_index(package);
+    /// `orders` issued by `dept` at `at` as `copies` one-time copies each (format 2),
+    /// anchored together in one batch in a certified block at `at`.
+    fn issue_copies(
+        &mut self,
+        dept: &str,
+        orders: &[Order],
+        copies: u16,
+        at: UnixTime,
+    ) -> Vec<CopyPackage> {
+        let issued = self
+            .province
+            .issue_copies(dept, self.holder, orders, copies, at, &mut self.rng)
+            .unwrap();
         self.province
-            .revoke(dept, &[index], RevocationReason::Withdrawn, at)
+            .anchor_copies(dept, issued, at, &mut self.rng)
+            .unwrap()
+    }
+
+    /// Revokes `package` and every copy of each of `copies` (all issued by `dept`) in one
+    /// transaction.
+    fn revoke(
+        &mut self,
+        dept: &str,
+        package: &CertificatePackage,
+        copies: &[&CopyPackage],
+        at: UnixTime,
+    ) {
+        let mut indexes = vec![status_index(package)];
+        indexes.extend(copies.iter().flat_map(|p| copy_status_indexes(p)));
+        self.province
+            .revoke(dept, &indexes, RevocationReason::Withdrawn, at)
             .unwrap();
     }
 
@@ -174,6 +202,15 @@ impl World {
 
     fn show(&self, package: &CertificatePackage, fields: &[&str], at: UnixTime) -> String {
         self.show_all(&[(package, fields)], at, None)
+    }
+
+    fn show_copies(
+        &self,
+        copies: &[(&CopyPackage, usize, &[&str])],
+        at: UnixTime,
+        nonce: Option<Nonce>,
+    ) -> String {
+        seeds::show_copies(&self.wallet, &self.province.kinds, copies, at, nonce)
     }
 
     fn anchor_toml(&self) -> String {
@@ -203,9 +240,31 @@ fn main() {
     let id_card = world.issue("public-security", sample::id_card(now), now.minus(HOUR));
     let record = world.issue("justice", sample::no_criminal_record(now), now.minus(HOUR));
     let revoked = world.issue("public-security", sample::id_card(now), now.minus(HOUR));
+    // Format 2: an ID card and a second one (revoked below) as three one-time copies each
+    // in one batch, and a no-criminal-record certificate's copies in a batch of their own.
+    let [id_copies, revoked_copies] = <[CopyPackage; 2]>::try_from(world.issue_copies(
+        "public-security",
+        &[sample::id_card(now), sample::id_card(now)],
+        3,
+        now.minus(HOUR),
+    ))
+    .unwrap();
+    let record_copies = world
+        .issue_copies(
+            "justice",
+            &[sample::no_criminal_record(now)],
+            3,
+            now.minus(HOUR),
+        )
+        .remove(0);
     let bundle_before = world.bundle_bytes();
     let height_before = world.province.ledger().height();
-    world.revoke("public-security", &revoked, now.minus(HOUR / 2));
+    world.revoke(
+        "public-security",
+        &revoked,
+        &[&revoked_copies],
+        now.minus(HOUR / 2),
+    );
 
     // Fixtures.
     let nonce = Nonce::new(vec![0x4e; 16]).unwrap();
@@ -289,6 +348,97 @@ fn main() {
             name,
             qr.trim_start_matches("EC1R:").trim_start_matches("EC1Z:"),
         );
+    }
+
+    // Format-2 presentations (one-time copies), as QR strings and as CBOR.
+    let all_id_fields: &[&str] = &[
+        "name",
+        "sex",
+        "ethnicity",
+        "birth_date",
+        "address",
+        "id_number",
+        "issuing_authority",
+        "portrait_digest",
+        "age_over_18",
+        "age_over_60",
+    ];
+    let copy_qrs = [
+        (
+            "v2-id-name",
+            world.show_copies(&[(&id_copies, 0, &["name", "id_number"])], signed_at, None),
+        ),
+        (
+            "v2-id-all",
+            world.show_copies(&[(&id_copies, 1, all_id_fields)], signed_at, None),
+        ),
+        (
+            "v2-record",
+            world.show_copies(
+                &[(&record_copies, 0, &["name", "result", "checked_through"])],
+                signed_at,
+                None,
+            ),
+        ),
+        (
+            "v2-none",
+            world.show_copies(&[(&record_copies, 1, &[])], signed_at, None),
+        ),
+        (
+            "v2-two-nonce",
+            world.show_copies(
+                &[(&id_copies, 2, &["name"]), (&record_copies, 2, &["result"])],
+                signed_at,
+                Some(nonce.clone()),
+            ),
+        ),
+        (
+            "v2-revoked",
+            world.show_copies(&[(&revoked_copies, 0, &["name"])], signed_at, None),
+        ),
+        (
+            "v2-stale",
+            world.show_copies(&[(&id_copies, 0, &["name"])], now.minus(HOUR), None),
+        ),
+    ];
+    for (name, qr) in &copy_qrs {
+        let policy = Policy {
+            expected_nonce: name.ends_with("nonce").then(|| nonce.clone()),
+            ..Policy::default()
+        };
+        let verdict = verify_presentation(qr, &store, now, &policy);
+        assert_eq!(
+            verdict.is_ok(),
+            !["v2-revoked", "v2-stale"].contains(name),
+            "{name}: {verdict:?}"
+        );
+        out.seed("qr_verify", name, qr);
+        let cbor = decode_qr(qr).unwrap();
+        out.seed("presentation", name, &cbor);
+        out.wire(&format!("presentation-{name}"), 16, &cbor);
+        let presentation = PresentationV2::from_bytes(&cbor).unwrap();
+        out.wire(&format!("items-{name}"), 17, &presentation.items);
+        out.wire(
+            &format!("holder-proof-{name}"),
+            19,
+            &to_cbor(&presentation.holder).unwrap(),
+        );
+        out.seed(
+            "base45_diff",
+            name,
+            qr.trim_start_matches("EC1R:").trim_start_matches("EC1Z:"),
+        );
+    }
+    let copy_packages: [(&str, &CopyPackage); 3] = [
+        ("v2-id-card", &id_copies),
+        ("v2-record", &record_copies),
+        ("v2-revoked", &revoked_copies),
+    ];
+    for (name, package) in copy_packages {
+        let bytes = package.to_bytes().unwrap();
+        assert_eq!(CopyPackage::from_bytes(&bytes).as_ref(), Ok(package));
+        out.seed("package", name, &bytes);
+        out.wire(&format!("package-{name}"), 18, &bytes);
     }
 
     // Packages and certificates.
@@ -536,7 +686,10 @@ fn main() {
     let mut rng = ChaCha20Rng::seed_from_u64(1);
     let contents = WalletContents {
         holder: HolderKey::from_seed(&wallet.seed()),
-        packages: vec![id_card.clone(), record.clone()],
+        packages: vec![
+            ecert_wallet::Held::Whole(id_card.clone()),
+            ecert_wallet::Held::Whole(record.clone()),
+        ],
     };
     let wallet_file = store::seal(&contents, &passphrase, params, &mut rng).unwrap();
     out.seed("sealed_files", "wallet", prefixed(0, &wallet_file));
@@ -550,6 +703,25 @@ fn main() {
     }
     let plaintext = sealed::open_secret(store::MAGIC, &wallet_file, &passphrase).unwrap();
     out.seed("sealed_files", "wallet-contents", prefixed(3, &plaintext));
+    // A wallet holding format-2 copies too, one of them shown.
+    let mut with_copies = WalletContents {
+        holder: HolderKey::from_seed(&wallet.seed()),
+        packages: vec![
+            ecert_wallet::Held::Whole(id_card.clone()),
+            ecert_wallet::Held::of(ecert_schemas::copy::AnyPackage::V2(id_copies.clone())),
+        ],
+    };
+    if let Some(ecert_wallet::Held::Copies(held)) = with_copies.packages.get_mut(1) {
+        held.spend(0).unwrap();
+    }
+    let copies_file = store::seal(&with_copies, &passphrase, params, &mut rng).unwrap();
+    out.seed("sealed_files", "wallet-copies", prefixed(0, &copies_file));
+    let plaintext = sealed::open_secret(store::MAGIC, &copies_file, &passphrase).unwrap();
+    out.seed(
+        "sealed_files",
+        "wallet-contents-copies",
+        prefixed(3, &plaintext),
+    );
     // The same wallet with one presentation in its history, and as version 1 of the
     // contents (before the history), which is still read.
     let mut history = History::new();
@@ -578,7 +750,7 @@ fn main() {
     let packages: Vec<ByteBuf> = contents
         .packages
         .iter()
-        .map(|p| ByteBuf::from(p.to_bytes().unwrap()))
+        .map(|p| ByteBuf::from(p.package_bytes().unwrap()))
         .collect();
     let version_1 = to_cbor(&(
         1u64,
@@ -703,7 +875,11 @@ fn main() {
         .province
         .replace_validator_key(2, ed25519_dalek::SigningKey::from_bytes(&[0x5e; 32]), now)
         .unwrap();
-    out.seed("transaction", "change-validators", change_tx.to_bytes().unwrap());
+    out.seed(
+        "transaction",
+        "change-validators",
+        change_tx.to_bytes().unwrap(),
+    );
     world.issue("transport", sample::driver_licence(now), now);
     let after = world.province.ledger().clone();
     let checkpoint = world.province.checkpoint().unwrap().clone();
@@ -718,18 +894,30 @@ fn main() {
         .unwrap()
         .unwrap();
     ecert_verifier::verify_anchor_receipt(&receipt, &anchor).unwrap();
-    out.seed("anchor_receipt", "after-validator-change", receipt.to_bytes().unwrap());
+    out.seed(
+        "anchor_receipt",
+        "after-validator-change",
+        receipt.to_bytes().unwrap(),
+    );
     let delta = after
         .revocation_delta(0, &checkpoint, changes.clone())
         .unwrap()
         .unwrap();
     ecert_verifier::verify_revocation_delta(&genesis_revocations, &delta, &anchor).unwrap();
-    out.seed("revocation_delta", "after-validator-change", delta.to_bytes().unwrap());
+    out.seed(
+        "revocation_delta",
+        "after-validator-change",
+        delta.to_bytes().unwrap(),
+    );
     let update = after
         .trust_update(held.header(), checkpoint, changes)
         .unwrap();
     held.apply_update(&update, &anchor).unwrap();
-    out.seed("trust_update", "across-validator-change", update.to_bytes().unwrap());
+    out.seed(
+        "trust_update",
+        "across-validator-change",
+        update.to_bytes().unwrap(),
+    );
 
     println!("fixtures and seeds written under {}", out.root.display());
 }

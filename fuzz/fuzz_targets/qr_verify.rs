@@ -1,6 +1,8 @@
-//! The QR string a counter scans: `verify_presentation` against the world's synced trust
-//! store, in both policies (a 60-second holder proof, and nonce mode), and the QR string
-//! codec on its own (what decodes re-encodes to the same payload).
+//! The QR string a counter scans, of either format (whole certificates, or one-time
+//! copies: `verify_presentation` reads the version): `verify_presentation` against the
+//! world's synced trust store, in both policies (a 60-second holder proof, and nonce
+//! mode), and the QR string codec on its own (what decodes re-encodes to the same
+//! payload).
 #![no_main]
 
 use ecert_schemas::codec::qr::{decode_qr, encode_qr};

@@ -5,13 +5,15 @@
 //! Checkpoints (a node's `GET /v1/checkpoints` answer, a checkpoint read over libp2p, a
 //! header vote's payload) also go through the quorum check against the world's validator
 //! set and through a vote pool, as a node takes votes from its peers; a ledger snapshot
-//! (what a Raft snapshot carries) is rebuilt into a ledger state.
+//! (what a Raft snapshot carries) is rebuilt into a ledger state. Format 2's types (one-time
+//! copies: the presentation, its copies, the holder's proof, the package) are 16 to 19.
 #![no_main]
 
 use ecert_ledger_node::state::{LedgerSnapshot, LedgerState};
 use ecert_ledger_node::vote_pool::{ValidatorSets, VotePool};
 use ecert_schemas::certificate::CertificateClaims;
 use ecert_schemas::codec::{from_cbor, from_cbor_bounded, to_cbor, ByteBuf};
+use ecert_schemas::copy::{CopyPackage, HolderProofV2, PresentationV2, PresentedCopy};
 use ecert_schemas::cose::CoseSign1;
 use ecert_schemas::ledger::{
     AnchorReceipt, BlockHeader, Checkpoint, Registry, RevocationDelta, Transaction, TrustBundle,
@@ -82,7 +84,7 @@ fuzz_target!(|data: &[u8]| {
     let Some((choice, bytes)) = data.split_first() else {
         return;
     };
-    match choice % 16 {
+    match choice % 20 {
         0 => check("claims", bytes, CertificateClaims::from_bytes),
         1 => check("disclosure", bytes, Disclosure::from_bytes),
         2 => check("package", bytes, CertificatePackage::from_bytes),
@@ -114,6 +116,24 @@ fuzz_target!(|data: &[u8]| {
                 }
             }
         }
+        16 => check("presentation v2", bytes, PresentationV2::from_bytes),
+        17 => check("presented copies", bytes, |b| {
+            from_cbor::<Vec<PresentedCopy>>("items", b)
+        }),
+        18 => {
+            // Field values inline: a derived fact's is a boolean.
+            if let Ok(package) = CopyPackage::from_bytes(bytes) {
+                assert_eq!(
+                    cbor(&package),
+                    bytes,
+                    "copy package: decode → encode changed the bytes"
+                );
+                ecert_fuzz::assert_copy_package_cbor("copy package", bytes);
+            }
+        }
+        19 => check("holder proof v2", bytes, |b| {
+            from_cbor::<HolderProofV2>("holder proof", b)
+        }),
         _ => {
             let snapshot =
                 from_cbor_bounded::<LedgerSnapshot>("snapshot", bytes, MAX_TRUST_BUNDLE_BYTES);

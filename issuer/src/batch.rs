@@ -49,31 +49,6 @@ impl Batch {
         })
     }
 
-    /// A batch of certificates just signed with `key` by this crate, of `kinds`: not
-    /// decoded again to check them (a batch read back from disk goes through
-    /// [`Batch::new`]).
-    #[cfg(feature = "service")]
-    pub(crate) fn from_signed(
-        certificates: Vec<IssuedCertificate>,
-        kinds: Vec<KindId>,
-    ) -> Result<Batch, IssueError> {
-        if certificates.is_empty() {
-            return Err(IssueError::EmptyBatch);
-        }
-        if kinds.len() > ecert_schemas::ledger::MAX_BATCH_KINDS {
-            return Err(IssueError::TooManyKinds { found: kinds.len() });
-        }
-        let leaves: Vec<Hash32> = certificates
-            .iter()
-            .map(|c| leaf_hash(&c.certificate))
-            .collect();
-        Ok(Batch {
-            certificates,
-            kinds,
-            tree: MerkleTree::from_leaf_hashes(&leaves),
-        })
-    }
-
     /// The batch's Merkle root.
     pub fn root(&self) -> Hash32 {
         self.tree.root()
@@ -105,15 +80,13 @@ impl Batch {
         key: &IssuerKey,
         chain_id: &ChainId,
     ) -> Result<AnchorBatchTx, IssueError> {
-        let body = AnchorBatchBody {
-            chain_id: chain_id.clone(),
-            issuer: key.issuer().clone(),
-            key_id: key.key_id(),
-            kinds: self.kinds.clone(),
-            batch_root: self.root(),
-            count: self.certificates.len() as u64,
-        };
-        sign_anchor_body(key, body)
+        sign_batch_root(
+            key,
+            chain_id,
+            self.kinds.clone(),
+            self.root(),
+            self.certificates.len() as u64,
+        )
     }
 
     /// The package of certificate `index`, once the batch is anchored at `batch_seq` of the
@@ -168,6 +141,28 @@ pub fn revocation_transaction(
         &to_cbor(&body)?,
     );
     Ok(RevocationTx { body, signature })
+}
+
+/// The signed transaction that anchors a batch of `count` leaves with root `batch_root`
+/// and `kinds`, by `key`'s department, on `chain_id`: for batches of either format.
+pub fn sign_batch_root(
+    key: &IssuerKey,
+    chain_id: &ChainId,
+    kinds: Vec<KindId>,
+    batch_root: Hash32,
+    count: u64,
+) -> Result<AnchorBatchTx, IssueError> {
+    sign_anchor_body(
+        key,
+        AnchorBatchBody {
+            chain_id: chain_id.clone(),
+            issuer: key.issuer().clone(),
+            key_id: key.key_id(),
+            kinds,
+            batch_root,
+            count,
+        },
+    )
 }
 
 /// Signs an anchor-batch body with `key` (context `ecert/v1/anchor-batch`). [`Batch`]

@@ -10,19 +10,19 @@ use std::collections::BTreeSet;
 use ecert_schemas::copy::{
     CopyEnvelope, CopyPackage, CopySignedData, PackageField, MAX_COPIES, PACKAGE_V2,
 };
-use ecert_schemas::ledger::AnchorBatchBody;
 use ecert_schemas::ledger::AnchorBatchTx;
 use ecert_schemas::{
     CertificateId, ChainId, Claims, CopySecret, Hash16, Hash32, IssuerId, KeyId, KindId,
     KindRegistry, PublicKeyBytes, SignatureBytes, StatusIndex, UnixTime,
 };
-use ecert_verifier::copy_key::{copy_public_key, field_leaves};
+use ecert_verifier::copy_key::{field_leaves, WalletPoint};
 use ecert_verifier::crypto::{self, SigningContext};
 use ecert_verifier::merkle16::{copy_leaf, field_root, CopyTree};
 use rand_core::{CryptoRngCore, RngCore};
 
+use crate::batch::sign_batch_root;
 use crate::issue::{checked_values, Terms};
-use crate::{sign_anchor_body, IssueError, IssuerKey};
+use crate::{IssueError, IssuerKey};
 
 /// What to issue as copies: a kind, its claims, the holder's wallet key, the validity
 /// period and one status index per copy (allocated by the issuing service).
@@ -124,13 +124,13 @@ pub fn issue_copies(
             value: values.get(&f.key).cloned(),
         })
         .collect();
+    let wallet = WalletPoint::of(&request.holder).ok_or(IssueError::InvalidHolderKey)?;
     let mut copies = Vec::with_capacity(request.status_indexes.len());
     for status_index in &request.status_indexes {
         let mut secret = [0u8; 32];
         rng.fill_bytes(&mut secret);
         let secret = CopySecret(secret);
-        let holder =
-            copy_public_key(&request.holder, &secret).ok_or(IssueError::InvalidHolderKey)?;
+        let holder = wallet.copy_key(&secret);
         let leaves = field_leaves(&fields, &secret)?;
         let root = field_root(&leaves).ok_or(IssueError::EmptyBatch)?;
         let signed = CopySignedData {
@@ -312,16 +312,12 @@ impl CopyBatch {
         key: &IssuerKey,
         chain_id: &ChainId,
     ) -> Result<AnchorBatchTx, IssueError> {
-        sign_anchor_body(
+        sign_batch_root(
             key,
-            AnchorBatchBody {
-                chain_id: chain_id.clone(),
-                issuer: key.issuer().clone(),
-                key_id: key.key_id(),
-                kinds: self.kinds.clone(),
-                batch_root: self.root(),
-                count: self.copy_count(),
-            },
+            chain_id,
+            self.kinds.clone(),
+            self.root(),
+            self.copy_count(),
         )
     }
 

@@ -55,6 +55,15 @@ impl IssuerKey {
         self.key_id
     }
 
+    /// Signs a statement about one of the department's counters
+    /// ([`ecert_verifier::request::sign_registration`]); the body names this key's id.
+    pub fn sign_counter_registration(
+        &self,
+        body: ecert_schemas::request::CounterRegistrationBody,
+    ) -> Result<ecert_schemas::request::CounterRegistration, ecert_schemas::SchemaError> {
+        ecert_verifier::request::sign_registration(&self.signing, body)
+    }
+
     pub(crate) fn signing_key(&self) -> &SigningKey {
         &self.signing
     }

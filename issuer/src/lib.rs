@@ -2,17 +2,17 @@
 //!
 //! A department's issuing library. The signing core, pure and built without any
 //! feature: its key ([`IssuerKey`]), issuing a certificate from claims validated against
-//! its kind ([`issue()`]), anchor batches with their Merkle proofs and certificate
-//! packages ([`Batch`]), and signed revocations ([`revocation_transaction`]). Randomness
-//! and time are passed in.
+//! its kind as one-time copies ([`issue_copies`], format 2) and their batches
+//! ([`CopyBatch`]), or whole ([`issue()`], format 1) with its batches ([`Batch`]), and
+//! signed revocations ([`revocation_transaction`]). Randomness and time are passed in.
 //!
 //! With the `service` feature, the department's service that the `ecert-issuer` tool (the
 //! `cli` feature) is built on: the home folder and its files ([`home`]), the issuance
 //! register ([`register`]), claims input from JSON, TOML and CSV ([`claims_input`]), the
-//! ledger node client ([`node`]), the anchor receipt check ([`anchoring`]), the issuance
-//! workflow — sign, spool, anchor, prove, deliver, resume after a crash —
-//! ([`issuance`]), one-time offers ([`offer`]) and their HTTP endpoint ([`server`]), and
-//! the audit ([`audit`]).
+//! ledger node client ([`node`]), a signed batch of either format and the anchor receipt
+//! check ([`anchoring`]), the issuance workflow — every certificate as one-time copies:
+//! sign, spool, anchor, prove, deliver, resume after a crash — ([`issuance`]), one-time
+//! offers ([`offer`]) and their HTTP endpoint ([`server`]), and the audit ([`audit`]).
 
 mod batch;
 pub mod copies;

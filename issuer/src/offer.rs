@@ -8,8 +8,10 @@
 //!
 //! **Files** (under `HOME/offers/`):
 //!
-//! - `open/CODE.offer` — JSON: the code, certificate id, holder key, creation time and the
-//!   package bytes (hex). Written atomically when the certificate is issued.
+//! - `open/CODE.offer` — JSON: the code, certificate id, holder's wallet key, creation
+//!   time and the package bytes (hex: a `CopyPackage` with all the certificate's one-time
+//!   copies, or the `CertificatePackage` of a certificate issued whole). Written when the
+//!   certificate is delivered.
 //! - `used/CODE.json` — JSON: the code, certificate id, holder key (the key that redeemed
 //!   it), creation and redemption times.
 //! - `used/CODE.offer` — the offer as it was open, package included, kept for the
@@ -19,8 +21,8 @@
 //!
 //! **Redeeming** checks, in order: the code exists (`404 unknown-offer`) and is not used
 //! (`410 offer-used`); the request is a signed [`OfferRedemption`] for this code (`400
-//! bad-signature`); its key is the certificate's holder key (`403 wrong-holder`). Then the
-//! offer is claimed by renaming `open/CODE.offer` into `used/` — atomic, so two requests
+//! bad-signature`); its key is the certificate's holder key, the wallet key it was issued
+//! to (`403 wrong-holder`). Then the offer is claimed by renaming `open/CODE.offer` into `used/` — atomic, so two requests
 //! racing for one code cannot both win — and the rename and the record are flushed to
 //! disk *before* the package is answered. Redeeming never needs the department's
 //! passphrase.
@@ -129,13 +131,15 @@ pub struct Offer {
     /// The certificate.
     #[serde(serialize_with = "ser_hex", deserialize_with = "de_hex")]
     pub certificate: CertificateId,
-    /// The holder key the certificate is bound to.
+    /// The holder's wallet key the certificate was issued to (each copy's key is tweaked
+    /// from it): the only key that may redeem the offer.
     #[serde(serialize_with = "ser_hex", deserialize_with = "de_hex")]
     pub holder: PublicKeyBytes,
     /// When it was made (seconds since 1970).
     pub created_at: u64,
-    /// The `CertificatePackage` bytes to hand over (never empty; left out of the
-    /// record of a redeemed offer, which keeps no package).
+    /// The package bytes to hand over: a `CopyPackage` (the certificate's one-time
+    /// copies), or a `CertificatePackage` of a certificate issued whole (never empty; left
+    /// out of the record of a redeemed offer, which keeps no package).
     #[serde(
         serialize_with = "ser_bytes",
         deserialize_with = "de_bytes",

@@ -2,21 +2,35 @@
 //! revoked. Stored as JSON files in the home (see [`crate::home`]); this module holds the
 //! record types and the pure logic over them (finding a certificate, its status).
 //!
-//! **What is kept, and what is not.** For each certificate: its id (the CWT `cti`), kind,
-//! holder key, status index, validity, issuing time, position in its batch and the
-//! SHA-256 of its exact bytes; for each batch: its root, key, kinds, count, state and,
-//! once anchored, its place in the ledger's anchor log. That is what revocation, audit
-//! and answering "did we issue this?" need. **No claim value** (name, ID number, ...) is
-//! kept in the register: the department's own case files are the source of those. The
-//! only copies of certificate contents this tool keeps are offers not yet redeemed
-//! (`offers/open/`, deleted from the offer once the wallet has fetched it).
+//! **What is kept, and what is not.** For each certificate: its id, kind, holder's wallet
+//! key, validity and issuing time, and how it was issued ([`Issued`]): as one-time copies
+//! (format 2), the status index of each copy; as one whole certificate (format 1, issued
+//! before format 2), its status index, position in its batch and the SHA-256 of its exact
+//! bytes. For each batch: its root, key, kinds, number of leaves, state and, once anchored,
+//! its place in the ledger's anchor log. That is what revocation, audit and answering "did
+//! we issue this?" need. **No claim value** (name, ID number, ...) and no copy's secret is
+//! kept in the register: the department's own case files are the source of those. Beyond
+//! an unfinished `issue` (its spool), the only certificate contents this tool keeps are
+//! offers not yet redeemed (`offers/open/`, deleted once the wallet has fetched them and
+//! the redelivery window has passed).
 
-use ecert_schemas::ledger::{RevocationReason, MAX_STATUS_INDEX};
-use ecert_schemas::{CertificateId, Hash32, KeyId, KindId, PublicKeyBytes, StatusIndex, UnixTime};
+use std::collections::HashMap;
+
+use ecert_schemas::copy::MAX_COPIES;
+use ecert_schemas::ledger::RevocationReason;
+use ecert_schemas::{CertificateId, Hash32, KeyId, KindId, PublicKeyBytes, UnixTime};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// Version of the register's record files.
-pub const RECORD_VERSION: u32 = 1;
+/// Version of the register's record files: 2 since certificates are issued as one-time
+/// copies (a record may then list a certificate's copies).
+pub const RECORD_VERSION: u32 = 2;
+/// The first version of the record files: format-1 certificates only. Still read.
+pub const FIRST_RECORD_VERSION: u32 = 1;
+
+/// Whether a record file of this version can be read.
+pub fn readable_version(version: u32) -> bool {
+    (FIRST_RECORD_VERSION..=RECORD_VERSION).contains(&version)
+}
 
 /// Hex (de)serialisation of the fixed-size byte types in records.
 pub trait HexBytes: Sized {
@@ -108,37 +122,192 @@ impl BatchState {
     }
 }
 
-/// One issued certificate, as the register keeps it (no claim values).
+/// How a certificate was issued, and so where its status is kept.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Issued {
+    /// Format 2: as one-time copies, each with its own status index (in copy order, as
+    /// in the holder's package). Their places in the batch are not kept: a copy's status
+    /// index names it.
+    Copies {
+        /// One status index per copy.
+        status_indexes: Vec<u32>,
+    },
+    /// Format 1 (issued before format 2): one certificate.
+    Whole {
+        /// Its place in the department's status list.
+        status_index: u32,
+        /// Its position in its batch (the Merkle leaf index).
+        leaf_index: u64,
+        /// SHA-256 of the certificate's exact bytes.
+        hash: Hash32,
+    },
+}
+
+impl Issued {
+    /// Its status indexes: one per copy, or the one of a whole certificate.
+    pub fn status_indexes(&self) -> &[u32] {
+        match self {
+            Issued::Copies { status_indexes } => status_indexes,
+            Issued::Whole { status_index, .. } => std::slice::from_ref(status_index),
+        }
+    }
+
+    /// The number of copies (`None` for a whole certificate of format 1).
+    pub fn copies(&self) -> Option<usize> {
+        match self {
+            Issued::Copies { status_indexes } => Some(status_indexes.len()),
+            Issued::Whole { .. } => None,
+        }
+    }
+
+    /// Its format: 2 (copies) or 1 (whole).
+    pub fn format(&self) -> u8 {
+        match self {
+            Issued::Copies { .. } => 2,
+            Issued::Whole { .. } => 1,
+        }
+    }
+}
+
+/// One issued certificate, as the register keeps it (no claim values, no copy secrets).
+///
+/// In JSON: `id`, `kind`, `holder`, then `status_indexes` (format 2) or `status_index`
+/// (format 1), the times, and for format 1 `leaf_index` and `hash`; then `package_file`
+/// and `offer` when there are.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "RecordFields", into = "RecordFields")]
 pub struct CertificateRecord {
-    /// The certificate id (CWT `cti`), 32 hex digits; `list` shows the first 8.
-    #[serde(serialize_with = "ser_hex", deserialize_with = "de_hex")]
+    /// The certificate id, 32 hex digits; `list` shows the first 8. Never shown to a
+    /// counter in format 2; the holder's wallet shows it.
     pub id: CertificateId,
     /// Its kind.
     pub kind: KindId,
-    /// The holder's wallet key.
-    #[serde(serialize_with = "ser_hex", deserialize_with = "de_hex")]
+    /// The holder's wallet key (each copy's key is tweaked from it).
     pub holder: PublicKeyBytes,
-    /// Its place in the department's status list.
-    pub status_index: u32,
     /// When it was signed (seconds since 1970).
     pub issued_at: u64,
     /// Start of validity.
     pub valid_from: u64,
     /// End of validity.
     pub expires: u64,
-    /// Its position in its batch (the Merkle leaf index).
-    pub leaf_index: u64,
-    /// SHA-256 of the certificate's exact bytes.
-    #[serde(serialize_with = "ser_hex", deserialize_with = "de_hex")]
-    pub hash: Hash32,
+    /// Its copies' status indexes, or its own.
+    pub issued: Issued,
     /// Where its package was written, if it was (for the operator's reference).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub package_file: Option<String>,
     /// Its one-time offer code, if one was made.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offer: Option<String>,
+}
+
+impl CertificateRecord {
+    /// Its status indexes (see [`Issued::status_indexes`]).
+    pub fn status_indexes(&self) -> &[u32] {
+        self.issued.status_indexes()
+    }
+
+    /// Its smallest status index (`None` never happens in a readable record).
+    pub fn first_status_index(&self) -> Option<u32> {
+        self.status_indexes().iter().min().copied()
+    }
+}
+
+/// A [`CertificateRecord`] as its JSON object spells it.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecordFields {
+    #[serde(serialize_with = "ser_hex", deserialize_with = "de_hex")]
+    id: CertificateId,
+    kind: KindId,
+    #[serde(serialize_with = "ser_hex", deserialize_with = "de_hex")]
+    holder: PublicKeyBytes,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    status_index: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    status_indexes: Option<Vec<u32>>,
+    issued_at: u64,
+    valid_from: u64,
+    expires: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    leaf_index: Option<u64>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "ser_opt_hex",
+        deserialize_with = "de_opt_hex"
+    )]
+    hash: Option<Hash32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    package_file: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    offer: Option<String>,
+}
+
+impl From<CertificateRecord> for RecordFields {
+    fn from(r: CertificateRecord) -> RecordFields {
+        let (status_index, status_indexes, leaf_index, hash) = match r.issued {
+            Issued::Copies { status_indexes } => (None, Some(status_indexes), None, None),
+            Issued::Whole {
+                status_index,
+                leaf_index,
+                hash,
+            } => (Some(status_index), None, Some(leaf_index), Some(hash)),
+        };
+        RecordFields {
+            id: r.id,
+            kind: r.kind,
+            holder: r.holder,
+            status_index,
+            status_indexes,
+            issued_at: r.issued_at,
+            valid_from: r.valid_from,
+            expires: r.expires,
+            leaf_index,
+            hash,
+            package_file: r.package_file,
+            offer: r.offer,
+        }
+    }
+}
+
+impl TryFrom<RecordFields> for CertificateRecord {
+    type Error = String;
+
+    fn try_from(f: RecordFields) -> Result<CertificateRecord, String> {
+        let issued = match (f.status_index, f.status_indexes, f.leaf_index, f.hash) {
+            (None, Some(status_indexes), None, None) => {
+                if status_indexes.is_empty() || status_indexes.len() > MAX_COPIES {
+                    return Err(format!(
+                        "certificate {} lists {} copies, not 1 to {MAX_COPIES}",
+                        f.id,
+                        status_indexes.len()
+                    ));
+                }
+                Issued::Copies { status_indexes }
+            }
+            (Some(status_index), None, Some(leaf_index), Some(hash)) => Issued::Whole {
+                status_index,
+                leaf_index,
+                hash,
+            },
+            _ => {
+                return Err(format!(
+                    "certificate {} has neither \"status_indexes\" (copies) nor \
+                     \"status_index\", \"leaf_index\" and \"hash\" (a whole certificate)",
+                    f.id
+                ))
+            }
+        };
+        Ok(CertificateRecord {
+            id: f.id,
+            kind: f.kind,
+            holder: f.holder,
+            issued_at: f.issued_at,
+            valid_from: f.valid_from,
+            expires: f.expires,
+            issued,
+            package_file: f.package_file,
+            offer: f.offer,
+        })
+    }
 }
 
 /// One batch: the file `batches/ROOT.json`.
@@ -155,7 +324,8 @@ pub struct BatchFile {
     pub key_id: KeyId,
     /// Its kinds, sorted.
     pub kinds: Vec<KindId>,
-    /// Number of certificates.
+    /// Number of leaves in its tree, as anchored: its copies (format 2), or its
+    /// certificates (format 1).
     pub count: u64,
     /// Where it is in its life.
     pub state: BatchState,
@@ -180,22 +350,81 @@ pub struct BatchFile {
     /// Why it was refused or not delivered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
-    /// Its certificates, in batch order.
+    /// Its certificates, in the order of the input's rows (format 2) or of the batch
+    /// (format 1).
     pub certificates: Vec<CertificateRecord>,
 }
 
-/// One revoked certificate in a revocation record.
+impl BatchFile {
+    /// The number of copies of its certificates (0 for a batch of format 1).
+    pub fn copies(&self) -> u64 {
+        self.certificates
+            .iter()
+            .filter_map(|c| c.issued.copies())
+            .map(|n| n as u64)
+            .sum()
+    }
+}
+
+/// One revoked certificate in a revocation record: every status index it had (each of
+/// its copies', or its own).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "RevokedFields", into = "RevokedFields")]
 pub struct RevokedEntry {
     /// The certificate id.
-    #[serde(serialize_with = "ser_hex", deserialize_with = "de_hex")]
     pub id: CertificateId,
-    /// Its status index.
-    pub status_index: u32,
+    /// Its status indexes, all revoked.
+    pub status_indexes: Vec<u32>,
     /// Why.
-    #[serde(serialize_with = "ser_reason", deserialize_with = "de_reason")]
     pub reason: RevocationReason,
+}
+
+/// A [`RevokedEntry`] as its JSON object spells it: `status_indexes`, or the one
+/// `status_index` of a record of version 1.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RevokedFields {
+    #[serde(serialize_with = "ser_hex", deserialize_with = "de_hex")]
+    id: CertificateId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    status_index: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    status_indexes: Option<Vec<u32>>,
+    #[serde(serialize_with = "ser_reason", deserialize_with = "de_reason")]
+    reason: RevocationReason,
+}
+
+impl From<RevokedEntry> for RevokedFields {
+    fn from(e: RevokedEntry) -> RevokedFields {
+        RevokedFields {
+            id: e.id,
+            status_index: None,
+            status_indexes: Some(e.status_indexes),
+            reason: e.reason,
+        }
+    }
+}
+
+impl TryFrom<RevokedFields> for RevokedEntry {
+    type Error = String;
+
+    fn try_from(f: RevokedFields) -> Result<RevokedEntry, String> {
+        let status_indexes = match (f.status_index, f.status_indexes) {
+            (Some(one), None) => vec![one],
+            (None, Some(all)) if !all.is_empty() => all,
+            _ => {
+                return Err(format!(
+                    "revoked certificate {} needs \"status_indexes\" or \"status_index\"",
+                    f.id
+                ))
+            }
+        };
+        Ok(RevokedEntry {
+            id: f.id,
+            status_indexes,
+            reason: f.reason,
+        })
+    }
 }
 
 /// One revocation transaction: the file `revocations/TIME-HASH.json`, written once the
@@ -264,25 +493,35 @@ pub fn short_id(id: &CertificateId) -> String {
     id.to_hex().chars().take(SHORT_ID_LEN).collect()
 }
 
-/// Every certificate of `batches`, with its status at `now` given `revocations`.
+/// Every certificate of `batches`, with its status at `now` given `revocations`: revoked
+/// when a revocation names it, or every one of its status indexes.
 pub fn rows(
     batches: &[BatchFile],
     revocations: &[RevocationFile],
     now: UnixTime,
 ) -> Vec<RegisterRow> {
-    let revoked = |id: &CertificateId| {
-        revocations
-            .iter()
-            .flat_map(|r| &r.entries)
-            .find(|e| &e.id == id)
-            .map(|e| e.reason)
+    let mut by_id: HashMap<CertificateId, RevocationReason> = HashMap::new();
+    let mut by_index: HashMap<u32, RevocationReason> = HashMap::new();
+    for entry in revocations.iter().flat_map(|r| &r.entries) {
+        by_id.entry(entry.id).or_insert(entry.reason);
+        for index in &entry.status_indexes {
+            by_index.entry(*index).or_insert(entry.reason);
+        }
+    }
+    let revoked = |cert: &CertificateRecord| {
+        by_id.get(&cert.id).copied().or_else(|| {
+            let indexes = cert.status_indexes();
+            let reasons: Option<Vec<RevocationReason>> =
+                indexes.iter().map(|i| by_index.get(i).copied()).collect();
+            reasons.and_then(|r| r.first().copied())
+        })
     };
     let mut out = Vec::new();
     for batch in batches {
         for cert in &batch.certificates {
             let status = if batch.state != BatchState::Anchored {
                 CertificateStatus::NotDelivered(batch.state)
-            } else if let Some(reason) = revoked(&cert.id) {
+            } else if let Some(reason) = revoked(cert) {
                 CertificateStatus::Revoked(reason)
             } else if now.secs() >= cert.expires {
                 CertificateStatus::Expired
@@ -344,35 +583,44 @@ pub fn find<'a>(rows: &'a [RegisterRow], prefix: &str) -> Result<&'a RegisterRow
     }
 }
 
-/// Whether a status index is usable.
-pub fn status_index_ok(index: u32) -> bool {
-    index <= MAX_STATUS_INDEX
-}
-
-/// The status index of a record as the wire type.
-pub fn status_index(record: &CertificateRecord) -> StatusIndex {
-    StatusIndex(record.status_index)
+/// The row of the certificate that has status index `index` (one of its copies', or its
+/// own): how a copy, whose QR code carries no certificate id, is traced back.
+pub fn find_by_status_index(rows: &[RegisterRow], index: u32) -> Option<&RegisterRow> {
+    rows.iter()
+        .find(|r| r.certificate.status_indexes().contains(&index))
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
 
-    /// Certificate `id` (its id bytes and status index), issued and valid from 10,
-    /// expiring at `expires`.
+    /// Whole certificate `id` of format 1 (its id bytes and status index), issued and
+    /// valid from 10, expiring at `expires`.
     pub(crate) fn record(id: u8, expires: u64) -> CertificateRecord {
         CertificateRecord {
             id: CertificateId([id; 16]),
             kind: KindId::new("id-card").unwrap(),
             holder: PublicKeyBytes([2; 32]),
-            status_index: u32::from(id),
             issued_at: 10,
             valid_from: 10,
             expires,
-            leaf_index: 0,
-            hash: Hash32([3; 32]),
+            issued: Issued::Whole {
+                status_index: u32::from(id),
+                leaf_index: 0,
+                hash: Hash32([3; 32]),
+            },
             package_file: None,
             offer: None,
+        }
+    }
+
+    /// Certificate `id` issued as copies with `indexes`, valid from 10 to `expires`.
+    pub(crate) fn copies(id: u8, indexes: &[u32], expires: u64) -> CertificateRecord {
+        CertificateRecord {
+            issued: Issued::Copies {
+                status_indexes: indexes.to_vec(),
+            },
+            ..record(id, expires)
         }
     }
 
@@ -396,18 +644,23 @@ pub(crate) mod tests {
 
     #[test]
     fn records_round_trip_through_json() {
-        let b = batch(BatchState::Anchored, vec![record(0xab, 100)]);
+        let b = batch(
+            BatchState::Anchored,
+            vec![record(0xab, 100), copies(0xcd, &[9, 3, 7], 100)],
+        );
         let text = serde_json::to_string(&b).unwrap();
         assert!(text.contains("\"state\":\"anchored\""));
+        assert!(text.contains("\"status_indexes\":[9,3,7]"), "{text}");
         assert_eq!(serde_json::from_str::<BatchFile>(&text).unwrap(), b);
+        assert_eq!(b.copies(), 3);
         let r = RevocationFile {
-            version: 1,
+            version: RECORD_VERSION,
             time: 5,
             tx_hash: Hash32([9; 32]),
             height: None,
             entries: vec![RevokedEntry {
                 id: CertificateId([1; 16]),
-                status_index: 1,
+                status_indexes: vec![1, 4],
                 reason: RevocationReason::DataError,
             }],
         };
@@ -417,24 +670,85 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn records_of_version_1_still_read() {
+        let certificate = r#"{"id":"abababababababababababababababab","kind":"id-card",
+            "holder":"0202020202020202020202020202020202020202020202020202020202020202",
+            "status_index":171,"issued_at":10,"valid_from":10,"expires":100,"leaf_index":0,
+            "hash":"0303030303030303030303030303030303030303030303030303030303030303",
+            "package_file":"a.ecp"}"#;
+        let read: CertificateRecord = serde_json::from_str(certificate).unwrap();
+        assert_eq!(
+            read,
+            CertificateRecord {
+                package_file: Some("a.ecp".into()),
+                ..record(0xab, 100)
+            }
+        );
+        // Written again, a whole certificate keeps its old members.
+        let again = serde_json::to_value(&read).unwrap();
+        assert_eq!(
+            again,
+            serde_json::from_str::<serde_json::Value>(certificate).unwrap()
+        );
+        let revoked = r#"{"id":"01010101010101010101010101010101","status_index":1,
+            "reason":"superseded"}"#;
+        let entry: RevokedEntry = serde_json::from_str(revoked).unwrap();
+        assert_eq!(entry.status_indexes, [1]);
+        // Neither form, both forms, or copies with a whole certificate's members: damaged.
+        for bad in [
+            certificate.replace("\"status_index\":171,", ""),
+            certificate.replace("\"status_index\":171,", "\"status_indexes\":[1],"),
+            certificate.replace("\"leaf_index\":0,", ""),
+        ] {
+            assert!(
+                serde_json::from_str::<CertificateRecord>(&bad).is_err(),
+                "{bad}"
+            );
+        }
+        assert!(serde_json::from_str::<RevokedEntry>(
+            r#"{"id":"01010101010101010101010101010101","status_indexes":[],"reason":"superseded"}"#
+        )
+        .is_err());
+        assert!(readable_version(1) && readable_version(2) && !readable_version(3));
+    }
+
+    #[test]
     fn statuses_and_finding() {
         let batches = vec![
             batch(
                 BatchState::Anchored,
-                vec![record(0xaa, 100), record(0xbb, 20)],
+                vec![
+                    record(0xaa, 100),
+                    record(0xbb, 20),
+                    copies(0xdd, &[40, 12, 33], 100),
+                    copies(0xee, &[41, 13], 100),
+                ],
             ),
             batch(BatchState::Refused, vec![record(0xcc, 100)]),
         ];
         let revocations = vec![RevocationFile {
-            version: 1,
+            version: RECORD_VERSION,
             time: 15,
             tx_hash: Hash32([0; 32]),
             height: Some(3),
-            entries: vec![RevokedEntry {
-                id: CertificateId([0xaa; 16]),
-                status_index: 0xaa,
-                reason: RevocationReason::Superseded,
-            }],
+            entries: vec![
+                RevokedEntry {
+                    id: CertificateId([0xaa; 16]),
+                    status_indexes: vec![0xaa],
+                    reason: RevocationReason::Superseded,
+                },
+                RevokedEntry {
+                    id: CertificateId([0xdd; 16]),
+                    status_indexes: vec![12, 33, 40],
+                    reason: RevocationReason::Withdrawn,
+                },
+                // One copy's index of another certificate: not all of its copies.
+                RevokedEntry {
+                    id: CertificateId([0x11; 16]),
+                    status_indexes: vec![41],
+                    reason: RevocationReason::Withdrawn,
+                },
+            ],
         }];
         let rows = rows(&batches, &revocations, UnixTime(50));
         let statuses: Vec<_> = rows.iter().map(|r| r.status).collect();
@@ -443,18 +757,28 @@ pub(crate) mod tests {
             [
                 CertificateStatus::Revoked(RevocationReason::Superseded),
                 CertificateStatus::Expired,
+                CertificateStatus::Revoked(RevocationReason::Withdrawn),
+                CertificateStatus::Valid,
                 CertificateStatus::NotDelivered(BatchState::Refused)
             ]
         );
         assert_eq!(
-            find(&rows, "BBBBBBBB").unwrap().certificate.status_index,
-            0xbb
+            find(&rows, "BBBBBBBB")
+                .unwrap()
+                .certificate
+                .status_indexes(),
+            [0xbb]
         );
         assert!(matches!(find(&rows, "bbbb"), Err(FindError::BadId(_))));
         assert!(matches!(
-            find(&rows, "dddddddd"),
+            find(&rows, "ffffffff"),
             Err(FindError::NotFound(_))
         ));
+        assert_eq!(
+            find_by_status_index(&rows, 33).unwrap().certificate.id,
+            CertificateId([0xdd; 16])
+        );
+        assert!(find_by_status_index(&rows, 34).is_none());
         assert_eq!(
             reason_by_name("Data-Error"),
             Some(RevocationReason::DataError)

@@ -1,6 +1,7 @@
 //! The department's offer endpoint (`ecert-issuer serve`, `docs/api.md`):
 //! `POST /v1/offers/{code}/redeem` with a CBOR `OfferRedemption`, answered with the CBOR
-//! `CertificatePackage`, or a JSON error `{"error": code, "message": words}`; and
+//! package (a `CopyPackage`; a `CertificatePackage` for a certificate issued whole before
+//! format 2), or a JSON error `{"error": code, "message": words}`; and
 //! `GET /v1/offers/{code}`, the offer URL itself, a small page for a person who opened the
 //! link in a browser ([`offer_page`]).
 //!

@@ -14,12 +14,14 @@ use std::path::{Path, PathBuf};
 use std::process::Child;
 use std::time::Duration;
 
+use std::collections::BTreeSet;
+
 use ecert_issuer::{Batch, CertificateRequest};
 use ecert_schemas::codec::to_cbor;
+use ecert_schemas::copy::{CopyPackage, DEFAULT_COPIES};
 use ecert_schemas::ledger::Transaction;
 use ecert_schemas::{
-    Certificate, CertificatePackage, FieldValue, Hash32, KindId, KindRegistry, OfferRedemption,
-    PublicKeyBytes, StatusIndex,
+    FieldValue, Hash32, KindId, KindRegistry, OfferRedemption, PublicKeyBytes, StatusIndex,
 };
 use ecert_testkit::issuer::{self, issue, issue_csv, Department, Issue, PASSPHRASE};
 use ecert_testkit::tls::TestCa;
@@ -62,27 +64,39 @@ fn issue_to_file(s: &Department, holder: &SigningKey, more: &[&str]) -> (String,
 const NCR_TOML: &str = "name = \"李娜\"\nid_number = \"110108199003070016\"\n\
 purpose = \"employment\"\nresult = \"no-record\"\nchecked_through = \"2026-02-28\"\n";
 
-fn read_package(path: &Path) -> (CertificatePackage, Certificate) {
-    let package = CertificatePackage::from_bytes(&std::fs::read(path).unwrap()).unwrap();
-    let cert = Certificate::from_bytes(&package.certificate).unwrap();
-    (package, cert)
+fn read_package(path: &Path) -> CopyPackage {
+    CopyPackage::from_bytes(&std::fs::read(path).unwrap()).unwrap()
 }
 
-/// What a counter synced with the fake ledger says of `package` presented by `holder`.
+/// What a counter synced with the fake ledger says of copy `copy` of `package` presented
+/// by `holder`'s wallet.
 fn counter_verdict(
     s: &Department,
-    package: &CertificatePackage,
+    package: &CopyPackage,
+    copy: usize,
     holder: &SigningKey,
+) -> Result<ecert_verifier::Verdict, ecert_verifier::VerifyError> {
+    show_fields(s, package, copy, holder, &["name"])
+}
+
+/// A counter's verdict on `fields` of copy `copy` of `package`, shown by `holder`.
+fn show_fields(
+    s: &Department,
+    package: &CopyPackage,
+    copy: usize,
+    holder: &SigningKey,
+    fields: &[&str],
 ) -> Result<ecert_verifier::Verdict, ecert_verifier::VerifyError> {
     let kinds = KindRegistry::builtin().unwrap();
     let wallet = ecert_wallet::HolderKey::from_seed(&zeroize::Zeroizing::new(holder.to_bytes()));
     let now = now();
-    let presentation = ecert_wallet::present(
+    let presentation = ecert_wallet::present_copies(
         &wallet,
         &kinds,
-        &[ecert_wallet::Selection {
+        &[ecert_wallet::CopySelection {
             package,
-            fields: vec!["name".into()],
+            copy,
+            fields: fields.iter().map(|f| f.to_string()).collect(),
         }],
         now,
         None,
@@ -94,6 +108,11 @@ fn counter_verdict(
         now,
         &ecert_verifier::Policy::default(),
     )
+}
+
+/// The status indexes of `package`'s copies.
+fn indexes(package: &CopyPackage) -> Vec<u32> {
+    package.copies.iter().map(|c| c.status_index.0).collect()
 }
 
 fn status_index(home: &Path) -> String {
@@ -130,6 +149,7 @@ fn every_command_has_help() {
         "issue",
         "revoke",
         "list",
+        "show",
         "audit",
         "serve",
         "rotate-key",
@@ -217,27 +237,26 @@ fn issues_from_json_and_toml_and_lists() {
     let s = Department::setup("json");
     let wang = holder();
     let (out, out_file) = issue_to_file(&s, &wang, &["--valid-days", "90"]);
-    assert!(out.contains("Issued 1 no-criminal-record"), "{out}");
-    let (package, cert) = read_package(&out_file);
-    assert_eq!(cert.claims.holder, crypto::public_key(&wang));
-    assert_eq!(cert.claims.status_index, StatusIndex(0));
-    assert_eq!(package.anchor.batch_seq, 0);
+    assert!(
+        out.contains("Issued 1 no-criminal-record certificate(s) as 30 one-time copies each"),
+        "{out}"
+    );
+    let package = read_package(&out_file);
+    assert_eq!(package.copies.len(), usize::from(DEFAULT_COPIES));
+    // The first 30 status indexes, one per copy, in no particular order.
+    let own: BTreeSet<u32> = indexes(&package).into_iter().collect();
+    assert_eq!(own, (0..30).collect());
+    assert!(package.copies.iter().all(|c| c.batch_seq == 0));
     assert_eq!(
-        cert.claims.expires.secs() - cert.claims.valid_from.secs(),
+        package.expires.secs() - package.valid_from.secs(),
         90 * 86_400
     );
-    // The anchored batch root is the one the package proves inclusion in.
+    // One batch on the ledger, its leaves the copies.
     let anchors = s.node.anchors();
     assert_eq!(anchors.len(), 1);
-    assert!(ecert_verifier::merkle::verify_inclusion(
-        &ecert_verifier::merkle::leaf_hash(&package.certificate),
-        package.anchor.leaf_index,
-        anchors[0].count,
-        &package.anchor.path,
-        &anchors[0].batch_root
-    ));
-    // A counter synced with the ledger accepts it when the citizen's wallet shows it.
-    let verdict = counter_verdict(&s, &package, &wang).unwrap();
+    assert_eq!(anchors[0].count, 30);
+    // A counter synced with the ledger accepts it when the citizen's wallet shows a copy.
+    let verdict = counter_verdict(&s, &package, 0, &wang).unwrap();
     assert_eq!(
         verdict.certificates[0].disclosed[0].value.to_string(),
         "王芳"
@@ -252,24 +271,63 @@ fn issues_from_json_and_toml_and_lists() {
         .ok();
     let files: Vec<_> = std::fs::read_dir(&out_dir).unwrap().collect();
     assert_eq!(files.len(), 1);
-    let (package, cert) = read_package(&files[0].as_ref().unwrap().path());
-    assert_eq!(cert.claims.status_index, StatusIndex(1));
-    assert_eq!(package.anchor.batch_seq, 1);
-    assert_eq!(status_index(&s.home), "2");
+    let package = read_package(&files[0].as_ref().unwrap().path());
+    let own: BTreeSet<u32> = indexes(&package).into_iter().collect();
+    assert_eq!(own, (30..60).collect());
+    assert!(package.copies.iter().all(|c| c.batch_seq == 1));
+    assert_eq!(status_index(&s.home), "60");
+    counter_verdict(&s, &package, 29, &li).unwrap();
 
     let list = s.run(&["list"]).ok();
-    assert!(list.contains(&cert.claims.id.to_hex()[..8]), "{list}");
+    assert!(list.contains(&package.id.to_hex()[..8]), "{list}");
     assert!(list.contains("2 certificate(s)"), "{list}");
     assert!(list.contains("valid"), "{list}");
+    assert!(
+        list.contains("COPIES") && list.contains("    30  "),
+        "{list}"
+    );
     let none = s.run(&["list", "--kind", "id-card"]).ok();
     assert!(none.contains("No certificates match"), "{none}");
 
-    // The register keeps no claim value.
+    // The register keeps no claim value and no copy secret, and every copy's index.
     for batch in batch_files(&s.home) {
         let text = batch.to_string();
         assert!(!text.contains("王芳") && !text.contains("110108"), "{text}");
         assert_eq!(batch["state"], "anchored");
+        assert_eq!(batch["version"], 2);
+        assert_eq!(batch["count"], 30);
+        let recorded = batch["certificates"][0]["status_indexes"]
+            .as_array()
+            .unwrap();
+        assert_eq!(recorded.len(), 30);
     }
+    let secret = package.copies[0].secret.to_hex();
+    for entry in std::fs::read_dir(s.home.join("batches")).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        assert!(!text.contains(&secret), "a copy's secret in the register");
+    }
+
+    // `show` lists the copies' status indexes, and finds a certificate by any of them.
+    let id = package.id.to_hex();
+    let shown = s.run(&["show", "--cert", &id[..8]]).ok();
+    assert!(shown.contains(&id), "{shown}");
+    assert!(shown.contains("Copies:        30"), "{shown}");
+    for index in indexes(&package) {
+        assert!(
+            shown.contains(&format!(" {index}")),
+            "{index} missing:\n{shown}"
+        );
+    }
+    let by_index = s
+        .run(&[
+            "show",
+            "--status-index",
+            &package.copies[7].status_index.0.to_string(),
+        ])
+        .ok();
+    assert_eq!(by_index, shown);
+    let err = s.run(&["show", "--status-index", "60"]).fails_with(2);
+    assert!(err.contains("status index 60"), "{err}");
 }
 
 #[test]
@@ -289,18 +347,179 @@ fn issues_a_csv_file_as_one_batch() {
     let out = command.run(&s.home).ok();
     assert!(out.contains("Issued 3"), "{out}");
     assert_eq!(s.node.received().len(), 1, "one batch for the whole file");
-    assert_eq!(s.node.anchors()[0].count, 3);
+    assert_eq!(
+        s.node.anchors()[0].count,
+        90,
+        "three certificates of 30 copies"
+    );
+    let mut all = BTreeSet::new();
     for (i, h) in holders.iter().enumerate() {
         let name = format!("row{:04}-{}.ecp", i + 2, &holder_hex(h)[..8]);
-        let (_, cert) = read_package(&out_dir.join(&name));
-        assert_eq!(cert.claims.holder, crypto::public_key(h));
-        assert_eq!(cert.claims.status_index, StatusIndex(i as u32));
+        let package = read_package(&out_dir.join(&name));
+        // Its holder's wallet, and only its holder's, shows it.
+        let verdict = counter_verdict(&s, &package, i, h).unwrap();
+        assert_eq!(
+            verdict.certificates[0].disclosed[0].value.to_string(),
+            format!("Person {i}")
+        );
+        let other = &holders[(i + 1) % 3];
+        assert!(counter_verdict(&s, &package, i, other).is_err());
+        all.extend(indexes(&package));
     }
+    assert_eq!(all, (0..90).collect(), "every reserved index once");
     // Running the same file into the same folder again refuses before signing anything.
     let err = command.run(&s.home).fails_with(2);
     assert!(err.contains("already exists"), "{err}");
-    assert_eq!(status_index(&s.home), "3");
+    assert_eq!(status_index(&s.home), "90");
     assert_eq!(s.node.received().len(), 1);
+}
+
+#[test]
+fn every_copy_verifies_with_the_default_and_a_chosen_number_of_copies() {
+    let s = Department::setup("copies");
+    let wang = holder();
+    let (_, default_file) = issue_to_file(&s, &wang, &[]);
+    let package = read_package(&default_file);
+    assert_eq!(package.copies.len(), 30);
+    for copy in 0..package.copies.len() {
+        let verdict = counter_verdict(&s, &package, copy, &wang).unwrap();
+        assert_eq!(
+            verdict.certificates[0].id, None,
+            "a copy shows no certificate id"
+        );
+    }
+    for (copies, name) in [("1", "one.ecp"), ("7", "seven.ecp"), ("1000", "many.ecp")] {
+        let file = s.dir.path(name);
+        let out = issue_json(&s, &wang)
+            .args(&["--copies", copies])
+            .out(&file)
+            .run(&s.home)
+            .ok();
+        assert!(
+            out.contains(&format!("as {copies} one-time copies each")),
+            "{out}"
+        );
+        let package = read_package(&file);
+        assert_eq!(package.copies.len().to_string(), copies);
+        for copy in [0, package.copies.len() / 2, package.copies.len() - 1] {
+            counter_verdict(&s, &package, copy, &wang).unwrap();
+        }
+    }
+    assert_eq!(status_index(&s.home), (30 + 1 + 7 + 1000).to_string());
+    let list = s.run(&["list"]).ok();
+    for copies in ["30", "1", "7", "1000"] {
+        assert!(
+            list.contains(&format!(" {copies:>6}  ")),
+            "{copies}:\n{list}"
+        );
+    }
+}
+
+#[test]
+fn a_number_of_copies_out_of_range_is_refused_before_anything_is_signed() {
+    let s = Department::setup("copies-range");
+    let wang = holder();
+    for (copies, says) in [
+        (
+            "0",
+            "a certificate is issued as 1 to 1000 one-time copies (default 30), not 0",
+        ),
+        (
+            "1001",
+            "a certificate is issued as 1 to 1000 one-time copies (default 30), not 1001",
+        ),
+        ("many", "\"many\" is not a whole number of copies"),
+    ] {
+        let err = issue_json(&s, &wang)
+            .args(&["--copies", copies])
+            .out(&s.dir.path("c.ecp"))
+            .run(&s.home)
+            .fails_with(2);
+        assert!(err.contains(says), "{err}");
+        assert!(err.contains("--copies"), "{err}");
+    }
+    assert!(s.node.received().is_empty());
+    assert_eq!(status_index(&s.home), "0");
+    assert!(batch_files(&s.home).is_empty());
+    assert!(!s.dir.path("c.ecp").exists());
+    // And --resume takes the interrupted command's number, not a new one.
+    let err = s.run(&["issue", "--resume", "--copies", "3"]).fails_with(2);
+    assert!(err.contains("--copies"), "{err}");
+}
+
+#[test]
+fn a_batchs_status_indexes_and_places_are_dealt_at_random() {
+    let s = Department::setup("permutation");
+    let rows = 40;
+    let mut csv = String::from("holder,name,id_number,purpose,result,checked_through\n");
+    for i in 0..rows {
+        csv.push_str(&format!(
+            "{},Person {i},110108199003070016,visa,no-record,2026-01-31\n",
+            holder_hex(&holder())
+        ));
+    }
+    let file = s.write("rows.csv", &csv);
+    let out_dir = s.dir.path("delivered");
+    issue_csv(NCR, &file).out_dir(&out_dir).run(&s.home).ok();
+    let packages: Vec<CopyPackage> = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .map(|e| read_package(&e.unwrap().path()))
+        .collect();
+    assert_eq!(packages.len(), rows);
+    let total = rows * 30;
+    // The status indexes reserved for the batch, each given to one copy.
+    let mut all: Vec<u32> = packages.iter().flat_map(indexes).collect();
+    all.sort_unstable();
+    assert_eq!(all, (0..total as u32).collect::<Vec<_>>(), "a permutation");
+    // The places in the batch, likewise.
+    let mut places: Vec<u64> = packages
+        .iter()
+        .flat_map(|p| p.copies.iter().map(|c| c.leaf_index))
+        .collect();
+    places.sort_unstable();
+    assert_eq!(places, (0..total as u64).collect::<Vec<_>>());
+    // No certificate's copies hold a block of consecutive indexes or places: in a
+    // random deal, two copies of one certificate are neighbours about once in 40.
+    let neighbours = |values: Vec<u64>| {
+        let mut values = values;
+        values.sort_unstable();
+        values.windows(2).filter(|w| w[1] == w[0] + 1).count()
+    };
+    let mut index_neighbours = 0;
+    let mut place_neighbours = 0;
+    for p in &packages {
+        index_neighbours += neighbours(indexes(p).into_iter().map(u64::from).collect());
+        place_neighbours += neighbours(p.copies.iter().map(|c| c.leaf_index).collect());
+    }
+    // 40 certificates of 29 neighbouring pairs each: about 29 by chance, 1,160 in order.
+    assert!(
+        index_neighbours < 150,
+        "{index_neighbours} consecutive indexes"
+    );
+    assert!(
+        place_neighbours < 150,
+        "{place_neighbours} consecutive places"
+    );
+    // The register keeps each copy's index, as its package has them.
+    let register = batch_files(&s.home);
+    let recorded: BTreeSet<Vec<u64>> = register[0]["certificates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            c["status_indexes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i.as_u64().unwrap())
+                .collect()
+        })
+        .collect();
+    let delivered: BTreeSet<Vec<u64>> = packages
+        .iter()
+        .map(|p| indexes(p).into_iter().map(u64::from).collect())
+        .collect();
+    assert_eq!(recorded, delivered);
 }
 
 #[test]
@@ -363,39 +582,16 @@ fn derived_facts_are_computed_at_issuance_and_never_taken_from_the_input() {
     assert!(s.node.received().is_empty());
     assert_eq!(status_index(&s.home), "0");
 
-    // Issued from the claims alone, the certificate carries the fact, salted and digested
-    // like the fields, and a counter shows it without the result it comes from.
+    // Issued from the claims alone, the certificate carries the fact, salted and hashed
+    // like the fields in every copy, and a counter shows it without the result it comes
+    // from.
     let wang = holder();
     let (_, file) = issue_to_file(&s, &wang, &[]);
-    let (package, cert) = read_package(&file);
-    assert_eq!(cert.claims.digests.len(), 6);
-    let fact = package
-        .disclosures
-        .iter()
-        .map(|bytes| ecert_schemas::Disclosure::from_bytes(bytes).unwrap())
-        .find(|d| d.field == 5)
-        .unwrap();
-    assert_eq!(fact.value, FieldValue::Bool(true));
-    let kinds = KindRegistry::builtin().unwrap();
-    let wallet = ecert_wallet::HolderKey::from_seed(&zeroize::Zeroizing::new(wang.to_bytes()));
-    let presentation = ecert_wallet::present(
-        &wallet,
-        &kinds,
-        &[ecert_wallet::Selection {
-            package: &package,
-            fields: vec!["no_record".into()],
-        }],
-        now(),
-        None,
-    )
-    .unwrap();
-    let verdict = ecert_verifier::verify_presentation(
-        &presentation.to_qr_string().unwrap(),
-        &s.node.sync_counter(),
-        now(),
-        &ecert_verifier::Policy::default(),
-    )
-    .unwrap();
+    let package = read_package(&file);
+    assert_eq!(package.fields.len(), 6);
+    let fact = package.fields.iter().find(|f| f.field == 5).unwrap();
+    assert_eq!(fact.value, Some(FieldValue::Bool(true)));
+    let verdict = show_fields(&s, &package, 3, &wang, &["no_record"]).unwrap();
     let shown = &verdict.certificates[0].disclosed;
     assert_eq!(shown.len(), 1);
     assert_eq!(shown[0].key, "no_record");
@@ -544,9 +740,12 @@ fn offers_are_redeemed_by_their_holder_only() {
     assert_eq!(status, 404, "{text}");
     let (status, text, body) = redeem(&server.url, &code, &citizen);
     assert_eq!(status, 200, "{text}");
-    let package = CertificatePackage::from_bytes(&body).unwrap();
-    let cert = Certificate::from_bytes(&package.certificate).unwrap();
-    assert_eq!(cert.claims.holder, crypto::public_key(&citizen));
+    // The certificate's one-time copies, which the citizen's wallet, and only it, can show.
+    let package = CopyPackage::from_bytes(&body).unwrap();
+    assert_eq!(package.copies.len(), usize::from(DEFAULT_COPIES));
+    assert!(out.contains(&package.id.to_hex()[..8]), "{out}");
+    counter_verdict(&s, &package, 0, &citizen).unwrap();
+    assert!(counter_verdict(&s, &package, 0, &holder()).is_err());
     // Within the redelivery window (7 days by default) the wallet that collected it gets
     // the same package again; anyone else only hears that the offer was used.
     let (status, text, again) = redeem(&server.url, &code, &citizen);
@@ -724,8 +923,19 @@ fn revocations_reach_the_ledger_and_the_register() {
     let s = Department::setup("revoke");
     let citizen = holder();
     let (_, out_file) = issue_to_file(&s, &citizen, &[]);
-    let (_, cert) = read_package(&out_file);
-    let id = cert.claims.id.to_hex();
+    let package = read_package(&out_file);
+    let id = package.id.to_hex();
+    // Another certificate, of a few copies, stays valid throughout.
+    let neighbour = holder();
+    let neighbours_file = s.dir.path("neighbour.ecp");
+    issue_json(&s, &neighbour)
+        .args(&["--copies", "4"])
+        .out(&neighbours_file)
+        .run(&s.home)
+        .ok();
+    let neighbours = read_package(&neighbours_file);
+    assert_eq!(neighbours.copies.len(), 4);
+
     let err = s
         .run(&["revoke", "--cert", &id[..8], "--reason", "bored"])
         .fails_with(2);
@@ -751,20 +961,54 @@ fn revocations_reach_the_ledger_and_the_register() {
         .run(&["revoke", "--cert", &id[..8], "--reason", "data-error"])
         .ok();
     assert!(out.contains("Revoked 1"), "{out}");
+    assert!(out.contains("all 30 copies"), "{out}");
+    // One transaction with every copy's status index.
     let received = s.node.received();
     let Some(Transaction::Revocation(tx)) = received.last() else {
         panic!("the node received no revocation: {received:?}");
     };
-    assert_eq!(tx.body.entries.len(), 1);
-    assert_eq!(tx.body.entries[0].index, cert.claims.status_index);
-    assert_eq!(tx.body.entries[0].reason.name(), "data-error");
-    let (package, _) = read_package(&out_file);
-    assert_eq!(
-        counter_verdict(&s, &package, &citizen).unwrap_err().code(),
-        "revoked"
-    );
+    let mut expected = indexes(&package);
+    expected.sort_unstable();
+    let sent: Vec<u32> = tx.body.entries.iter().map(|e| e.index.0).collect();
+    assert_eq!(sent, expected);
+    assert!(tx
+        .body
+        .entries
+        .iter()
+        .all(|e| e.reason.name() == "data-error"));
+    // Every copy is refused as revoked; the other certificate's copies are not.
+    for copy in 0..package.copies.len() {
+        let err = counter_verdict(&s, &package, copy, &citizen).unwrap_err();
+        assert!(
+            matches!(err, ecert_verifier::VerifyError::Revoked { .. }),
+            "copy {copy}: {err:?}"
+        );
+    }
+    for copy in 0..neighbours.copies.len() {
+        counter_verdict(&s, &neighbours, copy, &neighbour).unwrap();
+    }
     let list = s.run(&["list", "--revoked"]).ok();
     assert!(list.contains("revoked (data-error)"), "{list}");
+    assert!(list.contains("1 certificate(s)"), "{list}");
+    assert!(s
+        .run(&["show", "--cert", &id])
+        .ok()
+        .contains("revoked (data-error)"));
+    // The register's record of the revocation names the certificate and its indexes.
+    let record = std::fs::read_dir(s.home.join("revocations"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .next()
+        .unwrap();
+    let record: serde_json::Value = serde_json::from_str(&record).unwrap();
+    assert_eq!(record["entries"][0]["id"], id);
+    assert_eq!(
+        record["entries"][0]["status_indexes"]
+            .as_array()
+            .unwrap()
+            .len(),
+        30
+    );
     let err = s
         .run(&["revoke", "--cert", &id, "--reason", "superseded"])
         .fails_with(2);
@@ -835,7 +1079,7 @@ fn an_unreachable_node_leaves_the_batch_recorded() {
     let batches = batch_files(&s.home);
     assert_eq!(batches.len(), 1);
     assert_eq!(batches[0]["state"], "undelivered");
-    assert_eq!(status_index(&s.home), "1", "the index stays used");
+    assert_eq!(status_index(&s.home), "30", "the copies' indexes stay used");
     let list = s.run(&["list"]).ok();
     assert!(list.contains("undelivered"), "{list}");
 }

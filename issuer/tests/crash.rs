@@ -6,7 +6,10 @@
 //!
 //! - no status index is used twice, across every batch of the home;
 //! - every certificate of the input is in the register and its batch on the ledger
-//!   exactly once; every package file parses and is the register's;
+//!   exactly once; every package file parses and is the register's (its one-time
+//!   copies' status indexes those the register keeps);
+//! - a package file written before the crash is, after recovery, the same bytes (one the
+//!   crash cut short is completed, never changed): the spool rebuilds the same batch;
 //! - every file of the home parses, and no temporary file is left in `issuing/`;
 //! - the next command either finishes the work or says exactly what to run.
 //!
@@ -25,14 +28,15 @@
     clippy::panic
 )]
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use ecert_issuer::home::Home;
 use ecert_issuer::register::BatchState;
 use ecert_schemas::codec::{from_cbor, to_cbor};
+use ecert_schemas::copy::CopyPackage;
 use ecert_schemas::ledger::GovernanceBody;
-use ecert_schemas::{Certificate, CertificatePackage, Hash32, PublicKeyBytes};
+use ecert_schemas::{Hash32, PublicKeyBytes};
 use ecert_testkit::crash::{self, Dice, Tmpfs};
 use ecert_testkit::issuer::{cmd, issue_csv, Department};
 use ecert_testkit::Cmd;
@@ -122,11 +126,9 @@ fn assert_consistent(s: &Department, run: &Run, total: usize) {
     for b in &batches {
         assert_eq!(b.state, BatchState::Anchored, "{:?}", b.detail);
         for c in &b.certificates {
-            assert!(
-                indexes.insert(c.status_index),
-                "status index {} used twice",
-                c.status_index
-            );
+            for index in c.status_indexes() {
+                assert!(indexes.insert(*index), "status index {index} used twice");
+            }
             assert!(ids.insert(c.id), "a certificate recorded twice");
         }
     }
@@ -153,21 +155,48 @@ fn assert_consistent(s: &Department, run: &Run, total: usize) {
         .collect();
     assert_eq!(files.len(), run.holders.len(), "one file per row, no other");
     for file in files {
-        let package = CertificatePackage::from_bytes(&std::fs::read(&file).unwrap())
+        let package = CopyPackage::from_bytes(&std::fs::read(&file).unwrap())
             .unwrap_or_else(|e| panic!("{} is not whole: {e}", file.display()));
-        let cert = Certificate::from_bytes(&package.certificate).unwrap();
         let record = by_file
             .get(file.to_str().unwrap())
             .unwrap_or_else(|| panic!("{} is not in the register", file.display()));
-        assert_eq!(record.id, cert.claims.id);
-        assert_eq!(record.status_index, cert.claims.status_index.0);
-        assert!(run.holders.contains(&cert.claims.holder));
+        assert_eq!(record.id, package.id);
+        let delivered: Vec<u32> = package.copies.iter().map(|c| c.status_index.0).collect();
+        assert_eq!(record.status_indexes(), delivered);
+        assert!(run.holders.contains(&record.holder));
     }
 }
 
+/// Every file of `dir`, by name, with its bytes.
+fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries {
+            let entry = entry.unwrap();
+            out.insert(
+                entry.file_name().to_string_lossy().into_owned(),
+                std::fs::read(entry.path()).unwrap(),
+            );
+        }
+    }
+    out
+}
+
+/// The files in `before` are still in `dir`, each with the same bytes or, if the crash cut
+/// it short, completed. How many were there before.
+fn assert_same_bytes(before: &BTreeMap<String, Vec<u8>>, dir: &Path) -> usize {
+    let after = snapshot(dir);
+    for (name, bytes) in before {
+        let now = after
+            .get(name)
+            .unwrap_or_else(|| panic!("{name} disappeared"));
+        assert!(now.starts_with(bytes), "{name} changed on recovery");
+    }
+    before.len()
+}
+
 /// Crashes `issue` of `rows` rows at `tries` of its write points, each time recovering as
-/// the tool says and checking everything; then `kills` random kills. Returns the points
-/// counted and tried.
+/// the tool says and checking everything; then `kills` random kills.
 fn issue_killed(name: &str, rows: usize, batch: usize, tries: usize, kills: usize) {
     let s = Department::setup(name);
     let mut total = 0;
@@ -179,15 +208,19 @@ fn issue_killed(name: &str, rows: usize, batch: usize, tries: usize, kills: usiz
     assert!(points.len() > 3 * rows, "too few write points: {points:?}");
     let chosen = crash::sample(points.len(), tries);
     let mut resumed = 0;
+    let mut kept = 0;
     for (i, n) in chosen.iter().enumerate() {
         let run = Run::new(&s, &format!("crash-{i}"), rows, batch);
         crash::crash_at(run.cmd(&s), *n);
+        let before = snapshot(&run.out);
         resumed += usize::from(recover(&s, &run) == "issue --resume");
+        kept += assert_same_bytes(&before, &run.out);
         total += rows;
         assert_consistent(&s, &run, total);
     }
     eprintln!(
-        "{name}: {} write points, {} tried ({resumed} finished by --resume)",
+        "{name}: {} write points, {} tried ({resumed} finished by --resume, {kept} package \
+         files written before a crash delivered again the same)",
         points.len(),
         chosen.len()
     );
@@ -204,6 +237,7 @@ fn issue_killed(name: &str, rows: usize, batch: usize, tries: usize, kills: usiz
         let delay = dice.delay(whole);
         let was_killed = crash::kill_after(run.cmd(&s), delay);
         killed += usize::from(was_killed);
+        let before = snapshot(&run.out);
         // Killed after its last write, a command has done everything: running it again
         // would find its own files.
         let finished = !s.home.join("issuing/job.json").exists()
@@ -211,6 +245,7 @@ fn issue_killed(name: &str, rows: usize, batch: usize, tries: usize, kills: usiz
         if !finished {
             recover(&s, &run);
         }
+        assert_same_bytes(&before, &run.out);
         total += rows;
         assert_consistent(&s, &run, total);
     }
@@ -265,11 +300,15 @@ fn revoke_killed_at_its_write_points() {
     let home = Home::at(s.home.clone());
     let revocations = home.revocations().unwrap();
     let mut recorded = BTreeSet::new();
+    let mut indexes = BTreeSet::new();
     for r in &revocations {
         for e in &r.entries {
-            assert!(recorded.insert(e.status_index), "revocation recorded twice");
+            assert!(recorded.insert(e.id), "revocation recorded twice");
+            assert_eq!(e.status_indexes.len(), 30, "every copy revoked");
+            indexes.extend(e.status_indexes.iter().copied());
         }
     }
+    assert_eq!(indexes.len(), 30 * recorded.len());
     assert_eq!(
         recorded.len(),
         points.len() + 1,

@@ -9,7 +9,8 @@
 //!   reaches the ledger after the crash or never does.
 //!
 //! After `--resume`: every row's certificate delivered exactly once, under its row's
-//! file name, with the bytes it had before the crash; every package proven against the
+//! file name, with the bytes it had before the crash (the same one-time copies, in the
+//! same places of the same batch); every copy of every package proven against the
 //! ledger's certified receipt of its batch; no status index used twice, across all
 //! batches; no spool or job left; the register (`list`, `audit`) agreeing with the
 //! ledger. And while a job is pending, a plain `issue` is refused, saying what to do.
@@ -30,12 +31,14 @@ use std::time::{Duration, Instant};
 
 use ecert_issuer::home::Home;
 use ecert_issuer::register::BatchState;
+use ecert_schemas::copy::{CopyPackage, CopySignedData};
 use ecert_schemas::ledger::AnchorReceipt;
-use ecert_schemas::{Certificate, CertificatePackage, Hash32, PublicKeyBytes};
+use ecert_schemas::{Hash16, Hash32, IssuerId, KeyId, PublicKeyBytes};
 use ecert_testkit::http::{Reply, Request, Server};
 use ecert_testkit::issuer::{issue_csv, Department};
+use ecert_verifier::copy_key::{copy_public_key, field_leaves};
 use ecert_verifier::crypto;
-use ecert_verifier::merkle::{leaf_hash, verify_inclusion};
+use ecert_verifier::merkle16::{copy_leaf, field_root, verify_copy_inclusion};
 use ecert_verifier::receipt::verify_anchor_receipt;
 use ed25519_dalek::SigningKey;
 use rand_core::OsRng;
@@ -189,6 +192,30 @@ fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
+/// The leaf of copy `k` of `package`, issued by `issuer` with key `key_id` to the wallet
+/// `holder`: rebuilt from the package alone, as a counter would from a presentation.
+fn copy_leaf_of(
+    package: &CopyPackage,
+    k: usize,
+    issuer: &IssuerId,
+    key_id: KeyId,
+    holder: &PublicKeyBytes,
+) -> Hash16 {
+    let copy = &package.copies[k];
+    let signed = CopySignedData {
+        issuer: issuer.clone(),
+        key_id,
+        kind: package.kind.clone(),
+        issued_at: package.issued_at,
+        valid_from: package.valid_from,
+        expires: package.expires,
+        status_index: copy.status_index,
+        holder: copy_public_key(holder, &copy.secret).unwrap(),
+        field_root: field_root(&field_leaves(&package.fields, &copy.secret).unwrap()).unwrap(),
+    };
+    copy_leaf(&signed.to_bytes().unwrap(), &copy.signature.0)
+}
+
 /// Everything an `issue` of `holders` into `out` must have left once finished: checked
 /// against the ledger's certified receipts and the department's register.
 fn assert_delivered_once(s: &Department, out: &Path, holders: &[PublicKeyBytes]) {
@@ -208,11 +235,10 @@ fn assert_delivered_once(s: &Department, out: &Path, holders: &[PublicKeyBytes])
     for batch in &batches {
         assert_eq!(batch.state, BatchState::Anchored, "{:?}", batch.detail);
         for c in &batch.certificates {
-            assert!(
-                indexes.insert(c.status_index),
-                "status index {} reused",
-                c.status_index
-            );
+            assert_eq!(c.status_indexes().len(), 30, "30 copies each");
+            for index in c.status_indexes() {
+                assert!(indexes.insert(*index), "status index {index} reused");
+            }
             assert!(ids.insert(c.id), "certificate recorded twice");
             let file = c.package_file.clone().expect("a package file recorded");
             assert!(
@@ -237,19 +263,20 @@ fn assert_delivered_once(s: &Department, out: &Path, holders: &[PublicKeyBytes])
     let files = snapshot(out);
     assert_eq!(files.len(), holders.len(), "one file per row, no other");
     let mut receipts = BTreeMap::new();
+    let mut places = BTreeSet::new();
     for (i, holder) in holders.iter().enumerate() {
         let name = package_name(i + 2, holder);
         let bytes = files.get(&name).unwrap_or_else(|| panic!("{name} missing"));
-        let package = CertificatePackage::from_bytes(bytes).unwrap();
-        let cert = Certificate::from_bytes(&package.certificate).unwrap();
-        assert_eq!(cert.claims.holder, *holder);
+        let package = CopyPackage::from_bytes(bytes).unwrap();
         let record = by_file
             .get(out.join(&name).to_str().unwrap())
             .unwrap_or_else(|| panic!("{name} is not in the register"));
-        assert_eq!(record.id, cert.claims.id);
-        assert_eq!(record.status_index, cert.claims.status_index.0);
-        // The anchor proof, against the ledger's certified receipt of its batch.
-        let seq = package.anchor.batch_seq;
+        assert_eq!(record.id, package.id);
+        assert_eq!(record.holder, *holder);
+        let delivered: Vec<u32> = package.copies.iter().map(|c| c.status_index.0).collect();
+        assert_eq!(record.status_indexes(), delivered);
+        // Every copy's place, against the ledger's certified receipt of its batch.
+        let seq = package.copies[0].batch_seq;
         let verified = receipts.entry(seq).or_insert_with(|| {
             let root = on_ledger[seq as usize].batch_root;
             let reply = http(
@@ -268,17 +295,34 @@ fn assert_delivered_once(s: &Department, out: &Path, holders: &[PublicKeyBytes])
             verify_anchor_receipt(&receipt, &anchor).unwrap()
         });
         assert_eq!(verified.batch_seq, seq);
-        assert!(
-            verify_inclusion(
-                &leaf_hash(&package.certificate),
-                package.anchor.leaf_index,
-                verified.record.count,
-                &package.anchor.path,
-                &verified.record.batch_root,
-            ),
-            "{name}: its anchor proof does not lead to its batch's certified root"
-        );
+        for (k, copy) in package.copies.iter().enumerate() {
+            assert_eq!(copy.batch_seq, seq, "{name}: its copies are in one batch");
+            assert!(places.insert((seq, copy.leaf_index)), "a place given twice");
+            let leaf = copy_leaf_of(
+                &package,
+                k,
+                &verified.record.issuer,
+                verified.record.key_id,
+                holder,
+            );
+            assert!(
+                verify_copy_inclusion(
+                    &leaf,
+                    copy.leaf_index,
+                    verified.record.count,
+                    &copy.path,
+                    &verified.record.batch_root,
+                ),
+                "{name}: copy {k}'s anchor proof does not lead to its batch's certified root"
+            );
+        }
     }
+    let leaves: u64 = receipts.values().map(|v| v.record.count).sum();
+    assert_eq!(
+        places.len() as u64,
+        leaves,
+        "every leaf is a delivered copy"
+    );
 
     // What the operator sees.
     let list = s.run(&["list"]).ok();
@@ -307,11 +351,11 @@ fn assert_same_bytes(before: &BTreeMap<String, Vec<u8>>, out: &Path) -> usize {
 
 #[test]
 fn killed_while_delivering_an_anchored_batch_resumes_with_the_same_files() {
-    // One batch of a few thousand rows: the process is killed as soon as its first
-    // package file appears, that is after the node certified the batch and before the
-    // batch is recorded as delivered. If the whole batch got through before the kill
-    // landed (nothing left to resume), again with more rows.
-    let mut rows = 3_000;
+    // One batch of a thousand rows or more (30 copies each): the process is killed as
+    // soon as its first package file appears, that is after the node certified the batch
+    // and before the batch is recorded as delivered. If the whole batch got through before
+    // the kill landed (nothing left to resume), again with more rows.
+    let mut rows = 1_000;
     for attempt in 0.. {
         assert!(
             attempt < 4,
@@ -399,8 +443,9 @@ fn killed_while_signing(reaches_ledger: bool) {
         gate.held.load(Ordering::SeqCst) > 0
     });
     assert!(spools(&s.home) >= 1, "a batch is spooled before it is sent");
+    let copies = 30;
     wait_for("the third batch's status indexes", || {
-        next_status_index(&s.home) >= 3 * batch as u32
+        next_status_index(&s.home) >= 3 * (batch * copies) as u32
     });
     kill(&mut child);
     let reserved = next_status_index(&s.home);
@@ -413,7 +458,7 @@ fn killed_while_signing(reaches_ledger: bool) {
         "killed with {} batch(es) spooled, {reserved} status indexes reserved",
         spooled.len()
     );
-    assert!(reserved as usize >= spooled.len() * batch);
+    assert!(reserved as usize >= spooled.len() * batch * copies);
     assert_eq!(
         count_files(&out, "ecp"),
         0,
@@ -447,7 +492,9 @@ fn killed_while_signing(reaches_ledger: bool) {
     for b in &batches {
         if !spooled.contains(&b.root.to_hex()) {
             assert!(
-                b.certificates.iter().all(|c| c.status_index >= reserved),
+                b.certificates
+                    .iter()
+                    .all(|c| c.status_indexes().iter().all(|i| *i >= reserved)),
                 "a status index reserved before the crash was handed out again"
             );
         }

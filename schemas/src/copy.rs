@@ -214,6 +214,11 @@ impl AnyPresentation {
     pub fn from_bytes(bytes: &[u8]) -> Result<AnyPresentation, SchemaError> {
         match crate::codec::leading_version(bytes, 3) {
             Some(PRESENTATION_V2) => PresentationV2::from_bytes(bytes).map(AnyPresentation::V2),
+            Some(found) if found > PRESENTATION_V2 => Err(SchemaError::UnsupportedVersion {
+                what: "presentation",
+                found,
+                supported: PRESENTATION_V2,
+            }),
             _ => crate::Presentation::from_bytes(bytes).map(AnyPresentation::V1),
         }
     }
@@ -349,6 +354,11 @@ impl AnyPackage {
     pub fn from_bytes(bytes: &[u8]) -> Result<AnyPackage, SchemaError> {
         match crate::codec::leading_version(bytes, 10) {
             Some(PACKAGE_V2) => CopyPackage::from_bytes(bytes).map(AnyPackage::V2),
+            Some(found) if found > PACKAGE_V2 => Err(SchemaError::UnsupportedVersion {
+                what: "certificate package",
+                found,
+                supported: PACKAGE_V2,
+            }),
             _ => crate::CertificatePackage::from_bytes(bytes).map(AnyPackage::V1),
         }
     }

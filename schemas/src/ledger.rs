@@ -21,9 +21,11 @@ pub const TRUST_BUNDLE_VERSION: u64 = 2;
 pub const MAX_TRUST_BUNDLE_BYTES: usize = 256 * 1024 * 1024;
 /// Most kinds one batch may declare.
 pub const MAX_BATCH_KINDS: usize = 16;
-/// Highest status index an issuer may use: 2^27 - 1, so that one issuer's status list
-/// is at most about 16 MiB even when everything is revoked.
-pub const MAX_STATUS_INDEX: u32 = (1 << 27) - 1;
+/// Highest status index an issuer may use: 2^31 - 1. One-time copies (format 2) use one
+/// index per copy, so a department issuing a province's ID cards at 30 copies each needs
+/// over a billion; one issuer's status list is at most 256 MiB even with everything
+/// revoked.
+pub const MAX_STATUS_INDEX: u32 = (1 << 31) - 1;
 /// Most status indexes one revocation transaction may carry.
 pub const MAX_REVOCATIONS_PER_TX: usize = 10_000;
 

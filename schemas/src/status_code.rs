@@ -27,7 +27,7 @@ use crate::StatusIndex;
 
 /// Largest Rice parameter a coding can carry: [`rice_parameter`] never exceeds it for
 /// indexes up to [`MAX_STATUS_INDEX`].
-pub const MAX_RICE_PARAMETER: u8 = 26;
+pub const MAX_RICE_PARAMETER: u8 = 30;
 
 /// Why bytes are not the coding of a set of status indexes, or indexes cannot be coded.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -537,7 +537,7 @@ mod tests {
         assert_eq!(rice_parameter(1, 2), 0);
         assert_eq!(rice_parameter(1, 3), 1);
         assert_eq!(rice_parameter(10_000, 1_000_000), 6);
-        assert_eq!(rice_parameter(1, u64::from(MAX_STATUS_INDEX) + 1), 26);
+        assert_eq!(rice_parameter(1, u64::from(MAX_STATUS_INDEX) + 1), 30);
         assert_eq!(rice_parameter(1, u64::MAX), MAX_RICE_PARAMETER);
     }
 
@@ -557,8 +557,8 @@ mod tests {
             // universe 11, n 2: 4812*11 / 20000 = 2 -> k = 2; gaps 3 ("1" "11"), 6
             // (q=1: "0" "1" "10") -> 111 0110 -> 1110 1100
             (&[3, 10], &[0x02, 0xEC]),
-            // one index at the top: k = 26; gap 2^27-1: q = 1 "01", 26 ones; 28 bits
-            (&[MAX_STATUS_INDEX], &[0x1A, 0x7F, 0xFF, 0xFF, 0xF0]),
+            // one index at the top: k = 30; gap 2^31-1: q = 1 "01", 30 ones; 32 bits
+            (&[MAX_STATUS_INDEX], &[0x1E, 0x7F, 0xFF, 0xFF, 0xFF]),
         ];
         for (indexes, coding) in cases {
             assert_eq!(encode(indexes).unwrap(), *coding, "encode {indexes:?}");
@@ -590,13 +590,11 @@ mod tests {
         );
         // a parameter no set has
         assert_eq!(
-            decode(&[27, 0x80]),
-            Err(StatusCodeError::ParameterTooLarge { found: 27 })
+            decode(&[31, 0x80]),
+            Err(StatusCodeError::ParameterTooLarge { found: 31 })
         );
-        // an index past the largest: k = 0, 2^27 zeros then a one
-        let mut long = vec![0u8];
-        long.extend(std::iter::repeat_n(0u8, (1 << 24) + 1));
-        long.push(0x80);
+        // an index past the largest: k = 30, a quotient of 3 (2^31 / 2^30 = 2 at most)
+        let long = vec![30u8, 0x10, 0, 0, 0, 0];
         assert!(matches!(
             decode(&long),
             Err(StatusCodeError::IndexTooLarge { .. })

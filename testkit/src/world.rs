@@ -209,7 +209,7 @@ impl World {
 
     /// Revokes every copy of `package` (issued by `dept`) in a certified block at `time`.
     pub fn revoke_copies(&mut self, dept: &str, package: &CopyPackage, time: UnixTime) {
-        let indexes: Vec<StatusIndex> = package.copies.iter().map(|c| c.status_index).collect();
+        let indexes = copy_status_indexes(package);
         self.province
             .revoke(dept, &indexes, RevocationReason::Withdrawn, time)
             .unwrap();
@@ -224,20 +224,18 @@ impl World {
         fields: &[&str],
         time: UnixTime,
     ) -> String {
-        ecert_wallet::present_copies(
-            self.wallet(),
-            &self.province.kinds,
-            &[ecert_wallet::CopySelection {
-                package,
-                copy,
-                fields: fields.iter().map(|f| f.to_string()).collect(),
-            }],
-            time,
-            None,
-        )
-        .unwrap()
-        .to_qr_string()
-        .unwrap()
+        self.show_copies(&[(package, copy, fields)], time, None)
+    }
+
+    /// The wallet's format-2 presentation of one copy of each of several packages (the
+    /// package, which copy, the fields) at `time`, answering `nonce`, as a QR string.
+    pub fn show_copies(
+        &self,
+        copies: &[(&CopyPackage, usize, &[&str])],
+        time: UnixTime,
+        nonce: Option<Nonce>,
+    ) -> String {
+        crate::seeds::show_copies(self.wallet(), &self.province.kinds, copies, time, nonce)
     }
 
     /// Revokes `package` (issued by `dept`) in a certified block at `time`.
@@ -333,6 +331,11 @@ pub fn certificate(package: &CertificatePackage) -> Certificate {
 /// A certificate package's status index.
 pub fn status_index(package: &CertificatePackage) -> StatusIndex {
     certificate(package).claims.status_index
+}
+
+/// The status indexes of a format-2 package's copies, in the package's order.
+pub fn copy_status_indexes(package: &CopyPackage) -> Vec<StatusIndex> {
+    package.copies.iter().map(|c| c.status_index).collect()
 }
 
 /// The first 8 hex digits of a package's certificate id, as the tools show it.

@@ -152,10 +152,11 @@ enum Command {
         keep: bool,
     },
     /// Simulate a province's year in process (the real ledger state machine and verifier,
-    /// a simulated clock, no network): batches anchored on working days, revocations every
-    /// evening, each department's key rotated once; prints per node storage, the
-    /// counter's full bundle, the daily incremental sync, block times at the year's end
-    /// and an idle week kept current by freshness statements.
+    /// a simulated clock, no network): certificates issued as one-time copies in batches
+    /// anchored on working days, revocations (every copy of a certificate) every evening,
+    /// each department's key rotated once; prints per node storage, ledger bytes per
+    /// certificate, the counter's full bundle, the daily incremental sync, block times at
+    /// the year's end and an idle week kept current by freshness statements.
     Simulate {
         /// Certificates issued over the year.
         #[arg(long, default_value_t = 100_000_000)]
@@ -175,6 +176,10 @@ enum Command {
         /// Departments issue and revoke seven days a week (default: Monday to Friday).
         #[arg(long)]
         seven_day_week: bool,
+        /// One-time copies per certificate (format 2), each a leaf of its batch with a
+        /// status index of its own; 1 gives the ledger what format 1 gives it.
+        #[arg(long, default_value_t = ecert_schemas::copy::DEFAULT_COPIES)]
+        copies: u16,
     },
     /// Issue all four kinds to a new wallet, present ID card + no-criminal-record in one
     /// QR, verify it offline, revoke, re-sync and verify again.
@@ -276,6 +281,7 @@ fn main() -> Result<()> {
             revoked_percent,
             seed,
             seven_day_week,
+            copies,
         } => cmd::simulate::simulate(cmd::simulate::Args {
             certificates,
             batch_size,
@@ -283,6 +289,7 @@ fn main() -> Result<()> {
             revoked_percent,
             seed,
             seven_day_week,
+            copies,
         }),
         Command::Story {
             out,

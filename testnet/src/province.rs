@@ -378,7 +378,9 @@ impl Province {
     }
 
     /// Issues `orders` to `holder` from department `dept` at `issued_at` as one-time
-    /// copies (format 2), `copies` each, with consecutive status indexes.
+    /// copies (format 2), `copies` each. The status indexes are the next
+    /// `orders × copies` of the department's, dealt to the copies in an order drawn from
+    /// `rng` (as the issuing service does), so neighbouring indexes say nothing.
     pub fn issue_copies(
         &mut self,
         dept: &str,
@@ -394,18 +396,25 @@ impl Province {
             .iter_mut()
             .find(|d| d.id.as_str() == dept)
             .ok_or_else(|| TestnetError::UnknownDepartment(dept.to_owned()))?;
+        let per = usize::from(copies);
+        let first = department.next_status_index;
+        let count = u32::try_from(orders.len() * per).map_err(|_| {
+            TestnetError::local("issuing copies", "too many status indexes at once")
+        })?;
+        let mut indexes: Vec<StatusIndex> = (first..first + count).map(StatusIndex).collect();
+        for i in (1..indexes.len()).rev() {
+            let j = (rng.next_u64() % (i as u64 + 1)) as usize;
+            indexes.swap(i, j);
+        }
         let mut issued = Vec::with_capacity(orders.len());
-        for order in orders {
-            let first = department.next_status_index;
+        for (order, dealt) in orders.iter().zip(indexes.chunks(per.max(1))) {
             let request = CopiesRequest {
                 kind: KindId::new(order.kind)?,
                 claims: order.claims.clone(),
                 holder,
                 valid_from: order.valid_from,
                 expires: order.expires,
-                status_indexes: (first..first + u32::from(copies))
-                    .map(StatusIndex)
-                    .collect(),
+                status_indexes: dealt.to_vec(),
             };
             issued.push(issue_copies(
                 &department.issuer_key,
@@ -414,8 +423,8 @@ impl Province {
                 issued_at,
                 rng,
             )?);
-            department.next_status_index += u32::from(copies);
         }
+        department.next_status_index += count;
         Ok(issued)
     }
 

@@ -1,7 +1,9 @@
 //! The province's simulated year at a thousandth of its scale (`ecert-testnet simulate`):
-//! the structural results, never timings.
+//! the structural results, never timings. Certificates are issued as one-time copies
+//! (format 2, 30 each unless said otherwise).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // tests: fail loudly
 
+use ecert_schemas::copy::DEFAULT_COPIES;
 use ecert_testnet::simulate::{run, Options, Report};
 
 fn small(seed: u64) -> Options {
@@ -20,12 +22,17 @@ fn simulate(options: Options) -> Report {
 fn a_week_at_a_thousandth_of_the_scale() {
     let r = simulate(small(11));
 
-    // Monday to Friday: every certificate anchored in batches, 1 % revoked.
+    // Monday to Friday: every certificate anchored in batches as 30 copies, 1 % revoked
+    // with every copy.
+    let copies = u64::from(DEFAULT_COPIES);
     assert_eq!(r.working_days, 5);
     assert_eq!(r.certificates, 100_000);
+    assert_eq!(r.copies, 100_000 * copies);
     assert_eq!(r.batches, 100);
     assert_eq!(r.revoked, 1_000);
+    assert_eq!(r.revoked_indexes, 1_000 * copies);
     assert_eq!(r.blocks, r.height, "every block applied and certified");
+    assert!(r.ledger.anchors > 0 && r.ledger.revocations > 0 && r.ledger.governance > 0);
 
     // Every department rotated its key through governance, and anchoring went on.
     let mut rotated: Vec<&str> = r.rotations.iter().map(|x| x.issuer.as_str()).collect();
@@ -49,7 +56,10 @@ fn a_week_at_a_thousandth_of_the_scale() {
     assert!(change.height > 1 && change.height < r.height);
     assert!(r.update_equals_bundle);
     assert_eq!(r.year_end.bundle_batches, 100);
-    assert_eq!(r.year_end.bundle_revoked, 1_000);
+    assert_eq!(r.year_end.bundle_revoked, 1_000 * copies);
+    assert!(r.year_end.bundle_status_bytes > 0 && r.year_end.bundle_anchor_bytes > 0);
+    // Whole certificates' copies in the year-end revocation: 33 certificates of 30.
+    assert_eq!(r.year_end.revocation_block_indexes, 990);
 
     // The citizen's certificates verify, those under rotated keys included.
     assert_eq!(r.shown.len(), 6);
@@ -73,6 +83,11 @@ fn a_week_at_a_thousandth_of_the_scale() {
         idle.without_freshness.first_refusal,
         Some((25, "revocation-data-too-old"))
     );
+    // Each presentation spends a copy of each certificate shown: six at the year's end,
+    // then two certificates an hour (one code shown to both counters); past 30 a
+    // certificate's copies are shown again.
+    assert_eq!(r.presented.copies, 6 + 2 * 7 * 24);
+    assert_eq!(r.presented.reused, 2 * (1 + 7 * 24 - copies));
 
     // Storage counts every block's entry, header, signed record and checkpoint.
     let s = &r.storage;
@@ -116,10 +131,47 @@ fn options_outside_a_simulation_are_refused() {
         },
         // More than the departments' status lists hold.
         Options {
-            certificates: 1_000_000_000,
+            certificates: 5_000_000_000,
+            copies: 1,
+            ..Options::province(1)
+        },
+        // A year's 100 M certificates as 100 copies each: the largest department's 4.5 G
+        // copies do not fit its 2^31 status indexes.
+        Options {
+            copies: 100,
+            ..Options::province(1)
+        },
+        Options {
+            copies: 0,
+            ..Options::province(1)
+        },
+        // A batch of more than 2^20 copies.
+        Options {
+            certificates: 100_000,
+            batch_size: 40_000,
             ..Options::province(1)
         },
     ] {
         assert!(run(options, |_| {}).is_err());
     }
+    let fits = Options::province(1);
+    assert!(fits.max_certificates() > 150_000_000 && fits.max_certificates() < 170_000_000);
+}
+
+#[test]
+fn one_copy_gives_the_ledger_what_format_1_gives_it() {
+    let r = simulate(Options {
+        copies: 1,
+        ..small(11)
+    });
+    assert_eq!((r.certificates, r.copies), (100_000, 100_000));
+    assert_eq!((r.revoked, r.revoked_indexes), (1_000, 1_000));
+    assert_eq!(r.year_end.revocation_block_indexes, 1_000);
+    assert!(r.update_equals_bundle);
+    for shown in &r.shown {
+        assert_eq!(shown.refused, shown.expected, "{shown:?}");
+    }
+    // The one copy is shown again at every presentation after the first.
+    assert_eq!(r.presented.reused, r.presented.copies - 6);
+    assert_eq!(r.idle.with_freshness.verified, 7 * 24);
 }

@@ -34,6 +34,30 @@ fn the_in_process_story_runs_end_to_end() {
         "the address was not chosen and must not be shown"
     );
     assert!(stdout.contains("==> INVALID: revoked"), "{stdout}");
+    // Format 2: copies in batches shared with other citizens, a second presentation with
+    // other copies sharing nothing a counter could match, every copy revoked.
+    assert!(
+        stdout.contains("30 copies in batch") && stdout.contains("(5 certificates, 150 copies)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("QR version"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "shared by the two codes: holder keys none, status indexes none, issuer \
+             signatures none, certificate ids shown 0"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("all 30 of its copies' status indexes"),
+        "{stdout}"
+    );
+    assert_eq!(
+        stdout.matches("==> INVALID: revoked").count(),
+        3,
+        "the first, second and an unshown copy are all revoked: {stdout}"
+    );
+    assert!(stdout.contains("Story complete"), "{stdout}");
 
     let text = std::fs::read_to_string(out.join("presentation.txt")).unwrap();
     assert_eq!(scan_png(&out.join("presentation.png")), text);

@@ -41,9 +41,24 @@ fn tweak(secret: &CopySecret) -> Scalar {
 /// The holder key of the copy with `secret` for the wallet key `wallet`; `None` if
 /// `wallet` is not a valid key.
 pub fn copy_public_key(wallet: &PublicKeyBytes, secret: &CopySecret) -> Option<PublicKeyBytes> {
-    let base = crypto::parse_public_key(wallet)?;
-    let point = base.to_edwards() + EdwardsPoint::mul_base(&tweak(secret));
-    Some(PublicKeyBytes(point.compress().to_bytes()))
+    Some(WalletPoint::of(wallet)?.copy_key(secret))
+}
+
+/// A wallet key decoded once, for deriving many copies' holder keys.
+#[derive(Clone, Copy, Debug)]
+pub struct WalletPoint(EdwardsPoint);
+
+impl WalletPoint {
+    /// Decodes `wallet`; `None` if it is not a valid key.
+    pub fn of(wallet: &PublicKeyBytes) -> Option<WalletPoint> {
+        Some(WalletPoint(crypto::parse_public_key(wallet)?.to_edwards()))
+    }
+
+    /// The holder key of the copy with `secret`: `A + t·B`.
+    pub fn copy_key(&self, secret: &CopySecret) -> PublicKeyBytes {
+        let point = self.0 + EdwardsPoint::mul_base(&tweak(secret));
+        PublicKeyBytes(point.compress().to_bytes())
+    }
 }
 
 /// The salt of field `field` in the copy with `secret`.

@@ -35,11 +35,15 @@ pub enum SigningContext {
     HolderProofV2,
     /// A link between two copies of one wallet in a format-2 presentation.
     HolderLink,
+    /// A department's registration of one of its counters.
+    CounterRegistration,
+    /// A registered counter's request for fields.
+    Request,
 }
 
 impl SigningContext {
     /// All contexts.
-    pub const ALL: [SigningContext; 11] = [
+    pub const ALL: [SigningContext; 13] = [
         SigningContext::HolderProof,
         SigningContext::AnchorBatch,
         SigningContext::Revocation,
@@ -51,6 +55,8 @@ impl SigningContext {
         SigningContext::CopyIssue,
         SigningContext::HolderProofV2,
         SigningContext::HolderLink,
+        SigningContext::CounterRegistration,
+        SigningContext::Request,
     ];
 
     /// The context string, NUL included, that prefixes the signed bytes.
@@ -67,6 +73,8 @@ impl SigningContext {
             SigningContext::CopyIssue => b"ecert/v2/copy\0",
             SigningContext::HolderProofV2 => b"ecert/v2/holder-proof\0",
             SigningContext::HolderLink => b"ecert/v2/holder-link\0",
+            SigningContext::CounterRegistration => b"ecert/v2/counter-registration\0",
+            SigningContext::Request => b"ecert/v2/request\0",
         }
     }
 }
@@ -198,10 +206,12 @@ mod tests {
                 | SigningContext::TrustList
                 | SigningContext::CopyIssue
                 | SigningContext::HolderProofV2
-                | SigningContext::HolderLink => {}
+                | SigningContext::HolderLink
+                | SigningContext::CounterRegistration
+                | SigningContext::Request => {}
             }
         }
-        assert_eq!(SigningContext::ALL.len(), 11);
+        assert_eq!(SigningContext::ALL.len(), 13);
     }
 
     #[test]

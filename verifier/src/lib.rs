@@ -30,6 +30,7 @@ pub mod presentation;
 pub mod presentation_v2;
 pub mod receipt;
 pub mod report;
+pub mod request;
 pub mod revocation;
 pub mod transaction;
 pub mod trust;

@@ -195,19 +195,7 @@ pub(crate) fn verify_with<'a>(
     ) {
         return Err(VerifyError::HolderProofBad);
     }
-    let too_old = now.secs().saturating_sub(proof.time.secs()) > policy.holder_proof_max_age_secs;
-    let from_future = proof.time.secs() > now.secs().saturating_add(policy.max_clock_skew_secs);
-    if too_old || from_future {
-        return Err(VerifyError::HolderProofOutsideWindow {
-            signed_at: proof.time,
-            now,
-        });
-    }
-    if let Some(expected) = &policy.expected_nonce {
-        if proof.nonce.as_ref() != Some(expected) {
-            return Err(VerifyError::NonceMismatch);
-        }
-    }
+    check_window_and_nonce(proof.time, proof.nonce.as_ref(), now, policy)?;
 
     // The oldest data any certificate was checked against is what the verdict reports.
     let mut oldest: Option<(&TrustStore, u64)> = None;
@@ -238,6 +226,27 @@ pub(crate) fn verify_with<'a>(
         synced_at: store.as_of(),
         revocation_age_secs,
     })
+}
+
+/// The holder proof was made within the policy's window around `now` (not too old, not
+/// too far ahead) and carries the counter's nonce when it expects one.
+pub(crate) fn check_window_and_nonce(
+    signed_at: UnixTime,
+    nonce: Option<&Nonce>,
+    now: UnixTime,
+    policy: &Policy,
+) -> Result<(), VerifyError> {
+    let too_old = now.secs().saturating_sub(signed_at.secs()) > policy.holder_proof_max_age_secs;
+    let from_future = signed_at.secs() > now.secs().saturating_add(policy.max_clock_skew_secs);
+    if too_old || from_future {
+        return Err(VerifyError::HolderProofOutsideWindow { signed_at, now });
+    }
+    if let Some(expected) = &policy.expected_nonce {
+        if nonce != Some(expected) {
+            return Err(VerifyError::NonceMismatch);
+        }
+    }
+    Ok(())
 }
 
 /// Whether a disclosure's exact bytes match the salted digest the issuer signed for

@@ -16,8 +16,8 @@ use crate::copy_key::verify_link;
 use crate::crypto::{self, SigningContext};
 use crate::merkle16::{copy_leaf, field_leaf, field_root_from_proof, verify_copy_inclusion};
 use crate::presentation::{
-    anchor_invalid, anchored_batch, check_not_revoked, check_validity, data_age, entitled_signer,
-    read_disclosures, Ledger, Policy, Verdict, VerifiedCertificate,
+    anchor_invalid, anchored_batch, check_not_revoked, check_validity, check_window_and_nonce,
+    data_age, entitled_signer, read_disclosures, Ledger, Policy, Verdict, VerifiedCertificate,
 };
 use crate::trust::TrustStore;
 use crate::VerifyError;
@@ -71,19 +71,7 @@ fn check_holder_proof(
             return Err(VerifyError::MixedHolders);
         }
     }
-    let too_old = now.secs().saturating_sub(proof.time.secs()) > policy.holder_proof_max_age_secs;
-    let from_future = proof.time.secs() > now.secs().saturating_add(policy.max_clock_skew_secs);
-    if too_old || from_future {
-        return Err(VerifyError::HolderProofOutsideWindow {
-            signed_at: proof.time,
-            now,
-        });
-    }
-    if let Some(expected) = &policy.expected_nonce {
-        if proof.nonce.as_ref() != Some(expected) {
-            return Err(VerifyError::NonceMismatch);
-        }
-    }
+    check_window_and_nonce(proof.time, proof.nonce.as_ref(), now, policy)?;
     Ok(keys)
 }
 

@@ -1,18 +1,24 @@
-//! The certificates in a wallet as their holder sees them: decoded entries, short ids,
-//! the kinds' names and field labels, validity at a given time, picking certificates by
-//! kind or short id, and every field of one certificate with its labels.
+//! The certificates in a wallet as their holder sees them: decoded entries of both formats,
+//! short ids, the kinds' names and field labels, validity at a given time, the copies left
+//! of a certificate of one-time copies, picking certificates by kind or short id, and every
+//! field of one certificate with its labels.
+//!
+//! A certificate of format 2 has an id too, in its package: it names the certificate
+//! between its holder and its department (to have it issued again, or revoked) and is
+//! never shown to a counter, so its short id serves the holder as a format-1 one does.
 //!
 //! Pure: time is passed in, and the texts for people (lists, error advice naming a
 //! command) are left to the tool or app on top.
 
 use ecert_schemas::presentation::MAX_ITEMS;
 use ecert_schemas::{Certificate, CertificatePackage, Disclosure, FieldValue, Kind, KindRegistry};
-use ecert_schemas::{FieldDef, KindId, SchemaError, UnixTime};
+use ecert_schemas::{CertificateId, FieldDef, IssuerId, KindId, SchemaError, UnixTime};
 use ecert_verifier::report::ValueView;
 use serde::Serialize;
 use thiserror::Error;
 
-use crate::Selection;
+use crate::copies::{CopiesLeft, HeldCopies};
+use crate::store::Held;
 
 /// Number of hex digits of a certificate id shown as its short id.
 pub const SHORT_ID_LEN: usize = 8;
@@ -88,21 +94,41 @@ pub enum Validity {
     NotYetValid,
 }
 
+/// A certificate of the wallet in its format.
+#[derive(Clone, Debug)]
+pub enum Form<'a> {
+    /// Format 1: one certificate, shown as it is at every counter.
+    Whole {
+        /// The package as received.
+        package: &'a CertificatePackage,
+        /// Its certificate, decoded.
+        certificate: Box<Certificate>,
+    },
+    /// Format 2: one-time copies, each shown once.
+    Copies(&'a HeldCopies),
+}
+
 /// One certificate of the wallet, decoded.
 #[derive(Clone, Debug)]
 pub struct Entry<'a> {
     /// Its position in the wallet.
     pub index: usize,
-    /// The package as received.
-    pub package: &'a CertificatePackage,
-    /// The decoded certificate.
-    pub certificate: Certificate,
+    /// The certificate, in its format.
+    pub form: Form<'a>,
 }
 
 impl Entry<'_> {
+    /// The certificate id (format 2: the package's, between holder and department only).
+    pub fn id(&self) -> &CertificateId {
+        match &self.form {
+            Form::Whole { certificate, .. } => &certificate.claims.id,
+            Form::Copies(held) => &held.package().id,
+        }
+    }
+
     /// The certificate id in hex.
     pub fn id_hex(&self) -> String {
-        self.certificate.claims.id.to_hex()
+        self.id().to_hex()
     }
 
     /// The first [`SHORT_ID_LEN`] hex digits of the certificate id.
@@ -110,23 +136,70 @@ impl Entry<'_> {
         self.id_hex().chars().take(SHORT_ID_LEN).collect()
     }
 
+    /// The certificate's kind.
+    pub fn kind_id(&self) -> &KindId {
+        match &self.form {
+            Form::Whole { certificate, .. } => &certificate.claims.kind,
+            Form::Copies(held) => &held.package().kind,
+        }
+    }
+
+    /// The department that issued it.
+    pub fn issuer(&self) -> &IssuerId {
+        match &self.form {
+            Form::Whole { certificate, .. } => &certificate.claims.issuer,
+            Form::Copies(held) => &held.package().issuer,
+        }
+    }
+
+    /// When it was issued.
+    pub fn issued_at(&self) -> UnixTime {
+        match &self.form {
+            Form::Whole { certificate, .. } => certificate.claims.issued_at,
+            Form::Copies(held) => held.package().issued_at,
+        }
+    }
+
+    /// The start of its validity.
+    pub fn valid_from(&self) -> UnixTime {
+        match &self.form {
+            Form::Whole { certificate, .. } => certificate.claims.valid_from,
+            Form::Copies(held) => held.package().valid_from,
+        }
+    }
+
+    /// The end of its validity (the first second it is no longer valid).
+    pub fn expires(&self) -> UnixTime {
+        match &self.form {
+            Form::Whole { certificate, .. } => certificate.claims.expires,
+            Form::Copies(held) => held.package().expires,
+        }
+    }
+
+    /// Format 2: the copies left to show, of how many; `None` for format 1.
+    pub fn copies(&self) -> Option<CopiesLeft> {
+        match &self.form {
+            Form::Whole { .. } => None,
+            Form::Copies(held) => Some(held.count()),
+        }
+    }
+
     /// The certificate's kind, if this software knows it.
     pub fn kind<'k>(&self, kinds: &'k KindRegistry) -> Option<&'k Kind> {
-        kinds.get(&self.certificate.claims.kind).ok()
+        kinds.get(self.kind_id()).ok()
     }
 
     /// The kind's name for people, e.g. "National ID card (居民身份证)"; the kind id if
     /// this software does not know the kind.
     pub fn kind_name(&self, kinds: &KindRegistry) -> String {
-        kind_name(&self.certificate.claims.kind, kinds)
+        kind_name(self.kind_id(), kinds)
     }
 
     /// The certificate's validity at `now`.
     pub fn validity(&self, now: UnixTime) -> Validity {
-        let claims = &self.certificate.claims;
-        if now >= claims.expires {
+        if now >= self.expires() {
             Validity::Expired
-        } else if now < claims.valid_from {
+        } else if now < self.valid_from() {
             Validity::NotYetValid
         } else {
             Validity::Valid
@@ -148,18 +221,30 @@ impl Entry<'_> {
         self.validity(now) == Validity::Valid
     }
 
+    /// The values the certificate carries, by field number.
+    fn values(&self) -> Vec<(u16, FieldValue)> {
+        match &self.form {
+            Form::Whole { package, .. } => package
+                .disclosures
+                .iter()
+                .filter_map(|bytes| Disclosure::from_bytes(bytes).ok())
+                .map(|d| (d.field, d.value))
+                .collect(),
+            Form::Copies(held) => held
+                .package()
+                .fields
+                .iter()
+                .filter_map(|f| f.value.clone().map(|v| (f.field, v)))
+                .collect(),
+        }
+    }
+
     /// Every field of the certificate with its labels: the kind's fields in the kind's
-    /// order (those this certificate does not carry with no value), then disclosures
-    /// whose field number the kind lacks (or all of them, by number, when the kind is
-    /// unknown). Disclosures that cannot be decoded are left out.
+    /// order (those this certificate does not carry with no value), then values whose
+    /// field number the kind lacks (or all of them, by number, when the kind is unknown).
+    /// Disclosures that cannot be decoded are left out.
     pub fn fields(&self, kinds: &KindRegistry) -> Vec<FieldLine> {
-        let mut values: Vec<(u16, FieldValue)> = self
-            .package
-            .disclosures
-            .iter()
-            .filter_map(|bytes| Disclosure::from_bytes(bytes).ok())
-            .map(|d| (d.field, d.value))
-            .collect();
+        let mut values = self.values();
         let mut lines = Vec::new();
         if let Some(kind) = self.kind(kinds) {
             for field in &kind.fields {
@@ -223,19 +308,23 @@ pub fn kind_name(kind: &KindId, kinds: &KindRegistry) -> String {
     }
 }
 
-/// Decodes every package of the wallet.
-pub fn entries(packages: &[CertificatePackage]) -> Result<Vec<Entry<'_>>, CertsError> {
+/// Decodes every certificate of the wallet.
+pub fn entries(packages: &[Held]) -> Result<Vec<Entry<'_>>, CertsError> {
     packages
         .iter()
         .enumerate()
-        .map(|(index, package)| {
-            let certificate = Certificate::from_bytes(&package.certificate)
-                .map_err(|source| CertsError::Unreadable { index, source })?;
-            Ok(Entry {
-                index,
-                package,
-                certificate,
-            })
+        .map(|(index, held)| {
+            let form = match held {
+                Held::Whole(package) => Form::Whole {
+                    package,
+                    certificate: Box::new(
+                        Certificate::from_bytes(&package.certificate)
+                            .map_err(|source| CertsError::Unreadable { index, source })?,
+                    ),
+                },
+                Held::Copies(copies) => Form::Copies(copies),
+            };
+            Ok(Entry { index, form })
         })
         .collect()
 }
@@ -257,7 +346,7 @@ pub fn select<'e, 'p>(
     }
     let by_kind: Vec<&Entry<'p>> = entries
         .iter()
-        .filter(|e| e.certificate.claims.kind.as_str() == selector)
+        .filter(|e| e.kind_id().as_str() == selector)
         .collect();
     let known_kind = kinds.get_str(selector).is_ok() || !by_kind.is_empty();
     let candidates = if known_kind {
@@ -308,16 +397,6 @@ pub struct Choice<'e, 'p> {
     pub entry: &'e Entry<'p>,
     /// The field keys to disclose (may be empty).
     pub fields: Vec<String>,
-}
-
-impl<'p> Choice<'_, 'p> {
-    /// What [`crate::present()`] is given for this choice.
-    pub fn selection(&self) -> Selection<'p> {
-        Selection {
-            package: self.entry.package,
-            fields: self.fields.clone(),
-        }
-    }
 }
 
 /// Resolves the `(selector, field keys)` pairs of one presentation with [`select`]:
@@ -421,9 +500,9 @@ pub(crate) mod tests {
     /// A time at which every certificate of [`wallet`] is valid.
     const NOW: UnixTime = UnixTime(150);
 
-    fn wallet() -> Vec<CertificatePackage> {
+    fn wallet() -> Vec<Held> {
         let holder = HolderKey::generate(&mut OsRng);
-        vec![
+        let packages = vec![
             package(
                 &holder,
                 "id-card",
@@ -448,7 +527,8 @@ pub(crate) mod tests {
                 1000,
                 &[(0, "李娜")],
             ),
-        ]
+        ];
+        packages.into_iter().map(Held::from).collect()
     }
 
     #[test]
@@ -475,7 +555,9 @@ pub(crate) mod tests {
         assert_eq!((extra.number, extra.key.as_ref()), (77, None));
 
         let mut broken = packages.clone();
-        broken[1].certificate = ByteBuf::from(vec![1, 2, 3]);
+        if let Held::Whole(p) = &mut broken[1] {
+            p.certificate = ByteBuf::from(vec![1, 2, 3]);
+        }
         assert!(matches!(
             entries(&broken),
             Err(CertsError::Unreadable { index: 1, .. })
@@ -554,5 +636,51 @@ pub(crate) mod tests {
             choose(&all, &nine, &kinds, NOW),
             Err(CertsError::ChoiceCount { count: 9 })
         ));
+    }
+
+    #[test]
+    fn certificates_of_one_time_copies_are_listed_and_chosen_like_the_others() {
+        let kinds = KindRegistry::builtin().unwrap();
+        let mut packages = wallet();
+        let holder = HolderKey::generate(&mut OsRng).public_key();
+        let copies = crate::copies::tests::package(
+            &holder,
+            [0xcd; 16],
+            100,
+            1000,
+            &[(0, "张伟"), (5, "110108199003070016")],
+            4,
+        );
+        let mut held = HeldCopies::new(copies);
+        held.spend(0).unwrap();
+        packages.push(Held::Copies(held));
+        let all = entries(&packages).unwrap();
+        let card = &all[3];
+        assert_eq!(card.short_id(), "cdcdcdcd");
+        assert_eq!(card.kind_id().as_str(), "id-card");
+        assert_eq!(card.issuer().as_str(), "public-security");
+        assert_eq!(card.copies(), Some(CopiesLeft { left: 3, total: 4 }));
+        assert_eq!(all[0].copies(), None);
+        assert_eq!(card.validity(UnixTime(150)), Validity::Valid);
+        assert_eq!(card.validity(UnixTime(1000)), Validity::Expired);
+        let fields = card.fields(&kinds);
+        assert_eq!(fields.len(), kinds.get_str("id-card").unwrap().fields.len());
+        assert_eq!(fields[0].text.as_deref(), Some("张伟"));
+        assert!(fields[1].value.is_none());
+        assert_eq!(
+            fields
+                .iter()
+                .find(|f| f.key.as_deref() == Some("id_number"))
+                .and_then(|f| f.text.as_deref()),
+            Some("110108199003070016")
+        );
+        // By short id; by kind, two ID cards valid now are ambiguous.
+        assert_eq!(select(&all, "CDCD", &kinds, NOW).unwrap().index, 3);
+        match select(&all, "id-card", &kinds, NOW) {
+            Err(CertsError::Ambiguous { short_ids, .. }) => {
+                assert_eq!(short_ids, ["abababab", "cdcdcdcd"])
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

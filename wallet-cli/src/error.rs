@@ -1,6 +1,6 @@
 //! The one error type of this crate.
 
-use ecert_schemas::{KindId, SchemaError};
+use ecert_schemas::{IssuerId, KindId, SchemaError};
 use thiserror::Error;
 
 /// Why the wallet could not build a presentation or open its file.
@@ -36,6 +36,14 @@ pub enum WalletError {
         /// The kind.
         kind: KindId,
     },
+    /// A kind shown only in answer to a registered counter's request.
+    #[error("{kind} certificates are shown only to registered {roles}, in answer to their request: scan the counter's request code")]
+    AudienceOnly {
+        /// The kind.
+        kind: KindId,
+        /// The roles it may be shown to.
+        roles: String,
+    },
     /// A copy the package does not have.
     #[error("this certificate has {copies} copies; there is no copy {copy}")]
     NoSuchCopy {
@@ -44,6 +52,33 @@ pub enum WalletError {
         /// The copies the package holds.
         copies: usize,
     },
+    /// Every copy of a certificate of one-time copies has been shown.
+    #[error(
+        "all {copies} copies of your {kind} certificate {short_id} have been shown: showing one again would let the counters that see it link your presentations. Ask {issuer} to issue it again; it arrives as a new package that replaces this one"
+    )]
+    NoCopiesLeft {
+        /// The kind.
+        kind: KindId,
+        /// The department that issued it.
+        issuer: IssuerId,
+        /// Its short id.
+        short_id: String,
+        /// The copies it was issued with.
+        copies: usize,
+    },
+    /// Certificates of one-time copies and of the older format chosen for one code.
+    #[error(
+        "one QR code cannot hold certificates issued as one-time copies ({one_time}) together with certificates of the older format ({whole}): a counter could not check that they belong to the same person. Show them in two QR codes, or ask the department of the older one to issue it again"
+    )]
+    MixedFormats {
+        /// The certificates of one-time copies chosen (kind and short id).
+        one_time: String,
+        /// The certificates of the older format chosen (kind and short id).
+        whole: String,
+    },
+    /// The wallet's certificates changed since the presentation was prepared.
+    #[error("the certificates in the wallet changed since this presentation was prepared: prepare it again")]
+    PlanOutdated,
     /// Nothing to present.
     #[error("choose at least one certificate to present (at most 8)")]
     NothingToPresent,

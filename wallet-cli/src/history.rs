@@ -8,7 +8,7 @@
 //! name and ID number went to a counter on that day, not what they are.
 //!
 //! The history is kept inside the wallet file, encrypted with the rest of it
-//! ([`crate::store`], contents version 2), and is bounded: at most [`MAX_ENTRIES`]
+//! ([`crate::store`], since contents version 2), and is bounded: at most [`MAX_ENTRIES`]
 //! entries and [`MAX_BYTES`] bytes encoded; when a new entry would pass either bound, the
 //! oldest entries are dropped.
 //!
@@ -21,7 +21,7 @@
 //! entry   = [ time    : unix-time,       ; when the presentation was made (the wallet's clock)
 //!             challenge : nonce / null,  ; the counter's challenge it answered, if any
 //!             counter : tstr / null,     ; the name of the counter that asked (1 to 128
-//!                                        ; characters); always null for now
+//!                                        ; characters), when answering its request
 //!             certificates : [ 1*8 shown ] ]
 //! shown   = [ short_id : tstr,           ; 8 lowercase hex digits: the start of the certificate id
 //!             kind     : kind-id,
@@ -77,7 +77,7 @@ pub struct Entry {
     pub time: UnixTime,
     /// The counter's challenge it answered (challenge mode), if any.
     pub challenge: Option<Nonce>,
-    /// The name of the counter that asked for these fields; always `None` for now.
+    /// The name of the counter that asked for these fields (`present --request`).
     pub counter: Option<String>,
     /// The certificates shown, in the order of the presentation (1 to 8).
     pub certificates: Vec<Shown>,
@@ -110,9 +110,9 @@ impl Shown {
     /// and the keys chosen, each once, in the kind's order (keys the kind does not list
     /// after them, in the order given).
     pub fn of(choice: &Choice<'_, '_>, kinds: &KindRegistry) -> Shown {
-        let claims = &choice.entry.certificate.claims;
+        let entry = choice.entry;
         let mut fields: Vec<String> = Vec::with_capacity(choice.fields.len());
-        if let Ok(kind) = kinds.get(&claims.kind) {
+        if let Ok(kind) = kinds.get(entry.kind_id()) {
             fields.extend(
                 kind.fields
                     .iter()
@@ -126,9 +126,9 @@ impl Shown {
             }
         }
         Shown {
-            short_id: choice.entry.short_id(),
-            kind: claims.kind.clone(),
-            issuer: claims.issuer.clone(),
+            short_id: entry.short_id(),
+            kind: entry.kind_id().clone(),
+            issuer: entry.issuer().clone(),
             fields,
         }
     }
@@ -406,6 +406,7 @@ mod tests {
                 &[(0, "李娜")],
             ),
         ];
+        let packages: Vec<crate::store::Held> = packages.into_iter().map(Into::into).collect();
         let all = entries(&packages).unwrap();
         let kinds = kinds();
         let spec = |s: &str, f: &[&str]| (s.to_owned(), f.iter().map(|x| x.to_string()).collect());

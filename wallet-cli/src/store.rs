@@ -1,10 +1,11 @@
-//! The encrypted wallet file: the holder key's seed, the certificate packages and the
-//! holder's history of presentations ([`crate::history`]), sealed with a passphrase.
+//! The encrypted wallet file: the holder key's seed, the certificate packages (of both
+//! formats, with the one-time copies already shown) and the holder's history of
+//! presentations ([`crate::history`]), sealed with a passphrase.
 //!
 //! This module is pure: it reads and writes no files and reads no clock; randomness (the
 //! salt and the nonce) is passed in. The command-line wallet writes the bytes to disk.
 //!
-//! # Format (envelope version 1, contents version 2)
+//! # Format (envelope version 1, contents version 3)
 //!
 //! ```text
 //! file      = header ‖ ciphertext ‖ tag
@@ -17,16 +18,26 @@
 //!             nonce             24 bytes, random            (57 bytes in all)
 //! key       = Argon2id v0x13(passphrase (UTF-8), salt, m_cost, t_cost, p_cost) → 32 bytes
 //! ciphertext ‖ tag = XChaCha20-Poly1305(key, nonce, associated data = header, plaintext)
-//! plaintext = CBOR [ 2, bstr .size 32 (holder key seed), [ * bstr .cbor CertificatePackage ],
-//!                    history ]
+//! plaintext = CBOR [ 3, bstr .size 32 (holder key seed), [ * held ], history ]
+//! held      = [ package : bstr .cbor (CertificatePackage / CopyPackage),
+//!               spent   : bstr ]   ; format 2: one bit per copy, set once it was shown
+//!                                  ; (bit i % 8, least significant first, of byte i / 8;
+//!                                  ; exactly ⌈copies / 8⌉ bytes, no bit past the last
+//!                                  ; copy); format 1: empty
 //! history   = [ * entry ]   (crate::history: when, which certificates, which field keys)
 //! ```
 //!
-//! Contents version 1, written before the history existed, is the same without it:
-//! `[ 1, seed, [ * package ] ]`. It is still read, as a wallet with an empty history, and
-//! the wallet is written as version 2 the next time it is saved. Software that reads only
-//! version 1 refuses a version-2 wallet as [`WalletError::UnsupportedWalletVersion`]
-//! rather than misreading it.
+//! Earlier contents versions are still read: version 2, `[ 2, seed, [ * bstr .cbor
+//! CertificatePackage ], history ]` (format-1 packages only), and version 1, the same
+//! without the history, as a wallet with an empty history. A wallet is written as version
+//! 3 the next time it is saved. Software that reads only an earlier version refuses a
+//! later one as [`WalletError::UnsupportedWalletVersion`] rather than misreading it.
+//!
+//! The marks of the copies shown are in the same file as the packages for the same reason
+//! as the history: one atomic write carries the package, its marks and the history entry
+//! of a presentation, so that a copy is never marked in one file and shown from another,
+//! and a kill at any point leaves the marks of the copies whose code was shown (a kill
+//! after the write but before the code is shown only wastes a copy).
 //!
 //! The history is inside the wallet file rather than in a file of its own so that one
 //! atomic write keeps the certificates and the history together: a new passphrase
@@ -49,10 +60,12 @@
 //! plaintext that re-encodes longer than it is may still make that buffer grow.)
 
 use ecert_schemas::codec::{from_cbor_bounded_in, to_cbor, to_cbor_into, ByteBuf};
+use ecert_schemas::copy::{AnyPackage, CopyPackage};
 use ecert_schemas::{CertificatePackage, SchemaError};
 use rand_core::CryptoRngCore;
 use zeroize::{Zeroize, Zeroizing};
 
+use crate::copies::HeldCopies;
 use crate::history::{Entry, History};
 use crate::sealed::{self, open_secret, seal_secret};
 use crate::{HolderKey, WalletError};
@@ -64,8 +77,8 @@ pub const MAGIC: [u8; 4] = *b"ECW1";
 /// The version of the file format (the byte after the magic).
 pub const FORMAT_VERSION: u8 = sealed::FORMAT_VERSION;
 /// The version of the encrypted contents written (the first item of the plaintext array):
-/// 2, with the holder's history.
-pub const CONTENTS_VERSION: u64 = 2;
+/// 3, with packages of both formats and the copies shown.
+pub const CONTENTS_VERSION: u64 = 3;
 /// The oldest version of the contents still read: 1, before the history existed.
 pub const OLDEST_CONTENTS_VERSION: u64 = 1;
 /// Length of the salt fed to Argon2id.
@@ -79,34 +92,122 @@ pub const HEADER_LEN: usize = sealed::HEADER_LEN;
 /// Largest plaintext a wallet may hold (16 MiB: thousands of certificates).
 pub const MAX_CONTENTS_BYTES: usize = sealed::MAX_SECRET_BYTES;
 
-/// What a wallet holds: the holder key and the certificate packages, in the order they
-/// were received.
+/// One certificate in the wallet, as its department delivered it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Held {
+    /// Format 1: the whole certificate, shown as it is at every counter.
+    Whole(CertificatePackage),
+    /// Format 2: one-time copies, and which of them were shown.
+    Copies(HeldCopies),
+}
+
+impl Held {
+    /// A package as received.
+    pub fn of(package: AnyPackage) -> Held {
+        match package {
+            AnyPackage::V1(p) => Held::Whole(p),
+            AnyPackage::V2(p) => Held::Copies(HeldCopies::new(p)),
+        }
+    }
+
+    /// The package's bytes, as the department delivered it.
+    pub fn package_bytes(&self) -> Result<Vec<u8>, SchemaError> {
+        match self {
+            Held::Whole(p) => p.to_bytes(),
+            Held::Copies(c) => c.package().to_bytes(),
+        }
+    }
+
+    /// The format-1 package, if it is one.
+    pub fn whole(&self) -> Option<&CertificatePackage> {
+        match self {
+            Held::Whole(p) => Some(p),
+            Held::Copies(_) => None,
+        }
+    }
+
+    /// The format-2 package and its marks, if it is one.
+    pub fn copies(&self) -> Option<&HeldCopies> {
+        match self {
+            Held::Whole(_) => None,
+            Held::Copies(c) => Some(c),
+        }
+    }
+
+    /// The marks of the copies shown, as the file keeps them (empty for format 1).
+    fn spent_bits(&self) -> Vec<u8> {
+        match self {
+            Held::Whole(_) => Vec::new(),
+            Held::Copies(c) => c.to_bits(),
+        }
+    }
+
+    /// Reads one `held` item of a version-3 file.
+    fn read(package: &[u8], spent: &[u8]) -> Result<Held, String> {
+        match AnyPackage::from_bytes(package).map_err(|e| e.to_string())? {
+            AnyPackage::V1(p) if spent.is_empty() => Ok(Held::Whole(p)),
+            AnyPackage::V1(_) => Err("a certificate of format 1 has marks of copies".into()),
+            AnyPackage::V2(p) => HeldCopies::from_bits(p, spent).map(Held::Copies),
+        }
+    }
+}
+
+impl From<CertificatePackage> for Held {
+    fn from(package: CertificatePackage) -> Held {
+        Held::Whole(package)
+    }
+}
+
+impl From<CopyPackage> for Held {
+    fn from(package: CopyPackage) -> Held {
+        Held::Copies(HeldCopies::new(package))
+    }
+}
+
+/// What a wallet holds: the holder key and the certificates, in the order they were
+/// received (a new issue of a certificate takes the place of the one it replaces).
 #[derive(Debug)]
 pub struct WalletContents {
     /// The wallet's key; every certificate in it is bound to this key.
     pub holder: HolderKey,
-    /// The certificate packages, as the departments delivered them.
-    pub packages: Vec<CertificatePackage>,
+    /// The certificates, as the departments delivered them, with the copies shown.
+    pub packages: Vec<Held>,
 }
 
-/// The plaintext as CBOR: `[CONTENTS_VERSION, seed, [* package bytes], history]`.
+impl WalletContents {
+    /// A wallet with `holder`'s key and no certificates.
+    pub fn new(holder: HolderKey) -> WalletContents {
+        WalletContents {
+            holder,
+            packages: Vec::new(),
+        }
+    }
+}
+
+/// The plaintext as CBOR: `[CONTENTS_VERSION, seed, [* [package bytes, spent]], history]`.
 fn encode_contents(
     contents: &WalletContents,
     history: &History,
 ) -> Result<Zeroizing<Vec<u8>>, WalletError> {
     let mut packages = Vec::with_capacity(contents.packages.len());
-    for package in &contents.packages {
-        packages.push(ByteBuf::from(package.to_bytes()?));
+    for held in &contents.packages {
+        packages.push((
+            ByteBuf::from(held.package_bytes()?),
+            ByteBuf::from(held.spent_bits()),
+        ));
     }
     let history_len = to_cbor(&history.entries())?.len();
     let seed = contents.holder.seed();
-    // Room for the whole encoding (the packages, the history, the seed, and at most 9
-    // bytes of CBOR heads per item), so that it is written in place: a growing buffer
-    // would leave partial copies of the seed behind in freed memory.
-    let room = packages.iter().map(|p| p.len().saturating_add(9)).fold(
-        seed.len().saturating_add(64).saturating_add(history_len),
-        usize::saturating_add,
-    );
+    // Room for the whole encoding (the packages and their marks, the history, the seed,
+    // and at most 9 bytes of CBOR heads per item), so that it is written in place: a
+    // growing buffer would leave partial copies of the seed behind in freed memory.
+    let room = packages
+        .iter()
+        .map(|(p, s)| p.len().saturating_add(s.len()).saturating_add(27))
+        .fold(
+            seed.len().saturating_add(64).saturating_add(history_len),
+            usize::saturating_add,
+        );
     let mut value = (
         CONTENTS_VERSION,
         ByteBuf::from(seed.to_vec()),
@@ -142,10 +243,19 @@ fn contents_version(plaintext: &[u8]) -> Option<u64> {
     }
 }
 
-/// Reads the plaintext written by [`encode_contents`], or by a version-1 wallet.
+/// A package of a version-1 or version-2 file: format 1 only.
+fn read_whole(bytes: &[u8]) -> Result<Held, String> {
+    CertificatePackage::from_bytes(bytes)
+        .map(Held::Whole)
+        .map_err(|e| e.to_string())
+}
+
+/// Reads the plaintext written by [`encode_contents`], or by a version-1 or version-2
+/// wallet.
 fn decode_contents(plaintext: &[u8]) -> Result<(WalletContents, History), WalletError> {
     type PlainV1 = (u64, ByteBuf, Vec<ByteBuf>);
     type PlainV2 = (u64, ByteBuf, Vec<ByteBuf>, Vec<Entry>);
+    type PlainV3 = (u64, ByteBuf, Vec<(ByteBuf, ByteBuf)>, Vec<Entry>);
     let unsupported = |found: u64| WalletError::UnsupportedWalletVersion {
         found,
         supported: CONTENTS_VERSION,
@@ -154,11 +264,20 @@ fn decode_contents(plaintext: &[u8]) -> Result<(WalletContents, History), Wallet
     // when dropped, since the re-encoding holds the seed too.
     let mut again = Zeroizing::new(Vec::new());
     let what = "wallet contents";
+    let without_marks =
+        |packages: Vec<ByteBuf>| packages.into_iter().map(|p| (p, None)).collect::<Vec<_>>();
     let decoded = match contents_version(plaintext) {
         Some(1) => from_cbor_bounded_in::<PlainV1>(what, plaintext, MAX_CONTENTS_BYTES, &mut again)
-            .map(|(v, seed, packages)| (v, seed, packages, Vec::new())),
+            .map(|(v, seed, packages)| (v, seed, without_marks(packages), Vec::new())),
+        Some(2) => from_cbor_bounded_in::<PlainV2>(what, plaintext, MAX_CONTENTS_BYTES, &mut again)
+            .map(|(v, seed, packages, history)| (v, seed, without_marks(packages), history)),
         Some(CONTENTS_VERSION) | None => {
-            from_cbor_bounded_in::<PlainV2>(what, plaintext, MAX_CONTENTS_BYTES, &mut again)
+            from_cbor_bounded_in::<PlainV3>(what, plaintext, MAX_CONTENTS_BYTES, &mut again).map(
+                |(v, seed, packages, history)| {
+                    let packages = packages.into_iter().map(|(p, s)| (p, Some(s))).collect();
+                    (v, seed, packages, history)
+                },
+            )
         }
         // A future layout still starts with its version number.
         Some(other) => return Err(unsupported(other)),
@@ -179,8 +298,12 @@ fn decode_contents(plaintext: &[u8]) -> Result<(WalletContents, History), Wallet
     seed.copy_from_slice(&seed_vec);
     let holder = HolderKey::from_seed(&seed);
     let mut parsed = Vec::with_capacity(packages.len());
-    for (i, bytes) in packages.iter().enumerate() {
-        parsed.push(CertificatePackage::from_bytes(bytes).map_err(|e| {
+    for (i, (bytes, spent)) in packages.iter().enumerate() {
+        let held = match spent {
+            Some(spent) => Held::read(bytes, spent),
+            None => read_whole(bytes),
+        };
+        parsed.push(held.map_err(|e| {
             WalletError::WalletDamaged(format!("certificate package {}: {e}", i + 1))
         })?);
     }
@@ -312,7 +435,7 @@ mod tests {
             let contents = WalletContents {
                 holder: HolderKey::generate(&mut OsRng),
                 packages: (0..count)
-                    .map(|i| package("张伟", &"9".repeat(i)))
+                    .map(|i| package("张伟", &"9".repeat(i)).into())
                     .collect(),
             };
             let mut history = History::new();
@@ -325,7 +448,7 @@ mod tests {
             // The buffer never grew: what is left of it is the room reserved beyond the
             // encoding, not the doubling of a buffer that moved (and left copies behind).
             let slack = plaintext.capacity() - plaintext.len();
-            assert!(slack <= 64 + 9 * (count + 1), "{count}: slack {slack}");
+            assert!(slack <= 64 + 27 * (count + 1), "{count}: slack {slack}");
             assert!(contains(&plaintext, contents.holder.seed().as_slice()));
             // What `Zeroizing` does when it is dropped.
             plaintext.zeroize();
@@ -339,7 +462,10 @@ mod tests {
         let public = holder.public_key();
         let contents = WalletContents {
             holder,
-            packages: vec![package("张伟", "110108199003070016"), package("李娜", "X")],
+            packages: vec![
+                package("张伟", "110108199003070016").into(),
+                package("李娜", "X").into(),
+            ],
         };
         let file = seal(&contents, &pass("correct horse"), fast(), &mut OsRng).unwrap();
         assert_eq!(file.get(..4), Some(&b"ECW1"[..]));
@@ -366,7 +492,7 @@ mod tests {
     fn wrong_passphrase_is_refused() {
         let contents = WalletContents {
             holder: HolderKey::generate(&mut OsRng),
-            packages: vec![package("张伟", "110108199003070016")],
+            packages: vec![package("张伟", "110108199003070016").into()],
         };
         let file = seal(&contents, &pass("correct horse"), fast(), &mut OsRng).unwrap();
         for wrong in ["", "correct hors", "correct horse ", "Correct horse"] {
@@ -385,7 +511,7 @@ mod tests {
         };
         let full = WalletContents {
             holder: HolderKey::generate(&mut OsRng),
-            packages: vec![package("张伟", "110108199003070016")],
+            packages: vec![package("张伟", "110108199003070016").into()],
         };
         let p = pass("pw");
         // Every bit of an empty wallet; every bit of the header and the tag and every
@@ -471,15 +597,15 @@ mod tests {
         let none = Vec::<ByteBuf>::new();
         let no_history = Vec::<Entry>::new();
         for future in [
-            to_cbor(&(3u64, seed.clone(), none.clone(), no_history.clone())).unwrap(),
-            to_cbor(&(3u64, seed.clone(), none.clone())).unwrap(),
+            to_cbor(&(4u64, seed.clone(), none.clone(), no_history.clone())).unwrap(),
+            to_cbor(&(4u64, seed.clone(), none.clone())).unwrap(),
             to_cbor(&(99u64, seed.clone())).unwrap(),
             to_cbor(&(1000u64, seed.clone(), none.clone(), no_history.clone())).unwrap(),
         ] {
             assert!(
                 matches!(
                     open(&seal_raw(&future), &p),
-                    Err(WalletError::UnsupportedWalletVersion { supported: 2, .. })
+                    Err(WalletError::UnsupportedWalletVersion { supported: 3, .. })
                 ),
                 "{future:02x?}"
             );
@@ -488,6 +614,15 @@ mod tests {
         for mixed in [
             to_cbor(&(2u64, seed.clone(), none.clone())).unwrap(),
             to_cbor(&(1u64, seed.clone(), none.clone(), no_history.clone())).unwrap(),
+            to_cbor(&(3u64, seed.clone(), none.clone())).unwrap(),
+            // Version 3 with version 2's packages (no marks).
+            to_cbor(&(
+                3u64,
+                seed.clone(),
+                vec![ByteBuf::from(vec![0x80])],
+                no_history.clone(),
+            ))
+            .unwrap(),
         ] {
             assert!(matches!(
                 open(&seal_raw(&mixed), &p),
@@ -509,7 +644,10 @@ mod tests {
             open(&seal_raw(b"not cbor at all"), &p),
             Err(WalletError::WalletDamaged(_))
         ));
-        let good = to_cbor(&(2u64, seed.clone(), none.clone(), no_history)).unwrap();
+        let good = to_cbor(&(2u64, seed.clone(), none.clone(), no_history.clone())).unwrap();
+        assert!(open(&seal_raw(&good), &p).is_ok());
+        let pairs = Vec::<(ByteBuf, ByteBuf)>::new();
+        let good = to_cbor(&(3u64, seed.clone(), pairs, no_history)).unwrap();
         assert!(open(&seal_raw(&good), &p).is_ok());
         // A damaged history entry (an authentic one is always well formed).
         let bad_entry = to_cbor(&(
@@ -539,7 +677,7 @@ mod tests {
         let holder = HolderKey::generate(&mut OsRng);
         let contents = WalletContents {
             holder,
-            packages: vec![package("张伟", "110108199003070016")],
+            packages: vec![package("张伟", "110108199003070016").into()],
         };
         let mut history = History::new();
         history
@@ -578,7 +716,7 @@ mod tests {
     }
 
     #[test]
-    fn a_version_1_wallet_opens_with_an_empty_history_and_is_saved_as_version_2() {
+    fn a_version_1_wallet_opens_with_an_empty_history_and_is_saved_as_version_3() {
         // A wallet written before the history existed: `[1, seed, [* package]]`.
         let holder = HolderKey::generate(&mut OsRng);
         let pkg = package("张伟", "110108199003070016");
@@ -588,14 +726,14 @@ mod tests {
         let file = seal_secret(MAGIC, &v1, &p, fast(), &mut OsRng).unwrap();
         let (contents, mut history) = open_with_history(&file, &p).unwrap();
         assert_eq!(contents.holder.public_key(), holder.public_key());
-        assert_eq!(contents.packages, vec![pkg.clone()]);
+        assert_eq!(contents.packages, vec![Held::from(pkg.clone())]);
         assert!(history.is_empty());
-        assert_eq!(open(&file, &p).unwrap().packages, vec![pkg]);
-        // Saved again, it is version 2 and holds the history.
+        assert_eq!(open(&file, &p).unwrap().packages, vec![Held::from(pkg)]);
+        // Saved again, it is version 3 and holds the history.
         history.record(entry(5, &["name"])).unwrap();
         let saved = seal_with_history(&contents, &history, &p, fast(), &mut OsRng).unwrap();
         let plaintext = open_secret(MAGIC, &saved, &p).unwrap();
-        assert_eq!(plaintext.get(..2), Some(&[0x84, 0x02][..]));
+        assert_eq!(plaintext.get(..2), Some(&[0x84, 0x03][..]));
         let (again, kept) = open_with_history(&saved, &p).unwrap();
         assert_eq!(again.packages, contents.packages);
         assert_eq!(*again.holder.seed(), *holder.seed());
@@ -610,7 +748,7 @@ mod tests {
         let pkg = package("张伟", "110108199003070016");
         let contents = WalletContents {
             holder,
-            packages: vec![pkg.clone()],
+            packages: vec![pkg.clone().into()],
         };
         let file = seal(&contents, &pass("correct horse"), fast(), &mut OsRng).unwrap();
         assert!(!contains(&file, seed.as_slice()));
@@ -625,5 +763,108 @@ mod tests {
             assert!(!contains(&file, d));
         }
         assert!(!contains(&file, b"correct horse"));
+    }
+
+    /// A wallet written as contents version 2 (format-1 packages and a history), exactly
+    /// as software before version 3 wrote it.
+    fn version_2_file(
+        holder: &HolderKey,
+        packages: &[CertificatePackage],
+        history: &History,
+    ) -> Vec<u8> {
+        let seed = ByteBuf::from(holder.seed().to_vec());
+        let packages: Vec<ByteBuf> = packages
+            .iter()
+            .map(|p| ByteBuf::from(p.to_bytes().unwrap()))
+            .collect();
+        let v2 = to_cbor(&(2u64, seed, packages, history.entries())).unwrap();
+        seal_secret(MAGIC, &v2, &pass("correct horse"), fast(), &mut OsRng).unwrap()
+    }
+
+    #[test]
+    fn a_version_2_wallet_is_read_and_saved_as_version_3() {
+        let holder = HolderKey::generate(&mut OsRng);
+        let pkgs = [package("张伟", "110108199003070016"), package("李娜", "X")];
+        let mut history = History::new();
+        history.record(entry(7, &["name"])).unwrap();
+        let p = pass("correct horse");
+        let file = version_2_file(&holder, &pkgs, &history);
+        let plaintext = open_secret(MAGIC, &file, &p).unwrap();
+        assert_eq!(plaintext.get(..2), Some(&[0x84, 0x02][..]));
+        let (contents, kept) = open_with_history(&file, &p).unwrap();
+        assert_eq!(*contents.holder.seed(), *holder.seed());
+        let expected: Vec<Held> = pkgs.iter().cloned().map(Held::from).collect();
+        assert_eq!(contents.packages, expected);
+        assert_eq!(kept, history);
+        // Saved again: version 3, the same certificates and history.
+        let saved = seal_with_history(&contents, &kept, &p, fast(), &mut OsRng).unwrap();
+        let plaintext = open_secret(MAGIC, &saved, &p).unwrap();
+        assert_eq!(plaintext.get(..2), Some(&[0x84, 0x03][..]));
+        let (again, kept_again) = open_with_history(&saved, &p).unwrap();
+        assert_eq!(again.packages, expected);
+        assert_eq!(kept_again, history);
+    }
+
+    #[test]
+    fn copies_and_their_marks_are_kept_with_certificates_of_both_formats() {
+        let holder = HolderKey::generate(&mut OsRng);
+        let copies =
+            crate::copies::tests::package(&holder.public_key(), [4; 16], 1, 9, &[(0, "张伟")], 12);
+        let mut held = HeldCopies::new(copies.clone());
+        for copy in [0, 1, 2, 11] {
+            held.spend(copy).unwrap();
+        }
+        let contents = WalletContents {
+            holder,
+            packages: vec![
+                package("张伟", "110108199003070016").into(),
+                Held::Copies(held.clone()),
+                Held::from(copies.clone()),
+            ],
+        };
+        let p = pass("correct horse");
+        let file = seal(&contents, &p, fast(), &mut OsRng).unwrap();
+        let opened = open(&file, &p).unwrap();
+        assert_eq!(opened.packages, contents.packages);
+        let again = opened.packages[1].copies().unwrap();
+        assert_eq!(again.count().left, 8);
+        assert_eq!(again.next_unspent(), Some(3));
+        assert_eq!(opened.packages[2].copies().unwrap().count().left, 12);
+        assert!(opened.packages[0].whole().is_some());
+        // Nothing of a copy in clear.
+        assert!(!contains(&file, &copies.copies[0].secret.0));
+        assert!(!contains(&file, &copies.id.0));
+
+        // Marks that do not fit their package, and marks on a certificate of format 1.
+        let seed = ByteBuf::from(vec![3u8; 32]);
+        let copies_bytes = ByteBuf::from(copies.to_bytes().unwrap());
+        let whole_bytes = ByteBuf::from(package("李娜", "X").to_bytes().unwrap());
+        let no_history = Vec::<Entry>::new();
+        for (package, marks) in [
+            (&copies_bytes, vec![0u8]),
+            (&copies_bytes, vec![0, 0, 0]),
+            (&copies_bytes, vec![0, 0b0001_0000]),
+            (&whole_bytes, vec![1]),
+        ] {
+            let plain = to_cbor(&(
+                3u64,
+                seed.clone(),
+                vec![(package.clone(), ByteBuf::from(marks))],
+                no_history.clone(),
+            ))
+            .unwrap();
+            let file = seal_secret(MAGIC, &plain, &p, fast(), &mut OsRng).unwrap();
+            assert!(matches!(
+                open(&file, &p),
+                Err(WalletError::WalletDamaged(_))
+            ));
+        }
+        // A format-2 package in a version-2 file (which never held one) is damaged too.
+        let plain = to_cbor(&(2u64, seed, vec![copies_bytes], no_history)).unwrap();
+        let file = seal_secret(MAGIC, &plain, &p, fast(), &mut OsRng).unwrap();
+        assert!(matches!(
+            open(&file, &p),
+            Err(WalletError::WalletDamaged(_))
+        ));
     }
 }

@@ -13,6 +13,7 @@
 
 use std::path::PathBuf;
 
+use ecert_schemas::copy::{AnyPresentation, CopyPackage};
 use ecert_schemas::{CertificatePackage, Nonce, PublicKeyBytes};
 use ecert_testkit::http::{dead_address, Reply, Server};
 use ecert_testkit::province::Province;
@@ -22,7 +23,7 @@ use ecert_testkit::{
     DAY, HOUR,
 };
 use ecert_verifier::{verify_presentation, Policy, Verdict, VerifyError};
-use ecert_wallet::store;
+use ecert_wallet::{store, Held};
 use rand_core::OsRng;
 use zeroize::Zeroizing;
 
@@ -171,6 +172,7 @@ fn help_explains_every_command() {
         "ECERT_WALLET_PASSPHRASE",
         "wallet.ecw",
         "Exit codes",
+        "11  present: every copy of a certificate has been shown",
     ] {
         assert!(top.contains(word), "top-level help lacks {word:?}:\n{top}");
     }
@@ -183,7 +185,7 @@ fn help_explains_every_command() {
         ),
         ("trust", &["--anchor", "--force", "not in backups"]),
         ("refresh", &["--node", "UNVERIFIED", "certified", "REVOKED"]),
-        ("list", &["EXPIRED", "short ID"]),
+        ("list", &["EXPIRED", "short ID", "copies left"]),
         ("show", &["CERTIFICATE", "present --show"]),
         (
             "present",
@@ -198,6 +200,9 @@ fn help_explains_every_command() {
                 "--svg",
                 "hotel",
                 "one minute",
+                "one-time copies",
+                "--reuse-copy",
+                "exit code 11",
             ],
         ),
         (
@@ -600,7 +605,10 @@ fn the_wallet_file_holds_nothing_in_clear() {
     assert_eq!(contents.holder.public_key(), world.holder);
     assert_eq!(
         contents.packages,
-        [world.id_card.clone(), world.record.clone()]
+        [
+            Held::from(world.id_card.clone()),
+            Held::from(world.record.clone())
+        ]
     );
 
     let seed = contents.holder.seed();
@@ -1159,7 +1167,7 @@ fn a_wallet_from_before_the_history_opens_and_gains_one() {
     let packages: Vec<ecert_schemas::codec::ByteBuf> = contents
         .packages
         .iter()
-        .map(|p| ecert_schemas::codec::ByteBuf::from(p.to_bytes().unwrap()))
+        .map(|p| ecert_schemas::codec::ByteBuf::from(p.package_bytes().unwrap()))
         .collect();
     let seed = ecert_schemas::codec::ByteBuf::from(contents.holder.seed().to_vec());
     let plaintext = ecert_schemas::codec::to_cbor(&(1u64, seed, packages)).unwrap();
@@ -1174,10 +1182,10 @@ fn a_wallet_from_before_the_history_opens_and_gains_one() {
     let qr = device.present("id-card:name", &["--text"]);
     assert!(world.verify(qr.trim(), &Policy::default()).is_ok());
     assert_eq!(history_json(device, &[])["total"], 1);
-    // Now version 2 of the contents, with the same key and certificates.
+    // Now the current version of the contents, with the same key and certificates.
     let file = device.wallet_bytes();
     let opened = ecert_wallet::sealed::open_secret(store::MAGIC, &file, &pass).unwrap();
-    assert_eq!(opened.get(..2), Some(&[0x84, 0x02][..]));
+    assert_eq!(opened.get(..2), Some(&[0x84, 0x03][..]));
     let (again, history) = store::open_with_history(&file, &pass).unwrap();
     assert_eq!(again.packages, contents.packages);
     assert_eq!(again.holder.public_key(), world.holder);
@@ -1566,4 +1574,423 @@ fn a_citizen_proves_their_age_without_the_date_of_birth() {
     // Neither the date of birth nor anything else of the card is in the code.
     let presentation = ecert_schemas::Presentation::from_qr_string(qr).unwrap();
     assert_eq!(presentation.decode_items().unwrap()[0].disclosures.len(), 1);
+}
+
+// ---------------------------------------------------------------------------------------
+// Certificates issued as one-time copies (format 2).
+// ---------------------------------------------------------------------------------------
+
+/// The copies' holder keys a QR string shows (it must be of format 2).
+fn copy_holders(qr: &str) -> Vec<PublicKeyBytes> {
+    match AnyPresentation::from_qr_string(qr.trim()).unwrap() {
+        AnyPresentation::V2(p) => p.decode_items().unwrap().iter().map(|i| i.holder).collect(),
+        AnyPresentation::V1(_) => panic!("a format-2 code expected: {qr}"),
+    }
+}
+
+/// The short id the wallet shows for a package of copies.
+fn copies_short_id(package: &CopyPackage) -> String {
+    package.id.to_hex()[..8].to_owned()
+}
+
+/// The line of `list` for the certificate with short id `short`.
+fn list_line(device: &Device, short: &str) -> String {
+    let list = device.ok(&["list"]);
+    list.lines()
+        .find(|l| l.starts_with(short))
+        .unwrap_or_else(|| panic!("{short} not listed:\n{list}"))
+        .to_owned()
+}
+
+#[test]
+fn one_time_copies_are_received_and_each_presentation_shows_another_copy() {
+    let mut world = Citizen::new("copies");
+    let now = now();
+    let card = world
+        .world
+        .issue_copies_now("public-security", sample::id_card(now), 7);
+    let short = copies_short_id(&card);
+    let device = &world.device;
+    let file = device
+        .dir
+        .write("card-copies.ecp", card.to_bytes().unwrap());
+    let out = device.ok(&["receive", file.to_str().unwrap()]);
+    assert!(out.contains(&format!("Added {short}")), "{out}");
+    assert!(out.contains("7 one-time copies"), "{out}");
+    assert!(out.contains("3 certificate(s)"), "{out}");
+    let line = list_line(device, &short);
+    for part in [
+        "id-card",
+        "public-security",
+        "National ID card",
+        "copies left: 7 of 7",
+    ] {
+        assert!(line.contains(part), "{part:?} missing in {line}");
+    }
+    let show = device.ok(&["show", &short]);
+    for part in [
+        "Copies left      7 of 7",
+        "no counter sees it",
+        "Name (姓名): 张伟",
+        sample::ID_NUMBER,
+        &card.id.to_hex(),
+    ] {
+        assert!(show.contains(part), "{part:?} missing in:\n{show}");
+    }
+    // The same file again: held already, the wallet untouched.
+    let before = device.wallet_bytes();
+    let out = device.ok(&["receive", file.to_str().unwrap()]);
+    assert!(out.contains("already in your wallet"), "{out}");
+    assert_eq!(device.wallet_bytes(), before);
+
+    // Two presentations: two different copies, both valid at a counter.
+    let choice = format!("{short}:name,id_number");
+    let first = device.present(&choice, &["--text"]);
+    let second = device.present(&choice, &["--text"]);
+    let (a, b) = (copy_holders(&first), copy_holders(&second));
+    assert_eq!((a.len(), b.len()), (1, 1));
+    assert_ne!(a, b, "the same copy was shown twice");
+    assert_ne!(a[0], world.holder);
+    for qr in [&first, &second] {
+        let verdict = world.verify(qr.trim(), &Policy::default()).unwrap();
+        assert_eq!(verdict.certificates.len(), 1);
+        assert_eq!(
+            verdict.certificates[0].id, None,
+            "no certificate id for counters"
+        );
+        assert_eq!(
+            disclosed(&verdict, 0),
+            [
+                ("name".to_owned(), "张伟".to_owned()),
+                ("id_number".to_owned(), sample::ID_NUMBER.to_owned())
+            ]
+        );
+    }
+    assert!(list_line(device, &short).contains("copies left: 5 of 7"));
+    // A format-1 certificate is shown as before, in the format it always had.
+    let old = device.present("no-criminal-record:result", &["--text"]);
+    assert!(matches!(
+        AnyPresentation::from_qr_string(old.trim()).unwrap(),
+        AnyPresentation::V1(_)
+    ));
+    assert!(world.verify(old.trim(), &Policy::default()).is_ok());
+    // The history names the certificate by its short id, like any other.
+    let history = history_json(device, &[]);
+    assert_eq!(history["total"], 3);
+    assert_eq!(history["entries"][1]["certificates"][0]["short_id"], short);
+}
+
+#[test]
+fn running_out_of_copies_is_announced_then_refused_with_its_own_exit_code() {
+    let mut world = Citizen::new("copies-out");
+    let now = now();
+    let card = world
+        .world
+        .issue_copies_now("public-security", sample::id_card(now), 7);
+    let short = copies_short_id(&card);
+    let device = &world.device;
+    let file = device
+        .dir
+        .write("card-copies.ecp", card.to_bytes().unwrap());
+    device.ok(&["receive", file.to_str().unwrap()]);
+    let choice = format!("{short}:name");
+    let mut shown = Vec::new();
+    for n in 1..=7usize {
+        let run = device.run(&present(&choice, &["--text"]));
+        let qr = run.ok();
+        shown.extend(copy_holders(&qr));
+        let left = 7 - n;
+        let notice = format!(
+            "{left} {} left of your National ID card (居民身份证): ask public-security for new \
+             copies",
+            if left == 1 { "copy" } else { "copies" }
+        );
+        // The notice from 5 left down, on standard error only.
+        assert_eq!(run.stderr.contains(&notice), left <= 5, "{}", run.stderr);
+        assert!(!qr.contains("left of your"), "{qr}");
+    }
+    let mut distinct = shown.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 7, "seven copies, each shown once");
+    assert!(list_line(device, &short).contains("copies left: 0 of 7"));
+
+    // None left: refused, nothing shown, the wallet unchanged.
+    let before = device.wallet_bytes();
+    let run = device.run(&present(&choice, &["--text"]));
+    let err = run.fails_with(11);
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    for part in [
+        "all 7 copies",
+        short.as_str(),
+        "link your presentations",
+        "Ask public-security to issue it again",
+        "replaces this one",
+        "--reuse-copy",
+    ] {
+        assert!(err.contains(part), "{part:?} missing in {err}");
+    }
+    assert_eq!(device.wallet_bytes(), before);
+    let show = device.ok(&["show", &short]);
+    assert!(
+        show.contains("ask public-security to issue it again"),
+        "{show}"
+    );
+
+    // Knowingly, the last copy again, with a warning.
+    let run = device.run(&present(&choice, &["--text", "--reuse-copy"]));
+    let qr = run.ok();
+    assert_eq!(copy_holders(&qr), shown[6..]);
+    assert!(run.stderr.contains("shown again"), "{}", run.stderr);
+    assert!(run.stderr.contains("same certificate"), "{}", run.stderr);
+    assert!(world.verify(qr.trim(), &Policy::default()).is_ok());
+
+    // The department issues it again with the same id: it replaces the spent one.
+    let mut again = world
+        .world
+        .issue_copies_now("public-security", sample::id_card(now), 9);
+    again.id = card.id;
+    let device = &world.device;
+    let again_file = device
+        .dir
+        .write("card-again.ecp", again.to_bytes().unwrap());
+    let out = device.ok(&["receive", again_file.to_str().unwrap()]);
+    assert!(out.contains("Replaced with a new issue"), "{out}");
+    assert!(out.contains("3 certificate(s)"), "{out}");
+    assert!(list_line(device, &short).contains("copies left: 9 of 9"));
+    // The earlier issue again: skipped.
+    let out = device.ok(&["receive", file.to_str().unwrap()]);
+    assert!(out.contains("not newer than the one"), "{out}");
+    assert!(list_line(device, &short).contains("copies left: 9 of 9"));
+    let qr = device.present(&choice, &["--text"]);
+    assert!(world.verify(qr.trim(), &Policy::default()).is_ok());
+}
+
+#[test]
+fn copies_and_whole_certificates_do_not_mix_and_a_live_code_shows_one_copy() {
+    let mut world = Citizen::new("copies-mix");
+    let now = now();
+    let card = world
+        .world
+        .issue_copies_now("public-security", sample::id_card(now), 10);
+    let short = copies_short_id(&card);
+    let device = &world.device;
+    let file = device
+        .dir
+        .write("card-copies.ecp", card.to_bytes().unwrap());
+    device.ok(&["receive", file.to_str().unwrap()]);
+    let before = device.wallet_bytes();
+    let run = device.run(&[
+        "present",
+        "--show",
+        &format!("{short}:name"),
+        "--show",
+        "no-criminal-record:result",
+        "--text",
+    ]);
+    let err = run.fails_with(1);
+    assert!(run.stdout.is_empty());
+    for part in ["one-time copies", "older format", "two QR codes", &short] {
+        assert!(err.contains(part), "{part:?} missing in {err}");
+    }
+    assert_eq!(
+        device.wallet_bytes(),
+        before,
+        "nothing spent, nothing recorded"
+    );
+
+    // A live session: two codes, one copy.
+    let out = device.present(
+        &format!("{short}:name"),
+        &["--live", "--interval", "1", "--count", "2"],
+    );
+    assert_eq!(out.matches("characters, QR version").count(), 2, "{out}");
+    assert!(list_line(device, &short).contains("copies left: 9 of 10"));
+    assert_eq!(history_json(device, &[])["total"], 1);
+}
+
+#[test]
+fn copies_issued_to_another_wallet_are_refused() {
+    let mut world = Citizen::new("copies-foreign");
+    let now = now();
+    let stranger = ecert_wallet::HolderKey::generate(&mut OsRng);
+    let theirs = world.world.issue_copies_now_to(
+        "public-security",
+        stranger.public_key(),
+        sample::id_card(now),
+        5,
+    );
+    let mine =
+        world
+            .world
+            .issue_copies_now("social-security", sample::social_security_card(now), 5);
+    let device = &world.device;
+    let theirs_file = device.dir.write("theirs.ecp", theirs.to_bytes().unwrap());
+    let mine_file = device.dir.write("mine.ecp", mine.to_bytes().unwrap());
+    let before = device.wallet_bytes();
+    let err = device.fails(device.cmd(&[
+        "receive",
+        mine_file.to_str().unwrap(),
+        theirs_file.to_str().unwrap(),
+    ]));
+    assert!(err.contains("issued to another wallet"), "{err}");
+    assert!(err.contains(&world.holder.to_hex()), "{err}");
+    assert!(err.contains("theirs.ecp"), "{err}");
+    assert!(err.contains("nothing was added"), "{err}");
+    assert_eq!(device.wallet_bytes(), before);
+
+    // A damaged copy is refused as such.
+    let mut bent = mine.clone();
+    bent.copies[2].status_index = ecert_schemas::StatusIndex(4_000_000);
+    let bent_file = device.dir.write("bent.ecp", bent.to_bytes().unwrap());
+    let err = device.fails(device.cmd(&["receive", bent_file.to_str().unwrap()]));
+    assert!(err.contains("damaged: copy 3"), "{err}");
+    assert_eq!(device.wallet_bytes(), before);
+
+    let out = device.ok(&["receive", mine_file.to_str().unwrap()]);
+    assert!(out.contains("5 one-time copies"), "{out}");
+}
+
+#[test]
+fn the_copies_shown_travel_with_backups_restores_and_a_new_passphrase() {
+    let mut world = Citizen::new("copies-backup");
+    let now = now();
+    let card = world
+        .world
+        .issue_copies_now("public-security", sample::id_card(now), 8);
+    let short = copies_short_id(&card);
+    let device = &world.device;
+    let file = device
+        .dir
+        .write("card-copies.ecp", card.to_bytes().unwrap());
+    device.ok(&["receive", file.to_str().unwrap()]);
+    let choice = format!("{short}:name");
+    let shown: Vec<PublicKeyBytes> = (0..3)
+        .flat_map(|_| copy_holders(&device.present(&choice, &["--text"])))
+        .collect();
+    let backup = device.path("backup.ecw");
+    let backup_str = backup.to_str().unwrap();
+    let pass = "the backup passphrase";
+    let out = device
+        .cmd(&["backup", backup_str])
+        .env("ECERT_BACKUP_PASSPHRASE", pass)
+        .run();
+    assert!(out.success(), "{}", out.stderr);
+
+    // A new phone from the backup: the same copies are left, the next one is new.
+    let mut phone = Device::new("copies-backup-phone");
+    phone.passphrase = "the new phone's passphrase".into();
+    let out = phone
+        .cmd(&["restore", backup_str])
+        .env("ECERT_BACKUP_PASSPHRASE", pass)
+        .run();
+    assert!(out.success(), "{}", out.stderr);
+    assert!(
+        out.stdout.contains("one-time copies had been shown"),
+        "{}",
+        out.stdout
+    );
+    assert!(list_line(&phone, &short).contains("copies left: 5 of 8"));
+    let next = copy_holders(&phone.present(&choice, &["--text"]));
+    assert!(!shown.contains(&next[0]), "a copy shown before the backup");
+
+    // A new passphrase keeps the marks.
+    let out = device
+        .cmd(&["passwd"])
+        .env("ECERT_NEW_WALLET_PASSPHRASE", "an entirely new passphrase")
+        .run();
+    assert!(out.success(), "{}", out.stderr);
+    let mut renamed = Device::new("unused");
+    renamed.wallet = device.wallet.clone();
+    renamed.passphrase = "an entirely new passphrase".into();
+    assert!(list_line(&renamed, &short).contains("copies left: 5 of 8"));
+    let again = copy_holders(&renamed.present(&choice, &["--text"]));
+    assert!(!shown.contains(&again[0]));
+}
+
+#[test]
+fn one_time_copies_are_collected_with_an_offer_and_another_wallets_are_refused() {
+    let mut world = Citizen::new("copies-offer");
+    let now = now();
+    let mine = world
+        .world
+        .issue_copies_now("transport", sample::driver_licence(now), 6)
+        .to_bytes()
+        .unwrap();
+    let stranger = ecert_wallet::HolderKey::generate(&mut OsRng);
+    let theirs = world
+        .world
+        .issue_copies_now_to(
+            "public-security",
+            stranger.public_key(),
+            sample::id_card(now),
+            6,
+        )
+        .to_bytes()
+        .unwrap();
+    let server = Server::start(move |request| match request.path() {
+        "/v1/offers/MINE/redeem" => Reply::cbor(mine.clone()),
+        "/v1/offers/THEIRS/redeem" => Reply::cbor(theirs.clone()),
+        _ => Reply::error(404, "unknown-offer", "no such offer"),
+    });
+    let device = &world.device;
+    let out = device.ok(&[
+        "receive",
+        "--offer",
+        &format!("{}/v1/offers/MINE", server.url),
+    ]);
+    assert!(out.contains("6 one-time copies"), "{out}");
+    let qr = device.present("driver-licence:licence_number", &["--text"]);
+    assert_eq!(copy_holders(&qr).len(), 1);
+    assert!(world.verify(qr.trim(), &Policy::default()).is_ok());
+
+    let before = device.wallet_bytes();
+    let run = device.run(&[
+        "receive",
+        "--offer",
+        &format!("{}/v1/offers/THEIRS", server.url),
+    ]);
+    let err = run.fails_with(7);
+    assert!(err.contains("issued to another wallet"), "{err}");
+    assert!(err.contains("nothing was added"), "{err}");
+    assert_eq!(device.wallet_bytes(), before);
+}
+
+#[test]
+fn refresh_finds_a_certificate_of_copies_anchored_and_sees_its_copies_revoked() {
+    let mut world = Citizen::new("copies-refresh");
+    let now = now();
+    let card =
+        world
+            .world
+            .issue_copies_now("social-security", sample::social_security_card(now), 4);
+    let short = copies_short_id(&card);
+    let device = &world.device;
+    let file = device
+        .dir
+        .write("card-copies.ecp", card.to_bytes().unwrap());
+    device.ok(&["receive", file.to_str().unwrap()]);
+    let anchor_file = device.path("anchor.toml");
+    std::fs::write(&anchor_file, world.anchor_toml()).unwrap();
+    device.ok(&["trust", "--anchor", anchor_file.to_str().unwrap()]);
+    let seq = card.copies[0].batch_seq;
+    let node = FakeNode::serving(&world.province);
+    let report = refresh(device, &node.url, 0).stdout;
+    let block = report
+        .split("\n\n")
+        .find(|b| b.contains(&short))
+        .unwrap_or_else(|| panic!("{short} missing from:\n{report}"));
+    says(
+        block,
+        &[
+            &format!("anchored in batch {seq}"),
+            "(certified)",
+            "not revoked",
+        ],
+    );
+    // The department revokes the certificate: all its copies.
+    world.world.revoke_copies("social-security", &card, now);
+    let node = FakeNode::serving(&world.province);
+    let report = refresh(&world.device, &node.url, 9).stdout;
+    says(&report, &["REVOKED by social-security"]);
 }

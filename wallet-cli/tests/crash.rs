@@ -1,6 +1,6 @@
 //! `ecert-wallet receive` (from a file and with an offer code), `passwd`, `restore`,
-//! `present` (which records the presentation in the wallet's history before showing it)
-//! and `history --clear` killed with SIGKILL at every write point (the test-only crash
+//! `present` (which records the presentation in the wallet's history, and marks the
+//! one-time copy it shows used, before showing it) and `history --clear` killed with SIGKILL at every write point (the test-only crash
 //! points of `ecert_shell::crash_points`) and at random moments; then the wallet must
 //! open, with the old or the new passphrase, holding what it held or what it was given
 //! (the history with or without the entry being written, never less), and the
@@ -20,12 +20,14 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use ecert_schemas::{OfferRedemption, PublicKeyBytes};
+use ecert_schemas::copy::AnyPresentation;
+use ecert_schemas::{CertificateId, OfferRedemption, PublicKeyBytes};
 use ecert_testkit::crash::{self, Dice, Tmpfs};
 use ecert_testkit::http::{Reply, Server};
-use ecert_testkit::{Cmd, Scratch, World, DAY};
+use ecert_testkit::{sample, Cmd, Scratch, World, DAY};
+use ecert_verifier::copy_key::copy_public_key;
 use ecert_verifier::offer::verify_offer_redemption;
-use ecert_wallet::store;
+use ecert_wallet::{store, Held};
 use zeroize::Zeroizing;
 
 const OLD: &str = "correct horse battery staple";
@@ -493,4 +495,97 @@ fn present_on_a_full_disk_shows_nothing_and_keeps_the_wallet() {
     std::fs::remove_file(filler).unwrap();
     assert!(present().run().ok().starts_with("EC1"));
     assert_eq!(held_with_history(&device.wallet, OLD), Some((1, 1)));
+}
+
+/// The copies left of the certificate of one-time copies `id` and the history entries of
+/// the wallet at `path` (`None`: it does not open with `passphrase`).
+fn copies_left(path: &Path, passphrase: &str, id: &CertificateId) -> Option<(usize, usize)> {
+    let bytes = std::fs::read(path).ok()?;
+    let (contents, history) =
+        store::open_with_history(&bytes, &Zeroizing::new(passphrase.to_owned())).ok()?;
+    let left = contents
+        .packages
+        .iter()
+        .filter_map(Held::copies)
+        .find(|c| c.package().id == *id)?
+        .count()
+        .left;
+    Some((left, history.len()))
+}
+
+/// The holder key of the one copy a format-2 QR string shows.
+fn shown_copy(qr: &str) -> PublicKeyBytes {
+    match AnyPresentation::from_qr_string(qr.trim()).unwrap() {
+        AnyPresentation::V2(p) => p.decode_items().unwrap()[0].holder,
+        AnyPresentation::V1(_) => panic!("a format-2 code expected"),
+    }
+}
+
+#[test]
+fn presenting_a_copy_killed_at_every_write_point_never_shows_a_copy_twice() {
+    let (device, mut world, _, _) = setup("copies");
+    let me = device.id();
+    let card = world.issue_copies_now("public-security", sample::id_card(world.now), 40);
+    let file = device.dir.write("card.ecp", card.to_bytes().unwrap());
+    device.cmd(&["receive", file.to_str().unwrap()]).run().ok();
+    let short = card.id.to_hex()[..8].to_owned();
+    let choice = format!("{short}:name");
+    let present = || device.cmd(&["present", "--show", &choice, "--text"]);
+    // The holder key of copy `i`: what a presentation of it shows.
+    let copy_key = |i: usize| copy_public_key(&me, &card.copies[i].secret).unwrap();
+    let first = present().run().ok();
+    assert_eq!(shown_copy(&first), copy_key(0));
+    let start = std::fs::read(&device.wallet).unwrap();
+    assert_eq!(copies_left(&device.wallet, OLD, &card.id), Some((39, 1)));
+    let (done, points) = crash::points(present(), &device.dir);
+    assert_eq!(shown_copy(&done.ok()), copy_key(1));
+    assert!(points.len() >= 4, "{points:?}");
+    // After a kill: the copy is marked used exactly when the presentation is recorded
+    // (one save); the next presentation shows the first copy not marked, never one shown.
+    let check_and_finish = |killed: Option<&str>| {
+        let (left, entries) = copies_left(&device.wallet, OLD, &card.id).expect("it opens");
+        assert!(
+            (left, entries) == (39, 1) || (left, entries) == (38, 2),
+            "marks and history disagree: {left} left, {entries} entries"
+        );
+        if let Some(printed) = killed {
+            // Every write point comes before the code is shown.
+            assert!(printed.is_empty(), "a code was shown: {printed}");
+        }
+        let next = present().run().ok();
+        let expected = 40 - left;
+        assert_eq!(shown_copy(&next), copy_key(expected), "not the next copy");
+        assert_ne!(shown_copy(&next), copy_key(0));
+        assert_eq!(
+            copies_left(&device.wallet, OLD, &card.id),
+            Some((left - 1, entries + 1))
+        );
+        let temporaries = crash::temporaries(device.wallet.parent().unwrap());
+        assert!(temporaries.is_empty(), "{temporaries:?}");
+    };
+    let mut wasted = 0;
+    for n in 1..=points.len() {
+        std::fs::write(&device.wallet, &start).unwrap();
+        let run = crash::crash_at(present(), n);
+        if copies_left(&device.wallet, OLD, &card.id) == Some((38, 2)) {
+            wasted += 1;
+        }
+        check_and_finish(Some(&run.stdout));
+    }
+    assert!(
+        wasted >= 1,
+        "a kill after the save wastes the copy it marked: {wasted}"
+    );
+    std::fs::write(&device.wallet, &start).unwrap();
+    let whole = crash::duration(present());
+    let mut dice = Dice::new("wallet present a copy");
+    for _ in 0..8 {
+        std::fs::write(&device.wallet, &start).unwrap();
+        crash::kill_after(present(), dice.delay(whole));
+        check_and_finish(None);
+    }
+    eprintln!(
+        "present a copy: {} write points, all tried ({wasted} after the save); 8 random kills",
+        points.len()
+    );
 }

@@ -10,6 +10,7 @@
  *   await kv.keys();                          // ["..."]
  *   await kv.setMany({ a: 1, b: 2 });         // one transaction: all or nothing
  *
+ * Writes resolve once the browser has them on disk (IndexedDB durability "strict").
  * Keep only what may be stored unencrypted here; the wallet's keys and fields live
  * only inside its sealed envelope.
  */
@@ -35,7 +36,9 @@ export async function openStore(name) {
 
   function run(mode, work) {
     return new Promise((resolve, reject) => {
-      const tx = db.transaction(STORE, mode);
+      // A write resolves once it is on disk ("strict"): the wallet app stores a one-time
+      // copy as used before it shows the code, which must hold even if the device dies.
+      const tx = db.transaction(STORE, mode, mode === "readwrite" ? { durability: "strict" } : undefined);
       const store = tx.objectStore(STORE);
       let result;
       Promise.resolve(work(store)).then((r) => { result = r; }, reject);

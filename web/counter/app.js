@@ -30,8 +30,10 @@
  *                       code (invalid), data-challenge = answered (valid, challenge checked),
  *                       data-seq = how many verdicts this page has shown (1, 2, ...)
  *   verdict-word, verdict-body, verdict-data, verdict-next, verdict-title, verdict-advice,
- *   verdict-reason, verdict-code, verdict-cert (one per certificate), verdict-field
- *                       (data-key = field key)
+ *   verdict-reason, verdict-code, verdict-cert (one per certificate; data-kind, and
+ *                       data-copy = one-time for a certificate shown as a one-time copy,
+ *                       which carries no certificate id), verdict-copy (the words saying so),
+ *                       verdict-field (data-key = field key)
  *   settings-button, settings-close, settings-chain, settings-hash, settings-data,
  *   settings-node, settings-policy, settings-save, anchor-show, anchor-change,
  *   settings-offline, qr-layer, qr-layer-code, qr-layer-close, language,
@@ -615,9 +617,11 @@ function validBody(result) {
           f.labelLocal ? el("span", { class: "secondary", text: i18n.zh ? f.label : f.labelLocal }) : null),
         valueNode(f))))
       : el("p", { class: "muted", text: t("verdict.nofields") });
-    return el("article", { class: "cert", testid: "verdict-cert", "data-kind": c.kind },
+    // A one-time copy (format 2) shows no certificate id (`id` null): nothing to show in its place.
+    return el("article", { class: "cert", testid: "verdict-cert", "data-kind": c.kind, "data-copy": c.id ? null : "one-time" },
       title,
       el("p", { class: "cert-issuer", text: t("verdict.issuedBy", { issuer: c.issuerName || c.issuer }) }),
+      c.id ? null : el("p", { class: "cert-copy", testid: "verdict-copy", text: t("verdict.oneTimeCopy") }),
       fields,
       el("p", { class: "cert-validity", text: t("verdict.validity", { from: c.validFromDate, to: c.expiresDate }) }));
   });

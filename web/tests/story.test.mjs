@@ -3,13 +3,16 @@
  * driven by playwright-core, on the real four-node network of `ecert-testnet up`, with
  * the real `ecert-issuer`, `ecert-wallet` and `ecert-verify`.
  *
- * A department issues an ID card with a one-time offer and serves it; the wallet app
- * (phone screen) collects it from the offer link and shows a presentation QR code; the
- * counter app, fed a picture of that code through Chromium's fake camera, says VALID; the
- * department revokes; the counter syncs and says INVALID, revoked; challenge mode; with
- * the nodes stopped and the browser offline, the counter, reloaded from its service
+ * A department issues an ID card (as one-time copies, the issuer's default) with a
+ * one-time offer and serves it; the wallet app (phone screen) collects it from the offer
+ * link and shows a presentation QR code, using up one copy, stored as used before the code
+ * is shown (a reload says so) and not used up again by the code's renewals; the counter
+ * app, fed a picture of that code through Chromium's fake camera, says VALID and shows no
+ * certificate id; the department revokes; the counter syncs and says INVALID, revoked;
+ * with the nodes stopped and the browser offline, the counter, reloaded from its service
  * worker, still verifies; a command-line wallet's backup restores in the wallet app and
- * its presentation verifies with `ecert-verify`.
+ * its presentation verifies with `ecert-verify`; challenge mode; with no copy left the
+ * wallet refuses, and shows the last copy again only when the citizen asks.
  *
  * Run: `cd web && npm ci && node --test tests/` after `cargo build --workspace
  * --all-features` (or `cargo test`) and `scripts/build-web`. With ECERT_SCREENSHOTS=1 the
@@ -61,6 +64,44 @@ async function walletQr(page) {
   return { text, png: await code.screenshot() };
 }
 
+/** The copies left of certificate `certId` on the wallet's home screen (null: not one-time copies). */
+async function copiesLeft(page, certId) {
+  const card = by(page, "cert-list").locator(`[data-testid="cert-card"][data-id="${certId}"]`);
+  await card.waitFor();
+  const left = await card.getAttribute("data-copies-left");
+  return left === null ? null : Number(left);
+}
+
+/** The copies left of the ID card the wallet's QR code shows, as the QR screen says. */
+async function qrCopiesLeft(page) {
+  const left = await by(page, "qr-disclosing").locator('li[data-kind="id-card"]').getAttribute("data-copies-left");
+  return left === null ? null : Number(left);
+}
+
+/**
+ * Records, in the wallet page, in which order the wallet file is stored (its IndexedDB
+ * write complete) and a QR code is put on screen: `window.ecertOrder`, e.g.
+ * ["stored", "shown", "shown"] (each renewal is shown again).
+ */
+async function watchStoreAndShow(page) {
+  await page.evaluate(() => {
+    window.ecertOrder = [];
+    if (window.ecertWatching) return;
+    window.ecertWatching = true;
+    const put = IDBObjectStore.prototype.put;
+    IDBObjectStore.prototype.put = function watchedPut(value, key) {
+      const request = put.call(this, value, key);
+      // Registered before the store's own completion handler: runs first.
+      if (key === "wallet") this.transaction.addEventListener("complete", () => window.ecertOrder.push("stored"));
+      return request;
+    };
+    const code = document.querySelector('[data-testid="qr-code"]');
+    new MutationObserver(() => {
+      if (code.dataset.qr) window.ecertOrder.push("shown");
+    }).observe(code, { attributes: true, attributeFilter: ["data-qr"] });
+  });
+}
+
 /** The wallet app's screen. */
 const walletScreen = (page, screen) => page.locator(`[data-testid="app"][data-screen="${screen}"]`).waitFor({ timeout: 30000 });
 
@@ -93,11 +134,12 @@ async function shotInOtherLanguage(page, name) {
 }
 
 /** A freshly opened wallet app asks for the passphrase first. */
-async function unlockIfLocked(page) {
+async function unlockIfLocked(page, { screenshot = true } = {}) {
   const app = page.locator('[data-testid="app"]');
   await page.locator('[data-testid="app"]:not([data-screen="loading"])').waitFor();
   if ((await app.getAttribute("data-screen")) === "unlock") {
-    await shot(page, "wallet-unlock");
+    if (screenshot) await shot(page, "wallet-unlock");
+    assert.doesNotMatch(await by(page, "screen-unlock").innerText(), /\bnull\b/, "nothing missing is drawn as words");
     await by(page, "unlock-passphrase").fill(WALLET_PASSPHRASE);
     await by(page, "unlock-submit").click();
     await page.locator('[data-testid="app"]:not([data-screen="unlock"])').waitFor({ timeout: 30000 });
@@ -224,10 +266,16 @@ describe("the story in Chromium: wallet and counter apps on the four-node networ
     await card.waitFor();
     s.certId = await card.getAttribute("data-id");
     assert.match(s.certId, /^[0-9a-f]{32}$/);
+    // Issued as one-time copies (the department's default, 30): the card counts them.
+    assert.deepEqual([await card.getAttribute("data-copies-left"), await card.getAttribute("data-copies")], ["30", "30"]);
+    assert.equal(await card.getAttribute("data-copies-low"), "false");
+    assert.match(await by(card, "cert-copies").innerText(), /^(Copies left: 30 of 30|剩余副本：30 \/ 30 份)$/);
+    assert.equal(await by(card, "cert-copies-low").count(), 0, "no notice while copies are plenty");
     await shot(w, "wallet-home");
     await card.click();
     await walletScreen(w, "cert");
     assert.match(await by(w, "cert-fields").innerText(), /110108199003070016/);
+    assert.match(await by(w, "cert-copies-left").innerText(), /^(30 of 30 left|剩余 30 份（共 30 份）)$/);
     await shot(w, "wallet-certificate");
     await walletHome(w);
     if (SCREENSHOTS) {
@@ -239,9 +287,24 @@ describe("the story in Chromium: wallet and counter apps on the four-node networ
     }
   });
 
-  step("the wallet shows name and ID number as a live QR code", async () => {
+  step("the wallet shows name and ID number as a live QR code, one copy used up and stored before it is shown", async () => {
     const w = s.wallet.page;
-    s.qr = await presentIdCard(w, { screenshots: true });
+    const before = await copiesLeft(w, s.certId);
+    await watchStoreAndShow(w);
+    await presentIdCard(w, { screenshots: true });
+    assert.equal(await by(w, "qr-code").getAttribute("data-copies-spent"), "1", "one copy used up");
+    assert.equal(await qrCopiesLeft(w), before - 1);
+    assert.deepEqual(await w.evaluate(() => window.ecertOrder.slice(0, 2)), ["stored", "shown"],
+      "the wallet was stored with the copy used before the code was shown");
+    // The page dies with the code on screen: the copy stays used.
+    await w.reload();
+    await unlockIfLocked(w, { screenshot: false });
+    await walletScreen(w, "home");
+    assert.equal(await copiesLeft(w, s.certId), before - 1, "still one copy fewer after a reload");
+    // The code for the counter: the next copy.
+    await watchStoreAndShow(w);
+    s.qr = await presentIdCard(w);
+    assert.equal(await qrCopiesLeft(w), before - 2);
     await shot(w, "wallet-qr-live");
     if (SCREENSHOTS) {
       // The same in Chinese, then a fresh code again in the first language.
@@ -251,8 +314,11 @@ describe("the story in Chromium: wallet and counter apps on the four-node networ
       await shot(w, "wallet-qr-zh");
       await walletHome(w);
       await by(w, "language").click();
+      await watchStoreAndShow(w);
       s.qr = await presentIdCard(w);
     }
+    s.copiesLeft = await qrCopiesLeft(w);
+    s.signedAt = await by(w, "qr-code").getAttribute("data-signed-at");
   });
 
   step("the counter app, set up with the trust anchor, syncs and reads the code from its camera: VALID", async () => {
@@ -276,8 +342,31 @@ describe("the story in Chromium: wallet and counter apps on the four-node networ
     assert.match(v.text, /110108199003070016/);
     assert.match(v.text, /居民身份证/);
     assert.equal(await by(c, "verdict-field").count(), 2, "exactly the two fields shown");
+    // A one-time copy carries no certificate id: none is shown, the words say why.
+    assert.equal(await by(c, "verdict-cert").getAttribute("data-copy"), "one-time");
+    assert.match(await by(c, "verdict-copy").innerText(), /One-time copy|一次性副本/);
+    assert.ok(!v.text.includes(s.certId), "the certificate id is not on the counter's screen");
     await shot(c, "counter-valid");
     await shotInOtherLanguage(c, "counter-valid-zh");
+  });
+
+  step("the live code renews itself with the same copy: nothing more is used up, and the renewed code is VALID", async () => {
+    const w = s.wallet.page;
+    const code = by(w, "qr-code");
+    // A renewal every 15 s: wait for one (signed at a later second).
+    await w.waitForFunction((first) => document.querySelector('[data-testid="qr-code"]').dataset.signedAt !== first,
+      s.signedAt, { timeout: 30000 });
+    const renewed = await walletQr(w);
+    assert.notEqual(renewed.text, s.qr.text, "a fresh code");
+    assert.equal(await code.getAttribute("data-copies-spent"), "1", "the code's first showing used one copy, its renewals none");
+    assert.equal(await qrCopiesLeft(w), s.copiesLeft);
+    const order = await w.evaluate(() => window.ecertOrder);
+    assert.equal(order.filter((e) => e === "stored").length, 1, `the wallet was not stored again: ${order}`);
+    assert.ok(order.filter((e) => e === "shown").length >= 2, `renewed: ${order}`);
+    const c = s.counter.page;
+    await by(c, "verdict-next").click();
+    const v = await checkCode(c, renewed.text);
+    assert.equal(v.verdict, "valid", v.text);
   });
 
   step("the department revokes; the counter syncs and says INVALID, revoked", async () => {
@@ -333,9 +422,11 @@ describe("the story in Chromium: wallet and counter apps on the four-node networ
     // How current the status is: the validators' freshness statements, checked by the core.
     assert.match(await by(w, "refresh-as-of").innerText(),
       /[34] of 4 validators vouch it is current as of|4 个验证节点中 [34] 个确认其截至/);
+    assert.doesNotMatch(await by(w, "refresh-result").innerText(), /\bnull\b/, "nothing missing is drawn as words");
     await shot(w, "wallet-status");
     await walletHome(w);
     const card = by(w, "cert-list").locator(`[data-testid="cert-card"][data-id="${s.certId}"]`);
+    assert.equal(await copiesLeft(w, s.certId), s.copiesLeft, "the live code's renewals used up no copy");
     assert.equal(await card.getAttribute("data-revoked"), "true", "the card says revoked");
     assert.equal(await card.getAttribute("data-anchored"), "true", "the card says anchored");
     assert.match(await card.innerText(), anchoredIn(height));
@@ -352,7 +443,8 @@ describe("the story in Chromium: wallet and counter apps on the four-node networ
     const claims = join(s.tmp, "li-na.json");
     const packagePath = join(s.tmp, "li-na.ecp");
     writeFileSync(claims, JSON.stringify(LI_NA));
-    await issuer(["issue", "--kind", "id-card", "--claims", claims, "--holder", id, "--out", packagePath]);
+    // Two copies only: the story uses them up.
+    await issuer(["issue", "--kind", "id-card", "--claims", claims, "--holder", id, "--out", packagePath, "--copies", "2"]);
     await run("ecert-wallet", ["--wallet", s.cliWallet, "receive", packagePath], { env: walletEnv });
     s.backup = join(s.tmp, "li-na-backup.ecw");
     await run("ecert-wallet", ["--wallet", s.cliWallet, "backup", s.backup], { env: walletEnv });
@@ -412,8 +504,14 @@ describe("the story in Chromium: wallet and counter apps on the four-node networ
     await shot(w, "wallet-restore");
     await by(w, "restore-submit").click();
     await walletScreen(w, "home");
-    await by(w, "cert-list").locator('[data-testid="cert-card"][data-kind="id-card"]').waitFor();
+    const card = by(w, "cert-list").locator('[data-testid="cert-card"][data-kind="id-card"]');
+    await card.waitFor();
+    s.liNaId = await card.getAttribute("data-id");
+    assert.deepEqual([await card.getAttribute("data-copies-left"), await card.getAttribute("data-copies-low")], ["2", "true"]);
+    assert.match(await by(card, "cert-copies-low").innerText(), /ask the department \(public-security\) for new copies|请向签发部门（public-security）申请新副本/);
     const { text } = await presentIdCard(w);
+    assert.equal(await by(w, "qr-notices").locator('[data-testid="qr-notice"]').getAttribute("data-notice"), "low",
+      "the QR screen says to ask for new copies");
     const cli = await run("ecert-verify", ["--store", s.cliCounter, "verify", text], { check: false });
     assert.equal(cli.code, 0, `ecert-verify says VALID:\n${cli.stdout}${cli.stderr}`);
     assert.match(cli.stdout, /VALID/);
@@ -421,6 +519,7 @@ describe("the story in Chromium: wallet and counter apps on the four-node networ
     const v = await checkCode(s.counter.page, text);
     assert.equal(v.verdict, "valid", v.text);
     assert.match(v.text, /李娜/);
+    assert.equal(await by(s.counter.page, "verdict-copy").count(), 1, "a one-time copy, no id");
   });
 
   step("challenge mode: a code made without the counter's challenge is refused, the answer is accepted", async () => {
@@ -445,6 +544,33 @@ describe("the story in Chromium: wallet and counter apps on the four-node networ
     await shot(w, "wallet-qr-challenge");
     v = await checkCode(c, answer.text);
     assert.deepEqual([v.verdict, v.challenge], ["valid", "answered"], v.text);
+    assert.equal(await qrCopiesLeft(w), 0, "the answer used the last copy");
+    assert.equal(await by(w, "qr-notices").locator('[data-testid="qr-notice"]').getAttribute("data-notice"), "none");
+  });
+
+  step("with no copy left the wallet refuses and explains; it shows the last copy again only when asked, and warns", async () => {
+    const w = s.wallet.page;
+    const c = s.counter.page;
+    await walletHome(w);
+    assert.equal(await copiesLeft(w, s.liNaId), 0);
+    const card = by(w, "cert-list").locator(`[data-testid="cert-card"][data-id="${s.liNaId}"]`);
+    assert.match(await by(card, "cert-copies-low").innerText(), /No copies left|副本已用完/);
+    await by(w, "present-start").click();
+    await by(w, "field-id-card-name").check();
+    await by(w, "present-show").click();
+    await by(w, "present-reuse-box").waitFor();
+    assert.match(await by(w, "present-reuse-why").innerText(), /link your presentations|关联起来/);
+    assert.equal(await by(w, "qr-code").getAttribute("data-qr"), null, "no code is shown");
+    assert.match(await by(w, "present-reuse-text").innerText(), /same certificate|同一证件/);
+    await shot(w, "wallet-no-copies");
+    await by(w, "present-reuse").click();
+    const again = await walletQr(w);
+    assert.equal(await by(w, "qr-code").getAttribute("data-copies-spent"), "0");
+    assert.equal(await by(w, "qr-notices").locator('[data-testid="qr-notice"]').getAttribute("data-notice"), "reused",
+      "the QR screen warns that the copy was shown before");
+    await by(c, "verdict-next").click();
+    const v = await checkCode(c, again.text);
+    assert.equal(v.verdict, "valid", v.text);
   });
 
   step("screens at desk size", async () => {

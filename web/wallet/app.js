@@ -23,19 +23,28 @@
  *   screen-restore: restore-file, restore-passphrase, restore-new-passphrase,
  *     restore-new-passphrase2, restore-replace (when a wallet exists), restore-submit, restore-error
  *   screen-home: cert-list > cert-card (data-kind, data-id, data-status, data-revoked,
- *     data-anchored = "true"/"false"/"unknown"),
+ *     data-anchored = "true"/"false"/"unknown"; a certificate issued as one-time copies:
+ *     data-copies-left, data-copies, data-copies-low = "true"/"false", and inside it
+ *     cert-copies, the words "copies left: N of M", and cert-copies-low, the notice to ask
+ *     the department for new copies),
  *     cert-count, home-empty, home-notice, status-line, status-check, present-start,
  *     receive-start, more-start
- *   screen-cert: cert-head, cert-fields, cert-present
+ *   screen-cert: cert-head, cert-fields (cert-copies-left for one-time copies), cert-present
  *   screen-receive: receive-camera, receive-camera-error, receive-link, receive-submit,
  *     receive-file (certificate files, .ecp), receive-error
  *   screen-offer: offer-server, offer-code, offer-collect, offer-cancel, offer-error, offer-save
- *   screen-received: received-list > cert-card, received-none, received-done
+ *   screen-received: received-notes (received-replaced, received-not-newer), received-list >
+ *     cert-card (data-replaced = "true" for a newer issue that replaced the one held),
+ *     received-none, received-done
  *   screen-choose: choose-list > field-KIND-KEY checkboxes (field-KIND-2-KEY for a second
- *     certificate of a kind), choose-summary, choose-error, present-show, present-challenge
+ *     certificate of a kind), choose-summary, choose-error, present-show, present-challenge,
+ *     present-reuse-box > present-reuse-why, present-reuse-text, present-reuse (after
+ *     no-copies-left: why no code is shown, and the offer to show the last copy again)
  *   screen-challenge: challenge-camera, challenge-input, challenge-submit, challenge-error
- *   screen-qr: qr-code (data-qr = the QR text, data-signed-at), qr-mode, qr-countdown
- *     (data-secs), qr-disclosing, qr-close
+ *   screen-qr: qr-code (data-qr = the QR text, data-signed-at, data-copies-spent = the
+ *     one-time copies this code used up when it was made; its renewals use none), qr-mode,
+ *     qr-countdown (data-secs), qr-disclosing (li data-kind, data-copies-left), qr-notices >
+ *     qr-notice (data-notice = reused | none | low), qr-close
  *   screen-more: show-id, refresh-start, backup-start, more-lock, forget-wallet, forget-confirm
  *   screen-id: wallet-id, wallet-id-qr, wallet-id-copy
  *   screen-status: anchor-current, anchor-change, anchor-text, anchor-file, anchor-scan,
@@ -47,7 +56,9 @@
  * Flows: create = welcome-create → create-passphrase ×2 → create-submit → screen-home.
  * Collect an offer = open index.html#offer=<encoded offer URL> → (unlock) → screen-offer →
  * offer-collect → screen-received → received-done. Present = present-start → tick
- * field-id-card-name, field-id-card-id_number → present-show → screen-qr. Restore =
+ * field-id-card-name, field-id-card-id_number → present-show → screen-qr (a certificate of
+ * one-time copies: its next copy is marked used and the wallet stored before the code is
+ * shown; the code's renewals every 15 s show the same copy, `renew`). Restore =
  * welcome-restore (or unlock-restore) → restore-file, passphrases → restore-submit.
  */
 import { loadCore, now } from "../common/core.js";
@@ -94,7 +105,9 @@ const state = {
   screen: "loading",
   history: [],
   scanner: null,
-  qr: null, // { choices, nonce, timer, renewAt, wakeLock }
+  qr: null, // { nonce, presentation, copiesSpent, timer, renewAt, wakeLock }
+  presenting: false, // a presentation being made and stored
+  reuseNonce: null, // the challenge of the presentation refused for want of copies
   lockTimer: null,
 };
 
@@ -128,12 +141,12 @@ function drawPassphraseFields() {
   for (const field of document.querySelectorAll("[data-passphrase]")) {
     const { passphrase: id, label, autocomplete, minlength, hint } = field.dataset;
     const hintId = hint ? `${id}-hint` : null;
-    field.append(
+    field.append(...[
       el("label", { for: id, "data-i18n": label }),
       el("input", { id, type: "password", "data-testid": id, autocomplete, minlength, required: true,
         "aria-describedby": hintId }),
       hint ? el("span", { class: "hint", id: hintId, "data-i18n": hint }) : null,
-    );
+    ].filter(Boolean));
   }
 }
 
@@ -608,7 +621,25 @@ function anchoringOf(c) {
   return { cls: "badge-warn", text: t("card.notAnchored"), detail: a.text, key: "false" };
 }
 
-function certCard(c, { onclick = null, compact = false } = {}) {
+/** Whether `c` was issued as one-time copies (its copies left are then counted). */
+const hasCopies = (c) => typeof c.copiesLeft === "number";
+
+/** The copies left of a certificate of one-time copies, in words, or null. */
+function copiesBadge(c, key = "card.copies") {
+  if (!hasCopies(c)) return null;
+  const cls = c.copiesLeft === 0 ? "badge-bad" : c.copiesLow ? "badge-warn" : "badge-plain";
+  return el("span", { class: `badge ${cls}`, dataset: { testid: "cert-copies" } },
+    t(key, { left: c.copiesLeft, total: c.copies }));
+}
+
+/** What to do when few or no copies are left, or null. */
+function copiesNotice(c) {
+  if (!hasCopies(c) || !c.copiesLow) return null;
+  return el("span", { class: "cert-copies-low small", dataset: { testid: "cert-copies-low" } },
+    t(c.copiesLeft === 0 ? "card.copiesNone" : "card.copiesLow", { left: c.copiesLeft, issuer: c.issuer }));
+}
+
+function certCard(c, { onclick = null, compact = false, replaced = false } = {}) {
   const status = statusOf(c);
   const revoked = state.revoked.get(c.id);
   const anchoring = anchoringOf(c);
@@ -624,13 +655,16 @@ function certCard(c, { onclick = null, compact = false } = {}) {
         revoked === false && status.key === "valid"
           ? el("span", { class: "badge badge-plain" }, t("card.notRevoked")) : null,
         anchoring ? el("span", { class: `badge ${anchoring.cls}`, title: anchoring.detail }, anchoring.text) : null,
-        c.kindKnown ? null : el("span", { class: "badge badge-warn" }, t("card.unknownKind")))),
+        copiesBadge(c),
+        replaced ? el("span", { class: "badge badge-ok" }, t("received.replaced")) : null,
+        c.kindKnown ? null : el("span", { class: "badge badge-warn" }, t("card.unknownKind"))),
+      copiesNotice(c)),
   ];
-  const attrs = {
-    class: `card cert-card status-${status.key}`,
-    dataset: { testid: "cert-card", kind: c.kind, id: c.id, status: c.status, revoked: revoked === undefined ? "unknown" : String(revoked),
-      anchored: anchoring ? anchoring.key : "unknown" },
-  };
+  const dataset = { testid: "cert-card", kind: c.kind, id: c.id, status: c.status, revoked: revoked === undefined ? "unknown" : String(revoked),
+    anchored: anchoring ? anchoring.key : "unknown" };
+  if (hasCopies(c)) Object.assign(dataset, { copiesLeft: String(c.copiesLeft), copies: String(c.copies), copiesLow: String(c.copiesLow) });
+  if (replaced) dataset.replaced = "true";
+  const attrs = { class: `card cert-card status-${status.key}`, dataset };
   if (onclick) return el("li", {}, el("button", { type: "button", ...attrs, onclick }, inner));
   return el("li", {}, el("div", attrs, inner));
 }
@@ -668,9 +702,13 @@ function openCert(c) {
       f.text ?? t("cert.notCarried"))));
   rows.push(
     el("div", {}, el("dt", {}, t("cert.valid")), el("dd", {}, t("cert.validRange", { from: i18n.date(cert.validFromDate), to: i18n.date(cert.expiresDate) }))),
+    hasCopies(cert) ? el("div", {}, el("dt", {}, t("cert.copies")),
+      el("dd", {},
+        el("span", { dataset: { testid: "cert-copies-left" } }, t("cert.copiesLeft", { left: cert.copiesLeft, total: cert.copies })),
+        el("span", { class: "copies-note small muted" }, t("cert.copiesText")))) : null,
     el("div", {}, el("dt", {}, t("cert.id")), el("dd", { class: "mono" }, cert.id)),
   );
-  dl.replaceChildren(...rows);
+  dl.replaceChildren(...rows.filter(Boolean));
   $("cert-present").onclick = () => {
     const keys = details.fields.filter((f) => f.key && f.text !== null).map((f) => f.key);
     state.choice = new Map([[cert.id, new Set(state.choice.get(cert.id) || [])]]);
@@ -783,7 +821,17 @@ async function onCollect() {
 
 function renderReceived(report) {
   updateRevoked();
-  $("received-list").replaceChildren(...report.added.map((c) => certCard(c)));
+  const replaced = report.replaced?.length ?? 0;
+  const notNewer = report.notNewer?.length ?? 0;
+  // A newer issue takes the place of the one it replaces; new certificates come last.
+  const firstNew = report.count - (report.added.length - replaced);
+  $("received-notes").replaceChildren(...[
+    replaced ? el("p", { class: "notice notice-info", dataset: { testid: "received-replaced" } },
+      t("received.replacedNote", { count: replaced })) : null,
+    notNewer ? el("p", { class: "notice notice-warn", dataset: { testid: "received-not-newer" } },
+      t("received.notNewer", { count: notNewer })) : null,
+  ].filter(Boolean));
+  $("received-list").replaceChildren(...report.added.map((c) => certCard(c, { replaced: replaced > 0 && c.index < firstNew })));
   $("received-none").hidden = report.added.length > 0;
 }
 
@@ -811,7 +859,8 @@ function renderChoose() {
     const status = statusOf(c);
     groups.push(el("fieldset", { class: "card choose-cert", dataset: { kind: c.kind, id: c.id } },
       el("legend", {}, el("span", { class: "cert-name" }, kindName(c)),
-        el("span", { class: `badge ${status.cls}` }, status.text)),
+        el("span", { class: `badge ${status.cls}` }, status.text),
+        copiesBadge(c, "choose.copies")),
       ...fields.map((f) => el("label", { class: "check" },
         el("input", {
           type: "checkbox",
@@ -826,6 +875,7 @@ function renderChoose() {
   list.replaceChildren(...groups);
   if (!groups.length) list.append(el("p", { class: "notice notice-info" }, t("choose.noCerts")));
   showMessage("choose-error", "");
+  hideReuse();
   renderChoiceSummary();
 }
 
@@ -837,6 +887,7 @@ function onChoiceChange(event) {
   if (set.size) state.choice.set(cert, set);
   else state.choice.delete(cert);
   showMessage("choose-error", "");
+  hideReuse();
   renderChoiceSummary();
 }
 
@@ -869,22 +920,82 @@ function currentChoices() {
 // ---------------------------------------------------------------------------------------
 // The QR code, full screen
 
-function startQr(nonce = null) {
+/**
+ * Makes a presentation of the chosen fields and shows it: `nonce`, the counter's challenge
+ * (challenge mode); `reuse`, the citizen's choice to show the last copy of a certificate
+ * with no copy left again. A certificate of one-time copies shows its next copy, which the
+ * core marks used: the wallet is sealed and stored before the code is shown, so that a copy
+ * is never shown twice, even if the page dies right after. Nothing is shown when that fails.
+ */
+async function startQr(nonce = null, { reuse = false } = {}) {
+  if (state.presenting) return;
   const choices = currentChoices();
   if (!choices.length) {
     showMessage("choose-error", t("choose.none"));
     return;
   }
+  const fromChallenge = state.screen === "challenge";
+  const errorId = fromChallenge ? "challenge-error" : "choose-error";
+  const button = fromChallenge ? $("challenge-submit") : $(reuse ? "present-reuse" : "present-show");
+  showMessage(errorId, "");
+  hideReuse();
   stopQr();
-  state.qr = { choices, nonce, timer: null, renewAt: 0, wakeLock: null };
+  state.presenting = true;
   try {
-    renderQr();
-  } catch (e) {
-    state.qr = null;
-    if (state.screen === "challenge") showMessage("challenge-error", errorMessage(e));
-    else showMessage("choose-error", errorMessage(e));
+    await busy(button, t("working"), async () => {
+      let p;
+      try {
+        p = state.wallet.present(choices, now(), nonce, reuse);
+      } catch (e) {
+        presentRefused(e, nonce, errorId);
+        return;
+      }
+      if (p.copiesSpent > 0) {
+        try {
+          await saveWallet();
+        } catch (e) {
+          showMessage(errorId, t("qr.notSaved", { why: errorMessage(e) }));
+          return;
+        }
+      }
+      openQr(p, nonce);
+    });
+  } finally {
+    state.presenting = false;
+  }
+}
+
+/** Why a presentation was refused; for want of copies, the offer to show the last one again. */
+function presentRefused(e, nonce, errorId) {
+  if (e?.code !== "no-copies-left") {
+    showMessage(errorId, errorMessage(e));
     return;
   }
+  if (state.screen !== "choose") show("choose", { push: false });
+  // Said above the buttons, where there is room for it and for the choice that follows.
+  $("present-reuse-why").textContent = errorMessage(e);
+  const chosen = new Set(currentChoices().map((c) => c.certificate));
+  const spent = state.wallet.list(now()).filter((c) => chosen.has(c.id) && c.copiesLeft === 0);
+  // Offered, never done by itself: a copy shown again lets the counters link the presentations.
+  state.reuseNonce = nonce;
+  $("present-reuse-text").textContent = t("choose.reuseText", {
+    certs: spent.map(kindName).join(i18n.zh ? "、" : ", ") || t("cert.title"),
+  });
+  $("present-reuse-box").hidden = false;
+  $("present-reuse-box").scrollIntoView({ block: "start" });
+}
+
+function hideReuse() {
+  $("present-reuse-box").hidden = true;
+  state.reuseNonce = null;
+}
+
+/** Opens the full-screen layer with presentation `p`. */
+function openQr(p, nonce) {
+  state.qr = { nonce, presentation: p, copiesSpent: p.copiesSpent, timer: null, renewAt: 0, wakeLock: null };
+  drawQr(p);
+  state.qr.renewAt = Date.now() + LIVE_RENEW_SECS * 1000;
+  tickQr();
   stopScanner();
   const layer = $("screen-qr");
   layer.hidden = false;
@@ -898,35 +1009,61 @@ function startQr(nonce = null) {
   }).catch(() => {});
 }
 
-function renderQr() {
+/** Draws presentation `p` (a new one or a renewal) in the layer, in the current language. */
+function drawQr(p) {
   const q = state.qr;
-  const p = state.wallet.present(q.choices, now(), q.nonce);
+  q.presentation = p;
   const box = $("qr-code");
   box.innerHTML = p.svg; // drawn by the core from the QR string: no outside markup
   box.dataset.qr = p.qr;
   box.dataset.signedAt = String(p.signedAt);
+  box.dataset.copiesSpent = String(q.copiesSpent);
+  const sep = i18n.zh ? "、" : ", ";
   const items = p.disclosing.flatMap((d) => d.fields.map((f) => i18n.pick(f.label, f.labelLocal)));
-  box.setAttribute("aria-label", t("qr.aria", { items: items.join(i18n.zh ? "、" : ", ") }));
+  box.setAttribute("aria-label", t("qr.aria", { items: items.join(sep) }));
   $("qr-mode").textContent = q.nonce ? t("qr.challenge", { code: groupHex(q.nonce) }) : t("qr.live");
-  $("qr-disclosing").replaceChildren(...p.disclosing.map((d) => el("li", {},
-    el("strong", {}, kindName(d.certificate)), i18n.zh ? "：" : ": ",
-    d.fields.map((f) => i18n.pick(f.label, f.labelLocal)).join(i18n.zh ? "、" : ", "))));
+  $("qr-disclosing").replaceChildren(...p.disclosing.map((d) => {
+    const c = d.certificate;
+    return el("li", { dataset: hasCopies(c) ? { kind: c.kind, copiesLeft: String(c.copiesLeft) } : { kind: c.kind } },
+      el("strong", {}, kindName(c)), i18n.zh ? "：" : ": ",
+      d.fields.map((f) => i18n.pick(f.label, f.labelLocal)).join(sep),
+      hasCopies(c) ? el("span", { class: "qr-copies small muted" }, t("qr.copies", { left: c.copiesLeft, total: c.copies })) : null);
+  }));
+  const notices = [];
+  for (const d of p.disclosing) {
+    const c = d.certificate;
+    const words = { cert: kindName(c), left: c.copiesLeft, issuer: c.issuer };
+    const notice = d.reusedCopy ? "reused" : !hasCopies(c) ? null : c.copiesLeft === 0 ? "none" : c.copiesLow ? "low" : null;
+    if (notice) {
+      notices.push(el("p", { class: "notice notice-warn small", dataset: { testid: "qr-notice", notice } },
+        t(`qr.${notice}`, words)));
+    }
+  }
+  $("qr-notices").replaceChildren(...notices);
+}
+
+/**
+ * The live code's renewal: the same presentation signed again (`renew`: the same copies,
+ * none used up). Never `present` here, which would use another copy at every renewal.
+ */
+function renewQr() {
+  const q = state.qr;
+  try {
+    drawQr(state.wallet.renew(now()));
+  } catch (e) {
+    closeQr();
+    toast(t("qr.renewFailed", { why: errorMessage(e) }));
+    return false;
+  }
   q.renewAt = Date.now() + LIVE_RENEW_SECS * 1000;
-  tickQr();
+  return true;
 }
 
 function tickQr() {
   const q = state.qr;
   if (!q) return;
-  let left = Math.ceil((q.renewAt - Date.now()) / 1000);
-  if (left <= 0) {
-    try {
-      renderQr();
-    } catch (e) {
-      toast(errorMessage(e));
-    }
-    left = LIVE_RENEW_SECS;
-  }
+  if (Date.now() >= q.renewAt && !renewQr()) return;
+  const left = Math.max(1, Math.ceil((q.renewAt - Date.now()) / 1000));
   const countdown = $("qr-countdown");
   countdown.dataset.secs = String(left);
   countdown.querySelector(".countdown-text").textContent = t("qr.renews", { secs: left });
@@ -942,6 +1079,7 @@ function stopQr() {
   const layer = $("screen-qr");
   layer.hidden = true;
   $("qr-code").replaceChildren();
+  $("qr-notices").replaceChildren();
   delete $("qr-code").dataset.qr;
   delete $("app").dataset.qr;
   document.body.classList.remove("qr-open");
@@ -1160,7 +1298,7 @@ function renderRefreshResult() {
     el("p", { class: "small muted", dataset: { testid: "refresh-as-of" } },
       t("status.result", { height: info.height, when: i18n.dateTime(info.blockTime) }),
       info.vouched === null ? "" : ` ${t("status.fresh", { signed: info.vouched, validators: info.validators, when: i18n.dateTime(info.time) })}`),
-    state.freshnessNote ? el("p", { class: "small" }, state.freshnessNote) : null,
+    state.freshnessNote ? el("p", { class: "small" }, state.freshnessNote) : "",
     el("ul", { class: "cards" }, statuses.map((s) => {
       const a = state.anchoring.get(s.certificate.id);
       const anchored = a ? String(a.anchored) : "unknown";
@@ -1239,6 +1377,7 @@ function wire() {
   });
   on("received-done", "click", () => show("home"));
   on("present-show", "click", () => startQr(null));
+  on("present-reuse", "click", () => startQr(state.reuseNonce, { reuse: true }));
   on("present-challenge", "click", () => {
     if (!currentChoices().length) return showMessage("choose-error", t("choose.none"));
     show("challenge");
@@ -1271,7 +1410,7 @@ function wire() {
   i18n.onChange(() => {
     // Words drawn by code: draw the screen again.
     if (state.wallet && ["home", "choose", "id", "status", "offer"].includes(state.screen)) enter(state.screen);
-    if (state.qr) renderQr();
+    if (state.qr) drawQr(state.qr.presentation);
   });
 }
 

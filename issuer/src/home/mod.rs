@@ -21,8 +21,8 @@
 //!   issuing/job.json             an `issue` command not finished yet (see
 //!                                `crate::issuance`): its input file and fingerprint,
 //!                                options, how many rows are signed; no claim values
-//!   issuing/ROOT.spool           a signed batch not delivered yet: its certificates and
-//!                                disclosures (claim values), deleted once delivered
+//!   issuing/ROOT.spool           a signed batch not delivered yet: its certificates'
+//!                                claim values and copies' secrets, deleted once delivered
 //!   .lock                        held by a command while it changes the home
 //! ```
 //!
@@ -464,6 +464,13 @@ impl Home {
         })
     }
 
+    /// How many status indexes are left to hand out (each copy of a certificate takes
+    /// one).
+    pub fn status_indexes_left(&self) -> Result<u64, HomeError> {
+        let next = u64::from(self.next_status_index()?);
+        Ok((u64::from(ecert_schemas::ledger::MAX_STATUS_INDEX) + 1).saturating_sub(next))
+    }
+
     /// Reserves `count` status indexes: returns the first and records the new next index
     /// durably before returning, so an index is never handed out twice.
     pub fn reserve_status_indexes(&self, count: u32) -> Result<u32, HomeError> {
@@ -473,8 +480,8 @@ impl Home {
             .filter(|n| n.saturating_sub(1) <= ecert_schemas::ledger::MAX_STATUS_INDEX)
             .ok_or_else(|| {
                 HomeError::BadValue(format!(
-                    "this department's status list is full: {count} more certificates would go \
-                     past the last status index {}",
+                    "this department's status list is full: {count} more status indexes (one \
+                     per copy of each certificate) would go past the last status index {}",
                     ecert_schemas::ledger::MAX_STATUS_INDEX
                 ))
             })?;
@@ -539,6 +546,10 @@ mod tests {
         assert_eq!(home.reserve_status_indexes(3).unwrap(), 0);
         assert_eq!(home.reserve_status_indexes(2).unwrap(), 3);
         assert_eq!(home.next_status_index().unwrap(), 5);
+        assert_eq!(
+            home.status_indexes_left().unwrap(),
+            u64::from(ecert_schemas::ledger::MAX_STATUS_INDEX) + 1 - 5
+        );
         assert!(home.anchor().unwrap().is_none());
         assert_eq!(home.sealed_key_files().unwrap(), vec![home.key_path()]);
         #[cfg(unix)]

@@ -1,8 +1,10 @@
 //! One spooled batch from the ledger to the citizens: anchored (or found anchored), its
-//! receipt proven against the trust anchor, its packages written as files and offers on
-//! every core without a flush each, the file systems flushed once, and only then the
-//! register's record marked anchored and the spool deleted. Interrupted anywhere, it is
-//! simply done again: the same files with the same bytes, the same offer codes.
+//! receipt proven against the trust anchor, its packages (a `CopyPackage` per
+//! certificate, or a `CertificatePackage` for a batch of format 1) written as files and
+//! offers on every core without a flush each, the file systems flushed once, and only
+//! then the register's record marked anchored and the spool deleted. Interrupted
+//! anywhere, it is simply done again: the same files with the same bytes, the same offer
+//! codes.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -16,12 +18,11 @@ use rand_core::SeedableRng;
 
 use super::job::Job;
 use super::{spool, Context, IssuanceError, Ledger, Progress};
-use crate::anchoring::check_receipt;
+use crate::anchoring::{check_receipt, SignedBatch};
 use crate::home::HomeError;
 use crate::node::NodeError;
 use crate::offer::{self, Offer, OfferStore};
 use crate::register::{BatchFile, BatchState};
-use crate::Batch;
 
 /// How many times, and how far apart, the anchor receipt is asked for after a certified
 /// submission (a node may not show it for a moment).
@@ -30,13 +31,20 @@ const RECEIPT_PAUSE: Duration = Duration::from_secs(1);
 
 /// A batch signed and spooled, ready to be anchored and delivered.
 pub(crate) struct Prepared {
-    pub batch: Batch,
+    pub batch: SignedBatch,
     pub record: BatchFile,
     pub first_row: u64,
     pub offer_seed: Option<[u8; 32]>,
     /// Read back from the spool after an interruption: it may have been sent, and some
     /// of its files written, already.
     pub resumed: bool,
+}
+
+impl Prepared {
+    /// Its certificates and the leaves of its tree.
+    pub fn size(&self) -> (u64, u64) {
+        (self.batch.len() as u64, self.batch.leaf_count())
+    }
 }
 
 fn receipt_retrying<L: Ledger>(ledger: &L, root: &Hash32) -> Result<AnchorReceipt, NodeError> {
@@ -62,7 +70,7 @@ fn anchored<L: Ledger, P: Progress>(
             Err(e) => return Err(e),
         }
     }
-    ctx.progress.anchoring(p.batch.len());
+    ctx.progress.anchoring(p.batch.len(), p.batch.leaf_count());
     match ctx.ledger.submit(tx) {
         Ok(()) => receipt_retrying(ctx.ledger, &root),
         Err(refused @ NodeError::Refused { .. }) if p.resumed => {
@@ -187,9 +195,8 @@ fn write_packages<L: Ledger, P: Progress>(
                     for (j, target) in part.iter().enumerate() {
                         let i = n * per + j;
                         let bytes = batch
-                            .package(i, seq)
-                            .ok_or(IssuanceError::WorkerFailed)?
-                            .to_bytes()?;
+                            .package_bytes(i, seq)
+                            .ok_or(IssuanceError::WorkerFailed)??;
                         if let Some(file) = &target.file {
                             write_unsynced(file, &bytes, existing).map_err(HomeError::from)?;
                         }

@@ -1,8 +1,8 @@
 //! The job: what one `issue` command was asked to do, kept in `issuing/job.json` until it
 //! is finished so that an interrupted command can be finished by the next one. It names
 //! the input file and its SHA-256 (the file is read again, never copied: no claim value
-//! is kept here), the validity, where packages and offers go, and how many rows are
-//! signed into spooled batches.
+//! is kept here), the validity, the number of one-time copies per certificate, where
+//! packages and offers go, and how many rows are signed into spooled batches.
 
 use std::collections::HashSet;
 use std::ffi::OsString;
@@ -10,6 +10,7 @@ use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
 
+use ecert_schemas::copy::{DEFAULT_COPIES, MAX_COPIES};
 use ecert_schemas::{Hash32, Kind, KindId, PublicKeyBytes};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -19,8 +20,9 @@ use crate::claims_input::{
     parse_claims_file, ClaimsFormat, CsvRows, InputError, InputProblem, InputRow, MAX_REPORTED,
 };
 
-/// Version of the job file.
-pub const JOB_VERSION: u32 = 1;
+/// Version of the job file: 2 since certificates are issued as one-time copies (a job
+/// of version 1, with no `copies`, is finished with [`DEFAULT_COPIES`]).
+pub const JOB_VERSION: u32 = 2;
 /// Largest claims file (one certificate) read.
 const MAX_CLAIMS_BYTES: u64 = 1024 * 1024;
 
@@ -80,6 +82,27 @@ pub struct Job {
     pub signed: u64,
     /// Most certificates in one anchor batch.
     pub batch_size: u64,
+    /// One-time copies per certificate (1 to [`MAX_COPIES`]).
+    #[serde(default = "default_copies")]
+    pub copies: u16,
+}
+
+fn default_copies() -> u16 {
+    DEFAULT_COPIES
+}
+
+/// `copies` as a number of one-time copies per certificate (1 to [`MAX_COPIES`]), or
+/// what is wrong with it, in words for the operator.
+pub fn check_copies(copies: u64) -> Result<u16, String> {
+    u16::try_from(copies)
+        .ok()
+        .filter(|n| (1..=MAX_COPIES).contains(&usize::from(*n)))
+        .ok_or_else(|| {
+            format!(
+                "a certificate is issued as 1 to {MAX_COPIES} one-time copies (default \
+                 {DEFAULT_COPIES}), not {copies}"
+            )
+        })
 }
 
 impl Job {

@@ -1,23 +1,29 @@
 //! The issuance workflow: from checked input rows to delivered packages, in bounded
-//! batches, surviving a crash at any point.
+//! batches, surviving a crash at any point. Every certificate is issued as one-time
+//! copies (format 2), [`Job::copies`] of them.
 //!
-//! For each batch of at most [`Job::batch_size`] rows, in order:
+//! For each batch of at most [`rows_per_batch`] rows, in order:
 //!
-//! 1. its status indexes are reserved (written to disk: an index is never handed out
-//!    twice, even if what follows is interrupted);
-//! 2. its rows are signed on every core;
-//! 3. the signed batch is written to the spool ([`spool`], one file, one flush) and the
-//!    register's record written as `submitted`; the job notes the rows as signed;
+//! 1. its status indexes are reserved, one per copy (written to disk: an index is never
+//!    handed out twice, even if what follows is interrupted), and dealt to the copies in
+//!    an order drawn at random, so that consecutive indexes say nothing about which copies
+//!    belong to one certificate;
+//! 2. its rows are signed on every core, and its copies put in an order drawn at random
+//!    in the batch's tree ([`crate::shuffled_order`]);
+//! 3. the signed batch is written to the spool ([`spool`], one file, one flush: everything
+//!    needed to rebuild the same batch) and the register's record written as
+//!    `submitted`; the job notes the rows as signed;
 //! 4. on a second thread, while the next batch is signed: the anchor transaction is sent
 //!    and waited for until certified, the receipt is proven against the trust anchor,
-//!    and the packages are written ([`deliver`]); then the record is marked `anchored`
+//!    and the packages are written (`deliver`); then the record is marked `anchored`
 //!    and the spool deleted.
 //!
 //! The job ([`job::Job`], `issuing/job.json`) lives until every row is delivered. After
 //! an interruption, [`resume`] first finishes every spooled batch (asking the ledger
-//! whether it has it, sending it if not, delivering it again whole), then signs the rows
-//! not signed yet. Nothing signed is lost, nothing is delivered twice under two names,
-//! no status index is reused.
+//! whether it has it, sending it if not, delivering it again whole, the same bytes), then
+//! signs the rows not signed yet. Nothing signed is lost, nothing is delivered twice under
+//! two names, no status index is reused. A batch of whole certificates (format 1) spooled
+//! by an earlier version is delivered the same way.
 //!
 //! The ledger is a parameter ([`Ledger`], implemented by [`NodeClient`]), and so is
 //! progress reporting ([`Progress`]), so that the workflow runs against a fake ledger in
@@ -32,23 +38,24 @@ mod sign;
 use std::path::PathBuf;
 use std::sync::mpsc;
 
-use ecert_schemas::ledger::{AnchorReceipt, Transaction};
-use ecert_schemas::{Hash32, Kind, KindRegistry, SchemaError, UnixTime};
+use ecert_schemas::ledger::{AnchorReceipt, Transaction, MAX_STATUS_INDEX};
+use ecert_schemas::{Hash32, Kind, KindRegistry, PublicKeyBytes, SchemaError, UnixTime};
 use ecert_shell::files::{self, write_atomically, Existing};
 use ecert_verifier::commit::transaction_hash;
 use ecert_verifier::TrustAnchor;
 use rand_core::RngCore;
 use thiserror::Error;
 
-use crate::anchoring::{batch_file, ReceiptError};
+use crate::anchoring::{batch_file, ReceiptError, SignedBatch};
 use crate::claims_input::InputError;
 use crate::home::{Home, HomeError};
 use crate::node::{NodeClient, NodeError, Wait};
-use crate::register::{BatchFile, BatchState, RECORD_VERSION};
-use crate::{Batch, IssueError, IssuerKey};
+use crate::register::{BatchFile, BatchState};
+use crate::{shuffled_order, Batch, CopyBatch, IssueError, IssuerKey};
 use deliver::{anchor_and_deliver, Prepared};
 pub use job::Job;
-use sign::{sign_rows, Signer, Times};
+use sign::{shuffled_indexes, sign_rows, Signer, Times};
+use spool::SpooledBatch;
 
 /// How long the node is asked to wait for certification of an anchor transaction.
 pub const SUBMIT_WAIT_MS: u64 = 60_000;
@@ -56,6 +63,17 @@ pub const SUBMIT_WAIT_MS: u64 = 60_000;
 pub const DEFAULT_BATCH_SIZE: u64 = 50_000;
 /// The most certificates in one anchor batch.
 pub const MAX_BATCH_SIZE: u64 = 1_000_000;
+/// The most copies (leaves of its tree) in one anchor batch: a batch of certificates
+/// with many copies holds fewer certificates ([`rows_per_batch`]).
+pub const MAX_BATCH_COPIES: u64 = 4_000_000;
+
+/// How many certificates of `copies` copies go into one anchor batch when at most
+/// `batch_size` are asked for: never more than [`MAX_BATCH_SIZE`], nor than fit in
+/// [`MAX_BATCH_COPIES`] copies, and at least one.
+pub fn rows_per_batch(batch_size: u64, copies: u16) -> u64 {
+    let by_copies = MAX_BATCH_COPIES / u64::from(copies.max(1));
+    batch_size.clamp(1, MAX_BATCH_SIZE).min(by_copies).max(1)
+}
 const JOB_FILE: &str = "job.json";
 
 /// Why issuing stopped.
@@ -123,6 +141,23 @@ pub enum IssuanceError {
     /// More certificates than status indexes.
     #[error("too many certificates for the department's status list")]
     TooMany,
+    /// The job's copies need more status indexes than the department's list has left.
+    #[error(
+        "{certificates} certificate(s) of {copies} one-time copies need {needed} status indexes \
+         (one per copy), but this department's status list has {left} left (it ends at index \
+         {MAX_STATUS_INDEX}); nothing was issued. Issue fewer copies per certificate \
+         (--copies), or fewer certificates"
+    )]
+    StatusListFull {
+        /// Certificates to issue.
+        certificates: u64,
+        /// Copies of each.
+        copies: u16,
+        /// Status indexes needed.
+        needed: u64,
+        /// Status indexes left.
+        left: u64,
+    },
     /// A worker thread stopped unexpectedly.
     #[error("internal error: a worker stopped unexpectedly")]
     WorkerFailed,
@@ -162,8 +197,9 @@ pub trait Progress: Sync {
     fn start(&self, _total: u64, _done: u64) {}
     /// `n` more rows signed (called from the signing workers).
     fn signed(&self, _n: u64) {}
-    /// A batch of `count` certificates is sent to the ledger.
-    fn anchoring(&self, _count: usize) {}
+    /// A batch of `certificates` certificates is sent to the ledger, as `leaves` leaves
+    /// of its tree (their copies; as many as the certificates in format 1).
+    fn anchoring(&self, _certificates: usize, _leaves: u64) {}
     /// A batch is anchored, proven and delivered: its record, with each certificate's
     /// package file and offer code.
     fn delivered(&self, _batch: &BatchFile) {}
@@ -199,6 +235,25 @@ pub struct Outcome {
     pub batches: u64,
     /// Certificates in them.
     pub certificates: u64,
+    /// The copies of those certificates (leaves of the batches' trees).
+    pub leaves: u64,
+}
+
+impl Outcome {
+    /// One more batch, of `certificates` certificates as `leaves` leaves.
+    fn add(&mut self, (certificates, leaves): (u64, u64)) {
+        self.batches += 1;
+        self.certificates += certificates;
+        self.leaves += leaves;
+    }
+
+    fn plus(self, other: Outcome) -> Outcome {
+        Outcome {
+            batches: self.batches + other.batches,
+            certificates: self.certificates + other.certificates,
+            leaves: self.leaves + other.leaves,
+        }
+    }
 }
 
 fn job_path(home: &Home) -> Result<PathBuf, HomeError> {
@@ -216,14 +271,22 @@ fn write_job(home: &Home, job: &Job, existing: Existing) -> Result<(), IssuanceE
 /// The interrupted job, if any.
 pub fn pending_job(home: &Home) -> Result<Option<Job>, IssuanceError> {
     let path = job_path(home)?;
+    let damaged = |detail: String| HomeError::Damaged {
+        path: path.clone(),
+        detail,
+    };
     match crate::home::read_limited(&path) {
-        Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
-            HomeError::Damaged {
-                path,
-                detail: e.to_string(),
+        Ok(bytes) => {
+            let job: Job = serde_json::from_slice(&bytes).map_err(|e| damaged(e.to_string()))?;
+            if job.version > job::JOB_VERSION {
+                return Err(damaged(format!(
+                    "job version {} was written by a newer ecert-issuer",
+                    job.version
+                ))
+                .into());
             }
-            .into()
-        }),
+            Ok(Some(job))
+        }
         Err(HomeError::File(e)) if e.is_not_found() => Ok(None),
         Err(e) => Err(e.into()),
     }
@@ -243,6 +306,18 @@ pub fn start<L: Ledger, P: Progress>(
     if !spool::list(ctx.home)?.is_empty() {
         return Err(IssuanceError::Pending);
     }
+    job::check_copies(u64::from(job.copies))
+        .map_err(|m| InputError::one(None, None, format!("--copies: {m}")))?;
+    let needed = job.total.saturating_mul(u64::from(job.copies));
+    let left = ctx.home.status_indexes_left()?;
+    if needed > left {
+        return Err(IssuanceError::StatusListFull {
+            certificates: job.total,
+            copies: job.copies,
+            needed,
+            left,
+        });
+    }
     write_job(ctx.home, &job, Existing::Refuse)?;
     run(ctx, kind, job, Outcome::default())
 }
@@ -256,6 +331,10 @@ pub fn resume<L: Ledger, P: Progress>(
     let Some(mut job) = pending_job(ctx.home)? else {
         return Err(IssuanceError::NothingPending);
     };
+    if let Err(detail) = job::check_copies(u64::from(job.copies)) {
+        let path = job_path(ctx.home)?;
+        return Err(HomeError::Damaged { path, detail }.into());
+    }
     let kind = kind_of(&job.kind).ok_or_else(|| {
         IssuanceError::Input(InputError::one(
             None,
@@ -266,14 +345,12 @@ pub fn resume<L: Ledger, P: Progress>(
     let mut outcome = Outcome::default();
     let mut spools = Vec::new();
     for (root, path) in spool::list(ctx.home)? {
-        let spooled = spool::read(&path)?;
-        spools.push((spooled.first_row, root, spooled));
+        spools.push((spool::summary(&path)?, root, path));
     }
-    spools.sort_by_key(|(first, _, _)| *first);
+    spools.sort_by_key(|(summary, _, _)| summary.first_row);
     let mut failure = None;
-    for (_, root, spooled) in spools {
-        let signed_to = spooled.first_row + spooled.certificates.len() as u64;
-        job.signed = job.signed.max(signed_to);
+    for (summary, root, path) in spools {
+        job.signed = job.signed.max(summary.first_row + summary.certificates);
         if failure.is_some() {
             continue;
         }
@@ -283,19 +360,30 @@ pub fn resume<L: Ledger, P: Progress>(
                 continue;
             }
         }
-        let batch = Batch::new(ctx.key, spooled.certificates)?;
+        let spooled = spool::read(&path, ctx.key.issuer(), ctx.threads)?;
+        let (batch, holders) = match spooled.batch {
+            SpooledBatch::Copies {
+                certificates,
+                holders,
+                order,
+            } => (
+                SignedBatch::Copies(CopyBatch::new(ctx.key, certificates, order)?),
+                holders,
+            ),
+            SpooledBatch::Whole(certificates) => (
+                SignedBatch::Whole(Batch::new(ctx.key, certificates)?),
+                Vec::new(),
+            ),
+        };
         if batch.root() != root {
             return Err(HomeError::Damaged {
-                path: ctx
-                    .home
-                    .issuing_dir()?
-                    .join(format!("{}.spool", root.to_hex())),
+                path,
                 detail: "its certificates are not the batch its name says".into(),
             }
             .into());
         }
         let tx = Transaction::AnchorBatch(batch.anchor_transaction(ctx.key, &ctx.anchor.chain_id)?);
-        let mut record = batch_file(&batch, ctx.key, UnixTime(job.issued_at))?;
+        let mut record = batch_file(&batch, &holders, ctx.key, UnixTime(job.issued_at))?;
         record.tx_hash = Some(transaction_hash(&tx.to_bytes()?));
         let prepared = Prepared {
             batch,
@@ -304,12 +392,11 @@ pub fn resume<L: Ledger, P: Progress>(
             offer_seed: spooled.offer_seed,
             resumed: true,
         };
-        let count = prepared.batch.len() as u64;
+        let size = prepared.size();
         match anchor_and_deliver(ctx, &job, prepared) {
             Ok(record) => {
                 ctx.progress.delivered(&record);
-                outcome.batches += 1;
-                outcome.certificates += count;
+                outcome.add(size);
             }
             Err(e) => failure = Some(e),
         }
@@ -362,14 +449,14 @@ fn run<L: Ledger, P: Progress>(
     ctx: &Context<'_, L, P>,
     kind: &Kind,
     mut job: Job,
-    mut outcome: Outcome,
+    outcome: Outcome,
 ) -> Result<Outcome, IssuanceError> {
     let times = Times {
         issued_at: UnixTime(job.issued_at),
         valid_from: UnixTime(job.valid_from),
         expires: UnixTime(job.expires),
     };
-    let batch_size = usize::try_from(job.batch_size.clamp(1, MAX_BATCH_SIZE))
+    let batch_size = usize::try_from(rows_per_batch(job.batch_size, job.copies))
         .map_err(|_| IssuanceError::TooMany)?;
     let mut rows = job::open_rows(&job, kind, job.signed)?;
     ctx.progress.start(job.total, job.signed);
@@ -379,11 +466,10 @@ fn run<L: Ledger, P: Progress>(
         let deliverer = s.spawn(move || -> Result<Outcome, IssuanceError> {
             let mut done = Outcome::default();
             for prepared in receiver {
-                let count = prepared.batch.len() as u64;
+                let size = prepared.size();
                 let record = anchor_and_deliver(ctx, &delivery_job, prepared)?;
                 ctx.progress.delivered(&record);
-                done.batches += 1;
-                done.certificates += count;
+                done.add(size);
             }
             Ok(done)
         });
@@ -414,14 +500,14 @@ fn run<L: Ledger, P: Progress>(
         Err(e) => return Err(finish_failure(ctx, e)),
     };
     signing?;
-    outcome.batches += delivered.batches;
-    outcome.certificates += delivered.certificates;
+    let outcome = outcome.plus(delivered);
     crate::home::remove_if_present(&job_path(ctx.home)?)?;
     files::sync_dir(ctx.home.issuing_dir()?.as_path());
     Ok(outcome)
 }
 
-/// Steps 1 to 3 for one batch: indexes reserved, rows signed, batch spooled and recorded.
+/// Steps 1 to 3 for one batch: indexes reserved and dealt at random, rows signed as
+/// copies, copies placed at random, batch spooled and recorded.
 fn sign_batch<L: Ledger, P: Progress>(
     ctx: &Context<'_, L, P>,
     kind: &Kind,
@@ -429,45 +515,37 @@ fn sign_batch<L: Ledger, P: Progress>(
     rows: &[crate::claims_input::InputRow],
     times: Times,
 ) -> Result<Prepared, IssuanceError> {
-    let count = u32::try_from(rows.len()).map_err(|_| IssuanceError::TooMany)?;
+    let copies = usize::from(job.copies);
+    let count = rows
+        .len()
+        .checked_mul(copies)
+        .and_then(|n| u32::try_from(n).ok())
+        .ok_or(IssuanceError::TooMany)?;
     let first = ctx.home.reserve_status_indexes(count)?;
+    let mut rng = sign::seeded_rng();
+    let indexes = shuffled_indexes(first, count, &mut rng)?;
     let signed = |n| ctx.progress.signed(n);
     let signer = Signer {
         key: ctx.key,
         kinds: ctx.kinds,
         kind: &kind.id,
         times,
+        copies,
     };
-    let (certificates, records) = sign_rows(signer, rows, first, ctx.threads, &signed)?;
-    let batch = Batch::from_signed(certificates, vec![kind.id.clone()])?;
-    let tx = Transaction::AnchorBatch(batch.anchor_transaction(ctx.key, &ctx.anchor.chain_id)?);
+    let certificates = sign_rows(signer, rows, &indexes, ctx.threads, &signed)?;
+    let holders: Vec<PublicKeyBytes> = rows.iter().map(|r| r.holder).collect();
+    let order = shuffled_order(&certificates, &mut rng);
+    let batch = CopyBatch::new(ctx.key, certificates, order)?;
     let offer_seed = job.offer_url.as_ref().map(|_| {
         let mut seed = [0u8; 32];
-        sign::seeded_rng().fill_bytes(&mut seed);
+        rng.fill_bytes(&mut seed);
         seed
     });
-    spool::write(
-        ctx.home,
-        &batch.root(),
-        job.signed,
-        offer_seed,
-        batch.certificates(),
-    )?;
-    let record = BatchFile {
-        version: RECORD_VERSION,
-        root: batch.root(),
-        key_id: ctx.key.key_id(),
-        kinds: batch.kinds().to_vec(),
-        count: batch.len() as u64,
-        state: BatchState::Submitted,
-        created_at: job.issued_at,
-        tx_hash: Some(transaction_hash(&tx.to_bytes()?)),
-        batch_seq: None,
-        height: None,
-        anchored_at_ms: None,
-        detail: None,
-        certificates: records,
-    };
+    spool::write(ctx.home, &batch, &holders, job.signed, offer_seed)?;
+    let batch = SignedBatch::Copies(batch);
+    let tx = Transaction::AnchorBatch(batch.anchor_transaction(ctx.key, &ctx.anchor.chain_id)?);
+    let mut record = batch_file(&batch, &holders, ctx.key, UnixTime(job.issued_at))?;
+    record.tx_hash = Some(transaction_hash(&tx.to_bytes()?));
     ctx.home.write_batch(&record)?;
     Ok(Prepared {
         batch,
@@ -476,4 +554,19 @@ fn sign_batch<L: Ledger, P: Progress>(
         offer_seed,
         resumed: false,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_hold_at_most_four_million_copies() {
+        assert_eq!(rows_per_batch(DEFAULT_BATCH_SIZE, 30), 50_000);
+        assert_eq!(rows_per_batch(DEFAULT_BATCH_SIZE, 1_000), 4_000);
+        assert_eq!(rows_per_batch(MAX_BATCH_SIZE, 1), MAX_BATCH_SIZE);
+        assert_eq!(rows_per_batch(MAX_BATCH_SIZE, 30), 133_333);
+        assert_eq!(rows_per_batch(0, 30), 1);
+        assert_eq!(rows_per_batch(10, 0), 10);
+    }
 }

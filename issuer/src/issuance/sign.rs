@@ -1,18 +1,17 @@
-//! Signing one batch's rows on every core, each worker with its own ChaCha20 generator
-//! seeded once from the operating system (instead of nine system calls per certificate).
+//! Signing one batch's rows as one-time copies on every core, each worker with its own
+//! ChaCha20 generator seeded once from the operating system (instead of a system call per
+//! secret), and the random order in which the batch's status indexes go to its copies.
 
 use ecert_schemas::{KindId, KindRegistry, StatusIndex, UnixTime};
 use rand_chacha::ChaCha20Rng;
 use rand_core::{OsRng, RngCore, SeedableRng};
-use sha2::{Digest, Sha256};
 
 use super::IssuanceError;
 use crate::claims_input::InputRow;
-use crate::register::CertificateRecord;
-use crate::{issue, CertificateRequest, IssuedCertificate, IssuerKey};
+use crate::{issue_copies, CopiesRequest, IssuedCopies, IssuerKey};
 
 /// How often (in certificates) a worker reports progress.
-const REPORT_EVERY: usize = 1024;
+const REPORT_EVERY: usize = 256;
 
 /// The validity and signing time of a job's certificates.
 #[derive(Clone, Copy, Debug)]
@@ -22,14 +21,15 @@ pub(crate) struct Times {
     pub expires: UnixTime,
 }
 
-/// What every certificate of a job is signed with: the department's key, the kind and
-/// the job's times.
+/// What every certificate of a job is signed with: the department's key, the kind, the
+/// job's times and its number of copies per certificate.
 #[derive(Clone, Copy)]
 pub(crate) struct Signer<'a> {
     pub key: &'a IssuerKey,
     pub kinds: &'a KindRegistry,
     pub kind: &'a KindId,
     pub times: Times,
+    pub copies: usize,
 }
 
 /// A fresh generator seeded from the operating system.
@@ -39,54 +39,68 @@ pub(crate) fn seeded_rng() -> ChaCha20Rng {
     ChaCha20Rng::from_seed(seed)
 }
 
-/// Signs `rows` on this thread, with consecutive status indexes from `first`.
+/// The `count` status indexes from `first` in an order drawn uniformly at random
+/// (Fisher–Yates): handed to the batch's copies in this order, consecutive indexes say
+/// nothing about which copies belong to one certificate.
+pub(crate) fn shuffled_indexes(
+    first: u32,
+    count: u32,
+    rng: &mut impl RngCore,
+) -> Result<Vec<StatusIndex>, IssuanceError> {
+    let end = first.checked_add(count).ok_or(IssuanceError::TooMany)?;
+    let mut indexes: Vec<StatusIndex> = (first..end).map(StatusIndex).collect();
+    for i in (1..indexes.len()).rev() {
+        let j = uniform_below(rng, i as u64 + 1);
+        indexes.swap(i, usize::try_from(j).unwrap_or(i));
+    }
+    Ok(indexes)
+}
+
+/// A uniform draw from `0..n` (n ≥ 1) without modulo bias.
+fn uniform_below(rng: &mut impl RngCore, n: u64) -> u64 {
+    let zone = u64::MAX - (u64::MAX % n);
+    loop {
+        let v = rng.next_u64();
+        if v < zone {
+            return v % n;
+        }
+    }
+}
+
+/// Signs `rows` on this thread, each row's copies with the next `signer.copies` of
+/// `indexes`.
 fn sign_part(
     signer: Signer<'_>,
     rows: &[InputRow],
-    first: u32,
+    indexes: &[StatusIndex],
     signed: &(dyn Fn(u64) + Sync),
-) -> Result<Vec<(IssuedCertificate, CertificateRecord)>, IssuanceError> {
+) -> Result<Vec<IssuedCopies>, IssuanceError> {
     let Signer {
         key,
         kinds,
         kind,
         times,
+        copies,
     } = signer;
     let mut rng = seeded_rng();
     let mut out = Vec::with_capacity(rows.len());
-    for (i, row) in rows.iter().enumerate() {
-        let index = u32::try_from(i)
-            .ok()
-            .and_then(|i| first.checked_add(i))
-            .ok_or(IssuanceError::TooMany)?;
-        let request = CertificateRequest {
+    for (i, (row, own)) in rows.iter().zip(indexes.chunks(copies.max(1))).enumerate() {
+        let request = CopiesRequest {
             kind: kind.clone(),
             claims: row.claims.clone(),
             holder: row.holder,
             valid_from: times.valid_from,
             expires: times.expires,
-            status_index: StatusIndex(index),
+            status_indexes: own.to_vec(),
         };
-        let cert = issue(key, kinds, &request, times.issued_at, &mut rng).map_err(|source| {
-            IssuanceError::Row {
-                row: row.row,
-                source,
-            }
-        })?;
-        let record = CertificateRecord {
-            id: cert.id,
-            kind: kind.clone(),
-            holder: row.holder,
-            status_index: index,
-            issued_at: times.issued_at.secs(),
-            valid_from: times.valid_from.secs(),
-            expires: times.expires.secs(),
-            leaf_index: 0,
-            hash: ecert_schemas::Hash32(Sha256::digest(&cert.certificate).into()),
-            package_file: None,
-            offer: None,
-        };
-        out.push((cert, record));
+        let issued =
+            issue_copies(key, kinds, &request, times.issued_at, &mut rng).map_err(|source| {
+                IssuanceError::Row {
+                    row: row.row,
+                    source,
+                }
+            })?;
+        out.push(issued);
         if (i + 1) % REPORT_EVERY == 0 {
             signed(REPORT_EVERY as u64);
         }
@@ -95,29 +109,25 @@ fn sign_part(
     Ok(out)
 }
 
-/// Signs `rows` with consecutive status indexes from `first`, on `threads` workers; the
-/// certificates and their register records, in row order.
+/// Signs `rows` as `signer.copies` copies each on `threads` workers, row `i`'s copies
+/// with `indexes[i * copies..(i + 1) * copies]`; the certificates, in row order.
 pub(crate) fn sign_rows(
     signer: Signer<'_>,
     rows: &[InputRow],
-    first: u32,
+    indexes: &[StatusIndex],
     threads: usize,
     signed: &(dyn Fn(u64) + Sync),
-) -> Result<(Vec<IssuedCertificate>, Vec<CertificateRecord>), IssuanceError> {
+) -> Result<Vec<IssuedCopies>, IssuanceError> {
+    let copies = signer.copies.max(1);
+    if rows.len().checked_mul(copies) != Some(indexes.len()) {
+        return Err(IssuanceError::WorkerFailed);
+    }
     let per = rows.len().div_ceil(threads.max(1)).max(1);
-    let parts: Vec<Result<Vec<_>, IssuanceError>> = std::thread::scope(|s| {
+    let parts: Vec<Result<Vec<IssuedCopies>, IssuanceError>> = std::thread::scope(|s| {
         let handles: Vec<_> = rows
             .chunks(per)
-            .enumerate()
-            .map(|(n, part)| {
-                let start = u32::try_from(n * per)
-                    .ok()
-                    .and_then(|o| first.checked_add(o));
-                s.spawn(move || match start {
-                    Some(start) => sign_part(signer, part, start, signed),
-                    None => Err(IssuanceError::TooMany),
-                })
-            })
+            .zip(indexes.chunks(per * copies))
+            .map(|(part, own)| s.spawn(move || sign_part(signer, part, own, signed)))
             .collect();
         handles
             .into_iter()
@@ -125,13 +135,30 @@ pub(crate) fn sign_rows(
             .collect()
     });
     let mut certificates = Vec::with_capacity(rows.len());
-    let mut records = Vec::with_capacity(rows.len());
     for part in parts {
-        for (cert, mut record) in part? {
-            record.leaf_index = records.len() as u64;
-            certificates.push(cert);
-            records.push(record);
-        }
+        certificates.extend(part?);
     }
-    Ok((certificates, records))
+    Ok(certificates)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn indexes_are_a_permutation_of_the_block() {
+        let mut rng = seeded_rng();
+        let indexes = shuffled_indexes(100, 3_000, &mut rng).unwrap();
+        let set: BTreeSet<u32> = indexes.iter().map(|i| i.0).collect();
+        assert_eq!(set.len(), 3_000);
+        assert_eq!(set.first(), Some(&100));
+        assert_eq!(set.last(), Some(&3_099));
+        // Not left in order: fewer than a tenth of neighbours are consecutive.
+        let consecutive = indexes.windows(2).filter(|w| w[1].0 == w[0].0 + 1).count();
+        assert!(consecutive < 300, "{consecutive}");
+        assert_ne!(indexes, shuffled_indexes(100, 3_000, &mut rng).unwrap());
+        assert!(shuffled_indexes(u32::MAX, 2, &mut rng).is_err());
+        assert!(shuffled_indexes(7, 0, &mut rng).unwrap().is_empty());
+    }
 }

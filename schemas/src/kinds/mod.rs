@@ -135,6 +135,8 @@ struct KindFile {
     description: String,
     issuers: Vec<String>,
     validity: ValidityRule,
+    #[serde(default)]
+    audience: Option<Vec<String>>,
     fields: Vec<FieldDef>,
     #[serde(default)]
     derived: Vec<DerivedEntry>,
@@ -157,6 +159,9 @@ pub struct Kind {
     pub issuers: BTreeSet<IssuerId>,
     /// Validity rule.
     pub validity: ValidityRule,
+    /// Who may see it: the counter roles (`employer`, `office`, ...) a wallet shows it
+    /// to, and only in answer to a registered counter's request; `None`: anyone.
+    pub audience: Option<BTreeSet<String>>,
     /// Fields: the `[[fields]]` entries in file order, then the `[[derived]]` entries in
     /// file order (the order of disclosures in packages and of fields on screens).
     pub fields: Vec<FieldDef>,
@@ -279,6 +284,25 @@ impl Kind {
                 check_rule(fact, rule, &fields).map_err(|detail| bad(&file.id, detail))?;
             }
         }
+        let audience = match file.audience {
+            None => None,
+            Some(roles) => {
+                let set: BTreeSet<String> = roles.iter().cloned().collect();
+                let word = |r: &String| {
+                    !r.is_empty()
+                        && r.len() <= 32
+                        && r.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')
+                };
+                if set.is_empty() || set.len() != roles.len() || !roles.iter().all(word) {
+                    return Err(bad(
+                        &file.id,
+                        "audience lists one or more distinct roles, lowercase words such as \"employer\""
+                            .into(),
+                    ));
+                }
+                Some(set)
+            }
+        };
         Ok(Kind {
             id,
             version: file.version,
@@ -287,9 +311,19 @@ impl Kind {
             description: file.description,
             issuers,
             validity: file.validity,
+            audience,
             fields,
             content_hash: Hash32(Sha256::digest(text.as_bytes()).into()),
         })
+    }
+
+    /// Whether a counter of `role` may be shown certificates of this kind.
+    pub fn audience_admits(&self, role: Option<&str>) -> bool {
+        match (&self.audience, role) {
+            (None, _) => true,
+            (Some(roles), Some(role)) => roles.contains(role),
+            (Some(_), None) => false,
+        }
     }
 
     /// The fields whose values the issuing department gives (`[[fields]]`), in order.
@@ -715,6 +749,37 @@ mod tests {
         c.insert("id_number".into(), text("110108199003070016"));
         c.insert("issuing_authority".into(), text("北京市公安局海淀分局"));
         c
+    }
+
+    #[test]
+    fn an_audience_is_a_set_of_role_words() {
+        let file = |audience: &str| {
+            format!(
+                "id = \"permit\"\nversion = 1\nname = \"P\"\ndescription = \"d\"\n\
+                 issuers = [\"justice\"]\n{audience}\n[validity]\nmax_days = 9\n\
+                 [[fields]]\nnumber = 0\nkey = \"name\"\nlabel = \"N\"\ntype = \"text\"\n\
+                 mandatory = true\n"
+            )
+        };
+        let open = Kind::from_toml("p.toml", &file("")).unwrap();
+        assert_eq!(open.audience, None);
+        assert!(open.audience_admits(None));
+        let kept =
+            Kind::from_toml("p.toml", &file("audience = [\"employer\", \"office\"]")).unwrap();
+        assert!(kept.audience_admits(Some("office")));
+        assert!(!kept.audience_admits(Some("hotel")));
+        assert!(!kept.audience_admits(None));
+        for bad in [
+            "audience = []",
+            "audience = [\"Employer\"]",
+            "audience = [\"a\", \"a\"]",
+            "audience = [\"\"]",
+        ] {
+            assert!(
+                Kind::from_toml("p.toml", &file(bad)).is_err(),
+                "{bad} accepted"
+            );
+        }
     }
 
     #[test]

@@ -1,17 +1,26 @@
 //! The story in one process: the real issuer, ledger state machine, certification,
 //! wallet and verifier code, with no network between them (`story --in-process`).
+//!
+//! Certificates are issued as one-time copies (format 2): each certificate is a set of
+//! copies, each with its own holder key, salts, status index and place in its batch; the
+//! wallet shows one unused copy of each certificate, and no certificate id reaches the
+//! counter.
 
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use ecert_qr::render;
+use ecert_schemas::copy::{CopyPackage, PresentationV2, PresentedCopy, DEFAULT_COPIES};
 use ecert_schemas::ledger::RevocationReason;
-use ecert_schemas::{Certificate, CertificatePackage, UnixTime};
-use ecert_testnet::province::Province;
+use ecert_schemas::{FieldValue, StatusIndex, UnixTime};
+use ecert_testnet::province::{Order, Province};
 use ecert_testnet::sample;
 use ecert_verifier::{verify_presentation, Policy, Verdict};
-use ecert_wallet::{present, HolderKey, Selection};
+use ecert_wallet::{present_copies, CopySelection, HolderKey};
 use rand_core::OsRng;
+
+/// Other citizens whose certificates share each batch with the story's citizen's.
+const NEIGHBOURS: [&str; 4] = ["王芳", "李娜", "刘洋", "陈静"];
 
 /// The current time (whole seconds).
 pub fn now() -> Result<UnixTime> {
@@ -22,11 +31,49 @@ fn step(n: u32, text: &str) {
     ecert_shell::outln!("\n[{n}] {text}");
 }
 
+/// A resident ID number (GB 11643: region, birth date, sequence, ISO 7064 MOD 11-2 check
+/// character) of the sample citizen's region and birth date, with sequence `sequence`.
+fn resident_id(sequence: u32) -> String {
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    const CHECK: &[u8; 11] = b"10X98765432";
+    let body = format!("11010819900307{:03}", sequence % 1000);
+    let sum: u32 = body
+        .bytes()
+        .zip(WEIGHTS)
+        .map(|(d, w)| u32::from(d.wrapping_sub(b'0')) * w)
+        .sum();
+    let check = CHECK
+        .get((sum % 11) as usize)
+        .copied()
+        .map_or('0', char::from);
+    format!("{body}{check}")
+}
+
+/// `order` for another citizen: their name and ID number (and licence number) instead of
+/// the sample citizen's.
+fn neighbour_order(order: &Order, name: &str, sequence: u32) -> Order {
+    let mut order = order.clone();
+    let id = resident_id(sequence);
+    order
+        .claims
+        .insert("name".into(), FieldValue::Text(name.to_owned()));
+    order
+        .claims
+        .insert("id_number".into(), FieldValue::Text(id.clone()));
+    if order.claims.contains_key("licence_number") {
+        order
+            .claims
+            .insert("licence_number".into(), FieldValue::Text(id));
+    }
+    order
+}
+
 /// Runs the in-process story, writing the QR files to `out`.
 pub fn story(out: &Path) -> Result<()> {
     let mut rng = OsRng;
     let start = now()?;
     let genesis = start.minus(3600);
+    let copies = DEFAULT_COPIES;
 
     step(
         1,
@@ -46,25 +93,60 @@ pub fn story(out: &Path) -> Result<()> {
     let wallet = HolderKey::generate(&mut rng);
     ecert_shell::outln!("    holder key {}", wallet.public_key());
 
-    step(3, "Departments issue four certificates; each batch is anchored and certified by 4 of 4 validators");
+    step(
+        3,
+        &format!(
+            "Departments issue four certificates as one-time copies ({copies} each), in \
+             batches shared with {} other citizens; each batch is anchored and certified by \
+             4 of 4 validators",
+            NEIGHBOURS.len()
+        ),
+    );
     let t = start.minus(600);
     let mut packages = Vec::new();
     for (department, order) in sample::by_department(start) {
-        let issued =
-            province.issue_and_anchor(department, wallet.public_key(), &[order], t, &mut rng)?;
-        packages.push(one(issued)?);
-    }
-    for p in &packages {
-        let cert = Certificate::from_bytes(&p.certificate)?;
+        let mut issued = province.issue_copies(
+            department,
+            wallet.public_key(),
+            std::slice::from_ref(&order),
+            copies,
+            t,
+            &mut rng,
+        )?;
+        for (n, name) in (1u32..).zip(NEIGHBOURS) {
+            let neighbour = HolderKey::generate(&mut rng);
+            let theirs = neighbour_order(&order, name, n);
+            issued.extend(province.issue_copies(
+                department,
+                neighbour.public_key(),
+                &[theirs],
+                copies,
+                t,
+                &mut rng,
+            )?);
+        }
+        let certificates = issued.len();
+        let in_batch: usize = issued.iter().map(|c| c.copies.len()).sum();
+        let mine = province
+            .anchor_copies(department, issued, t, &mut rng)?
+            .into_iter()
+            .next()
+            .context("the batch returned no package")?;
+        let batch_seq = mine.copies.first().map_or(0, |c| c.batch_seq);
         ecert_shell::outln!(
-            "    {:<22} from {:<16} anchored in batch {} ({} bytes)",
-            cert.claims.kind.as_str(),
-            cert.claims.issuer.as_str(),
-            p.anchor.batch_seq,
-            p.certificate.len()
+            "    {:<22} from {:<16} {} copies in batch {} ({} certificates, {} copies), \
+             package {} bytes",
+            mine.kind.as_str(),
+            mine.issuer.as_str(),
+            mine.copies.len(),
+            batch_seq,
+            certificates,
+            in_batch,
+            mine.to_bytes()?.len()
         );
+        packages.push(mine);
     }
-    let [id_card, _, _, record] = <[CertificatePackage; 4]>::try_from(packages)
+    let [id_card, _, _, record] = <[CopyPackage; 4]>::try_from(packages)
         .map_err(|_| anyhow::anyhow!("expected the four sample certificates"))?;
     ecert_shell::outln!(
         "    ledger height {}, {} batches anchored",
@@ -83,30 +165,24 @@ pub fn story(out: &Path) -> Result<()> {
         counter.anchor_count()
     );
 
-    step(5, "The citizen shows ID card (name, ID number) + no-criminal-record (result, purpose) in one QR");
-    let selections = [
-        Selection {
-            package: &id_card,
-            fields: vec!["name".into(), "id_number".into()],
-        },
-        Selection {
-            package: &record,
-            fields: vec!["result".into(), "purpose".into()],
-        },
-    ];
+    step(
+        5,
+        "The citizen shows ID card (name, ID number) + no-criminal-record (result, purpose) \
+         in one QR, one unused copy of each",
+    );
     let shown_at = now()?;
-    let presentation = present(&wallet, &province.kinds, &selections, shown_at, None)?;
-    let qr = presentation.to_qr_string()?;
+    let first = show(&wallet, &province, [&id_card, &record], 0, shown_at)?;
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let png_path = out.join("presentation.png");
-    std::fs::write(&png_path, render::to_png(&qr, 6)?)
+    std::fs::write(&png_path, render::to_png(&first, 6)?)
         .with_context(|| format!("cannot write {}", png_path.display()))?;
-    std::fs::write(out.join("presentation.svg"), render::to_svg(&qr)?)?;
-    std::fs::write(out.join("presentation.txt"), &qr)?;
+    std::fs::write(out.join("presentation.svg"), render::to_svg(&first)?)?;
+    std::fs::write(out.join("presentation.txt"), &first)?;
     ecert_shell::outln!(
-        "    QR string: {} characters, QR version {} (level M)",
-        qr.len(),
-        render::qr_version(&qr)?
+        "    copy 1 of {} of each; QR string: {} characters, QR version {} (level M)",
+        copies,
+        first.len(),
+        render::qr_version(&first)?
     );
     ecert_shell::outln!("    wrote {} (and .svg, .txt)", png_path.display());
 
@@ -115,7 +191,7 @@ pub fn story(out: &Path) -> Result<()> {
         "The counter scans the PNG (a standard QR decoder) and verifies offline",
     );
     let scanned = scan_png(&png_path)?;
-    if scanned != qr {
+    if scanned != first {
         bail!("the QR image decodes to a different string than the wallet encoded");
     }
     ecert_shell::outln!(
@@ -131,34 +207,159 @@ pub fn story(out: &Path) -> Result<()> {
 
     step(
         7,
-        "The court revokes the no-criminal-record certificate; the counter re-syncs",
+        "At another counter the citizen shows the same two certificates again: other copies",
     );
-    let record_cert = Certificate::from_bytes(&record.certificate)?;
-    province.revoke(
-        "justice",
-        &[record_cert.claims.status_index],
-        RevocationReason::Withdrawn,
-        now()?,
-    )?;
-    let counter = province.sync_counter()?;
-    ecert_shell::outln!("    synced certified header #{}", counter.header().height);
-
-    step(8, "The same QR code is verified again");
-    let verdict = verify_presentation(&scanned, &counter, now()?, &policy);
-    print_verdict(&verdict);
-    match verdict {
-        Err(ecert_verifier::VerifyError::Revoked { .. }) => {
-            ecert_shell::outln!(
-                "\nStory complete: valid before revocation, rejected as revoked after."
-            );
-            Ok(())
-        }
-        other => bail!("expected the revoked certificate to be rejected, got {other:?}"),
+    let second = show(&wallet, &province, [&id_card, &record], 1, now()?)?;
+    ecert_shell::outln!(
+        "    copy 2 of {} of each; QR string: {} characters, QR version {} (level M)",
+        copies,
+        second.len(),
+        render::qr_version(&second)?
+    );
+    let again = verify_presentation(&second, &counter, now()?, &policy);
+    print_verdict(&again);
+    if again.is_err() {
+        bail!("the second presentation was rejected");
     }
+    compare(&first, &second, &verdict, &again)?;
+
+    step(
+        8,
+        &format!(
+            "The court revokes the no-criminal-record certificate: all {} of its copies' \
+             status indexes; the counter re-syncs",
+            record.copies.len()
+        ),
+    );
+    let indexes: Vec<StatusIndex> = record.copies.iter().map(|c| c.status_index).collect();
+    province.revoke("justice", &indexes, RevocationReason::Withdrawn, now()?)?;
+    let counter = province.sync_counter()?;
+    ecert_shell::outln!(
+        "    {} status indexes revoked in one transaction; synced certified header #{}",
+        indexes.len(),
+        counter.header().height
+    );
+
+    step(
+        9,
+        "Both QR codes are verified again, and a third made now with a copy never shown",
+    );
+    let third = show(&wallet, &province, [&id_card, &record], 2, now()?)?;
+    let mut all_revoked = true;
+    for (name, qr) in [("first", &scanned), ("second", &second), ("third", &third)] {
+        ecert_shell::outln!("    the {name} code:");
+        let verdict = verify_presentation(qr, &counter, now()?, &policy);
+        print_verdict(&verdict);
+        all_revoked &= matches!(verdict, Err(ecert_verifier::VerifyError::Revoked { .. }));
+    }
+    if !all_revoked {
+        bail!("expected every copy of the revoked certificate to be rejected as revoked");
+    }
+    let id_only = show_one(&wallet, &province, &id_card, 3, now()?)?;
+    let verdict = verify_presentation(&id_only, &counter, now()?, &policy);
+    ecert_shell::outln!("    the ID card alone, another copy:");
+    print_verdict(&verdict);
+    if verdict.is_err() {
+        bail!("the ID card was not revoked and must still verify");
+    }
+    ecert_shell::outln!(
+        "\nStory complete: valid before revocation, every copy rejected as revoked after."
+    );
+    Ok(())
 }
 
-fn one(mut packages: Vec<CertificatePackage>) -> Result<CertificatePackage> {
-    packages.pop().context("the batch returned no package")
+/// Copy `copy` of each of `packages` (ID card: name and ID number; no-criminal-record:
+/// result and purpose) in one presentation at `time`, as a QR string.
+fn show(
+    wallet: &HolderKey,
+    province: &Province,
+    [id_card, record]: [&CopyPackage; 2],
+    copy: usize,
+    time: UnixTime,
+) -> Result<String> {
+    let selections = [
+        CopySelection {
+            package: id_card,
+            copy,
+            fields: vec!["name".into(), "id_number".into()],
+        },
+        CopySelection {
+            package: record,
+            copy,
+            fields: vec!["result".into(), "purpose".into()],
+        },
+    ];
+    let presentation = present_copies(wallet, &province.kinds, &selections, time, None)?;
+    Ok(presentation.to_qr_string()?)
+}
+
+/// Copy `copy` of `package` (name only) at `time`, as a QR string.
+fn show_one(
+    wallet: &HolderKey,
+    province: &Province,
+    package: &CopyPackage,
+    copy: usize,
+    time: UnixTime,
+) -> Result<String> {
+    let selection = [CopySelection {
+        package,
+        copy,
+        fields: vec!["name".into()],
+    }];
+    let presentation = present_copies(wallet, &province.kinds, &selection, time, None)?;
+    Ok(presentation.to_qr_string()?)
+}
+
+/// The copies a QR string shows.
+fn copies_in(qr: &str) -> Result<Vec<PresentedCopy>> {
+    let bytes = ecert_schemas::codec::qr::decode_qr(qr)?;
+    Ok(PresentationV2::from_bytes(&bytes)?.decode_items()?)
+}
+
+/// What two presentations of the same certificates have in common, as a counter sees them.
+fn compare(
+    first: &str,
+    second: &str,
+    verdict: &Result<Verdict, ecert_verifier::VerifyError>,
+    again: &Result<Verdict, ecert_verifier::VerifyError>,
+) -> Result<()> {
+    let (a, b) = (copies_in(first)?, copies_in(second)?);
+    let keys_shared = a.iter().any(|x| b.iter().any(|y| x.holder == y.holder));
+    let indexes_shared = a
+        .iter()
+        .any(|x| b.iter().any(|y| x.status_index == y.status_index));
+    let signatures_shared = a
+        .iter()
+        .any(|x| b.iter().any(|y| x.signature == y.signature));
+    let ids_shown = [verdict, again]
+        .into_iter()
+        .filter_map(|v| v.as_ref().ok())
+        .flat_map(|v| v.certificates.iter())
+        .filter(|c| c.id.is_some())
+        .count();
+    for (name, items) in [("first ", &a), ("second", &b)] {
+        for item in items {
+            ecert_shell::outln!(
+                "    {name} code: holder key {}…, status index {:>4}, place {:>3} in batch {}",
+                item.holder.to_hex().get(..16).unwrap_or_default(),
+                item.status_index.0,
+                item.leaf_index,
+                item.batch_seq
+            );
+        }
+    }
+    ecert_shell::outln!(
+        "    shared by the two codes: holder keys {}, status indexes {}, issuer signatures \
+         {}, certificate ids shown {}",
+        if keys_shared { "YES" } else { "none" },
+        if indexes_shared { "YES" } else { "none" },
+        if signatures_shared { "YES" } else { "none" },
+        ids_shown
+    );
+    if keys_shared || indexes_shared || signatures_shared || ids_shown > 0 {
+        bail!("two presentations of other copies share something a counter could match");
+    }
+    Ok(())
 }
 
 fn scan_png(path: &Path) -> Result<String> {

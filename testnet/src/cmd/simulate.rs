@@ -21,6 +21,8 @@ pub struct Args {
     pub seed: Option<u64>,
     /// Departments work on weekends too.
     pub seven_day_week: bool,
+    /// One-time copies per certificate.
+    pub copies: u16,
 }
 
 /// Runs the simulation and prints its report.
@@ -34,20 +36,29 @@ pub fn simulate(args: Args) -> Result<()> {
         seed,
         idle_days: 7,
         seven_day_week: args.seven_day_week,
+        copies: args.copies,
     };
     options.check()?;
     outln!(
-        "A province's year, simulated in process: {} certificates in batches of {}, {} days, \
-         {} % revoked, seed {seed}",
+        "A province's year, simulated in process: {} certificates of {} one-time {} in \
+         batches of {} ({} leaves), {} days, {} % revoked, seed {seed}",
         group(options.certificates),
+        options.copies,
+        if options.copies == 1 {
+            "copy"
+        } else {
+            "copies"
+        },
         group(options.batch_size),
+        group(options.copies_of(options.batch_size)),
         options.days,
         options.revoked_percent
     );
     outln!(
-        "(replay: ecert-testnet simulate --certificates {} --batch-size {} --days {} \
+        "(replay: ecert-testnet simulate --certificates {} --copies {} --batch-size {} --days {} \
          --revoked-percent {} --seed {seed}{})",
         options.certificates,
+        options.copies,
         options.batch_size,
         options.days,
         options.revoked_percent,
@@ -120,14 +131,16 @@ fn peak_memory() -> Option<u64> {
 fn print(r: &Report) {
     outln!(
         "\nThe year: {} working days, {} blocks ({} transactions), height {}, {} batches, \
-         {} certificates, {} revoked",
+         {} certificates ({} copies), {} revoked ({} status indexes)",
         r.working_days,
         group(r.blocks),
         group(r.transactions),
         group(r.height),
         group(r.batches),
         group(r.certificates),
-        group(r.revoked)
+        group(r.copies),
+        group(r.revoked),
+        group(r.revoked_indexes)
     );
     for rot in &r.rotations {
         outln!(
@@ -179,14 +192,43 @@ fn print(r: &Report) {
         mib(s.total_purged(1_000))
     );
 
+    let l = &r.ledger;
+    let per_certificate = |bytes: u64| bytes as f64 / r.certificates.max(1) as f64;
+    outln!("\nLedger bytes per certificate (encoded transactions over the year's certificates)");
+    outln!(
+        "  anchors {:>14} bytes  {:.3} a certificate",
+        group(l.anchors),
+        per_certificate(l.anchors)
+    );
+    outln!(
+        "  revocations {:>10} bytes  {:.3} a certificate",
+        group(l.revocations),
+        per_certificate(l.revocations)
+    );
+    outln!("  governance {:>11} bytes", group(l.governance));
+    outln!(
+        "  total {:>16} bytes  {:.3} a certificate  target <= 1: {}",
+        group(l.total()),
+        per_certificate(l.total()),
+        mark(per_certificate(l.total()) <= 1.0)
+    );
+
     let y = &r.year_end;
     outln!("\nThe counter's full bundle at the year's end");
     outln!(
-        "  {} bytes ({} batch records, {} revoked)  target < 15 MB: {}",
+        "  {} bytes ({} batch records, {} revoked status indexes)  target < 15 MB: {}",
         group(y.bundle_bytes),
         group(y.bundle_batches),
         group(y.bundle_revoked),
         mark(y.bundle_bytes < 15_000_000)
+    );
+    outln!(
+        "  of which anchor records {} bytes, status lists {} bytes ({:.2} bits a revoked \
+         index); {:.3} bytes a certificate",
+        group(y.bundle_anchor_bytes),
+        group(y.bundle_status_bytes),
+        y.bundle_status_bytes as f64 * 8.0 / y.bundle_revoked.max(1) as f64,
+        per_certificate(y.bundle_bytes)
     );
     outln!(
         "  full sync check: decode {}, TrustStore::from_bundle {}",
@@ -195,7 +237,7 @@ fn print(r: &Report) {
     );
 
     outln!("\nDaily incremental sync (a counter syncing every morning at 06:00, all year)");
-    outln!("  morning of       batches  revocations  registry       bytes      serve      check");
+    outln!("  morning of       batches  revoked idx  registry       bytes      serve      check");
     let line = |d: &simulate::DaySync| {
         outln!(
             "  day {:>3} ({})  {:>9}  {:>11}  {:>8}  {:>10}  {:>9}  {:>9}",
@@ -266,7 +308,7 @@ fn print(r: &Report) {
     );
     outln!(
         "  one revocation of {:<6} indexes         {}  (its list held {} revoked)",
-        group(u64::from(simulate::YEAR_END_REVOCATIONS)),
+        group(y.revocation_block_indexes),
         ms(y.revocation_block),
         group(y.largest_list)
     );
@@ -293,6 +335,14 @@ fn print(r: &Report) {
             }
         );
     }
+
+    outln!(
+        "  copies shown by the citizen over the run: {}; shown again after all of a \
+         certificate's {} had been: {}",
+        group(r.presented.copies),
+        r.options.copies,
+        group(r.presented.reused)
+    );
 
     let i = &r.idle;
     outln!(

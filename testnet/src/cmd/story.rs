@@ -9,7 +9,8 @@ use std::process::{Command, Output, Stdio};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use ecert_schemas::{Certificate, CertificatePackage};
+use ecert_schemas::copy::{AnyPackage, AnyPresentation};
+use ecert_schemas::Certificate;
 use ecert_testnet::network::{dev_passphrase, find_binary};
 use ecert_testnet::sample;
 
@@ -299,15 +300,36 @@ fn tell(out: &Path, tools: &Tools, network_dir: &Path, passphrase: &str, ca: &Pa
         );
     }
 
+    // The same certificates shown again, as at another counter: other one-time copies.
+    let again = run_ok(
+        wallet(&[
+            "present",
+            "--show",
+            "id-card:name,id_number",
+            "--show",
+            "no-criminal-record:result",
+            "--text",
+        ]),
+        "ecert-wallet present",
+    )?;
+    let again = again
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("EC1"))
+        .ok_or_else(|| anyhow::anyhow!("ecert-wallet present printed no QR text"))?;
+    ecert_shell::outln!("      {}", unlinked(qr_text, again)?);
+
     step(7, "The court revokes the no-criminal-record certificate");
     let record_path = packages
         .last()
         .ok_or_else(|| anyhow::anyhow!("no packages"))?;
-    let record = CertificatePackage::from_bytes(&std::fs::read(record_path)?)?;
-    let cert_id = Certificate::from_bytes(&record.certificate)?
-        .claims
-        .id
-        .to_hex();
+    let cert_id = match AnyPackage::from_bytes(&std::fs::read(record_path)?)? {
+        AnyPackage::V2(copies) => copies.id.to_hex(),
+        AnyPackage::V1(whole) => Certificate::from_bytes(&whole.certificate)?
+            .claims
+            .id
+            .to_hex(),
+    };
     indent(
         &run_ok(
             issuer(
@@ -354,4 +376,28 @@ fn tell(out: &Path, tools: &Tools, network_dir: &Path, passphrase: &str, ca: &Pa
         refresh.status.code().unwrap_or(-1)
     );
     Ok(())
+}
+
+/// What a second presentation shares with the first: nothing a counter could match if
+/// both are one-time copies (other copy keys, signatures and status indexes).
+fn unlinked(first: &str, second: &str) -> Result<String> {
+    let copies = |text: &str| -> Result<Vec<ecert_schemas::copy::PresentedCopy>> {
+        match AnyPresentation::from_qr_string(text)? {
+            AnyPresentation::V2(p) => Ok(p.decode_items()?),
+            AnyPresentation::V1(_) => bail!("the wallet showed whole certificates, not copies"),
+        }
+    };
+    let (a, b) = (copies(first)?, copies(second)?);
+    let shared = a.iter().zip(&b).any(|(x, y)| {
+        x.holder == y.holder || x.signature == y.signature || x.status_index == y.status_index
+    });
+    if shared || a.len() != b.len() {
+        bail!("the second presentation reused a copy of the first");
+    }
+    Ok(format!(
+        "Shown again at another counter ({} characters): other one-time copies — no copy key, \
+         signature or status index in common with the first code, and no certificate id in \
+         either",
+        second.len()
+    ))
 }

@@ -1,12 +1,14 @@
-//! The certificates the counters check: real certificates issued to one wallet key and
-//! anchored before the run, some of them revoked during it.
+//! The certificates the counters check: real certificates issued to one wallet key as
+//! one-time copies (format 2) and anchored before the run, some of them revoked during it
+//! (every copy's status index in one transaction).
 
 use std::time::{Duration, Instant};
 
-use ecert_issuer::Batch;
+use ecert_issuer::{shuffled_order, CopyBatch};
+use ecert_schemas::copy::CopyPackage;
 use ecert_schemas::ledger::Transaction;
-use ecert_schemas::{Certificate, CertificatePackage, IssuerId, StatusIndex, UnixTime};
-use ecert_wallet::HolderKey;
+use ecert_schemas::{IssuerId, StatusIndex, UnixTime};
+use ecert_wallet::{CopySelection, HolderKey};
 use rand_core::OsRng;
 
 use super::record::OpOutcome;
@@ -19,22 +21,24 @@ use crate::{sample, TestnetError};
 pub struct Presentable {
     /// Its issuer.
     pub issuer: IssuerId,
-    /// Its status index.
-    pub index: StatusIndex,
+    /// Its copies' status indexes.
+    pub indexes: Vec<StatusIndex>,
     /// Its package, as the wallet holds it.
-    pub package: CertificatePackage,
+    pub package: CopyPackage,
     /// The block that anchored it.
     pub height: u64,
 }
 
-/// Issues `per_department` certificates from each of the public security bureau (ID
-/// cards) and the court (no-criminal-record) to `holder`, each department's as one batch,
-/// and anchors them through the nodes in turn (retrying for up to `patience`).
+/// Issues `per_department` certificates of `copies` one-time copies each from each of
+/// the public security bureau (ID cards) and the court (no-criminal-record) to `holder`,
+/// each department's as one batch, and anchors them through the nodes in turn (retrying
+/// for up to `patience`).
 pub fn issue_presentable(
     province: &mut Province,
     holder: &HolderKey,
     clients: &Clients<'_>,
     per_department: usize,
+    copies: u16,
     patience: Duration,
 ) -> Result<Vec<Presentable>, TestnetError> {
     let now = ecert_shell::clock::now().map_err(|e| TestnetError::local("read the clock", e))?;
@@ -44,21 +48,23 @@ pub fn issue_presentable(
         ("justice", sample::no_criminal_record(now)),
     ] {
         let orders: Vec<Order> = vec![order; per_department];
-        let issued = province.issue(dept, holder.public_key(), &orders, now, &mut OsRng)?;
+        let issued =
+            province.issue_copies(dept, holder.public_key(), &orders, copies, now, &mut OsRng)?;
         let department = province.department(dept)?;
-        let batch = Batch::new(&department.issuer_key, issued)?;
+        let order = shuffled_order(&issued, &mut OsRng);
+        let batch = CopyBatch::new(&department.issuer_key, issued, order)?;
         let tx = Transaction::AnchorBatch(
             batch.anchor_transaction(&department.issuer_key, province.ledger().chain_id())?,
         )
         .to_bytes()?;
         let (height, batch_seq) = anchor_patiently(clients, &tx, patience)?;
-        for package in batch.packages(batch_seq) {
-            let index = Certificate::from_bytes(&package.certificate)?
-                .claims
-                .status_index;
+        for n in 0..batch.len() {
+            let package = batch
+                .package(n, batch_seq)
+                .ok_or_else(|| TestnetError::local("a batch of copies", "no package"))?;
             all.push(Presentable {
                 issuer: department.id.clone(),
-                index,
+                indexes: package.copies.iter().map(|c| c.status_index).collect(),
                 package,
                 height,
             });
@@ -97,17 +103,21 @@ fn anchor_patiently(
     )))
 }
 
-/// A presentation of `cert`'s name at `time`, as a QR string.
+/// A presentation of the name from copy `copy` (modulo the copies there are) of `cert`
+/// at `time`, as a QR string.
 pub fn present(
     holder: &HolderKey,
     province: &Province,
     cert: &Presentable,
+    copy: usize,
     time: UnixTime,
 ) -> Result<String, TestnetError> {
-    let selection = ecert_wallet::Selection {
+    let selection = CopySelection {
         package: &cert.package,
+        copy: copy % cert.package.copies.len().max(1),
         fields: vec!["name".to_owned()],
     };
-    let presentation = ecert_wallet::present(holder, &province.kinds, &[selection], time, None)?;
+    let presentation =
+        ecert_wallet::present_copies(holder, &province.kinds, &[selection], time, None)?;
     Ok(presentation.to_qr_string()?)
 }

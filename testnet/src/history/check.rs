@@ -9,7 +9,9 @@
 //! - all nodes agree: the same newest certified header, and the same header at the
 //!   newest height they all hold;
 //! - every revocation acknowledged as certified is revoked in every node's certified
-//!   state, and the nodes agree on the height that revoked each certificate;
+//!   state, the nodes agree on the height that revoked each certificate, and a
+//!   certificate's one-time copies are revoked together (every copy's status index, at one
+//!   height);
 //! - no counter said VALID for a certificate whose revocation was certified at or before
 //!   its data: by height (its data's height includes the revoking block) or by time (its
 //!   data's "as of" time is not before the moment the revocation was known to be
@@ -31,10 +33,23 @@ use super::record::{History, OpKind, OpOutcome, Verdict};
 pub struct CertInfo {
     /// Its issuer.
     pub issuer: IssuerId,
-    /// Its status index.
-    pub index: StatusIndex,
+    /// Its status indexes: one per one-time copy (one for a certificate of format 1).
+    pub indexes: Vec<StatusIndex>,
     /// The block that anchored it.
     pub height: u64,
+}
+
+impl CertInfo {
+    /// How the findings name it: its issuer and first status index.
+    fn name(&self) -> String {
+        match self.indexes.as_slice() {
+            [one] => format!("{} #{}", self.issuer, one.0),
+            [first, rest @ ..] => {
+                format!("{} #{} (and {} copies)", self.issuer, first.0, rest.len())
+            }
+            [] => format!("{} (no status index)", self.issuer),
+        }
+    }
 }
 
 /// Something that breaks a promise of the ledger.
@@ -280,29 +295,47 @@ impl Checker<'_> {
         }
     }
 
-    /// The height that revoked each of `certs` by the ledger (`None`: not revoked), and
-    /// any disagreement between the nodes about it.
+    /// The height that revoked each of `certs` by the ledger (`None`: not revoked; a
+    /// certificate of several copies is revoked when its first copy is), any disagreement
+    /// between the nodes about it, and any node holding a certificate's copies revoked at
+    /// different heights or only some of them revoked.
     fn revoked_heights(&mut self, certs: &[CertInfo]) -> Vec<Option<u64>> {
         let mut problems = Vec::new();
         let heights = certs
             .iter()
             .map(|c| {
-                let by_node: BTreeSet<Option<u64>> = self
-                    .views
-                    .iter()
-                    .filter_map(|v| v.revoked_at.as_ref())
-                    .map(|entries| {
-                        entries
-                            .iter()
-                            .filter(|e| e.issuer == c.issuer && e.index == c.index)
-                            .map(|e| e.height)
-                            .min()
-                    })
-                    .collect();
+                let mut by_node = BTreeSet::new();
+                for view in self.views {
+                    let Some(entries) = view.revoked_at.as_ref() else {
+                        continue;
+                    };
+                    // The height that revoked each copy on this node.
+                    let copies: Vec<Option<u64>> = c
+                        .indexes
+                        .iter()
+                        .map(|index| {
+                            entries
+                                .iter()
+                                .filter(|e| e.issuer == c.issuer && e.index == *index)
+                                .map(|e| e.height)
+                                .min()
+                        })
+                        .collect();
+                    let distinct: BTreeSet<Option<u64>> = copies.iter().copied().collect();
+                    if distinct.len() > 1 {
+                        problems.push(format!(
+                            "node {} holds the copies of {} revoked at different heights or \
+                             not all revoked: {distinct:?}",
+                            view.node,
+                            c.name()
+                        ));
+                    }
+                    by_node.insert(copies.into_iter().flatten().min());
+                }
                 if by_node.len() > 1 {
                     problems.push(format!(
-                        "the nodes disagree on when {} #{} was revoked: {by_node:?}",
-                        c.issuer, c.index.0
+                        "the nodes disagree on when {} was revoked: {by_node:?}",
+                        c.name()
                     ));
                 }
                 by_node.into_iter().flatten().min()
@@ -337,7 +370,8 @@ impl Checker<'_> {
                         .iter()
                         .filter_map(|op| match (&op.kind, &op.outcome) {
                             (OpKind::Revoke { issuer, indexes }, OpOutcome::Certified { .. })
-                                if *issuer == c.issuer && indexes.contains(&c.index) =>
+                                if *issuer == c.issuer
+                                    && c.indexes.iter().any(|i| indexes.contains(i)) =>
                             {
                                 Some(op.completed_ms)
                             }
@@ -360,7 +394,7 @@ impl Checker<'_> {
                 continue;
             };
             let known_ms = known.get(check.cert).copied().flatten();
-            let name = format!("{} #{}", cert.issuer, cert.index.0);
+            let name = cert.name();
             let data = format!(
                 "counter {} at {} ms, data of height {} as of {} s",
                 check.counter, check.at_ms, check.height, check.as_of
@@ -496,7 +530,7 @@ mod tests {
     fn cert() -> Vec<CertInfo> {
         vec![CertInfo {
             issuer: issuer(),
-            index: StatusIndex(0),
+            indexes: vec![StatusIndex(0)],
             height: 1,
         }]
     }
@@ -615,5 +649,31 @@ mod tests {
             checks_of(&check(&history, &[view(0, 7)], &cert())),
             ["counters"]
         );
+    }
+
+    #[test]
+    fn copies_revoked_apart_are_found() {
+        // Copies #0 and #1 of one certificate: the node holds only #0 revoked.
+        let copies = vec![CertInfo {
+            issuer: issuer(),
+            indexes: vec![StatusIndex(0), StatusIndex(1)],
+            height: 1,
+        }];
+        let findings = check(&History::default(), &[view(0, 7)], &copies);
+        assert_eq!(checks_of(&findings), ["revocations"]);
+        assert!(
+            findings.anomalies[0].detail.contains("#0 (and 1 copies)"),
+            "{:?}",
+            findings.anomalies
+        );
+        // Both revoked at one height: nothing to say.
+        let mut both = view(0, 7);
+        both.revoked_at.as_mut().unwrap().push(RevokedAt {
+            height: 3,
+            issuer: issuer(),
+            index: StatusIndex(1),
+        });
+        let findings = check(&History::default(), &[both], &copies);
+        assert!(findings.anomalies.is_empty(), "{:?}", findings.anomalies);
     }
 }

@@ -2,7 +2,8 @@
 //! random node now and then (incrementally with `GET /v1/updates?since=H` and
 //! `TrustStore::apply_update`, or with a full export when the node cannot serve that),
 //! applies the validators' freshness statements, and checks a fresh presentation of every
-//! presentable certificate, recording what it said and what its data was.
+//! presentable certificate (another of its one-time copies each round), recording what it
+//! said and what its data was.
 
 use std::sync::atomic::Ordering;
 
@@ -114,6 +115,8 @@ pub fn counter(
     let mut rng = Rng::new(seed);
     let mut store: Option<TrustStore> = None;
     let policy = Policy::default();
+    // Each round shows the next copy of every certificate; counters start apart.
+    let mut round = counter;
     while !clients.stop.load(Ordering::Relaxed) {
         let node = rng.index(clients.urls.len());
         let Some(url) = clients.urls.get(node) else {
@@ -148,7 +151,7 @@ pub fn counter(
             for (n, cert) in setup.certs.iter().enumerate() {
                 let at_ms = wall_ms();
                 let now = UnixTime(at_ms / 1000);
-                let qr = present(setup.holder, setup.province, cert, now)?;
+                let qr = present(setup.holder, setup.province, cert, round, now)?;
                 let result = verify_presentation(&qr, held, now, &policy);
                 clients.recorder.check(Check {
                     counter,
@@ -160,6 +163,7 @@ pub fn counter(
                 });
             }
         }
+        round += 1;
         pause(clients.stop, 200 + rng.below(300));
     }
     Ok(())

@@ -7,7 +7,8 @@
 //! - [`workload`]: issuers anchoring batches and revoking certificates through random
 //!   nodes with `wait=certified`, every operation recorded ([`record`]);
 //! - [`counter`]: counters syncing from random nodes and checking presentations of real
-//!   certificates ([`certs`]), some revoked during the run;
+//!   certificates issued as one-time copies ([`certs`]), some revoked during the run (all
+//!   copies at once);
 //! - [`nemesis`]: the faults, from a seed printed for replay ([`rng`]);
 //! - [`observe`]: reading the nodes afterwards; [`check`]: the checks; [`report`]: the
 //!   figures.
@@ -67,6 +68,9 @@ pub struct HistoryOptions {
     pub submit_timeout_ms: u64,
     /// Presentable certificates per department (two departments).
     pub presentable_per_department: usize,
+    /// One-time copies of each presentable certificate (format 2); the counters show
+    /// them in turn.
+    pub copies: u16,
     /// How long the nodes may take to converge after the last repair.
     pub converge_within: Duration,
 }
@@ -85,6 +89,7 @@ impl HistoryOptions {
             },
             submit_timeout_ms: 10_000,
             presentable_per_department: 3,
+            copies: ecert_schemas::copy::DEFAULT_COPIES,
             converge_within: Duration::from_secs(120),
         }
     }
@@ -188,7 +193,7 @@ fn plan(certs: &[certs::Presentable], duration: Duration, per_department: usize)
             Some(Planned {
                 after: duration * k / 5,
                 issuer: cert.issuer.clone(),
-                index: cert.index,
+                indexes: cert.indexes.clone(),
             })
         })
         .collect()
@@ -227,6 +232,7 @@ pub fn run(
         &holder,
         &clients,
         options.presentable_per_department,
+        options.copies,
         Duration::from_secs(60),
     )?;
     say(&format!(
@@ -330,7 +336,7 @@ pub fn run(
         .iter()
         .map(|c| CertInfo {
             issuer: c.issuer.clone(),
-            index: c.index,
+            indexes: c.indexes.clone(),
             height: c.height,
         })
         .collect();

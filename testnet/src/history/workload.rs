@@ -170,8 +170,8 @@ pub struct Planned {
     pub after: Duration,
     /// The issuer.
     pub issuer: IssuerId,
-    /// Its status index.
-    pub index: StatusIndex,
+    /// Its copies' status indexes, revoked together in one transaction.
+    pub indexes: Vec<StatusIndex>,
 }
 
 /// A signed revocation of `indexes` by `key`, now.
@@ -193,8 +193,8 @@ fn revocation(
 }
 
 /// The revocation client: revokes 1 to 3 fresh status indexes of a random department
-/// at a time, and each planned certificate when its time comes (again, with a new
-/// transaction, until one is acknowledged as certified).
+/// at a time, and each planned certificate (all its copies' indexes) when its time comes
+/// (again, with a new transaction, until one is acknowledged as certified).
 pub fn revocation_client(
     clients: &Clients<'_>,
     client: usize,
@@ -215,10 +215,10 @@ pub fn revocation_client(
                 .find(|k| k.issuer() == &due.issuer)
                 .ok_or_else(|| TestnetError::UnknownDepartment(due.issuer.to_string()))?;
             while !clients.stop.load(Ordering::Relaxed) {
-                let tx = revocation(clients, key, &[due.index])?;
+                let tx = revocation(clients, key, &due.indexes)?;
                 let kind = OpKind::Revoke {
                     issuer: due.issuer.clone(),
-                    indexes: vec![due.index],
+                    indexes: due.indexes.clone(),
                 };
                 let outcome = record_submission(clients, client, &mut rng, kind, &tx);
                 if matches!(outcome, OpOutcome::Certified { .. }) {

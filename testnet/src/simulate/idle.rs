@@ -1,7 +1,8 @@
 //! The idle week after the year: no transaction, so no block; every validator states every
 //! period that the newest certified header is still the newest (a node's
-//! `FreshnessPool`, time passed in), and two counters check a real presentation every hour:
-//! one takes the validators' freshness at its morning sync, the other never does.
+//! `FreshnessPool`, time passed in), and two counters check a real presentation every hour
+//! (the same code, made that hour with the next copies): one takes the validators'
+//! freshness at its morning sync, the other never does.
 
 use ecert_ledger_node::freshness_pool::{FreshHeader, FreshnessPool};
 use ecert_schemas::freshness::FreshnessStatement;
@@ -11,7 +12,7 @@ use ecert_verifier::TrustStore;
 use ed25519_dalek::SigningKey;
 
 use super::calendar::{COUNTER_SYNC_AT, DAY, HOUR, YEAR_START};
-use super::citizen::{Citizen, Held};
+use super::citizen::{verify, Citizen};
 use crate::TestnetError;
 
 /// The nodes' default freshness period (`ecert-node run --freshness-period`).
@@ -71,13 +72,13 @@ enum Moment {
 /// Runs `days` idle days after the last block (at `last_block`): `validator_keys` state
 /// freshness every [`FRESHNESS_PERIOD_SECS`] into a validator's pool (statements older
 /// than three periods not served, as on a node); `synced` is a counter's store synced to
-/// the last header, from which both counters start; each hour the citizen shows
-/// `shown` to both.
+/// the last header, from which both counters start; each hour the citizen presents its
+/// certificates `shown` (positions in its wallet) once and shows the code to both.
 pub fn idle_week(
     synced: &TrustStore,
     validator_keys: &[SigningKey],
-    citizen: &Citizen,
-    shown: &[&Held],
+    citizen: &mut Citizen,
+    shown: &[usize],
     kinds: &KindRegistry,
     last_block: UnixTime,
     days: u64,
@@ -151,10 +152,10 @@ pub fn idle_week(
                 week.syncs += 1;
             }
             Moment::Check(hour) => {
-                week.with_freshness
-                    .record(hour, citizen.show(kinds, shown, &fresh, now)?);
+                let qr = citizen.present(kinds, shown, now)?;
+                week.with_freshness.record(hour, verify(&qr, &fresh, now));
                 week.without_freshness
-                    .record(hour, citizen.show(kinds, shown, &stale, now)?);
+                    .record(hour, verify(&qr, &stale, now));
             }
         }
     }

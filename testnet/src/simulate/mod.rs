@@ -1,20 +1,27 @@
 //! A province's year, simulated in process: the real ledger state machine, certification
 //! and verifier, with a simulated clock and no network (`ecert-testnet simulate`).
 //!
-//! The ledger sees only batches: every anchor transaction is a real `AnchorBatch` signed
-//! by the department's current issuer key, over a random root (the root of certificates
-//! the simulation does not keep; the ledger cannot tell) with the batch's count. Batches
-//! are anchored by each department's issuance job every quarter hour of office hours on
-//! working days (one block per job run), the departments revoke a share of their
-//! certificates every working evening, and each department rotates its issuer key once
-//! through governance approved by three of the four validators. A citizen holds a few real
-//! certificates, issued along the way (some under keys rotated since), which a counter
-//! verifies at the end of the year and through an idle week after it.
+//! Certificates are issued as one-time copies (format 2, [`Options::copies`] each): a
+//! batch of certificates is a batch of copies, each copy a leaf of the batch tree with a
+//! status index of its own. The ledger sees only batches: every anchor transaction is a
+//! real `AnchorBatch` signed by the department's current issuer key, over a random root
+//! (the root of copies the simulation does not keep; the ledger cannot tell) with the
+//! batch's count of copies. A batch takes a run of consecutive status indexes, one per
+//! copy, handed to its copies in an order drawn at random (as its leaves are), so a
+//! certificate's copies hold indexes spread over its batch's run. Batches are anchored by
+//! each department's issuance job every quarter hour of office hours on working days (one
+//! block per job run), the departments revoke a share of their certificates every working
+//! evening (each certificate with all its copies' indexes, in one transaction), and each
+//! department rotates its issuer key once through governance approved by three of the four
+//! validators; halfway through the year one validator key is replaced. A citizen holds a
+//! few real certificates, issued along the way (some under keys rotated since), and shows
+//! the next copy of each at every presentation (once all are spent, from the first
+//! again: new copies would need a new batch), which a counter verifies at the end of the
+//! year and through an idle week after it.
 //!
-//! Measured on the way: what a node stores ([`storage`]), a counter's daily incremental
-//! sync, and at the year's end the full bundle, the time to check it, and the time to
-//! apply a block. Validator-set changes are not implemented by the ledger, so none is
-//! simulated.
+//! Measured on the way: what a node stores ([`storage`]), the ledger's transaction bytes
+//! per certificate, a counter's daily incremental sync, and at the year's end the full
+//! bundle, the time to check it, and the time to apply a block.
 
 mod calendar;
 mod citizen;
@@ -29,7 +36,20 @@ pub use storage::NodeStorage;
 
 use std::time::Duration;
 
+use ecert_schemas::copy::{DEFAULT_COPIES, MAX_COPIES};
+use ecert_schemas::ledger::MAX_STATUS_INDEX;
+
 use crate::TestnetError;
+
+/// Most copies (leaves) in one simulated batch.
+pub const MAX_BATCH_COPIES: u64 = 1 << 20;
+
+/// The largest department's share of the issuance, in percent (public security's).
+pub const LARGEST_SHARE_PERCENT: u64 = 45;
+
+/// How much more than its share the largest department may issue by chance, in percent,
+/// when the options are checked against its status list.
+pub const CHANCE_PERCENT: u64 = 5;
 
 /// The simulation's scale and seed.
 #[derive(Clone, Debug, PartialEq)]
@@ -48,6 +68,9 @@ pub struct Options {
     pub idle_days: u64,
     /// Departments work seven days a week (default: Monday to Friday).
     pub seven_day_week: bool,
+    /// One-time copies per certificate (format 2): each copy is a leaf of its batch and
+    /// has a status index of its own. With 1, the ledger carries what format 1 gives it.
+    pub copies: u16,
 }
 
 impl Options {
@@ -61,18 +84,29 @@ impl Options {
             seed,
             idle_days: 7,
             seven_day_week: false,
+            copies: DEFAULT_COPIES,
         }
     }
 
-    /// Checks the options make a simulation: some certificates, batches, at least one
-    /// working day, a share of revocations between 0 and 50 %.
+    /// Checks the options make a simulation: some certificates, batches, 1 to
+    /// [`MAX_COPIES`] copies each and at most [`MAX_BATCH_COPIES`] copies in a batch, at
+    /// least one working day, a share of revocations between 0 and 50 %, and status
+    /// indexes enough for the largest department's copies.
     pub fn check(&self) -> Result<(), TestnetError> {
         let bad = |detail: &str| Err(TestnetError::local("simulation options", detail));
         if self.certificates == 0 || self.batch_size == 0 {
             return bad("certificates and batch size must be at least 1");
         }
-        if self.batch_size > 1 << 20 {
-            return bad("a batch holds at most 1,048,576 certificates");
+        if self.copies == 0 || usize::from(self.copies) > MAX_COPIES {
+            return bad(&format!("a certificate has 1 to {MAX_COPIES} copies"));
+        }
+        if self.batch_size.saturating_mul(u64::from(self.copies)) > MAX_BATCH_COPIES {
+            return bad(&format!(
+                "a batch holds at most {MAX_BATCH_COPIES} copies: at {} copies a \
+                 certificate, at most {} certificates",
+                self.copies,
+                MAX_BATCH_COPIES / u64::from(self.copies)
+            ));
         }
         if self.days == 0 || self.days > 3_650 {
             return bad("simulate 1 to 3,650 days (the first is a Monday)");
@@ -83,10 +117,52 @@ impl Options {
         if self.idle_days > 365 {
             return bad("simulate at most 365 idle days");
         }
+        if self.certificates > self.max_certificates() {
+            return bad(&format!(
+                "{} certificates of {} copies do not fit the status lists: an issuer's \
+                 indexes end at {}, one per copy, and the largest department issues {} % of \
+                 the certificates; at {} copies a province issues at most {} certificates, \
+                 and {} certificates fit at most {} copies each",
+                grouped(self.certificates),
+                self.copies,
+                grouped(u64::from(MAX_STATUS_INDEX)),
+                LARGEST_SHARE_PERCENT,
+                self.copies,
+                grouped(self.max_certificates()),
+                grouped(self.certificates),
+                self.max_copies()
+            ));
+        }
         Ok(())
     }
 
-    /// How many certificates are revoked over the year.
+    /// The most copies each of [`Options::certificates`] can have within the status
+    /// lists (0 when not even one fits).
+    pub fn max_copies(&self) -> u64 {
+        let indexes = u64::from(MAX_STATUS_INDEX) + 1;
+        let largest = self
+            .certificates
+            .saturating_mul(LARGEST_SHARE_PERCENT * (100 + CHANCE_PERCENT))
+            / 10_000;
+        indexes.checked_div(largest).unwrap_or(indexes)
+    }
+
+    /// The most certificates whose copies fit the departments' status lists: the largest
+    /// department's share, with [`CHANCE_PERCENT`] % more for chance (batches go to the
+    /// departments at random), times the copies, within [`MAX_STATUS_INDEX`] + 1 indexes.
+    pub fn max_certificates(&self) -> u64 {
+        let indexes = u64::from(MAX_STATUS_INDEX) + 1;
+        let per_department = indexes / u64::from(self.copies.max(1));
+        // certificates × share / 100 × (100 + chance) / 100 ≤ per_department
+        per_department * 100 * 100 / (LARGEST_SHARE_PERCENT * (100 + CHANCE_PERCENT))
+    }
+
+    /// How many status indexes (copies) a batch of `certificates` certificates takes.
+    pub fn copies_of(&self, certificates: u64) -> u64 {
+        certificates.saturating_mul(u64::from(self.copies))
+    }
+
+    /// How many certificates are revoked over the year (each with all its copies).
     pub fn revocations(&self) -> u64 {
         (self.certificates as f64 * self.revoked_percent / 100.0).round() as u64
     }
@@ -97,6 +173,19 @@ impl Options {
     }
 }
 
+/// Digits in groups of three.
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// A counter's morning sync of the previous day's changes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DaySync {
@@ -105,7 +194,7 @@ pub struct DaySync {
     pub day: u64,
     /// Anchor-log records in the update.
     pub batches: u64,
-    /// Revocations in the update.
+    /// Status indexes revoked in the update (every copy of each revoked certificate).
     pub revocations: u64,
     /// Whether the registry came with it (a key rotation that day).
     pub registry: bool,
@@ -158,22 +247,29 @@ pub struct YearEnd {
     pub bundle_bytes: u64,
     /// Its records and revoked indexes.
     pub bundle_batches: u64,
-    /// Revoked certificates in it.
+    /// Revoked status indexes in it (copies of revoked certificates).
     pub bundle_revoked: u64,
+    /// Of the bundle, the anchor log's records (encoded).
+    pub bundle_anchor_bytes: u64,
+    /// Of the bundle, the revocation state: the coded status lists (encoded).
+    pub bundle_status_bytes: u64,
     /// Decoding it (`TrustBundle::from_bytes`).
     pub bundle_decode: Duration,
     /// Checking it (`TrustStore::from_bundle`): a counter's full sync.
     pub full_sync_check: Duration,
     /// `apply_block` of one anchor transaction on the year-end state (median of 5).
     pub anchor_block: Duration,
-    /// `apply_block` of one revocation of [`YEAR_END_REVOCATIONS`] indexes in the
-    /// largest list (median of 5).
+    /// `apply_block` of one revocation of about [`YEAR_END_REVOCATIONS`] indexes (whole
+    /// certificates' copies) in the largest list (median of 5).
     pub revocation_block: Duration,
+    /// The status indexes in that revocation.
+    pub revocation_block_indexes: u64,
     /// The largest list's revoked indexes before that block.
     pub largest_list: u64,
 }
 
-/// Indexes in the year-end revocation block.
+/// Status indexes in the year-end revocation block, rounded down to whole certificates'
+/// copies (at least one certificate).
 pub const YEAR_END_REVOCATIONS: u32 = 1_000;
 
 /// Everything the simulation measured.
@@ -193,8 +289,14 @@ pub struct Report {
     pub batches: u64,
     /// Certificates in them.
     pub certificates: u64,
-    /// Certificates revoked.
+    /// Certificates revoked (each with all its copies).
     pub revoked: u64,
+    /// Status indexes revoked: the copies of the revoked certificates.
+    pub revoked_indexes: u64,
+    /// Copies anchored (leaves of all batches).
+    pub copies: u64,
+    /// The transactions' encoded bytes, by kind.
+    pub ledger: LedgerBytes,
     /// The key rotations.
     pub rotations: Vec<Rotation>,
     /// The validator-set change: a department's validator key replaced halfway through
@@ -211,10 +313,42 @@ pub struct Report {
     pub year_end: YearEnd,
     /// The citizen's real certificates, checked at the year's end.
     pub shown: Vec<Shown>,
+    /// The citizen's presentations of copies: copies shown, and of them the ones shown
+    /// again after every copy of the certificate had been shown once.
+    pub presented: Presented,
     /// The idle week.
     pub idle: IdleWeek,
     /// The simulation's running time (measurements included).
     pub elapsed: Duration,
+}
+
+/// The encoded bytes of the year's transactions, by kind (as submitted: what every
+/// node's Raft log carries, before any framing).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LedgerBytes {
+    /// Anchor transactions.
+    pub anchors: u64,
+    /// Revocation transactions.
+    pub revocations: u64,
+    /// Governance transactions (key rotations, the validator change).
+    pub governance: u64,
+}
+
+impl LedgerBytes {
+    /// All of them.
+    pub fn total(&self) -> u64 {
+        self.anchors + self.revocations + self.governance
+    }
+}
+
+/// The citizen's copies shown over the run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Presented {
+    /// Copies shown (one per certificate per presentation).
+    pub copies: u64,
+    /// Of them, copies shown again: the certificate's copies were all spent, and the
+    /// idle week has no transaction that could bring new ones.
+    pub reused: u64,
 }
 
 /// Where the simulation is, told after each day.

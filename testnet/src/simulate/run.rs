@@ -20,10 +20,13 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::RngCore;
 
 use super::calendar::{self, Event};
-use super::citizen::{random_hash, Citizen, Held, RealBatch};
+use super::citizen::{random_hash, Citizen, RealBatch};
 use super::idle::idle_week;
 use super::storage::NodeStorage;
-use super::{DaySync, Options, Progress, Report, Rotation, Shown, YearEnd, YEAR_END_REVOCATIONS};
+use super::{
+    DaySync, LedgerBytes, Options, Presented, Progress, Report, Rotation, Shown, YearEnd,
+    YEAR_END_REVOCATIONS,
+};
 use crate::province::{Province, DEPARTMENTS};
 use crate::{sample, TestnetError};
 
@@ -46,11 +49,44 @@ fn sim_error(detail: impl std::fmt::Display) -> TestnetError {
     TestnetError::local("simulation", detail)
 }
 
-/// A department's status list as the simulation allocates it.
-#[derive(Default)]
+/// One batch's run of status indexes: `certificates` certificates of `copies` copies
+/// each take the indexes from `first` on, handed to the copies in a random order.
+#[derive(Clone, Copy, Debug)]
+struct IndexRun {
+    /// Its first status index.
+    first: u32,
+    /// Certificates in the batch.
+    certificates: u32,
+    /// Of them, revoked or kept (the citizen's): never picked again.
+    taken: u32,
+}
+
+/// What a certificate's indexes are taken for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Taken {
+    /// Revoked.
+    Revoked,
+    /// The citizen's: never revoked.
+    Kept,
+}
+
+/// A department's status list as the simulation allocates it: one run of consecutive
+/// indexes per batch, one index per copy. Which copies are one certificate's is not
+/// kept: the copies of a batch hold its indexes in a random order, so a certificate's
+/// copies hold a random set of them, drawn when the certificate is revoked (among those
+/// no other certificate revoked or kept holds: the same distribution).
+#[derive(Clone, Default)]
 struct Statuses {
+    /// Copies per certificate.
+    copies: u32,
     /// The next free status index.
     next: u32,
+    /// Each batch's run of indexes.
+    runs: Vec<IndexRun>,
+    /// Certificates in the runs up to and including each one.
+    cumulative: Vec<u64>,
+    /// Certificates revoked or kept.
+    taken: u64,
     /// Indexes revoked so far.
     revoked: HashSet<u32>,
     /// Indexes of the citizen's real certificates: never revoked.
@@ -58,38 +94,114 @@ struct Statuses {
 }
 
 impl Statuses {
-    /// Reserves `count` consecutive indexes and returns the first.
-    fn reserve(&mut self, count: u64, issuer: &str) -> Result<StatusIndex, TestnetError> {
+    fn new(copies: u16) -> Statuses {
+        Statuses {
+            copies: u32::from(copies.max(1)),
+            ..Statuses::default()
+        }
+    }
+
+    /// Reserves the run of a batch of `certificates` certificates (one index per copy)
+    /// and returns its first index.
+    fn reserve(&mut self, certificates: u64, issuer: &str) -> Result<StatusIndex, TestnetError> {
         let first = self.next;
+        let count = certificates.saturating_mul(u64::from(self.copies));
         let next = u64::from(first) + count;
         if next > u64::from(MAX_STATUS_INDEX) + 1 {
             return Err(sim_error(format!(
-                "{issuer}'s status list is full (indexes end at {MAX_STATUS_INDEX}): \
-                 simulate fewer certificates"
+                "{issuer}'s status list is full (indexes end at {MAX_STATUS_INDEX}, one per \
+                 copy): simulate fewer certificates or copies"
             )));
         }
         self.next = u32::try_from(next).map_err(sim_error)?;
+        let certificates = u32::try_from(certificates).map_err(sim_error)?;
+        self.runs.push(IndexRun {
+            first,
+            certificates,
+            taken: 0,
+        });
+        let before = self.cumulative.last().copied().unwrap_or(0);
+        self.cumulative.push(before + u64::from(certificates));
         Ok(StatusIndex(first))
     }
 
-    /// Up to `count` indexes issued, not revoked and not kept, chosen at random and marked
-    /// revoked.
-    fn pick(&mut self, count: u64, rng: &mut impl RngCore) -> Vec<StatusIndex> {
-        let free = u64::from(self.next)
-            .saturating_sub(self.revoked.len() as u64)
-            .saturating_sub(self.kept.len() as u64);
-        let mut picked = Vec::new();
-        if self.next == 0 {
-            return picked;
+    /// Keeps one certificate of the newest run (the citizen's): its copies' indexes, drawn
+    /// at random in the run, are never revoked.
+    fn keep_in_last(&mut self, rng: &mut impl RngCore) -> Vec<StatusIndex> {
+        let Some(run) = self.runs.len().checked_sub(1) else {
+            return Vec::new();
+        };
+        self.take_certificate(run, Taken::Kept, rng)
+            .unwrap_or_default()
+    }
+
+    /// The copies' indexes of one more certificate of run `run`, marked `how`: `copies`
+    /// indexes of the run no other certificate holds, at random; `None` if every
+    /// certificate of the run is taken.
+    fn take_certificate(
+        &mut self,
+        run: usize,
+        how: Taken,
+        rng: &mut impl RngCore,
+    ) -> Option<Vec<StatusIndex>> {
+        let copies = self.copies;
+        let r = self.runs.get_mut(run)?;
+        if r.taken >= r.certificates {
+            return None;
         }
+        r.taken += 1;
+        let size = u64::from(r.certificates) * u64::from(copies);
+        let first = r.first;
+        self.taken += 1;
+        let mut picked = Vec::with_capacity(copies as usize);
+        while picked.len() < copies as usize {
+            let index = first + (rng.next_u64() % size) as u32;
+            if self.kept.contains(&index) || self.revoked.contains(&index) {
+                continue;
+            }
+            match how {
+                Taken::Revoked => self.revoked.insert(index),
+                Taken::Kept => self.kept.insert(index),
+            };
+            picked.push(StatusIndex(index));
+        }
+        Some(picked)
+    }
+
+    /// Up to `count` certificates issued, not revoked and not kept, chosen at random and
+    /// marked revoked: each certificate's copies' indexes.
+    fn pick(&mut self, count: u64, rng: &mut impl RngCore) -> Vec<Vec<StatusIndex>> {
+        let total = self.cumulative.last().copied().unwrap_or(0);
+        let free = total.saturating_sub(self.taken);
+        let mut picked = Vec::new();
         while (picked.len() as u64) < count.min(free) {
-            let index = (rng.next_u64() % u64::from(self.next)) as u32;
-            if !self.kept.contains(&index) && self.revoked.insert(index) {
-                picked.push(StatusIndex(index));
+            let certificate = rng.next_u64() % total.max(1);
+            let run = self.cumulative.partition_point(|&c| c <= certificate);
+            if let Some(indexes) = self.take_certificate(run, Taken::Revoked, rng) {
+                picked.push(indexes);
             }
         }
         picked
     }
+}
+
+/// Whole certificates' indexes, in revocation transactions of at most
+/// [`MAX_REVOCATIONS_PER_TX`] indexes each: a certificate's copies are revoked together.
+fn whole_certificates(certificates: &[Vec<StatusIndex>]) -> Vec<Vec<&Vec<StatusIndex>>> {
+    let mut txs: Vec<Vec<&Vec<StatusIndex>>> = Vec::new();
+    let mut size = 0;
+    for certificate in certificates {
+        let fits = size + certificate.len() <= MAX_REVOCATIONS_PER_TX;
+        match txs.last_mut() {
+            Some(tx) if fits => tx.push(certificate),
+            _ => {
+                txs.push(vec![certificate]);
+                size = 0;
+            }
+        }
+        size += certificate.len();
+    }
+    txs
 }
 
 /// The part `i` of `total` split evenly over `parts`.
@@ -111,8 +223,13 @@ struct Year {
     /// Certificates still to anchor.
     left: u64,
     certificates: u64,
+    /// Copies anchored (leaves).
+    copies: u64,
+    /// Certificates revoked.
+    revoked: u64,
     batches: u64,
     transactions: u64,
+    ledger_bytes: LedgerBytes,
     rotations: Vec<Rotation>,
     validator_change: Option<Rotation>,
     citizen: Citizen,
@@ -132,28 +249,26 @@ impl Year {
             .iter()
             .map(|d| weight(d.id.as_str()))
             .collect();
-        let total: u64 = weights.iter().sum();
-        let largest = weights.iter().copied().max().unwrap_or(0);
-        // Expected share of the largest list, with 1 % for chance.
-        if options.certificates / total.max(1) * largest / 100 * 101 > u64::from(MAX_STATUS_INDEX) {
-            return Err(sim_error(
-                "too many certificates for the departments' status lists",
-            ));
-        }
         let citizen = Citizen {
             holder: HolderKey::generate(&mut rng),
             held: Vec::new(),
+            presented: Presented::default(),
         };
         Ok(Year {
             kinds: province.kinds.clone(),
             anchor: province.trust_anchor()?,
-            statuses: (0..weights.len()).map(|_| Statuses::default()).collect(),
+            statuses: (0..weights.len())
+                .map(|_| Statuses::new(options.copies))
+                .collect(),
             weights,
             storage: NodeStorage::default(),
             left: options.certificates,
             certificates: 0,
+            copies: 0,
+            revoked: 0,
             batches: 0,
             transactions: 0,
+            ledger_bytes: LedgerBytes::default(),
             rotations: Vec::new(),
             validator_change: None,
             citizen,
@@ -188,11 +303,27 @@ impl Year {
             &block.header_bytes,
             checkpoint,
         )?;
-        self.transactions += txs.len() as u64;
+        self.count_transactions(txs)?;
         Ok(block.outcomes)
     }
 
-    /// The signed anchor transaction of one batch of random certificates of `dept`.
+    /// Counts `txs` and their encoded bytes by kind.
+    fn count_transactions(&mut self, txs: &[Transaction]) -> Result<(), TestnetError> {
+        for tx in txs {
+            let bytes = tx.to_bytes()?.len() as u64;
+            let kind = match tx {
+                Transaction::AnchorBatch(_) => &mut self.ledger_bytes.anchors,
+                Transaction::Revocation(_) => &mut self.ledger_bytes.revocations,
+                _ => &mut self.ledger_bytes.governance,
+            };
+            *kind += bytes;
+        }
+        self.transactions += txs.len() as u64;
+        Ok(())
+    }
+
+    /// The signed anchor transaction of one batch of random certificates of `dept` (a
+    /// leaf per copy).
     fn random_batch(&mut self, dept: usize) -> Result<Option<Transaction>, TestnetError> {
         let count = self.left.min(self.options.batch_size);
         if count == 0 {
@@ -214,7 +345,7 @@ impl Year {
             key_id: department.issuer_key.key_id(),
             kinds: vec![kind],
             batch_root: random_hash(&mut self.rng),
-            count,
+            count: self.options.copies_of(count),
         };
         let tx = sign_anchor_body(&department.issuer_key, body)?;
         let issuer = department.id.to_string();
@@ -224,6 +355,7 @@ impl Year {
             .reserve(count, &issuer)?;
         self.left -= count;
         self.certificates += count;
+        self.copies += self.options.copies_of(count);
         self.batches += 1;
         Ok(Some(Transaction::AnchorBatch(tx)))
     }
@@ -241,8 +373,8 @@ impl Year {
         Ok(())
     }
 
-    /// Department `dept` issues the citizen's certificate of `order` at `time` in a batch
-    /// of its own, anchored at once.
+    /// Department `dept` issues the citizen's certificate of `order` at `time` as copies
+    /// in a batch of its own (the others' copies random leaves), anchored at once.
     fn issue_real(
         &mut self,
         dept: usize,
@@ -260,17 +392,17 @@ impl Year {
             .statuses
             .get_mut(dept)
             .ok_or_else(|| sim_error("no such department"))?;
-        let status = statuses.reserve(count, &issuer)?;
-        statuses.kept.insert(status.0);
+        statuses.reserve(count, &issuer)?;
+        let indexes = statuses.keep_in_last(&mut self.rng);
         let batch = RealBatch::new(
             &department.issuer_key,
             &self.kinds,
             self.province.ledger().chain_id(),
             order,
-            &self.citizen.holder,
-            status,
+            self.citizen.holder.public_key(),
+            indexes,
             time,
-            count,
+            self.options.copies_of(count),
             &mut self.rng,
         )?;
         let outcomes = self.block(&[Transaction::AnchorBatch(batch.tx.clone())], time)?;
@@ -280,6 +412,7 @@ impl Year {
         self.citizen.held.push(batch.held(*batch_seq)?);
         self.left = self.left.saturating_sub(count);
         self.certificates += count;
+        self.copies += self.options.copies_of(count);
         self.batches += 1;
         Ok(())
     }
@@ -344,12 +477,12 @@ impl Year {
         }
         let checkpoint = self.province.checkpoint()?;
         self.storage.add_block(
-            &[tx],
+            std::slice::from_ref(&tx),
             self.province.ledger().last_time_ms(),
             &block.header_bytes,
             checkpoint,
         )?;
-        self.transactions += 1;
+        self.count_transactions(&[tx])?;
         let issuer = self
             .province
             .departments
@@ -364,13 +497,15 @@ impl Year {
         Ok(())
     }
 
-    /// Department `dept` revokes `count` of its certificates at `time`.
+    /// Department `dept` revokes `count` of its certificates at `time`, each with every
+    /// copy's index, a certificate's copies in one transaction.
     fn revoke(&mut self, dept: usize, count: u64, time: UnixTime) -> Result<(), TestnetError> {
         let statuses = self
             .statuses
             .get_mut(dept)
             .ok_or_else(|| sim_error("no such department"))?;
-        let indexes = statuses.pick(count, &mut self.rng);
+        let certificates = statuses.pick(count, &mut self.rng);
+        self.revoked += certificates.len() as u64;
         let reasons = [
             RevocationReason::Superseded,
             RevocationReason::Withdrawn,
@@ -378,17 +513,19 @@ impl Year {
             RevocationReason::DataError,
         ];
         let mut txs = Vec::new();
-        for chunk in indexes.chunks(MAX_REVOCATIONS_PER_TX) {
-            let entries = chunk
-                .iter()
-                .map(|&index| RevocationEntry {
-                    index,
-                    reason: reasons
-                        .get((self.rng.next_u64() % reasons.len() as u64) as usize)
-                        .copied()
-                        .unwrap_or(RevocationReason::Unspecified),
-                })
-                .collect();
+        for chunk in whole_certificates(&certificates) {
+            let mut entries = Vec::new();
+            for certificate in chunk {
+                let reason = reasons
+                    .get((self.rng.next_u64() % reasons.len() as u64) as usize)
+                    .copied()
+                    .unwrap_or(RevocationReason::Unspecified);
+                entries.extend(
+                    certificate
+                        .iter()
+                        .map(|&index| RevocationEntry { index, reason }),
+                );
+            }
             let department = self
                 .province
                 .departments
@@ -594,6 +731,8 @@ fn median(mut times: Vec<Duration>) -> Duration {
 fn year_end(year: &mut Year) -> Result<YearEnd, TestnetError> {
     let bundle = year.province.trust_bundle()?;
     let bytes = bundle.to_bytes()?;
+    let bundle_anchor_bytes = to_cbor(&bundle.anchors)?.len() as u64;
+    let bundle_status_bytes = to_cbor(&bundle.revocations)?.len() as u64;
     let started = Instant::now();
     let decoded = TrustBundle::from_bytes(&bytes)?;
     let bundle_decode = started.elapsed();
@@ -631,23 +770,22 @@ fn year_end(year: &mut Year) -> Result<YearEnd, TestnetError> {
                 key_id: department.issuer_key.key_id(),
                 kinds: vec![kind.clone()],
                 batch_root: random_hash(&mut year.rng),
-                count: year.options.batch_size,
+                count: year.options.copies_of(year.options.batch_size),
             },
         )?))
     };
     let (warm_anchor, measured_anchor) = (anchor_tx()?, anchor_tx()?);
-    let mut statuses = Statuses {
-        next: year.statuses.get(largest).map_or(0, |s| s.next),
-        ..Statuses::default()
-    };
-    if let Some(s) = year.statuses.get(largest) {
-        statuses.revoked.clone_from(&s.revoked);
-        statuses.kept.clone_from(&s.kept);
-    }
+    let mut statuses = year
+        .statuses
+        .get(largest)
+        .cloned()
+        .ok_or_else(|| sim_error("no department"))?;
+    let certificates = (u64::from(YEAR_END_REVOCATIONS) / u64::from(year.options.copies)).max(1);
     let mut revocation_tx = || -> Result<Transaction, TestnetError> {
-        let entries = statuses
-            .pick(u64::from(YEAR_END_REVOCATIONS), &mut year.rng)
+        let entries: Vec<RevocationEntry> = statuses
+            .pick(certificates, &mut year.rng)
             .into_iter()
+            .flatten()
             .map(|index| RevocationEntry {
                 index,
                 reason: RevocationReason::Withdrawn,
@@ -661,6 +799,10 @@ fn year_end(year: &mut Year) -> Result<YearEnd, TestnetError> {
         )?))
     };
     let (warm_revocation, measured_revocation) = (revocation_tx()?, revocation_tx()?);
+    let revocation_block_indexes = match &measured_revocation {
+        Transaction::Revocation(tx) => tx.body.entries.len() as u64,
+        _ => 0,
+    };
     // Each time on a copy of the year-end state, after one block of each kind: a copy's
     // vectors are exactly full, and its first block would time their reallocation (a
     // copy of the whole anchor and revocation logs) rather than the block.
@@ -689,10 +831,13 @@ fn year_end(year: &mut Year) -> Result<YearEnd, TestnetError> {
         bundle_bytes: bytes.len() as u64,
         bundle_batches: store.anchor_count(),
         bundle_revoked: store.revoked_count(),
+        bundle_anchor_bytes,
+        bundle_status_bytes,
         bundle_decode,
         full_sync_check,
         anchor_block: median(anchor_times),
         revocation_block: median(revocation_times),
+        revocation_block_indexes,
         largest_list,
     })
 }
@@ -720,15 +865,17 @@ fn finish(
     let last_block = UnixTime(year.province.ledger().last_time_ms().div_ceil(1000));
     let shown_at = last_block.plus(calendar::HOUR);
     let mut shown = Vec::new();
-    for held in &year.citizen.held {
-        let outcome = year
+    for n in 0..year.citizen.held.len() {
+        let outcome = year.citizen.show(&year.kinds, &[n], &counter, shown_at)?;
+        let held = year
             .citizen
-            .show(&year.kinds, &[held], &counter, shown_at)?;
-        let claims = ecert_schemas::Certificate::from_bytes(&held.package.certificate)?.claims;
+            .held
+            .get(n)
+            .ok_or_else(|| sim_error("no such certificate"))?;
         shown.push(Shown {
             kind: held.kind.to_string(),
-            issuer: claims.issuer.to_string(),
-            expected: (claims.expires <= shown_at).then_some("expired"),
+            issuer: held.package.issuer.to_string(),
+            expected: (held.package.expires <= shown_at).then_some("expired"),
             issued_day: (held.issued_at.secs() - calendar::YEAR_START.secs()) / calendar::DAY,
             key_rotated: year.retired.contains(&held.key_id),
             refused: outcome.err().map(|e| e.code()),
@@ -739,13 +886,13 @@ fn finish(
         .citizen
         .held
         .iter()
-        .find(|h| h.kind.as_str() == "id-card" && year.retired.contains(&h.key_id));
-    let newest = year.citizen.held.last();
-    let shown_idle: Vec<&Held> = old_id_card.into_iter().chain(newest).collect();
+        .position(|h| h.kind.as_str() == "id-card" && year.retired.contains(&h.key_id));
+    let newest = year.citizen.held.len().checked_sub(1);
+    let shown_idle: Vec<usize> = old_id_card.into_iter().chain(newest).collect();
     let idle = idle_week(
         &counter,
         &year.province.validator_keys(),
-        &year.citizen,
+        &mut year.citizen,
         &shown_idle,
         &year.kinds,
         last_block,
@@ -759,7 +906,11 @@ fn finish(
         height: ledger.height(),
         batches: year.batches,
         certificates: year.certificates,
-        revoked: counter.revoked_count(),
+        revoked: year.revoked,
+        revoked_indexes: counter.revoked_count(),
+        copies: year.copies,
+        ledger: year.ledger_bytes,
+        presented: year.citizen.presented,
         rotations: year.rotations,
         validator_change: year.validator_change,
         storage: year.storage,

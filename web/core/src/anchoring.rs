@@ -1,39 +1,30 @@
 //! Whether the wallet's certificates are anchored on the ledger, as `ecert-wallet refresh`
 //! checks it: one anchor receipt per batch (`GET /v1/anchors/{root}`), checked against the
 //! trust anchor with the verifier's rule ([`LedgerCheck::check_anchor_receipt`], i.e.
-//! `ecert_verifier::verify_anchor_receipt`), then matched to the certificates it covers.
+//! `ecert_verifier::verify_anchor_receipt`), then matched to the certificates it covers
+//! with the wallet library's rule ([`ecert_wallet::anchoring`]). A certificate of one-time
+//! copies is looked at through the copy it shows next.
 
 use ecert_schemas::api::LedgerCheck;
 use ecert_schemas::ledger::AnchorReceipt;
-use ecert_schemas::{Hash32, KindRegistry, UnixTime};
+use ecert_schemas::{KindRegistry, PublicKeyBytes, UnixTime};
 use ecert_verifier::anchor_file::parse_anchor;
-use ecert_verifier::merkle::{leaf_hash, root_from_path, verify_inclusion};
 use ecert_verifier::report::day;
 use ecert_verifier::VerifyError;
+use ecert_wallet::anchoring::{batch_root, check_record};
 use ecert_wallet::certs::Entry;
 
 use crate::views::{AnchorStatus, AnchoredCertificate, BatchView, CertificateSummary};
 use crate::WebError;
 
-/// The root of the batch `entry` is in, computed from its package's anchor proof (`None`:
-/// the proof is damaged).
-fn batch_root(entry: &Entry<'_>) -> Option<Hash32> {
-    let proof = &entry.package.anchor;
-    root_from_path(
-        &leaf_hash(&entry.package.certificate),
-        proof.leaf_index,
-        &proof.path,
-    )
-}
-
 /// The wallet's distinct batches in the order their first certificate was received, each
 /// with the ids of its certificates; the certificates whose anchor proof is damaged come
-/// last, under no root.
-pub fn batches(entries: &[Entry<'_>]) -> Vec<BatchView> {
+/// last, under no root. `wallet`: the wallet's key (a copy's batch follows from it).
+pub fn batches(entries: &[Entry<'_>], wallet: &PublicKeyBytes) -> Vec<BatchView> {
     let mut found: Vec<BatchView> = Vec::new();
     let mut damaged = Vec::new();
     for entry in entries {
-        let Some(root) = batch_root(entry) else {
+        let Some(root) = batch_root(entry, wallet) else {
             damaged.push(entry.id_hex());
             continue;
         };
@@ -68,6 +59,7 @@ pub fn batches(entries: &[Entry<'_>]) -> Vec<BatchView> {
 /// that holds none of these certificates is `other-batch`.
 pub fn check_receipt(
     entries: &[Entry<'_>],
+    wallet: &PublicKeyBytes,
     kinds: &KindRegistry,
     receipt: &[u8],
     anchor_text: &str,
@@ -79,36 +71,14 @@ pub fn check_receipt(
     let record = &verified.record;
     let certificates: Vec<AnchoredCertificate> = entries
         .iter()
-        .filter(|e| batch_root(e) == Some(record.batch_root))
+        .filter(|e| batch_root(e, wallet) == Some(record.batch_root))
         .map(|entry| {
-            let claims = &entry.certificate.claims;
-            let proof = &entry.package.anchor;
-            let problem = if !verify_inclusion(
-                &leaf_hash(&entry.package.certificate),
-                proof.leaf_index,
-                record.count,
-                &proof.path,
-                &record.batch_root,
-            ) {
-                Some("the certificate is not in the anchored batch".to_owned())
-            } else if record.issuer != claims.issuer || record.key_id != entry.certificate.key_id {
-                Some(format!(
-                    "the batch was anchored by {} or with another key, not by the \
-                     certificate's issuer {} with its key",
-                    record.issuer, claims.issuer
-                ))
-            } else if !record.kinds.contains(&claims.kind) {
-                Some("the batch did not declare this certificate's kind".to_owned())
-            } else if verified.batch_seq != proof.batch_seq {
-                Some(format!(
-                    "the batch is number {} in the ledger, but the certificate file says {}",
-                    verified.batch_seq, proof.batch_seq
-                ))
-            } else {
-                None
-            };
             // What a counter would refuse it for: the verifier's reason and code.
-            let problem = problem.map(|detail| VerifyError::AnchorProofInvalid { detail });
+            let problem = check_record(entry, wallet, record, verified.batch_seq)
+                .err()
+                .map(|m| VerifyError::AnchorProofInvalid {
+                    detail: m.to_string(),
+                });
             AnchoredCertificate {
                 certificate: CertificateSummary::of(entry, kinds, now),
                 anchored: problem.is_none(),
@@ -140,8 +110,12 @@ mod tests {
     use ecert_schemas::presentation::CertificatePackage;
     use ecert_testkit::world::FIXED_NOW;
     use ecert_testkit::{sample, World, HOUR};
-    use ecert_wallet::certs;
+    use ecert_wallet::{certs, Held};
     use rand_core::OsRng;
+
+    fn wallet_of(packages: &[CertificatePackage]) -> Vec<Held> {
+        packages.iter().cloned().map(Held::from).collect()
+    }
 
     /// A world whose holder has its ID card (batch 0), its record (batch 1) and two
     /// ID cards anchored together (batch 2).
@@ -181,12 +155,16 @@ mod tests {
     }
 
     fn root_of(package: &CertificatePackage) -> String {
-        let entries = certs::entries(std::slice::from_ref(package)).unwrap();
-        batch_root(&entries[0]).unwrap().to_hex()
+        let held = wallet_of(std::slice::from_ref(package));
+        let entries = certs::entries(&held).unwrap();
+        // A format-1 certificate's batch does not depend on the wallet key.
+        batch_root(&entries[0], &PublicKeyBytes([0; 32]))
+            .unwrap()
+            .to_hex()
     }
 
     fn id(package: &CertificatePackage) -> String {
-        certs::entries(std::slice::from_ref(package)).unwrap()[0].id_hex()
+        certs::entries(&wallet_of(std::slice::from_ref(package))).unwrap()[0].id_hex()
     }
 
     #[test]
@@ -195,8 +173,9 @@ mod tests {
         let mut damaged = packages[0].clone();
         damaged.anchor.leaf_index = u64::MAX;
         packages.push(damaged);
-        let entries = certs::entries(&packages).unwrap();
-        let found = batches(&entries);
+        let held = wallet_of(&packages);
+        let entries = certs::entries(&held).unwrap();
+        let found = batches(&entries, &PublicKeyBytes([0; 32]));
         let roots: Vec<Option<String>> = found.iter().map(|b| b.root.clone()).collect();
         assert_eq!(
             roots,
@@ -211,18 +190,27 @@ mod tests {
         assert_eq!(found[0].certificates, [id(&packages[0])]);
         assert_eq!(found[1].certificates, [id(&packages[1]), id(&packages[3])]);
         assert_eq!(found[3].certificates, [id(&packages[4])]);
-        assert!(batches(&[]).is_empty());
+        assert!(batches(&[], &PublicKeyBytes([0; 32])).is_empty());
     }
 
     #[test]
     fn a_certified_receipt_says_which_certificates_are_anchored_where() {
         let (world, packages) = world();
-        let entries = certs::entries(&packages).unwrap();
+        let held = wallet_of(&packages);
+        let entries = certs::entries(&held).unwrap();
         let kinds = crate::builtin_kinds().unwrap();
         let anchor = world.anchor_toml();
         let seq = packages[1].anchor.batch_seq;
-        let status =
-            check_receipt(&entries, &kinds, &receipt(&world, seq), &anchor, world.now).unwrap();
+        let me = world.holder;
+        let status = check_receipt(
+            &entries,
+            &me,
+            &kinds,
+            &receipt(&world, seq),
+            &anchor,
+            world.now,
+        )
+        .unwrap();
         let record = &world.province.ledger().anchors()[seq as usize];
         assert_eq!(status.root, root_of(&packages[1]));
         assert_eq!(status.batch_seq, seq);
@@ -252,8 +240,15 @@ mod tests {
         assert_eq!(status.certificates[1].certificate.index, 3);
 
         // The first batch: the ID card alone.
-        let first =
-            check_receipt(&entries, &kinds, &receipt(&world, 0), &anchor, world.now).unwrap();
+        let first = check_receipt(
+            &entries,
+            &me,
+            &kinds,
+            &receipt(&world, 0),
+            &anchor,
+            world.now,
+        )
+        .unwrap();
         assert_eq!(first.certificates.len(), 1);
         assert_eq!(first.certificates[0].certificate.id, id(&packages[0]));
     }
@@ -263,13 +258,16 @@ mod tests {
         let (world, packages) = world();
         let kinds = crate::builtin_kinds().unwrap();
         let anchor = world.anchor_toml();
-        let entries = certs::entries(&packages).unwrap();
+        let held = wallet_of(&packages);
+        let entries = certs::entries(&held).unwrap();
+        let me = world.holder;
         let good = receipt(&world, 2);
         let code = |r: Result<AnchorStatus, WebError>| r.unwrap_err().code();
 
         assert_eq!(
             code(check_receipt(
                 &entries,
+                &me,
                 &kinds,
                 &good,
                 "not an anchor",
@@ -278,12 +276,15 @@ mod tests {
             "bad-anchor"
         );
         assert_eq!(
-            code(check_receipt(&entries, &kinds, b"\xa0", &anchor, world.now)),
+            code(check_receipt(
+                &entries, &me, &kinds, b"\xa0", &anchor, world.now
+            )),
             "malformed"
         );
         assert_eq!(
             code(check_receipt(
                 &entries,
+                &me,
                 &kinds,
                 &good[..good.len() - 1],
                 &anchor,
@@ -296,6 +297,7 @@ mod tests {
         assert_eq!(
             code(check_receipt(
                 &entries,
+                &me,
                 &kinds,
                 &good,
                 &elsewhere.anchor_toml(),
@@ -309,6 +311,7 @@ mod tests {
         assert_eq!(
             code(check_receipt(
                 &entries,
+                &me,
                 &kinds,
                 &thin.to_bytes().unwrap(),
                 &anchor,
@@ -322,6 +325,7 @@ mod tests {
         assert_eq!(
             code(check_receipt(
                 &entries,
+                &me,
                 &kinds,
                 &changed.to_bytes().unwrap(),
                 &anchor,
@@ -330,7 +334,7 @@ mod tests {
             "anchor-proof-invalid"
         );
         // A genuine receipt of a batch holding none of the wallet's certificates.
-        let err = check_receipt(&entries[..1], &kinds, &good, &anchor, world.now).unwrap_err();
+        let err = check_receipt(&entries[..1], &me, &kinds, &good, &anchor, world.now).unwrap_err();
         assert_eq!(err.code(), "other-batch");
         assert!(
             err.message().contains(&root_of(&packages[1])),
@@ -342,8 +346,9 @@ mod tests {
         // its file says, so a counter would refuse it.
         let mut renumbered = packages[1].clone();
         renumbered.anchor.batch_seq = 0;
-        let entries = certs::entries(std::slice::from_ref(&renumbered)).unwrap();
-        let status = check_receipt(&entries, &kinds, &good, &anchor, world.now).unwrap();
+        let renumbered = wallet_of(std::slice::from_ref(&renumbered));
+        let entries = certs::entries(&renumbered).unwrap();
+        let status = check_receipt(&entries, &me, &kinds, &good, &anchor, world.now).unwrap();
         let only = &status.certificates[0];
         assert!(!only.anchored);
         assert_eq!(only.code, Some("anchor-proof-invalid"));
@@ -355,5 +360,51 @@ mod tests {
             "{:?}",
             only.reason
         );
+    }
+
+    #[test]
+    fn a_certificate_of_copies_is_anchored_through_the_copy_it_shows_next() {
+        let mut world = World::at(FIXED_NOW);
+        let card = world.issue_copies_now("public-security", sample::id_card(FIXED_NOW), 6);
+        let seq = card.copies[0].batch_seq;
+        let mut copies = ecert_wallet::copies::HeldCopies::new(card);
+        copies.spend(0).unwrap();
+        let held = vec![Held::from(world.id_card.clone()), Held::Copies(copies)];
+        let entries = certs::entries(&held).unwrap();
+        let me = world.holder;
+        let found = batches(&entries, &me);
+        assert_eq!(found.len(), 2);
+        assert_eq!(found[1].certificates, [entries[1].id_hex()]);
+        let kinds = crate::builtin_kinds().unwrap();
+        let anchor = world.anchor_toml();
+        let status = check_receipt(
+            &entries,
+            &me,
+            &kinds,
+            &receipt(&world, seq),
+            &anchor,
+            world.now,
+        )
+        .unwrap();
+        assert_eq!(status.root.as_str(), found[1].root.as_deref().unwrap());
+        assert_eq!(status.certificates.len(), 1);
+        assert!(
+            status.certificates[0].anchored,
+            "{:?}",
+            status.certificates[0]
+        );
+        assert_eq!(status.certificates[0].certificate.copies_left, Some(5));
+        // With another wallet's key, the copy's batch is not found.
+        let stranger = ecert_wallet::HolderKey::generate(&mut OsRng).public_key();
+        let err = check_receipt(
+            &entries,
+            &stranger,
+            &kinds,
+            &receipt(&world, seq),
+            &anchor,
+            world.now,
+        )
+        .unwrap_err();
+        assert_eq!(err.code(), "other-batch");
     }
 }

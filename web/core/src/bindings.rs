@@ -24,11 +24,17 @@ export interface EcertError extends Error {
 /** Argon2id settings of a wallet file. */
 export interface KdfSettings { memoryKib: number; passes: number; lanes: number; }
 export type CertificateStatus = "valid" | "expired" | "not-yet-valid";
+/**
+ * `copiesLeft`, `copies`: for a certificate issued as one-time copies, the copies not shown
+ * yet and the copies it was issued with (null for the older format); `copiesLow`: 5 or fewer
+ * left, time to ask the department for new copies.
+ */
 export interface CertificateSummary {
   index: number; id: string; shortId: string;
   kind: string; kindName: string; kindNameLocal: string | null; kindKnown: boolean;
   issuer: string; issuedAt: number; validFrom: number; expires: number;
   validFromDate: string; expiresDate: string; status: CertificateStatus;
+  copiesLeft: number | null; copies: number | null; copiesLow: boolean;
 }
 /** Text, a list of texts (vehicle classes), or yes/no (a derived fact such as `age_over_18`). */
 export type FieldValue = string | string[] | boolean;
@@ -37,14 +43,18 @@ export interface FieldView {
   value: FieldValue | null; text: string | null;
 }
 export interface CertificateDetails { certificate: CertificateSummary; fields: FieldView[]; }
-export interface ReceiveReport { added: CertificateSummary[]; alreadyHeld: number[]; count: number; }
+export interface ReceiveReport {
+  added: CertificateSummary[]; alreadyHeld: number[]; replaced: number[]; notNewer: number[];
+  count: number;
+}
 /** One certificate to present: a kind id or the start of its id, and field keys. */
 export interface Choice { certificate: string; fields?: string[]; }
 export interface FieldLabel { key: string; label: string; labelLocal: string | null; }
-export interface Disclosing { certificate: CertificateSummary; fields: FieldLabel[]; }
+export interface Disclosing { certificate: CertificateSummary; fields: FieldLabel[]; reusedCopy: boolean; }
+/** `copiesSpent` > 0: seal and store the wallet before showing the code. */
 export interface Presentation {
   qr: string; svg: string; qrVersion: number; signedAt: number; nonce: string | null;
-  disclosing: Disclosing[];
+  disclosing: Disclosing[]; copiesSpent: number;
 }
 export interface RevocationStatus { certificate: CertificateSummary; revoked: boolean; }
 /** One batch of the wallet's certificates; `root` null: their anchor proof is damaged. */
@@ -221,21 +231,40 @@ impl JsWallet {
     }
 
     /// A presentation of the chosen fields signed at `now`, as a QR string and SVG. Live
-    /// mode: no `nonce`, call again every few seconds; challenge mode: the counter's
-    /// challenge in hex.
+    /// mode: no `nonce`; challenge mode: the counter's challenge in hex. A certificate
+    /// issued as one-time copies shows a copy not shown before, marked used in the wallet
+    /// now: when `copiesSpent` > 0, seal and store the wallet before showing the code. To
+    /// refresh the code for the same counter, call `renew`, not `present` (which would
+    /// use another copy). `reuseCopy`: a certificate with no copy left shows its last copy
+    /// again (otherwise `no-copies-left`), which lets counters link the presentations.
     #[wasm_bindgen(unchecked_return_type = "Presentation")]
     pub fn present(
-        &self,
+        &mut self,
         #[wasm_bindgen(unchecked_param_type = "Choice[]")] choices: JsValue,
         now: f64,
         nonce: Option<String>,
+        #[wasm_bindgen(js_name = reuseCopy)] reuse_copy: Option<bool>,
     ) -> JsResult<JsValue> {
         let choices = from_js::<Vec<ChoiceInput>>(Some(choices), "choices")?.unwrap_or_default();
         let view = self
             .0
-            .present(&choices, now_of(now)?, nonce.as_deref())
+            .present(
+                &choices,
+                now_of(now)?,
+                nonce.as_deref(),
+                reuse_copy.unwrap_or(false),
+            )
             .map_err(js_error)?;
         to_js(&view)
+    }
+
+    /// The presentation last made by `present`, signed again at `now` for the same
+    /// counter: the same certificates, copies, fields and challenge; nothing is marked
+    /// (`copiesSpent` 0). Throws `no-presentation` when there is none, or the certificates
+    /// changed since (`receive`).
+    #[wasm_bindgen(unchecked_return_type = "Presentation")]
+    pub fn renew(&self, now: f64) -> JsResult<JsValue> {
+        to_js(&self.0.renew(now_of(now)?).map_err(js_error)?)
     }
 
     /// The wallet's distinct batches, each with its root (hex; fetch

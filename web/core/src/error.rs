@@ -57,6 +57,9 @@ pub enum WebError {
     /// only spaces).
     #[error("choose another passphrase: {0}")]
     WeakPassphrase(ecert_sealed::passphrase_rule::WeakPassphrase),
+    /// `renew` with no presentation made (or the certificates changed since).
+    #[error("there is no presentation to show again: make one first")]
+    NoPresentation,
     /// A fault of this software (its built-in kinds cannot be read).
     #[error("internal error: {0}")]
     Internal(String),
@@ -82,13 +85,22 @@ impl WebError {
                 WalletError::WrongPassphrase => "wrong-passphrase",
                 WalletError::KdfParamsOutOfBounds(_) => "kdf-out-of-bounds",
                 WalletError::PackageDoesNotFitKind { .. } => "package-damaged",
-                WalletError::NoSuchCopy { .. } => "no-copies-left",
+                WalletError::NoSuchCopy { .. } | WalletError::NoCopiesLeft { .. } => {
+                    "no-copies-left"
+                }
+                WalletError::MixedFormats { .. } => "mixed-formats",
+                WalletError::PlanOutdated => "no-presentation",
+                WalletError::AudienceOnly { .. } => "audience-only",
             },
             WebError::Receive(r) => match r.error {
                 ReceiveError::NotAPackage(_) => "not-a-package",
                 ReceiveError::UnreadableCertificate(_) => "package-damaged",
                 ReceiveError::Damaged { .. } => "package-damaged",
-                ReceiveError::IssuedToAnotherWallet { .. } => "issued-to-another-wallet",
+                ReceiveError::DamagedCopy { .. } | ReceiveError::RepeatedCopy { .. } => {
+                    "package-damaged"
+                }
+                ReceiveError::IssuedToAnotherWallet { .. }
+                | ReceiveError::CopiesForAnotherWallet { .. } => "issued-to-another-wallet",
             },
             WebError::Certs(e) => match e {
                 CertsError::Unreadable { .. } => "wallet-damaged",
@@ -111,6 +123,7 @@ impl WebError {
             WebError::OlderData { .. } => "older-data",
             WebError::OtherBatch { .. } => "other-batch",
             WebError::WeakPassphrase(_) => "weak-passphrase",
+            WebError::NoPresentation => "no-presentation",
             WebError::Internal(_) => "internal",
             WebError::BadArgument(_) => "bad-argument",
         }

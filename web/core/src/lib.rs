@@ -23,10 +23,11 @@
 //! | `wallet.seal(passphrase, kdf?)` | the wallet file to store (default KDF: [`wallet::default_kdf`]) |
 //! | `wallet.id`, `wallet.count` | wallet ID (64 hex digits), number of certificates |
 //! | `wallet.redeemRequest(code)` | the signed CBOR request that collects a department's offer |
-//! | `wallet.receive(packages, now)` | adds `.ecp` packages, all or nothing, with every check of `ecert-wallet receive` |
-//! | `wallet.list(now)`, `wallet.describe(selector, now)` | certificates with kind names and labels, validity, fields |
-//! | `wallet.present(choices, now, nonce?)` | QR string and SVG; live mode without `nonce` |
-//! | `wallet.revocationStatus(revocations, now)` | each certificate revoked or not |
+//! | `wallet.receive(packages, now)` | adds `.ecp` packages of either format, all or nothing, with every check of `ecert-wallet receive`; a newer issue of a certificate of one-time copies replaces the one held (`replaced`) |
+//! | `wallet.list(now)`, `wallet.describe(selector, now)` | certificates with kind names and labels, validity, fields, copies left (`copiesLeft`, `copies`, `copiesLow`) |
+//! | `wallet.present(choices, now, nonce?, reuseCopy?)` | QR string and SVG; live mode without `nonce`; one-time copies: a new copy, marked used now (`copiesSpent` > 0: seal and store before showing) |
+//! | `wallet.renew(now)` | the last presentation signed again, same copies (live codes for one counter) |
+//! | `wallet.revocationStatus(revocations, now)` | each certificate revoked or not (one-time copies: any copy) |
 //! | `wallet.batchRoots()` | the wallet's distinct batches: root (hex) and certificate ids |
 //! | `wallet.anchorStatus(receipt, anchorText, now)` | an anchor receipt checked against the anchor: the certificates it covers, anchoring and certified block |
 //! | `TrustStore.sync(bundle, anchorText, current?, allowOlder?)` | a trust bundle checked against the anchor |
@@ -55,8 +56,12 @@
 //! | `kdf-out-of-bounds` | key-derivation settings outside the safe bounds |
 //! | `weak-passphrase` | a new passphrase that breaks the rules: shorter than 8 characters, longer than 1024, or only spaces |
 //! | `not-a-package` | `receive`: not a certificate file (`position` says which) |
-//! | `package-damaged` | `receive`: unreadable certificate, or a field not matching it |
-//! | `issued-to-another-wallet` | `receive`: bound to another wallet ID |
+//! | `package-damaged` | `receive`: unreadable certificate, a field not matching it, or a copy not fitting the others or repeating one |
+//! | `issued-to-another-wallet` | `receive`: bound to another wallet ID (one-time copies: they do not fit this wallet's key) |
+//! | `no-copies-left` | `present`: every copy of a certificate of one-time copies has been shown (ask its department to issue it again) |
+//! | `mixed-formats` | `present`: certificates of one-time copies and of the older format in one code |
+//! | `no-presentation` | `renew`: no presentation made, or the certificates changed since |
+//! | `audience-only` | `present`: a kind shown only to registered counters, in answer to their request |
 //! | `no-such-certificate`, `ambiguous-certificate` | a selector matches no or several certificates |
 //! | `bad-choice` | no certificate chosen, more than 8, or one twice |
 //! | `unknown-field`, `field-not-in-certificate` | a field key the kind or the certificate lacks |

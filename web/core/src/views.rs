@@ -60,32 +60,44 @@ pub struct CertificateSummary {
     pub expires_date: String,
     /// `valid`, `expired` or `not-yet-valid` at the time asked.
     pub status: &'static str,
+    /// Issued as one-time copies: the copies not shown yet (`null` for a certificate of
+    /// the older format, shown as it is every time). At 0 it cannot be shown: its
+    /// department must issue it again.
+    pub copies_left: Option<usize>,
+    /// Issued as one-time copies: how many copies it was issued with.
+    pub copies: Option<usize>,
+    /// Issued as one-time copies and 5 or fewer left: time to ask the department for new
+    /// copies.
+    pub copies_low: bool,
 }
 
 impl CertificateSummary {
     /// The summary of `entry` at `now`.
     pub fn of(entry: &Entry<'_>, kinds: &KindRegistry, now: UnixTime) -> CertificateSummary {
-        let claims = &entry.certificate.claims;
         let kind = entry.kind(kinds);
+        let copies = entry.copies();
         CertificateSummary {
             index: entry.index,
             id: entry.id_hex(),
             short_id: entry.short_id(),
-            kind: claims.kind.to_string(),
-            kind_name: kind.map_or_else(|| claims.kind.to_string(), |k| k.name.clone()),
+            kind: entry.kind_id().to_string(),
+            kind_name: kind.map_or_else(|| entry.kind_id().to_string(), |k| k.name.clone()),
             kind_name_local: kind.and_then(|k| k.name_local.clone()),
             kind_known: kind.is_some(),
-            issuer: claims.issuer.to_string(),
-            issued_at: claims.issued_at.secs(),
-            valid_from: claims.valid_from.secs(),
-            expires: claims.expires.secs(),
-            valid_from_date: day(claims.valid_from),
-            expires_date: day(claims.expires),
+            issuer: entry.issuer().to_string(),
+            issued_at: entry.issued_at().secs(),
+            valid_from: entry.valid_from().secs(),
+            expires: entry.expires().secs(),
+            valid_from_date: day(entry.valid_from()),
+            expires_date: day(entry.expires()),
             status: match entry.validity(now) {
                 Validity::Valid => "valid",
                 Validity::Expired => "expired",
                 Validity::NotYetValid => "not-yet-valid",
             },
+            copies_left: copies.map(|c| c.left),
+            copies: copies.map(|c| c.total),
+            copies_low: copies.is_some_and(|c| c.low()),
         }
     }
 }
@@ -107,10 +119,16 @@ pub struct CertificateDetails {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ReceiveReport {
-    /// The certificates added.
+    /// The certificates added, and those that replaced an earlier issue of theirs.
     pub added: Vec<CertificateSummary>,
     /// Positions (in the input, from 0) of packages skipped as already held.
     pub already_held: Vec<usize>,
+    /// Positions (in the input, from 0) of packages that replaced an earlier issue of
+    /// their certificate (one-time copies issued again; none of the new copies shown).
+    pub replaced: Vec<usize>,
+    /// Positions (in the input, from 0) of packages skipped because the wallet holds a
+    /// newer issue of their certificate.
+    pub not_newer: Vec<usize>,
     /// Certificates in the wallet now.
     pub count: usize,
 }
@@ -141,10 +159,14 @@ impl From<&FieldDef> for FieldLabel {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Disclosing {
-    /// The certificate.
+    /// The certificate (for one-time copies, `copiesLeft` once this presentation's copy is
+    /// used).
     pub certificate: CertificateSummary,
     /// The fields disclosed, in the kind's order (empty: kind, issuer and validity only).
     pub fields: Vec<FieldLabel>,
+    /// One-time copies: the copy shown had been shown before (`reuseCopy`), so the
+    /// counters that saw it both times can tell it is the same certificate.
+    pub reused_copy: bool,
 }
 
 /// A presentation, ready to show.
@@ -163,6 +185,10 @@ pub struct PresentationView {
     pub nonce: Option<String>,
     /// What the counter will learn, for the citizen to read before showing the code.
     pub disclosing: Vec<Disclosing>,
+    /// One-time copies marked used by this call (0 for `renew`, and for certificates of
+    /// the older format). When more than 0, seal and store the wallet before showing the
+    /// code: a copy must never be shown unless its mark is kept.
+    pub copies_spent: usize,
 }
 
 /// One certificate and fields to show, as JavaScript passes them to `present`.

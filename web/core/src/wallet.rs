@@ -1,13 +1,22 @@
 //! The citizen's wallet, opened in memory: the same file (`ECW1`), the same checks on
 //! receiving, the same presentations as the command-line wallet, through `ecert_wallet`.
+//!
+//! A certificate issued as one-time copies shows a copy not shown before at each
+//! [`Wallet::present`], marked used in the wallet at once: the app seals and stores the
+//! wallet before it shows the code (`copiesSpent` says when). [`Wallet::renew`] signs the
+//! same copies again at a later time, for a live code shown to one counter.
 
 use ecert_qr::render;
 use ecert_schemas::address::{is_valid_offer_code, OfferLink, OfferLinkError};
+use ecert_schemas::copy::AnyPresentation;
 use ecert_schemas::{KindRegistry, Nonce, UnixTime};
-use ecert_wallet::certs::{self, Choice, Entry};
+use ecert_wallet::certs::{self, Entry};
 use ecert_wallet::history::History;
 use ecert_wallet::offer;
-use ecert_wallet::{receive, store, HolderKey, KdfParams, Selection, WalletContents};
+use ecert_wallet::session::{self, Plan, Reuse};
+use ecert_wallet::{
+    anchoring as lib_anchoring, receive, store, HolderKey, KdfParams, WalletContents,
+};
 use rand_core::CryptoRngCore;
 use zeroize::Zeroizing;
 
@@ -57,6 +66,31 @@ pub fn read_offer_link(text: &str) -> Result<OfferLinkView, WebError> {
     })
 }
 
+/// The presentation being shown: what [`Wallet::renew`] signs again.
+#[derive(Debug)]
+struct Showing {
+    plan: Plan,
+    nonce: Option<Nonce>,
+}
+
+/// A presentation as a QR string and its drawing.
+struct Drawn {
+    qr: String,
+    svg: String,
+    qr_version: i16,
+}
+
+impl Drawn {
+    fn of(presentation: &AnyPresentation) -> Result<Drawn, WebError> {
+        let qr = session::qr_string(presentation)?;
+        Ok(Drawn {
+            svg: render::to_svg(&qr)?,
+            qr_version: render::qr_version(&qr)?,
+            qr,
+        })
+    }
+}
+
 /// An open wallet: its key and certificates, decrypted. The key is wiped when dropped.
 #[derive(Debug)]
 pub struct Wallet {
@@ -65,18 +99,18 @@ pub struct Wallet {
     /// unchanged, so that a wallet or backup opened and saved here loses none of it.
     history: History,
     kinds: KindRegistry,
+    /// The last presentation made, until the certificates change.
+    showing: Option<Showing>,
 }
 
 impl Wallet {
     /// A new wallet: a fresh holder key from `rng`, no certificates.
     pub fn create(rng: &mut impl CryptoRngCore) -> Result<Wallet, WebError> {
         Ok(Wallet {
-            contents: WalletContents {
-                holder: HolderKey::generate(rng),
-                packages: Vec::new(),
-            },
+            contents: WalletContents::new(HolderKey::generate(rng)),
             history: History::new(),
             kinds: crate::builtin_kinds()?,
+            showing: None,
         })
     }
 
@@ -90,6 +124,7 @@ impl Wallet {
             contents,
             history,
             kinds: crate::builtin_kinds()?,
+            showing: None,
         })
     }
 
@@ -142,7 +177,8 @@ impl Wallet {
     }
 
     /// Adds certificate packages (`.ecp` files, or what an offer returned), all or
-    /// nothing, with every check of the command-line wallet's `receive`.
+    /// nothing, with every check of the command-line wallet's `receive`; a newer issue of
+    /// a certificate of one-time copies replaces the one held.
     pub fn receive(
         &mut self,
         packages: &[&[u8]],
@@ -150,14 +186,25 @@ impl Wallet {
     ) -> Result<ReceiveReport, WebError> {
         let first_new = self.contents.packages.len();
         let outcome = receive::receive(&mut self.contents, packages)?;
+        if !outcome.added.is_empty() || !outcome.replaced.is_empty() {
+            // A presentation being shown may name a package just replaced.
+            self.showing = None;
+        }
+        let replaced: Vec<usize> = outcome.replaced.iter().map(|(_, at)| *at).collect();
         let entries = self.entries()?;
         Ok(ReceiveReport {
             added: entries
                 .iter()
-                .skip(first_new)
+                .filter(|e| e.index >= first_new || replaced.contains(&e.index))
                 .map(|e| CertificateSummary::of(e, &self.kinds, now))
                 .collect(),
             already_held: outcome.already_held,
+            replaced: outcome
+                .replaced
+                .iter()
+                .map(|(position, _)| *position)
+                .collect(),
+            not_newer: outcome.not_newer,
             count: self.count(),
         })
     }
@@ -182,13 +229,20 @@ impl Wallet {
         })
     }
 
-    /// A presentation of the chosen fields, signed at `now`: live mode without `nonce`
-    /// (call again for a fresh code), challenge mode with the counter's challenge in hex.
+    /// A presentation of the chosen fields, signed at `now`: live mode without `nonce`,
+    /// challenge mode with the counter's challenge in hex. A certificate of one-time
+    /// copies shows its next unused copy, marked used here at once (`copiesSpent`): seal
+    /// and store the wallet before showing the code. One with no copy left is refused
+    /// (`no-copies-left`) unless `reuse_copy` (then its last copy is shown again, which
+    /// lets the counters that see it link the two presentations). Certificates of both
+    /// formats in one code are refused (`mixed-formats`). For a fresh code of the same
+    /// copies (live mode, one counter), call [`Wallet::renew`].
     pub fn present(
-        &self,
+        &mut self,
         choices: &[ChoiceInput],
         now: UnixTime,
         nonce: Option<&str>,
+        reuse_copy: bool,
     ) -> Result<PresentationView, WebError> {
         let nonce = nonce
             .map(|hex| {
@@ -200,54 +254,94 @@ impl Wallet {
                 })
             })
             .transpose()?;
+        let reuse = if reuse_copy {
+            Reuse::LastCopy
+        } else {
+            Reuse::Never
+        };
+        let plan = {
+            let entries = self.entries()?;
+            let specs: Vec<(String, Vec<String>)> = choices
+                .iter()
+                .map(|c| (c.certificate.clone(), c.fields.clone()))
+                .collect();
+            let chosen = certs::choose(&entries, &specs, &self.kinds, now)?;
+            ecert_wallet::answer::check_unrequested(&chosen, &self.kinds)?;
+            session::plan(&chosen, reuse)?
+        };
+        // Signed and drawn before anything is marked: an unknown or missing field, or a
+        // code too large to draw, stops here.
+        let presentation = plan.sign(&self.contents, &self.kinds, now, nonce.clone())?;
+        let drawn = Drawn::of(&presentation)?;
+        plan.spend(&mut self.contents)?;
+        let spent = plan.spends();
+        let showing = Showing { plan, nonce };
+        let view = self.view(&showing, drawn, now, spent);
+        self.showing = Some(showing);
+        view
+    }
+
+    /// The presentation last made by [`Wallet::present`], signed again at `now`: the same
+    /// certificates, copies, fields and challenge, nothing marked (`copiesSpent` 0).
+    /// `no-presentation` when there is none (or the certificates changed since).
+    pub fn renew(&self, now: UnixTime) -> Result<PresentationView, WebError> {
+        let showing = self.showing.as_ref().ok_or(WebError::NoPresentation)?;
+        let presentation =
+            showing
+                .plan
+                .sign(&self.contents, &self.kinds, now, showing.nonce.clone())?;
+        self.view(showing, Drawn::of(&presentation)?, now, 0)
+    }
+
+    /// What the app shows of a signed presentation.
+    fn view(
+        &self,
+        showing: &Showing,
+        drawn: Drawn,
+        now: UnixTime,
+        spent: usize,
+    ) -> Result<PresentationView, WebError> {
         let entries = self.entries()?;
-        let specs: Vec<(String, Vec<String>)> = choices
+        let disclosing = showing
+            .plan
+            .items()
             .iter()
-            .map(|c| (c.certificate.clone(), c.fields.clone()))
-            .collect();
-        let chosen = certs::choose(&entries, &specs, &self.kinds, now)?;
-        let selections: Vec<Selection<'_>> = chosen.iter().map(Choice::selection).collect();
-        let presentation = ecert_wallet::present(
-            &self.contents.holder,
-            &self.kinds,
-            &selections,
-            now,
-            nonce.clone(),
-        )?;
-        let qr = presentation
-            .to_qr_string()
-            .map_err(ecert_wallet::WalletError::from)?;
-        let disclosing = chosen
-            .iter()
-            .map(|c| Disclosing {
-                certificate: CertificateSummary::of(c.entry, &self.kinds, now),
-                fields: c
-                    .entry
-                    .kind(&self.kinds)
-                    .map(|kind| {
-                        kind.fields
-                            .iter()
-                            .filter(|f| c.fields.contains(&f.key))
-                            .map(FieldLabel::from)
-                            .collect()
-                    })
-                    .unwrap_or_default(),
+            .filter_map(|item| {
+                let entry = entries.get(item.index)?;
+                Some(Disclosing {
+                    certificate: CertificateSummary::of(entry, &self.kinds, now),
+                    fields: entry
+                        .kind(&self.kinds)
+                        .map(|kind| {
+                            kind.fields
+                                .iter()
+                                .filter(|f| item.fields.contains(&f.key))
+                                .map(FieldLabel::from)
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                    reused_copy: item.copy.is_some_and(|c| c.reused),
+                })
             })
             .collect();
         Ok(PresentationView {
-            svg: render::to_svg(&qr)?,
-            qr_version: render::qr_version(&qr)?,
-            qr,
+            svg: drawn.svg,
+            qr_version: drawn.qr_version,
+            qr: drawn.qr,
             signed_at: now.secs(),
-            nonce: nonce.map(|n| n.to_hex()),
+            nonce: showing.nonce.as_ref().map(Nonce::to_hex),
             disclosing,
+            copies_spent: spent,
         })
     }
 
     /// The wallet's distinct batches (one anchor receipt to fetch for each): their roots
     /// in hex and the ids of their certificates ([`anchoring::batches`]).
     pub fn batch_roots(&self) -> Result<Vec<BatchView>, WebError> {
-        Ok(anchoring::batches(&self.entries()?))
+        Ok(anchoring::batches(
+            &self.entries()?,
+            &self.contents.holder.public_key(),
+        ))
     }
 
     /// An anchor receipt checked against the trust anchor's text, and what it says of this
@@ -258,10 +352,18 @@ impl Wallet {
         anchor_text: &str,
         now: UnixTime,
     ) -> Result<AnchorStatus, WebError> {
-        anchoring::check_receipt(&self.entries()?, &self.kinds, receipt, anchor_text, now)
+        anchoring::check_receipt(
+            &self.entries()?,
+            &self.contents.holder.public_key(),
+            &self.kinds,
+            receipt,
+            anchor_text,
+            now,
+        )
     }
 
-    /// Each certificate's revocation status in a verified revocation state.
+    /// Each certificate's revocation status in a verified revocation state (one-time
+    /// copies: revoked when any copy is).
     pub fn revocation_status(
         &self,
         revocations: &Revocations,
@@ -272,10 +374,9 @@ impl Wallet {
             .iter()
             .map(|e| RevocationStatus {
                 certificate: CertificateSummary::of(e, &self.kinds, now),
-                revoked: revocations.snapshot().is_revoked(
-                    &e.certificate.claims.issuer,
-                    e.certificate.claims.status_index,
-                ),
+                revoked: lib_anchoring::revoked(e, |issuer, index| {
+                    revocations.snapshot().is_revoked(issuer, index)
+                }),
             })
             .collect())
     }
@@ -391,15 +492,18 @@ mod tests {
             fields: vec!["name".into()],
         };
         let err = w
-            .present(std::slice::from_ref(&choice), UnixTime(1), None)
+            .present(std::slice::from_ref(&choice), UnixTime(1), None, false)
             .unwrap_err();
         assert_eq!(err.code(), "no-such-certificate");
         assert_eq!(
-            w.present(&[], UnixTime(1), None).unwrap_err().code(),
+            w.present(&[], UnixTime(1), None, false).unwrap_err().code(),
             "bad-choice"
         );
-        let err = w.present(&[choice], UnixTime(1), Some("xyz")).unwrap_err();
+        let err = w
+            .present(&[choice], UnixTime(1), Some("xyz"), false)
+            .unwrap_err();
         assert_eq!(err.code(), "bad-argument");
+        assert_eq!(w.renew(UnixTime(1)).unwrap_err().code(), "no-presentation");
         let err = w.receive(&[b"not a package"], UnixTime(1)).unwrap_err();
         assert_eq!((err.code(), err.position()), ("not-a-package", Some(0)));
         assert_eq!(w.count(), 0);
@@ -437,5 +541,115 @@ mod tests {
         for bad in ["", "a b", "a/b", &"x".repeat(129)] {
             assert_eq!(w.redeem_request(bad).unwrap_err().code(), "bad-link");
         }
+    }
+
+    fn choice(certificate: &str, fields: &[&str]) -> ChoiceInput {
+        ChoiceInput {
+            certificate: certificate.into(),
+            fields: fields.iter().map(|f| f.to_string()).collect(),
+        }
+    }
+
+    /// The copies' holder keys a presentation shows.
+    fn holders(qr: &str) -> Vec<ecert_schemas::PublicKeyBytes> {
+        match AnyPresentation::from_qr_string(qr).unwrap() {
+            AnyPresentation::V2(p) => p.decode_items().unwrap().iter().map(|i| i.holder).collect(),
+            AnyPresentation::V1(_) => panic!("format 2 expected"),
+        }
+    }
+
+    #[test]
+    fn one_time_copies_are_spent_kept_when_sealed_and_refused_when_none_is_left() {
+        use ecert_testkit::{sample, World};
+        let mut w = Wallet::create(&mut OsRng).unwrap();
+        let me = ecert_schemas::PublicKeyBytes::from_hex(&w.id()).unwrap();
+        let mut world = World::builder().build_for(me);
+        let now = world.now;
+        let card = world.issue_copies_now("public-security", sample::id_card(now), 3);
+        let record = world.record.to_bytes().unwrap();
+        let report = w
+            .receive(&[&card.to_bytes().unwrap(), &record], now)
+            .unwrap();
+        assert_eq!(report.count, 2);
+        assert_eq!(report.added[0].copies_left, Some(3));
+        assert_eq!(report.added[0].copies, Some(3));
+        assert!(report.added[0].copies_low);
+        assert_eq!(report.added[1].copies_left, None);
+        let store = world.store();
+        let policy = ecert_verifier::Policy::default();
+
+        let first = w
+            .present(&[choice("id-card", &["name"])], now, None, false)
+            .unwrap();
+        assert_eq!(first.copies_spent, 1);
+        assert_eq!(first.disclosing[0].certificate.copies_left, Some(2));
+        assert!(ecert_verifier::verify_presentation(&first.qr, &store, now, &policy).is_ok());
+        // A live refresh: the same copy, nothing spent.
+        let again = w.renew(now).unwrap();
+        assert_eq!(again.copies_spent, 0);
+        assert_eq!(holders(&again.qr), holders(&first.qr));
+        // Sealed and opened again, the mark is kept: the next code shows another copy.
+        let file = w.seal(&pass("correct horse"), fast(), &mut OsRng).unwrap();
+        let mut w = Wallet::open(&file, &pass("correct horse")).unwrap();
+        assert_eq!(w.list(now).unwrap()[0].copies_left, Some(2));
+        let second = w
+            .present(&[choice("id-card", &["name"])], now, None, false)
+            .unwrap();
+        assert_ne!(holders(&second.qr), holders(&first.qr));
+        assert!(ecert_verifier::verify_presentation(&second.qr, &store, now, &policy).is_ok());
+        let third = w
+            .present(&[choice("id-card", &[])], now, None, false)
+            .unwrap();
+        assert_eq!(third.disclosing[0].certificate.copies_left, Some(0));
+        let err = w
+            .present(&[choice("id-card", &["name"])], now, None, false)
+            .unwrap_err();
+        assert_eq!(err.code(), "no-copies-left");
+        assert!(err.message().contains("link"), "{}", err.message());
+        let reused = w
+            .present(&[choice("id-card", &[])], now, None, true)
+            .unwrap();
+        assert_eq!(
+            (reused.copies_spent, reused.disclosing[0].reused_copy),
+            (0, true)
+        );
+        assert_eq!(holders(&reused.qr), holders(&third.qr));
+        // Both formats in one code: refused.
+        let err = w
+            .present(
+                &[choice("id-card", &[]), choice("no-criminal-record", &[])],
+                now,
+                None,
+                true,
+            )
+            .unwrap_err();
+        assert_eq!(err.code(), "mixed-formats");
+        // The older format as ever; revocation of any copy shows.
+        let old = w
+            .present(
+                &[choice("no-criminal-record", &["result"])],
+                now,
+                None,
+                false,
+            )
+            .unwrap();
+        assert_eq!(old.copies_spent, 0);
+        assert!(ecert_verifier::verify_presentation(&old.qr, &store, now, &policy).is_ok());
+        // Issued again (the same certificate id) with more copies: it replaces the spent
+        // one in its place, and the presentation being shown ends.
+        let mut reissued = world.issue_copies_now("public-security", sample::id_card(now), 5);
+        reissued.id = card.id;
+        let report = w.receive(&[&reissued.to_bytes().unwrap()], now).unwrap();
+        assert_eq!((report.replaced, report.count), (vec![0], 2));
+        assert_eq!(report.added[0].copies_left, Some(5));
+        assert_eq!(w.list(now).unwrap()[0].copies_left, Some(5));
+        assert_eq!(w.renew(now).unwrap_err().code(), "no-presentation");
+        let report = w.receive(&[&card.to_bytes().unwrap()], now).unwrap();
+        assert_eq!(report.not_newer, [0]);
+        let next = w
+            .present(&[choice("id-card", &["name"])], now, None, false)
+            .unwrap();
+        let synced = world.store();
+        assert!(ecert_verifier::verify_presentation(&next.qr, &synced, now, &policy).is_ok());
     }
 }

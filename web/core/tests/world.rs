@@ -100,6 +100,7 @@ fn receive_list_present_verify() {
             ],
             now,
             None,
+            false,
         )
         .unwrap();
     assert!(shown.qr.starts_with("EC1"));
@@ -166,6 +167,7 @@ fn receive_list_present_verify() {
             &[choice("id-card", &["name"])],
             now,
             Some(&nonce.to_lowercase()),
+            false,
         )
         .unwrap();
     assert_eq!(answered.nonce.as_deref(), Some(nonce.as_str()));
@@ -182,13 +184,13 @@ fn receive_list_present_verify() {
 
     // What the wallet refuses to present.
     let err = wallet
-        .present(&[choice("id-card", &["shoe_size"])], now, None)
+        .present(&[choice("id-card", &["shoe_size"])], now, None, false)
         .unwrap_err();
     assert_eq!(err.code(), "unknown-field");
     assert!(err.message().contains("id_number"), "{}", err.message());
     let twice = [choice("id-card", &[]), choice(&list[0].short_id, &[])];
     assert_eq!(
-        wallet.present(&twice, now, None).unwrap_err().code(),
+        wallet.present(&twice, now, None, false).unwrap_err().code(),
         "bad-choice"
     );
     let err = wallet.describe("driver-licence", now).unwrap_err();
@@ -214,7 +216,7 @@ fn a_derived_fact_is_presented_and_shown_as_yes_or_no() {
     assert_eq!(fact.label_local.as_deref(), Some("年满18周岁"));
 
     let shown = wallet
-        .present(&[choice("id-card", &["age_over_18"])], now, None)
+        .present(&[choice("id-card", &["age_over_18"])], now, None, false)
         .unwrap();
     let verdict = counter(&world)
         .verify(&shown.qr, now, &PolicyInput::default())
@@ -237,7 +239,10 @@ fn wallet_files_are_the_command_line_wallets() {
     let file = wallet.seal(&pass(), fast(), &mut OsRng).unwrap();
     let contents = store::open(&file, &pass()).unwrap();
     assert_eq!(contents.holder.public_key().to_hex(), wallet.id());
-    assert_eq!(contents.packages, vec![world.id_card.clone()]);
+    assert_eq!(
+        contents.packages,
+        vec![ecert_wallet::Held::from(world.id_card.clone())]
+    );
     let cli_file = store::seal(
         &contents,
         &pass(),
@@ -406,7 +411,12 @@ fn revocations_through_a_verified_delta() {
     // The counter refuses the revoked certificate.
     let counter = counter(&world);
     let shown = wallet
-        .present(&[choice("no-criminal-record", &["result"])], now, None)
+        .present(
+            &[choice("no-criminal-record", &["result"])],
+            now,
+            None,
+            false,
+        )
         .unwrap();
     let verdict = counter
         .verify(&shown.qr, now, &PolicyInput::default())

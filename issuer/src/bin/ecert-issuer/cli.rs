@@ -23,9 +23,11 @@ Every day:
   ecert-issuer issue --kind no-criminal-record --claims wang-fang.json --holder WALLET_ID
   ecert-issuer issue --kind no-criminal-record --csv today.csv --out-dir delivered/
   ecert-issuer list                 see what was issued
+  ecert-issuer show --cert 5f0c9e21 one certificate and its copies
   ecert-issuer revoke --cert 5f0c9e21 --reason data-error
   ecert-issuer audit                check the ledger for certificates you did not issue
   ecert-issuer serve                let wallets fetch certificates with offer codes
+  ecert-issuer register-counter ... let a counter ask wallets for chosen fields
 
 Where the department's data is kept (its \"home\"): the folder given with --home, else \
 $ECERT_ISSUER_HOME, else $XDG_DATA_HOME/ecert-issuer, else ~/.local/share/ecert-issuer. \
@@ -135,15 +137,21 @@ wallet fetches the certificate from 'ecert-issuer serve' with it. Only the walle
 certificate was issued to can redeem the code, once. With --offer, files are written only \
 if --out or --out-dir is given.
 
+Each certificate is issued as --copies N one-time copies (default 30, at most 1000), all in \
+one file or offer: the citizen's wallet shows a fresh copy at every counter, so that counters \
+cannot match two showings beyond what the citizen chose to show. Each copy has its own \
+number in the department's revocation list; revoking the certificate revokes them all.
+
 Validity starts now and lasts --valid-days days (default: the longest the kind allows).
 
-A large CSV file is issued in several anchor batches of up to 50,000 certificates. If the \
+A large CSV file is issued in several anchor batches of up to 50,000 certificates (fewer \
+with many copies: a batch holds at most 4,000,000 copies). If the \
 command is interrupted (a crash, a power cut, the ledger out of reach), nothing signed is \
 lost: run 'ecert-issuer issue --resume' to deliver what was signed and issue the rest; no \
 other 'issue' runs until then.
 
-The department's register records, for each certificate, its id, kind, wallet ID, status \
-index, dates and batch; not the claim values."
+The department's register records, for each certificate, its id, kind, wallet ID, dates, \
+batch and its copies' status indexes; not the claim values."
     )]
     Issue(IssueArgs),
 
@@ -152,7 +160,7 @@ index, dates and batch; not the claim values."
         long_about = "Revoke certificates this department issued, by the id shown in \
 'ecert-issuer list' (at least its first 8 hexadecimal digits; it is also the short ID the \
 citizen's wallet shows). The revocation is signed, sent to the ledger and waited for until \
-certified; counters refuse the certificate once they have synced.
+certified; counters refuse the certificate (every one of its copies) once they have synced.
 
 Reasons: unspecified, superseded, data-error, holder-key-compromised, withdrawn, \
 holder-deceased. Revocation cannot be undone."
@@ -162,12 +170,24 @@ holder-deceased. Revocation cannot be undone."
     /// List the certificates this department issued.
     #[command(
         long_about = "List the certificates this department issued, oldest first: \
-id (first 8 hexadecimal digits; use it with 'revoke'), kind, the holder's wallet ID (first \
-8 digits), issue and expiry dates, the batch's place in the ledger's anchor log, and the \
-status: valid, expired, revoked (with the reason), or, for a batch that was not anchored and \
-delivered, submitted, refused or undelivered."
+id (first 8 hexadecimal digits; use it with 'revoke' and 'show'), kind, the holder's wallet \
+ID (first 8 digits), issue and expiry dates, the number of one-time copies ('-' for a \
+certificate issued whole, before copies), the batch's place in the ledger's anchor log, and \
+the status: valid, expired, revoked (with the reason), or, for a batch that was not anchored \
+and delivered, submitted, refused or undelivered."
     )]
     List(ListArgs),
+
+    /// Show one certificate this department issued: its copies, batch and status.
+    #[command(
+        long_about = "Show one certificate this department issued, by the id shown in \
+'ecert-issuer list' (--cert, at least its first 8 hexadecimal digits) or by the status index \
+of one of its copies (--status-index N: the QR code of a copy carries no certificate id, \
+only its status index): kind, the holder's wallet ID, issue and expiry dates, its batch and \
+the batch's place in the ledger's anchor log, its status, where it was delivered, and the \
+status index of each of its one-time copies."
+    )]
+    Show(ShowArgs),
 
     /// Check the ledger for batches issued in this department's name that it did not issue.
     #[command(
@@ -226,6 +246,61 @@ key stay valid; the old key is kept, encrypted, in the home for audits.
 'ecert-issuer rotate-key --cancel' abandons a proposal that was not submitted (for example \
 when the approvals did not arrive before the start time).")]
     RotateKey(RotateKeyArgs),
+
+    /// Register one of the department's counters: what it may ask citizens' wallets for.
+    #[command(
+        long_about = "Register one of the department's counters, so that citizens' \
+wallets answer its requests: the department signs, with its current key, a statement naming \
+the counter's key (printed by 'ecert-verify counter-key' at the counter), its name as \
+citizens read it (--name, and --name-local in the local language), its role (one word: \
+office, employer, hotel, ...), the fields of each kind it may ask for (--may-ask \
+KIND:FIELD,FIELD, repeated for several kinds) and how long the statement is valid (from now, \
+--days). The statement is written to FILE for the counter ('ecert-verify registration FILE'); \
+it is not secret and nothing is sent to the ledger.
+
+A wallet refuses a request that asks for more than its counter's registration allows, or \
+that comes from a counter whose registration was not signed by a key the ledger lists for \
+the department.
+
+Example:
+  ecert-issuer register-counter --counter-key 3b6a27bc... --name 'Jinjiang Hotel front desk' \\
+      --name-local '锦江饭店前台' --role hotel --may-ask id-card:name,id_number,age_over_18 \\
+      --days 365 --out jinjiang.ecr"
+    )]
+    RegisterCounter(RegisterCounterArgs),
+}
+
+/// Options of `register-counter`.
+#[derive(Debug, Args)]
+pub struct RegisterCounterArgs {
+    /// The counter's public key (64 hexadecimal digits, from 'ecert-verify counter-key').
+    #[arg(long, value_name = "HEX")]
+    pub counter_key: String,
+
+    /// The counter's name, as citizens should read it.
+    #[arg(long, value_name = "TEXT")]
+    pub name: String,
+
+    /// The counter's name in the local language.
+    #[arg(long, value_name = "TEXT")]
+    pub name_local: Option<String>,
+
+    /// What kind of counter it is, one word (office, employer, hotel, ...).
+    #[arg(long, value_name = "WORD")]
+    pub role: String,
+
+    /// Fields of one kind the counter may ask for: KIND:FIELD,FIELD (repeat for several
+    /// kinds).
+    #[arg(long, value_name = "KIND:FIELDS", required = true)]
+    pub may_ask: Vec<String>,
+
+    /// How many days from now the registration is valid (1 to 3660).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=3660))]
+    pub days: u64,
+
+    /// Where to write the registration.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
 }
 
 /// Options of `rotate-key`.
@@ -317,12 +392,22 @@ pub struct IssueArgs {
 
     /// Finish an 'issue' command that was interrupted (a crash, a power cut, the ledger
     /// out of reach): deliver what it signed, then issue the rest of its input.
-    #[arg(long, conflicts_with_all = ["kind", "claims", "holder", "csv", "valid_days", "out", "out_dir", "offer"])]
+    #[arg(long, conflicts_with_all = ["kind", "claims", "holder", "csv", "valid_days", "out", "out_dir", "offer", "copies"])]
     pub resume: bool,
 
     /// Most certificates per anchor batch (a command issues several batches if needed).
     #[arg(long, value_name = "N", hide = true, default_value_t = ecert_issuer::issuance::DEFAULT_BATCH_SIZE)]
     pub batch_size: u64,
+
+    /// One-time copies per certificate, 1 to 1000: the citizen's wallet shows each copy
+    /// once, so that counters cannot tell two showings of one certificate apart.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = ecert_schemas::copy::DEFAULT_COPIES,
+        value_parser = copies
+    )]
+    pub copies: u16,
 
     /// One certificate's claims: a .json or .toml file mapping field keys to values.
     #[arg(long, value_name = "FILE", requires = "holder", conflicts_with = "csv")]
@@ -353,6 +438,15 @@ pub struct IssueArgs {
     pub offer: bool,
 }
 
+/// `--copies N`, checked with the workflow's own rule.
+fn copies(text: &str) -> Result<u16, String> {
+    let n: u64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a whole number of copies"))?;
+    ecert_issuer::issuance::job::check_copies(n)
+}
+
 /// Options of `revoke`.
 #[derive(Debug, Args)]
 pub struct RevokeArgs {
@@ -377,6 +471,20 @@ pub struct ListArgs {
     /// Only revoked certificates.
     #[arg(long)]
     pub revoked: bool,
+}
+
+/// Options of `show`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("which").required(true).args(["cert", "status_index"])))]
+pub struct ShowArgs {
+    /// The certificate's id from 'ecert-issuer list' (at least 8 hexadecimal digits).
+    #[arg(long, value_name = "ID")]
+    pub cert: Option<String>,
+
+    /// The certificate one of whose copies has this status index (a copy's QR code
+    /// carries its status index, and no certificate id).
+    #[arg(long, value_name = "N")]
+    pub status_index: Option<u32>,
 }
 
 /// Options of `serve`.

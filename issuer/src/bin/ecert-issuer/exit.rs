@@ -72,7 +72,8 @@ pub fn for_error(error: &anyhow::Error) -> u8 {
                 IssuanceError::Read { .. }
                 | IssuanceError::Row { .. }
                 | IssuanceError::InputChanged(_)
-                | IssuanceError::TooMany => return INPUT,
+                | IssuanceError::TooMany
+                | IssuanceError::StatusListFull { .. } => return INPUT,
                 IssuanceError::Pending | IssuanceError::NothingPending => return HOME,
                 IssuanceError::NotAnchored { source, .. } => return node_code(source),
                 IssuanceError::NotProven { .. } => return PROOF,

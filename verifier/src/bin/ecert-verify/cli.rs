@@ -133,7 +133,13 @@ Where the code comes from:
 The result is a big VALID or INVALID. VALID lists each certificate (kind, issuing office,
 validity) with the fields the citizen chose to show. INVALID gives the reason, its code and
 what to do. Challenge mode: run `ecert-verify challenge`, read the challenge to the
-citizen, and check their code with --nonce.")]
+citizen, and check their code with --nonce.
+
+Counters that ask: after `ecert-verify request`, check the citizen's answer with --request.
+The code must answer that request (exit code 25 otherwise). A VALID answer that shows fields
+the request did not ask for is NOT ACCEPTED (exit code 4); one that leaves out fields asked
+for is VALID, with the missing fields listed (exit code 5). An accepted answer retires the
+pending request: make a new one for the next citizen.")]
     Verify(VerifyArgs),
     /// Print a fresh challenge for the citizen's wallet (challenge mode)
     #[command(long_about = "\
@@ -154,6 +160,65 @@ certificate each may issue. With a national anchor: the national trust list (fed
 version, expiry, approvals) and each listed province, with its synced height and data age.
 Exits with 2 if the counter is not set up or not synced.")]
     Status,
+    /// Make this counter's own key (once) and print its public key, for the department
+    #[command(long_about = "\
+Make this counter's own key, if it has none, and print its public key (64 hex digits) on
+standard output. Give it to your department: it registers the counter with
+`ecert-issuer register-counter --counter-key HEX ...` and gives you a registration file to
+install with `ecert-verify registration FILE`.
+
+The key signs this counter's requests. It is kept in the store folder as counter-key.hex,
+readable by this user only (a key file open to other users is refused). Anyone who copies it
+can make requests in this counter's name until the registration ends: keep the store folder
+private, and ask the department to register a new key if it was copied.")]
+    CounterKey,
+    /// Install the registration your department made for this counter
+    #[command(long_about = "\
+Install the registration your department made for this counter with `ecert-issuer
+register-counter`. It is checked first: it must name this counter's key, this counter's
+ledger, and be signed by a key the ledger lists for the department (sync first), and be valid
+now. Exit codes: 0 installed; 2 the counter has no key, is not set up or not synced; 3 the
+registration was refused (another counter's, another ledger's, altered, expired).")]
+    Registration(RegistrationArgs),
+    /// Make a signed request for the fields this counter needs, as a QR code for the wallet
+    #[command(long_about = "\
+Make a request for the fields this counter needs, signed with its key, and show it as a QR
+code for the citizen's wallet (or as text with --text, or a PNG image with --png FILE).
+
+  ecert-verify request --ask id-card:name,age_over_18 --purpose 'Hotel check-in'
+
+Each --ask names one kind and its fields (KIND:FIELD,FIELD). The request may ask only for
+what the counter's registration allows; a request a wallet would refuse is not made. The
+wallet shows the citizen who asks (the counter's name and its department), why, and what,
+and answers with exactly those fields. The request is kept as this counter's pending request:
+check the citizen's code with `ecert-verify verify --request`. A wallet answers a request
+for 10 minutes after it was made.")]
+    Request(RequestArgs),
+}
+
+/// `registration`.
+#[derive(Args)]
+pub struct RegistrationArgs {
+    /// The registration file from the department
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+}
+
+/// `request`.
+#[derive(Args)]
+pub struct RequestArgs {
+    /// Fields of one kind to ask for: KIND:FIELD,FIELD (repeat for several kinds)
+    #[arg(long, value_name = "KIND:FIELDS", required = true)]
+    pub ask: Vec<String>,
+    /// Why the counter asks, in words for the citizen
+    #[arg(long, value_name = "TEXT")]
+    pub purpose: String,
+    /// Print the request's text (ECQ1:...) instead of drawing the QR code
+    #[arg(long)]
+    pub text: bool,
+    /// Save the QR code as a PNG image in FILE instead of drawing it
+    #[arg(long, value_name = "FILE")]
+    pub png: Option<PathBuf>,
 }
 
 /// `init`.
@@ -235,8 +300,12 @@ pub struct VerifyArgs {
     pub json: bool,
     /// Challenge mode: the challenge printed by `ecert-verify challenge`; a code that
     /// does not answer it is INVALID
-    #[arg(long, value_name = "HEX")]
+    #[arg(long, value_name = "HEX", conflicts_with = "request")]
     pub nonce: Option<String>,
+    /// Check the code as the answer to this counter's pending request (`ecert-verify
+    /// request`): it must carry that request's binding, and show exactly the fields asked
+    #[arg(long)]
+    pub request: bool,
     /// Refuse to verify when the synced ledger data is older than this many seconds
     #[arg(long, value_name = "SECS", default_value_t = Policy::default().max_revocation_age_secs)]
     pub max_revocation_age: u64,

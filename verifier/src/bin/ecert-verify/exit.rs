@@ -25,6 +25,13 @@ ecert_shell::exit_codes! {
     /// stored one (`sync --trust-list`) or a different trust anchor (`init`, see `--force`).
     REFUSED = 3: "refused to replace stored data (sync: older bundle, see --allow-older, or \
                   older trust list; init: other anchor, see --force)";
+    /// `verify --request`: the code is valid and answers the pending request, but shows
+    /// fields the request did not ask for; it is not accepted.
+    UNASKED = 4: "verify --request: the code shows fields the request did not ask for (not \
+                  accepted)";
+    /// `verify --request`: the code is valid and answers the pending request, but leaves out
+    /// fields the request asked for (the citizen declined, or holds no such certificate).
+    INCOMPLETE = 5: "verify --request: VALID, but fields asked for were not shown";
 }
 
 /// One rejection reason: its stable code, its exit code and what counter staff should do.

@@ -6,12 +6,14 @@
 //! [`ledger_dir`] (one ledger's synced data), [`national`] (the national trust list held),
 //! [`checker`] (what codes are checked against: one ledger or the provinces on the
 //! national list), [`scan`] (QR input: argument, scanner, photo), [`output`] (human and
-//! JSON verdicts), [`exit`] (the exit-code table), and one module per command
+//! JSON verdicts), [`exit`] (the exit-code table), [`counter`] (counters that ask: the counter's
+//! key, registration and pending request), and one module per command
 //! ([`sync_list`]: `sync --trust-list`).
 
 mod challenge;
 mod checker;
 mod cli;
+mod counter;
 mod exit;
 mod init;
 mod ledger_dir;
@@ -63,6 +65,12 @@ fn run(cli: Cli) -> Result<u8> {
             Ok(exit::OK)
         }
         Command::Status => finish(status::run(&store()?, now()?)?),
+        Command::CounterKey => finish(counter::counter_key(&store()?)?),
+        Command::Registration(args) => finish(counter::install(&store()?, &args, now()?)?),
+        Command::Request(args) => {
+            counter::request(&store()?, &args, now()?)?;
+            Ok(exit::OK)
+        }
     }
 }
 

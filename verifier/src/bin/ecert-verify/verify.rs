@@ -2,6 +2,7 @@
 
 use anyhow::Result;
 use ecert_schemas::{KindRegistry, Nonce};
+use ecert_verifier::request::compare_answer;
 use ecert_verifier::Policy;
 
 use crate::checker::Checker;
@@ -14,8 +15,20 @@ use crate::store::Store;
 /// Verifies the code given, or every code the scanner sends until the end of its input,
 /// printing one verdict per code. The exit code is the last verdict's (0 only for VALID).
 /// With a national anchor and list, codes are checked against every synced province.
+/// With `--request`, one code is checked as the answer to the counter's pending request
+/// ([`compare_answer`]): one that shows fields not asked for is not accepted
+/// ([`exit::UNASKED`]), one that leaves out fields asked for is reported
+/// ([`exit::INCOMPLETE`]); an accepted answer retires the request.
 pub fn run(store: &Store, args: VerifyArgs) -> Result<u8> {
-    let expected_nonce = args.nonce.as_deref().map(parse_nonce).transpose()?;
+    let mut expected_nonce = args.nonce.as_deref().map(parse_nonce).transpose()?;
+    // Counters that ask: the answer carries the pending request's binding.
+    let request = if args.request {
+        let request = crate::counter::pending(store)?;
+        expected_nonce = Some(request.binding()?);
+        Some(request)
+    } else {
+        None
+    };
     // Load the ledger data first: a counter that cannot check says so before the scan.
     let synced = Checker::load(store, crate::now()?)?;
     let kinds = KindRegistry::builtin()?;
@@ -38,13 +51,36 @@ pub fn run(store: &Store, args: VerifyArgs) -> Result<u8> {
             }
         };
         output::print(&text)?;
-        Ok(match &result {
-            Ok(_) => exit::OK,
-            Err(e) => exit::for_error(e),
+        let (Some(request), Ok(verdict)) = (&request, &result) else {
+            return Ok(match &result {
+                Ok(_) => exit::OK,
+                Err(e) => exit::for_error(e),
+            });
+        };
+        let answer = compare_answer(verdict, &request.body.asks);
+        let report = crate::counter::answer_text(&answer);
+        if args.json {
+            output::note(&report);
+        } else {
+            output::print(&report)?;
+        }
+        if !answer.unasked.is_empty() {
+            return Ok(exit::UNASKED);
+        }
+        crate::counter::retire(store)?;
+        Ok(if answer.missing.is_empty() {
+            exit::OK
+        } else {
+            exit::INCOMPLETE
         })
     };
     match scan::source(args.qr, args.image.as_deref())? {
         Source::One(qr) => check(&qr),
+        // One answer to one request.
+        Source::Scanner(mut scanner) if request.is_some() => match scanner.next_code()? {
+            Some(qr) => check(&qr),
+            None => Ok(exit::OK),
+        },
         Source::Scanner(mut scanner) => {
             let mut last = exit::OK;
             while let Some(qr) = scanner.next_code()? {

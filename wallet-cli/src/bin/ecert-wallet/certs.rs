@@ -4,18 +4,24 @@
 
 use anyhow::{bail, Result};
 use ecert_schemas::date::date_of_unix;
-use ecert_schemas::{CertificatePackage, KindRegistry, UnixTime};
+use ecert_schemas::{KindRegistry, UnixTime};
 pub use ecert_wallet::certs::Entry;
 use ecert_wallet::certs::{self as lib, CertsError};
+use ecert_wallet::copies::CopiesLeft;
+use ecert_wallet::Held;
 
 /// The wallet's clock: the computer's time.
 pub fn now() -> Result<UnixTime> {
     Ok(ecert_shell::clock::now()?)
 }
 
-/// One line for lists: short id, kind, issuer, valid until, kind name, EXPIRED.
+/// One line for lists: short id, kind, issuer, valid until, kind name, the copies left of
+/// a certificate of one-time copies, EXPIRED.
 pub fn line(entry: &Entry<'_>, kinds: &KindRegistry, now: UnixTime) -> String {
-    let claims = &entry.certificate.claims;
+    let copies = entry
+        .copies()
+        .map(|c| format!("  {}", copies_text(c)))
+        .unwrap_or_default();
     let mark = if entry.expired(now) {
         "  EXPIRED"
     } else if entry.not_yet_valid(now) {
@@ -24,21 +30,33 @@ pub fn line(entry: &Entry<'_>, kinds: &KindRegistry, now: UnixTime) -> String {
         ""
     };
     format!(
-        "{:<8}  {:<22} {:<18} {:<11}  {}{mark}",
+        "{:<8}  {:<22} {:<18} {:<11}  {}{copies}{mark}",
         entry.short_id(),
-        claims.kind.as_str(),
-        claims.issuer.as_str(),
-        date_of_unix(claims.expires.secs()).to_string(),
+        entry.kind_id().as_str(),
+        entry.issuer().as_str(),
+        date_of_unix(entry.expires().secs()).to_string(),
         entry.kind_name(kinds),
     )
+}
+
+/// "copies left: 27 of 30", or what to do when none is left.
+pub fn copies_text(copies: CopiesLeft) -> String {
+    if copies.left == 0 {
+        format!(
+            "copies left: 0 of {} (ask the department to issue it again)",
+            copies.total
+        )
+    } else {
+        format!("copies left: {} of {}", copies.left, copies.total)
+    }
 }
 
 /// The column titles above [`line`]s.
 pub const LIST_HEADER: &str =
     "ID        KIND                   ISSUER             VALID UNTIL  NAME";
 
-/// Decodes every package of the wallet.
-pub fn entries(packages: &[CertificatePackage]) -> Result<Vec<Entry<'_>>> {
+/// Decodes every certificate of the wallet.
+pub fn entries(packages: &[Held]) -> Result<Vec<Entry<'_>>> {
     Ok(lib::entries(packages)?)
 }
 

@@ -89,7 +89,9 @@ certificate files, or straight from the department's server with a one-time offe
 From files: each FILE is a certificate package (the file the department gives you, \
 usually ending in .ecp). It is added only if it is readable, was issued to THIS wallet's \
 ID, and is not already in your wallet; if any file cannot be added, none is added and \
-your wallet is unchanged.
+your wallet is unchanged. A certificate issued as one-time copies is checked to fit this \
+wallet's key; a newer issue of one you hold (the department issued it again) replaces it, \
+with all its copies unused.
 
 With an offer: the department gives you an offer link (as text or as a QR code), like \
 https://10.1.2.3:8443/v1/offers/K7Q2-99XF, or an offer code and its server's address. \
@@ -116,7 +118,8 @@ certificate is for another wallet ID, 8 the server refused the wallet's signatur
     #[command(
         long_about = "List the certificates in your wallet, one per line: its short ID \
 (used to pick it in other commands), its kind, who issued it and until when it is valid. \
-Certificates past their end date are marked EXPIRED."
+Certificates past their end date are marked EXPIRED. For a certificate issued as one-time \
+copies, how many copies are left to show ('copies left: 27 of 30')."
     )]
     List,
 
@@ -147,11 +150,33 @@ The QR code is signed by your wallet and is valid for about one minute, so a pho
 soon stops working. Use --live to keep showing a fresh one, or --nonce when the counter \
 shows you a challenge code.
 
+Certificates issued as one-time copies ('ecert-wallet list' shows the copies left): each \
+QR code shows a copy not shown before, so counters cannot tell that two of your QR codes \
+came from the same certificate. The copy is marked used before the code is shown (a live \
+code shows one copy for the whole session). When 5 or fewer are left you are told to ask \
+the department for new copies. When none is left the code is refused (exit code 11): ask \
+the department to issue the certificate again, and receive the new file, which replaces \
+the old one. Only if you cannot wait, --reuse-copy shows the last copy again: the \
+counters that see it can then tell it is the same certificate. One QR code cannot mix \
+certificates of one-time copies with certificates of the older kind: show them in two \
+codes.
+
+Counters that ask: a counter registered by its department can show you a request (a QR \
+code whose text starts with ECQ1:). Give it with --request: the wallet checks that the \
+counter is registered on your ledger by a department (it needs the ledger's list of \
+departments, kept by 'ecert-wallet refresh'), and that it asks only for what its \
+registration allows; it tells you who asks, why and what, which certificate it will use \
+and what it will not show, and asks you to confirm (unless --yes). The QR code then shows \
+exactly the fields asked, answers this request only, and your history records the \
+counter's name. Leave out a field with --decline KIND:FIELD. A request that fails its \
+checks is refused (exit code 12) and nothing is shown.
+
 Examples:
   hotel check-in:      ecert-wallet present --show id-card:name,id_number
   job application:     ecert-wallet present --show id-card:name,id_number \\
                                             --show no-criminal-record:result,purpose
-  counter challenge:   ecert-wallet present --show id-card:name --nonce 9f3a61c2"
+  counter challenge:   ecert-wallet present --show id-card:name --nonce 9f3a61c2
+  counter's request:   ecert-wallet present --request 'ECQ1:...'"
     )]
     Present(PresentArgs),
 
@@ -316,8 +341,29 @@ pub struct ShowArgs {
 pub struct PresentArgs {
     /// What to disclose: CERTIFICATE:field,field (e.g. id-card:name,id_number). Repeat for
     /// several certificates in one QR code.
-    #[arg(long = "show", value_name = "CERTIFICATE:FIELDS", required = true)]
+    #[arg(
+        long = "show",
+        value_name = "CERTIFICATE:FIELDS",
+        required_unless_present = "request"
+    )]
     pub show: Vec<String>,
+
+    /// Answer a counter's request: its text (ECQ1:...), a file holding it, or - to read
+    /// it from standard input. The wallet checks who asks and shows exactly what was asked.
+    #[arg(
+        long,
+        value_name = "REQUEST",
+        conflicts_with_all = ["show", "nonce", "live"]
+    )]
+    pub request: Option<String>,
+
+    /// With --request: leave out one field asked for (KIND:FIELD); repeat for several.
+    #[arg(long, value_name = "KIND:FIELD", requires = "request")]
+    pub decline: Vec<String>,
+
+    /// With --request: do not ask to confirm.
+    #[arg(long, requires = "request")]
+    pub yes: bool,
 
     /// Challenge mode: the code the counter shows you (hexadecimal, 2 to 64 digits). The
     /// QR code then answers that challenge only.
@@ -358,6 +404,12 @@ pub struct PresentArgs {
         value_parser = clap::value_parser!(u64).range(1..)
     )]
     pub count: Option<u64>,
+
+    /// For a certificate of one-time copies whose copies have all been shown: show the
+    /// last copy again. The counters that see it can then tell that both presentations
+    /// are of the same certificate; ask the department for new copies instead when you can.
+    #[arg(long)]
+    pub reuse_copy: bool,
 }
 
 /// Options of `history`.

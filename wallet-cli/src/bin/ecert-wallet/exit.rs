@@ -38,6 +38,15 @@ ecert_shell::exit_codes! {
     /// message gives the command that fixes it. Nothing was read or changed.
     PERMISSIONS = 10: "the wallet file or its folder is open to other users: the message \
                        says how to fix it";
+    /// `present`: every copy of a certificate issued as one-time copies has been shown;
+    /// showing one again would let counters link the presentations. Nothing was shown.
+    NO_COPIES_LEFT = 11: "present: every copy of a certificate has been shown: ask its \
+                          department to issue it again (or see --reuse-copy)";
+    /// `present --request`: the counter's request was refused (unreadable, not from a
+    /// counter registered on this wallet's ledger, altered, too old, or asking for more
+    /// than its registration allows). Nothing was shown.
+    REQUEST_REFUSED = 12: "present --request: the counter's request was refused (not \
+                           registered, altered, too old, asks too much); nothing was shown";
 }
 
 /// The table as `--help` shows it.
@@ -71,7 +80,7 @@ mod tests {
         for (i, c) in CODES.iter().enumerate() {
             assert_eq!(usize::from(c.code), i, "{}", c.meaning);
         }
-        assert_eq!(CODES.last().map(|c| c.code), Some(PERMISSIONS));
+        assert_eq!(CODES.last().map(|c| c.code), Some(REQUEST_REFUSED));
         let wrapped = anyhow::Error::new(Failure::new(OFFER_USED, "used")).context("receiving");
         assert_eq!(for_anyhow(&wrapped), OFFER_USED);
         assert_eq!(for_anyhow(&anyhow::anyhow!("plain")), ERROR);

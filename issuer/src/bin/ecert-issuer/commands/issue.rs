@@ -18,7 +18,7 @@ use ecert_issuer::register::{short_id, BatchFile};
 use ecert_schemas::{Kind, KindId, KindRegistry};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::{date, node_client, now};
+use super::{copies_cell, date, node_client, now};
 use crate::cli::IssueArgs;
 use crate::exit;
 use crate::secrets;
@@ -66,6 +66,7 @@ fn plan(kind: &Kind, args: &IssueArgs, cwd: PathBuf, offer_url: Option<String>) 
         total: 0,
         signed: 0,
         batch_size: args.batch_size,
+        copies: args.copies,
     };
     let taken = job.out_dir.as_deref().map(names_in).transpose()?;
     let exists = |path: &Path| {
@@ -272,8 +273,8 @@ impl Shell {
         self.bar.finish_and_clear();
         if outcome.batches > 1 {
             super::print(&format!(
-                "Issued {} {} certificate(s) in {} batches.\n",
-                outcome.certificates, self.kind, outcome.batches
+                "Issued {} {} certificate(s) ({} one-time copies) in {} batches.\n",
+                outcome.certificates, self.kind, outcome.leaves, outcome.batches
             ))?;
         }
         Ok(())
@@ -290,11 +291,16 @@ impl Progress for Shell {
         self.bar.inc(n);
     }
 
-    fn anchoring(&self, count: usize) {
+    fn anchoring(&self, certificates: usize, leaves: u64) {
+        let copies = if leaves == certificates as u64 {
+            String::new()
+        } else {
+            format!(" as {leaves} one-time copies")
+        };
         self.bar.suspend(|| {
             eprintln!(
-                "Anchoring {count} certificate(s) on the ledger ({}); waiting until it is \
-                 certified...",
+                "Anchoring {certificates} certificate(s){copies} on the ledger ({}); waiting \
+                 until it is certified...",
                 self.node_url
             );
         });
@@ -310,22 +316,38 @@ fn short_hex(hex: &str) -> String {
     format!("{}…", hex.chars().take(16).collect::<String>())
 }
 
+/// "as 30 one-time copies each" (or the copies in all when they differ; nothing for whole
+/// certificates).
+fn copies_phrase(record: &BatchFile) -> String {
+    let counts: Vec<usize> = record
+        .certificates
+        .iter()
+        .filter_map(|c| c.issued.copies())
+        .collect();
+    match counts.first() {
+        None => String::new(),
+        Some(n) if counts.iter().all(|c| c == n) => format!(" as {n} one-time copies each"),
+        Some(_) => format!(" as {} one-time copies", record.copies()),
+    }
+}
+
 fn summary(record: &BatchFile, offer_url: Option<&str>, show_qr: bool) -> String {
     let first = record.certificates.first();
     let kinds: Vec<String> = record.kinds.iter().map(ToString::to_string).collect();
     let mut text = format!(
-        "Issued {} {} certificate(s), valid {} to {}.\n\
+        "Issued {} {} certificate(s){}, valid {} to {}.\n\
          Batch {} anchored at position {} of the ledger's anchor log (block {}), proven against \
          the trust anchor.\n\n",
         record.certificates.len(),
         kinds.join(", "),
+        copies_phrase(record),
         date(first.map_or(0, |c| c.valid_from)),
         date(first.map_or(0, |c| c.expires)),
         short_hex(&record.root.to_hex()),
         record.batch_seq.unwrap_or_default(),
         record.height.unwrap_or_default(),
     );
-    text.push_str("ID        HOLDER    STATUS#   DELIVERY\n");
+    text.push_str("ID        HOLDER    COPIES    DELIVERY\n");
     for c in &record.certificates {
         let mut delivery = Vec::new();
         if let Some(f) = &c.package_file {
@@ -339,7 +361,7 @@ fn summary(record: &BatchFile, offer_url: Option<&str>, show_qr: bool) -> String
             "{:<8}  {:<8}  {:<8}  {}\n",
             short_id(&c.id),
             holder,
-            c.status_index,
+            copies_cell(c),
             delivery.join(", ")
         ));
     }

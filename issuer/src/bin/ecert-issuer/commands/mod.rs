@@ -1,7 +1,8 @@
 //! The commands, grouped: setting up ([`setup`]), issuing ([`issue`]), the register
-//! ([`register`]: list, revoke, audit), the offer endpoint ([`serve`]) and key rotation
-//! ([`rotate`]).
+//! ([`register`]: list, show, revoke, audit), the offer endpoint ([`serve`]) key rotation
+//! ([`rotate`]) and counters' registrations ([`counter`]).
 
+mod counter;
 mod issue;
 mod register;
 mod rotate;
@@ -46,9 +47,11 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Issue(args) => issue::run(&home, &args, &net),
         Command::Revoke(args) => register::revoke(&home, &args, &net),
         Command::List(args) => register::list(&home, &args),
+        Command::Show(args) => register::show(&home, &args),
         Command::Audit => register::audit(&home, &net),
         Command::Serve(args) => serve::run(&home, &args, &net),
         Command::RotateKey(args) => rotate::run(&home, &args, &net),
+        Command::RegisterCounter(args) => counter::run(&home, &args),
     }
 }
 
@@ -76,6 +79,13 @@ pub fn node_client(url: &str, net: &Transport) -> Result<NodeClient> {
 pub fn print(text: &str) -> Result<()> {
     ecert_shell::out!("{text}");
     Ok(())
+}
+
+/// The number of one-time copies of a certificate, or `-` for one issued whole (format 1).
+pub fn copies_cell(c: &ecert_issuer::register::CertificateRecord) -> String {
+    c.issued
+        .copies()
+        .map_or_else(|| "-".to_owned(), |n| n.to_string())
 }
 
 /// A date for people, `YYYY-MM-DD` (UTC).

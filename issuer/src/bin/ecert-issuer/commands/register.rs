@@ -1,20 +1,23 @@
-//! `list`, `revoke` and `audit`: the department's register, and the ledger compared with it.
+//! `list`, `show`, `revoke` and `audit`: the department's register, and the ledger compared
+//! with it.
 
 use anyhow::Result;
 use ecert_issuer::audit::{compare, ledger_batches};
 use ecert_issuer::home::Home;
 use ecert_issuer::node::Wait;
 use ecert_issuer::register::{
-    find, reason_by_name, rows, short_id, BatchState, CertificateStatus, RegisterRow,
-    RevocationFile, RevokedEntry, RECORD_VERSION,
+    find, find_by_status_index, reason_by_name, rows, short_id, BatchState, CertificateStatus,
+    Issued, RegisterRow, RevocationFile, RevokedEntry, RECORD_VERSION,
 };
 use ecert_issuer::revocation_transaction;
-use ecert_schemas::ledger::{RevocationEntry, RevocationReason, Transaction};
+use ecert_schemas::ledger::{
+    RevocationEntry, RevocationReason, Transaction, MAX_REVOCATIONS_PER_TX,
+};
 use ecert_schemas::{KindId, KindRegistry, StatusIndex};
 use ecert_verifier::commit::transaction_hash;
 
-use super::{date, node_client, now, print, SUBMIT_WAIT_MS};
-use crate::cli::{ListArgs, RevokeArgs};
+use super::{copies_cell, date, node_client, now, print, SUBMIT_WAIT_MS};
+use crate::cli::{ListArgs, RevokeArgs, ShowArgs};
 use crate::exit;
 use crate::secrets;
 
@@ -49,24 +52,98 @@ pub fn list(home: &Home, args: &ListArgs) -> Result<()> {
         return Ok(());
     }
     let mut text = format!(
-        "{:<8}  {:<20}  {:<8}  {:<10}  {:<10}  {:>6}  STATUS\n",
-        "ID", "KIND", "HOLDER", "ISSUED", "EXPIRES", "BATCH"
+        "{:<8}  {:<20}  {:<8}  {:<10}  {:<10}  {:>6}  {:>6}  STATUS\n",
+        "ID", "KIND", "HOLDER", "ISSUED", "EXPIRES", "COPIES", "BATCH"
     );
     for r in &shown {
         let c = &r.certificate;
         text.push_str(&format!(
-            "{:<8}  {:<20}  {:<8}  {:<10}  {:<10}  {:>6}  {}\n",
+            "{:<8}  {:<20}  {:<8}  {:<10}  {:<10}  {:>6}  {:>6}  {}\n",
             short_id(&c.id),
             c.kind.as_str(),
             c.holder.to_hex().chars().take(8).collect::<String>(),
             date(c.issued_at),
             date(c.expires),
+            copies_cell(c),
             r.batch_seq
                 .map_or_else(|| "-".to_owned(), |s| s.to_string()),
             r.status.label()
         ));
     }
     text.push_str(&format!("{} certificate(s).\n", shown.len()));
+    print(&text)?;
+    Ok(())
+}
+
+/// `show`.
+pub fn show(home: &Home, args: &ShowArgs) -> Result<()> {
+    let batches = home.batches()?;
+    let all = rows(&batches, &home.revocations()?, now()?);
+    let row = match (&args.cert, args.status_index) {
+        (Some(id), _) => find(&all, id)?,
+        (None, Some(index)) => find_by_status_index(&all, index).ok_or_else(|| {
+            exit::input(format!(
+                "no certificate issued by this department has status index {index}"
+            ))
+        })?,
+        (None, None) => return Err(exit::input("give --cert ID or --status-index N").into()),
+    };
+    let c = &row.certificate;
+    let batch = batches.iter().find(|b| b.root == row.batch_root);
+    let mut text = format!(
+        "Certificate {}\n\
+         Kind:          {}\n\
+         Holder:        {} (wallet ID)\n\
+         Issued:        {}\n\
+         Valid:         {} to {}\n\
+         Status:        {}\n\
+         Batch:         {}{}\n",
+        c.id.to_hex(),
+        c.kind,
+        c.holder.to_hex(),
+        date(c.issued_at),
+        date(c.valid_from),
+        date(c.expires),
+        row.status.label(),
+        row.batch_root.to_hex(),
+        match (row.batch_seq, batch.and_then(|b| b.height)) {
+            (Some(seq), Some(height)) => {
+                format!(", position {seq} of the ledger's anchor log (block {height})")
+            }
+            (Some(seq), None) => format!(", position {seq} of the ledger's anchor log"),
+            _ => String::new(),
+        },
+    );
+    if let Some(file) = &c.package_file {
+        text.push_str(&format!("Package file:  {file}\n"));
+    }
+    if let Some(code) = &c.offer {
+        text.push_str(&format!("Offer code:    {code}\n"));
+    }
+    match &c.issued {
+        Issued::Copies { status_indexes } => {
+            text.push_str(&format!(
+                "Copies:        {}, each shown once; their status indexes, in the order of \
+                 the package:\n",
+                status_indexes.len()
+            ));
+            for line in status_indexes.chunks(10) {
+                let line: Vec<String> = line.iter().map(|i| format!("{i:>9}")).collect();
+                text.push_str(&format!("  {}\n", line.join(" ")));
+            }
+        }
+        Issued::Whole {
+            status_index,
+            leaf_index,
+            hash,
+        } => {
+            text.push_str(&format!(
+                "Issued whole (one certificate, before one-time copies): status index \
+                 {status_index}, leaf {leaf_index} of its batch, SHA-256 {}\n",
+                hash.to_hex()
+            ));
+        }
+    }
     print(&text)?;
     Ok(())
 }
@@ -116,15 +193,26 @@ pub fn revoke(home: &Home, args: &RevokeArgs, net: &ecert_client::Transport) -> 
         }
     }
 
-    let key = secrets::unlock(home, issuer.clone())?;
-    let time = now()?;
-    let entries = chosen
+    let entries: Vec<RevocationEntry> = chosen
         .iter()
-        .map(|r| RevocationEntry {
-            index: StatusIndex(r.certificate.status_index),
+        .flat_map(|r| r.certificate.status_indexes())
+        .map(|index| RevocationEntry {
+            index: StatusIndex(*index),
             reason,
         })
         .collect();
+    if entries.len() > MAX_REVOCATIONS_PER_TX {
+        return Err(exit::input(format!(
+            "these certificates have {} status indexes in all (one per copy), more than the \
+             {MAX_REVOCATIONS_PER_TX} one revocation may hold; nothing was changed: revoke \
+             fewer certificates at once",
+            entries.len()
+        ))
+        .into());
+    }
+
+    let key = secrets::unlock(home, issuer.clone())?;
+    let time = now()?;
     let tx = Transaction::Revocation(revocation_transaction(
         &key,
         &anchor.chain_id,
@@ -152,7 +240,12 @@ pub fn revoke(home: &Home, args: &RevokeArgs, net: &ecert_client::Transport) -> 
     let (header, state) = (certified.header, certified.snapshot);
     let unconfirmed: Vec<String> = chosen
         .iter()
-        .filter(|r| !state.is_revoked(&issuer, StatusIndex(r.certificate.status_index)))
+        .filter(|r| {
+            r.certificate
+                .status_indexes()
+                .iter()
+                .any(|i| !state.is_revoked(&issuer, StatusIndex(*i)))
+        })
         .map(|r| short_id(&r.certificate.id))
         .collect();
     if !unconfirmed.is_empty() {
@@ -178,7 +271,7 @@ pub fn revoke(home: &Home, args: &RevokeArgs, net: &ecert_client::Transport) -> 
             .iter()
             .map(|r| RevokedEntry {
                 id: r.certificate.id,
-                status_index: r.certificate.status_index,
+                status_indexes: r.certificate.status_indexes().to_vec(),
                 reason,
             })
             .collect(),
@@ -194,8 +287,12 @@ pub fn revoke(home: &Home, args: &RevokeArgs, net: &ecert_client::Transport) -> 
             .unwrap_or_default()
     );
     for r in &chosen {
+        let copies = match r.certificate.issued.copies() {
+            Some(n) => format!("  all {n} copies"),
+            None => String::new(),
+        };
         text.push_str(&format!(
-            "  {}  {}  holder {}\n",
+            "  {}  {}  holder {}{copies}\n",
             short_id(&r.certificate.id),
             r.certificate.kind.as_str(),
             r.certificate
@@ -243,7 +340,7 @@ pub fn audit(home: &Home, net: &ecert_client::Transport) -> Result<()> {
     for (seq, r) in &report.foreign {
         text.push_str(&format!(
             "NOT ISSUED BY THIS DEPARTMENT: batch at position {seq} (block {}, {}), root {}, key \
-             {}, {} certificate(s) of {}\n",
+             {}, {} certificate(s) or one-time copies of {}\n",
             r.height,
             date(r.time_ms / 1000),
             r.batch_root.to_hex(),
@@ -255,7 +352,7 @@ pub fn audit(home: &Home, net: &ecert_client::Transport) -> Result<()> {
     for (seq, r) in &report.altered {
         text.push_str(&format!(
             "DIFFERS FROM THE RECORDS: batch at position {seq}, root {}: the ledger says key {}, \
-             {} certificate(s) of {}\n",
+             {} certificate(s) or one-time copies of {}\n",
             r.batch_root.to_hex(),
             r.key_id.to_hex(),
             r.count,
@@ -285,9 +382,12 @@ pub fn audit(home: &Home, net: &ecert_client::Transport) -> Result<()> {
         ));
     }
     if report.clean() {
+        let certificates: usize = own.iter().map(|b| b.certificates.len()).sum();
+        let copies: u64 = own.iter().map(|b| b.copies()).sum();
         text.push_str(&format!(
             "All in order: every batch on the ledger under {issuer} is one of this department's \
-             ({} matched).\n",
+             ({} matched; this home's records hold {certificates} certificate(s), {copies} \
+             one-time copies).\n",
             report.matched
         ));
         print(&text)?;

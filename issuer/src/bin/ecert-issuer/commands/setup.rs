@@ -120,7 +120,9 @@ pub fn config(home: &Home, args: &ConfigArgs) -> Result<()> {
         Some(a) => format!("ledger {} (validators {})", a.chain_id, a.validators_hash),
         None => "not set (ecert-issuer set-anchor FILE)".into(),
     };
-    let certificates: usize = home.batches()?.iter().map(|b| b.certificates.len()).sum();
+    let batches = home.batches()?;
+    let certificates: usize = batches.iter().map(|b| b.certificates.len()).sum();
+    let copies: u64 = batches.iter().map(|b| b.copies()).sum();
     let mut text = String::new();
     if changed {
         text.push_str("Settings changed.\n");
@@ -133,7 +135,8 @@ pub fn config(home: &Home, args: &ConfigArgs) -> Result<()> {
          Trust anchor:   {anchor}\n\
          Public key:     {}\n\
          Key id:         {}\n\
-         Certificates:   {certificates} issued; next status index {}\n",
+         Certificates:   {certificates} issued ({copies} one-time copies); next status \
+         index {}, {} left\n",
         home.dir().display(),
         config.issuer,
         config
@@ -147,6 +150,7 @@ pub fn config(home: &Home, args: &ConfigArgs) -> Result<()> {
         public.to_hex(),
         KeyId::of(&public).to_hex(),
         home.next_status_index()?,
+        home.status_indexes_left()?,
     ));
     print(&text)?;
     Ok(())

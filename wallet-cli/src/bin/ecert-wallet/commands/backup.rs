@@ -1,5 +1,6 @@
 //! `backup` and `restore`: the wallet re-sealed under a backup passphrase, and back. The
-//! holder's history of presentations travels with it, encrypted like the rest.
+//! holder's history of presentations and the marks of the one-time copies shown travel
+//! with it, encrypted like the rest.
 
 use std::path::{Path, PathBuf};
 
@@ -84,5 +85,13 @@ pub fn restore(path: PathBuf, args: &RestoreArgs) -> Result<()> {
         history.len()
     );
     ecert_shell::outln!("Your wallet ID: {}", contents.holder.public_key());
+    if contents.packages.iter().any(|held| held.copies().is_some()) {
+        ecert_shell::outln!(
+            "Note: the backup knows which one-time copies had been shown when it was made. \
+             If you showed such certificates after that (on the old device), the copies \
+             shown since may be shown again, and counters could link those presentations: \
+             ask the department to issue those certificates again."
+        );
+    }
     Ok(())
 }

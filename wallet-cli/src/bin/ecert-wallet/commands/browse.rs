@@ -42,7 +42,6 @@ pub fn show(path: PathBuf, args: &ShowArgs) -> Result<()> {
 
 /// The full description of one certificate.
 fn describe(entry: &Entry<'_>, kinds: &KindRegistry, now: ecert_schemas::UnixTime) -> String {
-    let claims = &entry.certificate.claims;
     let mut out = String::new();
     let mut line = |text: String| {
         out.push_str(&text);
@@ -51,10 +50,10 @@ fn describe(entry: &Entry<'_>, kinds: &KindRegistry, now: ecert_schemas::UnixTim
     line(entry.kind_name(kinds));
     line(format!("  {:<16} {}", "Short ID", entry.short_id()));
     line(format!("  {:<16} {}", "Certificate ID", entry.id_hex()));
-    line(format!("  {:<16} {}", "Kind", claims.kind));
-    line(format!("  {:<16} {}", "Issued by", claims.issuer));
-    line(format!("  {:<16} {}", "Issued", claims.issued_at));
-    line(format!("  {:<16} {}", "Valid from", claims.valid_from));
+    line(format!("  {:<16} {}", "Kind", entry.kind_id()));
+    line(format!("  {:<16} {}", "Issued by", entry.issuer()));
+    line(format!("  {:<16} {}", "Issued", entry.issued_at()));
+    line(format!("  {:<16} {}", "Valid from", entry.valid_from()));
     let status = if entry.expired(now) {
         "  EXPIRED"
     } else if entry.not_yet_valid(now) {
@@ -64,15 +63,41 @@ fn describe(entry: &Entry<'_>, kinds: &KindRegistry, now: ecert_schemas::UnixTim
     };
     line(format!(
         "  {:<16} {}{status}",
-        "Valid until", claims.expires
+        "Valid until",
+        entry.expires()
     ));
+    if let Some(copies) = entry.copies() {
+        line(format!(
+            "  {:<16} {} of {}",
+            "Copies left", copies.left, copies.total
+        ));
+        line(String::new());
+        for text in [
+            "  Issued as one-time copies: each QR code shows another copy, so counters",
+            "  cannot tell that two of your codes came from this one certificate. Its",
+            "  certificate ID is between you and the department; no counter sees it.",
+        ] {
+            line(text.into());
+        }
+        if copies.left == 0 {
+            line(format!(
+                "  Every copy has been shown: ask {} to issue it again.",
+                entry.issuer()
+            ));
+        } else if copies.low() {
+            line(format!(
+                "  Few copies are left: ask {} for new copies.",
+                entry.issuer()
+            ));
+        }
+    }
     line(String::new());
     line("  Fields (the key on the left is what you use with 'present --show'):".into());
 
-    if kinds.get(&claims.kind).is_err() {
+    if kinds.get(entry.kind_id()).is_err() {
         line(format!(
             "  (this software does not know the kind {}; fields are shown by number)",
-            claims.kind
+            entry.kind_id()
         ));
     }
     for field in entry.fields(kinds) {

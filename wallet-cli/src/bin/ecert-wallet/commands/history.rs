@@ -167,10 +167,14 @@ fn clear(path: PathBuf, yes: bool) -> Result<()> {
 
 /// Asks on the terminal whether to delete `n` entries; `yes` confirms.
 fn confirm(n: usize) -> Result<bool> {
-    eprint!(
-        "Delete your history of {n} presentation(s) from this wallet? This cannot be undone. \
-         Type yes to confirm: "
-    );
+    ask_yes(&format!(
+        "Delete your history of {n} presentation(s) from this wallet? This cannot be undone."
+    ))
+}
+
+/// Asks `question` on the terminal; only the answer `yes` confirms.
+pub fn ask_yes(question: &str) -> Result<bool> {
+    eprint!("{question} Type yes to confirm: ");
     std::io::stderr().flush()?;
     let mut answer = String::new();
     std::io::stdin()
@@ -195,7 +199,7 @@ struct JsonEntry {
     time: u64,
     /// The counter's challenge answered, in hexadecimal, or null.
     challenge: Option<String>,
-    /// The name of the counter that asked, or null (always null for now).
+    /// The name of the counter whose request this answered, or null.
     counter: Option<String>,
     certificates: Vec<JsonShown>,
 }

@@ -9,13 +9,17 @@ use anyhow::{Context, Result};
 use ecert_client::http::BadAnswer;
 use ecert_client::node::CertifiedRevocations;
 use ecert_client::{NodeClient, NodeError, Transport};
+use ecert_schemas::codec::{from_cbor_bounded, to_cbor};
 use ecert_schemas::date::date_of_unix;
-use ecert_schemas::ledger::{BlockHeader, RevocationSnapshot};
+use ecert_schemas::ledger::{BlockHeader, Registry, RevocationSnapshot};
+use ecert_schemas::ChainId;
+use ecert_schemas::PublicKeyBytes;
 use ecert_schemas::{Hash32, KindRegistry, UnixTime};
 use ecert_verifier::anchor_file::{anchor_to_toml, parse_anchor};
+use ecert_verifier::commit::registry_root;
 use ecert_verifier::freshness::{freshness_lost, verify_freshness, Fresh, HeldHeader};
-use ecert_verifier::merkle::{leaf_hash, root_from_path, verify_inclusion};
 use ecert_verifier::{TrustAnchor, VerifyError};
+use ecert_wallet::anchoring::{self, Mismatch};
 
 use crate::certs::{self, Entry};
 use crate::cli::{RefreshArgs, TrustArgs};
@@ -26,6 +30,79 @@ use crate::wallet::Wallet;
 
 /// Largest anchor file read.
 const MAX_ANCHOR_BYTES: u64 = 64 * 1024;
+/// Largest registry file read.
+const MAX_REGISTRY_BYTES: usize = 4 * 1024 * 1024;
+
+/// Where the ledger's registry, as last fetched by `refresh` and checked against a
+/// certified header, is kept: beside the wallet, `NAME.registry.cbor`. It lists the
+/// departments and their keys, which a counter's registration is checked against.
+pub fn registry_path(wallet: &Path) -> PathBuf {
+    wallet.with_extension("registry.cbor")
+}
+
+/// The kept registry and the trust anchor's ledger, for checking a counter's request;
+/// an error telling the citizen what to run when either is missing.
+pub fn registry_for_requests(wallet: &Path) -> Result<(Registry, ChainId)> {
+    let Some(anchor) = read_anchor(wallet)? else {
+        return Err(Failure::new(
+            exit::ERROR,
+            "this wallet has no trust anchor, so it cannot tell a registered counter from              any other: set it with 'ecert-wallet trust --anchor FILE', then run              'ecert-wallet refresh --node URL'. Nothing was shown",
+        )
+        .into());
+    };
+    let path = registry_path(wallet);
+    let bytes = match files::read_limited(&path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.is_not_found() => {
+            return Err(Failure::new(
+                exit::ERROR,
+                "this wallet does not know the ledger's departments yet, so it cannot check                  who is asking: run 'ecert-wallet refresh --node URL' first. Nothing was shown",
+            )
+            .into())
+        }
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    let registry: Registry = from_cbor_bounded("ledger registry", &bytes, MAX_REGISTRY_BYTES)
+        .with_context(|| {
+            format!(
+                "{} is damaged: run 'ecert-wallet refresh --node URL' again",
+                path.display()
+            )
+        })?;
+    Ok((registry, anchor.chain_id))
+}
+
+/// Fetches the ledger's registry and keeps it beside the wallet if it is the one
+/// `header` (certified, checked against the trust anchor) commits to; what happened, in a
+/// line for the citizen.
+fn keep_registry(client: &NodeClient, wallet: &Path, header: &BlockHeader) -> String {
+    let registry = match client.registry() {
+        Ok(registry) => registry,
+        Err(e) => return format!("The ledger's list of departments was not updated: {e}."),
+    };
+    match registry_root(&registry) {
+        Ok(root) if root == header.registry_root => {}
+        _ => {
+            return format!(
+                "The ledger's list of departments was not updated: the node's list is not                  the one certified at block #{} (try again).",
+                header.height
+            )
+        }
+    }
+    let written = to_cbor(&registry)
+        .map_err(anyhow::Error::new)
+        .and_then(|bytes| {
+            files::write_atomically(&registry_path(wallet), &bytes, Existing::Replace)
+                .map_err(anyhow::Error::new)
+        });
+    match written {
+        Ok(()) => format!(
+            "The ledger's list of departments (certified at block #{}) is kept for checking              counters' requests.",
+            header.height
+        ),
+        Err(e) => format!("The ledger's list of departments could not be kept: {e:#}."),
+    }
+}
 
 /// Where the trust anchor of the wallet at `wallet` is kept: beside it, `NAME.anchor.toml`.
 pub fn anchor_path(wallet: &Path) -> PathBuf {
@@ -166,22 +243,19 @@ pub fn refresh(wallet: PathBuf, args: &RefreshArgs, transport: &Transport) -> Re
         return Ok(());
     }
 
-    // One question per batch (several certificates may share one).
+    // One question per batch (several certificates may share one). A certificate of
+    // one-time copies is asked about through the copy it shows next.
+    let wallet_key = w.contents.holder.public_key();
     let mut batches: BTreeMap<Hash32, Anchoring> = BTreeMap::new();
     let mut roots = Vec::with_capacity(entries.len());
     for entry in &entries {
-        let proof = &entry.package.anchor;
-        let root = root_from_path(
-            &leaf_hash(&entry.package.certificate),
-            proof.leaf_index,
-            &proof.path,
-        );
+        let root = anchoring::batch_root(entry, &wallet_key);
         roots.push(root);
         let Some(root) = root else { continue };
         if batches.contains_key(&root) {
             continue;
         }
-        let status = anchoring(&client, entry, root, anchor.as_ref())?;
+        let status = ask_anchoring(&client, entry, &wallet_key, root, anchor.as_ref())?;
         batches.insert(root, status);
     }
 
@@ -239,6 +313,7 @@ pub fn refresh(wallet: PathBuf, args: &RefreshArgs, transport: &Transport) -> Re
     };
     if let Ok(certified) = &revocations {
         ecert_shell::outln!("{}", currency_line(certified));
+        ecert_shell::outln!("{}", keep_registry(&client, &w.path, &certified.header));
     }
     let (mut revoked, mut refused, mut damaged) = (0usize, 0usize, 0usize);
     if let Err((why, true)) = &revocations {
@@ -282,17 +357,16 @@ pub fn refresh(wallet: PathBuf, args: &RefreshArgs, transport: &Transport) -> Re
             }
         };
         ecert_shell::outln!("    {text}");
-        let claims = &entry.certificate.claims;
         if let Err((_, true)) = &revocations {
             ecert_shell::outln!(
                 "    revocation status unknown (the node's revocation list was refused)"
             );
-        } else if snapshot.is_revoked(&claims.issuer, claims.status_index) {
+        } else if anchoring::revoked(entry, |issuer, index| snapshot.is_revoked(issuer, index)) {
             revoked += 1;
             ecert_shell::outln!(
                 "    REVOKED by {} ({revocation_note}). The ledger records only that it was \
                  revoked, not why: ask the department",
-                claims.issuer
+                entry.issuer()
             );
         } else {
             ecert_shell::outln!("    not revoked ({revocation_note})");
@@ -328,9 +402,10 @@ pub fn refresh(wallet: PathBuf, args: &RefreshArgs, transport: &Transport) -> Re
 
 /// Asks the node about one batch and checks its answer (against `anchor` when set). A
 /// node that cannot be reached, or whose answer cannot be read at all, ends the command.
-fn anchoring(
+fn ask_anchoring(
     client: &NodeClient,
     entry: &Entry<'_>,
+    wallet: &PublicKeyBytes,
     root: Hash32,
     anchor: Option<&TrustAnchor>,
 ) -> Result<Anchoring, Failure> {
@@ -360,37 +435,29 @@ fn anchoring(
         }
         Err(e) => return Err(net::failure(client.server(), &e)),
     };
-    let claims = &entry.certificate.claims;
-    let proof = &entry.package.anchor;
-    let leaf = leaf_hash(&entry.package.certificate);
-    if record.batch_root != root
-        || !verify_inclusion(&leaf, proof.leaf_index, record.count, &proof.path, &root)
-    {
+    if record.batch_root != root {
         return Ok(Anchoring::Refused("it is about another batch".into()));
     }
-    if record.issuer != claims.issuer
-        || record.key_id != entry.certificate.key_id
-        || !record.kinds.contains(&claims.kind)
-    {
-        return Ok(Anchoring::Refused(format!(
-            "the batch was anchored by {}, not by the certificate's issuer {} with its key, \
-             or not for this kind: counters will refuse this certificate; ask the department",
-            record.issuer, claims.issuer
-        )));
+    match anchoring::check_record(entry, wallet, &record, batch_seq) {
+        Ok(()) => Ok(Anchoring::Anchored {
+            batch_seq,
+            height: record.height,
+            time_ms: record.time_ms,
+            certified,
+        }),
+        Err(Mismatch::NotInBatch) => Ok(Anchoring::Refused("it is about another batch".into())),
+        Err(Mismatch::OtherSigner { .. } | Mismatch::OtherKind) => Ok(Anchoring::Refused(format!(
+            "the batch was anchored by {}, not by the certificate's issuer {} with its \
+                 key, or not for this kind: counters will refuse this certificate; ask the \
+                 department",
+            record.issuer,
+            entry.issuer()
+        ))),
+        Err(Mismatch::OtherNumber { ledger, file }) => Ok(Anchoring::Refused(format!(
+            "the batch is number {ledger} in the ledger, but your certificate file says \
+             {file}: counters will refuse it; ask the department for a corrected file"
+        ))),
     }
-    if batch_seq != proof.batch_seq {
-        return Ok(Anchoring::Refused(format!(
-            "the batch is number {batch_seq} in the ledger, but your certificate file says \
-             {}: counters will refuse it; ask the department for a corrected file",
-            proof.batch_seq
-        )));
-    }
-    Ok(Anchoring::Anchored {
-        batch_seq,
-        height: record.height,
-        time_ms: record.time_ms,
-        certified,
-    })
 }
 
 /// Whether revocation data is certified: the certified header, or why not and whether

@@ -138,15 +138,10 @@ fn receive_offer(path: PathBuf, offer: &str, issuer: Option<&str>, net: &Transpo
     let source = format!("the certificate of offer {code} from {base}");
     let outcome = match check_package(source, &bytes) {
         Err(e) => Err(Failure::new(exit::BAD_ANSWER, format!("{e:#}")).into()),
-        Ok(sourced) if sourced.received.holder() != me => Err(Failure::new(
-            exit::OFFER_OTHER_WALLET,
-            format!(
-                "the certificate of offer {code} was issued to another wallet (wallet ID {}),                  not to this one ({me}); nothing was added. Tell the department",
-                sourced.received.holder()
-            ),
-        )
-        .into()),
-        Ok(sourced) => add(&mut w, vec![sourced]),
+        Ok(sourced) => match receive::check_holder(&me, &sourced.received, None) {
+            Ok(()) => add(&mut w, vec![sourced]),
+            Err(e) => Err(not_ours(e, &code, &me).into()),
+        },
     };
     match outcome {
         Ok(()) => {
@@ -171,6 +166,35 @@ fn receive_offer(path: PathBuf, offer: &str, issuer: Option<&str>, net: &Transpo
             )),
             None => error,
         }),
+    }
+}
+
+/// Why the package collected with offer `code` is not this wallet's (`me`), with the
+/// wallet's exit code.
+fn not_ours(error: ReceiveError, code: &str, me: &PublicKeyBytes) -> Failure {
+    match error {
+        ReceiveError::IssuedToAnotherWallet { holder, .. } => Failure::new(
+            exit::OFFER_OTHER_WALLET,
+            format!(
+                "the certificate of offer {code} was issued to another wallet (wallet ID \
+                 {holder}), not to this one ({me}); nothing was added. Tell the department"
+            ),
+        ),
+        ReceiveError::CopiesForAnotherWallet { .. } => Failure::new(
+            exit::OFFER_OTHER_WALLET,
+            format!(
+                "the certificate of offer {code} was issued to another wallet, not to this \
+                 one ({me}): its copies do not fit this wallet's key; nothing was added. \
+                 Tell the department"
+            ),
+        ),
+        other => Failure::new(
+            exit::BAD_ANSWER,
+            format!(
+                "the certificate of offer {code}: {other}; nothing was added. Tell the \
+                 department"
+            ),
+        ),
     }
 }
 
@@ -277,38 +301,61 @@ fn parse_offer(
 }
 
 /// Adds the packages that are issued to this wallet and not in it yet (all or nothing,
-/// [`ecert_wallet::receive::add`]); saves once.
+/// [`ecert_wallet::receive::add`]; a newer issue of a certificate of one-time copies
+/// replaces the one held); saves once.
 fn add(w: &mut Wallet, sourced: Vec<Sourced>) -> Result<()> {
     let me = w.contents.holder.public_key();
     let kinds = KindRegistry::builtin()?;
     let first_new = w.contents.packages.len();
+    let before = w.contents.packages.clone();
     let (sources, received): (Vec<String>, Vec<Received>) =
         sourced.into_iter().map(|s| (s.source, s.received)).unzip();
+    let source_of = |position: usize| sources.get(position).map_or("a package", String::as_str);
     let added = match receive::add(&mut w.contents, received) {
         Ok(added) => added,
         Err(Refused {
             position,
             error: ReceiveError::IssuedToAnotherWallet { holder, .. },
         }) => {
-            let source = sources.get(position).map_or("a package", String::as_str);
             bail!(
-                "{source} was issued to another wallet (wallet ID {holder}), not to this one \
+                "{} was issued to another wallet (wallet ID {holder}), not to this one \
                  ({me}); nothing was added. Ask the department to issue it to your wallet \
-                 ID, shown by 'ecert-wallet id'"
+                 ID, shown by 'ecert-wallet id'",
+                source_of(position)
             );
         }
-        Err(refused) => bail!("{refused}; nothing was added"),
+        Err(Refused {
+            position,
+            error: ReceiveError::CopiesForAnotherWallet { .. },
+        }) => {
+            bail!(
+                "{} was issued to another wallet, not to this one ({me}): its copies do not \
+                 fit this wallet's key (or it is damaged); nothing was added. Ask the \
+                 department to issue it to your wallet ID, shown by 'ecert-wallet id'",
+                source_of(position)
+            );
+        }
+        Err(Refused { position, error }) => bail!(
+            "{}: {error}; nothing was added. Ask the department for the file again",
+            source_of(position)
+        ),
     };
     for position in &added.already_held {
-        let source = sources.get(*position).map_or("a package", String::as_str);
-        ecert_shell::outln!("{source}: already in your wallet, skipped");
+        ecert_shell::outln!("{}: already in your wallet, skipped", source_of(*position));
     }
-    if added.added.is_empty() {
+    for position in &added.not_newer {
+        ecert_shell::outln!(
+            "{}: an issue of a certificate in your wallet that is not newer than the one \
+             it holds, skipped",
+            source_of(*position)
+        );
+    }
+    if added.added.is_empty() && added.replaced.is_empty() {
         ecert_shell::outln!("Nothing new to add; your wallet is unchanged.");
         return Ok(());
     }
     if let Err(e) = w.save() {
-        w.contents.packages.truncate(first_new);
+        w.contents.packages = before;
         return Err(e.context(
             "nothing was added and your wallet is unchanged; run the command again once \
              this is solved",
@@ -316,23 +363,41 @@ fn add(w: &mut Wallet, sourced: Vec<Sourced>) -> Result<()> {
     }
     let now = certs::now()?;
     let entries = certs::entries(&w.contents.packages)?;
-    for entry in entries.iter().skip(first_new) {
-        let claims = &entry.certificate.claims;
-        if kinds.get(&claims.kind).is_err() {
+    let replaced: Vec<usize> = added.replaced.iter().map(|(_, at)| *at).collect();
+    for entry in entries
+        .iter()
+        .filter(|e| e.index >= first_new || replaced.contains(&e.index))
+    {
+        if kinds.get(entry.kind_id()).is_err() {
             ecert_shell::outln!(
                 "note: this software does not know certificates of kind {}; it is kept, but \
                  cannot be shown until the software is updated",
-                claims.kind
+                entry.kind_id()
             );
         }
         let mark = if entry.expired(now) { " (EXPIRED)" } else { "" };
+        let copies = entry
+            .copies()
+            .map(|c| format!(", {} one-time copies", c.total))
+            .unwrap_or_default();
+        let verb = if entry.index < first_new {
+            "Replaced with a new issue:"
+        } else {
+            "Added"
+        };
         ecert_shell::outln!(
-            "Added {}  {} from {}, valid until {}{mark}",
+            "{verb} {}  {} from {}, valid until {}{mark}{copies}",
             entry.short_id(),
             entry.kind_name(&kinds),
-            claims.issuer,
-            date_of_unix(claims.expires.secs()),
+            entry.issuer(),
+            date_of_unix(entry.expires().secs()),
         );
+        if entry.index < first_new {
+            ecert_shell::outln!(
+                "  (the copies left of the earlier issue are gone; every copy of the new one \
+                 is unused)"
+            );
+        }
     }
     ecert_shell::outln!(
         "Your wallet now holds {} certificate(s).",
@@ -352,10 +417,13 @@ fn check_package(source: String, bytes: &[u8]) -> Result<Sourced> {
         Err(ReceiveError::UnreadableCertificate(e)) => Err(anyhow::Error::new(e).context(format!(
             "{source}: the certificate in it is unreadable; nothing was added"
         ))),
-        Err(_) => bail!(
+        Err(ReceiveError::Damaged { .. }) => bail!(
             "{source} is damaged: a field does not match its certificate; nothing was \
              added. Ask the department for the file again"
         ),
+        Err(other) => {
+            bail!("{source}: {other}; nothing was added. Ask the department for the file again")
+        }
     }
 }
 
