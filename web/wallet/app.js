@@ -823,15 +823,13 @@ function renderReceived(report) {
   updateRevoked();
   const replaced = report.replaced?.length ?? 0;
   const notNewer = report.notNewer?.length ?? 0;
-  // A newer issue takes the place of the one it replaces; new certificates come last.
-  const firstNew = report.count - (report.added.length - replaced);
   $("received-notes").replaceChildren(...[
     replaced ? el("p", { class: "notice notice-info", dataset: { testid: "received-replaced" } },
       t("received.replacedNote", { count: replaced })) : null,
     notNewer ? el("p", { class: "notice notice-warn", dataset: { testid: "received-not-newer" } },
       t("received.notNewer", { count: notNewer })) : null,
   ].filter(Boolean));
-  $("received-list").replaceChildren(...report.added.map((c) => certCard(c, { replaced: replaced > 0 && c.index < firstNew })));
+  $("received-list").replaceChildren(...report.added.map((c) => certCard(c, { replaced: report.replacedAt.includes(c.index) })));
   $("received-none").hidden = report.added.length > 0;
 }
 

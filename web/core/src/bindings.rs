@@ -44,7 +44,7 @@ export interface FieldView {
 }
 export interface CertificateDetails { certificate: CertificateSummary; fields: FieldView[]; }
 export interface ReceiveReport {
-  added: CertificateSummary[]; alreadyHeld: number[]; replaced: number[]; notNewer: number[];
+  added: CertificateSummary[]; alreadyHeld: number[]; replaced: number[]; replacedAt: number[]; notNewer: number[];
   count: number;
 }
 /** One certificate to present: a kind id or the start of its id, and field keys. */
@@ -88,7 +88,7 @@ export interface DisclosedField {
 }
 export interface VerifiedCertificate {
   kind: string; kindName: string; kindNameLocal: string | null;
-  issuer: string; issuerName: string; id: string;
+  issuer: string; issuerName: string; id: string | null;
   issuedAt: number; validFrom: number; expires: number;
   issuedDate: string; validFromDate: string; expiresDate: string;
   disclosed: DisclosedField[];

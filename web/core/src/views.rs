@@ -126,6 +126,9 @@ pub struct ReceiveReport {
     /// Positions (in the input, from 0) of packages that replaced an earlier issue of
     /// their certificate (one-time copies issued again; none of the new copies shown).
     pub replaced: Vec<usize>,
+    /// Positions in the wallet (each certificate's `index`) of the certificates those
+    /// packages replaced: the entries of `added` that are a newer issue.
+    pub replaced_at: Vec<usize>,
     /// Positions (in the input, from 0) of packages skipped because the wallet holds a
     /// newer issue of their certificate.
     pub not_newer: Vec<usize>,

@@ -204,6 +204,7 @@ impl Wallet {
                 .iter()
                 .map(|(position, _)| *position)
                 .collect(),
+            replaced_at: replaced,
             not_newer: outcome.not_newer,
             count: self.count(),
         })
@@ -641,6 +642,7 @@ mod tests {
         reissued.id = card.id;
         let report = w.receive(&[&reissued.to_bytes().unwrap()], now).unwrap();
         assert_eq!((report.replaced, report.count), (vec![0], 2));
+        assert_eq!(report.replaced_at, [report.added[0].index]);
         assert_eq!(report.added[0].copies_left, Some(5));
         assert_eq!(w.list(now).unwrap()[0].copies_left, Some(5));
         assert_eq!(w.renew(now).unwrap_err().code(), "no-presentation");
