@@ -190,11 +190,17 @@ pub fn shuffled_order(certificates: &[IssuedCopies], rng: &mut impl RngCore) -> 
             })
         })
         .collect();
-    for i in (1..order.len()).rev() {
-        let j = uniform_below(rng, i as u64 + 1) as usize;
-        order.swap(i, j);
-    }
+    shuffle(&mut order, rng);
     order
+}
+
+/// Puts `items` in an order drawn uniformly at random (Fisher–Yates, without modulo
+/// bias): how a batch's copies get their places and their status indexes.
+pub fn shuffle<T>(items: &mut [T], rng: &mut impl RngCore) {
+    for i in (1..items.len()).rev() {
+        let j = uniform_below(rng, i as u64 + 1);
+        items.swap(i, usize::try_from(j).unwrap_or(i));
+    }
 }
 
 /// A uniform draw from `0..n` (n ≥ 1) without modulo bias.

@@ -40,7 +40,7 @@ pub mod register;
 pub mod server;
 
 pub use batch::{revocation_transaction, sign_anchor_body, Batch};
-pub use copies::{issue_copies, shuffled_order, CopiesRequest, CopyBatch, IssuedCopies};
+pub use copies::{issue_copies, shuffle, shuffled_order, CopiesRequest, CopyBatch, IssuedCopies};
 pub use error::IssueError;
 pub use issue::{issue, CertificateRequest, IssuedCertificate};
 pub use key::IssuerKey;

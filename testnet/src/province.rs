@@ -6,8 +6,8 @@
 //! can exercise the protocol end to end in one process.
 
 use ecert_issuer::{
-    issue, issue_copies, revocation_transaction, shuffled_order, Batch, CertificateRequest,
-    CopiesRequest, CopyBatch, IssuedCertificate, IssuedCopies, IssuerKey,
+    issue, issue_copies, revocation_transaction, shuffle, shuffled_order, Batch,
+    CertificateRequest, CopiesRequest, CopyBatch, IssuedCertificate, IssuedCopies, IssuerKey,
 };
 use ecert_schemas::copy::CopyPackage;
 use std::collections::BTreeMap;
@@ -402,10 +402,7 @@ impl Province {
             TestnetError::local("issuing copies", "too many status indexes at once")
         })?;
         let mut indexes: Vec<StatusIndex> = (first..first + count).map(StatusIndex).collect();
-        for i in (1..indexes.len()).rev() {
-            let j = (rng.next_u64() % (i as u64 + 1)) as usize;
-            indexes.swap(i, j);
-        }
+        shuffle(&mut indexes, rng);
         let mut issued = Vec::with_capacity(orders.len());
         for (order, dealt) in orders.iter().zip(indexes.chunks(per.max(1))) {
             let request = CopiesRequest {

@@ -49,22 +49,8 @@ pub(crate) fn shuffled_indexes(
 ) -> Result<Vec<StatusIndex>, IssuanceError> {
     let end = first.checked_add(count).ok_or(IssuanceError::TooMany)?;
     let mut indexes: Vec<StatusIndex> = (first..end).map(StatusIndex).collect();
-    for i in (1..indexes.len()).rev() {
-        let j = uniform_below(rng, i as u64 + 1);
-        indexes.swap(i, usize::try_from(j).unwrap_or(i));
-    }
+    crate::copies::shuffle(&mut indexes, rng);
     Ok(indexes)
-}
-
-/// A uniform draw from `0..n` (n ≥ 1) without modulo bias.
-fn uniform_below(rng: &mut impl RngCore, n: u64) -> u64 {
-    let zone = u64::MAX - (u64::MAX % n);
-    loop {
-        let v = rng.next_u64();
-        if v < zone {
-            return v % n;
-        }
-    }
 }
 
 /// Signs `rows` on this thread, each row's copies with the next `signer.copies` of
