@@ -4,9 +4,15 @@
 //!
 //! The package comes back as the bytes the server sent: the wallet checks them like a
 //! file, and keeps them if they cannot be added (the offer is used up by then).
+//!
+//! The same endpoint takes a wallet's request for new copies of a certificate it holds
+//! ([`refill`]): `POST /v1/refills` with a signed `RefillRequest`, answered with the new
+//! package, or "queued" until the department's next refill run.
 
 use ecert_schemas::api;
 use ecert_schemas::codec::MAX_ITEM_BYTES;
+use ecert_schemas::copy::MAX_PACKAGE_BYTES;
+use ecert_schemas::refill::RefillRequest;
 use ecert_schemas::OfferRedemption;
 use thiserror::Error;
 
@@ -92,6 +98,54 @@ pub fn redeem(
     }
 }
 
+/// What the department answered a refill request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefillReply {
+    /// HTTP 200: a package of new copies (its bytes as sent, not checked yet).
+    Package(Vec<u8>),
+    /// HTTP 202: the request is queued; new copies come with a later request.
+    Queued,
+}
+
+/// Why a refill request was not answered.
+#[derive(Debug, Error)]
+pub enum RefillError {
+    /// The request could not be encoded.
+    #[error("the request could not be encoded: {0}")]
+    Request(ecert_schemas::SchemaError),
+    /// The department refused it (400, 403, 404 or 410), with its reason.
+    #[error("the department refused: {}", .error.text().unwrap_or("no reason given"))]
+    Refused {
+        /// The HTTP status.
+        status: u16,
+        /// The server's error body.
+        error: ErrorBody,
+    },
+    /// Unreachable, an unusable answer, or another status.
+    #[error(transparent)]
+    Http(#[from] HttpError),
+}
+
+/// Sends the signed refill `request` to the department's `server`.
+pub fn refill(
+    http: &Http,
+    server: &ServerUrl,
+    request: &RefillRequest,
+) -> Result<RefillReply, RefillError> {
+    let body = request.to_bytes().map_err(RefillError::Request)?;
+    let url = server.join(api::REFILL_ROUTE);
+    let reply = http.post_cbor_limited(&url, &body, MAX_PACKAGE_BYTES as u64)?;
+    match reply.status {
+        200 => Ok(RefillReply::Package(reply.body)),
+        202 => Ok(RefillReply::Queued),
+        400 | 403 | 404 | 410 => Err(RefillError::Refused {
+            status: reply.status,
+            error: reply.error_body(),
+        }),
+        _ => Err(HttpError::unexpected(&url, &reply).into()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,6 +159,45 @@ mod tests {
             holder_key: PublicKeyBytes([3; 32]),
             signature: SignatureBytes([4; 64]),
         }
+    }
+
+    #[test]
+    fn a_refill_is_answered_with_copies_queued_or_a_reason() {
+        let json = |code: &str| format!(r#"{{"error":"{code}","message":"why"}}"#).into_bytes();
+        let (base, server) = fake_server(vec![
+            (200, "application/cbor", b"copies".to_vec()),
+            (202, "application/json", br#"{"state":"queued"}"#.to_vec()),
+            (410, "application/json", json("revoked")),
+            (500, "application/json", json("internal")),
+        ]);
+        let http = Http::new(Duration::from_secs(10));
+        let server_url = ServerUrl::parse(&base).unwrap();
+        // Any request will do: the fake server does not read it.
+        use ecert_schemas::codec::ByteBuf;
+        use ecert_schemas::refill::{RefillBody, REFILL_VERSION};
+        use ecert_schemas::UnixTime;
+        let request = RefillRequest {
+            version: REFILL_VERSION,
+            body: RefillBody {
+                package: ByteBuf::from(vec![0x80]),
+                wallet: PublicKeyBytes([4; 32]),
+                time: UnixTime(15),
+            },
+            signature: SignatureBytes([6; 64]),
+        };
+        let go = || refill(&http, &server_url, &request);
+        assert_eq!(go().unwrap(), RefillReply::Package(b"copies".to_vec()));
+        assert_eq!(go().unwrap(), RefillReply::Queued);
+        let e = go().unwrap_err();
+        assert!(
+            matches!(&e, RefillError::Refused { status: 410, error } if error.code.as_deref() == Some("revoked")),
+            "{e}"
+        );
+        assert!(matches!(
+            go(),
+            Err(RefillError::Http(HttpError::Status { status: 500, .. }))
+        ));
+        drop(server);
     }
 
     #[test]

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use ecert_ledger_node::genesis::Genesis;
 use ecert_ledger_node::governance::{approve, assemble_governance};
 use ecert_schemas::codec::{qr::decode_qr, to_cbor, ByteBuf};
-use ecert_schemas::copy::{CopyPackage, PresentationV2};
+use ecert_schemas::copy::{AnyPackage, CopyPackage, PresentationV2};
 use ecert_schemas::ledger::{
     GovernanceAction, GovernanceBody, GrantKind, RevocationEntry, RevocationReason, Transaction,
     TrustBundle,
@@ -771,6 +771,17 @@ fn main() {
     offer.extend_from_slice(&redemption.to_bytes().unwrap());
     out.seed("offer_redemption", "signed", &offer);
     out.wire("offer", 5, &redemption.to_bytes().unwrap());
+    // A wallet's requests for new copies: of its ID card, of a revoked certificate, and of
+    // a certificate issued whole (its upgrade to copies).
+    let refills = [
+        ("id-card", ecert_wallet::Held::of(AnyPackage::V2(id_copies.clone()))),
+        ("revoked", ecert_wallet::Held::of(AnyPackage::V2(revoked_copies.clone()))),
+        ("whole", ecert_wallet::Held::Whole(record.clone())),
+    ];
+    for (name, held) in &refills {
+        let request = ecert_wallet::offer::refill_request(&wallet, held, now).unwrap();
+        out.seed("refill_request", name, request.to_bytes().unwrap());
+    }
     let link = format!(
         "https://issuer.example:8443/v1/offers/{}",
         ecert_fuzz::OFFER_CODE

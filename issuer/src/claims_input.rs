@@ -99,6 +99,20 @@ pub struct InputRow {
     pub holder: PublicKeyBytes,
     /// The claims.
     pub claims: Claims,
+    /// New copies of a certificate issued before (a wallet's refill): its id and validity,
+    /// which the new copies keep. `None`: a new certificate.
+    pub refill: Option<RefillTerms>,
+}
+
+/// What new copies of a certificate keep from it: its id and its validity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RefillTerms {
+    /// The certificate's id.
+    pub id: ecert_schemas::CertificateId,
+    /// Start of validity.
+    pub valid_from: ecert_schemas::UnixTime,
+    /// End of validity.
+    pub expires: ecert_schemas::UnixTime,
 }
 
 /// A value as read from JSON, TOML or CSV, before its field's type is applied.
@@ -485,6 +499,7 @@ impl<R: io::Read> Iterator for CsvRows<'_, R> {
                     row: Some(row),
                     holder,
                     claims,
+                    refill: None,
                 })),
                 _ => Some(Err(problems)),
             },

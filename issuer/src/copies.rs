@@ -98,6 +98,19 @@ pub fn issue_copies(
     issued_at: UnixTime,
     rng: &mut impl CryptoRngCore,
 ) -> Result<IssuedCopies, IssueError> {
+    issue_copies_of(key, kinds, request, issued_at, None, rng)
+}
+
+/// [`issue_copies`] under the id of a certificate issued before (`Some`): new copies of
+/// it, for a wallet that asked for more (a refill); `None` draws a new id.
+pub fn issue_copies_of(
+    key: &IssuerKey,
+    kinds: &KindRegistry,
+    request: &CopiesRequest,
+    issued_at: UnixTime,
+    certificate: Option<CertificateId>,
+    rng: &mut impl CryptoRngCore,
+) -> Result<IssuedCopies, IssueError> {
     if request.status_indexes.is_empty() || request.status_indexes.len() > MAX_COPIES {
         return Err(IssueError::CopyCount {
             found: request.status_indexes.len(),
@@ -154,10 +167,13 @@ pub fn issue_copies(
             signature,
         });
     }
-    let mut id = [0u8; 16];
-    rng.fill_bytes(&mut id);
+    let id = certificate.unwrap_or_else(|| {
+        let mut id = [0u8; 16];
+        rng.fill_bytes(&mut id);
+        CertificateId(id)
+    });
     Ok(IssuedCopies {
-        id: CertificateId(id),
+        id,
         issuer: key.issuer().clone(),
         key_id: key.key_id(),
         kind: request.kind.clone(),

@@ -12,7 +12,8 @@
 //! ledger node client ([`node`]), a signed batch of either format and the anchor receipt
 //! check ([`anchoring`]), the issuance workflow — every certificate as one-time copies:
 //! sign, spool, anchor, prove, deliver, resume after a crash — ([`issuance`]), one-time
-//! offers ([`offer`]) and their HTTP endpoint ([`server`]), and the audit ([`audit`]).
+//! offers ([`offer`]) and their HTTP endpoint ([`server`]), wallets' refills of new copies
+//! ([`refill`]), and the audit ([`audit`]).
 
 mod batch;
 pub mod copies;
@@ -35,12 +36,16 @@ pub mod node;
 #[cfg(feature = "service")]
 pub mod offer;
 #[cfg(feature = "service")]
+pub mod refill;
+#[cfg(feature = "service")]
 pub mod register;
 #[cfg(feature = "service")]
 pub mod server;
 
 pub use batch::{revocation_transaction, sign_anchor_body, Batch};
-pub use copies::{issue_copies, shuffle, shuffled_order, CopiesRequest, CopyBatch, IssuedCopies};
+pub use copies::{
+    issue_copies, issue_copies_of, shuffle, shuffled_order, CopiesRequest, CopyBatch, IssuedCopies,
+};
 pub use error::IssueError;
 pub use issue::{issue, CertificateRequest, IssuedCertificate};
 pub use key::IssuerKey;

@@ -474,7 +474,7 @@ impl CertificateStatus {
 /// One row of the register: a certificate with its batch and status.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RegisterRow {
-    /// The certificate.
+    /// The certificate, as last issued (a refill issues new copies of it under its id).
     pub certificate: CertificateRecord,
     /// Its batch's root.
     pub batch_root: Hash32,
@@ -482,6 +482,11 @@ pub struct RegisterRow {
     pub batch_seq: Option<u64>,
     /// Its status at the time asked.
     pub status: CertificateStatus,
+    /// The status indexes of every copy ever issued of it, refills included, except in
+    /// batches the ledger refused: what revoking it revokes.
+    pub status_indexes: Vec<u32>,
+    /// How many times it was issued: 1, and one more for each refill.
+    pub issues: usize,
 }
 
 /// Number of hex digits of a certificate id shown by `list` (the same short id a
@@ -493,8 +498,10 @@ pub fn short_id(id: &CertificateId) -> String {
     id.to_hex().chars().take(SHORT_ID_LEN).collect()
 }
 
-/// Every certificate of `batches`, with its status at `now` given `revocations`: revoked
-/// when a revocation names it, or every one of its status indexes.
+/// Every certificate of `batches`, once, with its status at `now` given `revocations`:
+/// revoked when a revocation names it, or every one of its status indexes. A certificate
+/// issued again (new copies under its id) is shown as last issued in an anchored batch,
+/// with the status indexes of all its issues.
 pub fn rows(
     batches: &[BatchFile],
     revocations: &[RevocationFile],
@@ -508,33 +515,62 @@ pub fn rows(
             by_index.entry(*index).or_insert(entry.reason);
         }
     }
-    let revoked = |cert: &CertificateRecord| {
-        by_id.get(&cert.id).copied().or_else(|| {
-            let indexes = cert.status_indexes();
+    // Every issue of each certificate, in the order the certificates were first issued.
+    let mut order: Vec<CertificateId> = Vec::new();
+    let mut issues: HashMap<CertificateId, Vec<(&CertificateRecord, &BatchFile)>> = HashMap::new();
+    for batch in batches {
+        for cert in &batch.certificates {
+            let list = issues.entry(cert.id).or_default();
+            if list.is_empty() {
+                order.push(cert.id);
+            }
+            list.push((cert, batch));
+        }
+    }
+    let mut out = Vec::with_capacity(order.len());
+    for id in order {
+        let Some(list) = issues.get(&id) else {
+            continue;
+        };
+        let newest_anchored = list
+            .iter()
+            .filter(|(_, b)| b.state == BatchState::Anchored)
+            .max_by_key(|(c, _)| c.issued_at);
+        let Some(&(cert, batch)) =
+            newest_anchored.or_else(|| list.iter().max_by_key(|(c, _)| c.issued_at))
+        else {
+            continue;
+        };
+        let mut indexes: Vec<u32> = list
+            .iter()
+            .filter(|(_, b)| b.state != BatchState::Refused)
+            .flat_map(|(c, _)| c.status_indexes().iter().copied())
+            .collect();
+        if indexes.is_empty() {
+            indexes = cert.status_indexes().to_vec();
+        }
+        let revoked = by_id.get(&cert.id).copied().or_else(|| {
             let reasons: Option<Vec<RevocationReason>> =
                 indexes.iter().map(|i| by_index.get(i).copied()).collect();
             reasons.and_then(|r| r.first().copied())
-        })
-    };
-    let mut out = Vec::new();
-    for batch in batches {
-        for cert in &batch.certificates {
-            let status = if batch.state != BatchState::Anchored {
-                CertificateStatus::NotDelivered(batch.state)
-            } else if let Some(reason) = revoked(cert) {
-                CertificateStatus::Revoked(reason)
-            } else if now.secs() >= cert.expires {
-                CertificateStatus::Expired
-            } else {
-                CertificateStatus::Valid
-            };
-            out.push(RegisterRow {
-                certificate: cert.clone(),
-                batch_root: batch.root,
-                batch_seq: batch.batch_seq,
-                status,
-            });
-        }
+        });
+        let status = if batch.state != BatchState::Anchored {
+            CertificateStatus::NotDelivered(batch.state)
+        } else if let Some(reason) = revoked {
+            CertificateStatus::Revoked(reason)
+        } else if now.secs() >= cert.expires {
+            CertificateStatus::Expired
+        } else {
+            CertificateStatus::Valid
+        };
+        out.push(RegisterRow {
+            certificate: cert.clone(),
+            batch_root: batch.root,
+            batch_seq: batch.batch_seq,
+            status,
+            status_indexes: indexes,
+            issues: list.len(),
+        });
     }
     out
 }
@@ -586,8 +622,7 @@ pub fn find<'a>(rows: &'a [RegisterRow], prefix: &str) -> Result<&'a RegisterRow
 /// The row of the certificate that has status index `index` (one of its copies', or its
 /// own): how a copy, whose QR code carries no certificate id, is traced back.
 pub fn find_by_status_index(rows: &[RegisterRow], index: u32) -> Option<&RegisterRow> {
-    rows.iter()
-        .find(|r| r.certificate.status_indexes().contains(&index))
+    rows.iter().find(|r| r.status_indexes.contains(&index))
 }
 
 #[cfg(test)]
@@ -784,5 +819,50 @@ pub(crate) mod tests {
             Some(RevocationReason::DataError)
         );
         assert_eq!(reason_by_name("nope"), None);
+    }
+
+    #[test]
+    fn a_certificate_issued_again_is_one_row_with_every_issue_s_indexes() {
+        let mut first = copies(0xdd, &[40, 12], 100);
+        first.issued_at = 10;
+        let mut again = copies(0xdd, &[7, 90], 100);
+        again.issued_at = 30;
+        let mut refused = copies(0xdd, &[55, 56], 100);
+        refused.issued_at = 40;
+        let mut batches = vec![
+            batch(BatchState::Anchored, vec![first, copies(0xee, &[1], 100)]),
+            batch(BatchState::Anchored, vec![again]),
+            batch(BatchState::Refused, vec![refused]),
+        ];
+        batches[1].root = Hash32([0x77; 32]);
+        let all = rows(&batches, &[], UnixTime(50));
+        assert_eq!(all.len(), 2, "one row per certificate");
+        let row = find(&all, "dddddddd").unwrap();
+        assert_eq!(row.issues, 3);
+        assert_eq!(row.certificate.issued_at, 30, "the newest anchored issue");
+        assert_eq!(row.batch_root, Hash32([0x77; 32]));
+        assert_eq!(row.status, CertificateStatus::Valid);
+        assert_eq!(row.status_indexes, [40, 12, 7, 90]);
+        assert_eq!(
+            find_by_status_index(&all, 12).unwrap().certificate.id,
+            CertificateId([0xdd; 16])
+        );
+        // Revoking it names every copy of every issue.
+        let revoked = RevocationFile {
+            version: RECORD_VERSION,
+            time: 45,
+            tx_hash: Hash32([0; 32]),
+            height: None,
+            entries: vec![RevokedEntry {
+                id: CertificateId([0x11; 16]),
+                status_indexes: vec![40, 12, 7, 90],
+                reason: RevocationReason::Withdrawn,
+            }],
+        };
+        let all = rows(&batches, &[revoked], UnixTime(50));
+        assert_eq!(
+            find(&all, "dddddddd").unwrap().status,
+            CertificateStatus::Revoked(RevocationReason::Withdrawn)
+        );
     }
 }

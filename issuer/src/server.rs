@@ -3,7 +3,9 @@
 //! package (a `CopyPackage`; a `CertificatePackage` for a certificate issued whole before
 //! format 2), or a JSON error `{"error": code, "message": words}`; and
 //! `GET /v1/offers/{code}`, the offer URL itself, a small page for a person who opened the
-//! link in a browser ([`offer_page`]).
+//! link in a browser ([`offer_page`]); and `POST /v1/refills` with a CBOR `RefillRequest`,
+//! answered with a package of new copies (200) or `{"state": "queued"}` (202)
+//! ([`crate::refill`]).
 //!
 //! The work of each request (files, signature) runs on the blocking pool through
 //! [`OfferStore::redeem`]; this module is only the HTTP shape around it, and the shell that
@@ -25,10 +27,14 @@ use ecert_schemas::UnixTime;
 use ecert_serve::limits::{ConcurrencyLimit, Limits, SubmissionLimit};
 
 use crate::offer::{self, OfferStore, RedeemError};
+use crate::refill::{RefillAnswer, RefillDesk, RefillRefusal};
 use crate::register::short_id;
 
-/// Largest request body accepted (an `OfferRedemption` is about 100 bytes).
-pub const MAX_BODY_BYTES: usize = 4096;
+/// Largest request body accepted: a refill request (one copy of a certificate, with its
+/// fields).
+pub const MAX_BODY_BYTES: usize = ecert_schemas::refill::MAX_REFILL_BYTES;
+/// Largest redemption accepted (an `OfferRedemption` is about 100 bytes).
+pub const MAX_REDEMPTION_BYTES: usize = 4096;
 
 /// How often a running endpoint deletes the delivered packages past their redelivery
 /// window ([`sweep_periodically`]).
@@ -57,13 +63,16 @@ pub struct OfferPage {
 struct Endpoint {
     store: OfferStore,
     page: OfferPage,
+    refills: RefillDesk,
 }
 
-/// The routes, over the offers of one home, within `limits`: redemptions at each
-/// client's rate and a few at a time (each is file work and a signature check), JSON
-/// errors for every refusal.
-pub fn router(store: OfferStore, page: OfferPage, limits: &Limits) -> Router {
-    let redeeming = Router::new().route(ecert_schemas::api::OFFER_REDEEM_ROUTE, post(redeem));
+/// The routes, over the offers and refills of one home, within `limits`: redemptions and
+/// refill requests at each client's rate and a few at a time (each is file work and a
+/// signature check), JSON errors for every refusal.
+pub fn router(store: OfferStore, page: OfferPage, refills: RefillDesk, limits: &Limits) -> Router {
+    let redeeming = Router::new()
+        .route(ecert_schemas::api::OFFER_REDEEM_ROUTE, post(redeem))
+        .route(ecert_schemas::api::REFILL_ROUTE, post(refill));
     let redeeming = ConcurrencyLimit::new(limits.max_heavy_requests, Limits::HEAVY_WAIT)
         .guard(SubmissionLimit::new(limits.submissions).guard(redeeming));
     Router::new()
@@ -72,7 +81,11 @@ pub fn router(store: OfferStore, page: OfferPage, limits: &Limits) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(Arc::new(Endpoint { store, page }))
+        .with_state(Arc::new(Endpoint {
+            store,
+            page,
+            refills,
+        }))
 }
 
 /// Whether `url` may be given as `--wallet-app`: `https://` or `http://`, then a host and
@@ -235,6 +248,13 @@ async fn redeem(
     let Ok(Path(code)) = code else {
         return error_response(404, "unknown-offer", "no such offer");
     };
+    if body.len() > MAX_REDEMPTION_BYTES {
+        return error_response(
+            413,
+            "too-large",
+            &format!("a redemption has at most {MAX_REDEMPTION_BYTES} bytes"),
+        );
+    }
     let hint = code_hint(&code);
     let work =
         tokio::task::spawn_blocking(move || endpoint.store.redeem(&code, &body, now())).await;
@@ -272,6 +292,54 @@ async fn redeem(
         }
         Err(e) => {
             tracing::error!(offer = %hint, error = %e, "redeeming failed");
+            error_response(500, "internal", "the request could not be handled")
+        }
+    }
+}
+
+/// `POST /v1/refills`: the new copies (200, CBOR package) or the request queued (202).
+async fn refill(State(endpoint): State<Arc<Endpoint>>, body: Bytes) -> Response {
+    let work = tokio::task::spawn_blocking(move || endpoint.refills.answer(&body, now())).await;
+    match work {
+        Ok(Ok(RefillAnswer::Ready { id, package })) => {
+            tracing::info!(certificate = %short_id(&id), "refill: new copies delivered");
+            (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "application/cbor")],
+                package,
+            )
+                .into_response()
+        }
+        Ok(Ok(RefillAnswer::Queued { id })) => {
+            tracing::info!(certificate = %short_id(&id), "refill: request queued");
+            let body = serde_json::json!({
+                "state": "queued",
+                "message": "the department issues new copies in batches; ask again later",
+            })
+            .to_string();
+            (
+                StatusCode::ACCEPTED,
+                [(header::CONTENT_TYPE, "application/json")],
+                body,
+            )
+                .into_response()
+        }
+        Ok(Err(e)) => {
+            let (status, code) = e.status_and_code();
+            if matches!(e, RefillRefusal::Store(_)) {
+                tracing::error!(error = %e, "refill store failed");
+                error_response(
+                    status,
+                    code,
+                    "the request could not be kept; try again later",
+                )
+            } else {
+                tracing::warn!(reason = code, "refill refused");
+                error_response(status, code, &e.to_string())
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "refill failed");
             error_response(500, "internal", "the request could not be handled")
         }
     }

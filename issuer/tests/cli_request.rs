@@ -15,10 +15,11 @@
 use std::path::PathBuf;
 
 use ecert_schemas::request::{CounterRegistration, FieldsAsked, PresentationRequest, RequestBody};
-use ecert_schemas::{KindId, Nonce, UnixTime};
+use ecert_schemas::{KindId, KindRegistry, Nonce, UnixTime};
 use ecert_testkit::issuer::{issue, Department};
 use ecert_testkit::{now, Cmd, Run};
 use ecert_verifier::request::sign_request;
+use ecert_wallet::{present_copies, store, CopySelection, Held};
 use ed25519_dalek::SigningKey;
 
 const WALLET_PASSPHRASE: &str = "correct horse battery staple";
@@ -88,6 +89,37 @@ impl Scene {
                 nonce: Nonce::new(vec![7; 16]).unwrap(),
                 time,
             },
+        )
+        .unwrap()
+        .to_qr_string()
+        .unwrap()
+    }
+
+    /// A presentation of `fields` of the wallet's certificate (its last copy), answering
+    /// `nonce`, made with the wallet's key by other software than the wallet: what a
+    /// counter must refuse when it shows more than was asked.
+    fn unasked(&self, fields: &[&str], nonce: Nonce) -> String {
+        let bytes = std::fs::read(&self.wallet).unwrap();
+        let contents = store::open(
+            &bytes,
+            &zeroize::Zeroizing::new(WALLET_PASSPHRASE.to_owned()),
+        )
+        .unwrap();
+        let Some(Held::Copies(held)) = contents.packages.first() else {
+            panic!("the wallet holds no certificate of one-time copies");
+        };
+        let package = held.package();
+        let selection = CopySelection {
+            package,
+            copy: package.copies.len() - 1,
+            fields: fields.iter().map(|f| f.to_string()).collect(),
+        };
+        present_copies(
+            &contents.holder,
+            &KindRegistry::builtin().unwrap(),
+            &[selection],
+            now(),
+            Some(nonce),
         )
         .unwrap()
         .to_qr_string()
@@ -263,18 +295,26 @@ fn a_registered_counter_asks_and_the_wallet_shows_exactly_what_was_asked() {
     let binding = PresentationRequest::from_qr_string(request.trim())
         .unwrap()
         .binding()
-        .unwrap()
-        .to_hex();
-    let more = scene
-        .wallet(&[
-            "present",
-            "--show",
-            "no-criminal-record:result,name",
-            "--nonce",
-            &binding,
-            "--text",
-        ])
-        .ok();
+        .unwrap();
+    // The wallet shows the kind only in answer to a request (its audience), so not with
+    // the request's binding as a challenge...
+    let run = scene.wallet(&[
+        "present",
+        "--show",
+        "no-criminal-record:result,name",
+        "--nonce",
+        &binding.to_hex(),
+        "--text",
+    ]);
+    assert_eq!(run.code(), 1, "{}", run.all());
+    assert!(
+        run.stderr
+            .contains("shown only to registered employer or office, in answer to their request"),
+        "{}",
+        run.all()
+    );
+    // ...but a code made from the wallet's key by other software is refused by the counter.
+    let more = scene.unasked(&["result", "name"], binding);
     let verdict = scene.counter(&["verify", "--request", more.trim()]);
     assert_eq!(verdict.code(), 4, "{}", verdict.all());
     assert!(verdict.stdout.contains("NOT ACCEPTED"), "{}", verdict.all());

@@ -86,7 +86,10 @@ fn the_offer_endpoint_holds_against_hostile_clients() {
     );
     runtime().block_on(async {
         let addr = server.addr;
-        // Oversized (the endpoint takes 4 KiB): 413 before the body is read.
+        // Oversized (the endpoint takes 64 KiB): 413 before the body is read; a
+        // redemption over 4 KiB: 413 too.
+        let answer = redeem(addr, HONEST, &[0u8; 70_000]).await;
+        assert_json_error(&answer, 413, "too-large");
         let answer = redeem(addr, HONEST, &[0u8; 5_000]).await;
         assert_json_error(&answer, 413, "too-large");
         // Malformed bodies: a JSON answer, never a server error.

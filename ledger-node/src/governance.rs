@@ -84,6 +84,8 @@ fn new_key(key: ecert_schemas::PublicKeyBytes, valid_from: UnixTime) -> IssuerKe
 /// - `RetireIssuerKey`: the key's `valid_until` becomes `at`;
 /// - `RegisterIssuer`, `AddKind`: the record is inserted in id order;
 /// - `GrantKind`: the kind is inserted in the issuer's kinds, in order;
+/// - `ReviseKind`: the kind's record takes the new content hash (from this block on,
+///   certificates of the kind are checked against the revised kind file);
 /// - `ChangeValidators`: only `governance_seq` advances (the ledger state replaces the
 ///   validator set).
 ///
@@ -118,6 +120,13 @@ pub fn apply_governance(registry: &mut Registry, body: &GovernanceBody) -> Resul
         GovernanceAction::AddKind(kind) => {
             let at = next.kinds.partition_point(|k| k.kind < kind.kind);
             next.kinds.insert(at, kind.clone());
+        }
+        GovernanceAction::ReviseKind(kind) => {
+            next.kinds
+                .iter_mut()
+                .find(|k| k.kind == kind.kind)
+                .ok_or_else(|| VerifyError::UnknownKind(kind.kind.clone()))?
+                .content_hash = kind.content_hash;
         }
         GovernanceAction::GrantKind(g) => {
             let kinds = &mut issuer_mut(&mut next, &g.issuer)?.kinds;

@@ -7,8 +7,8 @@
 //! two of four is refused first, by the tool and by the ledger); a validator's key is
 //! replaced after a simulated compromise (its old node stopped for good, a node with the
 //! new key started), after which a checkpoint or an approval signed with the old key no
-//! longer counts; a department leaves; and counters and wallets pinned at genesis accept the
-//! new sets' data. Batches are anchored between the steps so that each new set certifies
+//! longer counts; a department leaves; counters and wallets pinned at genesis accept the
+//! new sets' data; and a certificate kind is revised (`propose-kind`). Batches are anchored between the steps so that each new set certifies
 //! blocks.
 //!
 //! Runs the `ecert-wallet` and `ecert-verify` binaries too: `cargo test --workspace
@@ -566,15 +566,15 @@ fn validators_join_are_replaced_and_leave_by_governance_and_genesis_pinned_clien
     //    wallet's proofs of both certificates verify.
     let (batch, seq, _) = w.anchor_batch(
         health,
-        "justice",
+        "social-security",
         holder,
-        &[sample::no_criminal_record(now())],
+        &[sample::social_security_card(now())],
     );
-    let record = w.dir.write(
-        "record.ecp",
+    let card = w.dir.write(
+        "card.ecp",
         batch.package(0, seq).unwrap().to_bytes().unwrap(),
     );
-    wallet(&citizen, &["receive", record.to_str().unwrap()]).ok();
+    wallet(&citizen, &["receive", card.to_str().unwrap()]).ok();
     w.wait_certified(
         new_ss,
         w.health(health).unwrap()["certified_height"]
@@ -596,7 +596,7 @@ fn validators_join_are_replaced_and_leave_by_governance_and_genesis_pinned_clien
             "--show",
             "id-card:name",
             "--show",
-            "no-criminal-record:result",
+            "social-security-card:card_number",
             "--text",
         ],
     )
@@ -610,6 +610,88 @@ fn validators_join_are_replaced_and_leave_by_governance_and_genesis_pinned_clien
     wallet(&citizen, &["trust", "--anchor", &anchor_file]).ok();
     let refreshed = wallet(&citizen, &["refresh", "--node", &w.net.url(health)]).ok();
     assert!(!refreshed.contains("REVOKED"), "{refreshed}");
+
+    // 5. A kind is revised (`propose-kind`): the new kind file checked against the one the
+    //    ledger registers, approved by the current set, and the registry shows its hash.
+    let kinds_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas/kinds");
+    let registered = kinds_dir.join("no-criminal-record.toml");
+    let old_text = std::fs::read_to_string(&registered).unwrap();
+    let old_kind = ecert_schemas::Kind::from_toml("old.toml", &old_text).unwrap();
+    let version = format!("version = {}\n", old_kind.version);
+    let new_text = old_text
+        .replacen(
+            &version,
+            &format!("version = {}\n", old_kind.version + 1),
+            1,
+        )
+        .replacen("max_days = 183", "max_days = 92", 1);
+    let new_file = w.dir.write("no-criminal-record.v-next.toml", &new_text);
+    let new_kind = ecert_schemas::Kind::from_toml("new.toml", &new_text).unwrap();
+    let propose_kind = |new: &Path, previous: &Path, out: &str| {
+        w.node_cmd(&[
+            "propose-kind",
+            "--node",
+            &w.net.url(0),
+            "--genesis",
+            &w.genesis(),
+            "--revise",
+            new.to_str().unwrap(),
+            "--previous",
+            previous.to_str().unwrap(),
+            "--out",
+            out,
+        ])
+        .run()
+    };
+    // A previous file that is not the registered one, and a revision that drops a field,
+    // are refused before anything is written.
+    let other = w
+        .dir
+        .write("other.toml", format!("# another copy\n{old_text}"));
+    let refused = w.path("refused.cbor");
+    let err = propose_kind(&new_file, &other, &refused).fails_with(INPUT);
+    assert!(err.contains("is not the kind file ledger"), "{err}");
+    let dropped = w.dir.write(
+        "dropped.toml",
+        new_text.replacen(
+            "[[fields]]\nnumber = 2\nkey = \"purpose\"\nlabel = \"Purpose\"\n\
+             label_local = \"用途\"\ntype = \"text\"\nmax_len = 100\nmandatory = true\n\n",
+            "",
+            1,
+        ),
+    );
+    let err = propose_kind(&dropped, &registered, &refused).fails_with(INPUT);
+    assert!(err.contains("is not a compatible revision"), "{err}");
+    assert!(!Path::new(&refused).exists());
+    let revise = w.path("revise.cbor");
+    let words = propose_kind(&new_file, &registered, &revise).ok();
+    assert!(
+        words.contains("Revise the certificate kind no-criminal-record")
+            && words.contains(&new_kind.content_hash.to_hex()),
+        "{words}"
+    );
+    let (k0, said) = w.approve(JUSTICE, 0, &revise);
+    assert!(said.contains("Revise the certificate kind"), "{said}");
+    let (k1, _) = w.approve(PUBLIC_SECURITY, 0, &revise);
+    let (k2, _) = w.approve(new_ss, 0, &revise);
+    let done = w.submit_governance(0, &revise, &[&k0, &k1, &k2]).ok();
+    assert!(
+        done.contains("certificates of no-criminal-record are checked"),
+        "{done}"
+    );
+    let revised_at = certified_height(&done);
+    w.wait_certified(health, revised_at);
+    let registry = w.client(health).registry().unwrap();
+    assert_eq!(
+        registry
+            .kind(&ecert_schemas::KindId::new("no-criminal-record").unwrap())
+            .unwrap()
+            .content_hash,
+        new_kind.content_hash
+    );
+    // Proposed again, there is nothing to revise.
+    let err = propose_kind(&new_file, &registered, &w.path("again.cbor")).fails_with(INPUT);
+    assert!(err.contains("already registers"), "{err}");
 
     w.net.stop_all().unwrap();
     eprintln!(

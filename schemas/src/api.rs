@@ -64,6 +64,10 @@ pub const OFFERS: &str = "/v1/offers";
 pub const OFFER_ROUTE: &str = "/v1/offers/{code}";
 /// The route of a redemption: `POST /v1/offers/{code}/redeem`.
 pub const OFFER_REDEEM_ROUTE: &str = "/v1/offers/{code}/redeem";
+/// The route of a wallet's refill request (issuer offer endpoint): `POST /v1/refills`
+/// with a CBOR `RefillRequest`, answered with a new package of copies (200) or "queued"
+/// (202).
+pub const REFILL_ROUTE: &str = "/v1/refills";
 
 /// The checks a client of the ledger node's API runs on what it fetched, against a trust
 /// anchor. `ecert_verifier::TrustAnchor` implements them with the verifier's rules

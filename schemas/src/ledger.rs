@@ -297,6 +297,9 @@ cbor_typed_enum! {
         /// `[6, ValidatorSetChange]`: a new validator set, certifying from the block after
         /// the one that holds this change (alone).
         ChangeValidators(ValidatorSetChange) = 6,
+        /// `[7, KindRecord]`: a new content hash for a kind already registered (a revised
+        /// kind file), from the block that holds it on.
+        ReviseKind(KindRecord) = 7,
     }
 }
 

@@ -24,6 +24,7 @@ mod ids;
 pub mod kinds;
 pub mod ledger;
 pub mod presentation;
+pub mod refill;
 pub mod request;
 pub mod status_code;
 

@@ -354,6 +354,7 @@ fn governance_action() -> impl Strategy<Value = GovernanceAction> {
         }),
         issuer_record().prop_map(GovernanceAction::RegisterIssuer),
         kind_record().prop_map(GovernanceAction::AddKind),
+        kind_record().prop_map(GovernanceAction::ReviseKind),
         (issuer_id(), kind_id())
             .prop_map(|(issuer, kind)| GovernanceAction::GrantKind(GrantKind { issuer, kind })),
         (vec(validator_info(), 0..4), vec(any::<String>(), 0..4)).prop_map(
@@ -1089,7 +1090,7 @@ proptest! {
     }
 
     #[test]
-    fn governance_round_trip(t in governance_tx(), bad_code in 7u8..=23) {
+    fn governance_round_trip(t in governance_tx(), bad_code in 8u8..=23) {
         round_trip("governance action", &t.body.action)?;
         round_trip("approval", &t.approvals)?;
         let body = round_trip("governance body", &t.body)?;

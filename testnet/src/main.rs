@@ -181,8 +181,9 @@ enum Command {
         #[arg(long, default_value_t = ecert_schemas::copy::DEFAULT_COPIES)]
         copies: u16,
     },
-    /// Issue all four kinds to a new wallet, present ID card + no-criminal-record in one
-    /// QR, verify it offline, revoke, re-sync and verify again.
+    /// Issue all four kinds to a new wallet, answer an employer's counter's request for ID
+    /// card + no-criminal-record fields in one QR, verify it offline, revoke, re-sync and
+    /// verify again.
     Story {
         /// Where to write the QR code (PNG, SVG and the text string).
         #[arg(long, default_value = "out")]

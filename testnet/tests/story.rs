@@ -1,6 +1,7 @@
 //! The README's main command: the story runs end to end, prints a VALID verdict with only
-//! the chosen fields, writes a QR PNG that a standard decoder reads back to the same
-//! string, and rejects the presentation as revoked after the revocation.
+//! the fields an employer's counter asked for (the no-criminal-record certificate shown
+//! only in answer to its request), writes a QR PNG that a standard decoder reads back to
+//! the same string, and rejects the presentation as revoked after the revocation.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -25,6 +26,18 @@ fn the_in_process_story_runs_end_to_end() {
         .run()
         .ok();
     assert!(stdout.contains("==> VALID"), "{stdout}");
+    // The no-criminal-record certificate goes only to a registered employer's request.
+    assert!(
+        stdout.contains("without a request the wallet refuses: no-criminal-record"),
+        "{stdout}"
+    );
+    assert_eq!(
+        stdout
+            .matches("the answer to this counter's request, with exactly the fields asked")
+            .count(),
+        2,
+        "{stdout}"
+    );
     assert!(
         stdout.contains("110108199003070016"),
         "the chosen ID number is shown"
@@ -160,7 +173,18 @@ fn the_story_runs_on_the_four_node_network_through_the_tools() {
         " issue --kind id-card",
         "sync --node https://127.0.0.1:",
         "refresh --node https://127.0.0.1:",
-        "present --show id-card:name,id_number",
+        // An employer's counter asks; the wallet answers its request, and refuses to show
+        // the no-criminal-record certificate without one.
+        " register-counter --counter-key ",
+        "--role employer",
+        "$ ecert-verify --store ",
+        " request --ask id-card:name,id_number --ask no-criminal-record:result",
+        "refused without a request: no-criminal-record certificates are shown only to \
+         registered employer or office",
+        "present --request 'ECQ1:",
+        "verify --request --image ",
+        "exactly the fields asked",
+        "Shown again at another counter",
         "VALID",
         "110108199003070016",
         " revoke --cert ",

@@ -39,11 +39,13 @@ pub enum SigningContext {
     CounterRegistration,
     /// A registered counter's request for fields.
     Request,
+    /// A wallet's request for new copies of a certificate it holds.
+    Refill,
 }
 
 impl SigningContext {
     /// All contexts.
-    pub const ALL: [SigningContext; 13] = [
+    pub const ALL: [SigningContext; 14] = [
         SigningContext::HolderProof,
         SigningContext::AnchorBatch,
         SigningContext::Revocation,
@@ -57,6 +59,7 @@ impl SigningContext {
         SigningContext::HolderLink,
         SigningContext::CounterRegistration,
         SigningContext::Request,
+        SigningContext::Refill,
     ];
 
     /// The context string, NUL included, that prefixes the signed bytes.
@@ -75,6 +78,7 @@ impl SigningContext {
             SigningContext::HolderLink => b"ecert/v2/holder-link\0",
             SigningContext::CounterRegistration => b"ecert/v2/counter-registration\0",
             SigningContext::Request => b"ecert/v2/request\0",
+            SigningContext::Refill => b"ecert/v2/refill\0",
         }
     }
 }
@@ -208,10 +212,11 @@ mod tests {
                 | SigningContext::HolderProofV2
                 | SigningContext::HolderLink
                 | SigningContext::CounterRegistration
-                | SigningContext::Request => {}
+                | SigningContext::Request
+                | SigningContext::Refill => {}
             }
         }
-        assert_eq!(SigningContext::ALL.len(), 13);
+        assert_eq!(SigningContext::ALL.len(), 14);
     }
 
     #[test]

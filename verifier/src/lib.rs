@@ -29,6 +29,7 @@ pub mod offer;
 pub mod presentation;
 pub mod presentation_v2;
 pub mod receipt;
+pub mod refill;
 pub mod report;
 pub mod request;
 pub mod revocation;

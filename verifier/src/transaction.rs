@@ -327,6 +327,10 @@ pub fn check_validator_set_change(
 ///   `SHA-256(key)[0..8]`, `valid_until` null ([`VerifyError::TransactionRefused`]), and no
 ///   key id twice ([`VerifyError::IssuerKeyAlreadyRegistered`]).
 /// - `AddKind`: not registered yet ([`VerifyError::KindAlreadyRegistered`]).
+/// - `ReviseKind`: registered ([`VerifyError::UnknownKind`]), and the new content hash is
+///   not the registered one ([`VerifyError::TransactionRefused`]). Whether the new kind
+///   file keeps what certificates already issued rely on is for the approvers to check
+///   (`Kind::check_revision`): the ledger holds hashes, not kind files.
 /// - `GrantKind`: the issuer and kind are registered; the issuer is not entitled to the
 ///   kind yet ([`VerifyError::TransactionRefused`]).
 /// - `ChangeValidators`: nothing of the registry; [`check_governance`] checks the new set
@@ -397,6 +401,20 @@ pub fn check_governance_action(
         GovernanceAction::AddKind(kind) => {
             if registry.kind(&kind.kind).is_some() {
                 return Err(VerifyError::KindAlreadyRegistered(kind.kind.clone()));
+            }
+            Ok(())
+        }
+        GovernanceAction::ReviseKind(kind) => {
+            let registered = registry
+                .kind(&kind.kind)
+                .ok_or_else(|| VerifyError::UnknownKind(kind.kind.clone()))?;
+            if registered.content_hash == kind.content_hash {
+                return Err(refused(format!(
+                    "kind {} is already registered with content hash {}: a revision names \
+                     the revised kind file's hash",
+                    kind.kind,
+                    kind.content_hash.to_hex()
+                )));
             }
             Ok(())
         }

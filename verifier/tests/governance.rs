@@ -11,15 +11,19 @@
 )]
 
 use ecert_ledger_node::governance::{apply_governance, approve, assemble_governance};
+use ecert_schemas::kinds::RevisionError;
 use ecert_schemas::ledger::{
     Approval, GovernanceAction, GovernanceBody, GovernanceTx, GrantKind, IssuerKeyRecord,
     IssuerRecord, KindRecord, RegisterIssuerKey, Registry, RetireIssuerKey, RotateIssuerKey,
-    ValidatorInfo,
+    Transaction, ValidatorInfo,
 };
-use ecert_schemas::{ChainId, Hash32, IssuerId, KeyId, KindId, PublicKeyBytes, UnixTime};
+use ecert_schemas::{
+    ChainId, Hash32, IssuerId, KeyId, Kind, KindId, KindRegistry, PublicKeyBytes, UnixTime,
+};
+use ecert_testkit::{sample, World};
 use ecert_verifier::crypto::{self, SigningContext};
 use ecert_verifier::transaction::check_governance;
-use ecert_verifier::VerifyError;
+use ecert_verifier::{verify_presentation, Policy, TrustStore, VerifyError};
 use ed25519_dalek::SigningKey;
 
 const AT: UnixTime = UnixTime(1_790_000_000);
@@ -161,6 +165,10 @@ fn every_action() -> Vec<GovernanceAction> {
         GovernanceAction::GrantKind(GrantKind {
             issuer: id("justice"),
             kind: kind("driver-licence"),
+        }),
+        GovernanceAction::ReviseKind(KindRecord {
+            kind: kind("no-criminal-record"),
+            content_hash: Hash32([7; 32]),
         }),
     ]
 }
@@ -478,6 +486,167 @@ fn what_is_already_registered_is_refused() {
         })),
         VerifyError::TransactionRefused { .. }
     ));
+}
+
+#[test]
+fn a_revision_names_a_registered_kind_and_a_new_hash() {
+    let revise = |k: &str, hash: u8| {
+        GovernanceAction::ReviseKind(KindRecord {
+            kind: kind(k),
+            content_hash: Hash32([hash; 32]),
+        })
+    };
+    // Not registered: there is nothing to revise (AddKind adds it).
+    assert_eq!(
+        refused(revise("id-card", 7)),
+        VerifyError::UnknownKind(kind("id-card"))
+    );
+    // The registered hash again.
+    let e = refused(revise("no-criminal-record", 2));
+    assert!(
+        matches!(&e, VerifyError::TransactionRefused { detail } if detail.contains("already registered with content hash")),
+        "{e:?}"
+    );
+    // Applied, the record takes the new hash in its place; the same revision again is a
+    // replay, and once the sequence is right, the hash it names is the registered one.
+    let tx = signed(body(revise("no-criminal-record", 7)), &[0, 1, 2]);
+    check(&tx, &registry()).unwrap();
+    let mut applied = registry();
+    apply_governance(&mut applied, &tx.body).unwrap();
+    assert_eq!(
+        applied
+            .kind(&kind("no-criminal-record"))
+            .unwrap()
+            .content_hash,
+        Hash32([7; 32])
+    );
+    assert_eq!(applied.kinds.len(), registry().kinds.len());
+    assert_eq!(applied.issuers, registry().issuers);
+    let mut again = body(revise("no-criminal-record", 7));
+    again.seq = 1;
+    assert!(matches!(
+        check(&signed(again, &[0, 1, 2]), &applied),
+        Err(VerifyError::TransactionRefused { .. })
+    ));
+    // Applying a revision of a kind the registry lacks changes nothing.
+    let mut unchanged = registry();
+    assert_eq!(
+        apply_governance(&mut unchanged, &body(revise("id-card", 7))),
+        Err(VerifyError::UnknownKind(kind("id-card")))
+    );
+    assert_eq!(unchanged, registry());
+}
+
+/// The built-in kinds with `revised` in place of the built-in kind of its id.
+fn kinds_with(revised: &Kind) -> KindRegistry {
+    let mut kinds = KindRegistry::default();
+    for k in KindRegistry::builtin().unwrap().iter() {
+        kinds
+            .add(if k.id == revised.id { revised } else { k }.clone())
+            .unwrap();
+    }
+    kinds
+}
+
+/// The built-in no-criminal-record file with `from` replaced by `to`, as a new version.
+fn revised_record(from: &str, to: &str) -> Kind {
+    let builtin = KindRegistry::builtin().unwrap();
+    let old = builtin.get_str("no-criminal-record").unwrap();
+    let text = ecert_schemas::kinds::BUILTIN_KIND_FILES
+        .iter()
+        .find(|(name, _)| *name == "no-criminal-record.toml")
+        .unwrap()
+        .1;
+    let version = format!("version = {}\n", old.version);
+    assert!(text.contains(&version) && text.contains(from));
+    let text = text
+        .replacen(&version, &format!("version = {}\n", old.version + 1), 1)
+        .replacen(from, to, 1);
+    Kind::from_toml("no-criminal-record.toml", &text).unwrap()
+}
+
+#[test]
+fn certificates_issued_before_a_compatible_revision_verify_under_it_from_its_block_on() {
+    let mut world = World::new();
+    let t = world.now;
+    // A certificate of the kind in both formats, issued under the registered file.
+    let copies = world.issue_copies_now("justice", sample::no_criminal_record(t), 3);
+    let old = KindRegistry::builtin().unwrap();
+    let old = old.get_str("no-criminal-record").unwrap().clone();
+    let revised = revised_record(
+        "description = \"The result of a criminal-record check for a stated purpose.\"",
+        "description = \"The result of a criminal-record check, for the purpose stated.\"",
+    );
+    old.check_revision(&revised).unwrap();
+    // With an optional field more, the revision is refused: a copy's field tree has one
+    // leaf per field of the kind, so copies already issued would no longer verify.
+    let grown = revised_record(
+        "# Derived facts",
+        "[[fields]]\nnumber = 6\nkey = \"note\"\nlabel = \"Note\"\ntype = \"text\"\n\
+         mandatory = false\n\n# Derived facts",
+    );
+    assert!(matches!(
+        old.check_revision(&grown),
+        Err(RevisionError::FieldAdded { number: 6, .. })
+    ));
+
+    // The validators approve the revision; it applies in a block of its own.
+    let registry = world.province.ledger().registry().clone();
+    let body = GovernanceBody {
+        chain_id: world.province.ledger().chain_id().clone(),
+        seq: registry.governance_seq,
+        action: GovernanceAction::ReviseKind(revised.record()),
+    };
+    let keys = world.province.validator_keys();
+    let approvals = (0u16..)
+        .zip(&keys)
+        .map(|(i, key)| approve(key, i, &body).unwrap())
+        .collect();
+    let tx = assemble_governance(body, approvals, keys.len()).unwrap();
+    world
+        .province
+        .commit_block(&[Transaction::Governance(tx)], t.minus(60))
+        .unwrap();
+    assert_eq!(
+        world
+            .province
+            .ledger()
+            .registry()
+            .kind(&kind("no-criminal-record"))
+            .unwrap()
+            .content_hash,
+        revised.content_hash
+    );
+
+    let synced = |kinds: KindRegistry| {
+        let province = &world.province;
+        TrustStore::from_bundle(
+            province.trust_bundle().unwrap(),
+            &province.trust_anchor().unwrap(),
+            kinds,
+        )
+        .unwrap()
+    };
+    let format1 = world.show(&world.record, &["result", "purpose"], t);
+    let format2 = world.show_copy(&copies, 0, &["result", "purpose", "no_record"], t);
+    let policy = Policy::default();
+    // A counter with the revised file: both verify.
+    let store = synced(kinds_with(&revised));
+    for qr in [&format1, &format2] {
+        let verdict = verify_presentation(qr, &store, t, &policy).unwrap();
+        assert_eq!(verdict.certificates[0].kind, kind("no-criminal-record"));
+    }
+    // A counter still with the registered file: the kind is unknown from the revision on.
+    let store = synced(KindRegistry::builtin().unwrap());
+    for qr in [&format1, &format2] {
+        assert_eq!(
+            verify_presentation(qr, &store, t, &policy).unwrap_err(),
+            VerifyError::UnknownKind(kind("no-criminal-record"))
+        );
+    }
+    // Had a field been added, format-1 certificates would still verify, but not copies.
+    let store = synced(kinds_with(&grown));
+    assert!(verify_presentation(&format2, &store, t, &policy).is_err());
 }
 
 #[test]

@@ -8,10 +8,9 @@
 //! ([`crate::session`]), keeps the marks in its file ([`crate::store`]) and never picks a
 //! spent copy again unless its holder asks for it knowingly.
 
-use ecert_schemas::copy::{CopyEnvelope, CopyPackage, CopySignedData};
+use ecert_schemas::copy::{CopyEnvelope, CopyPackage};
 use ecert_schemas::{Hash16, Hash32, PublicKeyBytes};
-use ecert_verifier::copy_key::{copy_public_key, field_leaves};
-use ecert_verifier::merkle16::{batch_root_from_path, copy_leaf, field_root};
+use ecert_verifier::merkle16::{batch_root_from_path, copy_leaf};
 
 use crate::WalletError;
 
@@ -156,21 +155,7 @@ pub fn signed_data(
     envelope: &CopyEnvelope,
     wallet: &PublicKeyBytes,
 ) -> Option<Vec<u8>> {
-    let holder = copy_public_key(wallet, &envelope.secret)?;
-    let leaves = field_leaves(&package.fields, &envelope.secret).ok()?;
-    CopySignedData {
-        issuer: package.issuer.clone(),
-        key_id: package.key_id,
-        kind: package.kind.clone(),
-        issued_at: package.issued_at,
-        valid_from: package.valid_from,
-        expires: package.expires,
-        status_index: envelope.status_index,
-        holder,
-        field_root: field_root(&leaves)?,
-    }
-    .to_bytes()
-    .ok()
+    ecert_verifier::refill::copy_signed_data(package, envelope, wallet)
 }
 
 /// The leaf of `envelope` in its batch, as the wallet with key `wallet` computes it.

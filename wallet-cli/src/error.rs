@@ -54,7 +54,7 @@ pub enum WalletError {
     },
     /// Every copy of a certificate of one-time copies has been shown.
     #[error(
-        "all {copies} copies of your {kind} certificate {short_id} have been shown: showing one again would let the counters that see it link your presentations. Ask {issuer} to issue it again; it arrives as a new package that replaces this one"
+        "all {copies} copies of your {kind} certificate {short_id} have been shown: showing one again would let the counters that see it link your presentations. Ask {issuer} for new copies ('ecert-wallet refill --from ITS-SERVER'); they arrive as a new package that replaces this one"
     )]
     NoCopiesLeft {
         /// The kind.
@@ -79,6 +79,9 @@ pub enum WalletError {
     /// The wallet's certificates changed since the presentation was prepared.
     #[error("the certificates in the wallet changed since this presentation was prepared: prepare it again")]
     PlanOutdated,
+    /// A request for new copies could not be made.
+    #[error("the request for new copies could not be made: {0}")]
+    Refill(#[source] ecert_verifier::refill::RefillError),
     /// Nothing to present.
     #[error("choose at least one certificate to present (at most 8)")]
     NothingToPresent,

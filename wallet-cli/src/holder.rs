@@ -47,6 +47,23 @@ impl HolderKey {
         crypto::sign(&self.signing, SigningContext::HolderProof, message)
     }
 
+    /// This wallet's request, made at `time`, for new copies of `held`: its first copy
+    /// (one-time copies), or the whole certificate (format 1), and this key's signature.
+    pub(crate) fn refill_request(
+        &self,
+        held: &crate::Held,
+        time: ecert_schemas::UnixTime,
+    ) -> Result<ecert_schemas::refill::RefillRequest, ecert_verifier::refill::RefillError> {
+        match held {
+            crate::Held::Copies(copies) => {
+                ecert_verifier::refill::sign_refill(&self.signing, copies.package(), 0, time)
+            }
+            crate::Held::Whole(package) => {
+                ecert_verifier::refill::sign_refill_whole(&self.signing, package, time)
+            }
+        }
+    }
+
     pub(crate) fn sign_offer_redeem(&self, code: &str) -> SignatureBytes {
         crypto::sign(&self.signing, SigningContext::OfferRedeem, code.as_bytes())
     }

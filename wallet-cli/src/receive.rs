@@ -25,7 +25,9 @@
 //! (the same id from the same department) that is a newer issue — issued later, or at the
 //! same time with more copies — replaces the one held, in its place, with none of its
 //! copies shown (except copies the two have in common, which stay shown); an older issue
-//! is skipped. [`receive`] does all of it for several packages. The command-line wallet
+//! is skipped. Copies of a certificate held whole (format 1, the same id from the same
+//! department, issued later) replace it too: that is how a wallet's older certificates are
+//! upgraded (`ecert-wallet refill`). [`receive`] does all of it for several packages. The command-line wallet
 //! (files, offers) and the browser wallet use these same functions.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -391,8 +393,26 @@ fn add_copies(
             .and_then(Held::copies)
             .map(|c| (at, c))
     }) else {
-        contents.packages.push(Held::from(package));
-        outcome.added.push(position);
+        // Copies of a certificate held whole (format 1), issued since: its upgrade.
+        let whole = contents.packages.iter().position(|h| {
+            h.whole()
+                .and_then(|p| Certificate::from_bytes(&p.certificate).ok())
+                .is_some_and(|c| {
+                    c.claims.id == package.id
+                        && c.claims.issuer == package.issuer
+                        && c.claims.issued_at < package.issued_at
+                })
+        });
+        match whole.and_then(|at| contents.packages.get_mut(at).map(|slot| (at, slot))) {
+            Some((at, slot)) => {
+                *slot = Held::from(package);
+                outcome.replaced.push((position, at));
+            }
+            None => {
+                contents.packages.push(Held::from(package));
+                outcome.added.push(position);
+            }
+        }
         return;
     };
     let repeats = package.copies.iter().all(|new| {
@@ -532,6 +552,32 @@ mod tests {
         fn issuer_key(&self, _: &IssuerId, _: KeyId) -> Option<VerifyingKey> {
             Some(issuer_key().verifying_key())
         }
+    }
+
+    #[test]
+    fn copies_of_a_certificate_held_whole_and_issued_since_replace_it() {
+        let mut w = wallet();
+        let me = w.holder.public_key();
+        let whole = package(&w.holder, "id-card", [9; 16], 1, 9, &[(0, "张伟")]);
+        let other = package(&w.holder, "id-card", [8; 16], 1, 9, &[(0, "张伟")]);
+        receive_with(
+            &mut w,
+            &[&whole.to_bytes().unwrap(), &other.to_bytes().unwrap()],
+            Some(&Known),
+        )
+        .unwrap();
+        // Issued at the same time: not an upgrade, a certificate of its own.
+        let same_time = copy_package(&me, [8; 16], 1, 9, &[(0, "张伟")], 2);
+        let outcome = receive(&mut w, &[&same_time.to_bytes().unwrap()]).unwrap();
+        assert_eq!(outcome.added, [0]);
+        assert_eq!(w.packages.len(), 3);
+        // Issued later: the upgrade takes the whole certificate's place.
+        let upgrade = copy_package(&me, [9; 16], 2, 9, &[(0, "张伟")], 3);
+        let outcome = receive(&mut w, &[&upgrade.to_bytes().unwrap()]).unwrap();
+        assert_eq!(outcome.replaced, [(0, 0)]);
+        assert_eq!(w.packages.len(), 3);
+        assert_eq!(w.packages[0].copies().unwrap().package(), &upgrade);
+        assert!(w.packages[1].whole().is_some());
     }
 
     #[test]

@@ -133,6 +133,18 @@ impl Citizen {
         Citizen { world, device }
     }
 
+    /// Issues a driver licence to the wallet and receives it: a second certificate the
+    /// wallet shows without a request (no-criminal-record certificates are shown only in
+    /// answer to a registered employer's or office's request).
+    fn receive_licence(&mut self) -> CertificatePackage {
+        let licence = self
+            .world
+            .issue_now("transport", sample::driver_licence(now()));
+        let file = self.device.write_package("licence.ecp", &licence);
+        self.device.ok(&["receive", file.to_str().unwrap()]);
+        licence
+    }
+
     /// What a counter synced now says of `qr` now.
     fn verify(&self, qr: &str, policy: &Policy) -> Result<Verdict, VerifyError> {
         verify_presentation(qr, &self.store(), now(), policy)
@@ -352,7 +364,8 @@ impl Citizen {
 
 #[test]
 fn presents_chosen_fields_in_one_qr_code_that_verifies() {
-    let world = Citizen::new("present");
+    let mut world = Citizen::new("present");
+    world.receive_licence();
     let device = &world.device;
     let png = device.path("qr.png");
     let out = device
@@ -385,12 +398,28 @@ fn presents_chosen_fields_in_one_qr_code_that_verifies() {
             ("id_number".to_owned(), sample::ID_NUMBER.to_owned())
         ]
     );
-    assert_eq!(verdict.certificates[1].kind.as_str(), "no-criminal-record");
+    assert_eq!(verdict.certificates[1].kind.as_str(), "driver-licence");
     assert_eq!(
         disclosed(&verdict, 1),
-        [("result".to_owned(), "no-record".to_owned())]
+        [("licence_number".to_owned(), sample::ID_NUMBER.to_owned())]
     );
     assert!(!verdict.nonce_checked);
+
+    // A no-criminal-record certificate is shown only in answer to a registered employer's
+    // or office's request: without one, the wallet refuses and says why.
+    let before = device.wallet_bytes();
+    let run = device.run(&present("no-criminal-record:result", &["--text"]));
+    let err = run.fails_with(1);
+    assert!(run.stdout.is_empty());
+    assert!(
+        err.contains("shown only to registered employer or office, in answer to their request"),
+        "{err}"
+    );
+    assert_eq!(
+        device.wallet_bytes(),
+        before,
+        "nothing shown, nothing recorded"
+    );
 
     // The PNG holds the same string, read back by a standard decoder.
     assert_eq!(scan_png(&png), qr);
@@ -408,7 +437,7 @@ fn presents_chosen_fields_in_one_qr_code_that_verifies() {
     device.ok(&[
         "present",
         "--show",
-        &format!("{}:", short_id(&world.record)),
+        "driver-licence:",
         "--show",
         "id-card:",
         "--svg",
@@ -478,21 +507,21 @@ fn choosing_certificates_and_fields_is_explained() {
         device.fails(device.cmd(&["present", "--show", "id-card:name", "--show", "id-card:sex"]));
     assert!(err.contains("chosen twice"), "{err}");
 
-    // A second, valid no-criminal-record certificate makes the kind ambiguous.
+    // A second, valid ID card makes the kind ambiguous.
     let now = now();
     let second = world
         .world
-        .issue_now("public-security", sample::no_criminal_record(now));
+        .issue_now("public-security", sample::id_card(now));
     let file = device.write_package("second.ecp", &second);
     device.ok(&["receive", file.to_str().unwrap()]);
-    let err = device.fails(device.cmd(&["present", "--show", "no-criminal-record:result"]));
+    let err = device.fails(device.cmd(&["present", "--show", "id-card:name"]));
     assert!(err.contains("could mean 2 certificates"), "{err}");
-    assert!(err.contains(&short_id(&world.record)), "{err}");
+    assert!(err.contains(&short_id(&world.id_card)), "{err}");
     assert!(err.contains(&short_id(&second)), "{err}");
     let qr = device.ok(&[
         "present",
         "--show",
-        &format!("{}:result,purpose", short_id(&second)),
+        &format!("{}:sex,name", short_id(&second)),
         "--text",
     ]);
     let verdict = world.verify(qr.trim(), &Policy::default()).unwrap();
@@ -500,8 +529,8 @@ fn choosing_certificates_and_fields_is_explained() {
     assert_eq!(
         disclosed(&verdict, 0),
         [
-            ("purpose".to_owned(), "employment".to_owned()),
-            ("result".to_owned(), "no-record".to_owned())
+            ("name".to_owned(), "张伟".to_owned()),
+            ("sex".to_owned(), "male".to_owned())
         ]
     );
 }
@@ -647,7 +676,8 @@ fn the_wallet_file_holds_nothing_in_clear() {
 
 #[test]
 fn backup_and_restore_on_a_new_device() {
-    let world = Citizen::new("backup");
+    let mut world = Citizen::new("backup");
+    world.receive_licence();
     let device = &world.device;
     let backup = device.path("backup.ecw");
     let backup_str = backup.to_str().unwrap();
@@ -658,7 +688,7 @@ fn backup_and_restore_on_a_new_device() {
         .env("ECERT_BACKUP_PASSPHRASE", backup_pass)
         .run();
     assert!(out.success(), "{}", out.stderr);
-    assert!(out.stdout.contains("2 certificate(s)"));
+    assert!(out.stdout.contains("3 certificate(s)"));
     let backup_bytes = std::fs::read(&backup).unwrap();
     assert!(!contains(&backup_bytes, "张伟".as_bytes()));
     assert!(!contains(&backup_bytes, &world.id_card.certificate));
@@ -731,7 +761,7 @@ fn backup_and_restore_on_a_new_device() {
     let verdict = world.verify(qr.trim(), &Policy::default()).unwrap();
     assert_eq!(verdict.holder, world.holder);
     assert_eq!(disclosed(&verdict, 0)[0].1, "张伟");
-    assert_eq!(disclosed(&verdict, 1)[0].1, "no-record");
+    assert_eq!(disclosed(&verdict, 1)[0].1, sample::ID_NUMBER);
 }
 
 #[test]
@@ -851,10 +881,10 @@ fn history_json(device: &Device, more: &[&str]) -> serde_json::Value {
 
 #[test]
 fn the_history_records_every_presentation_with_keys_and_no_values() {
-    let world = Citizen::new("history");
+    let mut world = Citizen::new("history");
+    let licence_short = short_id(&world.receive_licence());
     let device = &world.device;
     let id_short = short_id(&world.id_card);
-    let record_short = short_id(&world.record);
 
     let out = device.ok(&["history"]);
     assert!(out.contains("Your history is empty"), "{out}");
@@ -886,11 +916,9 @@ fn the_history_records_every_presentation_with_keys_and_no_values() {
             "never their values",
             "answered a counter's challenge (9F3A61C2)",
             &format!("{id_short}  National ID card (居民身份证), from public-security"),
-            &format!(
-                "{record_short}  No-criminal-record certificate (无犯罪记录证明), from justice"
-            ),
+            &format!("{licence_short}  Driver licence (机动车驾驶证), from transport"),
             "Name (姓名), ID number (公民身份号码)",
-            "Result (查询结果)",
+            "Licence number (证号)",
             " UTC",
         ],
     );
@@ -899,9 +927,9 @@ fn the_history_records_every_presentation_with_keys_and_no_values() {
     let both_at = out.find("ID number").unwrap();
     assert!(challenge_at < both_at, "{out}");
     let newest = &out[challenge_at..both_at];
-    assert!(!newest.contains("No-criminal-record"), "{out}");
+    assert!(!newest.contains("Driver licence"), "{out}");
     // Keys and labels, never the values shown.
-    for value in ["张伟", sample::ID_NUMBER, "no-record", "北京市"] {
+    for value in ["张伟", sample::ID_NUMBER, "北京市"] {
         assert!(!out.contains(value), "{value:?} in:\n{out}");
     }
 
@@ -938,15 +966,15 @@ fn the_history_records_every_presentation_with_keys_and_no_values() {
     let certs = oldest["certificates"].as_array().unwrap();
     assert_eq!(certs.len(), 2);
     assert_eq!(keys(&certs[0]), ["name", "id_number"]);
-    assert_eq!(certs[1]["short_id"], record_short.as_str());
-    assert_eq!(certs[1]["issuer"], "justice");
-    assert_eq!(keys(&certs[1]), ["result"]);
+    assert_eq!(certs[1]["short_id"], licence_short.as_str());
+    assert_eq!(certs[1]["issuer"], "transport");
+    assert_eq!(keys(&certs[1]), ["licence_number"]);
     for entry in entries {
         let time = entry["time"].as_u64().unwrap();
         assert!(before.secs() <= time && time <= after.secs(), "{entry}");
     }
     let text = json.to_string();
-    for value in ["张伟", sample::ID_NUMBER, "no-record"] {
+    for value in ["张伟", sample::ID_NUMBER] {
         assert!(!text.contains(value), "{value:?} in {text}");
     }
 
@@ -1009,7 +1037,8 @@ fn the_history_records_every_presentation_with_keys_and_no_values() {
 
 #[test]
 fn the_history_is_encrypted_and_cleared_only_when_confirmed() {
-    let world = Citizen::new("history-clear");
+    let mut world = Citizen::new("history-clear");
+    let licence = world.receive_licence();
     let device = &world.device;
     device.ok(&present_both(&["--text"]));
     device.ok(&[
@@ -1025,13 +1054,13 @@ fn the_history_is_encrypted_and_cleared_only_when_confirmed() {
     let file = device.wallet_bytes();
     for clear in [
         "id-card",
-        "no-criminal-record",
+        "driver-licence",
         "public-security",
-        "justice",
+        "transport",
         "id_number",
-        "result",
+        "licence_number",
         &short_id(&world.id_card),
-        &short_id(&world.record),
+        &short_id(&licence),
     ] {
         assert!(!contains(&file, clear.as_bytes()), "{clear:?} in clear");
     }
@@ -1091,14 +1120,15 @@ fn the_history_is_encrypted_and_cleared_only_when_confirmed() {
     let out = device.ok(&["history", "--clear", "--yes"]);
     assert!(out.contains("already empty"), "{out}");
     // The certificates are untouched, and the next presentation is recorded again.
-    assert_eq!(device.ok(&["list"]).lines().count(), 3);
+    assert_eq!(device.ok(&["list"]).lines().count(), 4);
     device.ok(&["present", "--show", "id-card:name", "--text"]);
     assert_eq!(history_json(device, &[])["total"], 1);
 }
 
 #[test]
 fn the_history_travels_with_backups_and_a_new_passphrase() {
-    let world = Citizen::new("history-backup");
+    let mut world = Citizen::new("history-backup");
+    world.receive_licence();
     let device = &world.device;
     device.ok(&present_both(&["--text"]));
     device.ok(&[
@@ -1197,10 +1227,10 @@ fn a_wallet_from_before_the_history_opens_and_gains_one() {
 // test kit's fake ledger node.
 // ---------------------------------------------------------------------------------------
 
-/// The arguments that present name and ID number from the ID card and the result of the
-/// no-criminal-record certificate, followed by `more`.
+/// The arguments that present name and ID number from the ID card and the licence number
+/// of the driver licence ([`Citizen::receive_licence`]), followed by `more`.
 fn present_both<'a>(more: &[&'a str]) -> Vec<&'a str> {
-    let both = ["--show", "no-criminal-record:result"];
+    let both = ["--show", "driver-licence:licence_number"];
     [&present("id-card:name,id_number", &both)[..], more].concat()
 }
 
@@ -1668,7 +1698,7 @@ fn one_time_copies_are_received_and_each_presentation_shows_another_copy() {
     }
     assert!(list_line(device, &short).contains("copies left: 5 of 7"));
     // A format-1 certificate is shown as before, in the format it always had.
-    let old = device.present("no-criminal-record:result", &["--text"]);
+    let old = device.present(&format!("{}:name", short_id(&world.id_card)), &["--text"]);
     assert!(matches!(
         AnyPresentation::from_qr_string(old.trim()).unwrap(),
         AnyPresentation::V1(_)
@@ -1724,7 +1754,8 @@ fn running_out_of_copies_is_announced_then_refused_with_its_own_exit_code() {
         "all 7 copies",
         short.as_str(),
         "link your presentations",
-        "Ask public-security to issue it again",
+        "Ask public-security for new copies",
+        "ecert-wallet refill",
         "replaces this one",
         "--reuse-copy",
     ] {
@@ -1785,7 +1816,7 @@ fn copies_and_whole_certificates_do_not_mix_and_a_live_code_shows_one_copy() {
         "--show",
         &format!("{short}:name"),
         "--show",
-        "no-criminal-record:result",
+        &format!("{}:name", short_id(&world.id_card)),
         "--text",
     ]);
     let err = run.fails_with(1);

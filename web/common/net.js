@@ -7,6 +7,7 @@
  *   import { fetchBytes, postBytes } from "../common/net.js";
  *   const bundle = await fetchBytes(new URL("/v1/export", nodeUrl));
  *   const pkg = await postBytes(redeemUrl, requestBytes);        // application/cbor
+ *   const { status, bytes } = await postForAnswer(refillUrl, requestBytes);  // 200 or 202
  */
 
 const TIMEOUT_MS = 20000;
@@ -64,4 +65,31 @@ export async function postBytes(url, bytes) {
     body: bytes,
   });
   return new Uint8Array(await response.arrayBuffer());
+}
+
+/**
+ * POST `bytes` (CBOR) to `url` for a server that answers in more than one way when it
+ * succeeds (`POST /v1/refills`: `200` with CBOR, `202` with JSON): resolves to
+ * `{ status, json, bytes }` (`json` when the answer is JSON, else `bytes`). Failures as
+ * for `postBytes`.
+ */
+export async function postForAnswer(url, bytes) {
+  const response = await call(String(url), {
+    method: "POST",
+    headers: { "Content-Type": "application/cbor", Accept: "application/cbor, application/json" },
+    body: bytes,
+  });
+  const body = new Uint8Array(await response.arrayBuffer());
+  if (!/^application\/json\b/i.test(response.headers.get("Content-Type") || "")) {
+    return { status: response.status, json: null, bytes: body };
+  }
+  try {
+    return { status: response.status, json: JSON.parse(new TextDecoder().decode(body)), bytes: null };
+  } catch (cause) {
+    const e = new Error("the answer is not JSON");
+    e.code = "bad-answer";
+    e.status = response.status;
+    e.cause = cause;
+    throw e;
+  }
 }

@@ -34,6 +34,16 @@
  *                       data-copy = one-time for a certificate shown as a one-time copy,
  *                       which carries no certificate id), verdict-copy (the words saying so),
  *                       verdict-field (data-key = field key)
+ *   request-button      (shown once a valid registration is installed) opens the request panel:
+ *                       request (the panel), request-form, request-fields > ask-KIND-KEY checkboxes
+ *                       (what the registration allows), request-purpose, request-make, request-error,
+ *                       request-shown > request-qr (data-request = the ECQ1 text), request-summary,
+ *                       request-new, request-cancel, request-banner. While a request is pending,
+ *                       every code is checked as its answer: the verdict layer then has
+ *                       data-answer = exact | incomplete | unasked and verdict-answer (the words);
+ *                       unasked: data-verdict = not-accepted
+ *   asking (settings card), counter-key-make, counter-key-box, counter-key (public key hex),
+ *   registration-file, registration-status (data-state = ok | error), registration-info
  *   settings-button, settings-close, settings-chain, settings-hash, settings-data,
  *   settings-node, settings-policy, settings-save, anchor-show, anchor-change,
  *   settings-offline, qr-layer, qr-layer-code, qr-layer-close, language,
@@ -51,6 +61,7 @@ import { QrScanner } from "../common/scanner.js";
 import { registerShell } from "../common/pwa.js";
 import { MESSAGES, formatAge } from "./strings.js";
 import { reasonText } from "./reasons.js";
+import { askedList } from "./strings.js";
 
 const i18n = createI18n(MESSAGES, { storageKey: "ecert-counter.lang" });
 const t = (key, vars) => i18n.t(key, vars);
@@ -112,6 +123,12 @@ const state = {
   cameraWanted: readCameraChoice(),
   verdicts: 0,           // verdicts shown since the page opened
   offline: false,
+  counterKey: null,      // this counter's key (32 bytes), made here, never sent anywhere
+  registrationBytes: null, // the registration file its department made for that key
+  registration: null,    // the registration, checked (core TrustStore.checkRegistration)
+  registrationError: "", // why the stored registration is not usable now
+  request: null,         // the pending request: { text, view } until an answer is accepted
+  requestOpen: false,    // the request panel is open
 };
 
 // ---------------------------------------------------------------------------------------
@@ -128,6 +145,7 @@ async function start() {
     renderAge();
     renderSettings();
     renderChallenge();
+    renderRequest();
     if (state.lastVerdict) renderVerdict(state.lastVerdict);
   });
   bindControls();
@@ -170,6 +188,11 @@ async function start() {
       console.warn("the stored ledger data was refused:", e);
     }
   }
+  const [counterKey, registrationBytes, requestText] = await Promise.all([
+    state.db.get("counterKey"), state.db.get("registration"), state.db.get("request"),
+  ]);
+  state.counterKey = counterKey || null;
+  state.registrationBytes = registrationBytes || null;
   const freshness = state.store ? await state.db.get("freshness") : null;
   if (freshness) {
     try {
@@ -177,6 +200,14 @@ async function start() {
     } catch (e) {
       console.warn("the stored freshness statements were dropped:", e);
       await state.db.delete("freshness");
+    }
+  }
+  checkStoredRegistration();
+  if (requestText && state.registration) {
+    try {
+      state.request = { text: requestText, view: state.store.checkRequest(requestText, now()) };
+    } catch {
+      await state.db.delete("request"); // too old by now: a new one is made when needed
     }
   }
   setInterval(renderAge, 15000);
@@ -211,6 +242,8 @@ function show(screen) {
   if (screen === "setup") renderSetup();
   if (screen === "settings") renderSettings();
   if (screen !== "setup") stopAnchorScan();
+  renderAsking();
+  renderRequest();
   renderAge();
   updateCamera();
   if (screen === "desk") focusInput();
@@ -360,6 +393,7 @@ function sync(nodeText = state.node, { quiet = false } = {}) {
     await rememberNode(node);
     state.store?.free();
     state.store = next;
+    checkStoredRegistration();
     state.bundle = bytes;
     const info = next.info(now());
     return { ok: true, text: withFreshness(t("sync.done", info), await syncFreshness(node)) };
@@ -408,6 +442,7 @@ async function syncUpdate(node) {
   await state.db.delete("freshness");
   state.store?.free();
   state.store = next;
+  checkStoredRegistration();
   state.bundle = bundle;
   const info = next.info(now());
   return {
@@ -557,16 +592,25 @@ function check(qr, { frameAt = null } = {}) {
   if (state.challenge) policy.expectedNonce = state.challenge;
   const started = performance.now();
   let result;
+  let answer = null;
   try {
-    result = state.store.verify(qr, now(), policy);
+    if (state.request) {
+      // Counters that ask: the code must answer the pending request (its binding), and
+      // what it shows is compared with what was asked.
+      answer = state.store.verifyAnswer(qr, state.request.text, now(), policy);
+      result = answer.verdict;
+    } else {
+      result = state.store.verify(qr, now(), policy);
+    }
   } catch (e) {
     console.error(e);
     return null;
   }
   performance.measure("ecert:verify", { start: started, end: performance.now() });
   const challenge = state.challenge;
-  if (result.valid && result.nonceChecked) endChallenge();
-  state.lastVerdict = { result, challenge };
+  if (!answer && result.valid && result.nonceChecked) endChallenge();
+  if (answer?.accepted) retireRequest();
+  state.lastVerdict = { result, challenge, answer };
   renderVerdict(state.lastVerdict);
   if (frameAt !== null) {
     // On screen after the next frame is painted.
@@ -577,21 +621,27 @@ function check(qr, { frameAt = null } = {}) {
   return result;
 }
 
-function renderVerdict({ result, challenge }) {
+function renderVerdict({ result, challenge, answer = null }) {
   const layer = $("verdict");
-  const valid = result.valid;
+  const unasked = !!answer && result.valid && answer.unasked.length > 0;
+  const valid = result.valid && !unasked;
   layer.hidden = false;
   layer.className = `verdict ${valid ? "verdict-valid" : "verdict-invalid"}`;
-  layer.dataset.verdict = valid ? "valid" : "invalid";
+  layer.dataset.verdict = unasked ? "not-accepted" : valid ? "valid" : "invalid";
+  layer.dataset.answer = answer && result.valid
+    ? (unasked ? "unasked" : answer.missing.length ? "incomplete" : "exact") : "";
   layer.dataset.code = result.code || "";
   layer.dataset.challenge = valid && result.nonceChecked ? "answered" : "";
   state.verdicts += 1;
   layer.dataset.seq = String(state.verdicts);
   layer.querySelector(".mark").setAttribute("d", valid ? "M13 25l7 7 15-16" : "M16 16l16 16M32 16L16 32");
-  $("verdict-word").textContent = t(valid ? "verdict.valid" : "verdict.invalid");
-  layer.querySelector(".verdict-word-other").textContent = t(valid ? "verdict.valid.other" : "verdict.invalid.other");
+  $("verdict-word").textContent = t(unasked ? "verdict.notAccepted" : valid ? "verdict.valid" : "verdict.invalid");
+  layer.querySelector(".verdict-word-other").textContent = t(unasked ? "verdict.notAccepted.other"
+    : valid ? "verdict.valid.other" : "verdict.invalid.other");
   const body = $("verdict-body");
-  body.replaceChildren(...(valid ? validBody(result) : invalidBody(result, challenge)));
+  const parts = result.valid ? validBody(result) : invalidBody(result, challenge);
+  if (answer && result.valid) parts.unshift(answerNote(answer));
+  body.replaceChildren(...parts);
   const age = formatAge(result.revocationAgeSecs, i18n.lang);
   $("verdict-data").textContent = t("verdict.data", { age, height: result.syncedHeight });
   state.verdictAt = performance.now();
@@ -626,6 +676,21 @@ function validBody(result) {
       el("p", { class: "cert-validity", text: t("verdict.validity", { from: c.validFromDate, to: c.expiresDate }) }));
   });
   return [summary, el("div", { class: "certs" }, certs), el("p", { class: "verdict-hint", text: t("verdict.compare") })];
+}
+
+/** What an answer showed compared with the request (`ecert-verify verify --request`). */
+function answerNote(answer) {
+  const list = (fields) => askedList(fields, i18n);
+  let kind = "ok";
+  let text = t("answer.exact");
+  if (answer.unasked.length) {
+    kind = "error";
+    text = t("answer.unasked", { fields: list(answer.unasked) });
+  } else if (answer.missing.length) {
+    kind = "warn";
+    text = t("answer.missing", { fields: list(answer.missing) });
+  }
+  return el("p", { class: `notice notice-${kind} verdict-answer`, testid: "verdict-answer" }, text);
 }
 
 function valueNode(field) {
@@ -741,6 +806,184 @@ function renderChallenge() {
 }
 
 // ---------------------------------------------------------------------------------------
+// Counters that ask: the counter's key, its registration, its requests
+
+/** The stored registration checked again (it may have ended, or the data changed). */
+function checkStoredRegistration() {
+  state.registration = null;
+  state.registrationError = "";
+  if (!state.registrationBytes || !state.counterKey || !state.store) return;
+  try {
+    state.registration = state.store.checkRegistration(state.registrationBytes, state.counterKey, now());
+  } catch (e) {
+    state.registrationError = registrationRefusal(e);
+  }
+}
+
+function registrationRefusal(e) {
+  return `${errorText(e, i18n.lang)} (${e.code}: ${e.message})`;
+}
+
+async function makeCounterKey() {
+  if (state.counterKey) return;
+  const key = state.core.counterKeyNew();
+  await state.db.set("counterKey", key);
+  state.counterKey = key;
+  renderAsking();
+}
+
+/** A registration file from the department, checked by the core before it is kept. */
+async function loadRegistration(file) {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  const status = $("registration-status");
+  if (!state.store) {
+    notice(status, "error", t("sync.noanchor"));
+    return;
+  }
+  let registration;
+  try {
+    registration = state.store.checkRegistration(bytes, state.counterKey, now());
+  } catch (e) {
+    notice(status, "error", t("asking.registration.refused", { why: registrationRefusal(e) }));
+    return;
+  }
+  await state.db.set("registration", bytes);
+  await state.db.delete("request");
+  state.registrationBytes = bytes;
+  state.registration = registration;
+  state.registrationError = "";
+  state.request = null;
+  renderAsking();
+  notice(status, "ok", t("asking.registration.ok", { name: registration.name }));
+}
+
+function askName(ask) {
+  return i18n.pick(ask.kindName, ask.kindNameLocal);
+}
+
+function fieldName(field) {
+  return i18n.pick(field.label, field.labelLocal);
+}
+
+function renderAsking() {
+  if (!$("asking")) return;
+  const key = state.counterKey ? state.core.counterKeyPublic(state.counterKey) : null;
+  $("counter-key-make").hidden = !!key;
+  $("counter-key-box").hidden = !key;
+  $("counter-key").textContent = key || "";
+  const info = $("registration-info");
+  const r = state.registration;
+  info.hidden = !r;
+  if (r) {
+    const sep = i18n.zh ? "、" : ", ";
+    info.replaceChildren(
+      el("dt", { text: t("asking.name") }), el("dd", { text: r.nameLocal ? `${r.name} / ${r.nameLocal}` : r.name }),
+      el("dt", { text: t("asking.role") }), el("dd", { text: r.role }),
+      el("dt", { text: t("asking.department") }), el("dd", { text: `${r.departmentName} (${r.department})` }),
+      el("dt", { text: t("asking.mayAsk") }),
+      el("dd", {}, ...r.mayAsk.map((a) => el("div", { text: `${askName(a)}: ${a.fields.map(fieldName).join(sep)}` }))),
+      el("dt", { text: t("asking.until") }), el("dd", { text: r.validUntilDate }),
+    );
+  }
+  if (state.registrationError) notice($("registration-status"), "error", state.registrationError);
+  $("request-button").hidden = !state.registration;
+}
+
+function openRequest() {
+  if (!state.registration) return;
+  endChallenge();
+  state.requestOpen = true;
+  hideVerdict();
+  renderRequest();
+  if (!state.request) $("request-purpose").focus();
+}
+
+function endRequest() {
+  state.requestOpen = false;
+  state.request = null;
+  state.db.delete("request");
+  renderRequest();
+  focusInput();
+}
+
+/** An accepted answer retires the request: the same answer shown again has nothing to answer. */
+function retireRequest() {
+  state.request = null;
+  state.requestOpen = false;
+  state.db.delete("request");
+  renderRequest();
+}
+
+/** Signs a request of the fields ticked, checks it as a wallet will, keeps it and shows it. */
+async function makeRequest(event) {
+  event.preventDefault();
+  const error = $("request-error");
+  const asks = [];
+  for (const input of $("request-fields").querySelectorAll("input[type=checkbox]:checked")) {
+    const { kind, key } = input.dataset;
+    let ask = asks.find((a) => a.kind === kind);
+    if (!ask) asks.push(ask = { kind, fields: [] });
+    ask.fields.push(key);
+  }
+  const purpose = $("request-purpose").value.trim();
+  if (!asks.length) return notice(error, "error", t("request.none"));
+  if (!purpose) return notice(error, "error", t("request.noPurpose"));
+  let text;
+  let view;
+  try {
+    text = state.core.signRequest(state.registrationBytes, state.counterKey, asks, purpose, now());
+    // As `ecert-verify request` does: a request a wallet would refuse is not shown.
+    view = state.store.checkRequest(text, now());
+  } catch (e) {
+    notice(error, "error", t("request.refused", { why: `${errorText(e, i18n.lang)} (${e.code}: ${e.message})` }));
+    return;
+  }
+  error.hidden = true;
+  await state.db.set("request", text);
+  state.request = { text, view };
+  // The answer is a new code: look again even at a code seen before.
+  state.scanner?.stop();
+  updateCamera();
+  renderRequest();
+  focusInput();
+}
+
+function renderRequest() {
+  const open = state.requestOpen || !!state.request;
+  $("request").hidden = !open;
+  $("screen-scan").classList.toggle("with-request", open);
+  const banner = $("request-banner");
+  banner.hidden = !state.request;
+  if (!open) return;
+  const form = $("request-form");
+  form.hidden = !!state.request;
+  $("request-shown").hidden = !state.request;
+  if (state.request) {
+    const { text, view } = state.request;
+    const box = $("request-qr");
+    box.innerHTML = state.core.qrSvg(text); // SVG drawn by the core from the request's text
+    box.dataset.request = text;
+    box.setAttribute("aria-label", view.purpose);
+    const sep = i18n.zh ? "、" : ", ";
+    const what = view.asks.map((a) => `${askName(a)}: ${a.fields.map(fieldName).join(sep)}`).join("; ");
+    $("request-summary").textContent = t("request.summary", { what, purpose: view.purpose });
+    banner.textContent = t("request.banner", { what });
+    return;
+  }
+  if (!state.registration) return;
+  const fields = $("request-fields");
+  const ticked = new Set([...fields.querySelectorAll("input:checked")].map((i) => `${i.dataset.kind}:${i.dataset.key}`));
+  fields.replaceChildren(...state.registration.mayAsk.map((a) => el("fieldset", { class: "ask-group" },
+    el("legend", { text: askName(a) }),
+    ...a.fields.map((f) => el("label", {},
+      el("input", {
+        type: "checkbox", testid: `ask-${a.kind}-${f.key}`, "data-kind": a.kind, "data-key": f.key,
+        checked: ticked.has(`${a.kind}:${f.key}`),
+      }),
+      el("span", { text: fieldName(f) }))))));
+}
+
+// ---------------------------------------------------------------------------------------
 // The keyboard-wedge scanner: a focused field, Enter checks, ready for the next scan
 
 /**
@@ -773,6 +1016,7 @@ function onGlobalKey(event) {
 
 function renderSettings() {
   if (state.screen !== "settings") return;
+  renderAsking();
   $("settings-chain").textContent = state.anchor?.chainId ?? "–";
   $("settings-hash").textContent = state.anchor ? groupHex(state.anchor.validatorsHash) : "–";
   if (state.store) {
@@ -866,7 +1110,22 @@ function bindControls() {
   document.addEventListener("keydown", onGlobalKey, true);
 
   $("verdict-next").addEventListener("click", nextCitizen);
-  $("challenge-button").addEventListener("click", startChallenge);
+  $("challenge-button").addEventListener("click", () => { endRequest(); startChallenge(); });
+  $("request-button").addEventListener("click", openRequest);
+  $("request-cancel").addEventListener("click", endRequest);
+  $("request-new").addEventListener("click", () => {
+    state.request = null;
+    state.db.delete("request");
+    state.requestOpen = true;
+    renderRequest();
+  });
+  $("request-form").addEventListener("submit", makeRequest);
+  $("counter-key-make").addEventListener("click", makeCounterKey);
+  $("registration-file").addEventListener("change", async (event) => {
+    const file = event.target.files?.[0];
+    if (file) await loadRegistration(file);
+    event.target.value = "";
+  });
   $("challenge-new").addEventListener("click", startChallenge);
   $("challenge-cancel").addEventListener("click", () => { endChallenge(); focusInput(); });
 

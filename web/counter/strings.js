@@ -104,6 +104,37 @@ export const MESSAGES = {
     "settings.offline": "This app is installed for offline use.",
     "settings.offline.no": "Offline use is being prepared…",
 
+    "request.button": "Ask",
+    "request.title": "Ask the citizen",
+    "request.choose": "Tick only what you need: the citizen's wallet shows who you are, what you ask and why, and the citizen may decline any item.",
+    "request.purpose": "Why you ask (the citizen reads it)",
+    "request.purpose.placeholder": "e.g. Visa application",
+    "request.make": "Show the request",
+    "request.none": "Tick at least one item.",
+    "request.noPurpose": "Say why you ask.",
+    "request.refused": "This request was not made, because a wallet would refuse it: {why}",
+    "request.summary": "Asking for {what}. Purpose: {purpose}. The citizen scans this code with the wallet (valid 10 minutes), then shows you the answer.",
+    "request.banner": "Request ({what}): scan the citizen's answer",
+    "request.new": "New request",
+    "request.cancel": "End request",
+    "answer.exact": "The code answers this counter's request with exactly the items asked.",
+    "answer.missing": "Not shown (asked for): {fields}. The citizen declined them or does not hold them.",
+    "answer.unasked": "NOT ACCEPTED: the code shows items this counter did not ask for: {fields}. Do not record them; ask the citizen to answer the request with the wallet.",
+    "verdict.notAccepted": "NOT ACCEPTED",
+    "verdict.notAccepted.other": "不予接受",
+    "asking.title": "Counter that asks",
+    "asking.help": "To ask citizens for exactly what you need, this counter needs its own key, registered by your department: make the key, give the public key below to the department (ecert-issuer register-counter), then load the registration file it gives you. The key stays on this device.",
+    "asking.key.make": "Make this counter's key",
+    "asking.key": "This counter's public key (give it to your department)",
+    "asking.registration.load": "Load the registration file",
+    "asking.registration.ok": "Registered as {name}. Use “Ask” at the desk.",
+    "asking.registration.refused": "The registration was refused, and nothing was changed: {why}",
+    "asking.name": "Registered as",
+    "asking.role": "Role",
+    "asking.department": "Registered by",
+    "asking.mayAsk": "May ask for",
+    "asking.until": "Valid until",
+
     "update.text": "A new version of the counter app is ready. It starts in a second and keeps its data.",
     "update.apply": "Update now",
   },
@@ -207,6 +238,37 @@ export const MESSAGES = {
     "settings.offline": "本应用已可离线使用。",
     "settings.offline.no": "正在准备离线使用……",
 
+    "request.button": "请求信息",
+    "request.title": "向市民请求信息",
+    "request.choose": "只勾选您需要的：市民的钱包会显示您是谁、请求什么以及原因，市民可以拒绝其中任何一项。",
+    "request.purpose": "请求原因（市民会看到）",
+    "request.purpose.placeholder": "例如：签证申请",
+    "request.make": "显示请求",
+    "request.none": "请至少勾选一项。",
+    "request.noPurpose": "请说明请求原因。",
+    "request.refused": "未生成此请求，因为钱包会拒绝它：{why}",
+    "request.summary": "请求：{what}。原因：{purpose}。市民用钱包扫描此二维码（10 分钟内有效），然后出示回应。",
+    "request.banner": "请求（{what}）：请扫描市民的回应",
+    "request.new": "新的请求",
+    "request.cancel": "结束请求",
+    "answer.exact": "该二维码回应了本柜台的请求，出示的正是所请求的各项。",
+    "answer.missing": "未出示（已请求）：{fields}。市民拒绝出示或没有这些信息。",
+    "answer.unasked": "不予接受：该二维码出示了本柜台未请求的信息：{fields}。请勿记录；请市民用钱包回应本柜台的请求。",
+    "verdict.notAccepted": "不予接受",
+    "verdict.notAccepted.other": "NOT ACCEPTED",
+    "asking.title": "可请求信息的柜台",
+    "asking.help": "要向市民只请求所需的信息，本柜台需要自己的密钥，并由您的部门登记：生成密钥，把下面的公钥交给部门（ecert-issuer register-counter），再载入部门给您的登记文件。密钥只保存在本设备上。",
+    "asking.key.make": "生成本柜台的密钥",
+    "asking.key": "本柜台的公钥（交给您的部门）",
+    "asking.registration.load": "载入登记文件",
+    "asking.registration.ok": "已登记为 {name}。请在柜台界面使用“请求信息”。",
+    "asking.registration.refused": "登记文件被拒绝，未做任何更改：{why}",
+    "asking.name": "登记名称",
+    "asking.role": "角色",
+    "asking.department": "登记部门",
+    "asking.mayAsk": "可请求",
+    "asking.until": "有效期至",
+
     "update.text": "柜台应用有新版本。更新只需一秒，数据保留。",
     "update.apply": "立即更新",
   },
@@ -225,4 +287,16 @@ export function formatAge(secs, lang = "en") {
   if (d === 0 && h === 0) return `${m}${u.m}`;
   if (d === 0) return m === 0 ? `${h}${u.h}` : `${h}${u.h}${u.sep}${m}${u.m}`;
   return h === 0 ? `${d}${u.d}` : `${d}${u.d}${u.sep}${h}${u.h}`;
+}
+
+/** Fields of an answer compared with a request (`AskedField[]`), in words: `Kind: label, label`. */
+export function askedList(fields, i18n) {
+  const sep = i18n.zh ? "、" : ", ";
+  const byKind = new Map();
+  for (const f of fields) {
+    const kind = i18n.pick(f.kindName, f.kindNameLocal);
+    if (!byKind.has(kind)) byKind.set(kind, []);
+    byKind.get(kind).push(i18n.pick(f.field.label, f.field.labelLocal));
+  }
+  return [...byKind].map(([kind, labels]) => `${kind}: ${labels.join(sep)}`).join("; ");
 }

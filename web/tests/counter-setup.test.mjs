@@ -24,20 +24,22 @@ describe("the counter app's setup", { timeout: 120000 }, () => {
     s.tmp = mkdtempSync(join(tmpdir(), "ecert-counter-setup-"));
     s.net = await testnetUp(join(s.tmp, "network"), { web: join(REPO, "web") });
     s.base = s.net.nodes.justice;
-    // A first certified block: the justice department issues a record certificate.
+    // A first certified block: public security issues an ID card (a kind any counter may
+    // see, so the command-line wallet shows it without a counter's request).
     const walletEnv = { ECERT_WALLET_PASSPHRASE: "counter-setup-passphrase" };
     const wallet = join(s.tmp, "wallet.ecw");
     await run("ecert-wallet", ["--wallet", wallet, "init"], { env: walletEnv });
     const holder = /[0-9a-f]{64}/.exec((await run("ecert-wallet", ["--wallet", wallet, "id"], { env: walletEnv })).stdout)[0];
     s.wallet = wallet;
     s.walletEnv = walletEnv;
-    const claims = join(s.tmp, "record.json");
+    const claims = join(s.tmp, "card.json");
     writeFileSync(claims, JSON.stringify({
-      name: "王芳", id_number: "110108199003070016", purpose: "employment", result: "no-record", checked_through: "2026-11-20",
+      name: "王芳", sex: "female", ethnicity: "汉", birth_date: "1990-03-07", address: "北京市海淀区中关村大街27号",
+      id_number: "110108199003070016", issuing_authority: "北京市公安局海淀分局", portrait_digest: "5a".repeat(32),
     }));
-    await run("ecert-issuer", ["issue", "--kind", "no-criminal-record", "--claims", claims, "--holder", holder,
-      "--out", join(s.tmp, "record.ecp"), "--ca", s.net.caPath], {
-      env: { ECERT_ISSUER_HOME: s.net.issuerHome("justice"), ECERT_ISSUER_PASSPHRASE: s.net.passphrase },
+    await run("ecert-issuer", ["issue", "--kind", "id-card", "--claims", claims, "--holder", holder,
+      "--out", join(s.tmp, "card.ecp"), "--ca", s.net.caPath], {
+      env: { ECERT_ISSUER_HOME: s.net.issuerHome("public-security"), ECERT_ISSUER_PASSPHRASE: s.net.passphrase },
     });
     // The anchor as a QR code, drawn by the core, photographed as a camera would see it.
     s.helper = await launch({ name: "anchor-qr", caPath: s.net.caPath });
@@ -112,7 +114,7 @@ describe("the counter app's setup", { timeout: 120000 }, () => {
 
   it("a day later, without newer ledger data, it warns and refuses every code as the policy says", async () => {
     const c = s.counter.page;
-    await run("ecert-wallet", ["--wallet", s.wallet, "receive", join(s.tmp, "record.ecp")], { env: s.walletEnv });
+    await run("ecert-wallet", ["--wallet", s.wallet, "receive", join(s.tmp, "card.ecp")], { env: s.walletEnv });
     await by(c, "settings-close").click();
     await by(c, "camera-toggle").click();
     await c.locator('[data-testid="camera"][data-state="off"]').waitFor();
@@ -124,7 +126,7 @@ describe("the counter app's setup", { timeout: 120000 }, () => {
     assert.equal(await by(c, "data-warning").isVisible(), true, "the warning is on screen");
     assert.match(await by(c, "data-warning").getAttribute("class"), /notice-error/);
     // A code the wallet makes at that time too (its clock is the same).
-    const { stdout } = await run("ecert-wallet", ["--wallet", s.wallet, "present", "--show", "no-criminal-record:result", "--text"], {
+    const { stdout } = await run("ecert-wallet", ["--wallet", s.wallet, "present", "--show", "id-card:name", "--text"], {
       env: { ...s.walletEnv, FAKETIME: "" },
     });
     const qr = stdout.split("\n").map((l) => l.trim()).find((l) => l.startsWith("EC1"));

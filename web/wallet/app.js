@@ -13,6 +13,12 @@
  *   receipts     the anchor receipts of the last check, by batch root (checked again by
  *                the core each time they are shown)
  *   checkedAt, node   when and where the status was last checked
+ *   registry     the ledger's list of departments and their keys (GET /v1/registry), kept only
+ *                when the certified header of the revocation state commits to it (checked
+ *                again on load): what a counter's request is checked against, offline
+ *   servers      each department's server, where the wallet asks for new copies: { issuer id:
+ *                "https://HOST:PORT" }, from the offer links collected or an address the
+ *                citizen pasted (no certificate ids, no field values)
  *
  * Screens and controls for browser tests (data-testid):
  *   app (data-screen = the screen shown, data-locked = "true"/"false")
@@ -29,7 +35,12 @@
  *     the department for new copies),
  *     cert-count, home-empty, home-notice, status-line, status-check, present-start,
  *     receive-start, more-start
- *   screen-cert: cert-head, cert-fields (cert-copies-left for one-time copies), cert-present
+ *   screen-cert: cert-head, cert-fields (cert-copies-left for one-time copies), cert-present,
+ *     refill-box (when the core says `refillDue`: few copies left, or the older format) >
+ *     refill-why, refill-server (the department's server, when known), refill-address-box >
+ *     refill-address (the server's address, when not known), refill-ask ("Ask for new
+ *     copies"), refill-change, refill-result (data-state = queued | received | nothing-new |
+ *     refused | offline | unreachable | error; data-code = the error's code)
  *   screen-receive: receive-camera, receive-camera-error, receive-link, receive-submit,
  *     receive-file (certificate files, .ecp), receive-error
  *   screen-offer: offer-server, offer-code, offer-collect, offer-cancel, offer-error, offer-save
@@ -44,7 +55,16 @@
  *   screen-qr: qr-code (data-qr = the QR text, data-signed-at, data-copies-spent = the
  *     one-time copies this code used up when it was made; its renewals use none), qr-mode,
  *     qr-countdown (data-secs), qr-disclosing (li data-kind, data-copies-left), qr-notices >
- *     qr-notice (data-notice = reused | none | low), qr-close
+ *     qr-notice (data-notice = reused | none | low; low and none: qr-refill, which opens the
+ *     certificate to ask for new copies), qr-close
+ *   screen-request (home: request-start): request-camera, request-camera-error, request-input
+ *     (paste ECQ1:...), request-submit, request-error, request-status (go and check the status
+ *     when the wallet does not know the ledger's departments yet)
+ *   screen-answer: answer-who (the counter's name, role and department), answer-purpose,
+ *     answer-list > answer-field-KIND-KEY checkboxes (ticked: shown; untick to decline),
+ *     answer-not-shown-box > answer-not-shown > li (data-kind, data-reason = not-held |
+ *     none-valid | audience | no-copies-left), answer-show, answer-error; the answer's QR code
+ *     is screen-qr (qr-mode says which counter it answers; data-counter on qr-code)
  *   screen-more: show-id, refresh-start, backup-start, more-lock, forget-wallet, forget-confirm
  *   screen-id: wallet-id, wallet-id-qr, wallet-id-copy
  *   screen-status: anchor-current, anchor-change, anchor-text, anchor-file, anchor-scan,
@@ -60,6 +80,9 @@
  * one-time copies: its next copy is marked used and the wallet stored before the code is
  * shown; the code's renewals every 15 s show the same copy, `renew`). Restore =
  * welcome-restore (or unlock-restore) → restore-file, passphrases → restore-submit.
+ * New copies = a card → screen-cert → refill-ask (refill-address first when the department's
+ * server is not known) → refill-result: queued (ask again later) or received (the card
+ * counts the new copies).
  */
 import { loadCore, now } from "../common/core.js";
 import { openStore, persistStorage } from "../common/store.js";
@@ -67,7 +90,7 @@ import { createI18n, languageButton } from "../common/i18n.js";
 import { errorText } from "../common/errors.js";
 import { QrScanner } from "../common/scanner.js";
 import { registerShell } from "../common/pwa.js";
-import { fetchBytes, postBytes } from "../common/net.js";
+import { fetchBytes, postBytes, postForAnswer } from "../common/net.js";
 import { MESSAGES } from "./strings.js";
 
 /** Seconds between the live QR code's renewals (a counter accepts a code for 60 s). */
@@ -76,7 +99,7 @@ const LIVE_RENEW_SECS = 15;
 const AUTO_LOCK_MINUTES = 5;
 /** The screens that need the wallet open. */
 const OPEN_SCREENS = new Set(["home", "cert", "receive", "offer", "received", "choose", "challenge",
-  "more", "id", "status", "backup"]);
+  "more", "id", "status", "backup", "request", "answer"]);
 /** The screens without a back button. */
 const ROOT_SCREENS = new Set(["loading", "welcome", "unlock", "home", "received"]);
 
@@ -91,10 +114,15 @@ const state = {
   passphrase: null, // while open: to seal the wallet again after a change
   anchor: null, // trusted ledger's anchor text
   revocations: null, // core Revocations
+  registry: null, // core LedgerRegistry: the ledger's departments, for counters' requests
+  registryNote: "", // what the last refresh did with the list of departments
+  request: null, // the counter's request being answered (core RequestView)
   freshnessNote: "", // what the last refresh's freshness statements showed, when not a quorum
   checkedAt: null,
   node: "",
   offer: null, // { server, code, url, redeemUrl } waiting to be collected
+  servers: {}, // issuer id -> its server (https://HOST:PORT), where new copies are asked for
+  certId: null, // the certificate on the certificate screen
   collected: null, // bytes sent by the offer server that could not be added
   choice: new Map(), // certificate id -> Set of field keys (memory only)
   certs: [], // the last list(), for rendering
@@ -270,6 +298,7 @@ const CLEARED_ON_ENTER = {
   restore: { messages: ["restore-error"] },
   receive: { messages: ["receive-error"], fields: ["receive-link"] },
   challenge: { messages: ["challenge-error"], fields: ["challenge-input"] },
+  request: { messages: ["request-error"], fields: ["request-input"] },
   backup: { messages: ["backup-error", "backup-done"], fields: ["backup-passphrase", "backup-passphrase2"] },
 };
 
@@ -303,6 +332,13 @@ function enter(screen) {
     case "challenge":
       startScanner("challenge-camera", "challenge-camera-error", onChallengeScanned);
       break;
+    case "request":
+      $("request-status").hidden = true;
+      startScanner("request-camera", "request-camera-error", onRequestText);
+      break;
+    case "answer":
+      renderAnswer();
+      break;
     case "more":
       $("forget-confirm-box").hidden = true;
       versionOf().then((v) => { $("app-version").textContent = t("more.version", { version: v || "dev" }); });
@@ -320,7 +356,7 @@ function enter(screen) {
 
 /** What a screen stops when it closes. */
 function leave(screen) {
-  if (["receive", "challenge", "status"].includes(screen)) stopScanner();
+  if (["receive", "challenge", "status", "request"].includes(screen)) stopScanner();
   if (screen === "home") showMessage("home-notice", "");
 }
 
@@ -380,6 +416,45 @@ async function loadRevocations() {
     console.warn("the stored freshness statements were dropped:", e);
     await state.kv.delete("freshness");
   }
+}
+
+/** The kept list of departments, checked again against the kept revocation state's header. */
+async function loadRegistry() {
+  state.registry?.free();
+  state.registry = null;
+  const bytes = await state.kv.get("registry");
+  if (!bytes || !state.revocations) return;
+  try {
+    state.registry = state.core.LedgerRegistry.check(bytes, state.revocations);
+  } catch (e) {
+    console.warn("the stored list of departments was dropped:", e);
+    await state.kv.delete("registry");
+  }
+}
+
+/**
+ * The ledger's list of departments (`GET /v1/registry`), accepted by the core only if the
+ * certified header of `revocations` commits to it (as `ecert-wallet refresh` keeps it);
+ * when the node's is not, the one held is kept if that header commits to it. Resolves to
+ * { bytes, registry, note }; bytes and registry null when none can be kept.
+ */
+async function fetchRegistry(node, revocations) {
+  let why;
+  try {
+    const bytes = await fetchBytes(`${node}/v1/registry`);
+    const registry = state.core.LedgerRegistry.check(bytes, revocations);
+    return { bytes, registry, note: t("status.registry", registry.info()) };
+  } catch (e) {
+    why = errorMessage(e);
+  }
+  const held = await state.kv.get("registry");
+  if (held) {
+    try {
+      const registry = state.core.LedgerRegistry.check(held, revocations);
+      return { bytes: held, registry, note: t("status.registry", registry.info()) };
+    } catch { /* another block's list: not kept */ }
+  }
+  return { bytes: null, registry: null, note: t("status.registryNot", { why }) };
 }
 
 /**
@@ -582,8 +657,10 @@ async function onForget() {
   state.sealed = null;
   state.receipts = {};
   state.anchorProblems = new Map();
+  state.servers = {};
   await state.kv.delete("wallet");
   await state.kv.delete("receipts");
+  await state.kv.delete("servers");
   show("welcome");
 }
 
@@ -686,15 +763,23 @@ function renderHome() {
 }
 
 function openCert(c) {
+  if (renderCert(c.id)) show("cert");
+}
+
+/** Draws the certificate screen for certificate `id`; false (and a toast) when it cannot. */
+function renderCert(id) {
   let details;
   try {
-    details = state.wallet.describe(c.id, now());
+    details = state.wallet.describe(id, now());
   } catch (e) {
     toast(errorMessage(e));
-    return;
+    return false;
   }
   const cert = details.certificate;
+  state.certId = cert.id;
   $("cert-head").replaceChildren(certCard(cert).firstChild);
+  // The offer to ask for new copies below says it all: no notice to open the certificate.
+  if (cert.refillDue) $("cert-head").querySelector('[data-testid="cert-copies-low"]')?.remove();
   const dl = $("cert-fields");
   const rows = details.fields.map((f) => el("div", {},
     el("dt", {}, fieldLabel(f)),
@@ -715,7 +800,141 @@ function openCert(c) {
     if (!state.choice.get(cert.id).size && keys.length) state.choice.get(cert.id).add(keys[0]);
     show("choose");
   };
-  show("cert");
+  renderRefill(cert);
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------
+// New copies from the department (docs/protocol.md §9b)
+
+/**
+ * The certificate screen's offer to ask for new copies: shown when the core says so
+ * (`refillDue`: few copies left, or the older format, and not expired), with the
+ * department's server when the wallet knows it, else a field for its address.
+ */
+function renderRefill(cert) {
+  const box = $("refill-box");
+  box.hidden = !cert.refillDue;
+  refillResult(null);
+  if (!cert.refillDue) return;
+  const why = !hasCopies(cert) ? "refill.upgrade" : cert.copiesLeft === 0 ? "refill.none" : "refill.low";
+  $("refill-why").textContent = t(why, { left: cert.copiesLeft, total: cert.copies, issuer: cert.issuer });
+  const server = state.servers[cert.issuer] || null;
+  $("refill-server").hidden = !server;
+  $("refill-server").textContent = server ? t("refill.server", { server }) : "";
+  $("refill-address-box").hidden = !!server;
+  $("refill-address").value = "";
+  $("refill-address-hint").textContent = t("refill.addressHint", { issuer: cert.issuer });
+  $("refill-change").hidden = !server;
+}
+
+/** Says what asking for new copies gave: `outcome` (null: nothing to say), the error code, words. */
+function refillResult(outcome, code = null, text = "") {
+  const node = $("refill-result");
+  const kind = { received: "ok", queued: "info", "nothing-new": "info", offline: "warn", unreachable: "warn" }[outcome] || "error";
+  showMessage("refill-result", outcome ? text : "", kind);
+  if (outcome) node.dataset.state = outcome;
+  else delete node.dataset.state;
+  if (code) node.dataset.code = code;
+  else delete node.dataset.code;
+}
+
+/** Keeps `server` as the server of department `issuer` (where new copies are asked for). */
+async function rememberServer(issuer, server) {
+  if (state.servers[issuer] === server) return;
+  state.servers = { ...state.servers, [issuer]: server };
+  try {
+    await state.kv.set("servers", state.servers);
+  } catch (e) {
+    console.warn("the department's server could not be stored:", e);
+  }
+}
+
+/**
+ * "Ask for new copies": the request, signed in the core, posted to the department's server.
+ * 202: queued for the department's next batch (ask again later); 200: new copies, added by
+ * the core in place of the ones held, and the wallet sealed and stored before they are
+ * said to be there; otherwise the department's reason.
+ */
+async function onRefill() {
+  const id = state.certId;
+  if (!id || !state.wallet || $("refill-ask").disabled) return;
+  let cert;
+  try {
+    cert = state.wallet.describe(id, now()).certificate;
+  } catch (e) {
+    refillResult("error", e?.code, errorMessage(e));
+    return;
+  }
+  const typed = $("refill-address-box").hidden ? "" : $("refill-address").value.trim();
+  let address;
+  try {
+    address = state.core.parseServerAddress(typed || state.servers[cert.issuer] || "");
+  } catch (e) {
+    $("refill-address-box").hidden = false;
+    refillResult("error", e?.code, errorMessage(e));
+    $("refill-address").focus();
+    return;
+  }
+  refillResult(null);
+  await busy($("refill-ask"), t("refill.asking"), async () => {
+    let answer;
+    try {
+      const request = state.wallet.refillRequest(id, now());
+      answer = await postForAnswer(address.refillUrl, request);
+    } catch (e) {
+      refillFailed(e, address.server);
+      return;
+    }
+    // The department's own server answered: the wallet keeps where it is.
+    await rememberServer(cert.issuer, address.server);
+    if (answer.status === 202) {
+      renderRefill(cert);
+      refillResult("queued", null, t("refill.queued", { issuer: cert.issuer }));
+      return;
+    }
+    if (answer.status !== 200 || !answer.bytes) {
+      refillResult("error", "bad-answer", errorMessage("bad-answer"));
+      return;
+    }
+    let report;
+    try {
+      report = state.wallet.receiveRefill(id, answer.bytes, now());
+    } catch (e) {
+      refillResult("error", e?.code, errorMessage(e));
+      return;
+    }
+    try {
+      // Stored even when nothing is new: copies received by an earlier tap whose storing failed.
+      await saveWallet();
+    } catch (e) {
+      refillResult("error", e?.code, t("refill.notSaved", { why: errorMessage(e) }));
+      return;
+    }
+    const fresh = report.added.find((c) => c.id === id);
+    renderCert(id);
+    if (!fresh) {
+      refillResult("nothing-new", null, t("refill.nothingNew"));
+      return;
+    }
+    $("refill-box").hidden = false; // the result stays in view, even when no more are due
+    refillResult("received", null, t(hasCopies(cert) ? "refill.received" : "refill.upgraded",
+      { left: fresh.copiesLeft, total: fresh.copies }));
+  });
+}
+
+/** Why asking for new copies failed, in words: offline, unreachable, or the department's reason. */
+function refillFailed(e, server) {
+  if (e?.code === "network") {
+    const offline = navigator.onLine === false;
+    refillResult(offline ? "offline" : "unreachable", "network",
+      t(offline ? "refill.offline" : "refill.unreachable", { server }));
+  } else if (typeof e?.status === "number") {
+    const text = e.status >= 500 ? t("refill.serverFault") : t("refill.refused", { why: errorMessage(e) });
+    refillResult("refused", e.code, text);
+  } else {
+    refillResult("error", e?.code, errorMessage(e));
+  }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -814,6 +1033,8 @@ async function onCollect() {
       return;
     }
     state.offer = null;
+    // The department that issued it serves its new copies there too.
+    for (const issuer of new Set(report.added.map((c) => c.issuer))) await rememberServer(issuer, offer.server);
     renderReceived(report);
     show("received");
   });
@@ -989,8 +1210,8 @@ function hideReuse() {
 }
 
 /** Opens the full-screen layer with presentation `p`. */
-function openQr(p, nonce) {
-  state.qr = { nonce, presentation: p, copiesSpent: p.copiesSpent, timer: null, renewAt: 0, wakeLock: null };
+function openQr(p, nonce, { counter = null } = {}) {
+  state.qr = { nonce, counter, presentation: p, copiesSpent: p.copiesSpent, timer: null, renewAt: 0, wakeLock: null };
   drawQr(p);
   state.qr.renewAt = Date.now() + LIVE_RENEW_SECS * 1000;
   tickQr();
@@ -1019,7 +1240,10 @@ function drawQr(p) {
   const sep = i18n.zh ? "、" : ", ";
   const items = p.disclosing.flatMap((d) => d.fields.map((f) => i18n.pick(f.label, f.labelLocal)));
   box.setAttribute("aria-label", t("qr.aria", { items: items.join(sep) }));
-  $("qr-mode").textContent = q.nonce ? t("qr.challenge", { code: groupHex(q.nonce) }) : t("qr.live");
+  if (q.counter) box.dataset.counter = q.counter;
+  else delete box.dataset.counter;
+  $("qr-mode").textContent = q.counter ? t("qr.answer", { counter: q.counter })
+    : q.nonce ? t("qr.challenge", { code: groupHex(q.nonce) }) : t("qr.live");
   $("qr-disclosing").replaceChildren(...p.disclosing.map((d) => {
     const c = d.certificate;
     return el("li", { dataset: hasCopies(c) ? { kind: c.kind, copiesLeft: String(c.copiesLeft) } : { kind: c.kind } },
@@ -1033,8 +1257,12 @@ function drawQr(p) {
     const words = { cert: kindName(c), left: c.copiesLeft, issuer: c.issuer };
     const notice = d.reusedCopy ? "reused" : !hasCopies(c) ? null : c.copiesLeft === 0 ? "none" : c.copiesLow ? "low" : null;
     if (notice) {
+      const refill = (notice === "low" || notice === "none") && c.refillDue
+        ? el("button", { type: "button", class: "btn btn-small", dataset: { testid: "qr-refill", id: c.id },
+          onclick: () => refillFromQr(c.id) }, t("qr.refill"))
+        : null;
       notices.push(el("p", { class: "notice notice-warn small", dataset: { testid: "qr-notice", notice } },
-        t(`qr.${notice}`, words)));
+        t(`qr.${notice}`, words), refill ? " " : null, refill));
     }
   }
   $("qr-notices").replaceChildren(...notices);
@@ -1079,16 +1307,28 @@ function stopQr() {
   $("qr-code").replaceChildren();
   $("qr-notices").replaceChildren();
   delete $("qr-code").dataset.qr;
+  delete $("qr-code").dataset.counter;
   delete $("app").dataset.qr;
   document.body.classList.remove("qr-open");
 }
 
 function closeQr() {
-  const wasChallenge = !!state.qr?.nonce;
+  const wasAnswer = !!state.qr?.counter;
+  const wasChallenge = !!state.qr?.nonce && !wasAnswer;
   stopQr();
   armAutoLock();
+  if (wasAnswer) show("home");
   if (wasChallenge) show("choose", { push: false });
   $(state.screen === "choose" ? "present-show" : "present-start")?.focus();
+}
+
+/** From the QR screen's notice: closes the code and opens certificate `id` to ask for new copies. */
+function refillFromQr(id) {
+  stopQr();
+  armAutoLock();
+  if (renderCert(id)) show("cert");
+  $("refill-box").scrollIntoView({ block: "center" });
+  $("refill-ask").focus({ preventScroll: true });
 }
 
 function acceptChallenge(text) {
@@ -1097,6 +1337,12 @@ function acceptChallenge(text) {
 }
 
 function onChallengeScanned(text) {
+  if (text.trim().startsWith("ECQ1:")) {
+    // A counter that asks shows a request, not a challenge.
+    show("request");
+    onRequestText(text);
+    return;
+  }
   const hex = text.trim();
   if (!/^[0-9a-fA-F]{2,64}$/.test(hex)) {
     showMessage("challenge-error", errorText("bad-argument", i18n.lang));
@@ -1110,6 +1356,109 @@ function onChallengeSubmit(event) {
   const text = $("challenge-input").value;
   if (!text.trim()) return;
   acceptChallenge(text);
+}
+
+// ---------------------------------------------------------------------------------------
+// Counters that ask: a request read, checked against the ledger's departments, answered
+
+/** A counter's request (scanned or pasted): checked by the core, then who asks and what. */
+function onRequestText(text) {
+  if (state.screen !== "request") return;
+  showMessage("request-error", "");
+  if (!state.registry) {
+    // The wallet cannot tell a registered counter from any other without the list.
+    showMessage("request-error", t("request.noRegistry"));
+    $("request-status").hidden = false;
+    return;
+  }
+  let view;
+  try {
+    view = state.wallet.readRequest(text.trim(), state.registry, now());
+  } catch (e) {
+    showMessage("request-error", requestRefusal(e));
+    if (e?.code === "registration-unknown-department") $("request-status").hidden = false;
+    return;
+  }
+  stopScanner();
+  state.request = view;
+  show("answer");
+}
+
+/** Why a request is not answered: in words, and the core's details. */
+function requestRefusal(e) {
+  const words = errorMessage(e);
+  const detail = e?.message && e.message !== words ? ` (${e.message})` : "";
+  return `${t("request.refused")} ${words}${detail}`;
+}
+
+function renderAnswer() {
+  const r = state.request;
+  if (!r) {
+    show("home");
+    return;
+  }
+  const name = r.counterLocal ? (i18n.zh ? `${r.counterLocal}（${r.counter}）` : `${r.counter} (${r.counterLocal})`) : r.counter;
+  $("answer-who").replaceChildren(
+    el("p", { class: "answer-counter", dataset: { counter: r.counter } }, el("strong", {}, name)),
+    el("p", { class: "small" }, t("answer.registered", { department: r.departmentName, id: r.department, role: r.role })),
+  );
+  $("answer-purpose").textContent = t("answer.purpose", { purpose: r.purpose });
+  const sep = i18n.zh ? "、" : ", ";
+  const shown = r.asks.filter((a) => a.certificate);
+  $("answer-list").replaceChildren(...shown.map((a) => el("fieldset", { class: "card choose-cert", dataset: { kind: a.kind } },
+    el("legend", {}, el("span", { class: "cert-name" }, kindName(a.certificate)), copiesBadge(a.certificate, "choose.copies")),
+    ...a.fields.map((f) => el("label", { class: "check" },
+      el("input", { type: "checkbox", checked: true, dataset: { testid: `answer-field-${a.kind}-${f.key}`, kind: a.kind, key: f.key } }),
+      el("span", { class: "choose-label" }, el("span", {}, fieldLabel(f))))))));
+  const notShown = r.asks.filter((a) => !a.certificate);
+  $("answer-not-shown-box").hidden = notShown.length === 0;
+  $("answer-not-shown").replaceChildren(...notShown.map((a) => el("li", {
+    class: "notice notice-warn", dataset: { kind: a.kind, reason: a.notShown || "" },
+  }, el("strong", {}, i18n.pick(a.kindName, a.kindNameLocal)), i18n.zh ? "：" : ": ",
+  t(`answer.why.${a.notShown}`, { roles: a.roles.join(sep), role: r.role }))));
+  $("answer-show").hidden = shown.length === 0;
+  showMessage("answer-error", shown.length ? "" : t("answer.nothing"), "error");
+}
+
+/**
+ * Answers the request with what is ticked: the core signs exactly the fields asked less
+ * those declined, bound to the request, records the counter's name in the wallet's history
+ * and marks one-time copies used; the wallet is sealed and stored before the code is shown,
+ * and no code is shown when that fails.
+ */
+async function onAnswerShow() {
+  if (state.presenting || !state.request) return;
+  const declined = [];
+  for (const input of $("answer-list").querySelectorAll("input[type=checkbox]:not(:checked)")) {
+    const { kind, key } = input.dataset;
+    let d = declined.find((x) => x.kind === kind);
+    if (!d) declined.push(d = { kind, fields: [] });
+    d.fields.push(key);
+  }
+  showMessage("answer-error", "");
+  const counter = state.request.counter;
+  state.presenting = true;
+  try {
+    await busy($("answer-show"), t("working"), async () => {
+      let p;
+      try {
+        p = state.wallet.answerRequest(declined, now());
+      } catch (e) {
+        showMessage("answer-error", errorMessage(e), "error");
+        return;
+      }
+      try {
+        await saveWallet();
+      } catch (e) {
+        showMessage("answer-error", t("qr.notSaved", { why: errorMessage(e) }), "error");
+        return;
+      }
+      state.request = null;
+      openQr(p, p.nonce, { counter });
+    });
+  } finally {
+    state.presenting = false;
+  }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1197,6 +1546,10 @@ async function onAnchorText(text, { fromScan = false } = {}) {
     await state.kv.delete("revocations");
     await state.kv.delete("freshness");
     await state.kv.delete("receipts");
+    await state.kv.delete("registry");
+    state.registry?.free();
+    state.registry = null;
+    state.registryNote = "";
     state.revocations?.free();
     state.revocations = null;
     state.checkedAt = null;
@@ -1265,6 +1618,12 @@ async function onRefresh() {
       return;
     }
     const freshness = await fetchFreshness(node, next);
+    const registry = await fetchRegistry(node, next);
+    state.registry?.free();
+    state.registry = registry.registry;
+    state.registryNote = registry.note;
+    if (registry.bytes) await state.kv.set("registry", registry.bytes);
+    else await state.kv.delete("registry");
     state.revocations?.free();
     state.revocations = next;
     state.checkedAt = now();
@@ -1297,6 +1656,8 @@ function renderRefreshResult() {
       t("status.result", { height: info.height, when: i18n.dateTime(info.blockTime) }),
       info.vouched === null ? "" : ` ${t("status.fresh", { signed: info.vouched, validators: info.validators, when: i18n.dateTime(info.time) })}`),
     state.freshnessNote ? el("p", { class: "small" }, state.freshnessNote) : "",
+    el("p", { class: "small muted", dataset: { testid: "refresh-registry", kept: String(!!state.registry) } },
+      state.registryNote || (state.registry ? t("status.registry", state.registry.info()) : t("status.registryNone"))),
     el("ul", { class: "cards" }, statuses.map((s) => {
       const a = state.anchoring.get(s.certificate.id);
       const anchored = a ? String(a.anchored) : "unknown";
@@ -1361,9 +1722,17 @@ function wire() {
   document.querySelector('[data-form="restore"]').addEventListener("submit", onRestore);
   document.querySelector('[data-form="receive"]').addEventListener("submit", onReceiveSubmit);
   document.querySelector('[data-form="challenge"]').addEventListener("submit", onChallengeSubmit);
+  document.querySelector('[data-form="request"]').addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = $("request-input").value.trim();
+    if (text) onRequestText(text);
+  });
   document.querySelector('[data-form="backup"]').addEventListener("submit", onBackup);
   on("present-start", "click", () => show("choose"));
   on("receive-start", "click", () => show("receive"));
+  on("request-start", "click", () => show("request"));
+  on("request-status", "click", () => show("status"));
+  on("answer-show", "click", onAnswerShow);
   on("more-start", "click", () => show("more"));
   on("status-check", "click", () => show("status"));
   on("home-show-id", "click", () => show("id"));
@@ -1374,6 +1743,15 @@ function wire() {
     if (state.collected) download(state.collected.bytes, `offer-${state.collected.code}.ecp`);
   });
   on("received-done", "click", () => show("home"));
+  on("refill-ask", "click", onRefill);
+  on("refill-change", "click", () => {
+    $("refill-address-box").hidden = false;
+    $("refill-change").hidden = true;
+    $("refill-address").focus();
+  });
+  $("refill-address").addEventListener("keydown", (event) => {
+    if (event.key === "Enter") onRefill();
+  });
   on("present-show", "click", () => startQr(null));
   on("present-reuse", "click", () => startQr(state.reuseNonce, { reuse: true }));
   on("present-challenge", "click", () => {
@@ -1407,7 +1785,8 @@ function wire() {
   online();
   i18n.onChange(() => {
     // Words drawn by code: draw the screen again.
-    if (state.wallet && ["home", "choose", "id", "status", "offer"].includes(state.screen)) enter(state.screen);
+    if (state.wallet && ["home", "choose", "id", "status", "offer", "answer"].includes(state.screen)) enter(state.screen);
+    if (state.wallet && state.screen === "cert" && state.certId) renderCert(state.certId);
     if (state.qr) drawQr(state.qr.presentation);
   });
 }
@@ -1431,14 +1810,16 @@ async function main() {
     return;
   }
   takeOfferFromUrl();
-  const [sealed, anchor, checkedAt, node, receipts] = await Promise.all(
-    ["wallet", "anchor", "checkedAt", "node", "receipts"].map((k) => state.kv.get(k)));
+  const [sealed, anchor, checkedAt, node, receipts, servers] = await Promise.all(
+    ["wallet", "anchor", "checkedAt", "node", "receipts", "servers"].map((k) => state.kv.get(k)));
   state.receipts = receipts ?? {};
+  state.servers = servers ?? {};
   state.sealed = sealed ?? null;
   state.anchor = anchor ?? null;
   state.checkedAt = checkedAt ?? null;
   state.node = node ?? "";
   await loadRevocations();
+  await loadRegistry();
   show(state.sealed ? "unlock" : "welcome", { focus: false });
   if (state.offerError) {
     showMessage(state.sealed ? "unlock-error" : "welcome-offer", state.offerError, "error");

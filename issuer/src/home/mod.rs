@@ -424,23 +424,28 @@ impl Home {
         if pending.exists() {
             keys.push(pending);
         }
-        let retired = self.path(RETIRED_DIR);
-        match fs::read_dir(&retired) {
-            Ok(entries) => {
-                let mut old = Vec::new();
-                for entry in entries {
-                    let path = entry.map_err(io_err("read", &retired))?.path();
-                    if path.extension().is_some_and(|e| e == "eck") {
-                        old.push(path);
-                    }
-                }
-                old.sort();
-                keys.extend(old);
-            }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => return Err(io_err("read", &retired)(e)),
-        }
+        keys.extend(self.retired_files("eck")?);
         Ok(keys)
+    }
+
+    /// The files of retired keys (`retired-keys/*.EXTENSION`: `eck` sealed keys, `pub`
+    /// public keys), sorted; none if there are none.
+    pub(crate) fn retired_files(&self, extension: &str) -> Result<Vec<PathBuf>, HomeError> {
+        let retired = self.path(RETIRED_DIR);
+        let entries = match fs::read_dir(&retired) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(io_err("read", &retired)(e)),
+        };
+        let mut files = Vec::new();
+        for entry in entries {
+            let path = entry.map_err(io_err("read", &retired))?.path();
+            if path.extension().is_some_and(|e| e == extension) {
+                files.push(path);
+            }
+        }
+        files.sort();
+        Ok(files)
     }
 
     /// The current public key (from `key.pub`, no passphrase needed).

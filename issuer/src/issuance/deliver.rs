@@ -149,11 +149,17 @@ fn targets(job: &Job, p: &Prepared) -> Vec<Target> {
         .iter()
         .enumerate()
         .map(|(i, c)| {
-            let row = match job.input {
-                super::job::Input::Csv { .. } => Some(p.first_row + i as u64 + 2),
-                super::job::Input::Claims { .. } => None,
+            let shown = match job.input {
+                super::job::Input::Csv { .. } => {
+                    job.package_path(Some(p.first_row + i as u64 + 2), &c.holder)
+                }
+                super::job::Input::Claims { .. } => job.package_path(None, &c.holder),
+                // New copies wait for their wallet under the certificate's id.
+                super::job::Input::Refills { .. } => job
+                    .out_dir
+                    .as_ref()
+                    .map(|dir| dir.join(crate::refill::ready_name(&c.id))),
             };
-            let shown = job.package_path(row, &c.holder);
             let file = shown.as_deref().map(|s| job.resolve(s));
             Target {
                 shown,
@@ -175,7 +181,9 @@ fn write_packages<L: Ledger, P: Progress>(
     if job.offer_url.is_some() {
         offers.create_dirs()?;
     }
-    let existing = if p.resumed {
+    // New copies replace the ones a wallet has not collected yet.
+    let refills = matches!(job.input, super::job::Input::Refills { .. });
+    let existing = if p.resumed || refills {
         IfExists::Overwrite
     } else {
         IfExists::Refuse

@@ -46,6 +46,14 @@ pub enum Input {
         /// The holder's wallet ID, hex.
         holder: String,
     },
+    /// Wallets' refill requests for new copies of certificates of the kind, as checked by
+    /// `ecert-issuer refill` (a CBOR array of the requests' bytes, in the home).
+    Refills {
+        /// The file.
+        path: PathBuf,
+        /// SHA-256 of its bytes, hex.
+        sha256: String,
+    },
 }
 
 /// One `issue` command's work.
@@ -128,7 +136,9 @@ impl Job {
     /// The input file, resolved.
     pub fn input_path(&self) -> PathBuf {
         match &self.input {
-            Input::Csv { path, .. } | Input::Claims { path, .. } => self.resolve(path),
+            Input::Csv { path, .. } | Input::Claims { path, .. } | Input::Refills { path, .. } => {
+                self.resolve(path)
+            }
         }
     }
 }
@@ -242,6 +252,8 @@ pub(crate) enum Rows<'k> {
     Csv(CsvRows<'k, BufReader<File>>),
     /// One claims file's row, until taken.
     One(Option<InputRow>),
+    /// Refill requests' rows.
+    Refills(std::vec::IntoIter<InputRow>),
 }
 
 impl Iterator for Rows<'_> {
@@ -259,6 +271,7 @@ impl Iterator for Rows<'_> {
                 })
             }),
             Rows::One(row) => row.take().map(Ok),
+            Rows::Refills(rows) => rows.next().map(Ok),
         }
     }
 }
@@ -274,6 +287,21 @@ pub(crate) fn open_rows<'k>(
     let (expected, holder) = match &job.input {
         Input::Csv { sha256, .. } => (sha256, None),
         Input::Claims { sha256, holder, .. } => (sha256, Some(holder)),
+        Input::Refills { sha256, .. } => {
+            if skip >= job.total {
+                return Ok(Rows::Refills(Vec::new().into_iter()));
+            }
+            let bytes = ecert_shell::files::read_limited(&path, crate::refill::MAX_QUEUE_BYTES)?;
+            if &Hash32(Sha256::digest(&bytes).into()).to_hex() != sha256 {
+                return Err(IssuanceError::InputChanged(path));
+            }
+            let rows =
+                crate::refill::rows_of(kind, &bytes, ecert_schemas::UnixTime(job.issued_at))?;
+            let skip = usize::try_from(skip).unwrap_or(usize::MAX);
+            return Ok(Rows::Refills(
+                rows.into_iter().skip(skip).collect::<Vec<_>>().into_iter(),
+            ));
+        }
     };
     if skip < job.total && &file_sha256(&path)? != expected {
         return Err(IssuanceError::InputChanged(path));
@@ -327,6 +355,7 @@ pub fn read_claims_row(
         row: None,
         holder,
         claims,
+        refill: None,
     })
 }
 

@@ -8,7 +8,7 @@ use rand_core::{OsRng, RngCore, SeedableRng};
 
 use super::IssuanceError;
 use crate::claims_input::InputRow;
-use crate::{issue_copies, CopiesRequest, IssuedCopies, IssuerKey};
+use crate::{issue_copies_of, CopiesRequest, IssuedCopies, IssuerKey};
 
 /// How often (in certificates) a worker reports progress.
 const REPORT_EVERY: usize = 256;
@@ -71,21 +71,26 @@ fn sign_part(
     let mut rng = seeded_rng();
     let mut out = Vec::with_capacity(rows.len());
     for (i, (row, own)) in rows.iter().zip(indexes.chunks(copies.max(1))).enumerate() {
+        // New copies of a certificate issued before keep its id and validity.
+        let (valid_from, expires) = match &row.refill {
+            Some(terms) => (terms.valid_from, terms.expires),
+            None => (times.valid_from, times.expires),
+        };
         let request = CopiesRequest {
             kind: kind.clone(),
             claims: row.claims.clone(),
             holder: row.holder,
-            valid_from: times.valid_from,
-            expires: times.expires,
+            valid_from,
+            expires,
             status_indexes: own.to_vec(),
         };
-        let issued =
-            issue_copies(key, kinds, &request, times.issued_at, &mut rng).map_err(|source| {
-                IssuanceError::Row {
-                    row: row.row,
-                    source,
-                }
-            })?;
+        let id = row.refill.map(|terms| terms.id);
+        let issued = issue_copies_of(key, kinds, &request, times.issued_at, id, &mut rng).map_err(
+            |source| IssuanceError::Row {
+                row: row.row,
+                source,
+            },
+        )?;
         out.push(issued);
         if (i + 1) % REPORT_EVERY == 0 {
             signed(REPORT_EVERY as u64);

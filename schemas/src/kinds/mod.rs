@@ -5,9 +5,11 @@
 //! issuer computes from another field, [`DerivedRule`]). The files are embedded at build
 //! time; more can be loaded at run time from text with [`KindRegistry::add_file`].
 //! Claims are validated against their kind, and derived facts computed and checked, here
-//! and nowhere else.
+//! and nowhere else; so is what a revised kind file must keep of the registered one
+//! ([`Kind::check_revision`]).
 
 mod derived;
+mod revision;
 mod value;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -16,6 +18,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 pub use derived::{age_reached, DerivedRule, MAX_AGE_YEARS};
+pub use revision::RevisionError;
 pub use value::FieldValue;
 
 use crate::certificate::MAX_FIELDS;

@@ -4,7 +4,9 @@
 //! Certificates are issued as one-time copies (format 2): each certificate is a set of
 //! copies, each with its own holder key, salts, status index and place in its batch; the
 //! wallet shows one unused copy of each certificate, and no certificate id reaches the
-//! counter.
+//! counter. The no-criminal-record certificate is shown only to registered employers and
+//! offices (its kind's audience): the counter is registered by social security as an
+//! employer's and asks with a signed request, which the wallet checks and answers.
 
 use std::path::Path;
 
@@ -12,12 +14,18 @@ use anyhow::{bail, Context, Result};
 use ecert_qr::render;
 use ecert_schemas::copy::{CopyPackage, PresentationV2, PresentedCopy, DEFAULT_COPIES};
 use ecert_schemas::ledger::RevocationReason;
-use ecert_schemas::{FieldValue, StatusIndex, UnixTime};
+use ecert_schemas::request::{
+    CounterRegistration, CounterRegistrationBody, FieldsAsked, PresentationRequest, RequestBody,
+};
+use ecert_schemas::{FieldValue, KindId, Nonce, StatusIndex, UnixTime};
 use ecert_testnet::province::{Order, Province};
 use ecert_testnet::sample;
+use ecert_verifier::request::{check_request, compare_answer, sign_request, RequestPolicy};
 use ecert_verifier::{verify_presentation, Policy, Verdict};
-use ecert_wallet::{present_copies, CopySelection, HolderKey};
-use rand_core::OsRng;
+use ecert_wallet::answer::check_unrequested;
+use ecert_wallet::{certs, present_copies, CopySelection, Held, HolderKey};
+use ed25519_dalek::SigningKey;
+use rand_core::{OsRng, RngCore};
 
 /// Other citizens whose certificates share each batch with the story's citizen's.
 const NEIGHBOURS: [&str; 4] = ["王芳", "李娜", "刘洋", "陈静"];
@@ -167,11 +175,40 @@ pub fn story(out: &Path) -> Result<()> {
 
     step(
         5,
-        "The citizen shows ID card (name, ID number) + no-criminal-record (result, purpose) \
-         in one QR, one unused copy of each",
+        "An employer's counter, registered by social security, asks for name and ID number \
+         from the ID card and the no-criminal-record result; the wallet answers in one QR, \
+         one unused copy of each",
     );
     let shown_at = now()?;
-    let first = show(&wallet, &province, [&id_card, &record], 0, shown_at)?;
+    let employer = Employer::register(&province, shown_at, &mut rng)?;
+    ecert_shell::outln!(
+        "    counter {:?} ({}), registered by social-security, may ask {}",
+        employer.registration.body.name,
+        employer.registration.body.role,
+        describe_asks(&employer.registration.body.may_ask)
+    );
+    // Without a request, the wallet will not show the no-criminal-record certificate.
+    let held = [Held::from(id_card.clone()), Held::from(record.clone())];
+    let entries = certs::entries(&held)?;
+    let unrequested = certs::choose(
+        &entries,
+        &[("no-criminal-record".to_owned(), vec!["result".to_owned()])],
+        &province.kinds,
+        shown_at,
+    )?;
+    match check_unrequested(&unrequested, &province.kinds) {
+        Err(refusal) => ecert_shell::outln!("    without a request the wallet refuses: {refusal}"),
+        Ok(()) => bail!("the wallet would show the no-criminal-record certificate unasked"),
+    }
+    let request = employer.request(shown_at, &mut rng)?;
+    let first = answer(
+        &wallet,
+        &province,
+        &request,
+        [&id_card, &record],
+        0,
+        shown_at,
+    )?;
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let png_path = out.join("presentation.png");
     std::fs::write(&png_path, render::to_png(&first, 6)?)
@@ -198,30 +235,23 @@ pub fn story(out: &Path) -> Result<()> {
         "    the image decodes to the same {} characters",
         scanned.len()
     );
-    let policy = Policy::default();
-    let verdict = verify_presentation(&scanned, &counter, now()?, &policy);
-    print_verdict(&verdict);
-    if verdict.is_err() {
-        bail!("the valid presentation was rejected");
-    }
+    let verdict = employer.check(&request, &scanned, &counter)?;
 
     step(
         7,
-        "At another counter the citizen shows the same two certificates again: other copies",
+        "At another counter (here: the employer's next request) the wallet answers again: \
+         other copies",
     );
-    let second = show(&wallet, &province, [&id_card, &record], 1, now()?)?;
+    let request = employer.request(now()?, &mut rng)?;
+    let second = answer(&wallet, &province, &request, [&id_card, &record], 1, now()?)?;
     ecert_shell::outln!(
         "    copy 2 of {} of each; QR string: {} characters, QR version {} (level M)",
         copies,
         second.len(),
         render::qr_version(&second)?
     );
-    let again = verify_presentation(&second, &counter, now()?, &policy);
-    print_verdict(&again);
-    if again.is_err() {
-        bail!("the second presentation was rejected");
-    }
-    compare(&first, &second, &verdict, &again)?;
+    let again = employer.check(&request, &second, &counter)?;
+    compare(&first, &second, &Ok(verdict), &Ok(again))?;
 
     step(
         8,
@@ -242,9 +272,12 @@ pub fn story(out: &Path) -> Result<()> {
 
     step(
         9,
-        "Both QR codes are verified again, and a third made now with a copy never shown",
+        "Both QR codes are verified again, and a third made now with a copy never shown, \
+         answering a new request",
     );
-    let third = show(&wallet, &province, [&id_card, &record], 2, now()?)?;
+    let request = employer.request(now()?, &mut rng)?;
+    let third = answer(&wallet, &province, &request, [&id_card, &record], 2, now()?)?;
+    let policy = Policy::default();
     let mut all_revoked = true;
     for (name, qr) in [("first", &scanned), ("second", &second), ("third", &third)] {
         ecert_shell::outln!("    the {name} code:");
@@ -268,28 +301,150 @@ pub fn story(out: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Copy `copy` of each of `packages` (ID card: name and ID number; no-criminal-record:
-/// result and purpose) in one presentation at `time`, as a QR string.
-fn show(
+/// What the employer's counter asks for: name and ID number from the ID card, the result
+/// from the no-criminal-record certificate.
+fn employer_asks() -> Result<Vec<FieldsAsked>> {
+    Ok(vec![
+        FieldsAsked {
+            kind: KindId::new("id-card")?,
+            fields: vec!["name".into(), "id_number".into()],
+        },
+        FieldsAsked {
+            kind: KindId::new("no-criminal-record")?,
+            fields: vec!["result".into()],
+        },
+    ])
+}
+
+fn describe_asks(asks: &[FieldsAsked]) -> String {
+    asks.iter()
+        .map(|a| format!("{}: {}", a.kind, a.fields.join(", ")))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// A counter that asks: its own key, registered by social security as an employer's.
+struct Employer {
+    key: SigningKey,
+    registration: CounterRegistration,
+}
+
+impl Employer {
+    /// The counter's key, and social security's registration of it, valid 30 days from
+    /// `now`.
+    fn register(province: &Province, now: UnixTime, rng: &mut OsRng) -> Result<Employer> {
+        let mut seed = [0u8; 32];
+        rng.fill_bytes(&mut seed);
+        let key = SigningKey::from_bytes(&seed);
+        let department = province.department("social-security")?;
+        let registration =
+            department
+                .issuer_key
+                .sign_counter_registration(CounterRegistrationBody {
+                    chain_id: province.ledger().chain_id().clone(),
+                    department: department.id.clone(),
+                    key_id: department.issuer_key.key_id(),
+                    counter_key: ecert_verifier::crypto::public_key(&key),
+                    name: "Riverside Logistics, hiring desk".into(),
+                    name_local: Some("河畔物流招聘处".into()),
+                    role: "employer".into(),
+                    may_ask: employer_asks()?,
+                    valid_from: now.minus(60),
+                    valid_until: now.plus(30 * 86_400),
+                })?;
+        Ok(Employer { key, registration })
+    }
+
+    /// A fresh request at `now`.
+    fn request(&self, now: UnixTime, rng: &mut OsRng) -> Result<PresentationRequest> {
+        let mut nonce = vec![0u8; 16];
+        rng.fill_bytes(&mut nonce);
+        Ok(sign_request(
+            &self.key,
+            RequestBody {
+                registration: self.registration.clone(),
+                asks: employer_asks()?,
+                purpose: "Job application".into(),
+                nonce: Nonce::new(nonce)?,
+                time: now,
+            },
+        )?)
+    }
+
+    /// The counter's check of `qr` as the answer to `request`: valid, bound to the
+    /// request, exactly the fields asked.
+    fn check(
+        &self,
+        request: &PresentationRequest,
+        qr: &str,
+        counter: &ecert_verifier::TrustStore,
+    ) -> Result<Verdict> {
+        let policy = Policy {
+            expected_nonce: Some(request.binding()?),
+            ..Policy::default()
+        };
+        let verdict = verify_presentation(qr, counter, now()?, &policy);
+        print_verdict(&verdict);
+        let verdict = verdict.map_err(|e| anyhow::anyhow!("the answer was rejected: {e}"))?;
+        let check = compare_answer(&verdict, &request.body.asks);
+        if !check.missing.is_empty() || !check.unasked.is_empty() {
+            bail!("the answer is not exactly what was asked: {check:?}");
+        }
+        ecert_shell::outln!(
+            "    the answer to this counter's request, with exactly the fields asked"
+        );
+        Ok(verdict)
+    }
+}
+
+/// The wallet's answer to `request` at `time`: the request checked against the ledger's
+/// registry, then copy `copy` of the certificate of each kind asked (`packages`: the ID
+/// card and the no-criminal-record certificate) with exactly the fields asked, bound to the
+/// request, as a QR string.
+fn answer(
     wallet: &HolderKey,
     province: &Province,
-    [id_card, record]: [&CopyPackage; 2],
+    request: &PresentationRequest,
+    packages: [&CopyPackage; 2],
     copy: usize,
     time: UnixTime,
 ) -> Result<String> {
-    let selections = [
-        CopySelection {
-            package: id_card,
-            copy,
-            fields: vec!["name".into(), "id_number".into()],
-        },
-        CopySelection {
-            package: record,
-            copy,
-            fields: vec!["result".into(), "purpose".into()],
-        },
-    ];
-    let presentation = present_copies(wallet, &province.kinds, &selections, time, None)?;
+    let checked = check_request(
+        request,
+        province.ledger().registry(),
+        province.ledger().chain_id(),
+        &province.kinds,
+        time,
+        &RequestPolicy::default(),
+    )?;
+    let held = packages.map(|p| Held::from(p.clone()));
+    let entries = certs::entries(&held)?;
+    let answer = ecert_wallet::answer::answer(&checked, &entries, &province.kinds, time);
+    if let Some(declined) = answer.declined.first() {
+        bail!("the wallet declined {}: {}", declined.kind, declined.reason);
+    }
+    let selections = answer
+        .choices
+        .iter()
+        .map(|choice| {
+            let package = packages
+                .into_iter()
+                .find(|p| &p.kind == choice.entry.kind_id())
+                .context("the wallet chose a certificate it does not hold")?;
+            Ok(CopySelection {
+                package,
+                copy,
+                fields: choice.fields.clone(),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let presentation = present_copies(
+        wallet,
+        &province.kinds,
+        &selections,
+        time,
+        Some(checked.binding),
+    )?;
     Ok(presentation.to_qr_string()?)
 }
 
@@ -325,9 +480,12 @@ fn compare(
 ) -> Result<()> {
     let (a, b) = (copies_in(first)?, copies_in(second)?);
     let keys_shared = a.iter().any(|x| b.iter().any(|y| x.holder == y.holder));
-    let indexes_shared = a
-        .iter()
-        .any(|x| b.iter().any(|y| x.status_index == y.status_index));
+    // Status indexes are per issuer: compare the copies of the same certificate (its
+    // batch), not an ID card's index with a court's.
+    let indexes_shared = a.iter().any(|x| {
+        b.iter()
+            .any(|y| x.batch_seq == y.batch_seq && x.status_index == y.status_index)
+    });
     let signatures_shared = a
         .iter()
         .any(|x| b.iter().any(|y| x.signature == y.signature));

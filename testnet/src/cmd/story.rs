@@ -1,8 +1,10 @@
 //! The whole story on the local network, through the tools people use: four department
-//! nodes start, departments issue all four kinds to a new wallet with `ecert-issuer`, the
-//! citizen presents ID card + no-criminal-record in one QR with `ecert-wallet`, a counter
-//! verifies it offline with `ecert-verify`, the court revokes the record certificate, the
-//! counter re-syncs and the same QR is refused as revoked.
+//! nodes start, departments issue all four kinds to a new wallet with `ecert-issuer`, an
+//! employer's counter registered by social security asks for ID card and no-criminal-record
+//! fields with `ecert-verify request`, the citizen's wallet answers in one QR with
+//! `ecert-wallet` (and refuses to show the no-criminal-record certificate without a
+//! request), the counter checks the answer offline, the court revokes the record
+//! certificate, the counter re-syncs and the same QR is refused as revoked.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -238,7 +240,110 @@ fn tell(out: &Path, tools: &Tools, network_dir: &Path, passphrase: &str, ca: &Pa
 
     step(
         5,
-        "At a counter, the citizen shows name and ID number from the ID card plus the no-criminal-record result, in one QR",
+        "An employer's counter asks for name and ID number from the ID card and the \
+         no-criminal-record result; the citizen's wallet answers in one QR",
+    );
+    // The counter: set up with the ledger's anchor and synced while online, its own key
+    // registered by social security as an employer's, then a signed request.
+    let anchor_arg = anchor.to_string_lossy().into_owned();
+    run_ok(
+        verify(&["init", "--anchor", &anchor_arg]),
+        "ecert-verify init",
+    )?;
+    indent(
+        &run_ok(verify(&["sync", "--node", &node_url]), "ecert-verify sync")?,
+        4,
+    );
+    let counter_key = run_ok(verify(&["counter-key"]), "ecert-verify counter-key")?;
+    let counter_key = counter_key.trim().to_owned();
+    ecert_shell::outln!("      counter key {counter_key}");
+    let registration = out.join("employer.ecr");
+    let registration_arg = registration.to_string_lossy().into_owned();
+    indent(
+        &run_ok(
+            issuer(
+                "social-security",
+                &[
+                    "register-counter",
+                    "--counter-key",
+                    &counter_key,
+                    "--name",
+                    "Riverside Logistics, hiring desk",
+                    "--name-local",
+                    "河畔物流招聘处",
+                    "--role",
+                    "employer",
+                    "--may-ask",
+                    "id-card:name,id_number",
+                    "--may-ask",
+                    "no-criminal-record:result",
+                    "--days",
+                    "30",
+                    "--out",
+                    &registration_arg,
+                ],
+            ),
+            "ecert-issuer register-counter",
+        )?,
+        1,
+    );
+    indent(
+        &run_ok(
+            verify(&["registration", &registration_arg]),
+            "ecert-verify registration",
+        )?,
+        1,
+    );
+    let request = |what: &str| -> Result<String> {
+        let text = run_ok(
+            verify(&[
+                "request",
+                "--ask",
+                "id-card:name,id_number",
+                "--ask",
+                "no-criminal-record:result",
+                "--purpose",
+                "Job application",
+                "--text",
+            ]),
+            what,
+        )?;
+        let text = text.trim().to_owned();
+        if !text.starts_with("ECQ1:") {
+            bail!("{what} printed no request: {text}");
+        }
+        Ok(text)
+    };
+    let first_request = request("ecert-verify request")?;
+    ecert_shell::outln!(
+        "      request QR code ({} characters): who asks, why, and exactly which fields",
+        first_request.len()
+    );
+    // The wallet keeps the ledger's registry (checked against the anchor) to check who
+    // asks, with no network at the counter.
+    run_ok(
+        wallet(&["trust", "--anchor", &anchor_arg]),
+        "ecert-wallet trust",
+    )?;
+    indent(
+        &run_ok(
+            wallet(&["refresh", "--node", &node_url]),
+            "ecert-wallet refresh",
+        )?,
+        2,
+    );
+    // Without a request, the wallet will not show the no-criminal-record certificate.
+    let refused = run(
+        wallet(&["present", "--show", "no-criminal-record:result", "--text"]),
+        "ecert-wallet present",
+    )?;
+    let said = String::from_utf8_lossy(&refused.stderr);
+    if refused.status.success() || !said.contains("in answer to their request") {
+        bail!("the wallet showed the no-criminal-record certificate without a request: {said}");
+    }
+    ecert_shell::outln!(
+        "      refused without a request: {}",
+        said.trim().trim_start_matches("error: ")
     );
     let png = out.join("presentation.png");
     let png_arg = png.to_string_lossy().into_owned();
@@ -246,10 +351,9 @@ fn tell(out: &Path, tools: &Tools, network_dir: &Path, passphrase: &str, ca: &Pa
     let printed = run_ok(
         wallet(&[
             "present",
-            "--show",
-            "id-card:name,id_number",
-            "--show",
-            "no-criminal-record:result",
+            "--request",
+            &first_request,
+            "--yes",
             "--png",
             &png_arg,
             "--svg",
@@ -272,14 +376,43 @@ fn tell(out: &Path, tools: &Tools, network_dir: &Path, passphrase: &str, ca: &Pa
 
     step(
         6,
-        "The counter syncs the ledger's certified state, then verifies the QR photo with no network",
+        "The counter reads the QR photo and checks it, with no network, against the ledger \
+         data it synced and the request it made",
     );
-    let anchor_arg = anchor.to_string_lossy().into_owned();
-    run_ok(
-        verify(&["init", "--anchor", &anchor_arg]),
-        "ecert-verify init",
+    let check_answer = |args: &[&str]| -> Result<()> {
+        let mut all = vec!["verify", "--request"];
+        all.extend_from_slice(args);
+        let verdict = run(verify(&all), "ecert-verify verify --request")?;
+        indent(&String::from_utf8_lossy(&verdict.stdout), 20);
+        if !verdict.status.success() {
+            bail!(
+                "the counter refused a valid answer: {}{}",
+                String::from_utf8_lossy(&verdict.stdout),
+                String::from_utf8_lossy(&verdict.stderr)
+            );
+        }
+        Ok(())
+    };
+    check_answer(&["--image", &png_arg])?;
+
+    // The same certificates shown again, as at another counter: the counter's next
+    // request, answered with other one-time copies.
+    let second_request = request("ecert-verify request")?;
+    let again = run_ok(
+        wallet(&["present", "--request", &second_request, "--yes", "--text"]),
+        "ecert-wallet present",
     )?;
-    // The counter's routine: sync from a node, then verify the photo with no network.
+    let again = again
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("EC1"))
+        .ok_or_else(|| anyhow::anyhow!("ecert-wallet present printed no QR text"))?
+        .to_owned();
+    check_answer(&[&again])?;
+    ecert_shell::outln!("      {}", unlinked(qr_text, &again)?);
+
+    // The counter's routine from now on: sync from a node, then verify the photo with no
+    // network.
     let sync_and_verify = || -> Result<Output> {
         indent(
             &run_ok(verify(&["sync", "--node", &node_url]), "ecert-verify sync")?,
@@ -292,32 +425,6 @@ fn tell(out: &Path, tools: &Tools, network_dir: &Path, passphrase: &str, ca: &Pa
         indent(&String::from_utf8_lossy(&verdict.stdout), 20);
         Ok(verdict)
     };
-    let verdict = sync_and_verify()?;
-    if !verdict.status.success() {
-        bail!(
-            "the counter refused a valid presentation: {}",
-            String::from_utf8_lossy(&verdict.stderr)
-        );
-    }
-
-    // The same certificates shown again, as at another counter: other one-time copies.
-    let again = run_ok(
-        wallet(&[
-            "present",
-            "--show",
-            "id-card:name,id_number",
-            "--show",
-            "no-criminal-record:result",
-            "--text",
-        ]),
-        "ecert-wallet present",
-    )?;
-    let again = again
-        .lines()
-        .map(str::trim)
-        .find(|l| l.starts_with("EC1"))
-        .ok_or_else(|| anyhow::anyhow!("ecert-wallet present printed no QR text"))?;
-    ecert_shell::outln!("      {}", unlinked(qr_text, again)?);
 
     step(7, "The court revokes the no-criminal-record certificate");
     let record_path = packages
@@ -355,10 +462,6 @@ fn tell(out: &Path, tools: &Tools, network_dir: &Path, passphrase: &str, ca: &Pa
         "    exit code {} (INVALID: revoked)",
         verdict.status.code().unwrap_or(-1)
     );
-    run_ok(
-        wallet(&["trust", "--anchor", &anchor_arg]),
-        "ecert-wallet trust",
-    )?;
     let refresh = run(
         wallet(&["refresh", "--node", &node_url]),
         "ecert-wallet refresh",

@@ -26,6 +26,7 @@ pub mod report;
 pub mod rng;
 pub mod workload;
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -50,6 +51,10 @@ use crate::netns::NetLab;
 
 /// The chain id of a run's ledger.
 pub const CHAIN: &str = "ecert-history";
+
+/// How many times the nodes' certified state is read again when a block was certified
+/// while they were read.
+const READ_AGAIN: usize = 3;
 
 /// What to run.
 #[derive(Clone, Debug)]
@@ -325,13 +330,31 @@ pub fn run(
         .max()
         .unwrap_or(0);
     say("waiting for the nodes to converge");
-    let converged = observe::wait_converged(&urls, &quick, highest, options.converge_within);
+    let mut converged = observe::wait_converged(&urls, &quick, highest, options.converge_within);
     say("reading every node's certified state");
-    let views: Vec<observe::NodeView> = urls
-        .iter()
-        .enumerate()
-        .map(|(i, url)| observe::read_node(i, url, &reads, &cluster.anchor, &province.kinds))
-        .collect();
+    // The nodes are read one after the other: a block certified meanwhile (a new leader's
+    // first entry, say) leaves the first read a height behind the others. Read again, once
+    // they have converged on it, until every node was read at one height (or a few tries:
+    // the checker then reports what it saw).
+    let read_all = || -> Vec<observe::NodeView> {
+        urls.iter()
+            .enumerate()
+            .map(|(i, url)| observe::read_node(i, url, &reads, &cluster.anchor, &province.kinds))
+            .collect()
+    };
+    let mut views = read_all();
+    for _ in 0..READ_AGAIN {
+        let heights: BTreeSet<Option<u64>> = views
+            .iter()
+            .map(|v| v.export.as_ref().map(|e| e.height))
+            .collect();
+        if heights.len() <= 1 || converged.is_err() {
+            break;
+        }
+        say("a block was certified while the nodes were read; reading them again");
+        converged = observe::wait_converged(&urls, &quick, highest, options.converge_within);
+        views = read_all();
+    }
     let cert_info: Vec<CertInfo> = certs
         .iter()
         .map(|c| CertInfo {

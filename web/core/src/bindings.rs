@@ -9,6 +9,7 @@ use wasm_bindgen::prelude::*;
 use zeroize::Zeroizing;
 
 use crate::counter::{self, Counter, Revocations};
+use crate::request::{self, AskInput, LedgerRegistry};
 use crate::views::{ChoiceInput, KdfSettings, KindView, PolicyInput};
 use crate::wallet::{self, Wallet};
 use crate::{builtin_kinds, scan, unix_time, whole_number, WebError};
@@ -27,14 +28,15 @@ export type CertificateStatus = "valid" | "expired" | "not-yet-valid";
 /**
  * `copiesLeft`, `copies`: for a certificate issued as one-time copies, the copies not shown
  * yet and the copies it was issued with (null for the older format); `copiesLow`: 5 or fewer
- * left, time to ask the department for new copies.
+ * left, time to ask the department for new copies; `refillDue`: not expired, and running low
+ * or of the older format: offer to ask its department for new copies (`refillRequest`).
  */
 export interface CertificateSummary {
   index: number; id: string; shortId: string;
   kind: string; kindName: string; kindNameLocal: string | null; kindKnown: boolean;
   issuer: string; issuedAt: number; validFrom: number; expires: number;
   validFromDate: string; expiresDate: string; status: CertificateStatus;
-  copiesLeft: number | null; copies: number | null; copiesLow: boolean;
+  copiesLeft: number | null; copies: number | null; copiesLow: boolean; refillDue: boolean;
 }
 /** Text, a list of texts (vehicle classes), or yes/no (a derived fact such as `age_over_18`). */
 export type FieldValue = string | string[] | boolean;
@@ -100,12 +102,40 @@ export interface VerifyResult {
   revocationAgeSecs: number;
 }
 export interface OfferLink { server: string; code: string; url: string; redeemUrl: string; }
+/** A department's server (`https://HOST[:PORT]`) and where requests for new copies go. */
+export interface ServerAddress { server: string; refillUrl: string; }
 export interface AnchorInfo { chainId: string; validatorsHash: string; shortHash: string; text: string; }
 export interface KindField { number: number; key: string; label: string; labelLocal: string | null; mandatory: boolean; }
+/** `audience`: the counter roles the kind is shown to, only in answer to their request (null: any counter). */
 export interface Kind {
   id: string; name: string; nameLocal: string | null; description: string;
-  issuers: string[]; fields: KindField[];
+  issuers: string[]; audience: string[] | null; fields: KindField[];
 }
+/** The fields of one kind: asked for (`signRequest`) or declined (`answerRequest`). */
+export interface Ask { kind: string; fields?: string[]; }
+/**
+ * What a request asks of one kind. In a wallet's view, also `certificate` (what it shows) or
+ * `notShown` (`not-held`, `none-valid`, `audience`, `no-copies-left`), with `roles` (audience)
+ * and `reason` (English).
+ */
+export interface AskView {
+  kind: string; kindName: string; kindNameLocal: string | null; fields: FieldLabel[];
+  certificate: CertificateSummary | null; notShown: string | null; roles: string[]; reason: string | null;
+}
+export interface RequestView {
+  counter: string; counterLocal: string | null; role: string; department: string;
+  departmentName: string; purpose: string; binding: string; asks: AskView[];
+}
+export interface Registration {
+  name: string; nameLocal: string | null; role: string; department: string; departmentName: string;
+  counterKey: string; validFrom: number; validUntil: number; validUntilDate: string; mayAsk: AskView[];
+}
+export interface AskedField { kind: string; kindName: string; kindNameLocal: string | null; field: FieldLabel; }
+/** `accepted`: VALID and nothing shown that was not asked for. */
+export interface AnswerResult { verdict: VerifyResult; accepted: boolean; missing: AskedField[]; unasked: AskedField[]; }
+export interface RegistryInfo { chainId: string; height: number; departments: number; }
+export interface HistoryShown { shortId: string; kind: string; issuer: string; fields: string[]; }
+export interface HistoryEntry { time: number; counter: string | null; challenge: string | null; certificates: HistoryShown[]; }
 "#;
 
 /// A [`WebError`] as a JavaScript `Error` with `name` `EcertError`, a `code` and, for a
@@ -217,6 +247,37 @@ impl JsWallet {
         to_js(&self.0.receive(&slices, now).map_err(js_error)?)
     }
 
+    /// The CBOR request, signed at `now`, for new one-time copies of the certificate
+    /// `selector` names (a kind id or the start of a certificate id): post it to its
+    /// department's `refillUrl` (`parseServerAddress`, `application/cbor`). `202`: queued,
+    /// ask again later; `200`: pass the package to `receiveRefill`. Throws `expired`,
+    /// `no-such-certificate`, ...
+    #[wasm_bindgen(js_name = refillRequest)]
+    pub fn refill_request(&self, selector: &str, now: f64) -> JsResult<Vec<u8>> {
+        self.0
+            .refill_request(selector, now_of(now)?)
+            .map_err(js_error)
+    }
+
+    /// Adds the department's `200` answer to `refillRequest` for the certificate
+    /// `selector` names: its new one-time copies replace those held (`replacedAt`). An
+    /// answer that is not new copies of that certificate is refused
+    /// (`refill-other-certificate`). Seal and store the wallet afterwards.
+    #[wasm_bindgen(js_name = receiveRefill, unchecked_return_type = "ReceiveReport")]
+    pub fn receive_refill(
+        &mut self,
+        selector: &str,
+        package: &[u8],
+        now: f64,
+    ) -> JsResult<JsValue> {
+        to_js(
+            &self
+                .0
+                .receive_refill(selector, package, now_of(now)?)
+                .map_err(js_error)?,
+        )
+    }
+
     /// Every certificate with its kind's names, issuer, validity and status at `now`.
     #[wasm_bindgen(unchecked_return_type = "CertificateSummary[]")]
     pub fn list(&self, now: f64) -> JsResult<JsValue> {
@@ -265,6 +326,49 @@ impl JsWallet {
     #[wasm_bindgen(unchecked_return_type = "Presentation")]
     pub fn renew(&self, now: f64) -> JsResult<JsValue> {
         to_js(&self.0.renew(now_of(now)?).map_err(js_error)?)
+    }
+
+    /// Reads a counter's request (`ECQ1:...`) and checks it against the ledger's registry
+    /// `registry` (kept from the last status check): who asks, what and why, and for each
+    /// kind what this wallet would show or why not. Throws `not-a-request`,
+    /// `request-stale`, `request-not-allowed`, `registration-forged`, ... Nothing is shown.
+    #[wasm_bindgen(js_name = readRequest, unchecked_return_type = "RequestView")]
+    pub fn read_request(
+        &mut self,
+        text: &str,
+        registry: &JsLedgerRegistry,
+        now: f64,
+    ) -> JsResult<JsValue> {
+        to_js(
+            &self
+                .0
+                .read_request(text, &registry.0, now_of(now)?)
+                .map_err(js_error)?,
+        )
+    }
+
+    /// Answers the request read last with exactly the fields asked, less `declined`; the
+    /// code carries the request's binding. Recorded in the history with the counter's
+    /// name, one-time copies marked used: seal and store the wallet before showing it.
+    #[wasm_bindgen(js_name = answerRequest, unchecked_return_type = "Presentation")]
+    pub fn answer_request(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "Ask[]")] declined: JsValue,
+        now: f64,
+    ) -> JsResult<JsValue> {
+        let declined = from_js::<Vec<AskInput>>(Some(declined), "declined")?.unwrap_or_default();
+        to_js(
+            &self
+                .0
+                .answer_request(&declined, now_of(now)?)
+                .map_err(js_error)?,
+        )
+    }
+
+    /// The history of presentations, newest first (fields' keys, never their values).
+    #[wasm_bindgen(unchecked_return_type = "HistoryEntry[]")]
+    pub fn history(&self) -> JsResult<JsValue> {
+        to_js(&self.0.history())
     }
 
     /// The wallet's distinct batches, each with its root (hex; fetch
@@ -365,6 +469,55 @@ impl JsTrustStore {
         to_js(&self.0.apply_freshness(bytes).map_err(js_error)?)
     }
 
+    /// Checks a counter registration file (`ecert-issuer register-counter`) for the counter
+    /// key `counterKey` against this data's registry at `now`. Throws
+    /// `not-a-registration`, `registration-other-key`, `registration-forged`, ...
+    #[wasm_bindgen(js_name = checkRegistration, unchecked_return_type = "Registration")]
+    pub fn check_registration(
+        &self,
+        registration: &[u8],
+        #[wasm_bindgen(js_name = counterKey)] counter_key: &[u8],
+        now: f64,
+    ) -> JsResult<JsValue> {
+        to_js(
+            &self
+                .0
+                .check_registration(registration, counter_key, now_of(now)?)
+                .map_err(js_error)?,
+        )
+    }
+
+    /// Checks a request exactly as a wallet will, against this data's registry.
+    #[wasm_bindgen(js_name = checkRequest, unchecked_return_type = "RequestView")]
+    pub fn check_request(&self, request: &str, now: f64) -> JsResult<JsValue> {
+        to_js(
+            &self
+                .0
+                .check_request(request, now_of(now)?)
+                .map_err(js_error)?,
+        )
+    }
+
+    /// Verifies a QR string as the answer to `request` (this counter's pending request):
+    /// the request's binding is the expected nonce, and what it shows is compared with what
+    /// was asked (`missing`, `unasked`; `accepted`).
+    #[wasm_bindgen(js_name = verifyAnswer, unchecked_return_type = "AnswerResult")]
+    pub fn verify_answer(
+        &self,
+        qr: &str,
+        request: &str,
+        now: f64,
+        #[wasm_bindgen(unchecked_param_type = "Policy")] policy: Option<JsValue>,
+    ) -> JsResult<JsValue> {
+        let policy = from_js::<PolicyInput>(policy, "policy")?.unwrap_or_default();
+        to_js(
+            &self
+                .0
+                .verify_answer(qr, request, now_of(now)?, &policy)
+                .map_err(js_error)?,
+        )
+    }
+
     /// Verifies a QR string offline at `now` under `policy`. INVALID is a result
     /// (`valid: false`, `code`, `reason`), not an exception.
     #[wasm_bindgen(unchecked_return_type = "VerifyResult")]
@@ -449,6 +602,67 @@ impl JsRevocations {
     }
 }
 
+/// The ledger's registry, checked against a certified header: what a wallet checks a
+/// counter's request against.
+#[wasm_bindgen(js_name = LedgerRegistry)]
+pub struct JsLedgerRegistry(LedgerRegistry);
+
+#[wasm_bindgen(js_class = LedgerRegistry)]
+impl JsLedgerRegistry {
+    /// A node's registry (`GET /v1/registry`) accepted only if it is the one the certified
+    /// header of `revocations` commits to. Throws `trust-data-mismatch` or `malformed`.
+    pub fn check(bytes: &[u8], revocations: &JsRevocations) -> JsResult<JsLedgerRegistry> {
+        LedgerRegistry::check(bytes, revocations.0.header())
+            .map(JsLedgerRegistry)
+            .map_err(js_error)
+    }
+
+    /// Its ledger, certified block and number of departments.
+    #[wasm_bindgen(unchecked_return_type = "RegistryInfo")]
+    pub fn info(&self) -> JsResult<JsValue> {
+        to_js(&self.0.info())
+    }
+}
+
+/// A new counter key (32 bytes) from the browser's random source: keep it on the device.
+#[wasm_bindgen(js_name = counterKeyNew)]
+pub fn counter_key_new() -> JsResult<Vec<u8>> {
+    request::new_counter_key(&mut OsRng)
+        .map(|seed| seed.to_vec())
+        .map_err(js_error)
+}
+
+/// The public key (64 hex digits) of a counter key, for the department to register.
+#[wasm_bindgen(js_name = counterKeyPublic)]
+pub fn counter_key_public(
+    #[wasm_bindgen(js_name = counterKey)] counter_key: &[u8],
+) -> JsResult<String> {
+    request::counter_public_key(counter_key).map_err(js_error)
+}
+
+/// A request (`ECQ1:...`) signed with `counterKey` under `registration` (the file's
+/// bytes): `asks`, `purpose`, a fresh nonce, the time `now`. Not checked: call
+/// `TrustStore.checkRequest` before showing it.
+#[wasm_bindgen(js_name = signRequest)]
+pub fn sign_request(
+    registration: &[u8],
+    #[wasm_bindgen(js_name = counterKey)] counter_key: &[u8],
+    #[wasm_bindgen(unchecked_param_type = "Ask[]")] asks: JsValue,
+    purpose: &str,
+    now: f64,
+) -> JsResult<String> {
+    let asks = from_js::<Vec<AskInput>>(Some(asks), "asks")?.unwrap_or_default();
+    request::sign_request_text(
+        registration,
+        counter_key,
+        &asks,
+        purpose,
+        now_of(now)?,
+        &mut OsRng,
+    )
+    .map_err(js_error)
+}
+
 /// A fresh challenge for challenge mode (16 hex digits), from the browser's random source.
 #[wasm_bindgen]
 pub fn challenge() -> JsResult<String> {
@@ -466,6 +680,14 @@ pub fn decode_qr_frame(rgba: &[u8], width: u32, height: u32) -> JsResult<String>
 #[wasm_bindgen(js_name = parseOfferLink, unchecked_return_type = "OfferLink")]
 pub fn parse_offer_link(text: &str) -> JsResult<JsValue> {
     to_js(&wallet::read_offer_link(text).map_err(js_error)?)
+}
+
+/// A department's server address as pasted (`https://HOST[:PORT]`, or an offer link of
+/// that server), read with the tools' rules: the server to keep for the department, and
+/// where to post requests for new copies. Throws `bad-address`.
+#[wasm_bindgen(js_name = parseServerAddress, unchecked_return_type = "ServerAddress")]
+pub fn parse_server_address(text: &str) -> JsResult<JsValue> {
+    to_js(&wallet::read_server_address(text).map_err(js_error)?)
 }
 
 /// A trust anchor file's text (pasted, from a file, or scanned from its QR code), read:

@@ -12,9 +12,11 @@ use ecert_schemas::{IssuerId, KindRegistry, Nonce, StatusIndex, UnixTime};
 use ecert_verifier::anchor_file::{anchor_to_toml, parse_anchor};
 use ecert_verifier::freshness::{verify_freshness, Fresh, HeldHeader};
 use ecert_verifier::report::Outcome;
+use ecert_verifier::request::{compare_answer, RequestError};
 use ecert_verifier::{verify_presentation, verify_revocation_delta, Policy, TrustStore};
 use rand_core::CryptoRngCore;
 
+use crate::request::{self, AnswerResult, RegistrationView, RequestView};
 use crate::views::{
     AnchorView, FreshnessView, PolicyInput, RevocationInfo, StoreInfo, VerifiedView, VerifyResult,
 };
@@ -108,6 +110,68 @@ impl Counter {
         Ok(FreshnessView::of(fresh, self.store.validators().len()))
     }
 
+    /// Checks a counter registration file (`ecert-issuer register-counter`) for the counter
+    /// key `seed` against this data's registry, at `now`, as `ecert-verify registration`
+    /// does ([`request::check_counter_registration`]).
+    pub fn check_registration(
+        &self,
+        bytes: &[u8],
+        seed: &[u8],
+        now: UnixTime,
+    ) -> Result<RegistrationView, WebError> {
+        request::check_counter_registration(
+            bytes,
+            seed,
+            self.store.registry(),
+            self.store.chain_id(),
+            &self.kinds,
+            now,
+        )
+    }
+
+    /// Checks a request (`ECQ1:...`) exactly as a wallet will, against this data's
+    /// registry: what the counter does before it shows its own request.
+    pub fn check_request(&self, text: &str, now: UnixTime) -> Result<RequestView, WebError> {
+        let checked = request::check_request_text(
+            text,
+            self.store.registry(),
+            self.store.chain_id(),
+            &self.kinds,
+            now,
+        )?;
+        Ok(RequestView::of(&checked, &self.kinds))
+    }
+
+    /// Verifies a QR string as the answer to the request `request_text` (the counter's
+    /// own, pending): its holder proof must carry the request's binding, and what it
+    /// shows is compared with what was asked ([`compare_answer`]), as `ecert-verify verify
+    /// --request` does. Any `expectedNonce` of `policy` is replaced by the binding.
+    pub fn verify_answer(
+        &self,
+        qr: &str,
+        request_text: &str,
+        now: UnixTime,
+        policy: &PolicyInput,
+    ) -> Result<AnswerResult, WebError> {
+        let asked = request::read_request(request_text)?;
+        let binding = asked
+            .binding()
+            .map_err(|e| WebError::Request(RequestError::Malformed(e)))?;
+        let policy = Policy {
+            expected_nonce: Some(binding),
+            ..policy_of(policy)?
+        };
+        let result = verify_presentation(qr, &self.store, now, &policy);
+        let check = result
+            .as_ref()
+            .ok()
+            .map(|verdict| compare_answer(verdict, &asked.body.asks));
+        let verdict = Outcome::of(&result, &self.store, now, |c| {
+            VerifiedView::of(c, &self.kinds)
+        });
+        Ok(AnswerResult::of(verdict, check.as_ref(), &self.kinds))
+    }
+
     /// Verifies a QR string at `now` under `policy` (defaults for what it leaves out).
     /// An INVALID code is a result (`valid: false`, with the reason's code and words), not
     /// an error; only a malformed policy is an error.
@@ -126,7 +190,7 @@ impl Counter {
 }
 
 /// The verifier's policy from JavaScript's, defaults filled in.
-fn policy_of(input: &PolicyInput) -> Result<Policy, WebError> {
+pub(crate) fn policy_of(input: &PolicyInput) -> Result<Policy, WebError> {
     let d = Policy::default();
     let expected_nonce = input
         .expected_nonce
@@ -293,6 +357,11 @@ impl Revocations {
             changes: delta.changes,
             fresh: None,
         })
+    }
+
+    /// The certified header the state is as of.
+    pub fn header(&self) -> &BlockHeader {
+        &self.header
     }
 
     /// The verified state.

@@ -1,8 +1,10 @@
 //! The one error type of this crate, with a stable machine code for each reason.
 
 use ecert_qr::QrError;
-use ecert_schemas::address::OfferLinkError;
+use ecert_schemas::address::{OfferLinkError, UrlError};
+use ecert_schemas::SchemaError;
 use ecert_verifier::anchor_file::AnchorFileError;
+use ecert_verifier::request::RequestError;
 use ecert_verifier::VerifyError;
 use ecert_wallet::certs::CertsError;
 use ecert_wallet::receive::{ReceiveError, Refused};
@@ -35,6 +37,24 @@ pub enum WebError {
     /// The text is not an offer link (or the code not an offer code).
     #[error("not an offer link (http(s)://HOST:PORT/v1/offers/CODE): {0}")]
     OfferLink(#[from] OfferLinkError),
+    /// The text is not a server address (`https://HOST[:PORT]`).
+    #[error("not a server address: {0}")]
+    ServerAddress(#[from] UrlError),
+    /// A certificate whose validity has ended: there is nothing to ask new copies of.
+    #[error("this certificate expired on {date}: ask its department for a new certificate")]
+    Expired {
+        /// The day it expired (`YYYY-MM-DD`, UTC).
+        date: String,
+    },
+    /// A department answered a request for new copies of one certificate with something
+    /// else than new one-time copies of it.
+    #[error(
+        "the department answered the request for new copies of certificate {asked} with          another certificate; nothing was added"
+    )]
+    RefillOtherCertificate {
+        /// The certificate asked about (its first 8 hex digits).
+        asked: String,
+    },
     /// A newer bundle is held already and the older one was not allowed.
     #[error(
         "this ledger data (block #{offered}) is older than the data held (block #{held}); nothing was changed"
@@ -60,6 +80,26 @@ pub enum WebError {
     /// `renew` with no presentation made (or the certificates changed since).
     #[error("there is no presentation to show again: make one first")]
     NoPresentation,
+    /// A counter's request (or registration) that fails its checks, or cannot be read.
+    #[error("{0}")]
+    Request(#[from] RequestError),
+    /// The bytes are not a counter registration file.
+    #[error("this is not a counter registration from a department: {0}")]
+    NotARegistration(SchemaError),
+    /// A registration of another counter's key.
+    #[error("this registration is for another counter's key ({registered}), not this counter's ({ours})")]
+    OtherCounterKey {
+        /// The key the registration names (hex).
+        registered: String,
+        /// This counter's key (hex).
+        ours: String,
+    },
+    /// `answerRequest` with no request read.
+    #[error("there is no counter's request to answer: read one first")]
+    NoRequest,
+    /// Nothing the wallet holds (or the citizen agreed to show) answers the request.
+    #[error("there is nothing this wallet can show in answer to this request; nothing was shown")]
+    NothingToShow,
     /// A fault of this software (its built-in kinds cannot be read).
     #[error("internal error: {0}")]
     Internal(String),
@@ -91,6 +131,7 @@ impl WebError {
                 WalletError::MixedFormats { .. } => "mixed-formats",
                 WalletError::PlanOutdated => "no-presentation",
                 WalletError::AudienceOnly { .. } => "audience-only",
+                WalletError::Refill(_) => "refill-failed",
             },
             WebError::Receive(r) => match r.error {
                 ReceiveError::NotAPackage(_) => "not-a-package",
@@ -113,6 +154,9 @@ impl WebError {
             },
             WebError::Anchor(_) => "bad-anchor",
             WebError::OfferLink(_) => "bad-link",
+            WebError::ServerAddress(_) => "bad-address",
+            WebError::Expired { .. } => "expired",
+            WebError::RefillOtherCertificate { .. } => "refill-other-certificate",
             WebError::Qr(e) => match e {
                 QrError::TooLargeForQr(_) => "qr-too-large",
                 QrError::NotAnImage(_) | QrError::BadFrame { .. } => "bad-argument",
@@ -120,6 +164,22 @@ impl WebError {
                 QrError::Unreadable(_) => "qr-unreadable",
                 QrError::SeveralCodes(_) => "qr-several",
             },
+            WebError::Request(e) => match e {
+                RequestError::Malformed(_) => "not-a-request",
+                RequestError::OtherLedger { .. } => "registration-other-ledger",
+                RequestError::UnknownDepartment(_) | RequestError::UnknownDepartmentKey { .. } => {
+                    "registration-unknown-department"
+                }
+                RequestError::BadRegistrationSignature { .. } => "registration-forged",
+                RequestError::RegistrationNotValid { .. } => "registration-not-valid",
+                RequestError::BadRequestSignature => "request-forged",
+                RequestError::Stale { .. } => "request-stale",
+                RequestError::NotAllowed { .. } => "request-not-allowed",
+            },
+            WebError::NotARegistration(_) => "not-a-registration",
+            WebError::OtherCounterKey { .. } => "registration-other-key",
+            WebError::NoRequest => "no-request",
+            WebError::NothingToShow => "nothing-to-show",
             WebError::OlderData { .. } => "older-data",
             WebError::OtherBatch { .. } => "other-batch",
             WebError::WeakPassphrase(_) => "weak-passphrase",
@@ -150,9 +210,14 @@ impl WebError {
                 | WebError::Certs(_)
                 | WebError::Anchor(_)
                 | WebError::OfferLink(_)
+                | WebError::ServerAddress(_)
                 | WebError::Qr(_)
         ) {
             source = source.and_then(std::error::Error::source);
+        }
+        // A request's reasons print their causes already.
+        if matches!(self, WebError::Request(_)) {
+            source = None;
         }
         while let Some(cause) = source {
             text.push_str(": ");
@@ -166,7 +231,6 @@ impl WebError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ecert_schemas::SchemaError;
 
     #[test]
     fn codes_and_messages() {

@@ -24,21 +24,32 @@
 //! | `wallet.id`, `wallet.count` | wallet ID (64 hex digits), number of certificates |
 //! | `wallet.redeemRequest(code)` | the signed CBOR request that collects a department's offer |
 //! | `wallet.receive(packages, now)` | adds `.ecp` packages of either format, all or nothing, with every check of `ecert-wallet receive`; a newer issue of a certificate of one-time copies replaces the one held (`replaced`) |
-//! | `wallet.list(now)`, `wallet.describe(selector, now)` | certificates with kind names and labels, validity, fields, copies left (`copiesLeft`, `copies`, `copiesLow`) |
+//! | `wallet.list(now)`, `wallet.describe(selector, now)` | certificates with kind names and labels, validity, fields, copies left (`copiesLeft`, `copies`, `copiesLow`), and whether to ask for new copies (`refillDue`) |
+//! | `wallet.refillRequest(selector, now)` | the signed CBOR request for new copies of a certificate (one copy, or the whole certificate of the older format): post it to its department's `refillUrl` (`docs/protocol.md` §9b) |
+//! | `wallet.receiveRefill(selector, package, now)` | the department's `200` answer: new one-time copies of that certificate, which replace the ones held (`replacedAt`); anything else is refused |
 //! | `wallet.present(choices, now, nonce?, reuseCopy?)` | QR string and SVG; live mode without `nonce`; one-time copies: a new copy, marked used now (`copiesSpent` > 0: seal and store before showing) |
 //! | `wallet.renew(now)` | the last presentation signed again, same copies (live codes for one counter) |
 //! | `wallet.revocationStatus(revocations, now)` | each certificate revoked or not (one-time copies: any copy) |
 //! | `wallet.batchRoots()` | the wallet's distinct batches: root (hex) and certificate ids |
 //! | `wallet.anchorStatus(receipt, anchorText, now)` | an anchor receipt checked against the anchor: the certificates it covers, anchoring and certified block |
+//! | `wallet.readRequest(text, registry, now)` | a counter's request (`ECQ1:`) checked against the kept registry: who asks, what, why, and what the wallet would show of each kind or why not ([`request`]) |
+//! | `wallet.answerRequest(declined, now)` | the answer: exactly the fields asked less those declined, bound to the request, recorded in the history with the counter's name (seal and store before showing) |
+//! | `wallet.history()` | the history of presentations, newest first |
+//! | `LedgerRegistry.check(bytes, revocations)`, `registry.info()` | a node's registry accepted only if the certified header of a verified revocation state commits to it |
+//! | `counterKeyNew()`, `counterKeyPublic(key)` | a counter's own key (32 bytes, kept on its device) and its public key for the department |
+//! | `store.checkRegistration(file, key, now)` | a counter registration file checked as `ecert-verify registration` does |
+//! | `signRequest(registration, key, asks, purpose, now)`, `store.checkRequest(text, now)` | a signed request, and the check a wallet will make of it |
+//! | `store.verifyAnswer(qr, request, now, policy?)` | a code checked as the answer to a request: the verdict with the request's binding as nonce, and `missing`, `unasked`, `accepted` |
 //! | `TrustStore.sync(bundle, anchorText, current?, allowOlder?)` | a trust bundle checked against the anchor |
 //! | `store.info(now)`, `store.verify(qr, now, policy?)` | data age; the verdict of a QR code |
 //! | `Revocations.fromDelta(delta, anchorText)`, `revocations.update(delta, anchorText)` | a revocation delta checked against the anchor |
 //! | `revocations.toBytes()`, `Revocations.fromBytes(bytes, anchorText)` | the state kept between sessions, checked again when read |
 //! | `parseOfferLink(text)` | an offer link's server, code and redemption URL (the wallet library's rules) |
+//! | `parseServerAddress(text)` | a department's server (`https://HOST[:PORT]`, or taken from an offer link) and its `refillUrl` |
 //! | `anchorInfo(text)` | a trust anchor file's ledger and validator set, and its canonical text |
 //! | `challenge()` | a counter's challenge (16 hex digits) |
 //! | `decodeQrFrame(rgba, width, height)` | the QR code in a camera frame |
-//! | `qrSvg(text)`, `kinds()`, `defaultKdf()`, `lightKdf()` | drawing, kind labels, KDF settings |
+//! | `qrSvg(text)`, `kinds()`, `defaultKdf()`, `lightKdf()` | drawing, kind labels and audiences, KDF settings |
 //!
 //! ## Error codes
 //!
@@ -65,6 +76,15 @@
 //! | `no-such-certificate`, `ambiguous-certificate` | a selector matches no or several certificates |
 //! | `bad-choice` | no certificate chosen, more than 8, or one twice |
 //! | `unknown-field`, `field-not-in-certificate` | a field key the kind or the certificate lacks |
+//! | `not-a-request` | not a counter's request (`ECQ1:`) |
+//! | `request-stale`, `request-forged`, `request-not-allowed` | a request too old (or from the future), not signed by the registered counter, or asking what its registration does not allow |
+//! | `registration-forged`, `registration-not-valid`, `registration-other-ledger`, `registration-unknown-department` | a counter's registration not signed by its department, not valid now, of another ledger, or naming a department or key the registry lacks |
+//! | `not-a-registration`, `registration-other-key` | not a registration file; a registration of another counter's key |
+//! | `no-request`, `nothing-to-show` | `answerRequest` without a request read; nothing left to show |
+//! | `refill-failed` | a request for new copies could not be made |
+//! | `refill-other-certificate` | `receiveRefill`: the answer is not new copies of the certificate asked about |
+//! | `expired` | `refillRequest`: the certificate has expired (nothing to refill) |
+//! | `bad-address` | not a server address (`https://HOST[:PORT]`) |
 //! | `bad-anchor` | the trust anchor text is not an anchor file |
 //! | `bad-link` | not an offer link, or not an offer code |
 //! | `older-data` | `sync`: older than the data held |
@@ -76,6 +96,7 @@
 pub mod anchoring;
 pub mod counter;
 mod error;
+pub mod request;
 pub mod scan;
 pub mod views;
 pub mod wallet;

@@ -69,6 +69,12 @@ pub struct CertificateSummary {
     /// Issued as one-time copies and 5 or fewer left: time to ask the department for new
     /// copies.
     pub copies_low: bool,
+    /// Not expired, and running low on one-time copies
+    /// ([`ecert_wallet::copies::CopiesLeft::low`]: at most
+    /// [`ecert_wallet::copies::LOW_COPIES`] left) or of the older format (asked for as one-time copies): the
+    /// wallet offers to ask its department for new copies (`refillRequest`), as
+    /// `ecert-wallet refill` does without a certificate named.
+    pub refill_due: bool,
 }
 
 impl CertificateSummary {
@@ -98,6 +104,7 @@ impl CertificateSummary {
             copies_left: copies.map(|c| c.left),
             copies: copies.map(|c| c.total),
             copies_low: copies.is_some_and(|c| c.low()),
+            refill_due: !entry.expired(now) && copies.is_none_or(|c| c.low()),
         }
     }
 }
@@ -192,6 +199,34 @@ pub struct PresentationView {
     /// the older format). When more than 0, seal and store the wallet before showing the
     /// code: a copy must never be shown unless its mark is kept.
     pub copies_spent: usize,
+}
+
+/// One entry of the wallet's history of presentations.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryView {
+    /// When it was made, by the wallet's clock.
+    pub time: u64,
+    /// The registered name of the counter whose request it answered, or null.
+    pub counter: Option<String>,
+    /// The challenge (or request binding) it carried, in hex, or null.
+    pub challenge: Option<String>,
+    /// The certificates shown.
+    pub certificates: Vec<HistoryShownView>,
+}
+
+/// One certificate of a history entry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryShownView {
+    /// The certificate's first 8 hex digits.
+    pub short_id: String,
+    /// Its kind.
+    pub kind: String,
+    /// Its issuer.
+    pub issuer: String,
+    /// The keys of the fields shown (never their values).
+    pub fields: Vec<String>,
 }
 
 /// One certificate and fields to show, as JavaScript passes them to `present`.
@@ -387,6 +422,9 @@ pub struct KindView {
     pub description: String,
     /// Issuers allowed by the kind file.
     pub issuers: Vec<String>,
+    /// The counter roles it may be shown to, in answer to their request (null: any
+    /// counter, with or without a request).
+    pub audience: Option<Vec<String>>,
     /// Fields, in order.
     pub fields: Vec<KindField>,
 }
@@ -399,6 +437,7 @@ impl From<&Kind> for KindView {
             name_local: kind.name_local.clone(),
             description: kind.description.clone(),
             issuers: kind.issuers.iter().map(ToString::to_string).collect(),
+            audience: kind.audience.as_ref().map(|a| a.iter().cloned().collect()),
             fields: kind.fields.iter().map(KindField::from).collect(),
         }
     }
@@ -416,6 +455,16 @@ pub struct OfferLinkView {
     pub url: String,
     /// Where to post the redemption request.
     pub redeem_url: String,
+}
+
+/// A department's server address, read (`parseServerAddress`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerView {
+    /// The server, `http(s)://HOST[:PORT]`: what the wallet keeps for its department.
+    pub server: String,
+    /// Where a wallet posts its requests for new copies (`POST /v1/refills`).
+    pub refill_url: String,
 }
 
 /// A trust anchor, read (`anchorInfo`).

@@ -7,11 +7,15 @@
 //! same copies again at a later time, for a live code shown to one counter.
 
 use ecert_qr::render;
-use ecert_schemas::address::{is_valid_offer_code, OfferLink, OfferLinkError};
+use ecert_schemas::address::{is_valid_offer_code, OfferLink, OfferLinkError, ServerUrl};
+use ecert_schemas::api::REFILL_ROUTE;
 use ecert_schemas::copy::AnyPresentation;
+use ecert_schemas::request::FieldsAsked;
 use ecert_schemas::{KindRegistry, Nonce, UnixTime};
+use ecert_verifier::request::CheckedRequest;
+use ecert_wallet::answer::NotShown;
 use ecert_wallet::certs::{self, Entry};
-use ecert_wallet::history::History;
+use ecert_wallet::history::{Entry as HistoryEntry, History, MAX_COUNTER_CHARS};
 use ecert_wallet::offer;
 use ecert_wallet::session::{self, Plan, Reuse};
 use ecert_wallet::{
@@ -22,9 +26,11 @@ use zeroize::Zeroizing;
 
 use crate::anchoring;
 use crate::counter::Revocations;
+use crate::request::{self, AskInput, LedgerRegistry, RequestView};
 use crate::views::{
     AnchorStatus, BatchView, CertificateDetails, CertificateSummary, ChoiceInput, Disclosing,
-    FieldLabel, KdfSettings, OfferLinkView, PresentationView, ReceiveReport, RevocationStatus,
+    FieldLabel, HistoryShownView, HistoryView, KdfSettings, OfferLinkView, PresentationView,
+    ReceiveReport, RevocationStatus, ServerView,
 };
 use crate::WebError;
 
@@ -66,6 +72,22 @@ pub fn read_offer_link(text: &str) -> Result<OfferLinkView, WebError> {
     })
 }
 
+/// A department's server address, as the citizen pastes it: `https://HOST[:PORT]` (read
+/// with the tools' rules, [`ServerUrl::parse`]), or an offer link of that server, whose
+/// server is taken. With the address where the wallet posts its requests for new copies.
+pub fn read_server_address(text: &str) -> Result<ServerView, WebError> {
+    let server = match ServerUrl::parse(text) {
+        Ok(server) => server,
+        Err(e) => OfferLink::parse(text)
+            .map(|link| link.server)
+            .map_err(|_| e)?,
+    };
+    Ok(ServerView {
+        refill_url: server.join(REFILL_ROUTE),
+        server: server.base().to_owned(),
+    })
+}
+
 /// The presentation being shown: what [`Wallet::renew`] signs again.
 #[derive(Debug)]
 struct Showing {
@@ -101,6 +123,8 @@ pub struct Wallet {
     kinds: KindRegistry,
     /// The last presentation made, until the certificates change.
     showing: Option<Showing>,
+    /// The counter's request read last ([`Wallet::read_request`]), until it is answered.
+    pending: Option<CheckedRequest>,
 }
 
 impl Wallet {
@@ -111,6 +135,7 @@ impl Wallet {
             history: History::new(),
             kinds: crate::builtin_kinds()?,
             showing: None,
+            pending: None,
         })
     }
 
@@ -125,6 +150,7 @@ impl Wallet {
             history,
             kinds: crate::builtin_kinds()?,
             showing: None,
+            pending: None,
         })
     }
 
@@ -186,6 +212,72 @@ impl Wallet {
     ) -> Result<ReceiveReport, WebError> {
         let first_new = self.contents.packages.len();
         let outcome = receive::receive(&mut self.contents, packages)?;
+        self.report(first_new, &outcome, now)
+    }
+
+    /// This wallet's request, signed at `now`, for new one-time copies of the certificate
+    /// `selector` names (a kind id or the start of a certificate id, as for
+    /// [`Wallet::describe`]): one of its copies, or the whole certificate of the older
+    /// format (answered with copies), and the wallet key's signature
+    /// ([`ecert_wallet::offer::refill_request`], `docs/protocol.md` §9b), as CBOR to post
+    /// to its department's `POST /v1/refills`. An expired certificate is refused
+    /// (`expired`): its department would refuse it too. Nothing in the wallet changes.
+    pub fn refill_request(&self, selector: &str, now: UnixTime) -> Result<Vec<u8>, WebError> {
+        let entries = self.entries()?;
+        let entry = certs::select(&entries, selector, &self.kinds, now)?;
+        if entry.expired(now) {
+            return Err(WebError::Expired {
+                date: crate::views::day(entry.expires()),
+            });
+        }
+        let held = self.contents.packages.get(entry.index).ok_or_else(|| {
+            WebError::Internal(format!("certificate {} is not held", entry.index))
+        })?;
+        offer::refill_request(&self.contents.holder, held, now)?
+            .to_bytes()
+            .map_err(|e| WebError::Internal(format!("the refill request: {e}")))
+    }
+
+    /// Adds the department's answer to [`Wallet::refill_request`] for the certificate
+    /// `selector` names: new one-time copies of that certificate (the same id, from the
+    /// same department), with every check of [`Wallet::receive`]. They replace the copies
+    /// (or the whole certificate) held in its place (`replacedAt`); copies the wallet
+    /// holds already are reported in `alreadyHeld`, an older issue in `notNewer`.
+    /// Anything else is refused (`refill-other-certificate`) and nothing is added. Seal
+    /// and store the wallet afterwards.
+    pub fn receive_refill(
+        &mut self,
+        selector: &str,
+        package: &[u8],
+        now: UnixTime,
+    ) -> Result<ReceiveReport, WebError> {
+        let (id, issuer, short_id) = {
+            let entries = self.entries()?;
+            let entry = certs::select(&entries, selector, &self.kinds, now)?;
+            (*entry.id(), entry.issuer().clone(), entry.short_id())
+        };
+        let received = receive::check_package(package)
+            .map_err(|error| receive::Refused { position: 0, error })?;
+        let same = matches!(
+            &received,
+            receive::Received::Copies(copies) if copies.id == id && copies.issuer == issuer
+        );
+        if !same {
+            return Err(WebError::RefillOtherCertificate { asked: short_id });
+        }
+        let first_new = self.contents.packages.len();
+        let outcome = receive::add(&mut self.contents, vec![received])?;
+        self.report(first_new, &outcome, now)
+    }
+
+    /// What [`receive::add`] did, for the app: the certificates added (from position
+    /// `first_new` on) and those replaced in their place, with their summaries at `now`.
+    fn report(
+        &mut self,
+        first_new: usize,
+        outcome: &receive::Added,
+        now: UnixTime,
+    ) -> Result<ReceiveReport, WebError> {
         if !outcome.added.is_empty() || !outcome.replaced.is_empty() {
             // A presentation being shown may name a package just replaced.
             self.showing = None;
@@ -198,14 +290,14 @@ impl Wallet {
                 .filter(|e| e.index >= first_new || replaced.contains(&e.index))
                 .map(|e| CertificateSummary::of(e, &self.kinds, now))
                 .collect(),
-            already_held: outcome.already_held,
+            already_held: outcome.already_held.clone(),
             replaced: outcome
                 .replaced
                 .iter()
                 .map(|(position, _)| *position)
                 .collect(),
             replaced_at: replaced,
-            not_newer: outcome.not_newer,
+            not_newer: outcome.not_newer.clone(),
             count: self.count(),
         })
     }
@@ -280,6 +372,141 @@ impl Wallet {
         let view = self.view(&showing, drawn, now, spent);
         self.showing = Some(showing);
         view
+    }
+
+    /// Reads a counter's request (`ECQ1:...`, scanned or pasted) and checks it against the
+    /// ledger's registry the wallet keeps ([`ecert_verifier::request::check_request`]): who
+    /// asks (the counter's registered name, role and department), what and why; and, for
+    /// each kind asked, the certificate the wallet would show with exactly the fields
+    /// asked, or why it shows none ([`ecert_wallet::answer::answer`]: a kind whose
+    /// audience excludes the counter's role, none held, none valid, no copy left). The
+    /// request is kept for [`Wallet::answer_request`]. Nothing is shown or marked.
+    pub fn read_request(
+        &mut self,
+        text: &str,
+        registry: &LedgerRegistry,
+        now: UnixTime,
+    ) -> Result<RequestView, WebError> {
+        self.pending = None;
+        let checked = request::check_request_text(
+            text,
+            registry.registry(),
+            registry.chain_id(),
+            &self.kinds,
+            now,
+        )?;
+        let mut view = RequestView::of(&checked, &self.kinds);
+        {
+            let entries = self.entries()?;
+            let answer = ecert_wallet::answer::answer(&checked, &entries, &self.kinds, now);
+            for ask in &mut view.asks {
+                if let Some(choice) = answer
+                    .choices
+                    .iter()
+                    .find(|c| c.entry.kind_id().as_str() == ask.kind)
+                {
+                    ask.certificate = Some(CertificateSummary::of(choice.entry, &self.kinds, now));
+                }
+                if let Some(declined) = answer.declined.iter().find(|d| d.kind.as_str() == ask.kind)
+                {
+                    ask.not_shown = Some(not_shown_code(&declined.reason));
+                    if let NotShown::Audience { roles, .. } = &declined.reason {
+                        ask.roles = roles.clone();
+                    }
+                    ask.reason = Some(declined.reason.to_string());
+                }
+            }
+        }
+        self.pending = Some(checked);
+        Ok(view)
+    }
+
+    /// Answers the request read last ([`Wallet::read_request`]) at `now`, as `ecert-wallet
+    /// present --request` does: for each kind asked, the certificate chosen there with
+    /// exactly the fields asked, less those `declined` (kind and field keys the citizen
+    /// does not want to show); the holder proof carries the request's binding, so the code
+    /// answers that request only. The presentation is recorded in the wallet's history with
+    /// the counter's name, and one-time copies are marked used: seal and store the wallet
+    /// before showing the code. `no-request` without a request read; `nothing-to-show` when
+    /// nothing is left to show. The request is answered once.
+    pub fn answer_request(
+        &mut self,
+        declined: &[AskInput],
+        now: UnixTime,
+    ) -> Result<PresentationView, WebError> {
+        let checked = self.pending.clone().ok_or(WebError::NoRequest)?;
+        let nonce = checked.binding.clone();
+        let (plan, entry) = {
+            let entries = self.entries()?;
+            let answer = ecert_wallet::answer::answer(&checked, &entries, &self.kinds, now);
+            let mut choices = answer.choices;
+            for decline in declined {
+                let asked = checked
+                    .asks
+                    .iter()
+                    .find(|a: &&FieldsAsked| a.kind.as_str() == decline.kind);
+                for field in &decline.fields {
+                    if !asked.is_some_and(|a| a.fields.contains(field)) {
+                        return Err(WebError::BadArgument(format!(
+                            "the counter does not ask for {}:{field}",
+                            decline.kind
+                        )));
+                    }
+                    for choice in choices
+                        .iter_mut()
+                        .filter(|c| c.entry.kind_id().as_str() == decline.kind)
+                    {
+                        choice.fields.retain(|f| f != field);
+                    }
+                }
+            }
+            choices.retain(|c| !c.fields.is_empty());
+            if choices.is_empty() {
+                return Err(WebError::NothingToShow);
+            }
+            let plan = session::plan(&choices, Reuse::Never)?;
+            let mut entry = HistoryEntry::of_presentation(&choices, &self.kinds, now, Some(&nonce));
+            entry.counter = Some(checked.counter.chars().take(MAX_COUNTER_CHARS).collect());
+            (plan, entry)
+        };
+        let presentation = plan.sign(&self.contents, &self.kinds, now, Some(nonce.clone()))?;
+        let drawn = Drawn::of(&presentation)?;
+        self.history
+            .record(entry)
+            .map_err(|e| WebError::Internal(format!("the history of presentations: {e}")))?;
+        plan.spend(&mut self.contents)?;
+        let spent = plan.spends();
+        let showing = Showing {
+            plan,
+            nonce: Some(nonce),
+        };
+        let view = self.view(&showing, drawn, now, spent);
+        self.showing = Some(showing);
+        self.pending = None;
+        view
+    }
+
+    /// The wallet's history of presentations, newest first: when, to which counter (when
+    /// answering a request), which certificates and which fields (never their values).
+    pub fn history(&self) -> Vec<HistoryView> {
+        self.history
+            .newest_first()
+            .map(|e| HistoryView {
+                time: e.time.secs(),
+                counter: e.counter.clone(),
+                challenge: e.challenge.as_ref().map(Nonce::to_hex),
+                certificates: e
+                    .certificates
+                    .iter()
+                    .map(|c| HistoryShownView {
+                        short_id: c.short_id.clone(),
+                        kind: c.kind.to_string(),
+                        issuer: c.issuer.to_string(),
+                        fields: c.fields.clone(),
+                    })
+                    .collect(),
+            })
+            .collect()
     }
 
     /// The presentation last made by [`Wallet::present`], signed again at `now`: the same
@@ -380,6 +607,16 @@ impl Wallet {
                 }),
             })
             .collect())
+    }
+}
+
+/// The stable code of a reason not to show a kind asked for.
+fn not_shown_code(reason: &NotShown) -> &'static str {
+    match reason {
+        NotShown::NotHeld => "not-held",
+        NotShown::NoneValid => "none-valid",
+        NotShown::Audience { .. } => "audience",
+        NotShown::NoCopiesLeft => "no-copies-left",
     }
 }
 
@@ -567,7 +804,9 @@ mod tests {
         let mut world = World::builder().build_for(me);
         let now = world.now;
         let card = world.issue_copies_now("public-security", sample::id_card(now), 3);
-        let record = world.record.to_bytes().unwrap();
+        // A certificate of the older format, of a kind any counter may see.
+        let licence = world.issue_now("transport", sample::driver_licence(now));
+        let record = licence.to_bytes().unwrap();
         let report = w
             .receive(&[&card.to_bytes().unwrap(), &record], now)
             .unwrap();
@@ -618,7 +857,7 @@ mod tests {
         // Both formats in one code: refused.
         let err = w
             .present(
-                &[choice("id-card", &[]), choice("no-criminal-record", &[])],
+                &[choice("id-card", &[]), choice("driver-licence", &[])],
                 now,
                 None,
                 true,
@@ -627,21 +866,28 @@ mod tests {
         assert_eq!(err.code(), "mixed-formats");
         // The older format as ever; revocation of any copy shows.
         let old = w
+            .present(&[choice("driver-licence", &["name"])], now, None, false)
+            .unwrap();
+        assert_eq!(old.copies_spent, 0);
+        // A kind with an audience is never shown without a request.
+        w.receive(&[&world.record.to_bytes().unwrap()], now)
+            .unwrap();
+        let err = w
             .present(
                 &[choice("no-criminal-record", &["result"])],
                 now,
                 None,
                 false,
             )
-            .unwrap();
-        assert_eq!(old.copies_spent, 0);
+            .unwrap_err();
+        assert_eq!(err.code(), "audience-only");
         assert!(ecert_verifier::verify_presentation(&old.qr, &store, now, &policy).is_ok());
         // Issued again (the same certificate id) with more copies: it replaces the spent
         // one in its place, and the presentation being shown ends.
         let mut reissued = world.issue_copies_now("public-security", sample::id_card(now), 5);
         reissued.id = card.id;
         let report = w.receive(&[&reissued.to_bytes().unwrap()], now).unwrap();
-        assert_eq!((report.replaced, report.count), (vec![0], 2));
+        assert_eq!((report.replaced, report.count), (vec![0], 3));
         assert_eq!(report.replaced_at, [report.added[0].index]);
         assert_eq!(report.added[0].copies_left, Some(5));
         assert_eq!(w.list(now).unwrap()[0].copies_left, Some(5));
@@ -653,5 +899,136 @@ mod tests {
             .unwrap();
         let synced = world.store();
         assert!(ecert_verifier::verify_presentation(&next.qr, &synced, now, &policy).is_ok());
+    }
+
+    #[test]
+    fn server_addresses_are_read_by_the_tools_rules() {
+        let read = read_server_address(" https://10.0.0.5:8443/ ").unwrap();
+        assert_eq!(read.server, "https://10.0.0.5:8443");
+        assert_eq!(read.refill_url, "https://10.0.0.5:8443/v1/refills");
+        // An offer link of the department gives its server.
+        let read = read_server_address("https://10.0.0.5:8443/v1/offers/K7Q2-99XF").unwrap();
+        assert_eq!(read.server, "https://10.0.0.5:8443");
+        for bad in [
+            "",
+            "10.0.0.5:8443",
+            "ftp://x",
+            "https://x/v1/other",
+            "https://x:0",
+        ] {
+            let err = read_server_address(bad).unwrap_err();
+            assert_eq!(err.code(), "bad-address", "{bad}");
+            assert!(
+                err.message().starts_with("not a server address: "),
+                "{}",
+                err.message()
+            );
+        }
+    }
+
+    #[test]
+    fn refills_are_asked_for_certificates_running_low_and_replace_them() {
+        use ecert_schemas::refill::RefillRequest;
+        use ecert_schemas::KeyId;
+        use ecert_testkit::{sample, World};
+        use ecert_verifier::refill::check_refill;
+
+        let mut w = Wallet::create(&mut OsRng).unwrap();
+        let me = ecert_schemas::PublicKeyBytes::from_hex(&w.id()).unwrap();
+        let mut world = World::builder().build_for(me);
+        let now = world.now;
+        let card = world.issue_copies_now("public-security", sample::id_card(now), 8);
+        let licence = world.issue_now("transport", sample::driver_licence(now));
+        w.receive(
+            &[&card.to_bytes().unwrap(), &licence.to_bytes().unwrap()],
+            now,
+        )
+        .unwrap();
+        let list = w.list(now).unwrap();
+        // Plenty of copies: not yet; the older format: always (its upgrade).
+        assert_eq!((list[0].copies_low, list[0].refill_due), (false, false));
+        assert!(list[1].refill_due);
+        for _ in 0..3 {
+            w.present(&[choice("id-card", &["name"])], now, None, false)
+                .unwrap();
+        }
+        let summary = &w.list(now).unwrap()[0];
+        assert_eq!(summary.copies_left, Some(5));
+        assert!(summary.copies_low && summary.refill_due);
+
+        // The request carries one copy, signed by this wallet: the department accepts it.
+        let police = world.province.department("public-security").unwrap();
+        let key = police.issuer_key.public_key();
+        let keys = |id: KeyId| {
+            (id == KeyId::of(&key))
+                .then(|| ecert_verifier::crypto::parse_public_key(&key))
+                .flatten()
+        };
+        let bytes = w.refill_request(&summary.short_id, now).unwrap();
+        let request = RefillRequest::from_bytes(&bytes).unwrap();
+        let checked = check_refill(&request, &police.id, keys, now).unwrap();
+        assert_eq!((checked.id, checked.wallet), (card.id, me));
+        // The older format sends the whole certificate.
+        let bytes = w.refill_request("driver-licence", now).unwrap();
+        assert!(RefillRequest::from_bytes(&bytes).is_ok());
+        // Expired: nothing to ask for.
+        let later = UnixTime(summary.expires + 1);
+        assert_eq!(
+            w.refill_request("id-card", later).unwrap_err().code(),
+            "expired"
+        );
+        assert!(!w.list(later).unwrap()[0].refill_due);
+
+        // The answer: new copies of the same certificate replace it in its place.
+        // Issued later than the copies held (issued an hour before now), as refills are.
+        let at = UnixTime(now.secs() - 60);
+        let issued = world
+            .province
+            .issue_copies(
+                "public-security",
+                me,
+                &[sample::id_card(now)],
+                3,
+                at,
+                &mut OsRng,
+            )
+            .unwrap();
+        let mut refilled = world
+            .province
+            .anchor_copies("public-security", issued, at, &mut OsRng)
+            .unwrap()
+            .remove(0);
+        refilled.id = card.id;
+        let report = w
+            .receive_refill(&summary.id, &refilled.to_bytes().unwrap(), now)
+            .unwrap();
+        assert_eq!((report.replaced_at.as_slice(), report.count), (&[0][..], 2));
+        assert_eq!(report.added.len(), 1);
+        assert_eq!(
+            (report.added[0].copies_left, report.added[0].copies),
+            (Some(3), Some(3))
+        );
+        // The same answer again adds nothing.
+        let again = w
+            .receive_refill(&summary.id, &refilled.to_bytes().unwrap(), now)
+            .unwrap();
+        assert_eq!(
+            (again.already_held.as_slice(), again.added.len()),
+            (&[0][..], 0)
+        );
+        // Another certificate in answer (or the older format) is refused, nothing added.
+        let other = world.issue_copies_now("public-security", sample::id_card(now), 3);
+        for bytes in [other.to_bytes().unwrap(), licence.to_bytes().unwrap()] {
+            let err = w.receive_refill(&summary.id, &bytes, now).unwrap_err();
+            assert_eq!(err.code(), "refill-other-certificate");
+        }
+        assert_eq!(w.count(), 2);
+        let next = w
+            .present(&[choice("id-card", &["name"])], now, None, false)
+            .unwrap();
+        let policy = ecert_verifier::Policy::default();
+        let store = world.store();
+        assert!(ecert_verifier::verify_presentation(&next.qr, &store, now, &policy).is_ok());
+        assert_eq!(next.disclosing[0].certificate.copies_left, Some(2));
     }
 }

@@ -6,6 +6,8 @@
 // Test fixtures outside #[test] functions: a failure is a test failure.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
+mod common;
+
 use ecert_schemas::PublicKeyBytes;
 use ecert_testkit::world::FIXED_NOW;
 use ecert_testkit::{sample, World, DAY, HOUR};
@@ -91,13 +93,23 @@ fn receive_list_present_verify() {
     let by_short_id = wallet.describe(&card.short_id[..4], now).unwrap();
     assert_eq!(by_short_id.certificate.id, card.id);
 
-    // Live mode: both certificates in one code, fields in the kinds' order.
-    let shown = wallet
+    // A kind with an audience is shown only in answer to a registered counter's request.
+    let err = wallet
         .present(
             &[
-                choice("id-card", &["id_number", "name"]),
+                choice("id-card", &["name"]),
                 choice("no-criminal-record", &["result"]),
             ],
+            now,
+            None,
+            false,
+        )
+        .unwrap_err();
+    assert_eq!(err.code(), "audience-only");
+    // Live mode: fields in the kind's order.
+    let shown = wallet
+        .present(
+            &[choice("id-card", &["id_number", "name"])],
             now,
             None,
             false,
@@ -408,19 +420,19 @@ fn revocations_through_a_verified_delta() {
     let err = Revocations::from_bytes(&forged, &anchor).unwrap_err();
     assert_eq!(err.code(), "trust-data-mismatch");
 
-    // The counter refuses the revoked certificate.
+    // The counter refuses the revoked certificate, shown in answer to its request.
     let counter = counter(&world);
-    let shown = wallet
-        .present(
-            &[choice("no-criminal-record", &["result"])],
-            now,
-            None,
-            false,
-        )
+    let (seed, registration) = common::register(&world, &counter, "office");
+    let asked = [common::ask("no-criminal-record", &["result"])];
+    let text = common::request(&seed, &registration, &asked, now);
+    wallet
+        .read_request(&text, &common::registry(&counter), now)
         .unwrap();
+    let shown = wallet.answer_request(&[], now).unwrap();
     let verdict = counter
-        .verify(&shown.qr, now, &PolicyInput::default())
-        .unwrap();
+        .verify_answer(&shown.qr, &text, now, &PolicyInput::default())
+        .unwrap()
+        .verdict;
     assert_eq!(verdict.code, Some("revoked"));
     assert!(verdict.reason.unwrap().contains("justice"));
 }

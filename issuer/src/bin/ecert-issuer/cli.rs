@@ -268,6 +268,48 @@ Example:
       --days 365 --out jinjiang.ecr"
     )]
     RegisterCounter(RegisterCounterArgs),
+
+    /// Issue new one-time copies for the wallets that asked for them.
+    #[command(
+        long_about = "Issue new one-time copies of certificates whose holders' wallets asked \
+for more ('ecert-wallet refill', sent to 'ecert-issuer serve', which keeps each request in \
+the home's refills/pending/). Each request is checked again: the copy it carries must be one \
+this department signed for that wallet, and the certificate must be neither revoked nor \
+expired. The new copies keep the certificate's id and validity, and its derived facts are \
+computed again as of today.
+
+Requests wait until at least --min-requests of one kind are queued, so that the new copies \
+are anchored in one batch with other wallets' and cannot be told apart by their batch. Run \
+the command regularly (for example every night). The new packages wait in refills/ready/ \
+until each wallet asks again; they are anchored like any batch, and an interrupted run is \
+finished by 'ecert-issuer issue --resume'.
+
+Example:
+  ecert-issuer refill --min-requests 100"
+    )]
+    Refill(RefillArgs),
+}
+
+/// Options of `refill`.
+#[derive(Debug, Args)]
+pub struct RefillArgs {
+    /// Issue a kind's requests only when at least this many are queued (the batch the new
+    /// copies hide in).
+    #[arg(long, value_name = "N", default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..))]
+    pub min_requests: u64,
+
+    /// One-time copies per certificate, 1 to 1000.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = ecert_schemas::copy::DEFAULT_COPIES,
+        value_parser = copies
+    )]
+    pub copies: u16,
+
+    /// Most certificates per anchor batch.
+    #[arg(long, value_name = "N", hide = true, default_value_t = ecert_issuer::issuance::DEFAULT_BATCH_SIZE)]
+    pub batch_size: u64,
 }
 
 /// Options of `register-counter`.

@@ -5,6 +5,9 @@
 //!   proposal (a CBOR `GovernanceBody` whose action is `ChangeValidators`);
 //! - `approve`: what a proposal changes, in words, then this validator's approval, at its
 //!   position in the current set (from a node, checked) or in the genesis;
+//! - `propose-kind`: a revised kind file checked against the registered one (a compatible
+//!   revision, and the file the ledger registers, from a node, checked), written as a
+//!   proposal whose action is `ReviseKind`;
 //! - `submit-governance`: approvals checked against the current set (each one this
 //!   proposal's, by a current validator, more than two thirds of them), the transaction
 //!   assembled and sent, and the ledger's answer.
@@ -23,8 +26,8 @@ use ecert_schemas::ledger::{
     Approval, GovernanceAction, GovernanceBody, GovernanceTx, Transaction, ValidatorInfo,
     ValidatorSetChange, MAX_VALIDATOR_ADDRESS_LEN,
 };
-use ecert_schemas::{IssuerId, KeyId, PublicKeyBytes};
-use ecert_shell::files::{read_limited, write_atomically, Existing};
+use ecert_schemas::{IssuerId, KeyId, Kind, KindRegistry, PublicKeyBytes};
+use ecert_shell::files::{read_limited, read_text_limited, write_atomically, Existing};
 use ecert_shell::{outln, Failure};
 use ecert_verifier::crypto::{self, SigningContext};
 use ed25519_dalek::SigningKey;
@@ -34,6 +37,8 @@ use crate::ledger::{input, quorum, CurrentSet, Trust};
 
 /// Largest proposal or approval file read.
 const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+/// Largest kind file read.
+const MAX_KIND_BYTES: u64 = 1024 * 1024;
 /// How long a submission waits for its block to be certified, in milliseconds.
 const SUBMIT_WAIT_MS: u64 = 60_000;
 
@@ -389,7 +394,132 @@ pub fn describe(body: &GovernanceBody, current: &[ValidatorInfo]) -> Vec<String>
         GovernanceAction::GrantKind(g) => {
             vec![format!("Entitle issuer {} to issue {}", g.issuer, g.kind)]
         }
+        GovernanceAction::ReviseKind(kind) => vec![format!(
+            "Revise the certificate kind {}: its kind file is now the one with SHA-256 {} \
+             (from the block holding this change, counters, wallets and issuers need that \
+             file; certificates already issued stay valid)",
+            kind.kind,
+            kind.content_hash.to_hex()
+        )],
     }
+}
+
+/// Reads a kind file given on the command line (`flag` names the option for messages).
+fn read_kind(path: &Path, flag: &str) -> Result<Kind> {
+    let text = read_text_limited(path, MAX_KIND_BYTES)
+        .map_err(|e| input(format!("{flag}: cannot read {}: {e}", path.display())))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Kind::from_toml(&name, &text).map_err(|e| {
+        input(format!(
+            "{flag}: {} is not a kind file: {e}",
+            path.display()
+        ))
+        .into()
+    })
+}
+
+/// `propose-kind --revise NEW --previous OLD`: checks that `new` is a compatible revision
+/// of `previous` (`Kind::check_revision`), that `previous` is the kind file the ledger
+/// registers (its registry read from `node` and checked against the trust anchor), and
+/// writes the proposal to `out`.
+pub fn propose_kind(
+    node: &NodeClient,
+    trust: &Trust,
+    new: &Path,
+    previous: &Path,
+    out: &Path,
+) -> Result<()> {
+    if out.exists() {
+        return Err(input(format!(
+            "{} already exists; nothing was written (choose another --out)",
+            out.display()
+        ))
+        .into());
+    }
+    let new_kind = read_kind(new, "--revise")?;
+    let old_kind = read_kind(previous, "--previous")?;
+    old_kind.check_revision(&new_kind).map_err(|e| {
+        input(format!(
+            "{} is not a compatible revision of {}: {e}. Certificates already issued must \
+             still verify under the revised file. Nothing was written.",
+            new.display(),
+            previous.display()
+        ))
+    })?;
+    let store = node
+        .certified_export(&trust.anchor, KindRegistry::default())
+        .with_context(|| format!("cannot read the registry from {}", node.base()))?;
+    let registry = store.registry();
+    let Some(registered) = registry.kind(&old_kind.id) else {
+        return Err(input(format!(
+            "kind {} is not registered on ledger {}: there is nothing to revise",
+            old_kind.id, trust.anchor.chain_id
+        ))
+        .into());
+    };
+    if registered.content_hash == new_kind.content_hash {
+        return Err(input(format!(
+            "the ledger already registers {} (SHA-256 {}) for kind {}: nothing to revise",
+            new.display(),
+            new_kind.content_hash.to_hex(),
+            new_kind.id
+        ))
+        .into());
+    }
+    if registered.content_hash != old_kind.content_hash {
+        return Err(input(format!(
+            "--previous {} (SHA-256 {}) is not the kind file ledger {} registers for {} \
+             (SHA-256 {}): give the registered file, so that the revision is checked against \
+             what certificates were issued under",
+            previous.display(),
+            old_kind.content_hash.to_hex(),
+            trust.anchor.chain_id,
+            old_kind.id,
+            registered.content_hash.to_hex()
+        ))
+        .into());
+    }
+    let seq = registry.governance_seq;
+    let body = GovernanceBody {
+        chain_id: trust.anchor.chain_id.clone(),
+        seq,
+        action: GovernanceAction::ReviseKind(new_kind.record()),
+    };
+    let bytes = body.to_bytes()?;
+    write_atomically(out, &bytes, Existing::Refuse)
+        .with_context(|| format!("writing the proposal to {}", out.display()))?;
+    outln!(
+        "Proposal #{seq} for ledger {} (registry certified at height {}):",
+        body.chain_id,
+        store.header().height
+    );
+    for line in describe(&body, &[]) {
+        outln!("  {line}");
+    }
+    outln!(
+        "  {} version {} replaces version {} (SHA-256 {}): every field kept, certificates \
+         already issued stay valid.",
+        new_kind.id,
+        new_kind.version,
+        old_kind.version,
+        old_kind.content_hash.to_hex()
+    );
+    outln!("Proposal written to {}.", out.display());
+    outln!(
+        "Each validator approves it with\n  ecert-node approve --home HOME --genesis GENESIS \
+         --node {} --proposal {} --out approval-DEPARTMENT.cbor\nand with the approvals of \
+         more than two thirds of the validators anyone submits it:\n  ecert-node \
+         submit-governance --node {} --genesis GENESIS --proposal {} --approval FILE...\n\
+         Give the new kind file to counters, wallets and issuers before it applies.",
+        node.base(),
+        out.display(),
+        node.base(),
+        out.display()
+    );
+    Ok(())
 }
 
 /// Reads a proposal file.
@@ -398,8 +528,8 @@ pub fn read_proposal(path: &Path) -> Result<GovernanceBody> {
         .map_err(|e| input(format!("cannot read the proposal: {e}")))?;
     from_cbor::<GovernanceBody>("governance proposal", &bytes).map_err(|e| {
         input(format!(
-            "{} is not a governance proposal (from `ecert-node propose-validators` or \
-             `ecert-issuer rotate-key`): {e}",
+            "{} is not a governance proposal (from `ecert-node propose-validators`, \
+             `ecert-node propose-kind` or `ecert-issuer rotate-key`): {e}",
             path.display()
         ))
         .into()
@@ -686,6 +816,14 @@ pub fn submit(
         "The ledger certified the change in block {height} (transaction {}).",
         receipt.tx_hash
     );
+    if let GovernanceAction::ReviseKind(kind) = &body.action {
+        outln!(
+            "From block {height} on, certificates of {} are checked against the kind file with \
+             SHA-256 {}.",
+            kind.kind,
+            kind.content_hash.to_hex()
+        );
+    }
     if let GovernanceAction::ChangeValidators(change) = &body.action {
         let names = change
             .validators

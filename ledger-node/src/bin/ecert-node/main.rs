@@ -3,8 +3,9 @@
 //! `init` creates the node's home (its validator key, sealed under a passphrase);
 //! `run` joins the ledger named by a genesis file and serves the client API;
 //! `key` prints the validator key for the genesis; `trust-anchor` prints what counters,
-//! issuers and wallets pin to trust this ledger; `approve`, `propose-validators` and
-//! `submit-governance` are the validator operators' side of governance (`governance`).
+//! issuers and wallets pin to trust this ledger; `approve`, `propose-validators`,
+//! `propose-kind` and `submit-governance` are the validator operators' side of governance
+//! (`governance`).
 
 mod exit;
 mod governance;
@@ -124,7 +125,8 @@ enum Command {
         limits: Box<LimitArgs>,
     },
     /// Approve a governance proposal (a validator-set change, an issuer key registration,
-    /// rotation or retirement, a new issuer or kind) with this node's validator key. Prints
+    /// rotation or retirement, a new issuer or kind, a kind's revision) with this node's
+    /// validator key. Prints
     /// what the proposal changes (for a validator-set change: who is added, removed or
     /// given a new key); writes the approval to --out for whoever submits the transaction.
     /// More than two thirds of the current validators must approve before the ledger
@@ -154,8 +156,8 @@ changed, give --node: an approval at a genesis position the set no longer has is
         /// A ledger node (https://HOST:PORT) to read the current validator set from.
         #[arg(long, value_name = "URL")]
         node: Option<String>,
-        /// The proposal file (a CBOR governance body, from `ecert-node propose-validators`
-        /// or `ecert-issuer rotate-key`).
+        /// The proposal file (a CBOR governance body, from `ecert-node propose-validators`,
+        /// `ecert-node propose-kind` or `ecert-issuer rotate-key`).
         #[arg(long)]
         proposal: PathBuf,
         /// Where to write the approval.
@@ -196,6 +198,41 @@ Example:
         /// Repeatable.
         #[arg(long, value_name = "DEPT=KEY@ADDRESS", value_parser = governance::parse_member)]
         replace: Vec<governance::Member>,
+        /// Where to write the proposal (must not exist).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// How to reach the node (--ca, --insecure-http).
+        #[command(flatten)]
+        transport: TransportArgs,
+    },
+    /// Propose a revision of a registered certificate kind: its new kind file replaces the
+    /// registered one. Checks that the new file keeps what certificates already issued rely
+    /// on (every field and derived fact in place, unchanged; none added; no issuer dropped;
+    /// a greater version) and that the previous file is the one the ledger registers (read
+    /// from a node, checked against the genesis or trust anchor); writes the proposal for
+    /// the validators to approve (`ecert-node approve`).
+    #[command(
+        after_long_help = "Names, labels, the description, the audience and the validity \
+may change; a text field's max_len may grow and an enum field may gain values. Once the \
+change is certified, counters, wallets and issuers need the new kind file: certificates of \
+the kind are checked against it from that block on, those issued before included.
+
+Example:
+  ecert-node propose-kind --node https://10.0.3.7:7200 --genesis genesis.toml \\
+      --revise no-criminal-record.toml --previous no-criminal-record.v3.toml \\
+      --out revise-ncr.cbor"
+    )]
+    ProposeKind {
+        /// The node to read the registry from, and the genesis or trust anchor to check its
+        /// answer with.
+        #[command(flatten)]
+        ledger: LedgerArgs,
+        /// The revised kind file.
+        #[arg(long, value_name = "NEW.toml")]
+        revise: PathBuf,
+        /// The kind file the ledger registers now (whose hash it lists).
+        #[arg(long, value_name = "OLD.toml")]
+        previous: PathBuf,
         /// Where to write the proposal (must not exist).
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
@@ -342,6 +379,16 @@ fn run(cli: Cli) -> Result<()> {
                 replace,
             };
             governance::propose(&node, &trust, &changes, &out)
+        }
+        Command::ProposeKind {
+            ledger,
+            revise,
+            previous,
+            out,
+            transport,
+        } => {
+            let (trust, node) = ledger.open(&transport)?;
+            governance::propose_kind(&node, &trust, &revise, &previous, &out)
         }
         Command::SubmitGovernance {
             ledger,

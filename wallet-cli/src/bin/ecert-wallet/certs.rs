@@ -43,7 +43,7 @@ pub fn line(entry: &Entry<'_>, kinds: &KindRegistry, now: UnixTime) -> String {
 pub fn copies_text(copies: CopiesLeft) -> String {
     if copies.left == 0 {
         format!(
-            "copies left: 0 of {} (ask the department to issue it again)",
+            "copies left: 0 of {} (ask the department for new copies: 'ecert-wallet refill')",
             copies.total
         )
     } else {

@@ -269,6 +269,30 @@ Example: ecert-wallet refresh --node https://10.1.2.3:7200"
     )]
     Refresh(RefreshArgs),
 
+    /// Ask the department for new one-time copies of certificates running out of them.
+    #[command(
+        long_about = "Ask a department's server for new one-time copies of certificates \
+in your wallet. Each copy of a certificate is shown once; when few are left, ask for more \
+before they run out. The wallet sends the department one copy of the certificate as it \
+issued it, signed with your wallet key: nothing the department does not already know.
+
+The department issues new copies in batches with other citizens' (so that they cannot be \
+told apart), so the first request is usually queued: run the same command again later \
+(for example the next day) to collect them. The new copies replace the old ones; the \
+certificate, its fields and its validity stay the same, and facts such as 'age 18 or \
+over' are computed again as of the new issue.
+
+Certificates of the older format (issued whole, shown the same at every counter) are asked \
+for as one-time copies: that is how the wallet upgrades them.
+
+Without CERT, every certificate with 5 or fewer copies left, and every certificate of the \
+older format, is asked for. A certificate from another department is refused by that \
+server: ask the department that issued it.
+
+Example: ecert-wallet refill --from https://certificates.justice.example:7400 id-card"
+    )]
+    Refill(RefillArgs),
+
     /// Change your wallet's passphrase.
     #[command(
         long_about = "Change your wallet's passphrase. You are asked for the current \
@@ -305,6 +329,18 @@ pub struct ReceiveArgs {
     /// With --offer CODE: the department's server, as https://HOST:PORT.
     #[arg(long, value_name = "URL", requires = "offer")]
     pub issuer: Option<String>,
+}
+
+/// Options of `refill`.
+#[derive(Debug, Args)]
+pub struct RefillArgs {
+    /// The department's server, as https://HOST:PORT (the address in its offer links).
+    #[arg(long, value_name = "URL")]
+    pub from: String,
+
+    /// The certificates: a kind (e.g. id-card) or a short ID from 'ecert-wallet list'.
+    #[arg(value_name = "CERT")]
+    pub certs: Vec<String>,
 }
 
 /// Options of `trust`.

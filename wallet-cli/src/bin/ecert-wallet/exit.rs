@@ -47,6 +47,10 @@ ecert_shell::exit_codes! {
     /// than its registration allows). Nothing was shown.
     REQUEST_REFUSED = 12: "present --request: the counter's request was refused (not \
                            registered, altered, too old, asks too much); nothing was shown";
+    /// `refill`: the department refused to issue new copies of a certificate (revoked,
+    /// expired, not its own, or the request was refused).
+    REFILL_REFUSED = 13: "refill: the department refused new copies of a certificate \
+                          (revoked, expired, not its own); the message says why";
 }
 
 /// The table as `--help` shows it.
@@ -80,7 +84,7 @@ mod tests {
         for (i, c) in CODES.iter().enumerate() {
             assert_eq!(usize::from(c.code), i, "{}", c.meaning);
         }
-        assert_eq!(CODES.last().map(|c| c.code), Some(REQUEST_REFUSED));
+        assert_eq!(CODES.last().map(|c| c.code), Some(REFILL_REFUSED));
         let wrapped = anyhow::Error::new(Failure::new(OFFER_USED, "used")).context("receiving");
         assert_eq!(for_anyhow(&wrapped), OFFER_USED);
         assert_eq!(for_anyhow(&anyhow::anyhow!("plain")), ERROR);

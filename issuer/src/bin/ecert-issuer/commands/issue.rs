@@ -187,7 +187,7 @@ pub fn run(home: &Home, args: &IssueArgs, net: &ecert_client::Transport) -> Resu
     shell.finish(outcome)
 }
 
-fn context<'a, P: Progress>(
+pub(super) fn context<'a, P: Progress>(
     home: &'a Home,
     key: &'a ecert_issuer::IssuerKey,
     kinds: &'a KindRegistry,
@@ -207,7 +207,7 @@ fn context<'a, P: Progress>(
 }
 
 /// The error, with what to do next.
-fn explain(e: IssuanceError, job: &Job, home: &Home) -> anyhow::Error {
+pub(super) fn explain(e: IssuanceError, job: &Job, home: &Home) -> anyhow::Error {
     // Stopped before the job was recorded (a full disk, say): nothing to resume.
     if matches!(e, IssuanceError::Home(_)) && !issuance::is_pending(home).unwrap_or(true) {
         return anyhow::Error::new(e).context(format!(
@@ -239,7 +239,7 @@ fn explain(e: IssuanceError, job: &Job, home: &Home) -> anyhow::Error {
 
 /// The terminal: a progress bar while signing, a line per batch sent, a summary per batch
 /// delivered.
-struct Shell {
+pub(super) struct Shell {
     node_url: String,
     bar: ProgressBar,
     offer_url: Option<String>,
@@ -248,7 +248,7 @@ struct Shell {
 }
 
 impl Shell {
-    fn new(node_url: &str, job: &Job, bar: bool) -> Shell {
+    pub(super) fn new(node_url: &str, job: &Job, bar: bool) -> Shell {
         let bar = if bar {
             let bar = ProgressBar::new(job.total);
             if let Ok(style) =
@@ -269,7 +269,7 @@ impl Shell {
         }
     }
 
-    fn finish(&self, outcome: issuance::Outcome) -> Result<()> {
+    pub(super) fn finish(&self, outcome: issuance::Outcome) -> Result<()> {
         self.bar.finish_and_clear();
         if outcome.batches > 1 {
             super::print(&format!(

@@ -1,9 +1,10 @@
 //! The commands, grouped: setting up ([`setup`]), issuing ([`issue`]), the register
 //! ([`register`]: list, show, revoke, audit), the offer endpoint ([`serve`]) key rotation
-//! ([`rotate`]) and counters' registrations ([`counter`]).
+//! ([`rotate`]), counters' registrations ([`counter`]) and wallets' refills ([`refill`]).
 
 mod counter;
 mod issue;
+mod refill;
 mod register;
 mod rotate;
 mod serve;
@@ -52,6 +53,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Serve(args) => serve::run(&home, &args, &net),
         Command::RotateKey(args) => rotate::run(&home, &args, &net),
         Command::RegisterCounter(args) => counter::run(&home, &args),
+        Command::Refill(args) => refill::run(&home, &args, &net),
     }
 }
 

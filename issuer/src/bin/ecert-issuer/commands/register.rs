@@ -195,7 +195,7 @@ pub fn revoke(home: &Home, args: &RevokeArgs, net: &ecert_client::Transport) -> 
 
     let entries: Vec<RevocationEntry> = chosen
         .iter()
-        .flat_map(|r| r.certificate.status_indexes())
+        .flat_map(|r| &r.status_indexes)
         .map(|index| RevocationEntry {
             index: StatusIndex(*index),
             reason,
@@ -241,8 +241,7 @@ pub fn revoke(home: &Home, args: &RevokeArgs, net: &ecert_client::Transport) -> 
     let unconfirmed: Vec<String> = chosen
         .iter()
         .filter(|r| {
-            r.certificate
-                .status_indexes()
+            r.status_indexes
                 .iter()
                 .any(|i| !state.is_revoked(&issuer, StatusIndex(*i)))
         })
@@ -271,7 +270,7 @@ pub fn revoke(home: &Home, args: &RevokeArgs, net: &ecert_client::Transport) -> 
             .iter()
             .map(|r| RevokedEntry {
                 id: r.certificate.id,
-                status_indexes: r.certificate.status_indexes().to_vec(),
+                status_indexes: r.status_indexes.clone(),
                 reason,
             })
             .collect(),
@@ -288,6 +287,11 @@ pub fn revoke(home: &Home, args: &RevokeArgs, net: &ecert_client::Transport) -> 
     );
     for r in &chosen {
         let copies = match r.certificate.issued.copies() {
+            Some(_) if r.issues > 1 => format!(
+                "  all {} copies of its {} issues",
+                r.status_indexes.len(),
+                r.issues
+            ),
             Some(n) => format!("  all {n} copies"),
             None => String::new(),
         };

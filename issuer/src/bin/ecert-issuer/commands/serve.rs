@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 use ecert_client::Transport;
 use ecert_issuer::home::Home;
 use ecert_issuer::offer::OfferStore;
+use ecert_issuer::refill::RefillDesk;
 use ecert_issuer::server::{self, OfferPage};
 use ecert_serve::{Listener, Security, TlsFiles};
 
@@ -53,7 +54,8 @@ pub fn run(home: &Home, args: &ServeArgs, net: &Transport) -> Result<()> {
     };
     let store = OfferStore::new(home.offers_dir())
         .with_redelivery_secs(args.redelivery_days.saturating_mul(SECS_PER_DAY));
-    let mut router = server::router(store.clone(), page, &limits);
+    let refills = RefillDesk::new(config.issuer_id()?, home.dir().to_owned());
+    let mut router = server::router(store.clone(), page, refills, &limits);
     if let Some(cors) = ecert_serve::cors::layer(&args.allow_origins) {
         router = router.layer(cors);
     }

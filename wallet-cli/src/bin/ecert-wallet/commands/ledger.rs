@@ -20,6 +20,7 @@ use ecert_verifier::commit::registry_root;
 use ecert_verifier::freshness::{freshness_lost, verify_freshness, Fresh, HeldHeader};
 use ecert_verifier::{TrustAnchor, VerifyError};
 use ecert_wallet::anchoring::{self, Mismatch};
+use ecert_wallet::copies::LOW_COPIES;
 
 use crate::certs::{self, Entry};
 use crate::cli::{RefreshArgs, TrustArgs};
@@ -370,6 +371,22 @@ pub fn refresh(wallet: PathBuf, args: &RefreshArgs, transport: &Transport) -> Re
             );
         } else {
             ecert_shell::outln!("    not revoked ({revocation_note})");
+        }
+        // What to ask the department for: copies before they run out, and copies of a
+        // certificate of the older format (the wallet's upgrade).
+        match entry.copies() {
+            Some(left) if left.left <= LOW_COPIES && !entry.expired(now) => ecert_shell::outln!(
+                "    {} one-time copies left: ask {} for new copies ('ecert-wallet refill \
+                 --from ITS-SERVER')",
+                left.left,
+                entry.issuer()
+            ),
+            None if !entry.expired(now) => ecert_shell::outln!(
+                "    of the older format, shown the same at every counter: ask {} for it as \
+                 one-time copies ('ecert-wallet refill --from ITS-SERVER')",
+                entry.issuer()
+            ),
+            _ => {}
         }
     }
     if revoked > 0 {

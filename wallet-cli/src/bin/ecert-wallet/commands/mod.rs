@@ -1,4 +1,5 @@
-//! The commands, grouped: setting up ([`setup`]), receiving ([`receive`]), looking at
+//! The commands, grouped: setting up ([`setup`]), receiving ([`receive`]: files, offers,
+//! new copies), looking at
 //! certificates ([`browse`]), presenting ([`present`]) and the record of what was
 //! presented ([`history`]), backups ([`backup`]) and the ledger ([`ledger`]: trust
 //! anchor, refresh); [`net`] is the wallet's side of `ecert-client` (addresses, exit codes
@@ -35,5 +36,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Restore(args) => backup::restore(path, &args),
         Command::Trust(args) => ledger::trust(path, &args),
         Command::Refresh(args) => ledger::refresh(path, &args, &transport),
+        Command::Refill(args) => receive::refill(path, &args, &transport),
     }
 }

@@ -334,7 +334,8 @@ fn copy_notices(plan: &Plan, kinds: &KindRegistry) -> Vec<String> {
     for (item, left) in plan.running_low() {
         let copies = if left.left == 1 { "copy" } else { "copies" };
         lines.push(format!(
-            "{} {copies} left of your {}: ask {} for new copies",
+            "{} {copies} left of your {}: ask {} for new copies ('ecert-wallet refill --from \
+             ITS-SERVER')",
             left.left,
             lib_certs::kind_name(&item.kind, kinds),
             item.issuer

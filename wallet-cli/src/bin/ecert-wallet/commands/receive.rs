@@ -1,20 +1,22 @@
 //! `receive`: adding certificate packages to the wallet, from files or collected from a
-//! department's server with a one-time offer code. Both go through the same checks
+//! department's server with a one-time offer code; and `refill`: new copies of
+//! certificates held, asked of the department's server. All go through the same checks
 //! ([`check_package`]) and the same addition ([`add`]).
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use ecert_client::offer::{self, OfferError};
+use ecert_client::offer::{self, OfferError, RefillError, RefillReply};
 use ecert_client::{ServerUrl, Transport};
 use ecert_schemas::address::{is_valid_offer_code, OfferLink, MAX_OFFER_CODE_CHARS};
 use ecert_schemas::date::date_of_unix;
 use ecert_schemas::{KindRegistry, PublicKeyBytes};
-use ecert_wallet::offer::redeem_request;
+use ecert_wallet::copies::LOW_COPIES;
+use ecert_wallet::offer::{redeem_request, refill_request};
 use ecert_wallet::receive::{self, ReceiveError, Received, Refused};
 
 use crate::certs;
-use crate::cli::ReceiveArgs;
+use crate::cli::{ReceiveArgs, RefillArgs};
 use crate::commands::net;
 use crate::exit::{self, Failure};
 use crate::files::{self, Existing};
@@ -167,6 +169,116 @@ fn receive_offer(path: PathBuf, offer: &str, issuer: Option<&str>, net: &Transpo
             None => error,
         }),
     }
+}
+
+/// `refill --from URL [CERT...]`: asks the department for new copies of each chosen
+/// certificate; adds those it hands over (each replaces the certificate's old copies),
+/// and says which requests are queued.
+pub fn refill(path: PathBuf, args: &RefillArgs, net: &Transport) -> Result<()> {
+    let server = net::server(net, &args.from, "--from")?;
+    let kinds = KindRegistry::builtin()?;
+    let mut w = Wallet::open(path)?;
+    let now = certs::now()?;
+    let entries = certs::entries(&w.contents.packages)?;
+    let mut chosen: Vec<usize> = Vec::new();
+    if args.certs.is_empty() {
+        // Running low, or of the older format (answered with copies: an upgrade); not
+        // expired.
+        chosen.extend(
+            entries
+                .iter()
+                .filter(|e| !e.expired(now))
+                .filter(|e| e.copies().is_none_or(|c| c.left <= LOW_COPIES))
+                .map(|e| e.index),
+        );
+        if chosen.is_empty() {
+            ecert_shell::outln!(
+                "No certificate has {LOW_COPIES} or fewer one-time copies left, and none is \
+                 of the older format; nothing was asked. Name one to ask for it anyway."
+            );
+            return Ok(());
+        }
+    }
+    for selector in &args.certs {
+        let entry = certs::select(&entries, selector, &kinds, now)?;
+        if !chosen.contains(&entry.index) {
+            chosen.push(entry.index);
+        }
+    }
+    let http = net::http(net);
+    let base = server.base();
+    let mut requests = Vec::new();
+    for entry in entries.iter().filter(|e| chosen.contains(&e.index)) {
+        let Some(held) = w.contents.packages.get(entry.index) else {
+            continue;
+        };
+        let request = refill_request(&w.contents.holder, held, now)?;
+        let upgrade = if held.copies().is_none() {
+            " (of the older format: asked as one-time copies)"
+        } else {
+            ""
+        };
+        let name = format!(
+            "{} ({}){upgrade}",
+            entry.kind_name(&kinds),
+            entry.short_id()
+        );
+        requests.push((*entry.id(), name, request));
+    }
+    drop(entries);
+    let me = w.contents.holder.public_key();
+    let mut received = Vec::new();
+    let mut refused = Vec::new();
+    for (id, name, request) in requests {
+        match offer::refill(&http, &server, &request) {
+            Ok(RefillReply::Queued) => ecert_shell::outln!(
+                "{name}: asked; {base} issues new copies in batches with other citizens'. \
+                 Run this command again later (for example tomorrow) to collect them."
+            ),
+            Ok(RefillReply::Package(bytes)) => {
+                let source = format!("the new copies of {name} from {base}");
+                let sourced = check_package(source, &bytes)?;
+                let same = match &sourced.received {
+                    Received::Copies(package) => package.id == id,
+                    Received::Whole { .. } => false,
+                };
+                if !same {
+                    bail!(
+                        "{base} answered the request for {name} with another certificate; \
+                         nothing was added"
+                    );
+                }
+                receive::check_holder(&me, &sourced.received, None)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}; nothing was added", sourced.source))?;
+                received.push(sourced);
+            }
+            Err(RefillError::Refused { status, error }) => {
+                let text = match status {
+                    410 if error.code.as_deref() == Some("revoked") => format!(
+                        "{name}: the department revoked this certificate; it issues no new \
+                         copies of it"
+                    ),
+                    410 => format!("{name}: this certificate has expired; ask for a new one"),
+                    404 => {
+                        format!("{name}: {base} is not the server of the department that issued it")
+                    }
+                    _ => format!("{name}: refused.{}", net::said(Some(&error))),
+                };
+                refused.push(text);
+            }
+            Err(RefillError::Http(http)) => {
+                return Err(net::failure(&server, &http.into()).into());
+            }
+            Err(RefillError::Request(e)) => return Err(e.into()),
+        }
+    }
+    if !received.is_empty() {
+        add(&mut w, received)?;
+    }
+    if refused.is_empty() {
+        return Ok(());
+    }
+    Err(Failure::new(exit::REFILL_REFUSED, refused.join("\n")).into())
 }
 
 /// Why the package collected with offer `code` is not this wallet's (`me`), with the
