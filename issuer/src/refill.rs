@@ -426,6 +426,96 @@ pub fn remove_requests<'a>(paths: impl IntoIterator<Item = &'a Path>) -> Result<
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::home::Config;
+    use crate::{issue_copies, shuffled_order, CopiesRequest, CopyBatch, IssuerKey};
+    use ecert_schemas::{FieldValue, KindRegistry, StatusIndex};
+    use ed25519_dalek::SigningKey;
+    use rand_core::{OsRng, RngCore};
+    use zeroize::Zeroizing;
+
+    /// A copy package of a no-criminal-record certificate that `key` issued to `wallet`.
+    fn package(key: &IssuerKey, wallet: &SigningKey, now: UnixTime) -> CopyPackage {
+        let claims: Claims = [
+            ("name", "王芳"),
+            ("id_number", "110108199003070016"),
+            ("purpose", "visa"),
+            ("result", "no-record"),
+            ("checked_through", "2026-01-31"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), FieldValue::Text(v.to_owned())))
+        .collect();
+        let request = CopiesRequest {
+            kind: KindId::new("no-criminal-record").unwrap(),
+            claims,
+            holder: crypto::public_key(wallet),
+            valid_from: now,
+            expires: now.plus(90 * DAY),
+            status_indexes: vec![StatusIndex(0), StatusIndex(1)],
+        };
+        let kinds = KindRegistry::builtin().unwrap();
+        let issued = issue_copies(key, &kinds, &request, now, &mut OsRng).unwrap();
+        let order = shuffled_order(std::slice::from_ref(&issued), &mut OsRng);
+        CopyBatch::new(key, vec![issued], order)
+            .unwrap()
+            .package(0, 0)
+            .unwrap()
+    }
+
+    #[test]
+    fn copies_signed_with_a_retired_key_are_refilled_and_other_keys_refused() {
+        let dir = std::env::temp_dir().join(format!(
+            "ecert-refill-desk-{}-{:x}",
+            std::process::id(),
+            OsRng.next_u64()
+        ));
+        let home = Home::at(dir.clone());
+        let justice = IssuerId::new("justice").unwrap();
+        let old = IssuerKey::from_seed(justice.clone(), &Zeroizing::new([3; 32]));
+        let new = IssuerKey::from_seed(justice.clone(), &Zeroizing::new([4; 32]));
+        let config = Config {
+            issuer: "justice".into(),
+            node: None,
+            serve_url: None,
+        };
+        drop(home.create(&config, b"old", &old.public_key()).unwrap());
+        home.replace_key(b"new", &new.public_key(), &old.public_key())
+            .unwrap();
+        assert_eq!(
+            home.public_keys().unwrap(),
+            [new.public_key(), old.public_key()]
+        );
+
+        let now = UnixTime(1_800_000_000);
+        let wallet = SigningKey::from_bytes(&[9; 32]);
+        let desk = RefillDesk::new(justice.clone(), dir.clone());
+        let ask = |package: &CopyPackage| {
+            let request = ecert_verifier::refill::sign_refill(&wallet, package, 1, now).unwrap();
+            desk.answer(&request.to_bytes().unwrap(), now)
+        };
+        let by_old = package(&old, &wallet, now);
+        assert!(matches!(
+            ask(&by_old),
+            Ok(RefillAnswer::Queued { id }) if id == by_old.id
+        ));
+        assert!(dir
+            .join("refills/pending")
+            .join(pending_name(&by_old.id))
+            .exists());
+        // A key this department never had: refused, nothing queued.
+        let stranger = IssuerKey::from_seed(justice, &Zeroizing::new([5; 32]));
+        let by_stranger = package(&stranger, &wallet, now);
+        let refused = ask(&by_stranger).unwrap_err();
+        assert_eq!(refused.status_and_code(), (403, "not-issued-here"));
+        assert!(!dir
+            .join("refills/pending")
+            .join(pending_name(&by_stranger.id))
+            .exists());
+        // Not a request at all.
+        let refused = desk.answer(b"\x80", now).unwrap_err();
+        assert_eq!(refused.status_and_code(), (400, "bad-request"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn new_copies_end_on_a_week_or_day_boundary_never_later() {

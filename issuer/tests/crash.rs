@@ -1,4 +1,4 @@
-//! `ecert-issuer issue`, `revoke` and `rotate-key` killed with SIGKILL at their write
+//! `ecert-issuer issue`, `revoke`, `rotate-key` and `refill` killed with SIGKILL at their write
 //! points (the test-only crash points of `ecert_shell::crash_points`: before each durable
 //! write, half-written, written but not in place, in place before the folder is flushed,
 //! before each removal and each file-system flush) and at random moments, against the
@@ -32,6 +32,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use ecert_issuer::home::Home;
+use ecert_issuer::refill::{RefillAnswer, RefillDesk};
 use ecert_issuer::register::BatchState;
 use ecert_schemas::codec::{from_cbor, to_cbor};
 use ecert_schemas::copy::CopyPackage;
@@ -41,6 +42,7 @@ use ecert_testkit::crash::{self, Dice, Tmpfs};
 use ecert_testkit::issuer::{cmd, issue_csv, Department};
 use ecert_testkit::Cmd;
 use ecert_verifier::crypto;
+use ecert_verifier::refill::sign_refill;
 use ed25519_dalek::SigningKey;
 use rand_core::OsRng;
 
@@ -322,6 +324,125 @@ fn revoke_killed_at_its_write_points() {
     let audit = s.run(&["audit"]).ok();
     assert!(audit.contains("All in order"), "{audit}");
     eprintln!("revoke: {} write points, all tried", points.len());
+}
+
+/// Wallets' refill requests for the certificates of `keys` (issued into `out` as one-time
+/// copies), queued as the offer endpoint queues them; their certificates' ids and issue
+/// times.
+fn queue_refills(
+    s: &Department,
+    out: &Path,
+    keys: &[SigningKey],
+) -> Vec<(ecert_schemas::CertificateId, ecert_schemas::UnixTime)> {
+    let desk = RefillDesk::new(
+        ecert_schemas::IssuerId::new("justice").unwrap(),
+        s.home.clone(),
+    );
+    let now = ecert_testkit::now();
+    let files: Vec<PathBuf> = std::fs::read_dir(out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    keys.iter()
+        .map(|key| {
+            let short: String = crypto::public_key(key).to_hex().chars().take(8).collect();
+            let file = files
+                .iter()
+                .find(|f| f.to_string_lossy().contains(&short))
+                .unwrap();
+            let package = CopyPackage::from_bytes(&std::fs::read(file).unwrap()).unwrap();
+            let request = sign_refill(key, &package, 0, now).unwrap();
+            let answer = desk.answer(&request.to_bytes().unwrap(), now).unwrap();
+            assert_eq!(answer, RefillAnswer::Queued { id: package.id });
+            (package.id, package.issued_at)
+        })
+        .collect()
+}
+
+/// Every queued certificate of `asked` has its new copies waiting, issued later, and
+/// nothing is left queued.
+fn assert_refilled(
+    s: &Department,
+    asked: &[(ecert_schemas::CertificateId, ecert_schemas::UnixTime)],
+) {
+    let refills = s.home.join("refills");
+    for (id, issued_at) in asked {
+        let ready = refills.join("ready").join(format!("{}.ecp", id.to_hex()));
+        let package = CopyPackage::from_bytes(&std::fs::read(&ready).unwrap()).unwrap();
+        assert_eq!(&package.id, id);
+        assert!(package.issued_at > *issued_at);
+        assert_eq!(package.copies.len(), 2);
+    }
+    let pending: Vec<_> = std::fs::read_dir(refills.join("pending"))
+        .map(|d| d.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default();
+    assert!(pending.is_empty(), "left queued: {pending:?}");
+}
+
+#[test]
+fn refill_killed_at_its_write_points() {
+    // A sample of the points (ECERT_CRASH_POINTS sets how many).
+    let tries: usize = std::env::var("ECERT_CRASH_POINTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(6);
+    let s = Department::setup("crash-refill");
+    // Three certificates for each try, issued once as two copies each.
+    let keys: Vec<SigningKey> = (0..3 * (tries + 1))
+        .map(|_| SigningKey::generate(&mut OsRng))
+        .collect();
+    let mut csv = String::from("holder,name,id_number,purpose,result,checked_through\n");
+    for (i, key) in keys.iter().enumerate() {
+        csv.push_str(&format!(
+            "{},Person {i},110108199003070016,employment,no-record,2026-01-31\n",
+            crypto::public_key(key).to_hex()
+        ));
+    }
+    let out = s.dir.path("refill-out");
+    issue_csv(NCR, &s.write("refill.csv", &csv))
+        .out_dir(&out)
+        .args(&["--copies", "2"])
+        .run(&s.home)
+        .ok();
+    // New copies are issued a second or more after the first ones.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let refill = || cmd(&s.home).args(["refill", "--min-requests", "1", "--copies", "2"]);
+    let mut groups = keys.chunks(3);
+
+    let asked = queue_refills(&s, &out, groups.next().unwrap());
+    let (done, points) = crash::points(refill(), &s.dir);
+    done.ok();
+    assert!(!points.is_empty());
+    assert_refilled(&s, &asked);
+    for (n, group) in crash::sample(points.len(), tries).into_iter().zip(groups) {
+        let asked = queue_refills(&s, &out, group);
+        crash::crash_at(refill(), n);
+        // Run again: it finishes, or says to finish the interrupted issue first.
+        let again = refill().run();
+        if !again.success() {
+            let err = again.fails_with(3);
+            assert!(err.contains("'ecert-issuer issue --resume'"), "{err}");
+            s.run(&["issue", "--resume"]).ok();
+            refill().run().ok();
+        }
+        assert_refilled(&s, &asked);
+    }
+    // No status index handed out twice, over every batch of the home.
+    let mut indexes = BTreeSet::new();
+    for batch in Home::at(s.home.clone()).batches().unwrap() {
+        for c in &batch.certificates {
+            for index in c.status_indexes() {
+                assert!(indexes.insert(*index), "status index {index} used twice");
+            }
+        }
+    }
+    let audit = s.run(&["audit"]).ok();
+    assert!(audit.contains("All in order"), "{audit}");
+    eprintln!(
+        "refill: {} write points, {} tried",
+        points.len(),
+        tries.min(points.len())
+    );
 }
 
 /// The department's current public key, by `ecert-issuer key`.
