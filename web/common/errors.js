@@ -37,6 +37,7 @@ const M = {
   "registration-other-key": ["This registration is for another counter's key, not this counter's.", "此登记文件属于另一个柜台的密钥，而非本柜台。"],
   "not-a-registration": ["This is not a counter registration file from a department.", "这不是部门签发的柜台登记文件。"],
   "no-request": ["There is no request to answer: scan the counter's request again.", "没有待回应的请求：请重新扫描柜台的请求。"],
+  "not-recorded": ["This code could not be recorded in your wallet's history, so it was not made. Nothing was shown.", "此二维码无法写入钱包的记录，因此未生成。未出示任何信息。"],
   "nothing-to-show": ["Nothing is left to show in answer to this request. Nothing was shown.", "没有可回应此请求的信息。未出示任何信息。"],
   "refill-failed": ["The request for new copies could not be made.", "无法生成领取新副本的请求。"],
   "refill-other-certificate": ["The department answered with another certificate, not new copies of this one. Nothing was added.", "部门回复的是另一个证件，而不是此证件的新副本。未添加任何内容。"],

@@ -8,6 +8,9 @@
  * counter accepts the answer. A request for a field the registration does not allow is
  * refused in the wallet with its reason; a field the citizen declines is reported missing
  * at the counter; the no-criminal-record certificate is not shown without a request.
+ * The wallet's history lists every code it made (an ordinary code of an ID card too), newest
+ * first, with the counter's name when it asked and the items shown, never their values; it is
+ * sealed and stored with the wallet (still there after a reload) and cleared on request.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -22,6 +25,13 @@ const by = (page, id) => page.getByTestId(id);
 const COUNTER = "Visa office, desk 3";
 const PASSPHRASE = "counters-ask-passphrase";
 const NCR = "no-criminal-record";
+/** The citizen's details in her certificates: none of them may appear in her history. */
+const WANG_FANG = {
+  name: "王芳", sex: "female", ethnicity: "汉", birth_date: "1990-03-07",
+  address: "北京市海淀区中关村大街27号", id_number: "110108199003070016",
+  issuing_authority: "北京市公安局海淀分局", portrait_digest: "5a".repeat(32),
+};
+const RECORD = { name: WANG_FANG.name, id_number: WANG_FANG.id_number, purpose: "visa", result: "no-record", checked_through: "2026-11-20" };
 
 /** The wallet app's screen. */
 const walletScreen = (page, screen) => page.locator(`[data-testid="app"][data-screen="${screen}"]`).waitFor({ timeout: 30000 });
@@ -99,15 +109,21 @@ describe("counters that ask, in the apps", { timeout: 240000 }, () => {
     await by(w, "home-show-id").click();
     const id = (await by(w, "wallet-id").innerText()).replace(/\s+/g, "");
     const claims = join(s.tmp, "record.json");
-    writeFileSync(claims, JSON.stringify({
-      name: "王芳", id_number: "110108199003070016", purpose: "visa", result: "no-record", checked_through: "2026-11-20",
-    }));
+    writeFileSync(claims, JSON.stringify(RECORD));
     const record = join(s.tmp, "record.ecp");
     await run("ecert-issuer", ["issue", "--kind", NCR, "--claims", claims, "--holder", id, "--out", record,
       "--ca", s.net.caPath], { env: s.justice });
+    // And an ID card (2 one-time copies), which any counter may see: for the history's ordinary code.
+    const cardClaims = join(s.tmp, "card.json");
+    writeFileSync(cardClaims, JSON.stringify(WANG_FANG));
+    const card = join(s.tmp, "card.ecp");
+    await run("ecert-issuer", ["issue", "--kind", "id-card", "--claims", cardClaims, "--holder", id, "--out", card,
+      "--copies", "2", "--ca", s.net.caPath], {
+      env: { ECERT_ISSUER_HOME: s.net.issuerHome("public-security"), ECERT_ISSUER_PASSPHRASE: s.net.passphrase },
+    });
     await walletHome(w);
     await by(w, "receive-start").click();
-    await by(w, "receive-file").setInputFiles(record);
+    await by(w, "receive-file").setInputFiles([record, card]);
     await by(w, "received-done").click();
     // Without the list of departments, a request cannot be checked: the app says so.
     await walletReads(w, "ECQ1:0");
@@ -221,6 +237,71 @@ describe("counters that ask, in the apps", { timeout: 240000 }, () => {
     const v = await counterChecks(c, await code.getAttribute("data-qr"));
     assert.deepEqual([v.verdict, v.answer], ["valid", "incomplete"], v.text);
     assert.equal(await by(c, "verdict-field").count(), 1, "only the result shown");
+    await by(w, "qr-close").click();
+    await walletScreen(w, "home");
+  });
+
+  it("the history lists every code, newest first, with the counter's name and the items shown, never their values; kept after a reload; cleared on request", async () => {
+    const w = s.wallet;
+    // An ordinary code, no counter asking.
+    await by(w, "present-start").click();
+    await by(w, `field-${NCR}-result`).uncheck(); // ticked in the refused attempt above
+    await by(w, "field-id-card-name").check();
+    await by(w, "present-show").click();
+    await by(w, "qr-code").waitFor({ state: "visible" });
+    await by(w, "qr-close").click();
+    await walletHome(w);
+
+    /** The history screen's entries: counter, who, and per certificate its kind, keys and words. */
+    const readHistory = async () => {
+      await by(w, "history-start").click();
+      await walletScreen(w, "history");
+      const entries = [];
+      for (const entry of await by(w, "history-list").getByTestId("history-entry").all()) {
+        const certs = [];
+        for (const cert of await entry.getByTestId("history-cert").all()) {
+          const fields = by(cert, "history-fields");
+          certs.push({ kind: await cert.getAttribute("data-kind"), keys: await fields.getAttribute("data-keys"), text: await fields.innerText() });
+        }
+        entries.push({
+          time: Number(await entry.getAttribute("data-time")), counter: await entry.getAttribute("data-counter"),
+          who: await by(entry, "history-who").innerText(), when: await by(entry, "history-when").innerText(), certs,
+        });
+      }
+      return entries;
+    };
+    const entries = await readHistory();
+    // Newest first: the ID card's code, the answer with the purpose declined, the first answer
+    // (the refused requests and the refused code of the no-criminal-record certificate: none).
+    assert.deepEqual(entries.map((e) => [e.counter, e.certs.map((c) => `${c.kind}:${c.keys}`)]), [
+      [null, ["id-card:name"]],
+      [COUNTER, [`${NCR}:result`]],
+      [COUNTER, [`${NCR}:purpose,result`]],
+    ]);
+    assert.match(entries[0].who, /^(出示给柜台|Shown to a counter)$/);
+    assert.match(entries[1].who, new RegExp(COUNTER));
+    assert.match(entries[0].certs[0].text, /^(姓名|Name)$/);
+    assert.ok(entries.every((e, i) => e.when && (i === 0 || e.time <= entries[i - 1].time)), "dated, newest first");
+    const shown = await by(w, "history-list").innerText();
+    for (const value of [WANG_FANG.name, WANG_FANG.id_number, RECORD.result, RECORD.checked_through, "Visa application"]) {
+      assert.ok(!shown.includes(value), `no value in the history (${value})`);
+    }
+
+    // Sealed and stored with the wallet: still there after a reload.
+    await w.reload();
+    await walletScreen(w, "unlock");
+    await by(w, "unlock-passphrase").fill(PASSPHRASE);
+    await by(w, "unlock-submit").click();
+    await walletScreen(w, "home");
+    assert.deepEqual(await readHistory(), entries);
+
+    // Cleared, after a confirmation.
+    await by(w, "history-clear").click();
+    await by(w, "history-clear-confirm").click();
+    await by(w, "history-empty").waitFor();
+    assert.match(await by(w, "history-notice").innerText(), /3/);
+    assert.equal(await by(w, "history-entry").count(), 0);
+    assert.equal(await by(w, "history-clear").isVisible(), false);
     assert.deepEqual(s.browser.problems.filter((p) => !/Failed to load resource|net::ERR_/.test(p)), []);
   });
 });

@@ -34,7 +34,7 @@
  *     cert-copies, the words "copies left: N of M", and cert-copies-low, the notice to ask
  *     the department for new copies),
  *     cert-count, home-empty, home-notice, status-line, status-check, present-start,
- *     receive-start, more-start
+ *     receive-start, history-start, more-start
  *   screen-cert: cert-head, cert-fields (cert-copies-left for one-time copies), cert-present,
  *     refill-box (when the core says `refillDue`: few copies left, or the older format) >
  *     refill-why, refill-server (the department's server, when known), refill-address-box >
@@ -65,6 +65,13 @@
  *     answer-not-shown-box > answer-not-shown > li (data-kind, data-reason = not-held |
  *     none-valid | audience | no-copies-left), answer-show, answer-error; the answer's QR code
  *     is screen-qr (qr-mode says which counter it answers; data-counter on qr-code)
+ *   screen-history: history-count, history-list > history-entry (newest first; data-time =
+ *     seconds since 1970, data-counter = the counter's registered name when it asked) >
+ *     history-when, history-who, history-cert (data-kind, data-short-id) > history-fields
+ *     (data-keys = the field keys shown, comma-separated; the labels as text, never values),
+ *     history-more (older entries), history-full, history-empty, history-clear >
+ *     history-clear-confirm-box > history-clear-confirm, history-clear-cancel; history-notice,
+ *     history-error
  *   screen-more: show-id, refresh-start, backup-start, more-lock, forget-wallet, forget-confirm
  *   screen-id: wallet-id, wallet-id-qr, wallet-id-copy
  *   screen-status: anchor-current, anchor-change, anchor-text, anchor-file, anchor-scan,
@@ -78,7 +85,10 @@
  * offer-collect → screen-received → received-done. Present = present-start → tick
  * field-id-card-name, field-id-card-id_number → present-show → screen-qr (a certificate of
  * one-time copies: its next copy is marked used and the wallet stored before the code is
- * shown; the code's renewals every 15 s show the same copy, `renew`). Restore =
+ * shown; the code's renewals every 15 s show the same copy, `renew`). Every code made by
+ * `present` or `answerRequest` is recorded in the wallet's history (`recorded`) and stored
+ * before it is shown; renewals add nothing. History = history-start → screen-history →
+ * history-clear → history-clear-confirm (sealed and stored, then empty). Restore =
  * welcome-restore (or unlock-restore) → restore-file, passphrases → restore-submit.
  * New copies = a card → screen-cert → refill-ask (refill-address first when the department's
  * server is not known) → refill-result: queued (ask again later) or received (the card
@@ -99,7 +109,9 @@ const LIVE_RENEW_SECS = 15;
 const AUTO_LOCK_MINUTES = 5;
 /** The screens that need the wallet open. */
 const OPEN_SCREENS = new Set(["home", "cert", "receive", "offer", "received", "choose", "challenge",
-  "more", "id", "status", "backup", "request", "answer"]);
+  "more", "id", "status", "backup", "request", "answer", "history"]);
+/** History entries drawn at first, and more each time older ones are asked for. */
+const HISTORY_PAGE = 100;
 /** The screens without a back button. */
 const ROOT_SCREENS = new Set(["loading", "welcome", "unlock", "home", "received"]);
 
@@ -131,7 +143,8 @@ const state = {
   anchorProblems: new Map(), // certificate id -> { code, text }: why the last check found no anchoring
   anchoring: new Map(), // certificate id -> { anchored, height, date } or { anchored: false, text }
   screen: "loading",
-  history: [],
+  history: [], // the screens to go back to
+  historyShown: HISTORY_PAGE, // entries of the wallet's history of presentations drawn
   scanner: null,
   qr: null, // { nonce, presentation, copiesSpent, timer, renewAt, wakeLock }
   presenting: false, // a presentation being made and stored
@@ -338,6 +351,13 @@ function enter(screen) {
       break;
     case "answer":
       renderAnswer();
+      break;
+    case "history":
+      state.historyShown = HISTORY_PAGE;
+      $("history-clear-confirm-box").hidden = true;
+      showMessage("history-notice", "");
+      showMessage("history-error", "");
+      renderHistory();
       break;
     case "more":
       $("forget-confirm-box").hidden = true;
@@ -1142,9 +1162,10 @@ function currentChoices() {
 /**
  * Makes a presentation of the chosen fields and shows it: `nonce`, the counter's challenge
  * (challenge mode); `reuse`, the citizen's choice to show the last copy of a certificate
- * with no copy left again. A certificate of one-time copies shows its next copy, which the
- * core marks used: the wallet is sealed and stored before the code is shown, so that a copy
- * is never shown twice, even if the page dies right after. Nothing is shown when that fails.
+ * with no copy left again. The core records the presentation in the wallet's history and
+ * marks the one-time copies it shows used: the wallet is sealed and stored before the code
+ * is shown, so that no code leaves the wallet unrecorded and a copy is never shown twice,
+ * even if the page dies right after. Nothing is shown when that fails.
  */
 async function startQr(nonce = null, { reuse = false } = {}) {
   if (state.presenting) return;
@@ -1169,7 +1190,7 @@ async function startQr(nonce = null, { reuse = false } = {}) {
         presentRefused(e, nonce, errorId);
         return;
       }
-      if (p.copiesSpent > 0) {
+      if (p.copiesSpent > 0 || p.recorded) {
         try {
           await saveWallet();
         } catch (e) {
@@ -1462,6 +1483,68 @@ async function onAnswerShow() {
 }
 
 // ---------------------------------------------------------------------------------------
+// The history of presentations
+
+/**
+ * Draws the wallet's history (the core's `history()`: newest first, the labels of the
+ * fields shown, never their values): for each presentation the local date and time, the
+ * counter's registered name when it asked (otherwise "a counter"), and per certificate its
+ * kind, short id and the items shown.
+ */
+function renderHistory() {
+  const { entries, full } = state.wallet.history();
+  const sep = i18n.zh ? "、" : ", ";
+  $("history-count").textContent = entries.length ? t("history.count", { count: entries.length }) : "";
+  $("history-empty").hidden = entries.length > 0;
+  $("history-clear-box").hidden = entries.length === 0;
+  $("history-full").hidden = !full;
+  const items = entries.slice(0, state.historyShown).map((e) => el("li",
+    { class: "card history-entry", dataset: { testid: "history-entry", time: String(e.time), ...(e.counter ? { counter: e.counter } : {}) } },
+    el("p", { class: "history-when", dataset: { testid: "history-when" } },
+      el("time", { datetime: new Date(e.time * 1000).toISOString() }, i18n.dateTime(e.time))),
+    el("p", { class: "history-who", dataset: { testid: "history-who" } },
+      e.counter ? t("history.counter", { counter: e.counter }) : t("history.anyCounter"),
+      e.challenge && !e.counter ? el("span", { class: "small muted" }, " ", t("history.challenge", { code: groupHex(e.challenge) })) : null),
+    el("ul", { class: "history-certs" }, e.certificates.map((c) => el("li",
+      { dataset: { testid: "history-cert", kind: c.kind, shortId: c.shortId } },
+      el("span", { class: "cert-line" }, el("strong", {}, kindName(c)), el("span", { class: "mono small muted" }, c.shortId)),
+      el("span", { class: "history-fields", dataset: { testid: "history-fields", keys: c.fields.map((f) => f.key).join(",") } },
+        c.fields.length ? c.fields.map(fieldLabel).join(sep) : t("history.noFields")))))));
+  if (entries.length > state.historyShown) {
+    items.push(el("li", {}, el("button", { type: "button", class: "btn btn-block", dataset: { testid: "history-more" },
+      onclick: () => { state.historyShown += HISTORY_PAGE; renderHistory(); } },
+    t("history.more", { count: entries.length - state.historyShown }))));
+  }
+  $("history-list").replaceChildren(...items);
+}
+
+/**
+ * Clears the history, as `ecert-wallet history --clear`: the core deletes it from the open
+ * wallet, which is sealed and stored. When that fails, the wallet stored (with its history)
+ * is opened again, so that what is shown is what is kept.
+ */
+async function onClearHistory() {
+  showMessage("history-error", "");
+  await busy($("history-clear-confirm"), t("saving"), async () => {
+    const count = state.wallet.clearHistory();
+    try {
+      await saveWallet();
+    } catch (e) {
+      try {
+        const kept = state.core.Wallet.open(state.sealed, state.passphrase);
+        state.wallet.free();
+        state.wallet = kept;
+      } catch { /* the open wallet stays as it is */ }
+      showMessage("history-error", t("history.notCleared", { why: errorMessage(e) }));
+      return;
+    }
+    $("history-clear-confirm-box").hidden = true;
+    renderHistory();
+    showMessage("history-notice", t("history.cleared", { count }), "ok");
+  });
+}
+
+// ---------------------------------------------------------------------------------------
 // Wallet ID
 
 function renderId() {
@@ -1734,6 +1817,13 @@ function wire() {
   on("request-status", "click", () => show("status"));
   on("answer-show", "click", onAnswerShow);
   on("more-start", "click", () => show("more"));
+  on("history-start", "click", () => show("history"));
+  on("history-clear", "click", () => {
+    $("history-clear-confirm-box").hidden = false;
+    $("history-clear-confirm").focus();
+  });
+  on("history-clear-cancel", "click", () => { $("history-clear-confirm-box").hidden = true; });
+  on("history-clear-confirm", "click", onClearHistory);
   on("status-check", "click", () => show("status"));
   on("home-show-id", "click", () => show("id"));
   on("receive-file", "change", onReceiveFiles);
@@ -1786,6 +1876,7 @@ function wire() {
   i18n.onChange(() => {
     // Words drawn by code: draw the screen again.
     if (state.wallet && ["home", "choose", "id", "status", "offer", "answer"].includes(state.screen)) enter(state.screen);
+    if (state.wallet && state.screen === "history") renderHistory();
     if (state.wallet && state.screen === "cert" && state.certId) renderCert(state.certId);
     if (state.qr) drawQr(state.qr.presentation);
   });

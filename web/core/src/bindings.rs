@@ -53,10 +53,14 @@ export interface ReceiveReport {
 export interface Choice { certificate: string; fields?: string[]; }
 export interface FieldLabel { key: string; label: string; labelLocal: string | null; }
 export interface Disclosing { certificate: CertificateSummary; fields: FieldLabel[]; reusedCopy: boolean; }
-/** `copiesSpent` > 0: seal and store the wallet before showing the code. */
+/**
+ * `copiesSpent`: one-time copies this call marked used; `recorded`: this call added an entry
+ * to the history (`present`, `answerRequest`; never `renew`). When either, seal and store the
+ * wallet before showing the code.
+ */
 export interface Presentation {
   qr: string; svg: string; qrVersion: number; signedAt: number; nonce: string | null;
-  disclosing: Disclosing[]; copiesSpent: number;
+  disclosing: Disclosing[]; copiesSpent: number; recorded: boolean;
 }
 export interface RevocationStatus { certificate: CertificateSummary; revoked: boolean; }
 /** One batch of the wallet's certificates; `root` null: their anchor proof is damaged. */
@@ -134,8 +138,15 @@ export interface AskedField { kind: string; kindName: string; kindNameLocal: str
 /** `accepted`: VALID and nothing shown that was not asked for. */
 export interface AnswerResult { verdict: VerifyResult; accepted: boolean; missing: AskedField[]; unasked: AskedField[]; }
 export interface RegistryInfo { chainId: string; height: number; departments: number; }
-export interface HistoryShown { shortId: string; kind: string; issuer: string; fields: string[]; }
+/** One certificate of a presentation: what was shown of it (labels of the fields, never values). */
+export interface HistoryShown {
+  shortId: string; kind: string; kindName: string; kindNameLocal: string | null; issuer: string;
+  fields: FieldLabel[];
+}
+/** `counter`: the registered name of the counter whose request it answered (null: none). */
 export interface HistoryEntry { time: number; counter: string | null; challenge: string | null; certificates: HistoryShown[]; }
+/** `entries` newest first; `full`: as many as the history keeps, each new one drops the oldest. */
+export interface History { entries: HistoryEntry[]; full: boolean; }
 "#;
 
 /// A [`WebError`] as a JavaScript `Error` with `name` `EcertError`, a `code` and, for a
@@ -294,7 +305,8 @@ impl JsWallet {
     /// A presentation of the chosen fields signed at `now`, as a QR string and SVG. Live
     /// mode: no `nonce`; challenge mode: the counter's challenge in hex. A certificate
     /// issued as one-time copies shows a copy not shown before, marked used in the wallet
-    /// now: when `copiesSpent` > 0, seal and store the wallet before showing the code. To
+    /// now; the presentation is recorded in the history (`recorded`): seal and store the
+    /// wallet before showing the code. To
     /// refresh the code for the same counter, call `renew`, not `present` (which would
     /// use another copy). `reuseCopy`: a certificate with no copy left shows its last copy
     /// again (otherwise `no-copies-left`), which lets counters link the presentations.
@@ -365,10 +377,18 @@ impl JsWallet {
         )
     }
 
-    /// The history of presentations, newest first (fields' keys, never their values).
-    #[wasm_bindgen(unchecked_return_type = "HistoryEntry[]")]
+    /// The history of presentations, newest first: when, the counter's name when one
+    /// asked, the certificates and the labels of the fields shown (never their values).
+    #[wasm_bindgen(unchecked_return_type = "History")]
     pub fn history(&self) -> JsResult<JsValue> {
         to_js(&self.0.history())
+    }
+
+    /// Deletes the whole history of presentations (the certificates are not touched);
+    /// returns how many entries there were. Seal and store the wallet afterwards.
+    #[wasm_bindgen(js_name = clearHistory)]
+    pub fn clear_history(&mut self) -> usize {
+        self.0.clear_history()
     }
 
     /// The wallet's distinct batches, each with its root (hex; fetch

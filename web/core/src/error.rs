@@ -100,6 +100,12 @@ pub enum WebError {
     /// Nothing the wallet holds (or the citizen agreed to show) answers the request.
     #[error("there is nothing this wallet can show in answer to this request; nothing was shown")]
     NothingToShow,
+    /// A presentation the wallet's history cannot keep (an entry it refuses): no code is
+    /// made, nothing is marked.
+    #[error(
+        "this presentation cannot be recorded in your wallet's history, so it was not made: {0}"
+    )]
+    NotRecorded(SchemaError),
     /// A fault of this software (its built-in kinds cannot be read).
     #[error("internal error: {0}")]
     Internal(String),
@@ -180,6 +186,7 @@ impl WebError {
             WebError::OtherCounterKey { .. } => "registration-other-key",
             WebError::NoRequest => "no-request",
             WebError::NothingToShow => "nothing-to-show",
+            WebError::NotRecorded(_) => "not-recorded",
             WebError::OlderData { .. } => "older-data",
             WebError::OtherBatch { .. } => "other-batch",
             WebError::WeakPassphrase(_) => "weak-passphrase",

@@ -27,14 +27,15 @@
 //! | `wallet.list(now)`, `wallet.describe(selector, now)` | certificates with kind names and labels, validity, fields, copies left (`copiesLeft`, `copies`, `copiesLow`), and whether to ask for new copies (`refillDue`) |
 //! | `wallet.refillRequest(selector, now)` | the signed CBOR request for new copies of a certificate (one copy, or the whole certificate of the older format): post it to its department's `refillUrl` (`docs/protocol.md` §9b) |
 //! | `wallet.receiveRefill(selector, package, now)` | the department's `200` answer: new one-time copies of that certificate, which replace the ones held (`replacedAt`); anything else is refused |
-//! | `wallet.present(choices, now, nonce?, reuseCopy?)` | QR string and SVG; live mode without `nonce`; one-time copies: a new copy, marked used now (`copiesSpent` > 0: seal and store before showing) |
-//! | `wallet.renew(now)` | the last presentation signed again, same copies (live codes for one counter) |
+//! | `wallet.present(choices, now, nonce?, reuseCopy?)` | QR string and SVG; live mode without `nonce`; one-time copies: a new copy, marked used now (`copiesSpent`); recorded in the history (`recorded`: seal and store before showing) |
+//! | `wallet.renew(now)` | the last presentation signed again, same copies (live codes for one counter); nothing marked or recorded |
 //! | `wallet.revocationStatus(revocations, now)` | each certificate revoked or not (one-time copies: any copy) |
 //! | `wallet.batchRoots()` | the wallet's distinct batches: root (hex) and certificate ids |
 //! | `wallet.anchorStatus(receipt, anchorText, now)` | an anchor receipt checked against the anchor: the certificates it covers, anchoring and certified block |
 //! | `wallet.readRequest(text, registry, now)` | a counter's request (`ECQ1:`) checked against the kept registry: who asks, what, why, and what the wallet would show of each kind or why not ([`request`]) |
 //! | `wallet.answerRequest(declined, now)` | the answer: exactly the fields asked less those declined, bound to the request, recorded in the history with the counter's name (seal and store before showing) |
-//! | `wallet.history()` | the history of presentations, newest first |
+//! | `wallet.history()` | the history of presentations, newest first: time, counter, certificates (kind names, short id) and field labels, never values; `full` |
+//! | `wallet.clearHistory()` | deletes the history (`ecert-wallet history --clear`); seal and store afterwards |
 //! | `LedgerRegistry.check(bytes, revocations)`, `registry.info()` | a node's registry accepted only if the certified header of a verified revocation state commits to it |
 //! | `counterKeyNew()`, `counterKeyPublic(key)` | a counter's own key (32 bytes, kept on its device) and its public key for the department |
 //! | `store.checkRegistration(file, key, now)` | a counter registration file checked as `ecert-verify registration` does |
@@ -81,6 +82,7 @@
 //! | `registration-forged`, `registration-not-valid`, `registration-other-ledger`, `registration-unknown-department` | a counter's registration not signed by its department, not valid now, of another ledger, or naming a department or key the registry lacks |
 //! | `not-a-registration`, `registration-other-key` | not a registration file; a registration of another counter's key |
 //! | `no-request`, `nothing-to-show` | `answerRequest` without a request read; nothing left to show |
+//! | `not-recorded` | `present`, `answerRequest`: the history refuses the entry, so no code is made |
 //! | `refill-failed` | a request for new copies could not be made |
 //! | `refill-other-certificate` | `receiveRefill`: the answer is not new copies of the certificate asked about |
 //! | `expired` | `refillRequest`: the certificate has expired (nothing to refill) |

@@ -199,6 +199,22 @@ pub struct PresentationView {
     /// the older format). When more than 0, seal and store the wallet before showing the
     /// code: a copy must never be shown unless its mark is kept.
     pub copies_spent: usize,
+    /// Whether this call recorded the presentation in the wallet's history (`present`
+    /// and `answerRequest`: always; `renew`: never, a live code being one presentation).
+    /// When true, seal and store the wallet before showing the code: no code is shown
+    /// unless its entry is kept.
+    pub recorded: bool,
+}
+
+/// The wallet's history of presentations, for its screen.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryList {
+    /// Every entry, newest first (the order they were recorded in, reversed).
+    pub entries: Vec<HistoryView>,
+    /// Whether the history holds as many entries as it keeps
+    /// ([`ecert_wallet::history::MAX_ENTRIES`]): each new one drops the oldest.
+    pub full: bool,
 }
 
 /// One entry of the wallet's history of presentations.
@@ -215,7 +231,7 @@ pub struct HistoryView {
     pub certificates: Vec<HistoryShownView>,
 }
 
-/// One certificate of a history entry.
+/// One certificate of a history entry: what was shown of it, never a value.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HistoryShownView {
@@ -223,10 +239,54 @@ pub struct HistoryShownView {
     pub short_id: String,
     /// Its kind.
     pub kind: String,
+    /// The kind's name in English (the kind id when this software does not know it).
+    pub kind_name: String,
+    /// The kind's name in the local language.
+    pub kind_name_local: Option<String>,
     /// Its issuer.
     pub issuer: String,
-    /// The keys of the fields shown (never their values).
-    pub fields: Vec<String>,
+    /// The fields shown, with their labels (the key as label when the kind lacks it);
+    /// empty: only the kind, issuer and validity were shown.
+    pub fields: Vec<FieldLabel>,
+}
+
+impl HistoryShownView {
+    /// The view of `shown`, with the names `kinds` give.
+    pub fn of(shown: &ecert_wallet::history::Shown, kinds: &KindRegistry) -> HistoryShownView {
+        let kind = kinds.get(&shown.kind).ok();
+        HistoryShownView {
+            short_id: shown.short_id.clone(),
+            kind: shown.kind.to_string(),
+            kind_name: kind.map_or_else(|| shown.kind.to_string(), |k| k.name.clone()),
+            kind_name_local: kind.and_then(|k| k.name_local.clone()),
+            issuer: shown.issuer.to_string(),
+            fields: shown
+                .field_names(kinds)
+                .into_iter()
+                .map(|f| FieldLabel {
+                    label: f.label.unwrap_or_else(|| f.key.clone()),
+                    label_local: f.label_local,
+                    key: f.key,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl HistoryView {
+    /// The view of `entry`, with the names `kinds` give.
+    pub fn of(entry: &ecert_wallet::history::Entry, kinds: &KindRegistry) -> HistoryView {
+        HistoryView {
+            time: entry.time.secs(),
+            counter: entry.counter.clone(),
+            challenge: entry.challenge.as_ref().map(ecert_schemas::Nonce::to_hex),
+            certificates: entry
+                .certificates
+                .iter()
+                .map(|c| HistoryShownView::of(c, kinds))
+                .collect(),
+        }
+    }
 }
 
 /// One certificate and fields to show, as JavaScript passes them to `present`.

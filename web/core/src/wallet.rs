@@ -3,8 +3,14 @@
 //!
 //! A certificate issued as one-time copies shows a copy not shown before at each
 //! [`Wallet::present`], marked used in the wallet at once: the app seals and stores the
-//! wallet before it shows the code (`copiesSpent` says when). [`Wallet::renew`] signs the
+//! wallet before it shows the code (`copiesSpent`, `recorded`). [`Wallet::renew`] signs the
 //! same copies again at a later time, for a live code shown to one counter.
+//!
+//! Every presentation is recorded in the holder's history kept inside the wallet file
+//! (`ecert_wallet::history`, the command-line wallet's: when, which certificates and the
+//! keys of the fields shown, never their values, and the counter's name when answering its
+//! request), in the same state the app seals and stores before it shows the code. A live
+//! code is one entry, made by [`Wallet::present`]; its renewals add none.
 
 use ecert_qr::render;
 use ecert_schemas::address::{is_valid_offer_code, OfferLink, OfferLinkError, ServerUrl};
@@ -15,7 +21,7 @@ use ecert_schemas::{KindRegistry, Nonce, UnixTime};
 use ecert_verifier::request::CheckedRequest;
 use ecert_wallet::answer::NotShown;
 use ecert_wallet::certs::{self, Entry};
-use ecert_wallet::history::{Entry as HistoryEntry, History, MAX_COUNTER_CHARS};
+use ecert_wallet::history::{Entry as HistoryEntry, History, MAX_COUNTER_CHARS, MAX_ENTRIES};
 use ecert_wallet::offer;
 use ecert_wallet::session::{self, Plan, Reuse};
 use ecert_wallet::{
@@ -29,7 +35,7 @@ use crate::counter::Revocations;
 use crate::request::{self, AskInput, LedgerRegistry, RequestView};
 use crate::views::{
     AnchorStatus, BatchView, CertificateDetails, CertificateSummary, ChoiceInput, Disclosing,
-    FieldLabel, HistoryShownView, HistoryView, KdfSettings, OfferLinkView, PresentationView,
+    FieldLabel, HistoryList, HistoryView, KdfSettings, OfferLinkView, PresentationView,
     ReceiveReport, RevocationStatus, ServerView,
 };
 use crate::WebError;
@@ -117,8 +123,9 @@ impl Drawn {
 #[derive(Debug)]
 pub struct Wallet {
     contents: WalletContents,
-    /// The holder's record of presentations, as the command-line wallet keeps it: carried
-    /// unchanged, so that a wallet or backup opened and saved here loses none of it.
+    /// The holder's record of presentations, as the command-line wallet keeps it: each
+    /// presentation made here is added, and a wallet or backup opened and saved here
+    /// loses none of what it held.
     history: History,
     kinds: KindRegistry,
     /// The last presentation made, until the certificates change.
@@ -328,8 +335,11 @@ impl Wallet {
     /// and store the wallet before showing the code. One with no copy left is refused
     /// (`no-copies-left`) unless `reuse_copy` (then its last copy is shown again, which
     /// lets the counters that see it link the two presentations). Certificates of both
-    /// formats in one code are refused (`mixed-formats`). For a fresh code of the same
-    /// copies (live mode, one counter), call [`Wallet::renew`].
+    /// formats in one code are refused (`mixed-formats`). The presentation is recorded in
+    /// the wallet's history (`recorded`), as `ecert-wallet present` records it: seal and
+    /// store the wallet before showing the code, whatever the certificates' format. For a
+    /// fresh code of the same copies (live mode, one counter), call [`Wallet::renew`],
+    /// which records nothing more: a live code is one presentation.
     pub fn present(
         &mut self,
         choices: &[ChoiceInput],
@@ -352,7 +362,7 @@ impl Wallet {
         } else {
             Reuse::Never
         };
-        let plan = {
+        let (plan, entry) = {
             let entries = self.entries()?;
             let specs: Vec<(String, Vec<String>)> = choices
                 .iter()
@@ -360,18 +370,30 @@ impl Wallet {
                 .collect();
             let chosen = certs::choose(&entries, &specs, &self.kinds, now)?;
             ecert_wallet::answer::check_unrequested(&chosen, &self.kinds)?;
-            session::plan(&chosen, reuse)?
+            let plan = session::plan(&chosen, reuse)?;
+            let entry = HistoryEntry::of_presentation(&chosen, &self.kinds, now, nonce.as_ref());
+            (plan, entry)
         };
-        // Signed and drawn before anything is marked: an unknown or missing field, or a
-        // code too large to draw, stops here.
+        // Signed and drawn before anything is marked or recorded: an unknown or missing
+        // field, or a code too large to draw, stops here.
         let presentation = plan.sign(&self.contents, &self.kinds, now, nonce.clone())?;
         let drawn = Drawn::of(&presentation)?;
-        plan.spend(&mut self.contents)?;
+        self.mark_and_record(&plan, entry)?;
         let spent = plan.spends();
         let showing = Showing { plan, nonce };
-        let view = self.view(&showing, drawn, now, spent);
+        let view = self.view(&showing, drawn, now, spent, true);
         self.showing = Some(showing);
         view
+    }
+
+    /// Records `entry` in the history (when it is full, the oldest entries make room, as
+    /// in the command-line wallet) and marks the copies `plan` shows used: both or
+    /// neither, so that the state the app seals next never holds one without the other.
+    fn mark_and_record(&mut self, plan: &Plan, entry: HistoryEntry) -> Result<(), WebError> {
+        entry.check().map_err(WebError::NotRecorded)?;
+        plan.spend(&mut self.contents)?;
+        self.history.record(entry).map_err(WebError::NotRecorded)?;
+        Ok(())
     }
 
     /// Reads a counter's request (`ECQ1:...`, scanned or pasted) and checks it against the
@@ -471,42 +493,37 @@ impl Wallet {
         };
         let presentation = plan.sign(&self.contents, &self.kinds, now, Some(nonce.clone()))?;
         let drawn = Drawn::of(&presentation)?;
-        self.history
-            .record(entry)
-            .map_err(|e| WebError::Internal(format!("the history of presentations: {e}")))?;
-        plan.spend(&mut self.contents)?;
+        self.mark_and_record(&plan, entry)?;
         let spent = plan.spends();
         let showing = Showing {
             plan,
             nonce: Some(nonce),
         };
-        let view = self.view(&showing, drawn, now, spent);
+        let view = self.view(&showing, drawn, now, spent, true);
         self.showing = Some(showing);
         self.pending = None;
         view
     }
 
     /// The wallet's history of presentations, newest first: when, to which counter (when
-    /// answering a request), which certificates and which fields (never their values).
-    pub fn history(&self) -> Vec<HistoryView> {
-        self.history
-            .newest_first()
-            .map(|e| HistoryView {
-                time: e.time.secs(),
-                counter: e.counter.clone(),
-                challenge: e.challenge.as_ref().map(Nonce::to_hex),
-                certificates: e
-                    .certificates
-                    .iter()
-                    .map(|c| HistoryShownView {
-                        short_id: c.short_id.clone(),
-                        kind: c.kind.to_string(),
-                        issuer: c.issuer.to_string(),
-                        fields: c.fields.clone(),
-                    })
-                    .collect(),
-            })
-            .collect()
+    /// answering a request), which certificates (kind names, short ids) and which fields
+    /// (their labels, never their values); and whether it is full.
+    pub fn history(&self) -> HistoryList {
+        HistoryList {
+            entries: self
+                .history
+                .newest_first()
+                .map(|e| HistoryView::of(e, &self.kinds))
+                .collect(),
+            full: self.history.len() >= MAX_ENTRIES,
+        }
+    }
+
+    /// Deletes the whole history of presentations, as `ecert-wallet history --clear`
+    /// does; returns how many entries there were. The certificates are not touched. Seal
+    /// and store the wallet afterwards.
+    pub fn clear_history(&mut self) -> usize {
+        self.history.clear()
     }
 
     /// The presentation last made by [`Wallet::present`], signed again at `now`: the same
@@ -518,7 +535,7 @@ impl Wallet {
             showing
                 .plan
                 .sign(&self.contents, &self.kinds, now, showing.nonce.clone())?;
-        self.view(showing, Drawn::of(&presentation)?, now, 0)
+        self.view(showing, Drawn::of(&presentation)?, now, 0, false)
     }
 
     /// What the app shows of a signed presentation.
@@ -528,6 +545,7 @@ impl Wallet {
         drawn: Drawn,
         now: UnixTime,
         spent: usize,
+        recorded: bool,
     ) -> Result<PresentationView, WebError> {
         let entries = self.entries()?;
         let disclosing = showing
@@ -560,6 +578,7 @@ impl Wallet {
             nonce: showing.nonce.as_ref().map(Nonce::to_hex),
             disclosing,
             copies_spent: spent,
+            recorded,
         })
     }
 
@@ -899,6 +918,148 @@ mod tests {
             .unwrap();
         let synced = world.store();
         assert!(ecert_verifier::verify_presentation(&next.qr, &synced, now, &policy).is_ok());
+    }
+
+    #[test]
+    fn presentations_are_recorded_once_with_labels_and_never_values() {
+        use ecert_testkit::{sample, World};
+        let mut w = Wallet::create(&mut OsRng).unwrap();
+        let me = ecert_schemas::PublicKeyBytes::from_hex(&w.id()).unwrap();
+        let mut world = World::builder().build_for(me);
+        let now = world.now;
+        let card = world.issue_copies_now("public-security", sample::id_card(now), 3);
+        let licence = world.issue_now("transport", sample::driver_licence(now));
+        w.receive(
+            &[&card.to_bytes().unwrap(), &licence.to_bytes().unwrap()],
+            now,
+        )
+        .unwrap();
+        assert!(w.history().entries.is_empty());
+
+        // Live mode: one entry for the code and none for its renewals.
+        let first = w
+            .present(
+                &[choice("id-card", &["id_number", "name"])],
+                now,
+                None,
+                false,
+            )
+            .unwrap();
+        assert!(first.recorded);
+        let renewed = w.renew(UnixTime(now.secs() + 15)).unwrap();
+        assert!(!renewed.recorded);
+        let history = w.history();
+        assert_eq!(history.entries.len(), 1);
+        assert!(!history.full);
+        let entry = &history.entries[0];
+        assert_eq!(
+            (
+                entry.time,
+                entry.counter.as_deref(),
+                entry.challenge.as_deref()
+            ),
+            (now.secs(), None, None)
+        );
+        let shown = &entry.certificates[0];
+        assert_eq!(shown.short_id, first.disclosing[0].certificate.short_id);
+        assert_eq!(
+            (shown.kind.as_str(), shown.kind_name.as_str()),
+            ("id-card", "National ID card")
+        );
+        assert_eq!(shown.kind_name_local.as_deref(), Some("居民身份证"));
+        assert_eq!(shown.issuer, "public-security");
+        // In the kind's order, with both labels.
+        let labels: Vec<(&str, &str, Option<&str>)> = shown
+            .fields
+            .iter()
+            .map(|f| (f.key.as_str(), f.label.as_str(), f.label_local.as_deref()))
+            .collect();
+        assert_eq!(
+            labels,
+            [
+                ("name", "Name", Some("姓名")),
+                ("id_number", "ID number", Some("公民身份号码"))
+            ]
+        );
+        // Keys and labels, never the values the certificate holds.
+        let details = w.describe("id-card", now).unwrap();
+        let seen = format!("{history:?}");
+        for field in &details.fields {
+            if let Some(text) = field.text.as_deref().filter(|t| t.len() > 3) {
+                assert!(!seen.contains(text), "{text} in {seen}");
+            }
+        }
+
+        // A certificate of the older format (no copy spent) and a challenge: recorded too,
+        // newest first.
+        let older = w
+            .present(
+                &[choice("driver-licence", &[])],
+                now,
+                Some("9f3a61c2"),
+                false,
+            )
+            .unwrap();
+        assert_eq!((older.copies_spent, older.recorded), (0, true));
+        let history = w.history();
+        assert_eq!(history.entries.len(), 2);
+        assert_eq!(history.entries[0].certificates[0].kind, "driver-licence");
+        assert!(history.entries[0].certificates[0].fields.is_empty());
+        assert_eq!(history.entries[0].challenge.as_deref(), Some("9F3A61C2"));
+
+        // A refused presentation records nothing.
+        assert!(w
+            .present(&[choice("id-card", &["shoe_size"])], now, None, false)
+            .is_err());
+        assert_eq!(w.history().entries.len(), 2);
+
+        // Sealed and opened again, the history and the copies' marks are kept together.
+        let file = w.seal(&pass("correct horse"), fast(), &mut OsRng).unwrap();
+        let mut w = Wallet::open(&file, &pass("correct horse")).unwrap();
+        assert_eq!(w.history(), history);
+        assert_eq!(w.list(now).unwrap()[0].copies_left, Some(2));
+
+        // Cleared: the certificates stay; sealed, it stays empty.
+        assert_eq!(w.clear_history(), 2);
+        assert!(w.history().entries.is_empty());
+        assert_eq!(w.count(), 2);
+        let file = w.seal(&pass("correct horse"), fast(), &mut OsRng).unwrap();
+        let w = Wallet::open(&file, &pass("correct horse")).unwrap();
+        assert!(w.history().entries.is_empty());
+    }
+
+    #[test]
+    fn a_full_history_drops_its_oldest_entry_as_the_command_line_wallet_does() {
+        use ecert_testkit::{sample, World};
+        use ecert_wallet::history::{Entry, Shown};
+        let mut w = Wallet::create(&mut OsRng).unwrap();
+        for t in 0..MAX_ENTRIES as u64 {
+            w.history
+                .record(Entry {
+                    time: UnixTime(t),
+                    challenge: None,
+                    counter: None,
+                    certificates: vec![Shown {
+                        short_id: "ab12cd34".into(),
+                        kind: ecert_schemas::KindId::new("id-card").unwrap(),
+                        issuer: ecert_schemas::IssuerId::new("public-security").unwrap(),
+                        fields: vec!["name".into()],
+                    }],
+                })
+                .unwrap();
+        }
+        assert!(w.history().full);
+        let me = ecert_schemas::PublicKeyBytes::from_hex(&w.id()).unwrap();
+        let mut world = World::builder().build_for(me);
+        let now = world.now;
+        let card = world.issue_copies_now("public-security", sample::id_card(now), 3);
+        w.receive(&[&card.to_bytes().unwrap()], now).unwrap();
+        w.present(&[choice("id-card", &["name"])], now, None, false)
+            .unwrap();
+        let history = w.history();
+        assert_eq!(history.entries.len(), MAX_ENTRIES);
+        assert_eq!(history.entries[0].time, now.secs());
+        assert_eq!(history.entries.last().map(|e| e.time), Some(1));
     }
 
     #[test]

@@ -94,7 +94,17 @@ fn a_registered_counter_asks_and_the_wallet_answers_exactly_that() {
         .unwrap();
     assert!(result.verdict.valid, "{result:?}");
     assert!(result.accepted && result.missing.is_empty() && result.unasked.is_empty());
-    assert_eq!(s.wallet.history()[0].counter.as_deref(), Some(COUNTER));
+    assert!(shown.recorded);
+    let history = s.wallet.history();
+    let entry = &history.entries[0];
+    assert_eq!(entry.counter.as_deref(), Some(COUNTER));
+    assert_eq!(entry.certificates[0].kind, "no-criminal-record");
+    let keys: Vec<&str> = entry.certificates[0]
+        .fields
+        .iter()
+        .map(|f| f.key.as_str())
+        .collect();
+    assert_eq!(keys, ["purpose", "result"]);
     // Answered once.
     assert_eq!(
         s.wallet.answer_request(&[], now).unwrap_err().code(),
