@@ -41,7 +41,7 @@ impl std::fmt::Display for NotShown {
             ),
             NotShown::NoCopiesLeft => write!(
                 f,
-                "every copy has been shown: ask the department to issue it again"
+                "every copy has been shown: ask the department for new copies (ecert-wallet refill)"
             ),
         }
     }

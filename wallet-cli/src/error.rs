@@ -68,7 +68,7 @@ pub enum WalletError {
     },
     /// Certificates of one-time copies and of the older format chosen for one code.
     #[error(
-        "one QR code cannot hold certificates issued as one-time copies ({one_time}) together with certificates of the older format ({whole}): a counter could not check that they belong to the same person. Show them in two QR codes, or ask the department of the older one to issue it again"
+        "one QR code cannot hold certificates issued as one-time copies ({one_time}) together with certificates of the older format ({whole}): a counter could not check that they belong to the same person. Show them in two QR codes, or ask the department of the older one for it as one-time copies ('ecert-wallet refill')"
     )]
     MixedFormats {
         /// The certificates of one-time copies chosen (kind and short id).

@@ -171,7 +171,7 @@ const en = {
   "qr.low": "{cert}: {left} copies left. Ask the department ({issuer}) for new copies: tap “Ask for new copies” on the certificate.",
   "qr.refill": "Ask for new copies",
   "qr.none": "{cert}: that was the last copy. Ask the department ({issuer}) for new copies: tap “Ask for new copies” on the certificate.",
-  "qr.reused": "{cert}: this copy was shown before, so the counters that see it can tell it is the same certificate. Ask the department ({issuer}) to issue it again.",
+  "qr.reused": "{cert}: this copy was shown before, so the counters that see it can tell it is the same certificate. Ask the department ({issuer}) for new copies.",
   "qr.notSaved": "The wallet could not be saved, so the code is not shown (each code is written in your history, and its one-time copy marked used, before it is shown): {why}",
   "qr.renewFailed": "The code could not be renewed: {why}",
 
@@ -423,7 +423,7 @@ const zh = {
   "qr.low": "{cert}：剩余 {left} 份副本，请向签发部门（{issuer}）申请新副本：在证件页点按“申请新副本”。",
   "qr.refill": "申请新副本",
   "qr.none": "{cert}：这是最后一份副本，请向签发部门（{issuer}）申请新副本：在证件页点按“申请新副本”。",
-  "qr.reused": "{cert}：此副本曾出示过，看到它的柜台能看出这是同一证件。请让签发部门（{issuer}）重新签发。",
+  "qr.reused": "{cert}：此副本曾出示过，看到它的柜台能看出这是同一证件。请向签发部门（{issuer}）申请新副本。",
   "qr.notSaved": "钱包无法保存，因此未显示二维码（每个二维码须先写入记录、其一次性副本须先记为已用，才能出示）：{why}",
   "qr.renewFailed": "无法更新二维码：{why}",
 

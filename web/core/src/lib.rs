@@ -70,7 +70,7 @@
 //! | `not-a-package` | `receive`: not a certificate file (`position` says which) |
 //! | `package-damaged` | `receive`: unreadable certificate, a field not matching it, or a copy not fitting the others or repeating one |
 //! | `issued-to-another-wallet` | `receive`: bound to another wallet ID (one-time copies: they do not fit this wallet's key) |
-//! | `no-copies-left` | `present`: every copy of a certificate of one-time copies has been shown (ask its department to issue it again) |
+//! | `no-copies-left` | `present`: every copy of a certificate of one-time copies has been shown (ask its department for new copies) |
 //! | `mixed-formats` | `present`: certificates of one-time copies and of the older format in one code |
 //! | `no-presentation` | `renew`: no presentation made, or the certificates changed since |
 //! | `audience-only` | `present`: a kind shown only to registered counters, in answer to their request |

@@ -41,7 +41,7 @@ ecert_shell::exit_codes! {
     /// `present`: every copy of a certificate issued as one-time copies has been shown;
     /// showing one again would let counters link the presentations. Nothing was shown.
     NO_COPIES_LEFT = 11: "present: every copy of a certificate has been shown: ask its \
-                          department to issue it again (or see --reuse-copy)";
+                          department for new copies (refill, or see --reuse-copy)";
     /// `present --request`: the counter's request was refused (unreadable, not from a
     /// counter registered on this wallet's ledger, altered, too old, or asking for more
     /// than its registration allows). Nothing was shown.
